@@ -1,0 +1,94 @@
+using System.CommandLine;
+using GraNet.Cli.Configuration;
+using GraNet.Cli.Output;
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Training;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Commands;
+
+/// <summary><c>granet train</c>: resolves the configuration once, then trains and writes the run folder.</summary>
+public static class TrainCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var o = new TrainOptions();
+        var command = new Command("train", "Train a model (dense or sparse) and write config.json, metrics.jsonl, summary.json and checkpoints to the output folder.");
+        o.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var (configuration, folder, resume) = o.Resolve(parse);
+            return Execute(configuration, folder, resume, output);
+        });
+        return command;
+    }
+
+    /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
+    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(output);
+        configuration.Training.Validate();
+        var spec = DatasetCatalog.Get(configuration.Dataset);
+        var modelInfo = ModelRegistry.Get(configuration.Model);
+        TorchRuntime.Configure(configuration.Threads);
+        var (train, test) = DatasetLoader.Load(spec, configuration.DataDir);
+        var data = TrainingData.Create(spec, train, test, configuration.Training, configuration.EvaluationBatchSize);
+
+        manual_seed(configuration.Training.Seed);
+        using var model = modelInfo.Create(spec.Shape, spec.Classes);
+        string json = ConfigurationJson.Serialize(configuration);
+        Directory.CreateDirectory(folder.Path);
+        if (!resume)
+        {
+            AtomicFile.WriteText(folder.ConfigFile, json);
+        }
+        output.WriteLine($"run folder: {folder.Path}");
+        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} threads");
+
+        var reporter = new ConsoleReporter(output);
+        var result = reporter.Run(observer =>
+        {
+            var recorder = new MetricsRecorder(folder, observer);
+            var run = new Trainer(model, data, configuration.Training, hook: null, observer: recorder);
+            return run.Run(folder.Path, resume, (modelInfo.Name, spec.Name, json));
+        });
+        var summary = new Dictionary<string, object?>
+        {
+            ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
+            ["model"] = modelInfo.Name,
+            ["dataset"] = spec.Name,
+            ["testAccuracy"] = RunFolder.Percent(result.TestAccuracy),
+            ["bestValidationAccuracy"] = result.BestValidationAccuracy is { } v ? RunFolder.Percent(v) : null,
+            ["bestEpoch"] = result.BestEpoch,
+            ["epochs"] = result.History.Count,
+            ["wallSeconds"] = Math.Round(result.WallSeconds, 2),
+            ["imagesPerSecond"] = Math.Round(result.ImagesPerSecond, 1),
+            ["dataWaitShare"] = Math.Round(result.History.Sum(h => h.DataWaitSeconds) / Math.Max(1e-9, result.History.Sum(h => h.Seconds)), 4),
+            ["parameters"] = result.Parameters,
+            ["threads"] = configuration.Threads,
+        };
+        folder.WriteSummary(summary);
+        output.WriteLine($"test accuracy {RunFolder.Percent(result.TestAccuracy):F2}% (epoch {result.BestEpoch}); {result.ImagesPerSecond:F0} images/s; summary in {folder.SummaryFile}");
+        return result.Outcome == TrainingOutcome.Completed ? ExitCodes.Success : ExitCodes.TrainingFailed;
+    }
+
+    /// <summary>Forwards events to the console and keeps metrics.jsonl up to date after each epoch.</summary>
+    private sealed class MetricsRecorder(RunFolder folder, ITrainingObserver inner) : ITrainingObserver
+    {
+        public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch) => inner.OnStarted(firstEpoch, epochs, stepsPerEpoch);
+
+        public void OnBatch(BatchProgress progress) => inner.OnBatch(progress);
+
+        public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history)
+        {
+            folder.WriteMetrics(history);
+            inner.OnEpochCompleted(metrics, history);
+        }
+
+        public void OnNotice(string message) => inner.OnNotice(message);
+    }
+}

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using GraNet.Cli.Configuration;
+using GraNet.Cli.Output;
+using GraNet.Training;
+
+namespace GraNet.Cli.Commands;
+
+/// <summary>
+/// The options of <c>granet train</c> and how they become one <see cref="RunConfiguration"/>:
+/// defaults, then <c>--preset</c>, then <c>--config FILE</c>, then each option given on the command line.
+/// </summary>
+public sealed class TrainOptions
+{
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = "Model name (see 'granet list')" };
+
+    public Option<string?> Dataset { get; } = new("--dataset", "-d") { Description = "Data set: fashion-mnist, mnist, cifar10, cifar100" };
+
+    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder holding the data set (else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
+
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Training epochs" };
+
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size" };
+
+    public Option<double?> LearningRate { get; } = new("--lr") { Description = "Base learning rate" };
+
+    public Option<double?> Momentum { get; } = new("--momentum") { Description = "SGD momentum" };
+
+    public Option<bool?> Nesterov { get; } = new("--nesterov") { Description = "Nesterov momentum (true/false)" };
+
+    public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay" };
+
+    public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "sgd or adam" };
+
+    public Option<LearningRateScheduleKind?> Schedule { get; } = new("--schedule") { Description = "multistep, cosine or constant" };
+
+    public Option<string?> Milestones { get; } = new("--milestones") { Description = "Epochs after which the rate is multiplied by --gamma, e.g. 80,120 (default: 50 % and 75 % of the epochs)" };
+
+    public Option<double?> Gamma { get; } = new("--gamma") { Description = "Multi-step factor" };
+
+    public Option<double?> Warmup { get; } = new("--warmup-epochs") { Description = "Linear learning-rate warm-up, in epochs" };
+
+    public Option<double?> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing in [0, 1)" };
+
+    public Option<int?> Seed { get; } = new("--seed") { Description = "Random seed (same seed and --threads give the same numbers)" };
+
+    public Option<double?> Validation { get; } = new("--validation") { Description = "Share of the training set held out to select the best epoch (0: report the final epoch)" };
+
+    public Option<bool?> Augment { get; } = new("--augment") { Description = "Random crop (pad 4) and horizontal flip (default: on for CIFAR)" };
+
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Intra-op threads (default: cores, at most 4)" };
+
+    public Option<string?> OutputDir { get; } = new("--output", "-o") { Description = "Run folder (default: a new folder under runs/)" };
+
+    public Option<string?> Preset { get; } = new("--preset") { Description = "Recipe: paper-cifar, p1, quick" };
+
+    public Option<string?> ConfigFile { get; } = new("--config") { Description = "JSON file with configuration keys (as in a run's config.json)" };
+
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in All())
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    private IEnumerable<Option> All() =>
+    [
+        Model, Dataset, DataDir, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, Optimizer, Schedule,
+        Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume,
+    ];
+
+    /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
+    public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        string? resume = parse.GetValue(Resume);
+        if (resume is not null)
+        {
+            var given = All().Where(o => o != Resume && o != Threads && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (given.Count > 0)
+            {
+                throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)}.");
+            }
+            var folder = new RunFolder(resume);
+            if (!File.Exists(folder.ConfigFile))
+            {
+                throw new FileNotFoundException($"{folder.ConfigFile}: not found; --resume takes a run folder written by 'granet train'.", folder.ConfigFile);
+            }
+            var saved = ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
+            if (parse.GetValue(Threads) is { } t)
+            {
+                saved = saved with { Threads = t };
+            }
+            return (saved, folder, true);
+        }
+
+        var configuration = new RunConfiguration();
+        if (parse.GetValue(Preset) is { } preset)
+        {
+            configuration = configuration with { Preset = preset, Training = TrainingPresets.Get(preset) };
+        }
+        if (parse.GetValue(ConfigFile) is { } file)
+        {
+            configuration = ConfigurationJson.Overlay(configuration, file);
+        }
+        var training = configuration.Training;
+        training = training with
+        {
+            Epochs = parse.GetValue(Epochs) ?? training.Epochs,
+            BatchSize = parse.GetValue(BatchSize) ?? training.BatchSize,
+            LearningRate = parse.GetValue(LearningRate) ?? training.LearningRate,
+            Momentum = parse.GetValue(Momentum) ?? training.Momentum,
+            Nesterov = parse.GetValue(Nesterov) ?? training.Nesterov,
+            WeightDecay = parse.GetValue(WeightDecay) ?? training.WeightDecay,
+            Optimizer = parse.GetValue(Optimizer) ?? training.Optimizer,
+            Schedule = parse.GetValue(Schedule) ?? training.Schedule,
+            Milestones = parse.GetValue(Milestones) is { } m ? ParseIntegers(m, "--milestones") : training.Milestones,
+            Gamma = parse.GetValue(Gamma) ?? training.Gamma,
+            WarmupEpochs = parse.GetValue(Warmup) ?? training.WarmupEpochs,
+            LabelSmoothing = parse.GetValue(LabelSmoothing) ?? training.LabelSmoothing,
+            Seed = parse.GetValue(Seed) ?? training.Seed,
+            ValidationFraction = parse.GetValue(Validation) ?? training.ValidationFraction,
+            Augment = parse.GetValue(Augment) ?? training.Augment,
+        };
+        if (parse.GetValue(Epochs) is not null && parse.GetValue(Milestones) is null && configuration.Training.Milestones.Count > 0)
+        {
+            // Preset milestones belong to the preset's epoch count; scale them to the new length.
+            training = training with { Milestones = configuration.Training.Milestones.Select(x => Math.Max(1, (int)Math.Round((double)x * training.Epochs / configuration.Training.Epochs))).Distinct().ToList() };
+        }
+        configuration = configuration with
+        {
+            Model = parse.GetValue(Model) ?? configuration.Model,
+            Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
+            DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
+            Threads = parse.GetValue(Threads) ?? configuration.Threads,
+            Training = training,
+        };
+        if (configuration.Threads < 1)
+        {
+            throw new ArgumentException($"--threads {configuration.Threads} must be at least 1.");
+        }
+        training.Validate();
+        string path = parse.GetValue(OutputDir) ?? RunFolder.DefaultPath(configuration.Model, configuration.Dataset, "dense");
+        return (configuration, new RunFolder(path), false);
+    }
+
+    /// <summary>Parses <c>10,15</c> into integers; names the option on failure.</summary>
+    public static IReadOnlyList<int> ParseIntegers(string text, string option)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var values = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value))
+            {
+                throw new ArgumentException($"{option} '{text}': '{part}' is not a whole number; give a comma-separated list such as 10,15.");
+            }
+            values.Add(value);
+        }
+        return values;
+    }
+}

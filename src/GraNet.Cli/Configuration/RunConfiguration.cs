@@ -1,0 +1,22 @@
+using GraNet.Training;
+
+namespace GraNet.Cli.Configuration;
+
+/// <summary>The fully resolved configuration of a training run, as written to <c>config.json</c>.</summary>
+public sealed record RunConfiguration
+{
+    public string Model { get; init; } = "lenet5-caffe";
+
+    public string Dataset { get; init; } = "fashion-mnist";
+
+    public string? DataDir { get; init; }
+
+    public int Threads { get; init; } = GraNet.Runtime.TorchRuntime.DefaultThreads;
+
+    public string? Preset { get; init; }
+
+    /// <summary>Batch size for validation and test evaluation (no effect on results).</summary>
+    public int EvaluationBatchSize { get; init; } = 1000;
+
+    public TrainingOptions Training { get; init; } = new();
+}

@@ -1,0 +1,18 @@
+namespace GraNet.Cli;
+
+/// <summary>The exit codes of <c>granet</c>.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>A command-line option or configuration value is wrong.</summary>
+    public const int BadArguments = 2;
+
+    /// <summary>A data, configuration or checkpoint file is missing or damaged.</summary>
+    public const int BadInput = 3;
+
+    /// <summary>Training collapsed (stuck at chance) or diverged (NaN loss).</summary>
+    public const int TrainingFailed = 4;
+
+    public const int Cancelled = 130;
+}

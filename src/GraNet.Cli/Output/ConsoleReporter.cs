@@ -1,0 +1,92 @@
+using System.Globalization;
+using GraNet.Training;
+using Spectre.Console;
+
+namespace GraNet.Cli.Output;
+
+/// <summary>
+/// Renders training events: a live progress bar (loss, accuracy, images/s, ETA) on a terminal,
+/// one plain line per epoch when the output is redirected (CI, files).
+/// </summary>
+public sealed class ConsoleReporter(TextWriter output)
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>True when a live display can be drawn.</summary>
+    public bool Interactive { get; } = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="body"/> with an observer that renders to this reporter's output.</summary>
+    public T Run<T>(Func<ITrainingObserver, T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (!Interactive)
+        {
+            return body(new PlainObserver(output));
+        }
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context => result = body(new LiveObserver(context)));
+        return result;
+    }
+
+    /// <summary>One line describing an epoch.</summary>
+    public static string Describe(EpochMetrics m, int epochs)
+    {
+        string validation = m.ValidationAccuracy is { } v ? $"  val {v * 100:F2}%" : string.Empty;
+        string scalars = string.Concat(m.Scalars.Select(s => $"  {s.Key} {s.Value.ToString("0.####", Invariant)}"));
+        return string.Create(Invariant, $"epoch {m.Epoch}/{epochs}  loss {m.TrainLoss:F4}  train {m.TrainAccuracy * 100:F2}%{validation}  lr {m.LearningRate:G3}  {m.Seconds:F1}s  {m.ImagesPerSecond:F0} img/s  data wait {m.DataWaitSeconds:F2}s{scalars}");
+    }
+
+    private sealed class PlainObserver(TextWriter output) : ITrainingObserver
+    {
+        private int epochs;
+
+        public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch)
+        {
+            this.epochs = epochs;
+            output.WriteLine(firstEpoch > 1
+                ? $"resuming at epoch {firstEpoch}/{epochs} ({stepsPerEpoch} steps per epoch)"
+                : $"training {epochs} epochs ({stepsPerEpoch} steps per epoch)");
+        }
+
+        public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) => output.WriteLine(Describe(metrics, epochs));
+
+        public void OnNotice(string message) => output.WriteLine($"note: {message}");
+    }
+
+    private sealed class LiveObserver(ProgressContext context) : ITrainingObserver
+    {
+        private ProgressTask? task;
+        private int epochs;
+        private int stepsPerEpoch;
+
+        public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch)
+        {
+            this.epochs = epochs;
+            this.stepsPerEpoch = stepsPerEpoch;
+            task = context.AddTask("starting", maxValue: (double)epochs * stepsPerEpoch);
+            task.Value = (double)(firstEpoch - 1) * stepsPerEpoch;
+        }
+
+        public void OnBatch(BatchProgress p)
+        {
+            if (task is null)
+            {
+                return;
+            }
+            task.Value = ((double)(p.Epoch - 1) * stepsPerEpoch) + p.Batch;
+            if (p.Batch % 10 == 0 || p.Batch == p.Batches)
+            {
+                task.Description = string.Create(Invariant, $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  acc {p.Accuracy * 100:F2}%  {p.ImagesPerSecond:F0} img/s");
+            }
+        }
+
+        public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) =>
+            AnsiConsole.MarkupLine(Markup.Escape(Describe(metrics, epochs)));
+
+        public void OnNotice(string message) => AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(message)}");
+    }
+}

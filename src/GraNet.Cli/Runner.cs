@@ -1,0 +1,46 @@
+using System.CommandLine;
+using GraNet.Cli.Commands;
+using GraNet.Data;
+using GraNet.Training;
+
+namespace GraNet.Cli;
+
+/// <summary>The testable body of <c>granet</c>: parses, runs a command, turns failures into one line and an exit code.</summary>
+public static class Runner
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var root = new RootCommand("granet: sparse training of neural networks (GraNet, GMP, RigL, SET, SNFS, static, dense) on TorchSharp.")
+        {
+            TrainCommand.Create(output),
+            EvaluateCommand.Create(output),
+            ListCommand.Create(output),
+        };
+        try
+        {
+            var parse = root.Parse(args);
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"granet: {e.Message}");
+            return ExitCodes.BadArguments;
+        }
+        catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
+        {
+            error.WriteLine($"granet: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (TrainingDivergedException e)
+        {
+            error.WriteLine($"granet: {e.Message}");
+            return ExitCodes.TrainingFailed;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("granet: cancelled; the last checkpoint is kept, continue with 'granet train --resume DIR'.");
+            return ExitCodes.Cancelled;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace GraNet.Data;
+
+/// <summary>
+/// Reads the binary versions of CIFAR-10 (<c>label, 3072 pixels</c> per record) and CIFAR-100
+/// (<c>coarse label, fine label, 3072 pixels</c>; the fine label is used).
+/// Pixels are stored red plane, green plane, blue plane, each 32x32 row-major.
+/// </summary>
+public static class CifarFile
+{
+    public const int PixelsPerImage = 3 * 32 * 32;
+
+    /// <summary>Appends the records of one file to the pixel and label lists.</summary>
+    /// <param name="labelBytes">1 for CIFAR-10, 2 for CIFAR-100.</param>
+    public static void Read(string path, int labelBytes, int classes, List<byte> pixels, List<byte> labels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new DataException($"{path}: cannot be read ({e.Message}).", e);
+        }
+        int record = labelBytes + PixelsPerImage;
+        if (bytes.Length == 0 || bytes.Length % record != 0)
+        {
+            throw new DataException($"{path}: {bytes.Length} bytes is not a whole number of {record}-byte CIFAR records; the file is truncated or not the binary version, download the binary version again.");
+        }
+        for (int offset = 0; offset < bytes.Length; offset += record)
+        {
+            byte label = bytes[offset + labelBytes - 1];
+            if (label >= classes)
+            {
+                throw new DataException($"{path}: label {label} at record {offset / record} is outside 0..{classes - 1}; the file is corrupt or of another CIFAR version.");
+            }
+            labels.Add(label);
+            pixels.AddRange(bytes.AsSpan(offset + labelBytes, PixelsPerImage));
+        }
+    }
+}

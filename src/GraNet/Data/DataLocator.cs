@@ -1,0 +1,84 @@
+namespace GraNet.Data;
+
+/// <summary>
+/// Finds a data set's files. Places are tried in this order: the folder given by the user
+/// (<c>--data-dir</c>), <c>$GRANET_DATA</c>, the user cache folder
+/// (<c>$XDG_CACHE_HOME/granet/datasets</c> or <c>~/.cache/granet/datasets</c>), then
+/// <c>/usr/share/datasets</c> (where Debian's <c>dataset-*</c> packages install). Below each
+/// root the data set's usual sub-folders are tried. Nothing is ever downloaded.
+/// </summary>
+public sealed class DataLocator
+{
+    private readonly Func<string, string?> environment;
+    private readonly string systemRoot;
+
+    /// <param name="environment">Reads an environment variable (injectable for tests).</param>
+    /// <param name="systemRoot">The system data root; <c>/usr/share/datasets</c> unless a test says otherwise.</param>
+    public DataLocator(Func<string, string?>? environment = null, string systemRoot = "/usr/share/datasets")
+    {
+        this.environment = environment ?? Environment.GetEnvironmentVariable;
+        this.systemRoot = systemRoot;
+    }
+
+    /// <summary>The roots searched, in order, each with where it came from.</summary>
+    public IReadOnlyList<(string Source, string Root)> Roots(string? dataDir)
+    {
+        var roots = new List<(string, string)>();
+        if (!string.IsNullOrWhiteSpace(dataDir))
+        {
+            roots.Add(("--data-dir", dataDir));
+        }
+        string? fromEnvironment = environment("GRANET_DATA");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            roots.Add(("$GRANET_DATA", fromEnvironment));
+        }
+        string? cacheHome = environment("XDG_CACHE_HOME");
+        string? home = environment("HOME");
+        if (!string.IsNullOrWhiteSpace(cacheHome))
+        {
+            roots.Add(("user cache", Path.Combine(cacheHome, "granet", "datasets")));
+        }
+        else if (!string.IsNullOrWhiteSpace(home))
+        {
+            roots.Add(("user cache", Path.Combine(home, ".cache", "granet", "datasets")));
+        }
+        roots.Add(("system", systemRoot));
+        return roots;
+    }
+
+    /// <summary>Returns the folder that holds every file of <paramref name="spec"/>.</summary>
+    /// <exception cref="DataException">No place holds the files; the message lists the places and how to get the data.</exception>
+    public string Locate(DatasetSpec spec, string? dataDir)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var looked = new List<string>();
+        foreach (var (source, root) in Roots(dataDir))
+        {
+            foreach (string sub in spec.SubFolders)
+            {
+                string folder = sub.Length == 0 ? root : Path.Combine(root, sub);
+                looked.Add(folder);
+                if (spec.TrainFiles.Concat(spec.TestFiles).All(f => ResolveFile(folder, f) is not null))
+                {
+                    return folder;
+                }
+            }
+            _ = source;
+        }
+        throw new DataException(
+            $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
+    }
+
+    /// <summary>The path of <paramref name="file"/> in <paramref name="folder"/>, raw or with <c>.gz</c>; null if absent.</summary>
+    public static string? ResolveFile(string folder, string file)
+    {
+        string raw = Path.Combine(folder, file);
+        if (File.Exists(raw))
+        {
+            return raw;
+        }
+        string gz = raw + ".gz";
+        return File.Exists(gz) ? gz : null;
+    }
+}

@@ -1,0 +1,50 @@
+namespace GraNet.Data;
+
+/// <summary>Loads the training and test parts of a known data set from a folder.</summary>
+public static class DatasetLoader
+{
+    /// <summary>Finds (see <see cref="DataLocator"/>) and loads a data set.</summary>
+    public static (ImageDataset Train, ImageDataset Test) Load(DatasetSpec spec, string? dataDir, DataLocator? locator = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string folder = (locator ?? new DataLocator()).Locate(spec, dataDir);
+        return (LoadPart(spec, folder, spec.TrainFiles, "train"), LoadPart(spec, folder, spec.TestFiles, "test"));
+    }
+
+    /// <summary>Loads one part (train or test) from the given files in <paramref name="folder"/>.</summary>
+    public static ImageDataset LoadPart(DatasetSpec spec, string folder, IReadOnlyList<string> files, string part)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(files);
+        var paths = files.Select(f => DataLocator.ResolveFile(folder, f)
+            ?? throw new DataException($"{Path.Combine(folder, f)}: file missing (neither raw nor .gz). To get it, {spec.HowToGet}.")).ToList();
+        string name = $"{spec.Name} ({part})";
+        switch (spec.Format)
+        {
+            case DatasetFormat.Idx:
+                var (pixels, count, rows, columns) = IdxFile.ReadImages(paths[0]);
+                byte[] labels = IdxFile.ReadLabels(paths[1]);
+                if (rows != spec.Shape.Height || columns != spec.Shape.Width)
+                {
+                    throw new DataException($"{paths[0]}: images are {rows}x{columns}, {spec.Name} has {spec.Shape.Height}x{spec.Shape.Width}; this is not a {spec.Name} file.");
+                }
+                if (labels.Length != count)
+                {
+                    throw new DataException($"{paths[1]}: {labels.Length} labels for {count} images in {paths[0]}; the files do not belong together, download them again.");
+                }
+                return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels);
+            case DatasetFormat.Cifar10Binary:
+            case DatasetFormat.Cifar100Binary:
+                var pixelList = new List<byte>();
+                var labelList = new List<byte>();
+                int labelBytes = spec.Format == DatasetFormat.Cifar10Binary ? 1 : 2;
+                foreach (string path in paths)
+                {
+                    CifarFile.Read(path, labelBytes, spec.Classes, pixelList, labelList);
+                }
+                return new ImageDataset(name, spec.Shape, spec.Classes, [.. pixelList], [.. labelList]);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(spec), spec.Format, "Unknown data set format.");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace GraNet.Data;
+
+/// <summary>
+/// Reads the idx format of MNIST and Fashion-MNIST (raw or gzip-compressed): a big-endian
+/// header <c>0x00 0x00 type dims</c>, one 32-bit size per dimension, then the unsigned bytes.
+/// </summary>
+public static class IdxFile
+{
+    private const int UnsignedByteType = 0x08;
+
+    /// <summary>Reads an image file (3 dimensions: count, rows, columns).</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
+    {
+        var (dims, data) = Read(path, expectedDims: 3);
+        return (data, dims[0], dims[1], dims[2]);
+    }
+
+    /// <summary>Reads a label file (1 dimension: count).</summary>
+    public static byte[] ReadLabels(string path)
+    {
+        var (_, data) = Read(path, expectedDims: 1);
+        return data;
+    }
+
+    private static (int[] Dims, byte[] Data) Read(string path, int expectedDims)
+    {
+        byte[] bytes = ReadAllBytes(path);
+        string fix = "download it again or reinstall the data package";
+        if (bytes.Length < 4 + (4 * expectedDims))
+        {
+            throw new DataException($"{path}: truncated idx file ({bytes.Length} bytes); {fix}.");
+        }
+        if (bytes[0] != 0 || bytes[1] != 0 || bytes[2] != UnsignedByteType || bytes[3] != expectedDims)
+        {
+            uint magic = BinaryPrimitives.ReadUInt32BigEndian(bytes);
+            string kind = expectedDims == 3 ? "image file (0x00000803)" : "label file (0x00000801)";
+            throw new DataException($"{path}: wrong magic number 0x{magic:X8}, expected an idx {kind}; check the file name or {fix}.");
+        }
+        var dims = new int[expectedDims];
+        long total = 1;
+        for (int i = 0; i < expectedDims; i++)
+        {
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4 + (4 * i)));
+            if (size == 0 || size > int.MaxValue)
+            {
+                throw new DataException($"{path}: invalid dimension {size} in the idx header; {fix}.");
+            }
+            dims[i] = (int)size;
+            total *= size;
+        }
+        int offset = 4 + (4 * expectedDims);
+        if (bytes.Length - offset != total)
+        {
+            throw new DataException($"{path}: header announces {total} values but the file holds {bytes.Length - offset}; the file is truncated or corrupt, {fix}.");
+        }
+        return (dims, bytes[offset..]);
+    }
+
+    private static byte[] ReadAllBytes(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> head = stackalloc byte[2];
+            int read = file.Read(head);
+            file.Position = 0;
+            bool gzip = read == 2 && head[0] == 0x1f && head[1] == 0x8b;
+            if (!gzip)
+            {
+                using var memory = new MemoryStream();
+                file.CopyTo(memory);
+                return memory.ToArray();
+            }
+            using var unzip = new GZipStream(file, CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            unzip.CopyTo(output);
+            return output.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataException($"{path}: corrupt gzip data ({e.Message}); download the file again.", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new DataException($"{path}: truncated gzip data; download the file again.", e);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new DataException($"{path}: cannot be read ({e.Message}).", e);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Training;
+
+/// <summary>
+/// One checkpoint file: a header (JSON), the model's state, the optimizer's state (momentum or
+/// Adam moments), the hook's state (masks) and the global random generator's state. Files are
+/// written atomically, so a run killed while saving keeps its previous checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    private const string Magic = "GRANETCK";
+    private const int Version = 1;
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    /// <summary>Writes a checkpoint. <paramref name="optimizer"/> and <paramref name="hook"/> may be null (a model-only file).</summary>
+    public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(model);
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(Version);
+            writer.Write(JsonSerializer.Serialize(header with { HasHookState = hook is not null }, Json));
+            model.save(writer);
+            writer.Write(optimizer is not null);
+            optimizer?.save_state_dict(writer);
+            hook?.Save(writer);
+            using var rng = TorchSharp.torch.random.get_rng_state();
+            byte[] state = rng.bytes.ToArray();
+            writer.Write(state.Length);
+            writer.Write(state);
+        });
+    }
+
+    /// <summary>Reads only the header.</summary>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, or damaged; the message names the file.</exception>
+    public static CheckpointHeader ReadHeader(string path)
+    {
+        using var stream = Open(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        return ReadHeader(reader, path);
+    }
+
+    /// <summary>
+    /// Restores the model (and, when given, the optimizer, the hook and the random state) from a
+    /// checkpoint and returns its header. The model must have the architecture that was saved.
+    /// </summary>
+    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var stream = Open(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        var header = ReadHeader(reader, path);
+        try
+        {
+            model.load(reader, strict: true);
+            bool hasOptimizer = reader.ReadBoolean();
+            if (hasOptimizer)
+            {
+                if (optimizer is null)
+                {
+                    return header;
+                }
+                optimizer.load_state_dict(reader);
+            }
+            if (header.HasHookState && hook is not null)
+            {
+                hook.Load(reader);
+            }
+            else if (header.HasHookState != (hook is not null) && optimizer is not null)
+            {
+                throw new InvalidDataException(header.HasHookState
+                    ? $"{path}: the checkpoint holds sparsity masks but this run has no sparsity method; resume with the same --method."
+                    : $"{path}: the checkpoint is of a dense run but this run has a sparsity method; resume with the same --method.");
+            }
+            if (optimizer is not null)
+            {
+                int length = reader.ReadInt32();
+                byte[] state = reader.ReadBytes(length);
+                using var rng = tensor(state, ScalarType.Byte);
+                TorchSharp.torch.random.set_rng_state(rng);
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({e.Message}); use a checkpoint of the same --model and --method.", e);
+        }
+        return header;
+    }
+
+    private static FileStream Open(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: checkpoint not found; give the path of a .ckpt file written by 'granet train'.", path);
+        }
+        return File.OpenRead(path);
+    }
+
+    private static CheckpointHeader ReadHeader(BinaryReader reader, string path)
+    {
+        try
+        {
+            string magic = Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length));
+            if (magic != Magic)
+            {
+                throw new InvalidDataException($"{path}: not a GraNet checkpoint (bad magic); give a .ckpt file written by 'granet train'.");
+            }
+            int version = reader.ReadInt32();
+            if (version != Version)
+            {
+                throw new InvalidDataException($"{path}: checkpoint format {version}, this version reads {Version}; re-train or use the matching GraNet.NET version.");
+            }
+            return JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), Json)
+                ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            throw new InvalidDataException($"{path}: damaged checkpoint header ({e.Message}); the file is truncated or corrupt.", e);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace GraNet.Training;
+
+/// <summary>
+/// The readable part of a checkpoint: what was trained on what, how far, and the history so far.
+/// <see cref="Configuration"/> is the caller's resolved configuration as JSON, kept verbatim.
+/// </summary>
+public sealed record CheckpointHeader(
+    string Model,
+    string Dataset,
+    int EpochsCompleted,
+    long Step,
+    int BestEpoch,
+    double? BestValidationAccuracy,
+    bool HasHookState,
+    IReadOnlyList<EpochMetrics> History,
+    string Configuration);

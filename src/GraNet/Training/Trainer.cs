@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using GraNet.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Training;
+
+/// <summary>
+/// Trains a classifier: turns epochs into optimizer steps, sets the learning rate before every
+/// step, calls the hook after every step, evaluates the validation split after every epoch,
+/// keeps a checkpoint of the last and of the best epoch, and reports the test accuracy of the
+/// selected model once, at the end. Every step runs in its own dispose scope so native memory
+/// stays flat.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly nn.Module<Tensor, Tensor> model;
+    private readonly TrainingData data;
+    private readonly TrainingOptions options;
+    private readonly ITrainingHook? hook;
+    private readonly ITrainingObserver observer;
+    private readonly OptimizerHelper optimizer;
+    private readonly LearningRateSchedule schedule;
+
+    public Trainer(nn.Module<Tensor, Tensor> model, TrainingData data, TrainingOptions options, ITrainingHook? hook = null, ITrainingObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.model = model;
+        this.data = data;
+        this.options = options;
+        this.hook = hook;
+        this.observer = observer ?? new NullObserver();
+        optimizer = CreateOptimizer(model, options);
+        schedule = new LearningRateSchedule(options, StepsPerEpoch);
+        var shape = data.Train.Shape;
+        hook?.Attach(new TrainingContext(model, optimizer, StepsPerEpoch, TotalSteps, options.Epochs, options.Seed, [shape.Channels, shape.Height, shape.Width]));
+    }
+
+    /// <summary>Optimizer steps per epoch.</summary>
+    public int StepsPerEpoch => data.Train.BatchesPerEpoch;
+
+    /// <summary>Optimizer steps of the whole run.</summary>
+    public long TotalSteps => (long)StepsPerEpoch * options.Epochs;
+
+    public OptimizerHelper Optimizer => optimizer;
+
+    /// <summary>
+    /// Runs (or, when <paramref name="checkpointFolder"/> holds <c>last.ckpt</c> and
+    /// <paramref name="resume"/> is set, continues) training. Checkpoints go to
+    /// <paramref name="checkpointFolder"/> when it is given.
+    /// </summary>
+    /// <param name="identity">Model and data set names and the caller's configuration, stored in checkpoints.</param>
+    public TrainingResult Run(string? checkpointFolder, bool resume, (string Model, string Dataset, string Configuration) identity, CancellationToken cancellation = default)
+    {
+        var wall = Stopwatch.StartNew();
+        var history = new List<EpochMetrics>();
+        int bestEpoch = 0;
+        double? bestValidation = null;
+        long step = 0;
+        int firstEpoch = 0;
+        string? last = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "last.ckpt");
+        string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
+        if (resume && last is not null && File.Exists(last))
+        {
+            var header = Checkpoint.Load(last, model, optimizer, hook);
+            history.AddRange(header.History);
+            firstEpoch = header.EpochsCompleted;
+            step = header.Step;
+            bestEpoch = header.BestEpoch;
+            bestValidation = header.BestValidationAccuracy;
+        }
+        observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
+        var outcome = TrainingOutcome.Completed;
+        for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var metrics = TrainEpoch(epoch, ref step, cancellation);
+            double? validation = data.Validation is null ? null : Evaluate(model, data.Validation);
+            metrics = metrics with { ValidationAccuracy = validation, Scalars = hook?.EpochScalars() ?? new Dictionary<string, double>() };
+            history.Add(metrics);
+            bool selectable = hook?.ReadyForSelection ?? true;
+            bool improved = selectable && (validation is null || bestValidation is null || validation > bestValidation);
+            if (improved)
+            {
+                bestEpoch = epoch + 1;
+                bestValidation = validation;
+            }
+            var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration);
+            if (best is not null && improved && validation is not null)
+            {
+                Checkpoint.Save(best, state, model, null, null);
+            }
+            if (last is not null)
+            {
+                Checkpoint.Save(last, state, model, optimizer, hook);
+            }
+            observer.OnEpochCompleted(metrics, history);
+            if (epoch == 0 && options.StopOnCollapse && metrics.TrainLoss >= Math.Log(data.Classes) - 0.02)
+            {
+                observer.OnNotice($"Training collapsed: the loss after epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) = {Math.Log(data.Classes):F4}; the network is at chance. Try another --seed or a lower --lr.");
+                outcome = TrainingOutcome.Collapsed;
+                break;
+            }
+        }
+        bool useBest = data.Validation is not null && best is not null && File.Exists(best) && outcome == TrainingOutcome.Completed && bestEpoch != history.Count;
+        if (useBest)
+        {
+            Checkpoint.Load(best!, model, null, null);
+        }
+        else if (data.Validation is null || bestEpoch == 0)
+        {
+            bestEpoch = history.Count;
+        }
+        double test = Evaluate(model, data.Test);
+        double trainSeconds = history.Sum(h => h.Seconds);
+        double images = (double)data.Train.Count * history.Count;
+        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
+    }
+
+    /// <summary>Accuracy in [0, 1] of <paramref name="model"/> on every batch of <paramref name="loader"/>.</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        model.eval();
+        long correct = 0;
+        using (no_grad())
+        {
+            foreach (var batch in loader.Epoch(0, shuffle: false, augment: false, seed: 0))
+            {
+                using var scope = NewDisposeScope();
+                var (x, y) = ToTensors(batch, loader.Shape);
+                var logits = model.forward(x);
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+            }
+        }
+        return loader.Count == 0 ? 0 : (double)correct / loader.Count;
+    }
+
+    private EpochMetrics TrainEpoch(int epoch, ref long step, CancellationToken cancellation)
+    {
+        model.train();
+        var clock = Stopwatch.StartNew();
+        double waitBefore = data.Train.WaitSeconds;
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        int batchIndex = 0;
+        double lr = schedule.At(step);
+        foreach (var batch in data.Train.Epoch(epoch, shuffle: true, augment: data.Augment, seed: options.Seed))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using (var scope = NewDisposeScope())
+            {
+                lr = schedule.At(step);
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.LearningRate = lr;
+                }
+                var (x, y) = ToTensors(batch, data.Train.Shape);
+                optimizer.zero_grad();
+                var logits = model.forward(x);
+                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: options.LabelSmoothing);
+                loss.backward();
+                optimizer.step();
+                step++;
+                hook?.AfterOptimizerStep(step);
+                float lossValue = loss.item<float>();
+                if (!float.IsFinite(lossValue))
+                {
+                    throw new TrainingDivergedException($"The training loss became {lossValue} at epoch {epoch + 1}, step {step}; lower --lr (now {lr:G4}) or add --warmup-epochs.");
+                }
+                lossSum += lossValue * batch.Count;
+                using (no_grad())
+                {
+                    correct += logits.argmax(1).eq(y).sum().item<long>();
+                }
+                seen += batch.Count;
+            }
+            batchIndex++;
+            observer.OnBatch(new BatchProgress(epoch + 1, options.Epochs, batchIndex, StepsPerEpoch, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds, step));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new EpochMetrics(epoch + 1, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), null, lr, seconds, seen / seconds, data.Train.WaitSeconds - waitBefore, new Dictionary<string, double>());
+    }
+
+    private static (Tensor X, Tensor Y) ToTensors(Batch batch, ImageShape shape)
+    {
+        var x = tensor(new Memory<float>(batch.Images, 0, batch.Count * shape.Size), [batch.Count, shape.Channels, shape.Height, shape.Width]);
+        var y = tensor(new Memory<long>(batch.Labels, 0, batch.Count), [batch.Count]);
+        return (x, y);
+    }
+
+    private static OptimizerHelper CreateOptimizer(nn.Module<Tensor, Tensor> model, TrainingOptions options) => options.Optimizer switch
+    {
+        OptimizerKind.Sgd => optim.SGD(model.parameters(), options.LearningRate, options.Momentum, 0, options.WeightDecay, options.Nesterov),
+        OptimizerKind.Adam => optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
+    };
+
+    private sealed class NullObserver : ITrainingObserver;
+}

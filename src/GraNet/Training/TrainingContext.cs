@@ -1,0 +1,17 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Training;
+
+/// <summary>What a <see cref="ITrainingHook"/> learns about the run it is attached to.</summary>
+/// <param name="StepsPerEpoch">Optimizer steps per epoch (the last batch may be partial).</param>
+/// <param name="TotalSteps">Optimizer steps of the whole run, <c>T</c>.</param>
+/// <param name="SampleShape">Shape of one input sample <c>[C, H, W]</c>, for FLOPs accounting.</param>
+public sealed record TrainingContext(
+    nn.Module<Tensor, Tensor> Model,
+    OptimizerHelper Optimizer,
+    int StepsPerEpoch,
+    long TotalSteps,
+    int Epochs,
+    int Seed,
+    long[] SampleShape);

@@ -1,0 +1,27 @@
+using GraNet.Data;
+
+namespace GraNet.Training;
+
+/// <summary>The loaders of one run. <see cref="Validation"/> is null when nothing is held out.</summary>
+public sealed record TrainingData(BatchLoader Train, BatchLoader? Validation, BatchLoader Test, int Classes, bool Augment)
+{
+    /// <summary>
+    /// Splits <paramref name="train"/> into training and validation parts (seeded by the run's
+    /// seed) and builds the loaders with the data set's normalisation.
+    /// </summary>
+    public static TrainingData Create(DatasetSpec spec, ImageDataset train, ImageDataset test, TrainingOptions options, int evaluationBatchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        var (trainIndices, validationIndices) = DataSplit.Holdout(train.Count, options.ValidationFraction, options.Seed);
+        if (trainIndices.Length == 0)
+        {
+            throw new ArgumentException($"--validation {options.ValidationFraction} leaves no training images out of {train.Count}.");
+        }
+        var trainLoader = new BatchLoader(train, trainIndices, spec.Mean, spec.Std, options.BatchSize);
+        var validation = validationIndices.Length > 0 ? new BatchLoader(train, validationIndices, spec.Mean, spec.Std, evaluationBatchSize) : null;
+        var testLoader = new BatchLoader(test, null, spec.Mean, spec.Std, evaluationBatchSize);
+        return new TrainingData(trainLoader, validation, testLoader, spec.Classes, options.Augment ?? spec.AugmentByDefault);
+    }
+}

@@ -1,0 +1,73 @@
+namespace GraNet.Training;
+
+/// <summary>Everything that decides how a model is trained. Validated by <see cref="Validate"/>.</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 20;
+
+    public int BatchSize { get; init; } = 128;
+
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+    public double LearningRate { get; init; } = 0.1;
+
+    public double Momentum { get; init; } = 0.9;
+
+    public bool Nesterov { get; init; } = true;
+
+    public double WeightDecay { get; init; } = 5e-4;
+
+    public LearningRateScheduleKind Schedule { get; init; } = LearningRateScheduleKind.MultiStep;
+
+    /// <summary>Epochs after which the rate is multiplied by <see cref="Gamma"/>; empty: 50 % and 75 % of <see cref="Epochs"/>.</summary>
+    public IReadOnlyList<int> Milestones { get; init; } = [];
+
+    public double Gamma { get; init; } = 0.1;
+
+    /// <summary>Epochs of linear warm-up from 0 to the base rate (per step).</summary>
+    public double WarmupEpochs { get; init; }
+
+    public double LabelSmoothing { get; init; }
+
+    public int Seed { get; init; } = 17;
+
+    /// <summary>Share of the training set held out to select the best epoch (0: none, the final epoch is reported).</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Random crop and flip; null: the data set's default (on for CIFAR).</summary>
+    public bool? Augment { get; init; }
+
+    /// <summary>Stop a run whose training loss is not below ln(classes) after the first epoch.</summary>
+    public bool StopOnCollapse { get; init; } = true;
+
+    /// <summary>The milestones in force: the given ones, or 50 % and 75 % of the epochs.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<int> EffectiveMilestones => Milestones.Count > 0 ? Milestones : new[] { Epochs / 2, Epochs * 3 / 4 }.Where(m => m >= 1).ToArray();
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        Require(Epochs >= 1, "--epochs", Epochs, "must be at least 1");
+        Require(BatchSize >= 1, "--batch-size", BatchSize, "must be at least 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), "--lr", LearningRate, "must be a positive number");
+        Require(Momentum is >= 0 and < 1, "--momentum", Momentum, "must be in [0, 1)");
+        Require(WeightDecay >= 0, "--weight-decay", WeightDecay, "must be 0 or more");
+        Require(Gamma is > 0 and <= 1, "--gamma", Gamma, "must be in (0, 1]");
+        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, "--warmup-epochs", WarmupEpochs, "must be in [0, epochs)");
+        Require(LabelSmoothing is >= 0 and < 1, "--label-smoothing", LabelSmoothing, "must be in [0, 1)");
+        Require(ValidationFraction is >= 0 and < 1, "--validation", ValidationFraction, "must be in [0, 1)");
+        Require(!Nesterov || Optimizer != OptimizerKind.Sgd || Momentum > 0, "--nesterov", Nesterov, "needs a momentum above 0");
+        foreach (int milestone in Milestones)
+        {
+            Require(milestone >= 1 && milestone <= Epochs, "--milestones", milestone, $"must lie in 1..{Epochs}");
+        }
+    }
+
+    private static void Require(bool condition, string option, object value, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{option} {value} {rule}.");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+namespace GraNet.Training;
+
+/// <summary>The result of <see cref="Trainer.Run"/>.</summary>
+/// <param name="TestAccuracy">Test accuracy in [0, 1] of the selected model (best validation epoch, or the final one without validation).</param>
+/// <param name="BestEpoch">The selected epoch (1-based).</param>
+/// <param name="BestValidationAccuracy">Its validation accuracy; null without a validation split.</param>
+public sealed record TrainingResult(
+    TrainingOutcome Outcome,
+    double TestAccuracy,
+    int BestEpoch,
+    double? BestValidationAccuracy,
+    IReadOnlyList<EpochMetrics> History,
+    double WallSeconds,
+    double ImagesPerSecond,
+    long Parameters);
