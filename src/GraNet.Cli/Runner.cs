@@ -20,6 +20,15 @@ public static class Runner
         try
         {
             var parse = root.Parse(args);
+            if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+            {
+                foreach (var parseError in parse.Errors)
+                {
+                    error.WriteLine($"granet: {parseError.Message}");
+                }
+                error.WriteLine("granet: see 'granet --help' or 'granet COMMAND --help'.");
+                return ExitCodes.BadArguments;
+            }
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (ArgumentException e)

@@ -4,6 +4,7 @@ using GraNet.Cli.Output;
 using GraNet.Data;
 using GraNet.Models;
 using GraNet.Runtime;
+using GraNet.Sparsity;
 using GraNet.Training;
 using static TorchSharp.torch;
 
@@ -32,6 +33,7 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(output);
         configuration.Training.Validate();
+        configuration.Sparsity.Validate(configuration.Training.Epochs);
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads);
@@ -50,10 +52,11 @@ public static class TrainCommand
         output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} threads");
 
         var reporter = new ConsoleReporter(output);
+        using var sparsity = new SparsityController(configuration.Sparsity);
         var result = reporter.Run(observer =>
         {
             var recorder = new MetricsRecorder(folder, observer);
-            var run = new Trainer(model, data, configuration.Training, hook: null, observer: recorder);
+            var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder);
             return run.Run(folder.Path, resume, (modelInfo.Name, spec.Name, json));
         });
         var summary = new Dictionary<string, object?>
@@ -70,8 +73,22 @@ public static class TrainCommand
             ["dataWaitShare"] = Math.Round(result.History.Sum(h => h.DataWaitSeconds) / Math.Max(1e-9, result.History.Sum(h => h.Seconds)), 4),
             ["parameters"] = result.Parameters,
             ["threads"] = configuration.Threads,
+            ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
+            ["finalDensity"] = Math.Round(sparsity.Density, 6),
+            ["inferenceFlopsRelative"] = Math.Round(sparsity.InferenceFlopsRelative, 6),
+            ["trainingFlopsRelative"] = Math.Round(sparsity.TrainingFlopsRelative, 6),
+            ["everActiveFraction"] = Math.Round(sparsity.Masks.EverActiveFraction, 6),
+            ["layers"] = sparsity.Masks.Layers.Select(l => new Dictionary<string, object>
+            {
+                ["name"] = l.Name,
+                ["shape"] = l.Shape,
+                ["parameters"] = l.Count,
+                ["active"] = l.ActiveCount,
+                ["density"] = Math.Round(l.Density, 6),
+            }).ToList(),
         };
         folder.WriteSummary(summary);
+        LayerTable.Write(output, sparsity.Masks);
         output.WriteLine($"test accuracy {RunFolder.Percent(result.TestAccuracy):F2}% (epoch {result.BestEpoch}); {result.ImagesPerSecond:F0} images/s; summary in {folder.SummaryFile}");
         return result.Outcome == TrainingOutcome.Completed ? ExitCodes.Success : ExitCodes.TrainingFailed;
     }

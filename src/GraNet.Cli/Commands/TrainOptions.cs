@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
+using GraNet.Sparsity;
 using GraNet.Training;
 
 namespace GraNet.Cli.Commands;
@@ -57,6 +58,28 @@ public sealed class TrainOptions
 
     public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
 
+    public Option<SparsityMethodKind?> Method { get; } = new("--method") { Description = "granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense (default dense)", CustomParser = r => EnumOption<SparsityMethodKind>(r, "--method") };
+
+    public Option<DistributionKind?> Distribution { get; } = new("--distribution") { Description = "Initial layer densities: erk (default), er, uniform", CustomParser = r => EnumOption<DistributionKind>(r, "--distribution") };
+
+    public Option<double?> InitDensity { get; } = new("--init-density") { Description = "d_i for granet/gmp: 1.0 dense-to-sparse (default), 0.5 sparse-to-sparse" };
+
+    public Option<double?> FinalDensity { get; } = new("--final-density") { Description = "d_f: final density (default 0.05)" };
+
+    public Option<int?> UpdateInterval { get; } = new("--update-interval") { Description = "ΔT: steps between mask updates (default 100)" };
+
+    public Option<double?> PruneStartEpoch { get; } = new("--prune-start-epoch") { Description = "Epoch where gradual pruning starts (default 0)" };
+
+    public Option<double?> PruneEndEpoch { get; } = new("--prune-end-epoch") { Description = "Epoch where gradual pruning ends at d_f (default 10)" };
+
+    public Option<double?> RegrowthRate { get; } = new("--regrowth-rate") { Description = "r_0: initial regeneration rate, cosine-decayed (default 0.5)" };
+
+    public Option<GrowthKind?> Growth { get; } = new("--growth") { Description = "gradient, momentum or random (default: the method's own)", CustomParser = r => EnumOption<GrowthKind>(r, "--growth") };
+
+    public Option<bool> DenseFirst { get; } = new("--dense-first") { Description = "Keep the first layer dense" };
+
+    public Option<double?> RigLStop { get; } = new("--rigl-stop") { Description = "Fraction of training after which RigL stops updating masks (default 0.75; 1 never stops)" };
+
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -70,6 +93,7 @@ public sealed class TrainOptions
     [
         Model, Dataset, DataDir, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, Optimizer, Schedule,
         Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume,
+        Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, RigLStop,
     ];
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
@@ -130,8 +154,24 @@ public sealed class TrainOptions
             // Preset milestones belong to the preset's epoch count; scale them to the new length.
             training = training with { Milestones = configuration.Training.Milestones.Select(x => Math.Max(1, (int)Math.Round((double)x * training.Epochs / configuration.Training.Epochs))).Distinct().ToList() };
         }
+        var sparsity = configuration.Sparsity;
+        sparsity = sparsity with
+        {
+            Method = parse.GetValue(Method) ?? sparsity.Method,
+            Distribution = parse.GetValue(Distribution) ?? sparsity.Distribution,
+            InitDensity = parse.GetValue(InitDensity) ?? sparsity.InitDensity,
+            FinalDensity = parse.GetValue(FinalDensity) ?? sparsity.FinalDensity,
+            UpdateInterval = parse.GetValue(UpdateInterval) ?? sparsity.UpdateInterval,
+            PruneStartEpoch = parse.GetValue(PruneStartEpoch) ?? sparsity.PruneStartEpoch,
+            PruneEndEpoch = parse.GetValue(PruneEndEpoch) ?? sparsity.PruneEndEpoch,
+            RegrowthRate = parse.GetValue(RegrowthRate) ?? sparsity.RegrowthRate,
+            Growth = parse.GetValue(Growth) ?? sparsity.Growth,
+            DenseFirstLayer = parse.GetValue(DenseFirst) || sparsity.DenseFirstLayer,
+            RigLStopFraction = parse.GetValue(RigLStop) ?? sparsity.RigLStopFraction,
+        };
         configuration = configuration with
         {
+            Sparsity = sparsity,
             Model = parse.GetValue(Model) ?? configuration.Model,
             Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
             DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
@@ -143,8 +183,52 @@ public sealed class TrainOptions
             throw new ArgumentException($"--threads {configuration.Threads} must be at least 1.");
         }
         training.Validate();
-        string path = parse.GetValue(OutputDir) ?? RunFolder.DefaultPath(configuration.Model, configuration.Dataset, "dense");
+        sparsity.Validate(training.Epochs);
+        string path = parse.GetValue(OutputDir) ?? RunFolder.DefaultPath(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
         return (configuration, new RunFolder(path), false);
+    }
+
+    /// <summary>The command-line spelling of a method (e.g. <c>granet-uniform</c>).</summary>
+    public static string MethodName(SparsityMethodKind kind) => EnumName(kind);
+
+    /// <summary>The JSON and command-line name of an enum value (its <c>JsonStringEnumMemberName</c>, else kebab case).</summary>
+    public static string EnumName<T>(T value)
+        where T : struct, Enum
+    {
+        string name = value.ToString();
+        var member = typeof(T).GetField(name);
+        var attribute = member?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
+            .OfType<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault();
+        return attribute?.Name ?? System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(name);
+    }
+
+    private static T? EnumOption<T>(System.CommandLine.Parsing.ArgumentResult result, string option)
+        where T : struct, Enum
+    {
+        try
+        {
+            return ParseEnum<T>(result.Tokens[0].Value, option);
+        }
+        catch (ArgumentException e)
+        {
+            result.AddError(e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Parses an enum value written in kebab case (<c>granet-uniform</c>) or as its C# name, ignoring case.</summary>
+    public static T ParseEnum<T>(string text, string option)
+        where T : struct, Enum
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (string.Equals(EnumName(value), text.Trim(), StringComparison.OrdinalIgnoreCase) || string.Equals(value.ToString(), text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+        throw new ArgumentException($"{option} '{text}' is not one of: {string.Join(", ", Enum.GetValues<T>().Select(EnumName))}.");
     }
 
     /// <summary>Parses <c>10,15</c> into integers; names the option on failure.</summary>

@@ -1,3 +1,4 @@
+using GraNet.Sparsity;
 using GraNet.Training;
 
 namespace GraNet.Cli.Configuration;
@@ -19,4 +20,7 @@ public sealed record RunConfiguration
     public int EvaluationBatchSize { get; init; } = 1000;
 
     public TrainingOptions Training { get; init; } = new();
+
+    /// <summary>The sparse-training method and its settings (<c>dense</c> by default).</summary>
+    public SparsityOptions Sparsity { get; init; } = new() { Method = SparsityMethodKind.Dense };
 }

@@ -26,8 +26,8 @@ public sealed class LeNet300100 : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var flat = input.flatten(1);
-        using var h1 = nn.functional.relu(fc1.forward(flat));
-        using var h2 = nn.functional.relu(fc2.forward(h1));
-        return fc3.forward(h2);
+        using var h1 = nn.functional.relu(fc1.call(flat));
+        using var h2 = nn.functional.relu(fc2.call(h1));
+        return fc3.call(h2);
     }
 }

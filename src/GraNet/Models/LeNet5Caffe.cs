@@ -36,15 +36,15 @@ public sealed class LeNet5Caffe : nn.Module<Tensor, Tensor>
     /// <returns><c>[N, classes]</c> logits.</returns>
     public override Tensor forward(Tensor input)
     {
-        using var c1 = conv1.forward(input);
+        using var c1 = conv1.call(input);
         using var r1 = nn.functional.relu(c1);
         using var p1 = nn.functional.max_pool2d(r1, 2);
-        using var c2 = conv2.forward(p1);
+        using var c2 = conv2.call(p1);
         using var r2 = nn.functional.relu(c2);
         using var p2 = nn.functional.max_pool2d(r2, 2);
         using var flat = p2.flatten(1);
-        using var f3 = fc3.forward(flat);
+        using var f3 = fc3.call(flat);
         using var r3 = nn.functional.relu(f3);
-        return fc4.forward(r3);
+        return fc4.call(r3);
     }
 }

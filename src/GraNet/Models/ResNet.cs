@@ -55,10 +55,10 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     /// <returns><c>[N, classes]</c> logits.</returns>
     public override Tensor forward(Tensor input)
     {
-        using var s = stem.forward(input);
-        using var f = stages.forward(s);
+        using var s = stem.call(input);
+        using var f = stages.call(s);
         using var pooled = nn.functional.adaptive_avg_pool2d(f, [1, 1]);
         using var flat = pooled.flatten(1);
-        return fc.forward(flat);
+        return fc.call(flat);
     }
 }

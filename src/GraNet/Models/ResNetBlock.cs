@@ -58,7 +58,7 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
     /// <returns><c>[N, C_out, H / stride, W / stride]</c>.</returns>
     public override Tensor forward(Tensor input)
     {
-        using var main = body.forward(input);
+        using var main = body.call(input);
         using var shortcut = Shortcut(input);
         using var sum = main.add(shortcut);
         return nn.functional.relu(sum);
@@ -68,7 +68,7 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
     {
         if (projection is not null)
         {
-            return projection.forward(input);
+            return projection.call(input);
         }
         if (!subsample && padChannels == 0)
         {

@@ -53,8 +53,8 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
     /// <returns><c>[N, classes]</c> logits.</returns>
     public override Tensor forward(Tensor input)
     {
-        using var f = features.forward(input);
+        using var f = features.call(input);
         using var flat = f.flatten(1);
-        return classifier.forward(flat);
+        return classifier.call(flat);
     }
 }

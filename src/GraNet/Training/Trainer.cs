@@ -134,7 +134,7 @@ public sealed class Trainer
             {
                 using var scope = NewDisposeScope();
                 var (x, y) = ToTensors(batch, loader.Shape);
-                var logits = model.forward(x);
+                var logits = model.call(x);
                 correct += logits.argmax(1).eq(y).sum().item<long>();
             }
         }
@@ -163,7 +163,7 @@ public sealed class Trainer
                 }
                 var (x, y) = ToTensors(batch, data.Train.Shape);
                 optimizer.zero_grad();
-                var logits = model.forward(x);
+                var logits = model.call(x);
                 var loss = nn.functional.cross_entropy(logits, y, label_smoothing: options.LabelSmoothing);
                 loss.backward();
                 optimizer.step();

@@ -1,0 +1,20 @@
+using GraNet.Sparsity.Masks;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity.Criteria;
+
+/// <summary>Scores positions of a layer for regrowth; the largest scores among inactive positions grow.</summary>
+public interface IGrowthScore
+{
+    /// <summary>A tensor shaped like the layer's weight; larger is better.</summary>
+    Tensor Score(MaskedLayer layer, MaskSet masks);
+
+    /// <summary>Writes any state (e.g. a random generator) into a checkpoint.</summary>
+    void Save(BinaryWriter writer)
+    {
+    }
+
+    void Load(BinaryReader reader)
+    {
+    }
+}

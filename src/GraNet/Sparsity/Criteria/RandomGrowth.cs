@@ -1,0 +1,35 @@
+using GraNet.Sparsity.Masks;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity.Criteria;
+
+/// <summary>SET's growth: uniformly random scores from a seeded generator (saved with checkpoints).</summary>
+public sealed class RandomGrowth(long seed) : IGrowthScore, IDisposable
+{
+    private readonly Generator generator = new Generator((ulong)seed);
+
+    public Tensor Score(MaskedLayer layer, MaskSet masks)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return rand(layer.Shape, generator: generator);
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        using var state = generator.get_state();
+        byte[] bytes = state.bytes.ToArray();
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int length = reader.ReadInt32();
+        using var state = tensor(reader.ReadBytes(length), ScalarType.Byte);
+        generator.set_state(state);
+    }
+
+    public void Dispose() => generator.Dispose();
+}

@@ -1,0 +1,8 @@
+namespace GraNet.Sparsity;
+
+/// <summary>One mask update, as reported by <see cref="SparsityController.MaskUpdated"/>.</summary>
+/// <param name="Step">The optimizer step after which it happened (0 for the initial masks).</param>
+/// <param name="Density">Overall density afterwards.</param>
+/// <param name="Rate">The regeneration rate used (regeneration only).</param>
+/// <param name="EverActiveFraction">Share of all maskable weights active at any time so far.</param>
+public sealed record MaskUpdate(long Step, MaskUpdateKind Kind, double Density, double? Rate, IReadOnlyList<LayerUpdate> Layers, double EverActiveFraction);

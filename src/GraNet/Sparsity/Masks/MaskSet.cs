@@ -1,0 +1,162 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity.Masks;
+
+/// <summary>
+/// The masks of a model: one <see cref="MaskedLayer"/> per convolution and linear weight, in
+/// module order. Biases, normalisation parameters and buffers are never masked. Applies the
+/// masks to the weights and to the optimizer's per-weight state.
+/// </summary>
+public sealed class MaskSet : IDisposable
+{
+    private readonly optim.Optimizer? optimizer;
+
+    private MaskSet(IReadOnlyList<MaskedLayer> layers, optim.Optimizer? optimizer)
+    {
+        Layers = layers;
+        this.optimizer = optimizer;
+        Total = layers.Sum(l => l.Count);
+    }
+
+    public IReadOnlyList<MaskedLayer> Layers { get; }
+
+    /// <summary>Total maskable weights.</summary>
+    public long Total { get; }
+
+    public long Active => Layers.Sum(l => l.ActiveCount);
+
+    public double Density => Total == 0 ? 1 : (double)Active / Total;
+
+    /// <summary>Share of all maskable weights that have ever been active (in-time over-parameterisation rate).</summary>
+    public double EverActiveFraction => Total == 0 ? 1 : (double)Layers.Sum(l => l.EverActiveCount()) / Total;
+
+    /// <summary>Masks every convolution and linear weight of <paramref name="model"/> (all active at first).</summary>
+    /// <param name="denseFirstLayer">Leave the first such layer unmasked.</param>
+    /// <exception cref="ArgumentException">The model has no convolution or linear layer.</exception>
+    public static MaskSet ForModel(nn.Module model, optim.Optimizer? optimizer, bool denseFirstLayer = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var parameters = optimizer?.parameters().ToList() ?? [];
+        var layers = new List<MaskedLayer>();
+        bool skipped = !denseFirstLayer;
+        foreach (var (name, module) in model.named_modules())
+        {
+            Parameter? weight = module switch
+            {
+                Conv1d c => c.weight,
+                Conv2d c => c.weight,
+                Conv3d c => c.weight,
+                Linear l => l.weight,
+                _ => null,
+            };
+            if (weight is null)
+            {
+                continue;
+            }
+            if (!skipped)
+            {
+                skipped = true;
+                continue;
+            }
+            int index = parameters.FindIndex(p => p.Handle == weight.Handle);
+            layers.Add(new MaskedLayer(name + ".weight", weight, index));
+        }
+        if (layers.Count == 0)
+        {
+            throw new ArgumentException($"Model '{model.GetName()}' has no convolution or linear layer to mask{(denseFirstLayer ? " besides the first (drop --dense-first)" : string.Empty)}.");
+        }
+        return new MaskSet(layers, optimizer);
+    }
+
+    /// <summary>Zeroes inactive weights and their optimizer state.</summary>
+    public void Apply()
+    {
+        using var guard = no_grad();
+        var states = optimizer is null ? [] : OptimizerStateAccess.States(optimizer);
+        foreach (var layer in Layers)
+        {
+            layer.Weight.mul_(layer.Mask);
+            foreach (var state in OptimizerStateAccess.PerWeightState(states, layer.OptimizerIndex))
+            {
+                state.mul_(layer.Mask);
+            }
+        }
+    }
+
+    /// <summary>Zeroes the weights and optimizer state at <paramref name="positions"/> of a layer (newly grown connections start at 0).</summary>
+    public void ZeroAt(MaskedLayer layer, Tensor positions)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        using var guard = no_grad();
+        layer.Weight.masked_fill_(positions, 0);
+        if (optimizer is null)
+        {
+            return;
+        }
+        foreach (var state in OptimizerStateAccess.PerWeightState(OptimizerStateAccess.States(optimizer), layer.OptimizerIndex))
+        {
+            state.masked_fill_(positions, 0);
+        }
+    }
+
+    /// <summary>The optimizer the masks apply to, if any.</summary>
+    public optim.Optimizer? Optimizer => optimizer;
+
+    /// <summary>Starts the ever-active record afresh from the current masks.</summary>
+    public void ResetEverActive()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.ResetEverActive();
+        }
+    }
+
+    /// <summary>Writes every mask and ever-active record (1 byte per weight each).</summary>
+    public void Save(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Layers.Count);
+        foreach (var layer in Layers)
+        {
+            writer.Write(layer.Name);
+            writer.Write(layer.Count);
+            writer.Write(layer.Mask.bytes);
+            writer.Write(layer.EverActive.bytes);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote; the layers must match by name and size.</summary>
+    public void Load(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int count = reader.ReadInt32();
+        if (count != Layers.Count)
+        {
+            throw new InvalidDataException($"The checkpoint has {count} masked layers, this model {Layers.Count}; use the same --model and --dense-first setting.");
+        }
+        foreach (var layer in Layers)
+        {
+            string name = reader.ReadString();
+            long size = reader.ReadInt64();
+            if (name != layer.Name || size != layer.Count)
+            {
+                throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match {layer.Name} ({layer.Count}); use the same --model.");
+            }
+            using var mask = tensor(reader.ReadBytes(checked((int)size)), ScalarType.Byte).to(ScalarType.Bool);
+            using var ever = tensor(reader.ReadBytes(checked((int)size)), ScalarType.Byte).to(ScalarType.Bool);
+            layer.SetMask(mask);
+            using var shapedEver = ever.reshape(layer.Shape);
+            layer.EverActive.copy_(shapedEver);
+        }
+        Apply();
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.Dispose();
+        }
+    }
+}

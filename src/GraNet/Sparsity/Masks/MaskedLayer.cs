@@ -1,0 +1,78 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity.Masks;
+
+/// <summary>
+/// One maskable weight tensor (a convolution or linear weight) and its boolean mask (1 byte per
+/// weight). <see cref="EverActive"/> records which positions have been active at any time.
+/// </summary>
+public sealed class MaskedLayer : IDisposable
+{
+    internal MaskedLayer(string name, Parameter weight, int optimizerIndex)
+    {
+        Name = name;
+        Weight = weight;
+        OptimizerIndex = optimizerIndex;
+        Shape = weight.shape;
+        Count = weight.numel();
+        Mask = ones(Shape, ScalarType.Bool).DetachFromDisposeScope();
+        EverActive = ones(Shape, ScalarType.Bool).DetachFromDisposeScope();
+        ActiveCount = Count;
+    }
+
+    /// <summary>Qualified parameter name, e.g. <c>conv1.weight</c>.</summary>
+    public string Name { get; }
+
+    public Parameter Weight { get; }
+
+    /// <summary>Position of <see cref="Weight"/> in the optimizer's parameter list (-1 if absent).</summary>
+    public int OptimizerIndex { get; }
+
+    public long[] Shape { get; }
+
+    /// <summary>Number of weights, <c>N_l</c>.</summary>
+    public long Count { get; }
+
+    /// <summary>True where the weight is active.</summary>
+    public Tensor Mask { get; private set; }
+
+    public Tensor EverActive { get; }
+
+    /// <summary>Active weights, <c>n_l</c> (kept in step with <see cref="Mask"/>).</summary>
+    public long ActiveCount { get; private set; }
+
+    public double Density => (double)ActiveCount / Count;
+
+    /// <summary>Replaces the mask with <paramref name="mask"/> (copied) and updates the counts.</summary>
+    public void SetMask(Tensor mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        using (no_grad())
+        {
+            using var shaped = mask.reshape(Shape);
+            Mask.copy_(shaped);
+            EverActive.logical_or_(Mask);
+            using var sum = Mask.sum();
+            ActiveCount = sum.item<long>();
+        }
+    }
+
+    /// <summary>Number of positions that have ever been active.</summary>
+    public long EverActiveCount()
+    {
+        using var sum = EverActive.sum();
+        return sum.item<long>();
+    }
+
+    internal void ResetEverActive()
+    {
+        EverActive.copy_(Mask);
+    }
+
+    public void Dispose()
+    {
+        Mask.Dispose();
+        EverActive.Dispose();
+    }
+}

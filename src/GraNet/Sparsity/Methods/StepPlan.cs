@@ -1,0 +1,7 @@
+namespace GraNet.Sparsity.Methods;
+
+/// <summary>The run's step counts, from which a method turns epochs into steps once.</summary>
+public sealed record StepPlan(int StepsPerEpoch, long TotalSteps, int Seed)
+{
+    public long StepOfEpoch(double epoch) => (long)Math.Round(epoch * StepsPerEpoch, MidpointRounding.AwayFromZero);
+}

@@ -1,0 +1,188 @@
+using GraNet.Sparsity.Flops;
+using GraNet.Sparsity.Masks;
+using GraNet.Sparsity.Methods;
+using GraNet.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity;
+
+/// <summary>
+/// Runs a sparse-training method on a model: creates the initial masks, and after every
+/// optimizer step masks the weights and the optimizer state, runs the pruning and regeneration
+/// events the method's schedule asks for, and keeps the FLOPs and ever-active statistics.
+/// Plugs into <see cref="Trainer"/> as an <see cref="ITrainingHook"/>, or into any training loop:
+/// create it with <see cref="Create"/> and call <see cref="AfterOptimizerStep"/> after each step.
+/// </summary>
+public sealed class SparsityController : ITrainingHook, IDisposable
+{
+    private readonly SparsityOptions options;
+    private MaskSet? masks;
+    private SparsityMethod? method;
+    private FlopCounter? flops;
+    private Generator? generator;
+    private double forwardFlops;
+    private double trainingFlops;
+    private long lastStep;
+    private long totalSteps;
+
+    public SparsityController(SparsityOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+    }
+
+    /// <summary>Every mask change: the initial masks, each pruning event and each regeneration.</summary>
+    public event Action<MaskUpdate>? MaskUpdated;
+
+    /// <summary>The masks (after <see cref="Attach"/>).</summary>
+    public MaskSet Masks => masks ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
+
+    public SparsityMethod Method => method ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
+
+    public SparsityOptions Options => options;
+
+    /// <summary>Attaches a controller to a model and optimizer for a run of <paramref name="epochs"/> epochs of <paramref name="stepsPerEpoch"/> steps.</summary>
+    /// <param name="sampleShape">One input sample's shape, e.g. <c>[1, 28, 28]</c> (for FLOPs).</param>
+    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0)
+    {
+        var controller = new SparsityController(options);
+        controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape));
+        return controller;
+    }
+
+    public void Attach(TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        options.Validate(context.Epochs);
+        totalSteps = context.TotalSteps;
+        masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
+        method = SparsityMethodFactory.Create(options, new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed));
+        generator = new Generator((ulong)context.Seed + 104729);
+        if (method.MasksWeights)
+        {
+            InitialiseMasks();
+        }
+        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks);
+        forwardFlops = flops.Forward();
+        Report(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList());
+    }
+
+    public void AfterOptimizerStep(long step)
+    {
+        var m = Masks;
+        var plan = Method;
+        trainingFlops += 3 * forwardFlops;
+        lastStep = step;
+        if (!plan.MasksWeights)
+        {
+            return;
+        }
+        m.Apply();
+        if (plan.Schedule is { } schedule && plan.Pruner is { } pruner && schedule.IsPruningStep(step))
+        {
+            var before = m.Layers.Select(l => l.ActiveCount).ToArray();
+            pruner.Prune(m, schedule.DensityAt(step));
+            m.Apply();
+            Report(step, MaskUpdateKind.Prune, null, m.Layers.Select((l, i) => new LayerUpdate(l.Name, l.ActiveCount, l.Count, before[i] - l.ActiveCount, 0)).ToList());
+        }
+        if (plan.Window is { } window && plan.Regenerator is { } regenerator && plan.Rate is { } rate && window.IsUpdateStep(step))
+        {
+            double r = rate.RateAt(step);
+            var updates = regenerator.Regenerate(m, r);
+            Report(step, MaskUpdateKind.Regenerate, r, updates);
+        }
+    }
+
+    /// <summary>Epochs before the end of pruning are never selected as the best.</summary>
+    public bool ReadyForSelection => Method.Schedule is not { } s || lastStep >= s.EndStep;
+
+    /// <summary>Overall density of the maskable weights now.</summary>
+    public double Density => Method.MasksWeights ? Masks.Density : 1;
+
+    /// <summary>Forward FLOPs of the current masks relative to the dense model.</summary>
+    public double InferenceFlopsRelative => flops is null || flops.DenseForward == 0 ? 1 : forwardFlops / flops.DenseForward;
+
+    /// <summary>Training FLOPs so far relative to dense training for the same steps.</summary>
+    public double TrainingFlopsRelative => flops is null || lastStep == 0 || flops.DenseForward == 0 ? 1 : trainingFlops / (3 * flops.DenseForward * lastStep);
+
+    public IReadOnlyDictionary<string, double> EpochScalars() => new Dictionary<string, double>
+    {
+        ["density"] = Math.Round(Density, 6),
+        ["everActiveFraction"] = Math.Round(Method.MasksWeights ? Masks.EverActiveFraction : 1, 6),
+        ["inferenceFlopsRelative"] = Math.Round(InferenceFlopsRelative, 6),
+        ["trainingFlopsRelative"] = Math.Round(TrainingFlopsRelative, 6),
+    };
+
+    public void Save(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Method.Name);
+        writer.Write(lastStep);
+        writer.Write(trainingFlops);
+        Masks.Save(writer);
+        Method.Regenerator?.Growth.Save(writer);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        string name = reader.ReadString();
+        if (name != Method.Name)
+        {
+            throw new InvalidDataException($"The checkpoint was written by --method {name}, this run uses {Method.Name}; resume with the same method.");
+        }
+        lastStep = reader.ReadInt64();
+        trainingFlops = reader.ReadDouble();
+        Masks.Load(reader);
+        Method.Regenerator?.Growth.Load(reader);
+        forwardFlops = flops!.Forward();
+    }
+
+    public void Dispose()
+    {
+        masks?.Dispose();
+        generator?.Dispose();
+        (method?.Regenerator?.Growth as IDisposable)?.Dispose();
+    }
+
+    private void InitialiseMasks()
+    {
+        var m = Masks;
+        double[] densities = Method.StartDensity >= 1
+            ? Enumerable.Repeat(1.0, m.Layers.Count).ToArray()
+            : Method.Distribution.Densities(m.Layers.Select(l => l.Shape).ToList(), Method.StartDensity);
+        using var guard = no_grad();
+        for (int l = 0; l < m.Layers.Count; l++)
+        {
+            using var scope = NewDisposeScope();
+            var layer = m.Layers[l];
+            long keep = (long)Math.Round(Math.Min(1, densities[l]) * layer.Count, MidpointRounding.AwayFromZero);
+            var mask = zeros(layer.Count, ScalarType.Bool);
+            if (keep >= layer.Count)
+            {
+                mask.fill_(true);
+            }
+            else
+            {
+                var chosen = randperm(layer.Count, generator: generator).narrow(0, 0, keep);
+                mask.index_fill_(0, chosen, true);
+            }
+            layer.SetMask(mask);
+        }
+        m.ResetEverActive();
+        m.Apply();
+    }
+
+    private void Report(long step, MaskUpdateKind kind, double? rate, IReadOnlyList<LayerUpdate> layers)
+    {
+        forwardFlops = flops?.Forward() ?? forwardFlops;
+        if (MaskUpdated is { } handler)
+        {
+            handler(new MaskUpdate(step, kind, Density, rate, layers, Method.MasksWeights ? Masks.EverActiveFraction : 1));
+        }
+    }
+
+    /// <summary>Steps of the run this controller is attached to.</summary>
+    public long TotalSteps => totalSteps;
+}

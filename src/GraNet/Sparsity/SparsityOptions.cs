@@ -1,0 +1,67 @@
+namespace GraNet.Sparsity;
+
+/// <summary>Typed options of a sparse-training method. Epochs are turned into steps by the trainer.</summary>
+public sealed record SparsityOptions
+{
+    public SparsityMethodKind Method { get; init; } = SparsityMethodKind.GraNet;
+
+    public DistributionKind Distribution { get; init; } = DistributionKind.ERK;
+
+    /// <summary><c>d_i</c>: 1.0 is dense-to-sparse; used by the pruning methods (granet, gmp).</summary>
+    public double InitDensity { get; init; } = 1.0;
+
+    /// <summary><c>d_f</c>: the density at the end (and throughout for rigl, set, snfs, static).</summary>
+    public double FinalDensity { get; init; } = 0.05;
+
+    /// <summary><c>ΔT</c>, in optimizer steps.</summary>
+    public int UpdateInterval { get; init; } = 100;
+
+    public double PruneStartEpoch { get; init; }
+
+    public double PruneEndEpoch { get; init; } = 10;
+
+    /// <summary><c>r_0</c>, the regeneration rate at the start (cosine decay to <see cref="RegrowthRateMin"/>).</summary>
+    public double RegrowthRate { get; init; } = 0.5;
+
+    public double RegrowthRateMin { get; init; } = 0.005;
+
+    /// <summary>Growth criterion; null: the method's own (gradient; random for set; momentum for snfs).</summary>
+    public GrowthKind? Growth { get; init; }
+
+    /// <summary>Keep the first maskable layer dense.</summary>
+    public bool DenseFirstLayer { get; init; }
+
+    /// <summary>RigL stops updating masks after this fraction of training (1: never stops, like the GraNet code's "DST").</summary>
+    public double RigLStopFraction { get; init; } = 0.75;
+
+    /// <summary>Whether the method prunes gradually from <see cref="InitDensity"/> to <see cref="FinalDensity"/>.</summary>
+    public bool IsPruningMethod => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
+    public void Validate(int epochs)
+    {
+        Require(InitDensity > 0 && InitDensity <= 1, "--init-density", InitDensity, "must be in (0, 1]");
+        Require(FinalDensity > 0 && FinalDensity <= 1, "--final-density", FinalDensity, "must be in (0, 1]");
+        Require(UpdateInterval >= 1, "--update-interval", UpdateInterval, "must be at least 1 step");
+        Require(RegrowthRate is >= 0 and < 1, "--regrowth-rate", RegrowthRate, "must be in [0, 1)");
+        Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, "--regrowth-rate-min", RegrowthRateMin, "must be in [0, --regrowth-rate]");
+        Require(RigLStopFraction is > 0 and <= 1, "--rigl-stop", RigLStopFraction, "must be in (0, 1]");
+        if (IsPruningMethod)
+        {
+            Require(FinalDensity <= InitDensity, "--final-density", FinalDensity, $"must not exceed --init-density {InitDensity} for a pruning method");
+            Require(PruneStartEpoch >= 0, "--prune-start-epoch", PruneStartEpoch, "must be 0 or more");
+            Require(PruneEndEpoch > PruneStartEpoch, "--prune-end-epoch", PruneEndEpoch, $"must come after --prune-start-epoch {PruneStartEpoch}");
+            Require(PruneEndEpoch <= epochs, "--prune-end-epoch", PruneEndEpoch, $"must not exceed --epochs {epochs}");
+        }
+        Require(Growth is null || Method is not (SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform or SparsityMethodKind.Static or SparsityMethodKind.Dense),
+            "--growth", Growth!, $"has no effect with --method {Method}; drop it");
+    }
+
+    private static void Require(bool condition, string option, object value, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{option} {value} {rule}.");
+        }
+    }
+}
