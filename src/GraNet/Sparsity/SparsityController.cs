@@ -79,6 +79,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             return;
         }
         m.Apply();
+        plan.Regenerator?.Growth.AfterStep(m);
         if (plan.Schedule is { } schedule && plan.Pruner is { } pruner && schedule.IsPruningStep(step))
         {
             var before = m.Layers.Select(l => l.ActiveCount).ToArray();

@@ -9,6 +9,11 @@ public interface IGrowthScore
     /// <summary>A tensor shaped like the layer's weight; larger is better.</summary>
     Tensor Score(MaskedLayer layer, MaskSet masks);
 
+    /// <summary>Called after every optimizer step, before any mask update of that step (e.g. to accumulate gradients).</summary>
+    void AfterStep(MaskSet masks)
+    {
+    }
+
     /// <summary>Writes any state (e.g. a random generator) into a checkpoint.</summary>
     void Save(BinaryWriter writer)
     {

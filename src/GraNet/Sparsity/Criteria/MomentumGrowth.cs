@@ -3,21 +3,79 @@ using static TorchSharp.torch;
 
 namespace GraNet.Sparsity.Criteria;
 
-/// <summary>SNFS's growth score: <c>|momentum|</c> (SGD buffer; Adam <c>m/(√v+1e-8)</c>), zero where the optimizer has none yet.</summary>
-public sealed class MomentumGrowth : IGrowthScore
+/// <summary>
+/// SNFS's growth score: the magnitude of the gradient momentum <c>m ← β·m + ∂L/∂w</c> of every
+/// position, active or not. The optimizer's own momentum is masked after every step (spec §2),
+/// so it is zero at inactive positions and cannot rank them; this score therefore keeps its own
+/// dense momentum (β = the SGD momentum, 0.9 by default), updated after every step and saved
+/// with checkpoints. For active weights it equals SGD's buffer without weight decay.
+/// </summary>
+public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposable
 {
+    private readonly Dictionary<string, Tensor> momenta = [];
+
+    public double Beta { get; } = beta;
+
+    public void AfterStep(MaskSet masks)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        using var guard = no_grad();
+        foreach (var layer in masks.Layers)
+        {
+            var grad = layer.Weight.grad;
+            if (grad is null || grad.IsInvalid)
+            {
+                continue;
+            }
+            if (!momenta.TryGetValue(layer.Name, out var momentum))
+            {
+                momenta[layer.Name] = grad.detach().clone().DetachFromDisposeScope();
+                continue;
+            }
+            momentum.mul_(Beta).add_(grad);
+        }
+    }
+
     public Tensor Score(MaskedLayer layer, MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        ArgumentNullException.ThrowIfNull(masks);
-        var momentum = masks.Optimizer is null ? null : OptimizerStateAccess.Momentum(masks.Optimizer, layer.OptimizerIndex);
-        if (momentum is null)
+        return momenta.TryGetValue(layer.Name, out var momentum) ? momentum.abs() : zeros_like(layer.Weight);
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(momenta.Count);
+        foreach (var (name, momentum) in momenta)
         {
-            return zeros_like(layer.Weight);
+            writer.Write(name);
+            writer.Write(momentum.numel());
+            writer.Write(momentum.bytes);
         }
-        using (momentum)
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        Dispose();
+        int count = reader.ReadInt32();
+        for (int i = 0; i < count; i++)
         {
-            return momentum.abs();
+            string name = reader.ReadString();
+            long size = reader.ReadInt64();
+            byte[] bytes = reader.ReadBytes(checked((int)size * sizeof(float)));
+            var values = new float[size];
+            Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+            momenta[name] = tensor(values).DetachFromDisposeScope();
         }
+    }
+
+    public void Dispose()
+    {
+        foreach (var momentum in momenta.Values)
+        {
+            momentum.Dispose();
+        }
+        momenta.Clear();
     }
 }

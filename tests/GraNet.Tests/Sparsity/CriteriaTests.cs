@@ -1,0 +1,166 @@
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+public class CriteriaTests
+{
+    [Fact]
+    public void Exact_selection_breaks_ties_by_lower_index()
+    {
+        using var scores = tensor(new float[] { 1, 3, 2, 3, 3, 0 });
+        using var top2 = ExactSelection.Largest(scores, 2);
+        Assert.Equal([false, true, false, true, false, false], TinyNets.Flat(top2));
+        using var low2 = ExactSelection.Smallest(scores, 2);
+        Assert.Equal([true, false, false, false, false, true], TinyNets.Flat(low2));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(6)]
+    public void Exact_selection_returns_exactly_k_even_when_all_scores_tie(long k)
+    {
+        using var scores = zeros(6);
+        using var chosen = ExactSelection.Largest(scores, k);
+        Assert.Equal(k, TinyNets.Flat(chosen).Count(b => b));
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => i < k).ToArray(), TinyNets.Flat(chosen));
+    }
+
+    [Fact]
+    public void Global_pruning_keeps_the_largest_magnitudes_across_layers_with_ties_to_the_lower_position()
+    {
+        // fc1 = [[0.5, -0.1], [0.3, 0.0]], fc2 = [[0.3, -0.7]]; density 0.5 of 6 -> keep 3:
+        // 0.7 (fc2[1]), 0.5 (fc1[0]), then the tie 0.3 goes to fc1[2] (global position 2 before 4).
+        using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0f], [0.3f, -0.7f]);
+        using var masks = MaskSet.ForModel(model, null);
+        new GlobalMagnitudePruner().Prune(masks, 0.5);
+        Assert.Equal([true, false, true, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([false, true], TinyNets.Flat(masks.Layers[1].Mask));
+        Assert.Equal(3, masks.Active);
+    }
+
+    [Fact]
+    public void Global_pruning_prunes_already_pruned_weights_first_and_never_revives_them()
+    {
+        using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0.2f], [0.3f, -0.7f]);
+        using var masks = MaskSet.ForModel(model, null);
+        using (var m = tensor(new[] { false, true, true, true }))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.Apply();
+        new GlobalMagnitudePruner().Prune(masks, 4.0 / 6);
+        // Active: 0.1, 0.3, 0.2, 0.3, 0.7 -> keep 4: 0.7, 0.3 (fc1[2]), 0.3 (fc2[0]), 0.2; 0.5 stays pruned.
+        Assert.Equal([false, false, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([true, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
+    [Fact]
+    public void Layerwise_targets_follow_the_classifier_rule_only_past_80_percent_sparsity()
+    {
+        var rule = new LayerwiseMagnitudePruner(classifierRule: true);
+        // sizes 1000 and 100 at d = 0.1: last 0.2, others (0.1 * 1100 - 0.2 * 100) / 1000 = 0.09.
+        Assert.Equal([0.09, 0.2], rule.TargetDensities([1000, 100], 0.1).Select(x => Math.Round(x, 12)).ToArray());
+        Assert.Equal([0.3, 0.3], rule.TargetDensities([1000, 100], 0.3));
+        Assert.Equal([0.1, 0.1], new LayerwiseMagnitudePruner(classifierRule: false).TargetDensities([1000, 100], 0.1));
+    }
+
+    [Fact]
+    public void Layerwise_pruning_keeps_the_count_of_each_layer()
+    {
+        using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0.05f], [0.3f, -0.7f]);
+        using var masks = MaskSet.ForModel(model, null);
+        new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.5);
+        Assert.Equal([true, false, true, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([false, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
+    [Fact]
+    public void Gradient_regeneration_drops_the_smallest_and_grows_the_largest_gradients_at_zero()
+    {
+        // w = [0.9, 0.1, 0.5, 0, 0, 0, 0.2, 0], active at 0, 1, 2, 6 (n = 4); rate 0.5 -> k = 2.
+        // drop the two smallest active |w|: positions 1 (0.1) and 6 (0.2);
+        // grow the two largest |grad| among positions 1, 3, 4, 5, 6, 7: 4 (0.8) and 3 (0.3).
+        using var layer = TinyNets.Row([0.9f, 0.1f, 0.5f, 0.4f, 0.6f, 0f, 0.2f, 0f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, true, false, false, false, true, false }).reshape(1, 8))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.ResetEverActive();
+        masks.Apply();
+        TinyNets.SetGradient(masks.Layers[0].Weight, [0f, 0f, 0f, -0.3f, 0.8f, 0.1f, 0f, 0.05f]);
+
+        var updates = new Regenerator(new GradientGrowth()).Regenerate(masks, 0.5);
+
+        Assert.Equal([true, false, true, true, true, false, false, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([0.9f, 0f, 0.5f, 0f, 0f, 0f, 0f, 0f], TinyNets.Values(masks.Layers[0].Weight));
+        Assert.Equal(4, masks.Layers[0].ActiveCount);
+        Assert.Equal(2, updates[0].Added);
+        Assert.Equal(2, updates[0].Removed);
+        Assert.Equal(6.0 / 8, masks.EverActiveFraction);
+    }
+
+    [Fact]
+    public void Regeneration_may_regrow_a_dropped_position_which_then_keeps_its_weight()
+    {
+        // Only one inactive position with a gradient smaller than the dropped one's: k = ceil(0.25 * 3) = 1.
+        // Drop position 1 (|w| 0.1); candidates 1 (grad 0.9) and 3 (grad 0.2): 1 grows back and keeps 0.1.
+        using var layer = TinyNets.Row([0.9f, 0.1f, 0.5f, 0f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, true, false }).reshape(1, 4))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        TinyNets.SetGradient(masks.Layers[0].Weight, [0f, 0.9f, 0f, 0.2f]);
+        var updates = new Regenerator(new GradientGrowth()).Regenerate(masks, 0.25);
+        Assert.Equal([true, true, true, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal(0.1f, TinyNets.Values(masks.Layers[0].Weight)[1]);
+        Assert.Equal(0, updates[0].Added);
+    }
+
+    [Fact]
+    public void Momentum_growth_scores_a_dense_gradient_momentum_also_at_inactive_positions()
+    {
+        // m = 0.9 * g1 + g2 with g1 = [1, 2, ..., 8] and g2 = [-1, 0, ..., 0] -> |m| = [-0.1, 1.8, 2.7, ...].
+        using var layer = TinyNets.Row([0.9f, 0.1f, 0.5f, 0.4f, 0.6f, 0f, 0.2f, 0f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, false, false, false, false, false, false, false }).reshape(1, 8))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        using var growth = new MomentumGrowth(0.9);
+        var weight = masks.Layers[0].Weight;
+        TinyNets.SetGradient(weight, [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f]);
+        growth.AfterStep(masks);
+        weight.grad!.zero_();
+        TinyNets.SetGradient(weight, [-1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f]);
+        growth.AfterStep(masks);
+        using var score = growth.Score(masks.Layers[0], masks);
+        float[] expected = [0.1f, 1.8f, 2.7f, 3.6f, 4.5f, 5.4f, 6.3f, 7.2f];
+        var actual = TinyNets.Values(score);
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 5);
+        }
+    }
+
+    [Fact]
+    public void Random_growth_is_repeatable_for_a_seed()
+    {
+        using var layer = TinyNets.Row([1, 2, 3, 4, 5, 6, 7, 8]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using var a = new RandomGrowth(5);
+        using var b = new RandomGrowth(5);
+        using var c = new RandomGrowth(6);
+        using var sa = a.Score(masks.Layers[0], masks);
+        using var sb = b.Score(masks.Layers[0], masks);
+        using var sc = c.Score(masks.Layers[0], masks);
+        Assert.Equal(TinyNets.Values(sa), TinyNets.Values(sb));
+        Assert.NotEqual(TinyNets.Values(sa), TinyNets.Values(sc));
+    }
+}

@@ -1,0 +1,34 @@
+using GraNet.Sparsity.Flops;
+using GraNet.Sparsity.Masks;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+public class FlopCounterTests
+{
+    [Fact]
+    public void Counts_two_flops_per_multiply_add_times_output_positions()
+    {
+        // conv 1->2, 3x3 on 5x5: 18 weights x 9 positions x 2 = 324; linear 18 -> 4: 72 x 2 = 144.
+        using var model = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("flat", nn.Flatten()), ("fc", nn.Linear(18, 4)));
+        using var masks = MaskSet.ForModel(model, null);
+        var counter = FlopCounter.Measure(model, [1, 5, 5], masks);
+        Assert.Equal(468, counter.DenseForward);
+        using (var half = tensor(Enumerable.Range(0, 18).Select(i => i % 2 == 0).ToArray()).reshape(2, 1, 3, 3))
+        {
+            masks.Layers[0].SetMask(half);
+        }
+        // 9 active conv weights: 2 x 9 x 9 = 162, plus 144.
+        Assert.Equal(306, counter.Forward());
+    }
+
+    [Fact]
+    public void Lenet5_caffe_dense_forward_flops()
+    {
+        // conv1 500 weights x 24x24, conv2 25,000 x 8x8, fc3 400,000, fc4 5,000; x2.
+        using var model = GraNet.Models.ModelRegistry.Create("lenet5-caffe", new GraNet.Data.ImageShape(1, 28, 28), 10);
+        var counter = FlopCounter.Measure(model, [1, 28, 28], null);
+        Assert.Equal(2.0 * ((500 * 576) + (25_000 * 64) + 400_000 + 5_000), counter.DenseForward);
+    }
+}

@@ -1,0 +1,223 @@
+using GraNet.Sparsity;
+using GraNet.Sparsity.Masks;
+using TorchSharp.Modules;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+/// <summary>Runs every method for a few epochs on random data with a tiny MLP and checks the invariants after every step.</summary>
+public class SparsityControllerTests
+{
+    private const int StepsPerEpoch = 4;
+    private const int Epochs = 6;
+
+    public static TheoryData<SparsityMethodKind> Methods => new(Enum.GetValues<SparsityMethodKind>());
+
+    private static SparsityOptions OptionsFor(SparsityMethodKind method) => new()
+    {
+        Method = method,
+        InitDensity = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform ? 0.5 : 1.0,
+        FinalDensity = 0.1,
+        UpdateInterval = 2,
+        PruneStartEpoch = 0,
+        PruneEndEpoch = 4,
+        RigLStopFraction = 1,
+    };
+
+    private static Sequential Mlp()
+    {
+        manual_seed(3);
+        return nn.Sequential(("fc1", nn.Linear(16, 32)), ("relu", nn.ReLU()), ("fc2", nn.Linear(32, 24)), ("relu2", nn.ReLU()), ("fc3", nn.Linear(24, 4)));
+    }
+
+    private sealed record Trace(List<MaskUpdate> Updates, List<bool[]> MasksPerStep, double Density, double TrainingFlops, double InferenceFlops, double EverActive);
+
+    private static Trace Run(SparsityOptions options, Action<SparsityController, long>? check = null)
+    {
+        using var model = Mlp();
+        using var optimizer = optim.SGD(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
+        using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [16], seed: 11);
+        var updates = new List<MaskUpdate>();
+        controller.MaskUpdated += updates.Add;
+        var perStep = new List<bool[]>();
+        var generator = new Generator(9);
+        for (long step = 1; step <= (long)StepsPerEpoch * Epochs; step++)
+        {
+            using var scope = NewDisposeScope();
+            var x = randn([8, 16], generator: generator);
+            var y = randint(0, 4, [8], generator: generator);
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(model.call(x), y);
+            loss.backward();
+            optimizer.step();
+            controller.AfterOptimizerStep(step);
+            check?.Invoke(controller, step);
+            perStep.Add(controller.Masks.Layers.SelectMany(l => TinyNets.Flat(l.Mask)).ToArray());
+        }
+        return new Trace(updates, perStep, controller.Density, controller.TrainingFlopsRelative, controller.InferenceFlopsRelative, controller.Masks.EverActiveFraction);
+    }
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void Masked_weights_and_their_momentum_are_zero_after_every_step(SparsityMethodKind method)
+    {
+        Run(OptionsFor(method), (controller, _) =>
+        {
+            var states = OptimizerStateAccess.States(controller.Masks.Optimizer!);
+            foreach (var layer in controller.Masks.Layers)
+            {
+                using var inactive = layer.Mask.logical_not();
+                using var weights = layer.Weight.detach().masked_select(inactive);
+                Assert.Equal(0, weights.abs().sum().item<float>());
+                foreach (var state in OptimizerStateAccess.PerWeightState(states, layer.OptimizerIndex))
+                {
+                    using var leaked = state.masked_select(inactive);
+                    Assert.Equal(0, leaked.abs().sum().item<float>());
+                }
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(SparsityMethodKind.GraNet)]
+    [InlineData(SparsityMethodKind.Gmp)]
+    public void Global_pruning_hits_the_scheduled_count_at_every_event_and_ends_exactly_at_the_final_density(SparsityMethodKind method)
+    {
+        var options = OptionsFor(method);
+        var trace = Run(options);
+        var schedule = new GraNet.Sparsity.Schedules.CubicPruningSchedule(0, 16, 2, options.InitDensity, options.FinalDensity);
+        long total = (16 * 32) + (32 * 24) + (24 * 4);
+        var prunes = trace.Updates.Where(u => u.Kind == MaskUpdateKind.Prune).ToList();
+        Assert.Equal([2, 4, 6, 8, 10, 12, 14, 16], prunes.Select(u => u.Step).ToArray());
+        foreach (var prune in prunes)
+        {
+            long expected = (long)Math.Round(schedule.DensityAt(prune.Step) * total, MidpointRounding.AwayFromZero);
+            Assert.Equal(expected, prune.Layers.Sum(l => l.Active));
+        }
+        Assert.Equal(Math.Round(0.1 * total) / total, trace.Density, 12);
+    }
+
+    [Theory]
+    [InlineData(SparsityMethodKind.GraNet)]
+    [InlineData(SparsityMethodKind.GraNetUniform)]
+    [InlineData(SparsityMethodKind.RigL)]
+    [InlineData(SparsityMethodKind.Set)]
+    [InlineData(SparsityMethodKind.Snfs)]
+    public void Regeneration_keeps_every_layer_count_and_moves_connections(SparsityMethodKind method)
+    {
+        var trace = Run(OptionsFor(method));
+        var regenerations = trace.Updates.Where(u => u.Kind == MaskUpdateKind.Regenerate).ToList();
+        Assert.NotEmpty(regenerations);
+        MaskUpdate? previous = null;
+        foreach (var update in trace.Updates)
+        {
+            if (update.Kind == MaskUpdateKind.Regenerate && previous is not null)
+            {
+                Assert.Equal(previous.Layers.Select(l => l.Active), update.Layers.Select(l => l.Active));
+                Assert.All(update.Layers, l => Assert.Equal(l.Removed, l.Added));
+            }
+            previous = update;
+        }
+        Assert.Contains(regenerations, u => u.Layers.Sum(l => l.Added) > 0);
+    }
+
+    [Fact]
+    public void Dynamic_methods_start_and_stay_at_the_final_density_and_explore_new_connections()
+    {
+        foreach (var method in new[] { SparsityMethodKind.RigL, SparsityMethodKind.Set, SparsityMethodKind.Snfs })
+        {
+            var trace = Run(OptionsFor(method));
+            double initial = (double)trace.MasksPerStep[0].Count(b => b) / trace.MasksPerStep[0].Length;
+            Assert.Equal(initial, trace.Density, 12);
+            Assert.Equal(0.1, initial, 2);
+            Assert.True(trace.EverActive > trace.Density, $"{method}: no connection was ever explored");
+        }
+    }
+
+    [Fact]
+    public void Static_masks_never_change()
+    {
+        var trace = Run(OptionsFor(SparsityMethodKind.Static));
+        Assert.All(trace.MasksPerStep, m => Assert.Equal(trace.MasksPerStep[0], m));
+        Assert.Equal(trace.Density, trace.EverActive, 12);
+    }
+
+    [Fact]
+    public void Rigl_stops_updating_after_its_stop_fraction()
+    {
+        var trace = Run(OptionsFor(SparsityMethodKind.RigL) with { RigLStopFraction = 0.5 });
+        var steps = trace.Updates.Where(u => u.Kind == MaskUpdateKind.Regenerate).Select(u => u.Step).ToArray();
+        Assert.Equal([2, 4, 6, 8, 10, 12], steps);
+    }
+
+    [Fact]
+    public void Dense_masks_nothing_and_costs_dense_flops()
+    {
+        var trace = Run(OptionsFor(SparsityMethodKind.Dense));
+        Assert.Equal(1, trace.Density);
+        Assert.Equal(1, trace.TrainingFlops, 12);
+        Assert.Equal(1, trace.InferenceFlops, 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void The_same_seed_gives_the_same_masks(SparsityMethodKind method)
+    {
+        var a = Run(OptionsFor(method));
+        var b = Run(OptionsFor(method));
+        Assert.Equal(a.MasksPerStep, b.MasksPerStep);
+    }
+
+    [Fact]
+    public void Initial_erk_masks_activate_exact_counts()
+    {
+        using var model = Mlp();
+        using var optimizer = optim.SGD(model.parameters(), 0.05);
+        using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static), StepsPerEpoch, Epochs, [16]);
+        double[] densities = new GraNet.Sparsity.Distribution.ErdosRenyiDistribution(true).Densities(controller.Masks.Layers.Select(l => l.Shape).ToList(), 0.1);
+        for (int l = 0; l < densities.Length; l++)
+        {
+            var layer = controller.Masks.Layers[l];
+            Assert.Equal((long)Math.Round(densities[l] * layer.Count, MidpointRounding.AwayFromZero), layer.ActiveCount);
+        }
+    }
+
+    [Fact]
+    public void Dense_first_leaves_the_first_layer_unmasked()
+    {
+        using var model = Mlp();
+        using var optimizer = optim.SGD(model.parameters(), 0.05);
+        using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static) with { DenseFirstLayer = true }, StepsPerEpoch, Epochs, [16]);
+        Assert.Equal(["fc2.weight", "fc3.weight"], controller.Masks.Layers.Select(l => l.Name).ToArray());
+    }
+
+    [Theory]
+    [InlineData(1.2, 0.1, "--init-density")]
+    [InlineData(1.0, 0.0, "--final-density")]
+    [InlineData(0.2, 0.5, "--final-density")]
+    public void Impossible_densities_are_refused_with_the_option_named(double init, double final, string option)
+    {
+        var options = new SparsityOptions { Method = SparsityMethodKind.GraNet, InitDensity = init, FinalDensity = final };
+        var e = Assert.Throws<ArgumentException>(() => options.Validate(20));
+        Assert.Contains(option, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_schedules_are_refused()
+    {
+        var options = new SparsityOptions { Method = SparsityMethodKind.Gmp };
+        Assert.Contains("--prune-end-epoch", Assert.Throws<ArgumentException>(() => (options with { PruneStartEpoch = 5, PruneEndEpoch = 3 }).Validate(20)).Message, StringComparison.Ordinal);
+        Assert.Contains("--prune-end-epoch", Assert.Throws<ArgumentException>(() => (options with { PruneEndEpoch = 30 }).Validate(20)).Message, StringComparison.Ordinal);
+        Assert.Contains("--update-interval", Assert.Throws<ArgumentException>(() => (options with { UpdateInterval = 0 }).Validate(20)).Message, StringComparison.Ordinal);
+        Assert.Contains("--growth", Assert.Throws<ArgumentException>(() => (options with { Growth = GrowthKind.Random }).Validate(20)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_without_maskable_layers_is_refused()
+    {
+        using var model = nn.Sequential(("relu", nn.ReLU()));
+        var e = Assert.Throws<ArgumentException>(() => MaskSet.ForModel(model, null));
+        Assert.Contains("no convolution or linear layer", e.Message, StringComparison.Ordinal);
+    }
+}

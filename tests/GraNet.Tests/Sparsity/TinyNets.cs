@@ -1,0 +1,53 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+/// <summary>Small models with hand-set weights for exact tests.</summary>
+internal static class TinyNets
+{
+    /// <summary>Two bias-free linear layers: fc1 2x2 and fc2 1x2, weights set from the arguments.</summary>
+    public static Sequential TwoLayers(float[] first, float[] second)
+    {
+        var fc1 = nn.Linear(2, 2, hasBias: false);
+        var fc2 = nn.Linear(2, 1, hasBias: false);
+        using (no_grad())
+        {
+            fc1.weight!.copy_(tensor(first).reshape(2, 2));
+            fc2.weight!.copy_(tensor(second).reshape(1, 2));
+        }
+        return nn.Sequential(("fc1", fc1), ("fc2", fc2));
+    }
+
+    /// <summary>One bias-free linear layer n → 1 with the given weights, inside a container.</summary>
+    public static Sequential Row(float[] weights)
+    {
+        var fc = nn.Linear(weights.Length, 1, hasBias: false);
+        using (no_grad())
+        {
+            fc.weight!.copy_(tensor(weights).reshape(1, weights.Length));
+        }
+        return nn.Sequential(("fc", fc));
+    }
+
+    /// <summary>Gives <paramref name="weight"/> the gradient <paramref name="gradient"/> (backward of sum(w * g)).</summary>
+    public static void SetGradient(Parameter weight, float[] gradient)
+    {
+        using var g = tensor(gradient).reshape(weight.shape);
+        using var product = weight.mul(g);
+        using var loss = product.sum();
+        loss.backward();
+    }
+
+    public static bool[] Flat(Tensor mask)
+    {
+        using var flat = mask.flatten();
+        return flat.data<bool>().ToArray();
+    }
+
+    public static float[] Values(Tensor t)
+    {
+        using var flat = t.detach().flatten();
+        return flat.data<float>().ToArray();
+    }
+}
