@@ -16,6 +16,7 @@ public static class Runner
             TrainCommand.Create(output),
             EvaluateCommand.Create(output),
             ListCommand.Create(output),
+            BenchCommand.Create(output),
         };
         try
         {

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using GraNet.Cli.Configuration;
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Sparsity;
+using GraNet.Sparsity.Criteria;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Commands;
+
+/// <summary>
+/// <c>granet bench sparse</c>: times a training step dense vs with a sparsity method, one mask
+/// update (global pruning and one regeneration), and reports the mask memory. A benchmark
+/// that prints figures, not a test.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Model name", DefaultValueFactory = _ => "lenet5-caffe" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist" };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per variant", DefaultValueFactory = _ => 20 };
+        var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
+        var method = new Option<string>("--method") { Description = "Sparse method to compare with dense", DefaultValueFactory = _ => "granet" };
+        var sparse = new Command("sparse", "Time a training step dense vs sparse, one mask update, and the mask memory.") { model, dataset, batch, steps, threads, method };
+        sparse.SetAction(parse =>
+        {
+            TorchRuntime.Configure(parse.GetValue(threads) ?? TorchRuntime.DefaultThreads);
+            var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
+            var info = ModelRegistry.Get(parse.GetValue(model)!);
+            var kind = TrainOptions.ParseEnum<SparsityMethodKind>(parse.GetValue(method)!, "--method");
+            int b = parse.GetValue(batch);
+            int n = parse.GetValue(steps);
+            output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} threads, {n} timed steps after 3 warm-up steps");
+            double dense = TimeSteps(info, spec, b, n, null, out _);
+            var options = new SparsityOptions { Method = kind, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = int.MaxValue / 2, PruneEndEpoch = 2 };
+            double masked = TimeSteps(info, spec, b, n, options, out var updateTimes);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, dense:             {dense * 1000,9:F1} ms"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, {TrainOptions.MethodName(kind),-8} (masked): {masked * 1000,9:F1} ms  ({masked / dense:F3}x dense)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask update: global prune {updateTimes.Prune * 1000:F1} ms, regeneration {updateTimes.Regenerate * 1000:F1} ms over {updateTimes.Weights:N0} maskable weights"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask memory: {updateTimes.Weights:N0} bytes (1 byte per weight) + the same again for the ever-active record"));
+            return ExitCodes.Success;
+        });
+        return new Command("bench", "Benchmarks that print figures.") { sparse };
+    }
+
+    private static double TimeSteps(Models.ModelInfo info, DatasetSpec spec, int batch, int steps, SparsityOptions? options, out (double Prune, double Regenerate, long Weights) update)
+    {
+        manual_seed(1);
+        using var model = info.Create(spec.Shape, spec.Classes);
+        using var optimizer = optim.SGD(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
+        using var sparsity = options is null ? null : SparsityController.Create(model, optimizer, options, steps + 3, 2, [spec.Shape.Channels, spec.Shape.Height, spec.Shape.Width]);
+        using var x = randn(batch, spec.Shape.Channels, spec.Shape.Height, spec.Shape.Width);
+        using var y = randint(0, spec.Classes, [batch]);
+        model.train();
+        var clock = new Stopwatch();
+        for (int s = 0; s < steps + 3; s++)
+        {
+            if (s == 3)
+            {
+                clock.Start();
+            }
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(model.call(x), y);
+            loss.backward();
+            optimizer.step();
+            sparsity?.AfterOptimizerStep(s + 1);
+        }
+        clock.Stop();
+        update = (0, 0, 0);
+        if (sparsity is not null)
+        {
+            var masks = sparsity.Masks;
+            var watch = Stopwatch.StartNew();
+            new GlobalMagnitudePruner().Prune(masks, masks.Density * 0.9);
+            masks.Apply();
+            double prune = watch.Elapsed.TotalSeconds;
+            watch.Restart();
+            new Regenerator(new GradientGrowth()).Regenerate(masks, 0.5);
+            update = (prune, watch.Elapsed.TotalSeconds, masks.Total);
+        }
+        return clock.Elapsed.TotalSeconds / steps;
+    }
+}
