@@ -37,15 +37,28 @@ public static class BenchCommand
             int n = parse.GetValue(steps);
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} threads, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
+            long denseGrowth = LastMemoryGrowth;
             var options = new SparsityOptions { Method = kind, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = int.MaxValue / 2, PruneEndEpoch = 2 };
             double masked = TimeSteps(info, spec, b, n, options, out var updateTimes);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, dense:             {dense * 1000,9:F1} ms"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, {TrainOptions.MethodName(kind),-8} (masked): {masked * 1000,9:F1} ms  ({masked / dense:F3}x dense)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resident memory change over {n} timed steps: dense {denseGrowth / 1048576.0:+0.0;-0.0} MiB, masked {LastMemoryGrowth / 1048576.0:+0.0;-0.0} MiB"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask update: global prune {updateTimes.Prune * 1000:F1} ms, regeneration {updateTimes.Regenerate * 1000:F1} ms over {updateTimes.Weights:N0} maskable weights"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask memory: {updateTimes.Weights:N0} bytes (1 byte per weight) + the same again for the ever-active record"));
             return ExitCodes.Success;
         });
         return new Command("bench", "Benchmarks that print figures.") { sparse };
+    }
+
+    private static long LastMemoryGrowth { get; set; }
+
+    /// <summary>Resident memory after a full garbage collection, so that managed garbage does not count as growth.</summary>
+    private static long SettledWorkingSet()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Environment.WorkingSet;
     }
 
     private static double TimeSteps(Models.ModelInfo info, DatasetSpec spec, int batch, int steps, SparsityOptions? options, out (double Prune, double Regenerate, long Weights) update)
@@ -58,10 +71,12 @@ public static class BenchCommand
         using var y = randint(0, spec.Classes, [batch]);
         model.train();
         var clock = new Stopwatch();
+        long memoryBefore = 0;
         for (int s = 0; s < steps + 3; s++)
         {
             if (s == 3)
             {
+                memoryBefore = SettledWorkingSet();
                 clock.Start();
             }
             using var scope = NewDisposeScope();
@@ -72,6 +87,7 @@ public static class BenchCommand
             sparsity?.AfterOptimizerStep(s + 1);
         }
         clock.Stop();
+        LastMemoryGrowth = SettledWorkingSet() - memoryBefore;
         update = (0, 0, 0);
         if (sparsity is not null)
         {

@@ -78,6 +78,8 @@ public sealed class TrainOptions
 
     public Option<bool> DenseFirst { get; } = new("--dense-first") { Description = "Keep the first layer dense" };
 
+    public Option<bool?> ClassifierRule { get; } = new("--classifier-rule") { Description = "Layer-wise methods keep the last layer at density 0.2 past 80 % sparsity (default true)" };
+
     public Option<double?> RigLStop { get; } = new("--rigl-stop") { Description = "Fraction of training after which RigL stops updating masks (default 0.75; 1 never stops)" };
 
     public void AddTo(Command command)
@@ -93,7 +95,7 @@ public sealed class TrainOptions
     [
         Model, Dataset, DataDir, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, Optimizer, Schedule,
         Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume,
-        Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, RigLStop,
+        Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, ClassifierRule, RigLStop,
     ];
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
@@ -168,6 +170,7 @@ public sealed class TrainOptions
             Growth = parse.GetValue(Growth) ?? sparsity.Growth,
             DenseFirstLayer = parse.GetValue(DenseFirst) || sparsity.DenseFirstLayer,
             RigLStopFraction = parse.GetValue(RigLStop) ?? sparsity.RigLStopFraction,
+            ClassifierRule = parse.GetValue(ClassifierRule) ?? sparsity.ClassifierRule,
         };
         configuration = configuration with
         {

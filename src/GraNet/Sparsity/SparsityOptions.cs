@@ -31,6 +31,9 @@ public sealed record SparsityOptions
     /// <summary>Keep the first maskable layer dense.</summary>
     public bool DenseFirstLayer { get; init; }
 
+    /// <summary>Layer-wise pruning keeps the last layer at density 0.2 once the sparsity reaches 0.8 (the reference code's rule; -uniform methods only).</summary>
+    public bool ClassifierRule { get; init; } = true;
+
     /// <summary>RigL stops updating masks after this fraction of training (1: never stops, like the GraNet code's "DST").</summary>
     public double RigLStopFraction { get; init; } = 0.75;
 

@@ -12,7 +12,7 @@ public sealed class GmpMethod : SparsityMethod
         StartDensity = options.InitDensity;
         Distribution = DistributionOf(options);
         Schedule = ScheduleOf(options, steps);
-        Pruner = layerwise ? new LayerwiseMagnitudePruner(classifierRule: true) : new GlobalMagnitudePruner();
+        Pruner = layerwise ? new LayerwiseMagnitudePruner(options.ClassifierRule) : new GlobalMagnitudePruner();
     }
 
     public override string Name { get; }

@@ -18,7 +18,7 @@ public sealed class GraNetMethod : SparsityMethod
         StartDensity = options.InitDensity;
         Distribution = DistributionOf(options);
         Schedule = ScheduleOf(options, steps);
-        Pruner = layerwise ? new LayerwiseMagnitudePruner(classifierRule: true) : new GlobalMagnitudePruner();
+        Pruner = layerwise ? new LayerwiseMagnitudePruner(options.ClassifierRule) : new GlobalMagnitudePruner();
         Window = new UpdateWindow(options.UpdateInterval, Schedule.StartStep, steps.TotalSteps);
         Rate = RateOf(options, steps);
         Regenerator = new Regenerator(GrowthOf(options, GrowthKind.Gradient, steps.Seed));
