@@ -29,7 +29,7 @@ public static class IdxFile
     {
         byte[] bytes = ReadAllBytes(path);
         string fix = "download it again or reinstall the data package";
-        if (bytes.Length < 4 + (4 * expectedDims))
+        if (bytes.Length < 4)
         {
             throw new DataException($"{path}: truncated idx file ({bytes.Length} bytes); {fix}.");
         }
@@ -38,6 +38,10 @@ public static class IdxFile
             uint magic = BinaryPrimitives.ReadUInt32BigEndian(bytes);
             string kind = expectedDims == 3 ? "image file (0x00000803)" : "label file (0x00000801)";
             throw new DataException($"{path}: wrong magic number 0x{magic:X8}, expected an idx {kind}; check the file name or {fix}.");
+        }
+        if (bytes.Length < 4 + (4 * expectedDims))
+        {
+            throw new DataException($"{path}: truncated idx header ({bytes.Length} bytes); {fix}.");
         }
         var dims = new int[expectedDims];
         long total = 1;

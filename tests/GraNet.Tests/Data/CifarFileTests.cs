@@ -1,0 +1,77 @@
+using GraNet.Data;
+using Xunit;
+
+namespace GraNet.Tests.Data;
+
+public class CifarFileTests : IDisposable
+{
+    private readonly string folder = TestFiles.TempFolder("granet-cifar");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static byte[] Record(byte[] labels, byte fill)
+    {
+        var record = new byte[labels.Length + CifarFile.PixelsPerImage];
+        labels.CopyTo(record, 0);
+        Array.Fill(record, fill, labels.Length, CifarFile.PixelsPerImage);
+        return record;
+    }
+
+    [Fact]
+    public void Reads_cifar10_records()
+    {
+        string path = Path.Combine(folder, "data_batch_1.bin");
+        File.WriteAllBytes(path, [.. Record([3], 10), .. Record([9], 20)]);
+        var pixels = new List<byte>();
+        var labels = new List<byte>();
+        CifarFile.Read(path, 1, 10, pixels, labels);
+        Assert.Equal(new byte[] { 3, 9 }, labels);
+        Assert.Equal(2 * 3072, pixels.Count);
+        Assert.Equal(10, pixels[0]);
+        Assert.Equal(20, pixels[3072]);
+    }
+
+    [Fact]
+    public void Cifar100_uses_the_fine_label()
+    {
+        string path = Path.Combine(folder, "train.bin");
+        File.WriteAllBytes(path, Record([4, 77], 1));
+        var labels = new List<byte>();
+        CifarFile.Read(path, 2, 100, [], labels);
+        Assert.Equal(new byte[] { 77 }, labels);
+    }
+
+    [Fact]
+    public void A_partial_record_names_the_file()
+    {
+        string path = Path.Combine(folder, "cut.bin");
+        File.WriteAllBytes(path, Record([1], 0)[..^1]);
+        var e = Assert.Throws<DataException>(() => CifarFile.Read(path, 1, 10, [], []));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_label_out_of_range_names_the_file()
+    {
+        string path = Path.Combine(folder, "bad.bin");
+        File.WriteAllBytes(path, Record([10], 0));
+        var e = Assert.Throws<DataException>(() => CifarFile.Read(path, 1, 10, [], []));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("label 10", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Loads_a_cifar10_folder_through_the_catalog()
+    {
+        string batches = Path.Combine(folder, "cifar-10-batches-bin");
+        Directory.CreateDirectory(batches);
+        foreach (string file in DatasetCatalog.Cifar10.TrainFiles.Concat(DatasetCatalog.Cifar10.TestFiles))
+        {
+            File.WriteAllBytes(Path.Combine(batches, file), Record([2], 5));
+        }
+        var (train, test) = DatasetLoader.Load(DatasetCatalog.Cifar10, folder, new DataLocator(_ => null, Path.Combine(folder, "none")));
+        Assert.Equal(5, train.Count);
+        Assert.Equal(1, test.Count);
+        Assert.Equal(new ImageShape(3, 32, 32), train.Shape);
+    }
+}

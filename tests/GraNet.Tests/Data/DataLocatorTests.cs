@@ -1,0 +1,112 @@
+using GraNet.Data;
+using Xunit;
+
+namespace GraNet.Tests.Data;
+
+public class DataLocatorTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-locate");
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string MakeMnist(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (string file in DatasetCatalog.FashionMnist.TrainFiles.Concat(DatasetCatalog.FashionMnist.TestFiles))
+        {
+            File.WriteAllBytes(Path.Combine(folder, file + ".gz"), [1]);
+        }
+        return folder;
+    }
+
+    private DataLocator Locator(Dictionary<string, string> environment) =>
+        new(name => environment.GetValueOrDefault(name), Path.Combine(root, "system"));
+
+    [Fact]
+    public void Data_dir_wins_over_every_other_place()
+    {
+        string given = MakeMnist(Path.Combine(root, "given"));
+        MakeMnist(Path.Combine(root, "env", "fashion-mnist"));
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        var locator = Locator(new() { ["GRANET_DATA"] = Path.Combine(root, "env") });
+        Assert.Equal(given, locator.Locate(DatasetCatalog.FashionMnist, given));
+    }
+
+    [Fact]
+    public void Environment_comes_before_the_cache_and_the_system()
+    {
+        string env = MakeMnist(Path.Combine(root, "env", "fashion-mnist"));
+        MakeMnist(Path.Combine(root, "home", ".cache", "granet", "datasets", "fashion-mnist"));
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        var locator = Locator(new() { ["GRANET_DATA"] = Path.Combine(root, "env"), ["HOME"] = Path.Combine(root, "home") });
+        Assert.Equal(env, locator.Locate(DatasetCatalog.FashionMnist, null));
+    }
+
+    [Fact]
+    public void The_user_cache_follows_xdg_or_home()
+    {
+        string xdg = MakeMnist(Path.Combine(root, "xdg", "granet", "datasets", "fashion-mnist"));
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        Assert.Equal(xdg, Locator(new() { ["XDG_CACHE_HOME"] = Path.Combine(root, "xdg"), ["HOME"] = Path.Combine(root, "home") }).Locate(DatasetCatalog.FashionMnist, null));
+        string home = MakeMnist(Path.Combine(root, "home", ".cache", "granet", "datasets", "fashion-mnist"));
+        Assert.Equal(home, Locator(new() { ["HOME"] = Path.Combine(root, "home") }).Locate(DatasetCatalog.FashionMnist, null));
+    }
+
+    [Fact]
+    public void The_system_folder_is_the_last_resort()
+    {
+        string system = MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        Assert.Equal(system, Locator([]).Locate(DatasetCatalog.FashionMnist, Path.Combine(root, "empty")));
+    }
+
+    [Fact]
+    public void Raw_files_are_preferred_to_gz_and_either_is_found()
+    {
+        string folder = Path.Combine(root, "mixed");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "a"), [1]);
+        File.WriteAllBytes(Path.Combine(folder, "a.gz"), [1]);
+        File.WriteAllBytes(Path.Combine(folder, "b.gz"), [1]);
+        Assert.Equal(Path.Combine(folder, "a"), DataLocator.ResolveFile(folder, "a"));
+        Assert.Equal(Path.Combine(folder, "b.gz"), DataLocator.ResolveFile(folder, "b"));
+        Assert.Null(DataLocator.ResolveFile(folder, "c"));
+    }
+
+    [Fact]
+    public void Not_found_lists_the_places_and_how_to_get_the_data()
+    {
+        string given = Path.Combine(root, "nothing-here");
+        var locator = Locator(new() { ["GRANET_DATA"] = Path.Combine(root, "env") });
+        var e = Assert.Throws<DataException>(() => locator.Locate(DatasetCatalog.FashionMnist, given));
+        Assert.Contains(given, e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(root, "env"), e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(root, "system", "fashion-mnist"), e.Message, StringComparison.Ordinal);
+        Assert.Contains("apt-get install dataset-fashion-mnist", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_folder_missing_one_file_is_not_taken()
+    {
+        string folder = MakeMnist(Path.Combine(root, "partial"));
+        File.Delete(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
+        Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, folder));
+    }
+
+    [Fact]
+    public void Image_and_label_counts_must_agree()
+    {
+        string folder = Path.Combine(root, "mismatch");
+        Directory.CreateDirectory(folder);
+        TestFiles.Write(Path.Combine(folder, "train-images-idx3-ubyte"), TestFiles.Idx([2, 28, 28], new byte[2 * 784]), gzip: false);
+        TestFiles.Write(Path.Combine(folder, "train-labels-idx1-ubyte"), TestFiles.Idx([3], [1, 2, 3]), gzip: false);
+        var e = Assert.Throws<DataException>(() => DatasetLoader.LoadPart(DatasetCatalog.FashionMnist, folder, DatasetCatalog.FashionMnist.TrainFiles, "train"));
+        Assert.Contains("train-labels-idx1-ubyte", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Labels_out_of_range_are_refused()
+    {
+        var e = Assert.Throws<DataException>(() => new ImageDataset("x", new ImageShape(1, 1, 1), 2, [0, 0], [1, 5]));
+        Assert.Contains("label 5", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,72 @@
+using GraNet.Data;
+using Xunit;
+
+namespace GraNet.Tests.Data;
+
+public class IdxFileTests : IDisposable
+{
+    private readonly string folder = TestFiles.TempFolder("granet-idx");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_images_and_labels_raw_or_gzipped(bool gzip)
+    {
+        string images = Path.Combine(folder, "img");
+        string labels = Path.Combine(folder, "lab");
+        TestFiles.Write(images, TestFiles.Idx([2, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), gzip);
+        TestFiles.Write(labels, TestFiles.Idx([2], [7, 3]), gzip);
+        var (pixels, count, rows, columns) = IdxFile.ReadImages(images);
+        Assert.Equal((2, 2, 3), (count, rows, columns));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, pixels);
+        Assert.Equal(new byte[] { 7, 3 }, IdxFile.ReadLabels(labels));
+    }
+
+    [Fact]
+    public void Wrong_magic_number_names_the_file()
+    {
+        string path = Path.Combine(folder, "labels-as-images");
+        TestFiles.Write(path, TestFiles.Idx([3], [1, 2, 3]), gzip: false);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadImages(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("magic", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truncated_data_names_the_file()
+    {
+        string path = Path.Combine(folder, "short");
+        byte[] full = TestFiles.Idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+        TestFiles.Write(path, full[..^3], gzip: false);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadImages(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truncated_header_names_the_file()
+    {
+        string path = Path.Combine(folder, "tiny");
+        File.WriteAllBytes(path, [0, 0, 8]);
+        Assert.Contains(path, Assert.Throws<DataException>(() => IdxFile.ReadLabels(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Corrupt_gzip_names_the_file()
+    {
+        string path = Path.Combine(folder, "broken.gz");
+        File.WriteAllBytes(path, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef]);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadLabels(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Zero_dimension_is_refused()
+    {
+        string path = Path.Combine(folder, "zero");
+        TestFiles.Write(path, TestFiles.Idx([0], []), gzip: false);
+        Assert.Throws<DataException>(() => IdxFile.ReadLabels(path));
+    }
+}

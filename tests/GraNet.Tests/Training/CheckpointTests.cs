@@ -1,0 +1,70 @@
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Training;
+
+public class CheckpointTests : IDisposable
+{
+    private readonly string folder = TestFiles.TempFolder("granet-ckpt");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static CheckpointHeader Header => new("lenet-300-100", "tiny", 2, 20, 1, 0.5, false,
+        [new EpochMetrics(1, 1.5, 0.4, 0.5, 0.1, 2, 100, 0.01, new Dictionary<string, double> { ["density"] = 0.3 })], "{\"a\":1}");
+
+    [Fact]
+    public void Header_and_weights_round_trip()
+    {
+        string path = Path.Combine(folder, "a.ckpt");
+        manual_seed(1);
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Save(path, Header, model, null, null);
+        var header = Checkpoint.ReadHeader(path);
+        Assert.Equal((2, 20L, 1, 0.5, "{\"a\":1}"), (header.EpochsCompleted, header.Step, header.BestEpoch, header.BestValidationAccuracy!.Value, header.Configuration));
+        Assert.Equal(0.3, header.History[0].Scalars["density"]);
+        manual_seed(2);
+        using var other = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Load(path, other, null, null);
+        Assert.All(model.parameters().Zip(other.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_checkpoint_is_named()
+    {
+        string path = Path.Combine(folder, "junk.ckpt");
+        File.WriteAllText(path, "hello world, not a checkpoint");
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_checkpoint_is_named()
+    {
+        string path = Path.Combine(folder, "cut.ckpt");
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Save(path, Header, model, null, null);
+        byte[] bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null, null));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Loading_into_another_architecture_is_refused()
+    {
+        string path = Path.Combine(folder, "b.ckpt");
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Save(path, Header, model, null, null);
+        using var other = ModelRegistry.Create("lenet5-caffe", new ImageShape(1, 28, 28), 10);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, other, null, null));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_checkpoint_says_what_to_give() =>
+        Assert.Contains(".ckpt", Assert.Throws<FileNotFoundException>(() => Checkpoint.ReadHeader(Path.Combine(folder, "none.ckpt"))).Message, StringComparison.Ordinal);
+}

@@ -1,0 +1,59 @@
+using GraNet.Training;
+using Xunit;
+
+namespace GraNet.Tests.Training;
+
+public class LearningRateScheduleTests
+{
+    [Theory]
+    [InlineData(0, 0.1)]
+    [InlineData(49, 0.1)]
+    [InlineData(50, 0.01)]
+    [InlineData(74, 0.01)]
+    [InlineData(75, 0.001)]
+    [InlineData(99, 0.001)]
+    public void Multistep_defaults_to_half_and_three_quarters(long step, double expected)
+    {
+        var schedule = new LearningRateSchedule(new TrainingOptions { Epochs = 20, LearningRate = 0.1 }, stepsPerEpoch: 5);
+        Assert.Equal(expected, schedule.At(step), 12);
+    }
+
+    [Theory]
+    [InlineData(0, 0.1)]
+    [InlineData(50, 0.05)]
+    [InlineData(100, 0.0)]
+    public void Cosine_decays_to_zero(long step, double expected)
+    {
+        var schedule = new LearningRateSchedule(new TrainingOptions { Epochs = 10, LearningRate = 0.1, Schedule = LearningRateScheduleKind.Cosine }, 10);
+        Assert.Equal(expected, schedule.At(step), 12);
+    }
+
+    [Fact]
+    public void Warmup_ramps_linearly_per_step_then_hands_over()
+    {
+        var schedule = new LearningRateSchedule(new TrainingOptions { Epochs = 10, LearningRate = 0.2, WarmupEpochs = 1, Schedule = LearningRateScheduleKind.Constant }, 4);
+        Assert.Equal([0.05, 0.1, 0.15, 0.2, 0.2], Enumerable.Range(0, 5).Select(s => Math.Round(schedule.At(s), 12)));
+    }
+
+    [Fact]
+    public void One_epoch_has_no_decay() => Assert.Empty(new TrainingOptions { Epochs = 1 }.EffectiveMilestones);
+
+    [Theory]
+    [InlineData("--epochs")]
+    [InlineData("--lr")]
+    [InlineData("--momentum")]
+    [InlineData("--validation")]
+    [InlineData("--milestones")]
+    public void Validation_names_the_bad_option(string option)
+    {
+        var options = option switch
+        {
+            "--epochs" => new TrainingOptions { Epochs = 0 },
+            "--lr" => new TrainingOptions { LearningRate = -1 },
+            "--momentum" => new TrainingOptions { Momentum = 1.5 },
+            "--validation" => new TrainingOptions { ValidationFraction = 1 },
+            _ => new TrainingOptions { Epochs = 10, Milestones = [12] },
+        };
+        Assert.Contains(option, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+}

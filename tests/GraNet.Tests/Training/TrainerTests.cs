@@ -1,0 +1,101 @@
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly TrainingOptions Options = new() { Epochs = 3, BatchSize = 32, LearningRate = 0.05, Seed = 8, ValidationFraction = 0.2 };
+
+    private static (TrainingResult Result, float[] Weights) Train(TrainingOptions options, string? folder = null, bool resume = false, CancellationToken cancellation = default, ITrainingObserver? observer = null)
+    {
+        manual_seed(options.Seed);
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        var trainer = new Trainer(model, TinyTraining.Data(options), options, null, observer);
+        var result = trainer.Run(folder, resume, ("lenet-300-100", "tiny", "{}"), cancellation);
+        return (result, model.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray());
+    }
+
+    [Fact]
+    public void Loss_falls_and_the_task_is_learned()
+    {
+        var (result, _) = Train(Options);
+        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss / 2, $"loss {result.History[0].TrainLoss} -> {result.History[^1].TrainLoss}");
+        Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
+        Assert.InRange(result.BestEpoch, 1, 3);
+        Assert.NotNull(result.BestValidationAccuracy);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_numbers()
+    {
+        var a = Train(Options);
+        var b = Train(Options);
+        Assert.Equal(a.Result.History.Select(h => h.TrainLoss), b.Result.History.Select(h => h.TrainLoss));
+        Assert.Equal(a.Weights, b.Weights);
+        var c = Train(Options with { Seed = 9 });
+        Assert.NotEqual(a.Weights, c.Weights);
+    }
+
+    private sealed class CancelAfter(int epoch, CancellationTokenSource source) : ITrainingObserver
+    {
+        public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history)
+        {
+            if (metrics.Epoch == epoch)
+            {
+                source.Cancel();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_killed_and_resumed_run_ends_with_the_same_numbers(int killedAfter)
+    {
+        string root = Directory.CreateTempSubdirectory("granet-trainer").FullName;
+        try
+        {
+            var whole = Train(Options, Path.Combine(root, "whole"));
+            string folder = Path.Combine(root, "killed");
+            using var source = new CancellationTokenSource();
+            Assert.Throws<OperationCanceledException>(() => Train(Options, folder, false, source.Token, new CancelAfter(killedAfter, source)));
+            var resumed = Train(Options, folder, resume: true);
+            Assert.Equal(whole.Weights, resumed.Weights);
+            Assert.Equal(whole.Result.History.Select(h => (h.TrainLoss, h.ValidationAccuracy)), resumed.Result.History.Select(h => (h.TrainLoss, h.ValidationAccuracy)));
+            Assert.Equal(whole.Result.TestAccuracy, resumed.Result.TestAccuracy);
+            Assert.Equal(whole.Result.BestEpoch, resumed.Result.BestEpoch);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_nan_loss_stops_with_a_message_that_says_what_to_do()
+    {
+        var e = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, ValidationFraction = 0 }));
+        Assert.Contains("--lr", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_at_chance_after_the_first_epoch_is_reported_as_collapsed()
+    {
+        // A learning rate so small that nothing moves: the loss stays at ln(10).
+        var notices = new List<string>();
+        var (result, _) = Train(Options with { LearningRate = 1e-12, Momentum = 0, Nesterov = false, WeightDecay = 0 }, observer: new Notices(notices));
+        Assert.Equal(TrainingOutcome.Collapsed, result.Outcome);
+        Assert.Single(result.History);
+        Assert.Contains(notices, n => n.Contains("collapsed", StringComparison.Ordinal));
+    }
+
+    private sealed class Notices(List<string> notices) : ITrainingObserver
+    {
+        public void OnNotice(string message) => notices.Add(message);
+    }
+}
