@@ -1,0 +1,178 @@
+using System.Text.Json;
+using GraNet.Cli;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>The granet command end to end on a tiny generated data set.</summary>
+public class CliTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-cli");
+    private readonly string data;
+
+    public CliTests()
+    {
+        data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A small training command; options in <paramref name="extra"/> replace the defaults of the same name.</summary>
+    private string[] Train(string output, params string[] extra)
+    {
+        var options = new List<(string Name, string? Value)>
+        {
+            ("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"),
+            ("--batch-size", "32"), ("--lr", "0.05"), ("--threads", "1"), ("--output", output),
+        };
+        for (int i = 0; i < extra.Length; i += 2)
+        {
+            options.RemoveAll(o => o.Name == extra[i]);
+            options.Add((extra[i], i + 1 < extra.Length ? extra[i + 1] : null));
+        }
+        return ["train", .. options.SelectMany(o => o.Value is null ? new[] { o.Name } : [o.Name, o.Value])];
+    }
+
+    [Fact]
+    public void Train_writes_the_run_folder_and_evaluate_reads_its_checkpoint()
+    {
+        string run = Path.Combine(root, "run");
+        var (code, output, error) = Run(Train(run));
+        Assert.True(code == 0, error);
+        Assert.Contains("test accuracy", output, StringComparison.Ordinal);
+
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(2, lines.Length);
+        using (var first = JsonDocument.Parse(lines[0]))
+        {
+            Assert.Equal(1, first.RootElement.GetProperty("epoch").GetInt32());
+            Assert.True(first.RootElement.GetProperty("trainLoss").GetDouble() > 0);
+            Assert.Equal(1.0, first.RootElement.GetProperty("density").GetDouble());
+        }
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        foreach (string key in new[] { "testAccuracy", "bestValidationAccuracy", "bestEpoch", "epochs", "wallSeconds", "imagesPerSecond", "parameters", "finalDensity", "layers", "inferenceFlopsRelative", "trainingFlopsRelative", "everActiveFraction" })
+        {
+            Assert.True(summary.RootElement.TryGetProperty(key, out _), $"summary.json lacks {key}");
+        }
+        Assert.Equal(266_610, summary.RootElement.GetProperty("parameters").GetInt64());
+        Assert.True(summary.RootElement.GetProperty("testAccuracy").GetDouble() > 50);
+        Assert.True(File.Exists(Path.Combine(run, "config.json")));
+        Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+
+        var evaluate = Run("evaluate", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", data);
+        Assert.True(evaluate.Code == 0, evaluate.Error);
+        Assert.Contains("test accuracy", evaluate.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sparse_run_ends_at_the_final_density_and_prints_the_layer_table()
+    {
+        string run = Path.Combine(root, "sparse");
+        var (code, output, error) = Run(Train(run, "--method", "granet", "--init-density", "0.5", "--final-density", "0.1", "--update-interval", "4", "--prune-end-epoch", "1"));
+        Assert.True(code == 0, error);
+        Assert.Contains("fc1.weight", output, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        Assert.Equal(0.1, summary.RootElement.GetProperty("finalDensity").GetDouble(), 4);
+        Assert.Equal("granet", summary.RootElement.GetProperty("method").GetString());
+        Assert.Equal(3, summary.RootElement.GetProperty("layers").GetArrayLength());
+        Assert.True(summary.RootElement.GetProperty("inferenceFlopsRelative").GetDouble() < 0.2);
+    }
+
+    [Fact]
+    public void Resuming_a_finished_run_keeps_its_numbers()
+    {
+        string run = Path.Combine(root, "done");
+        Assert.Equal(0, Run(Train(run)).Code);
+        string before = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("testAccuracy").ToString();
+        var resumed = Run("train", "--resume", run);
+        Assert.True(resumed.Code == 0, resumed.Error);
+        string after = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("testAccuracy").ToString();
+        Assert.Equal(before, after);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void List_names_every_model_and_data_set()
+    {
+        var (code, output, _) = Run("list");
+        Assert.Equal(0, code);
+        Assert.All(GraNet.Models.ModelRegistry.All, m => Assert.Contains(m.Name, output, StringComparison.Ordinal));
+        Assert.Contains("cifar100", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(ExitCodes.BadArguments, "unknown", "--model", "alexnet")]
+    [InlineData(ExitCodes.BadArguments, "--epochs", "--epochs", "0")]
+    [InlineData(ExitCodes.BadArguments, "--final-density", "--method", "gmp", "--final-density", "1.5")]
+    [InlineData(ExitCodes.BadArguments, "--prune-end-epoch", "--method", "granet", "--prune-end-epoch", "9")]
+    [InlineData(ExitCodes.BadArguments, "--method", "--method", "magic")]
+    public void Bad_options_get_one_line_and_exit_code_2(int expected, string mention, params string[] extra)
+    {
+        var (code, _, error) = Run(Train(Path.Combine(root, "bad"), extra));
+        Assert.Equal(expected, code);
+        Assert.Contains(mention, error, StringComparison.OrdinalIgnoreCase);
+        Assert.False(Directory.Exists(Path.Combine(root, "bad")));
+    }
+
+    [Fact]
+    public void Missing_data_lists_the_places_looked_at_and_exits_3()
+    {
+        string empty = Path.Combine(root, "empty");
+        var (code, _, error) = Run("train", "--model", "lenet-300-100", "--dataset", "mnist", "--data-dir", empty, "--epochs", "1", "--output", Path.Combine(root, "x"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(empty, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_corrupt_checkpoint_exits_3()
+    {
+        string path = Path.Combine(root, "bad.ckpt");
+        File.WriteAllText(path, "garbage");
+        var (code, _, error) = Run("evaluate", "--checkpoint", path, "--data-dir", data);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(path, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resume_takes_no_other_training_options()
+    {
+        var (code, _, error) = Run("train", "--resume", Path.Combine(root, "any"), "--epochs", "3");
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Contains("--epochs", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_file_with_an_unknown_key_exits_3_and_names_the_file()
+    {
+        string file = Path.Combine(root, "config.json");
+        File.WriteAllText(file, "{ \"training\": { \"epochz\": 3 } }");
+        var (code, _, error) = Run(Train(Path.Combine(root, "cfg"), "--config", file));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(file, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_file_sets_values_and_the_command_line_wins()
+    {
+        string file = Path.Combine(root, "good.json");
+        File.WriteAllText(file, "{ \"training\": { \"epochs\": 1, \"seed\": 99, \"stopOnCollapse\": false }, \"sparsity\": { \"method\": \"static\", \"finalDensity\": 0.3 } }");
+        string run = Path.Combine(root, "cfg-ok");
+        var (code, _, error) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--config", file, "--seed", "5", "--threads", "1", "--output", run);
+        Assert.True(code == 0, error);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(1, config.RootElement.GetProperty("training").GetProperty("epochs").GetInt32());
+        Assert.Equal(5, config.RootElement.GetProperty("training").GetProperty("seed").GetInt32());
+        Assert.Equal("static", config.RootElement.GetProperty("sparsity").GetProperty("method").GetString());
+    }
+}
