@@ -17,6 +17,7 @@ public static class Runner
             EvaluateCommand.Create(output),
             ListCommand.Create(output),
             BenchCommand.Create(output),
+            Studies.SweepCommand.Create(output),
         };
         try
         {

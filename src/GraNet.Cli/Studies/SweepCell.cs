@@ -1,0 +1,35 @@
+using System.Globalization;
+using GraNet.Cli.Commands;
+using GraNet.Sparsity;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>One run of a sweep: a method at a final density (and initial density, for the pruning methods) with one seed.</summary>
+public sealed record SweepCell(SparsityMethodKind Method, double FinalDensity, double InitDensity, int Seed)
+{
+    /// <summary>The row label in tables: the method, with its initial density where it has one.</summary>
+    public string Label => HasInitDensity ? $"{TrainOptions.MethodName(Method)} (d_i={Format(InitDensity)})" : TrainOptions.MethodName(Method);
+
+    /// <summary>Whether the initial density is a free choice of this method (granet, granet-uniform).</summary>
+    public bool HasInitDensity => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform;
+
+    /// <summary>The cell's folder name, e.g. <c>granet-d0.05-i0.5-s17</c>, <c>rigl-d0.05-s17</c>, <c>dense-s17</c>.</summary>
+    public string FolderName
+    {
+        get
+        {
+            string name = TrainOptions.MethodName(Method);
+            if (Method != SparsityMethodKind.Dense)
+            {
+                name += $"-d{Format(FinalDensity)}";
+            }
+            if (HasInitDensity)
+            {
+                name += $"-i{Format(InitDensity)}";
+            }
+            return $"{name}-s{Seed}";
+        }
+    }
+
+    public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GraNet.Cli.Commands;
+using GraNet.Cli.Output;
+using GraNet.Sparsity;
+using GraNet.Training;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// <c>granet sweep</c>: trains every method × final density (× initial density) × seed, skipping
+/// finished cells and resuming interrupted ones, and writes results.csv, results.md (the paper's
+/// Table 2 form) and accuracy.png after every cell.
+/// </summary>
+public static class SweepCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var train = new TrainOptions();
+        var methods = new Option<string>("--methods") { Description = "Comma-separated methods", DefaultValueFactory = _ => "granet,gmp,rigl,set,static,dense" };
+        var finals = new Option<string>("--final-densities") { Description = "Comma-separated final densities", DefaultValueFactory = _ => "0.1,0.05,0.02" };
+        var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
+        var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (collapsed runs are replaced by the next seed)", DefaultValueFactory = _ => 3 };
+        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds };
+        train.AddTo(command);
+        command.SetAction(parse =>
+        {
+            foreach (var fixedOption in new Option[] { train.Method, train.FinalDensity, train.InitDensity, train.Resume })
+            {
+                if (parse.GetResult(fixedOption) is { Implicit: false })
+                {
+                    throw new ArgumentException($"{fixedOption.Name} is set per cell by the sweep; use --methods, --final-densities, --init-densities (or train for a single run).");
+                }
+            }
+            var (baseline, _, _) = train.Resolve(parse);
+            var grid = new SweepGrid(
+                ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods")),
+                ParseList(parse.GetValue(finals)!, "--final-densities", ParseDensity),
+                ParseList(parse.GetValue(inits)!, "--init-densities", ParseDensity),
+                parse.GetValue(seeds),
+                baseline.Training.Seed);
+            if (grid.Seeds < 1)
+            {
+                throw new ArgumentException($"--seeds {grid.Seeds} must be at least 1.");
+            }
+            string folder = parse.GetValue(train.OutputDir) ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
+            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
+            return Run(grid, baseline, folder, commandLine, output);
+        });
+        return command;
+    }
+
+    /// <summary>Runs (or skips) every cell and rewrites the result files after each.</summary>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(output);
+        Directory.CreateDirectory(folder);
+        var results = new List<SweepResult>();
+        foreach (var group in grid.Groups())
+        {
+            foreach (int seed in grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome))
+            {
+                var cell = group with { Seed = seed };
+                var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
+                var done = Read(folder, cell);
+                if (done is null)
+                {
+                    bool resume = File.Exists(runFolder.LastCheckpoint);
+                    output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}");
+                    var configuration = resume
+                        ? Configuration.ConfigurationJson.Deserialize(File.ReadAllText(runFolder.ConfigFile), runFolder.ConfigFile)
+                        : baseline with
+                        {
+                            Training = baseline.Training with { Seed = seed },
+                            Sparsity = baseline.Sparsity with { Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity },
+                        };
+                    TrainCommand.Execute(configuration, runFolder, resume, output);
+                    done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
+                }
+                else
+                {
+                    output.WriteLine($"== {cell.FolderName}: done ({done.Outcome}, {done.TestAccuracy:F2}%)");
+                }
+                results.Add(done);
+                Write(folder, results, baseline, commandLine);
+            }
+        }
+        output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
+        return ExitCodes.Success;
+    }
+
+    private static void Write(string folder, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)
+    {
+        AtomicFile.WriteText(Path.Combine(folder, "results.csv"), SweepTables.Csv(results));
+        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine));
+        var trained = results.Where(r => r.Outcome == "completed").ToList();
+        var series = trained.GroupBy(r => r.Cell.Label).Select(g =>
+        {
+            var points = g.GroupBy(r => g.First().Cell.Method == SparsityMethodKind.Dense ? 0 : 100 * (1 - r.Cell.FinalDensity)).OrderBy(p => p.Key).ToList();
+            var stats = points.Select(p => SweepTables.MeanStd(p.Select(r => r.TestAccuracy).ToList())).ToList();
+            return new Charts.Series(g.Key, points.Select(p => p.Key).ToArray(), stats.Select(s => s.Mean).ToArray(), stats.Select(s => s.Std).ToArray());
+        }).ToList();
+        if (series.Count > 0)
+        {
+            Charts.Lines(Path.Combine(folder, "accuracy.png"), $"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series);
+        }
+    }
+
+    /// <summary>The finished result of a cell, or null if it has not finished.</summary>
+    public static SweepResult? Read(string folder, SweepCell cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        string path = Path.Combine(folder, cell.FolderName, "summary.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllText(path));
+            var root = summary.RootElement;
+            return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", root.GetProperty("testAccuracy").GetDouble(), root.GetProperty("finalDensity").GetDouble(),
+                root.GetProperty("trainingFlopsRelative").GetDouble(), root.GetProperty("inferenceFlopsRelative").GetDouble(), root.GetProperty("wallSeconds").GetDouble());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); delete the folder {Path.GetDirectoryName(path)} to run the cell again.", e);
+        }
+    }
+
+    private static double ParseDensity(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 && value <= 1
+            ? value
+            : throw new ArgumentException($"'{text}' is not a density in (0, 1].");
+
+    private static IReadOnlyList<T> ParseList<T>(string text, string option, Func<string, T> parse)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+        {
+            throw new ArgumentException($"{option} is empty; give a comma-separated list.");
+        }
+        try
+        {
+            return parts.Select(parse).ToList();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using GraNet.Sparsity;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// The groups of a sweep: every method × final density (× initial density for granet and
+/// granet-uniform); dense appears once. Each group wants <c>seeds</c> runs that trained; a
+/// collapsed run is kept, counted and replaced by the next seed (at most <see cref="MaxExtraSeeds"/> times).
+/// </summary>
+public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOnlyList<double> finalDensities, IReadOnlyList<double> initDensities, int seeds, int firstSeed)
+{
+    public const int MaxExtraSeeds = 3;
+
+    public int Seeds { get; } = seeds;
+
+    public int FirstSeed { get; } = firstSeed;
+
+    /// <summary>Each group's cell at its first seed; later seeds are <c>cell with { Seed = … }</c>.</summary>
+    public IReadOnlyList<SweepCell> Groups()
+    {
+        var groups = new List<SweepCell>();
+        foreach (var method in methods.Distinct())
+        {
+            if (method == SparsityMethodKind.Dense)
+            {
+                groups.Add(new SweepCell(method, 1, 1, FirstSeed));
+                continue;
+            }
+            foreach (double final in finalDensities)
+            {
+                var inits = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform ? initDensities : [method is SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform ? 1.0 : final];
+                foreach (double init in inits.Distinct())
+                {
+                    groups.Add(new SweepCell(method, final, init, FirstSeed));
+                }
+            }
+        }
+        return groups;
+    }
+
+    /// <summary>
+    /// The seeds to run for a group given what is known so far: seeds from <see cref="FirstSeed"/> on,
+    /// until <see cref="Seeds"/> of them trained (collapsed ones do not count).
+    /// </summary>
+    public IEnumerable<int> SeedsFor(Func<int, string?> outcomeOf)
+    {
+        ArgumentNullException.ThrowIfNull(outcomeOf);
+        int trained = 0;
+        for (int seed = FirstSeed; seed < FirstSeed + Seeds + MaxExtraSeeds && trained < Seeds; seed++)
+        {
+            yield return seed;
+            if (outcomeOf(seed) != "collapsed")
+            {
+                trained++;
+            }
+        }
+    }
+}

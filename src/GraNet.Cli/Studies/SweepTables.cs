@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>Turns sweep results into results.csv and a Markdown page in the paper's Table 2 form.</summary>
+public static class SweepTables
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Csv(IEnumerable<SweepResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var text = new StringBuilder("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds\n");
+        foreach (var r in results)
+        {
+            text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds}"));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Mean and sample standard deviation; std is 0 for a single value.</summary>
+    public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0)
+        {
+            return (double.NaN, double.NaN);
+        }
+        double mean = values.Average();
+        double std = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+        return (mean, std);
+    }
+
+    /// <summary>
+    /// Markdown: test accuracy (mean ± std over the runs that trained, with their count) per
+    /// method and sparsity, then training and inference FLOPs relative to dense. Collapsed runs
+    /// are listed below the tables.
+    /// </summary>
+    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var trained = results.Where(r => r.Outcome == "completed").ToList();
+        var sparsities = results.Where(r => r.Cell.Method != Sparsity.SparsityMethodKind.Dense).Select(r => r.Cell.FinalDensity).Distinct().OrderByDescending(d => d).ToList();
+        var labels = results.Select(r => r.Cell.Label).Distinct().ToList();
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
+        text.AppendLine();
+        text.AppendLine("Reproduce with:");
+        text.AppendLine();
+        text.AppendLine("```bash");
+        text.AppendLine(command);
+        text.AppendLine("```");
+        text.AppendLine();
+        text.AppendLine("## Test accuracy (%), mean ± std over the runs that trained (n)");
+        text.AppendLine();
+        Table(text, labels, sparsities, trained, rows =>
+        {
+            var (mean, std) = MeanStd(rows.Select(r => r.TestAccuracy).ToList());
+            return string.Create(Invariant, $"{mean:F2} ± {std:F2} ({rows.Count})");
+        });
+        text.AppendLine();
+        text.AppendLine("## Training FLOPs / inference FLOPs, relative to dense");
+        text.AppendLine();
+        Table(text, labels, sparsities, trained, rows =>
+            string.Create(Invariant, $"{rows.Average(r => r.TrainingFlops):F3} / {rows.Average(r => r.InferenceFlops):F3}"));
+        text.AppendLine();
+        text.AppendLine("## Final density reached");
+        text.AppendLine();
+        Table(text, labels, sparsities, trained, rows =>
+            string.Join(", ", rows.Select(r => r.FinalDensity.ToString("0.0000", Invariant)).Distinct()));
+        var collapsed = results.Where(r => r.Outcome != "completed").ToList();
+        if (collapsed.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Runs that did not train (replaced by the next seed): " + string.Join(", ", collapsed.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+        }
+        return text.ToString();
+    }
+
+    private static void Table(StringBuilder text, List<string> labels, List<double> sparsities, List<SweepResult> trained, Func<List<SweepResult>, string> cell)
+    {
+        text.AppendLine("| method | " + string.Join(" | ", sparsities.Select(d => string.Create(Invariant, $"sparsity {(1 - d) * 100:0.#} %"))) + " |");
+        text.AppendLine("|---|" + string.Concat(sparsities.Select(_ => "---|")));
+        foreach (string label in labels)
+        {
+            var row = trained.Where(r => r.Cell.Label == label).ToList();
+            var cells = sparsities.Select(d =>
+            {
+                var rows = row.Where(r => r.Cell.Method == Sparsity.SparsityMethodKind.Dense || r.Cell.FinalDensity == d).ToList();
+                return rows.Count == 0 ? "–" : cell(rows);
+            });
+            text.AppendLine($"| {label} | " + string.Join(" | ", cells) + " |");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using GraNet.Cli;
+using GraNet.Cli.Studies;
+using GraNet.Sparsity;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+public class SweepTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-sweep");
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void Grid_gives_initial_densities_only_to_granet_and_lists_dense_once()
+    {
+        var grid = new SweepGrid([SparsityMethodKind.GraNet, SparsityMethodKind.Gmp, SparsityMethodKind.RigL, SparsityMethodKind.Dense], [0.1, 0.05], [1.0, 0.5], 3, 17);
+        Assert.Equal(
+            ["granet-d0.1-i1-s17", "granet-d0.1-i0.5-s17", "granet-d0.05-i1-s17", "granet-d0.05-i0.5-s17", "gmp-d0.1-s17", "gmp-d0.05-s17", "rigl-d0.1-s17", "rigl-d0.05-s17", "dense-s17"],
+            grid.Groups().Select(c => c.FolderName).ToArray());
+    }
+
+    [Fact]
+    public void A_collapsed_seed_is_replaced_by_the_next_one()
+    {
+        var grid = new SweepGrid([SparsityMethodKind.Dense], [], [], 3, 17);
+        var outcomes = new Dictionary<int, string> { [17] = "completed", [18] = "collapsed", [19] = "completed", [20] = "completed" };
+        Assert.Equal([17, 18, 19, 20], grid.SeedsFor(s => outcomes.GetValueOrDefault(s)).ToArray());
+        Assert.Equal([17, 18, 19], grid.SeedsFor(_ => null).ToArray());
+    }
+
+    [Fact]
+    public void Mean_and_sample_std()
+    {
+        var (mean, std) = SweepTables.MeanStd([90.0, 91.0, 92.0]);
+        Assert.Equal(91.0, mean, 12);
+        Assert.Equal(1.0, std, 12);
+        Assert.Equal((88.0, 0.0), SweepTables.MeanStd([88.0]));
+    }
+
+    [Fact]
+    public void Sweep_runs_the_grid_writes_the_tables_and_a_png_and_skips_finished_cells()
+    {
+        string data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "sweep");
+        string[] args = ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--lr", "0.05",
+            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "2", "--output", folder];
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(Runner.Run(args, output, error) == 0, error.ToString());
+
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        Assert.Equal(5, csv.Length); // header + static 17, 18 + dense 17, 18
+        Assert.StartsWith("static,0.3,0.3,17,completed,", csv[1], StringComparison.Ordinal);
+        string markdown = File.ReadAllText(Path.Combine(folder, "results.md"));
+        Assert.Contains("| method | sparsity 70 % |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| static | ", markdown, StringComparison.Ordinal);
+        Assert.Contains("(2) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("./granet sweep --model lenet-300-100", markdown, StringComparison.Ordinal);
+        PngAssert.Valid(Path.Combine(folder, "accuracy.png"), 800, 500);
+
+        var again = new StringWriter();
+        Assert.Equal(0, Runner.Run(args, again, error));
+        Assert.Equal(4, again.ToString().Split('\n').Count(l => l.Contains(": done (", StringComparison.Ordinal)));
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+    }
+
+    [Fact]
+    public void Per_cell_options_are_refused()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", "--method", "granet"], new StringWriter(), error));
+        Assert.Contains("--methods", error.ToString(), StringComparison.Ordinal);
+    }
+}
