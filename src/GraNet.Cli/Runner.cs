@@ -18,6 +18,7 @@ public static class Runner
             ListCommand.Create(output),
             BenchCommand.Create(output),
             Studies.SweepCommand.Create(output),
+            Studies.ReportCommand.Create(output),
         };
         try
         {

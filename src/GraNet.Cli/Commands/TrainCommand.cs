@@ -53,9 +53,12 @@ public static class TrainCommand
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);
+        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? Checkpoint.ReadHeader(folder.LastCheckpoint).Step : null;
+        var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
+        sparsity.MaskUpdated += maskLog.Add;
         var result = reporter.Run(observer =>
         {
-            var recorder = new MetricsRecorder(folder, observer);
+            var recorder = new MetricsRecorder(folder, maskLog, observer);
             var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder);
             return run.Run(folder.Path, resume, (modelInfo.Name, spec.Name, json));
         });
@@ -93,8 +96,8 @@ public static class TrainCommand
         return result.Outcome == TrainingOutcome.Completed ? ExitCodes.Success : ExitCodes.TrainingFailed;
     }
 
-    /// <summary>Forwards events to the console and keeps metrics.jsonl up to date after each epoch.</summary>
-    private sealed class MetricsRecorder(RunFolder folder, ITrainingObserver inner) : ITrainingObserver
+    /// <summary>Forwards events to the console and keeps metrics.jsonl and mask-updates.jsonl up to date after each epoch.</summary>
+    private sealed class MetricsRecorder(RunFolder folder, MaskUpdateLog maskLog, ITrainingObserver inner) : ITrainingObserver
     {
         public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch) => inner.OnStarted(firstEpoch, epochs, stepsPerEpoch);
 
@@ -103,6 +106,7 @@ public static class TrainCommand
         public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history)
         {
             folder.WriteMetrics(history);
+            maskLog.Flush();
             inner.OnEpochCompleted(metrics, history);
         }
 

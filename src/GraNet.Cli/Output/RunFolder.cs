@@ -17,6 +17,8 @@ public sealed class RunFolder(string path)
 
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
 
+    public string MaskUpdatesFile => System.IO.Path.Combine(Path, "mask-updates.jsonl");
+
     public string SummaryFile => System.IO.Path.Combine(Path, "summary.json");
 
     public string LastCheckpoint => System.IO.Path.Combine(Path, "last.ckpt");

@@ -86,6 +86,28 @@ public class CliTests : IDisposable
         Assert.Equal("granet", summary.RootElement.GetProperty("method").GetString());
         Assert.Equal(3, summary.RootElement.GetProperty("layers").GetArrayLength());
         Assert.True(summary.RootElement.GetProperty("inferenceFlopsRelative").GetDouble() < 0.2);
+
+        var updates = File.ReadAllLines(Path.Combine(run, "mask-updates.jsonl"));
+        Assert.StartsWith("{\"step\":0,\"kind\":\"initial\"", updates[0], StringComparison.Ordinal);
+        Assert.Contains(updates, l => l.Contains("\"kind\":\"prune\"", StringComparison.Ordinal));
+        Assert.Contains(updates, l => l.Contains("\"kind\":\"regenerate\"", StringComparison.Ordinal));
+
+        var report = Run("report", run);
+        Assert.True(report.Code == 0, report.Error);
+        string markdown = File.ReadAllText(Path.Combine(run, "report.md"));
+        foreach (string chart in new[] { "loss", "accuracy", "density", "ever-active", "flops", "layers" })
+        {
+            Assert.Contains($"(report/{chart}.png)", markdown, StringComparison.Ordinal);
+            PngAssert.Valid(Path.Combine(run, "report", chart + ".png"), 800, 500);
+        }
+    }
+
+    [Fact]
+    public void Report_of_a_folder_without_metrics_exits_3()
+    {
+        var (code, _, error) = Run("report", Path.Combine(root, "nothing"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("metrics.jsonl", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,11 +116,13 @@ public class CliTests : IDisposable
         string run = Path.Combine(root, "done");
         Assert.Equal(0, Run(Train(run)).Code);
         string before = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("testAccuracy").ToString();
+        string[] updatesBefore = File.ReadAllLines(Path.Combine(run, "mask-updates.jsonl"));
         var resumed = Run("train", "--resume", run);
         Assert.True(resumed.Code == 0, resumed.Error);
         string after = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("testAccuracy").ToString();
         Assert.Equal(before, after);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+        Assert.Equal(updatesBefore, File.ReadAllLines(Path.Combine(run, "mask-updates.jsonl")));
     }
 
     [Fact]

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using GraNet.Sparsity;
+using GraNet.Training;
+
+namespace GraNet.Cli.Output;
+
+/// <summary>
+/// Keeps <c>mask-updates.jsonl</c>: one line per mask update (step, kind, density, rate, removed
+/// and added connections, ever-active share). Rewritten atomically at each epoch end; on resume
+/// the lines up to the checkpoint's step are kept and the re-created initial masks are not logged again.
+/// </summary>
+public sealed class MaskUpdateLog
+{
+    private static readonly JsonSerializerOptions Compact = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private readonly string path;
+    private readonly List<string> lines = [];
+    private bool skipInitial;
+
+    public MaskUpdateLog(string path, long? resumeStep)
+    {
+        this.path = path;
+        if (resumeStep is { } step && File.Exists(path))
+        {
+            foreach (string line in File.ReadAllLines(path))
+            {
+                using var json = JsonDocument.Parse(line);
+                if (json.RootElement.GetProperty("step").GetInt64() <= step)
+                {
+                    lines.Add(line);
+                }
+            }
+            skipInitial = true;
+        }
+    }
+
+    public void Add(MaskUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (skipInitial && update.Kind == MaskUpdateKind.Initial)
+        {
+            skipInitial = false;
+            return;
+        }
+        lines.Add(JsonSerializer.Serialize(
+            new
+            {
+                step = update.Step,
+                kind = update.Kind.ToString().ToLowerInvariant(),
+                density = Math.Round(update.Density, 6),
+                rate = update.Rate is { } r ? Math.Round(r, 6) : (double?)null,
+                removed = update.Layers.Sum(l => l.Removed),
+                added = update.Layers.Sum(l => l.Added),
+                everActiveFraction = Math.Round(update.EverActiveFraction, 6),
+            },
+            Compact));
+    }
+
+    public void Flush()
+    {
+        var text = new StringBuilder();
+        foreach (string line in lines)
+        {
+            text.AppendLine(line);
+        }
+        AtomicFile.WriteText(path, text.ToString());
+    }
+}

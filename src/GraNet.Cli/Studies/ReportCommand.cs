@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GraNet.Cli.Output;
+using GraNet.Training;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// <c>granet report RUN_DIR</c>: PNG charts of a run (loss, accuracy, the density schedule with its
+/// update events, final per-layer densities, FLOPs, ever-active share) and <c>report.md</c> embedding them.
+/// </summary>
+public static class ReportCommand
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static Command Create(TextWriter output)
+    {
+        var run = new Argument<string>("RUN_DIR") { Description = "A run folder written by 'granet train'" };
+        var command = new Command("report", "Draw a run's charts (PNG) and write report.md in its folder.") { run };
+        command.SetAction(parse =>
+        {
+            string path = Write(parse.GetValue(run)!);
+            output.WriteLine($"report: {path}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Writes the charts and report.md; returns the report's path.</summary>
+    public static string Write(string runDirectory)
+    {
+        var folder = new RunFolder(runDirectory);
+        if (!File.Exists(folder.MetricsFile))
+        {
+            throw new FileNotFoundException($"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.", folder.MetricsFile);
+        }
+        var epochs = ReadLines(folder.MetricsFile);
+        var updates = File.Exists(folder.MaskUpdatesFile) ? ReadLines(folder.MaskUpdatesFile) : [];
+        using var summary = File.Exists(folder.SummaryFile) ? JsonDocument.Parse(File.ReadAllText(folder.SummaryFile)) : null;
+        string images = Path.Combine(folder.Path, "report");
+        var text = new StringBuilder();
+        string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : $"{Text(summary, "model")} on {Text(summary, "dataset")}, {Text(summary, "method")}";
+        text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
+        text.AppendLine();
+        if (summary is not null)
+        {
+            var root = summary.RootElement;
+            text.AppendLine(string.Create(Invariant, $"Test accuracy **{root.GetProperty("testAccuracy").GetDouble():F2} %** (epoch {root.GetProperty("bestEpoch").GetInt32()} of {root.GetProperty("epochs").GetInt32()}), final density {Number(root, "finalDensity"):0.####}, inference FLOPs {Number(root, "inferenceFlopsRelative"):0.###} and training FLOPs {Number(root, "trainingFlopsRelative"):0.###} of dense, ever-active share {Number(root, "everActiveFraction"):0.###}, {root.GetProperty("imagesPerSecond").GetDouble():F0} images/s."));
+            text.AppendLine();
+        }
+
+        double[] x = epochs.Select(e => e.GetProperty("epoch").GetDouble()).ToArray();
+        Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, Values(epochs, "trainLoss"))]);
+        Embed(text, "Training loss", "loss.png");
+
+        var accuracy = new List<Charts.Series> { new("train", x, Values(epochs, "trainAccuracy")) };
+        if (epochs.All(e => e.TryGetProperty("validationAccuracy", out var v) && v.ValueKind == JsonValueKind.Number))
+        {
+            accuracy.Add(new("validation", x, Values(epochs, "validationAccuracy")));
+        }
+        Charts.Lines(Path.Combine(images, "accuracy.png"), "Accuracy", "epoch", "accuracy (%)", accuracy);
+        Embed(text, "Accuracy", "accuracy.png");
+
+        if (updates.Count > 0)
+        {
+            double[] steps = updates.Select(u => u.GetProperty("step").GetDouble()).ToArray();
+            var prunes = updates.Where(u => u.GetProperty("kind").GetString() == "prune").ToList();
+            var series = new List<Charts.Series> { new("density", steps, Values(updates, "density")) };
+            if (prunes.Count > 0)
+            {
+                series.Add(new("pruning events", prunes.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(prunes, "density"), MarkersOnly: true));
+            }
+            var regenerations = updates.Where(u => u.GetProperty("kind").GetString() == "regenerate").ToList();
+            if (regenerations.Count > 0)
+            {
+                series.Add(new("regeneration events", regenerations.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(regenerations, "density"), MarkersOnly: true));
+            }
+            Charts.Lines(Path.Combine(images, "density.png"), "Density schedule and mask updates", "optimizer step", "density", series);
+            Embed(text, "Density schedule and mask updates", "density.png");
+            Charts.Lines(Path.Combine(images, "ever-active.png"), "Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, Values(updates, "everActiveFraction"))]);
+            Embed(text, "Ever-active share", "ever-active.png");
+        }
+
+        if (epochs.All(e => e.TryGetProperty("trainingFlopsRelative", out _)))
+        {
+            Charts.Lines(Path.Combine(images, "flops.png"), "FLOPs relative to dense", "epoch", "relative FLOPs",
+                [new("training (cumulative)", x, Values(epochs, "trainingFlopsRelative")), new("inference (current masks)", x, Values(epochs, "inferenceFlopsRelative"))]);
+            Embed(text, "FLOPs relative to dense", "flops.png");
+        }
+
+        if (summary is not null && summary.RootElement.TryGetProperty("layers", out var layers))
+        {
+            var bars = layers.EnumerateArray().Select(l => (l.GetProperty("name").GetString()!.Replace(".weight", string.Empty, StringComparison.Ordinal), l.GetProperty("density").GetDouble())).ToList();
+            Charts.Bars(Path.Combine(images, "layers.png"), "Final density per layer", "density", bars);
+            Embed(text, "Final density per layer", "layers.png");
+        }
+        string report = Path.Combine(folder.Path, "report.md");
+        AtomicFile.WriteText(report, text.ToString());
+        return report;
+    }
+
+    private static void Embed(StringBuilder text, string title, string file)
+    {
+        text.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"![{title}](report/{file})");
+        text.AppendLine();
+    }
+
+    private static List<JsonElement> ReadLines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: damaged JSON line ({e.Message}).", e);
+        }
+    }
+
+    private static double[] Values(IEnumerable<JsonElement> rows, string key) =>
+        rows.Select(r => r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN).ToArray();
+
+    private static string Text(JsonDocument document, string key) =>
+        document.RootElement.TryGetProperty(key, out var v) ? v.ToString() : "?";
+
+    private static double Number(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+}
