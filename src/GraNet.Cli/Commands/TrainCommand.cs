@@ -60,6 +60,12 @@ public static class TrainCommand
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
             var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder);
+            if (configuration.TensorBoard is { } board)
+            {
+                var log = new TensorBoardLog(board, sparsity.Masks);
+                sparsity.MaskUpdated += log.OnMaskUpdate;
+                recorder.TensorBoard = log;
+            }
             return run.Run(folder.Path, resume, (modelInfo.Name, spec.Name, json));
         });
         var summary = new Dictionary<string, object?>
@@ -99,6 +105,8 @@ public static class TrainCommand
     /// <summary>Forwards events to the console and keeps metrics.jsonl and mask-updates.jsonl up to date after each epoch.</summary>
     private sealed class MetricsRecorder(RunFolder folder, MaskUpdateLog maskLog, ITrainingObserver inner) : ITrainingObserver
     {
+        public TensorBoardLog? TensorBoard { get; set; }
+
         public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch) => inner.OnStarted(firstEpoch, epochs, stepsPerEpoch);
 
         public void OnBatch(BatchProgress progress) => inner.OnBatch(progress);
@@ -107,6 +115,7 @@ public static class TrainCommand
         {
             folder.WriteMetrics(history);
             maskLog.Flush();
+            TensorBoard?.OnEpoch(metrics);
             inner.OnEpochCompleted(metrics, history);
         }
 

@@ -56,6 +56,8 @@ public sealed class TrainOptions
 
     public Option<string?> ConfigFile { get; } = new("--config") { Description = "JSON file with configuration keys (as in a run's config.json)" };
 
+    public Option<string?> TensorBoard { get; } = new("--tensorboard") { Description = "Also write TensorBoard event files to this folder" };
+
     public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
 
     public Option<SparsityMethodKind?> Method { get; } = new("--method") { Description = "granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense (default dense)", CustomParser = r => EnumOption<SparsityMethodKind>(r, "--method") };
@@ -94,7 +96,7 @@ public sealed class TrainOptions
     private IEnumerable<Option> All() =>
     [
         Model, Dataset, DataDir, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, Optimizer, Schedule,
-        Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume,
+        Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume, TensorBoard,
         Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, ClassifierRule, RigLStop,
     ];
 
@@ -179,6 +181,7 @@ public sealed class TrainOptions
             Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
             DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
             Threads = parse.GetValue(Threads) ?? configuration.Threads,
+            TensorBoard = parse.GetValue(TensorBoard) ?? configuration.TensorBoard,
             Training = training,
         };
         if (configuration.Threads < 1)

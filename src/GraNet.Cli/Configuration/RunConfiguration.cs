@@ -16,6 +16,9 @@ public sealed record RunConfiguration
 
     public string? Preset { get; init; }
 
+    /// <summary>Folder for TensorBoard event files; null: none.</summary>
+    public string? TensorBoard { get; init; }
+
     /// <summary>Batch size for validation and test evaluation (no effect on results).</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
 

@@ -75,6 +75,7 @@ public static class SweepCommand
                         : baseline with
                         {
                             Training = baseline.Training with { Seed = seed },
+                            TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, cell.FolderName) : null,
                             Sparsity = baseline.Sparsity with { Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity },
                         };
                     TrainCommand.Execute(configuration, runFolder, resume, output);

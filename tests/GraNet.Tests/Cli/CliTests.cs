@@ -103,6 +103,20 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void Tensorboard_event_files_hold_the_scalars()
+    {
+        string board = Path.Combine(root, "board");
+        var (code, _, error) = Run(Train(Path.Combine(root, "tb"), "--method", "static", "--final-density", "0.3", "--tensorboard", board));
+        Assert.True(code == 0, error);
+        string events = Assert.Single(Directory.GetFiles(board, "events.out.tfevents.*"));
+        string content = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(events));
+        foreach (string tag in new[] { "train/loss", "validation/accuracy", "sparsity/density", "layer_density/fc1.weight", "sparsity/layer_densities" })
+        {
+            Assert.Contains(tag, content, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Report_of_a_folder_without_metrics_exits_3()
     {
         var (code, _, error) = Run("report", Path.Combine(root, "nothing"));

@@ -1,0 +1,48 @@
+using GraNet.Sparsity;
+using GraNet.Sparsity.Masks;
+using GraNet.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Output;
+
+/// <summary>
+/// Writes a run's scalars to TensorBoard event files (TorchSharp's SummaryWriter): per epoch the
+/// losses, accuracies, learning rate and the hook's scalars (density, FLOPs, ever-active share),
+/// each layer's density and a histogram of the per-layer densities; per mask update the density.
+/// </summary>
+public sealed class TensorBoardLog(string directory, MaskSet masks)
+{
+    private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(directory);
+
+    public void OnEpoch(EpochMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        int epoch = metrics.Epoch;
+        writer.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
+        writer.add_scalar("train/accuracy", (float)(metrics.TrainAccuracy * 100), epoch);
+        if (metrics.ValidationAccuracy is { } validation)
+        {
+            writer.add_scalar("validation/accuracy", (float)(validation * 100), epoch);
+        }
+        writer.add_scalar("train/learning_rate", (float)metrics.LearningRate, epoch);
+        writer.add_scalar("train/images_per_second", (float)metrics.ImagesPerSecond, epoch);
+        foreach (var (key, value) in metrics.Scalars)
+        {
+            writer.add_scalar($"sparsity/{key}", (float)value, epoch);
+        }
+        foreach (var layer in masks.Layers)
+        {
+            writer.add_scalar($"layer_density/{layer.Name}", (float)layer.Density, epoch);
+        }
+        using var densities = tensor(masks.Layers.Select(l => (float)l.Density).ToArray());
+        writer.add_histogram("sparsity/layer_densities", densities, epoch);
+    }
+
+    public void OnMaskUpdate(MaskUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        writer.add_scalar("mask_updates/density", (float)update.Density, checked((int)update.Step));
+        writer.add_scalar("mask_updates/ever_active", (float)update.EverActiveFraction, checked((int)update.Step));
+    }
+}
