@@ -19,6 +19,7 @@ public static class Runner
             BenchCommand.Create(output),
             Studies.SweepCommand.Create(output),
             Studies.ReportCommand.Create(output),
+            Studies.PlasticityCommand.Create(output),
         };
         try
         {

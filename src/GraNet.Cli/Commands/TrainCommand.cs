@@ -27,7 +27,8 @@ public static class TrainCommand
     }
 
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
-    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output)
+    /// <param name="keepEpochs">Epochs after which a copy of the checkpoint is kept (<c>epoch-N.ckpt</c>).</param>
+    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output, IReadOnlySet<int>? keepEpochs = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(folder);
@@ -59,7 +60,7 @@ public static class TrainCommand
         var result = reporter.Run(observer =>
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
-            var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder);
+            var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>() };
             if (configuration.TensorBoard is { } board)
             {
                 var log = new TensorBoardLog(board, sparsity.Masks);

@@ -48,6 +48,12 @@ public sealed class Trainer
 
     public OptimizerHelper Optimizer => optimizer;
 
+    /// <summary>Epochs (1-based) after which a copy of the checkpoint is kept as <c>epoch-N.ckpt</c>.</summary>
+    public IReadOnlySet<int> KeepEpochs { get; init; } = new HashSet<int>();
+
+    /// <summary>The path of the checkpoint kept after epoch <paramref name="epoch"/>.</summary>
+    public static string EpochCheckpoint(string folder, int epoch) => Path.Combine(folder, $"epoch-{epoch}.ckpt");
+
     /// <summary>
     /// Runs (or, when <paramref name="checkpointFolder"/> holds <c>last.ckpt</c> and
     /// <paramref name="resume"/> is set, continues) training. Checkpoints go to
@@ -97,6 +103,10 @@ public sealed class Trainer
             if (last is not null)
             {
                 Checkpoint.Save(last, state, model, optimizer, hook);
+                if (KeepEpochs.Contains(epoch + 1))
+                {
+                    File.Copy(last, EpochCheckpoint(checkpointFolder!, epoch + 1), overwrite: true);
+                }
             }
             observer.OnEpochCompleted(metrics, history);
             if (epoch == 0 && options.StopOnCollapse && metrics.TrainLoss >= Math.Log(data.Classes) - 0.02)

@@ -28,20 +28,9 @@ public class CliTests : IDisposable
     }
 
     /// <summary>A small training command; options in <paramref name="extra"/> replace the defaults of the same name.</summary>
-    private string[] Train(string output, params string[] extra)
-    {
-        var options = new List<(string Name, string? Value)>
-        {
-            ("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"),
-            ("--batch-size", "32"), ("--lr", "0.05"), ("--threads", "1"), ("--output", output),
-        };
-        for (int i = 0; i < extra.Length; i += 2)
-        {
-            options.RemoveAll(o => o.Name == extra[i]);
-            options.Add((extra[i], i + 1 < extra.Length ? extra[i + 1] : null));
-        }
-        return ["train", .. options.SelectMany(o => o.Value is null ? new[] { o.Name } : [o.Name, o.Value])];
-    }
+    private string[] Train(string output, params string[] extra) => ArgumentList.Build("train",
+        [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"), ("--batch-size", "32"), ("--lr", "0.05"), ("--threads", "1"), ("--output", output)],
+        extra);
 
     [Fact]
     public void Train_writes_the_run_folder_and_evaluate_reads_its_checkpoint()

@@ -1,0 +1,321 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GraNet.Cli.Commands;
+using GraNet.Cli.Configuration;
+using GraNet.Cli.Output;
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Sparsity;
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using GraNet.Training;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// <c>granet plasticity</c> (spec §7): trains once keeping checkpoints at chosen epochs (or reuses a
+/// run), then for every (epoch, pruning rate, regeneration mode) prunes that share of the remaining
+/// weights by global magnitude, optionally regenerates as many connections by gradient, continues
+/// training with the masks held at the learning rate of that epoch, and records the accuracies.
+/// Finished cells are skipped, so a killed study continues where it stopped.
+/// </summary>
+public static class PlasticityCommand
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+
+    public static Command Create(TextWriter output)
+    {
+        var train = new TrainOptions();
+        var atEpochs = new Option<string>("--at-epochs") { Description = "Checkpoint epochs to prune at, e.g. 5,10,15", Required = true };
+        var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9", DefaultValueFactory = _ => "0.2,0.5,0.9" };
+        var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
+        var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
+        var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
+        var from = new Option<string?>("--from") { Description = "Reuse this run folder's epoch-N.ckpt checkpoints instead of training" };
+        var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, from };
+        train.AddTo(command);
+        command.SetAction(parse =>
+        {
+            foreach (var perCell in new Option[] { train.Method, train.FinalDensity, train.Resume })
+            {
+                if (parse.GetResult(perCell) is { Implicit: false })
+                {
+                    throw new ArgumentException($"{perCell.Name} does not apply to the plasticity study; use --start dense|sparse and --init-density.");
+                }
+            }
+            var (baseline, _, _) = train.Resolve(parse);
+            string startMode = parse.GetValue(start)!.Trim().ToLowerInvariant();
+            baseline = startMode switch
+            {
+                "dense" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Dense } },
+                "sparse" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Static, FinalDensity = baseline.Sparsity.InitDensity } },
+                _ => throw new ArgumentException($"--start '{startMode}' must be dense or sparse."),
+            };
+            if (startMode == "sparse" && baseline.Sparsity.InitDensity >= 1)
+            {
+                throw new ArgumentException("--start sparse needs --init-density below 1, e.g. 0.5.");
+            }
+            var epochs = TrainOptions.ParseIntegers(parse.GetValue(atEpochs)!, "--at-epochs");
+            if (epochs.Any(e => e < 1 || e >= baseline.Training.Epochs))
+            {
+                throw new ArgumentException($"--at-epochs must lie in 1..{baseline.Training.Epochs - 1} (checkpoints before the end of training).");
+            }
+            var pruneRates = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"--prune-rates: '{r}' is not a rate in (0, 1).")).ToList();
+            string[] modes = parse.GetValue(regenerate)!.Trim().ToLowerInvariant() switch
+            {
+                "none" => ["none"],
+                "gradient" => ["gradient"],
+                "both" => ["none", "gradient"],
+                var other => throw new ArgumentException($"--regenerate '{other}' must be none, gradient or both."),
+            };
+            int k = parse.GetValue(continueEpochs);
+            if (k < 1)
+            {
+                throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
+            }
+            string folder = parse.GetValue(train.OutputDir) ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{baseline.Model}-{baseline.Dataset}");
+            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+            return Run(baseline, epochs, pruneRates, modes, k, folder, parse.GetValue(from), commandLine, output);
+        });
+        return command;
+    }
+
+    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(output);
+        Directory.CreateDirectory(folder);
+        var baseFolder = new RunFolder(from ?? Path.Combine(folder, "base"));
+        if (from is not null)
+        {
+            if (!File.Exists(baseFolder.ConfigFile))
+            {
+                throw new FileNotFoundException($"{baseFolder.ConfigFile}: not found; --from takes a run folder written by 'granet train' or 'granet plasticity'.", baseFolder.ConfigFile);
+            }
+            baseline = ConfigurationJson.Deserialize(File.ReadAllText(baseFolder.ConfigFile), baseFolder.ConfigFile) with { Threads = baseline.Threads };
+        }
+        else if (!File.Exists(baseFolder.SummaryFile))
+        {
+            bool resume = File.Exists(baseFolder.LastCheckpoint);
+            output.WriteLine($"== base training{(resume ? " (resuming)" : string.Empty)}: {baseFolder.Path}");
+            int code = TrainCommand.Execute(baseline, baseFolder, resume, output, epochs.ToHashSet());
+            if (code != ExitCodes.Success)
+            {
+                return code;
+            }
+        }
+        var missing = epochs.Where(e => !File.Exists(Trainer.EpochCheckpoint(baseFolder.Path, e))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FileNotFoundException($"{baseFolder.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)}; train the base run with these epochs kept (run 'granet plasticity' without --from).");
+        }
+
+        TorchRuntime.Configure(baseline.Threads);
+        var spec = DatasetCatalog.Get(baseline.Dataset);
+        var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir);
+        var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
+        var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
+        string cells = Path.Combine(folder, "cells");
+        Directory.CreateDirectory(cells);
+        var results = new List<PlasticityCell>();
+        foreach (int epoch in epochs)
+        {
+            foreach (double rate in rates)
+            {
+                foreach (string mode in modes)
+                {
+                    string file = Path.Combine(cells, PlasticityCell.FileName(epoch, rate, mode));
+                    PlasticityCell cell;
+                    if (File.Exists(file))
+                    {
+                        cell = JsonSerializer.Deserialize<PlasticityCell>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"{file}: empty cell record; delete it to measure the cell again.");
+                        output.WriteLine($"== epoch {epoch}, prune {rate:0.###}, {mode}: done");
+                    }
+                    else
+                    {
+                        output.WriteLine($"== epoch {epoch}, prune {rate:0.###}, {mode}");
+                        cell = Measure(baseline, data, spec, Trainer.EpochCheckpoint(baseFolder.Path, epoch), epoch, rate, mode, schedule.AtEpoch(epoch), continueEpochs);
+                        AtomicFile.WriteText(file, JsonSerializer.Serialize(cell, Json));
+                        output.WriteLine(string.Create(Invariant, $"   accuracy {cell.AccuracyBefore:F2} -> pruned {cell.AccuracyPruned:F2} -> continued {cell.AccuracyContinued:F2}; plasticity {cell.Plasticity:+0.00;-0.00}"));
+                    }
+                    results.Add(cell);
+                    WriteOutputs(folder, results, baseline, continueEpochs, commandLine);
+                }
+            }
+        }
+        output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
+        return ExitCodes.Success;
+    }
+
+    private static PlasticityCell Measure(RunConfiguration baseline, TrainingData data, DatasetSpec spec, string checkpoint, int epoch, double rate, string mode, double learningRate, int continueEpochs)
+    {
+        manual_seed(baseline.Training.Seed + epoch);
+        using var model = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes);
+        using var controller = new SparsityController(baseline.Sparsity);
+        var loader = new Trainer(model, data, baseline.Training, controller);
+        Checkpoint.Load(checkpoint, model, loader.Optimizer, controller);
+        var masks = controller.Masks;
+        double before = Trainer.Evaluate(model, data.Test);
+        double densityBefore = masks.Density;
+        long active = masks.Active;
+        long keep = (long)Math.Round((1 - rate) * active, MidpointRounding.AwayFromZero);
+        new GlobalMagnitudePruner().Prune(masks, (double)keep / masks.Total);
+        using (no_grad())
+        {
+            foreach (var layer in masks.Layers)
+            {
+                layer.Weight.mul_(layer.Mask);
+            }
+        }
+        double pruned = Trainer.Evaluate(model, data.Test);
+        if (mode == "gradient")
+        {
+            RegrowByGradient(model, masks, data, active - keep, baseline.Training.Seed + epoch);
+        }
+        var held = masks.Layers.Select(l => l.Mask.clone()).ToList();
+        try
+        {
+            using var hook = new FixedMaskHook(held);
+            var options = baseline.Training with
+            {
+                Epochs = continueEpochs, LearningRate = learningRate, Schedule = LearningRateScheduleKind.Constant, WarmupEpochs = 0,
+                Milestones = [], StopOnCollapse = false, Seed = baseline.Training.Seed + (1000 * epoch),
+            };
+            var trainer = new Trainer(model, data with { Validation = null }, options, hook);
+            var result = trainer.Run(null, false, (baseline.Model, baseline.Dataset, "{}"));
+            return new PlasticityCell(epoch, rate, mode, learningRate, densityBefore, hook.Masks.Density, RunFolder.Percent(before), RunFolder.Percent(pruned), RunFolder.Percent(result.TestAccuracy));
+        }
+        finally
+        {
+            foreach (var mask in held)
+            {
+                mask.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Grows <paramref name="count"/> connections with the largest |gradient| of one training mini-batch, across all layers; they start at 0.</summary>
+    private static void RegrowByGradient(nn.Module<Tensor, Tensor> model, MaskSet masks, TrainingData data, long count, int seed)
+    {
+        model.train();
+        model.zero_grad();
+        var batch = data.Train.Epoch(0, shuffle: true, augment: false, seed: seed).First();
+        using (var scope = NewDisposeScope())
+        {
+            var x = tensor(new Memory<float>(batch.Images, 0, batch.Count * data.Train.Shape.Size), [batch.Count, data.Train.Shape.Channels, data.Train.Shape.Height, data.Train.Shape.Width]);
+            var y = tensor(new Memory<long>(batch.Labels, 0, batch.Count), [batch.Count]);
+            nn.functional.cross_entropy(model.call(x), y).backward();
+        }
+        using var guard = no_grad();
+        using var scope2 = NewDisposeScope();
+        var scores = cat(masks.Layers.Select(l =>
+        {
+            var grad = l.Weight.grad is { } g ? g.abs() : zeros_like(l.Weight);
+            return where(l.Mask, full_like(grad, double.NegativeInfinity), grad).flatten();
+        }).ToList(), 0);
+        var grow = ExactSelection.Largest(scores, count);
+        long offset = 0;
+        foreach (var layer in masks.Layers)
+        {
+            var added = grow.narrow(0, offset, layer.Count).reshape(layer.Shape);
+            layer.Weight.masked_fill_(added, 0);
+            layer.SetMask(layer.Mask.logical_or(added));
+            offset += layer.Count;
+        }
+        model.zero_grad();
+    }
+
+    private static void WriteOutputs(string folder, List<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
+    {
+        var csv = new StringBuilder("epoch,pruneRate,regeneration,learningRate,densityBefore,densityAfter,accuracyBefore,accuracyPruned,accuracyContinued,plasticity\n");
+        foreach (var c in cells)
+        {
+            csv.AppendLine(string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}"));
+        }
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
+        foreach (var mode in cells.Select(c => c.Regeneration).Distinct())
+        {
+            var series = cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
+                .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray()))
+                .ToList();
+            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), $"Pruning plasticity, regeneration: {mode} ({continueEpochs} epochs of continued training)", "pruning rate (%)", "plasticity (accuracy points)", series);
+        }
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine));
+    }
+
+    /// <summary>The Markdown summary: the table of plasticity and the paper's three findings checked on these numbers.</summary>
+    public static string Summary(IReadOnlyList<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(baseline);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity = test accuracy after {continueEpochs} epoch(s) of continued training at the checkpoint's learning rate, masks held, minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
+        text.AppendLine();
+        text.AppendLine("```bash");
+        text.AppendLine(commandLine);
+        text.AppendLine("```");
+        var modes = cells.Select(c => c.Regeneration).Distinct().ToList();
+        var rates = cells.Select(c => c.PruneRate).Distinct().Order().ToList();
+        foreach (string mode in modes)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {mode}");
+            text.AppendLine();
+            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => string.Create(Invariant, $"prune {r * 100:0.#} %: pruned → continued (plasticity)"))) + " |");
+            text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
+            foreach (var group in cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key))
+            {
+                var row = rates.Select(r => group.FirstOrDefault(c => c.PruneRate == r) is { } c
+                    ? string.Create(Invariant, $"{c.AccuracyPruned:F2} → {c.AccuracyContinued:F2} ({c.Plasticity:+0.00;-0.00})")
+                    : "–");
+                text.AppendLine(string.Create(Invariant, $"| {group.Key} ({group.First().LearningRate:G3}) | {group.First().AccuracyBefore:F2} | ") + string.Join(" | ", row) + " |");
+            }
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {mode}](plasticity-{mode}.png)");
+        }
+        text.AppendLine();
+        text.AppendLine("## The paper's findings, checked on these numbers");
+        text.AppendLine();
+        foreach (string line in Findings(cells))
+        {
+            text.AppendLine("- " + line);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>What the numbers say about the paper's three findings, stated either way.</summary>
+    public static IReadOnlyList<string> Findings(IReadOnlyList<PlasticityCell> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var lines = new List<string>();
+        var groups = cells.GroupBy(c => (c.Regeneration, c.Epoch)).ToList();
+        int falling = groups.Count(g => IsNonIncreasing(g.OrderBy(c => c.PruneRate).Select(c => c.Plasticity).ToList()));
+        lines.Add($"Plasticity falls as the pruning rate grows in {falling} of {groups.Count} (mode, epoch) series.");
+        var byLearningRate = cells.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key).Select(g => (Rate: g.Key, Mean: g.Average(c => c.Plasticity))).ToList();
+        if (byLearningRate.Count > 1)
+        {
+            string means = string.Join(", ", byLearningRate.Select(b => string.Create(Invariant, $"lr {b.Rate:G3}: {b.Mean:+0.00;-0.00}")));
+            lines.Add($"Mean plasticity by learning rate at the checkpoint ({means}): it {(IsNonIncreasing(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall monotonically")} as the learning rate decays.");
+        }
+        var none = cells.Where(c => c.Regeneration == "none").ToList();
+        var grown = cells.Where(c => c.Regeneration == "gradient").ToList();
+        if (none.Count > 0 && grown.Count > 0)
+        {
+            var pairs = none.Select(n => (n, g: grown.FirstOrDefault(g => g.Epoch == n.Epoch && g.PruneRate == n.PruneRate))).Where(p => p.g is not null).ToList();
+            int higher = pairs.Count(p => p.g!.Plasticity > p.n.Plasticity);
+            double gain = pairs.Average(p => p.g!.Plasticity - p.n.Plasticity);
+            lines.Add(string.Create(Invariant, $"Regeneration raises plasticity in {higher} of {pairs.Count} cells (mean change {gain:+0.00;-0.00} points)."));
+        }
+        return lines;
+    }
+
+    private static bool IsNonIncreasing(IReadOnlyList<double> values) => values.Zip(values.Skip(1), (a, b) => b <= a + 1e-9).All(x => x);
+}

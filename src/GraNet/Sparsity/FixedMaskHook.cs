@@ -1,0 +1,47 @@
+using GraNet.Sparsity.Masks;
+using GraNet.Training;
+using static TorchSharp.torch;
+
+namespace GraNet.Sparsity;
+
+/// <summary>
+/// Holds given masks fixed during training: after every optimizer step inactive weights and
+/// their optimizer state are set to 0. Used to continue training a pruned network (the
+/// pruning-plasticity study). The masks are copied at <see cref="Attach"/>, one per maskable
+/// layer in module order.
+/// </summary>
+public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks) : ITrainingHook, IDisposable
+{
+    private MaskSet? set;
+
+    public MaskSet Masks => set ?? throw new InvalidOperationException("The hook is not attached yet.");
+
+    public bool ReadyForSelection => true;
+
+    public void Attach(TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(masks);
+        set = MaskSet.ForModel(context.Model, context.Optimizer);
+        if (set.Layers.Count != masks.Count)
+        {
+            throw new ArgumentException($"{masks.Count} masks given for {set.Layers.Count} maskable layers.");
+        }
+        for (int l = 0; l < masks.Count; l++)
+        {
+            set.Layers[l].SetMask(masks[l]);
+        }
+        set.ResetEverActive();
+        set.Apply();
+    }
+
+    public void AfterOptimizerStep(long step) => Masks.Apply();
+
+    public IReadOnlyDictionary<string, double> EpochScalars() => new Dictionary<string, double> { ["density"] = Math.Round(Masks.Density, 6) };
+
+    public void Save(BinaryWriter writer) => Masks.Save(writer);
+
+    public void Load(BinaryReader reader) => Masks.Load(reader);
+
+    public void Dispose() => set?.Dispose();
+}

@@ -1,0 +1,93 @@
+using GraNet.Cli;
+using GraNet.Cli.Studies;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+public class PlasticityTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-plasticity");
+    private readonly string data;
+
+    public PlasticityTests()
+    {
+        data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string[] Args(string output, params string[] extra) => ArgumentList.Build("plasticity",
+        [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "3"), ("--batch-size", "32"), ("--lr", "0.05"),
+            ("--threads", "1"), ("--at-epochs", "1,2"), ("--prune-rates", "0.5,0.9"), ("--continue-epochs", "1"), ("--output", output)],
+        extra);
+
+    [Fact]
+    public void The_study_measures_every_cell_writes_its_outputs_and_resumes_without_redoing_cells()
+    {
+        string folder = Path.Combine(root, "study");
+        var error = new StringWriter();
+        Assert.True(Runner.Run(Args(folder), new StringWriter(), error) == 0, error.ToString());
+
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"));
+        Assert.Equal(9, csv.Length); // header + 2 epochs x 2 rates x 2 modes
+        Assert.Equal(8, Directory.GetFiles(Path.Combine(folder, "cells")).Length);
+        Assert.True(File.Exists(Path.Combine(folder, "base", "epoch-1.ckpt")));
+        PngAssert.Valid(Path.Combine(folder, "plasticity-none.png"), 800, 500);
+        PngAssert.Valid(Path.Combine(folder, "plasticity-gradient.png"), 800, 500);
+        string summary = File.ReadAllText(Path.Combine(folder, "plasticity.md"));
+        Assert.Contains("## Regeneration: gradient", summary, StringComparison.Ordinal);
+        Assert.Contains("Regeneration raises plasticity in", summary, StringComparison.Ordinal);
+
+        // Pruning 90 % of a dense network leaves 10 % of the weights; regeneration restores the count.
+        var cells = csv.Skip(1).Select(l => l.Split(',')).ToList();
+        var none90 = cells.First(c => c[1] == "0.9" && c[2] == "none");
+        var grown90 = cells.First(c => c[1] == "0.9" && c[2] == "gradient");
+        Assert.Equal(0.1, double.Parse(none90[5], System.Globalization.CultureInfo.InvariantCulture), 3);
+        Assert.Equal(1.0, double.Parse(grown90[5], System.Globalization.CultureInfo.InvariantCulture), 3);
+
+        File.Delete(Path.Combine(folder, "cells", PlasticityCell.FileName(2, 0.9, "gradient")));
+        var again = new StringWriter();
+        Assert.Equal(0, Runner.Run(Args(folder), again, error));
+        Assert.Equal(7, again.ToString().Split('\n').Count(l => l.Contains(": done", StringComparison.Ordinal)));
+        Assert.Equal(9, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length);
+    }
+
+    [Fact]
+    public void Findings_are_stated_from_the_numbers()
+    {
+        PlasticityCell Cell(int epoch, double rate, string mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
+        var cells = new[]
+        {
+            Cell(5, 0.2, "none", 0.1, 90), Cell(5, 0.9, "none", 0.1, 85),
+            Cell(15, 0.2, "none", 0.01, 89), Cell(15, 0.9, "none", 0.01, 80),
+            Cell(5, 0.2, "gradient", 0.1, 90.5), Cell(5, 0.9, "gradient", 0.1, 87),
+            Cell(15, 0.2, "gradient", 0.01, 89), Cell(15, 0.9, "gradient", 0.01, 83),
+        };
+        var findings = PlasticityCommand.Findings(cells);
+        Assert.Equal("Plasticity falls as the pruning rate grows in 4 of 4 (mode, epoch) series.", findings[0]);
+        Assert.Contains("it falls as the learning rate decays", findings[1], StringComparison.Ordinal);
+        Assert.Equal("Regeneration raises plasticity in 3 of 4 cells (mean change +1.38 points).", findings[2]);
+    }
+
+    [Fact]
+    public void Checkpoint_epochs_must_lie_inside_the_run()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "bad"), "--at-epochs", "3"), new StringWriter(), error));
+        Assert.Contains("--at-epochs", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sparse_start_prunes_a_share_of_the_remaining_weights()
+    {
+        string folder = Path.Combine(root, "sparse");
+        var error = new StringWriter();
+        string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none", "--start", "sparse", "--init-density", "0.4")];
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"))[1].Split(',');
+        Assert.Equal(0.4, double.Parse(cell[4], System.Globalization.CultureInfo.InvariantCulture), 3);
+        Assert.Equal(0.2, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
+    }
+}
