@@ -32,13 +32,22 @@ public sealed class ConsoleReporter(TextWriter output)
         return result;
     }
 
-    /// <summary>One line describing an epoch.</summary>
+    /// <summary>One line (under 120 characters for the usual scalars) describing an epoch.</summary>
     public static string Describe(EpochMetrics m, int epochs)
     {
-        string validation = m.ValidationAccuracy is { } v ? $"  val {v * 100:F2}%" : string.Empty;
-        string scalars = string.Concat(m.Scalars.Select(s => $"  {s.Key} {s.Value.ToString("0.####", Invariant)}"));
-        return string.Create(Invariant, $"epoch {m.Epoch}/{epochs}  loss {m.TrainLoss:F4}  train {m.TrainAccuracy * 100:F2}%{validation}  lr {m.LearningRate:G3}  {m.Seconds:F1}s  {m.ImagesPerSecond:F0} img/s  data wait {m.DataWaitSeconds:F2}s{scalars}");
+        ArgumentNullException.ThrowIfNull(m);
+        string validation = m.ValidationAccuracy is { } v ? string.Create(Invariant, $"  val {v * 100:F2}%") : string.Empty;
+        string scalars = string.Concat(m.Scalars.Select(s => string.Create(Invariant, $"  {ShortName(s.Key)} {s.Value:0.###}")));
+        return string.Create(Invariant, $"epoch {m.Epoch}/{epochs}  loss {m.TrainLoss:F4}  train {m.TrainAccuracy * 100:F2}%{validation}  lr {m.LearningRate:G3}  {m.Seconds:F1}s  {m.ImagesPerSecond:F0} img/s  wait {m.DataWaitSeconds:F2}s{scalars}");
     }
+
+    private static string ShortName(string key) => key switch
+    {
+        "everActiveFraction" => "ever",
+        "inferenceFlopsRelative" => "inf-FLOPs",
+        "trainingFlopsRelative" => "train-FLOPs",
+        _ => key,
+    };
 
     private sealed class PlainObserver(TextWriter output) : ITrainingObserver
     {
