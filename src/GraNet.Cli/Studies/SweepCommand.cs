@@ -22,7 +22,8 @@ public static class SweepCommand
         var finals = new Option<string>("--final-densities") { Description = "Comma-separated final densities", DefaultValueFactory = _ => "0.1,0.05,0.02" };
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
         var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (collapsed runs are replaced by the next seed)", DefaultValueFactory = _ => 3 };
-        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished; train nothing" };
+        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly };
         train.AddTo(command);
         command.SetAction(parse =>
         {
@@ -46,13 +47,14 @@ public static class SweepCommand
             }
             string folder = parse.GetValue(train.OutputDir) ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
-            return Run(grid, baseline, folder, commandLine, output);
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly));
         });
         return command;
     }
 
     /// <summary>Runs (or skips) every cell and rewrites the result files after each.</summary>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output)
+    /// <param name="reportOnly">Tabulate finished cells only; train nothing.</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(baseline);
@@ -66,6 +68,11 @@ public static class SweepCommand
                 var cell = group with { Seed = seed };
                 var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
                 var done = Read(folder, cell);
+                if (done is null && reportOnly)
+                {
+                    output.WriteLine($"== {cell.FolderName}: not run (--report-only)");
+                    continue;
+                }
                 if (done is null)
                 {
                     bool resume = File.Exists(runFolder.LastCheckpoint);

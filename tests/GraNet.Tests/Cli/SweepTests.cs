@@ -65,6 +65,13 @@ public class SweepTests : IDisposable
         Assert.Equal(0, Runner.Run(args, again, error));
         Assert.Equal(4, again.ToString().Split('\n').Count(l => l.Contains(": done (", StringComparison.Ordinal)));
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+
+        Directory.Delete(Path.Combine(folder, "static-d0.3-s18"), recursive: true);
+        var reportOnly = new StringWriter();
+        Assert.Equal(0, Runner.Run([.. args, "--report-only"], reportOnly, error));
+        Assert.Contains("static-d0.3-s18: not run (--report-only)", reportOnly.ToString(), StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+        Assert.False(Directory.Exists(Path.Combine(folder, "static-d0.3-s18")));
     }
 
     [Fact]
