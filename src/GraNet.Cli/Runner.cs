@@ -15,6 +15,8 @@ public static class Runner
         {
             TrainCommand.Create(output),
             EvaluateCommand.Create(output),
+            EvaluateCommand.CreateInfer(output),
+            ExportCommand.Create(output),
             ListCommand.Create(output),
             BenchCommand.Create(output),
             Studies.SweepCommand.Create(output),

@@ -81,6 +81,17 @@ public class CliTests : IDisposable
         Assert.Contains(updates, l => l.Contains("\"kind\":\"prune\"", StringComparison.Ordinal));
         Assert.Contains(updates, l => l.Contains("\"kind\":\"regenerate\"", StringComparison.Ordinal));
 
+        string compact = Path.Combine(run, "model.gsm");
+        var export = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", compact);
+        Assert.True(export.Code == 0, export.Error);
+        Assert.Contains("% of the dense model", export.Output, StringComparison.Ordinal);
+        var fromCheckpoint = Run("evaluate", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", data);
+        var fromCompact = Run("infer", "--model", compact, "--data-dir", data);
+        Assert.True(fromCompact.Code == 0, fromCompact.Error);
+        string Accuracy(string text) => text[text.IndexOf("test accuracy", StringComparison.Ordinal)..].Split('%')[0];
+        Assert.Equal(Accuracy(fromCheckpoint.Output), Accuracy(fromCompact.Output));
+        Assert.Contains("images/s", fromCompact.Output, StringComparison.Ordinal);
+
         var report = Run("report", run);
         Assert.True(report.Code == 0, report.Error);
         string markdown = File.ReadAllText(Path.Combine(run, "report.md"));

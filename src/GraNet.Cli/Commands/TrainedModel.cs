@@ -1,0 +1,68 @@
+using GraNet.Cli.Configuration;
+using GraNet.Data;
+using GraNet.Export;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Training;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Commands;
+
+/// <summary>A trained network loaded from a checkpoint (<c>.ckpt</c>) or a compact model (<c>granet export</c>), with what it was trained on.</summary>
+public sealed class TrainedModel : IDisposable
+{
+    private TrainedModel(nn.Module<Tensor, Tensor> module, string model, DatasetSpec dataset, RunConfiguration configuration, string description)
+    {
+        Module = module;
+        Model = model;
+        Dataset = dataset;
+        Configuration = configuration;
+        Description = description;
+    }
+
+    public nn.Module<Tensor, Tensor> Module { get; }
+
+    public string Model { get; }
+
+    public DatasetSpec Dataset { get; }
+
+    public RunConfiguration Configuration { get; }
+
+    /// <summary>E.g. "epoch 20 of a checkpoint" or "compact model".</summary>
+    public string Description { get; }
+
+    /// <summary>Loads a checkpoint or a compact model (told apart by their magic bytes). Configures torch threads first.</summary>
+    public static TrainedModel Load(string path, int? threads)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: not found; give a .ckpt file from 'granet train' or a model from 'granet export'.", path);
+        }
+        bool compact;
+        using (var file = File.OpenRead(path))
+        {
+            var magic = new byte[8];
+            compact = file.Read(magic) == 8 && System.Text.Encoding.ASCII.GetString(magic) == "GRANETSM";
+        }
+        if (compact)
+        {
+            var header = CompactModel.ReadHeader(path);
+            var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
+            TorchRuntime.Configure(threads ?? configuration.Threads);
+            var spec = DatasetCatalog.Get(header.Dataset);
+            var module = ModelRegistry.Create(header.Model, new ImageShape(header.Channels, header.Height, header.Width), header.Classes);
+            CompactModel.Load(path, module);
+            return new TrainedModel(module, header.Model, spec, configuration, "compact model");
+        }
+        var checkpoint = Checkpoint.ReadHeader(path);
+        var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
+        TorchRuntime.Configure(threads ?? config.Threads);
+        var dataset = DatasetCatalog.Get(checkpoint.Dataset);
+        var model = ModelRegistry.Create(checkpoint.Model, dataset.Shape, dataset.Classes);
+        Checkpoint.Load(path, model, null, null);
+        return new TrainedModel(model, checkpoint.Model, dataset, config, $"epoch {checkpoint.EpochsCompleted}");
+    }
+
+    public void Dispose() => Module.Dispose();
+}

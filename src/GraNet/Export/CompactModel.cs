@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using GraNet.Training;
+using static TorchSharp.torch;
+
+namespace GraNet.Export;
+
+/// <summary>
+/// A trained network in compact sparse form: every floating-point state tensor that is at least
+/// half zeros (the masked weights) is stored as the positions (int32, flat) and values (float32)
+/// of its non-zero entries; everything else (biases, batch-norm parameters and statistics) as is.
+/// Loading restores exactly the masked dense model. Written atomically.
+/// </summary>
+public static class CompactModel
+{
+    private const string Magic = "GRANETSM";
+    private const int Version = 1;
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>; the header's tensor table is filled in here.</summary>
+    public static CompactModelHeader Save(string path, nn.Module model, CompactModelHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(header);
+        var state = model.state_dict();
+        var tensors = new List<(CompactTensor Info, Tensor Value)>();
+        using (no_grad())
+        {
+            foreach (var (name, value) in state)
+            {
+                bool floating = value.dtype == ScalarType.Float32;
+                long nonZero = floating ? value.count_nonzero().item<long>() : value.numel();
+                bool sparse = floating && value.numel() > 0 && nonZero * 2 <= value.numel();
+                tensors.Add((new CompactTensor(name, value.shape, sparse, nonZero), value));
+            }
+        }
+        var full = header with { Tensors = tensors.Select(t => t.Info).ToList() };
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(Version);
+            writer.Write(JsonSerializer.Serialize(full));
+            foreach (var (info, value) in tensors)
+            {
+                using var flat = value.detach().flatten().contiguous();
+                if (!info.Sparse)
+                {
+                    writer.Write(flat.bytes);
+                    continue;
+                }
+                using var positions = flat.nonzero().flatten().to(ScalarType.Int32);
+                using var values = flat.index_select(0, positions.to(ScalarType.Int64));
+                writer.Write(positions.bytes);
+                writer.Write(values.bytes);
+            }
+        });
+        return full;
+    }
+
+    /// <summary>Reads the header only.</summary>
+    public static CompactModelHeader ReadHeader(string path)
+    {
+        using var reader = Open(path);
+        return ReadHeader(reader, path);
+    }
+
+    /// <summary>Fills <paramref name="model"/> (built with the header's model name and shapes) from the file.</summary>
+    /// <exception cref="InvalidDataException">Not a compact model, truncated, or of another architecture; the message names the file.</exception>
+    public static CompactModelHeader Load(string path, nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var reader = Open(path);
+        var header = ReadHeader(reader, path);
+        var state = model.state_dict();
+        if (state.Count != header.Tensors.Count)
+        {
+            throw new InvalidDataException($"{path}: holds {header.Tensors.Count} tensors, model '{header.Model}' has {state.Count}; the file does not belong to this model.");
+        }
+        try
+        {
+            using var guard = no_grad();
+            foreach (var info in header.Tensors)
+            {
+                if (!state.TryGetValue(info.Name, out var target) || !target.shape.SequenceEqual(info.Shape))
+                {
+                    throw new InvalidDataException($"{path}: tensor {info.Name} {string.Join('x', info.Shape)} does not match the model; the file does not belong to model '{header.Model}'.");
+                }
+                if (!info.Sparse)
+                {
+                    byte[] bytes = ReadExactly(reader, checked((int)(target.numel() * target.ElementSize)), path);
+                    using var whole = target.dtype switch
+                    {
+                        ScalarType.Float32 => tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray()),
+                        ScalarType.Int64 => tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray()),
+                        var other => throw new InvalidDataException($"{path}: tensor {info.Name} has type {other}, which compact models do not store."),
+                    };
+                    using var shapedWhole = whole.reshape(info.Shape);
+                    target.copy_(shapedWhole);
+                    continue;
+                }
+                int[] positions = MemoryMarshal.Cast<byte, int>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
+                float[] values = MemoryMarshal.Cast<byte, float>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
+                using var index = tensor(positions.Select(p => (long)p).ToArray());
+                using var source = tensor(values);
+                using var flat = zeros(target.numel());
+                flat.index_copy_(0, index, source);
+                using var shaped = flat.reshape(info.Shape);
+                target.copy_(shaped);
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: damaged compact model ({e.Message}).", e);
+        }
+        return header;
+    }
+
+    private static byte[] ReadExactly(BinaryReader reader, int count, string path)
+    {
+        byte[] bytes = reader.ReadBytes(count);
+        return bytes.Length == count ? bytes : throw new InvalidDataException($"{path}: truncated compact model; export it again.");
+    }
+
+    private static BinaryReader Open(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: model file not found; write one with 'granet export'.", path);
+        }
+        return new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+    }
+
+    private static CompactModelHeader ReadHeader(BinaryReader reader, string path)
+    {
+        try
+        {
+            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
+            {
+                throw new InvalidDataException($"{path}: not a compact GraNet model (bad magic); write one with 'granet export'.");
+            }
+            int version = reader.ReadInt32();
+            if (version != Version)
+            {
+                throw new InvalidDataException($"{path}: compact model format {version}, this version reads {Version}.");
+            }
+            return JsonSerializer.Deserialize<CompactModelHeader>(reader.ReadString()) ?? throw new InvalidDataException($"{path}: empty header.");
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            throw new InvalidDataException($"{path}: damaged compact model header ({e.Message}).", e);
+        }
+    }
+}
