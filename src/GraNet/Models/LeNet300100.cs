@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace GraNet.Models;
 
 /// <summary>LeNet-300-100: a multilayer perceptron input → 300 → 100 → classes with ReLU (266,610 parameters on 28x28 inputs).</summary>
-public sealed class LeNet300100 : nn.Module<Tensor, Tensor>
+public sealed class LeNet300100 : nn.Module<Tensor, Tensor>, ILinearChain
 {
     private readonly Linear fc1;
     private readonly Linear fc2;
@@ -20,6 +20,8 @@ public sealed class LeNet300100 : nn.Module<Tensor, Tensor>
         fc3 = nn.Linear(100, classes);
         RegisterComponents();
     }
+
+    public IReadOnlyList<Linear> Layers => [fc1, fc2, fc3];
 
     /// <param name="input"><c>[N, C, H, W]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>
