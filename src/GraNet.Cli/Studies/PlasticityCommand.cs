@@ -20,7 +20,9 @@ namespace GraNet.Cli.Studies;
 /// <c>granet plasticity</c> (spec §7): trains once keeping checkpoints at chosen epochs (or reuses a
 /// run), then for every (epoch, pruning rate, regeneration mode) prunes that share of the remaining
 /// weights by global magnitude, optionally regenerates as many connections by gradient, continues
-/// training with the masks held at the learning rate of that epoch, and records the accuracies.
+/// training with the masks held at the learning rate of that epoch (the rate the checkpoint was
+/// being trained with, so that a learning-rate drop right after the checkpoint does not pass for
+/// plasticity), and records the accuracies.
 /// Finished cells are skipped, so a killed study continues where it stopped.
 /// </summary>
 public static class PlasticityCommand
@@ -140,7 +142,7 @@ public static class PlasticityCommand
                     else
                     {
                         output.WriteLine($"== epoch {epoch}, prune {rate:0.###}, {mode}");
-                        cell = Measure(baseline, data, spec, Trainer.EpochCheckpoint(baseFolder.Path, epoch), epoch, rate, mode, schedule.AtEpoch(epoch), continueEpochs);
+                        cell = Measure(baseline, data, spec, Trainer.EpochCheckpoint(baseFolder.Path, epoch), epoch, rate, mode, schedule.AtEpoch(epoch - 1), continueEpochs);
                         AtomicFile.WriteText(file, JsonSerializer.Serialize(cell, Json));
                         output.WriteLine(string.Create(Invariant, $"   accuracy {cell.AccuracyBefore:F2} -> pruned {cell.AccuracyPruned:F2} -> continued {cell.AccuracyContinued:F2}; plasticity {cell.Plasticity:+0.00;-0.00}"));
                     }
@@ -257,7 +259,7 @@ public static class PlasticityCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity = test accuracy after {continueEpochs} epoch(s) of continued training at the checkpoint's learning rate, masks held, minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity = test accuracy after {continueEpochs} epoch(s) of continued training at the learning rate the checkpoint's epoch was trained with, masks held, minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
         text.AppendLine(commandLine);

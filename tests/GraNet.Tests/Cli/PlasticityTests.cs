@@ -42,6 +42,9 @@ public class PlasticityTests : IDisposable
 
         // Pruning 90 % of a dense network leaves 10 % of the weights; regeneration restores the count.
         var cells = csv.Skip(1).Select(l => l.Split(',')).ToList();
+        // Continued training uses the rate each checkpoint's epoch was trained with: 3 epochs, decays after epochs 1 and 2.
+        Assert.All(cells.Where(c => c[0] == "1"), c => Assert.Equal("0.05", c[3]));
+        Assert.All(cells.Where(c => c[0] == "2"), c => Assert.Equal(0.005, double.Parse(c[3], System.Globalization.CultureInfo.InvariantCulture), 12));
         var none90 = cells.First(c => c[1] == "0.9" && c[2] == "none");
         var grown90 = cells.First(c => c[1] == "0.9" && c[2] == "gradient");
         Assert.Equal(0.1, double.Parse(none90[5], System.Globalization.CultureInfo.InvariantCulture), 3);
