@@ -39,13 +39,7 @@ public sealed class TrainedModel : IDisposable
         {
             throw new FileNotFoundException($"{path}: not found; give a .ckpt file from 'granet train' or a model from 'granet export'.", path);
         }
-        bool compact;
-        using (var file = File.OpenRead(path))
-        {
-            var magic = new byte[8];
-            compact = file.Read(magic) == 8 && System.Text.Encoding.ASCII.GetString(magic) == "GRANETSM";
-        }
-        if (compact)
+        if (CompactModel.Format.Matches(path))
         {
             var header = CompactModel.ReadHeader(path);
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
+using GraNet.IO;
 using GraNet.Training;
 using static TorchSharp.torch;
 
@@ -14,8 +14,8 @@ namespace GraNet.Export;
 /// </summary>
 public static class CompactModel
 {
-    private const string Magic = "GRANETSM";
-    private const int Version = 1;
+    /// <summary>The file's magic, version and messages.</summary>
+    public static readonly FileFormat Format = new("GRANETSM", 1, "compact GraNet model", "write one with 'granet export'");
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>; the header's tensor table is filled in here.</summary>
     public static CompactModelHeader Save(string path, nn.Module model, CompactModelHeader header)
@@ -38,9 +38,7 @@ public static class CompactModel
         AtomicFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            writer.Write(Encoding.ASCII.GetBytes(Magic));
-            writer.Write(Version);
-            writer.Write(JsonSerializer.Serialize(full));
+            Format.WriteHeader(writer, full);
             foreach (var (info, value) in tensors)
             {
                 using var flat = value.detach().flatten().contiguous();
@@ -131,24 +129,5 @@ public static class CompactModel
         return new BinaryReader(File.OpenRead(path), Encoding.UTF8);
     }
 
-    private static CompactModelHeader ReadHeader(BinaryReader reader, string path)
-    {
-        try
-        {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
-            {
-                throw new InvalidDataException($"{path}: not a compact GraNet model (bad magic); write one with 'granet export'.");
-            }
-            int version = reader.ReadInt32();
-            if (version != Version)
-            {
-                throw new InvalidDataException($"{path}: compact model format {version}, this version reads {Version}.");
-            }
-            return JsonSerializer.Deserialize<CompactModelHeader>(reader.ReadString()) ?? throw new InvalidDataException($"{path}: empty header.");
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException)
-        {
-            throw new InvalidDataException($"{path}: damaged compact model header ({e.Message}).", e);
-        }
-    }
+    private static CompactModelHeader ReadHeader(BinaryReader reader, string path) => Format.ReadHeader<CompactModelHeader>(reader, path);
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using GraNet.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,9 +12,8 @@ namespace GraNet.Training;
 /// </summary>
 public static class Checkpoint
 {
-    private const string Magic = "GRANETCK";
-    private const int Version = 1;
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    /// <summary>The file's magic, version and messages.</summary>
+    public static readonly FileFormat Format = new("GRANETCK", 1, "GraNet checkpoint", "give a .ckpt file written by 'granet train'");
 
     /// <summary>Writes a checkpoint. <paramref name="optimizer"/> and <paramref name="hook"/> may be null (a model-only file).</summary>
     public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
@@ -24,9 +23,7 @@ public static class Checkpoint
         AtomicFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            writer.Write(Encoding.ASCII.GetBytes(Magic));
-            writer.Write(Version);
-            writer.Write(JsonSerializer.Serialize(header with { HasHookState = hook is not null }, Json));
+            Format.WriteHeader(writer, header with { HasHookState = hook is not null });
             model.save(writer);
             writer.Write(optimizer is not null);
             optimizer?.save_state_dict(writer);
@@ -103,26 +100,5 @@ public static class Checkpoint
         return File.OpenRead(path);
     }
 
-    private static CheckpointHeader ReadHeader(BinaryReader reader, string path)
-    {
-        try
-        {
-            string magic = Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length));
-            if (magic != Magic)
-            {
-                throw new InvalidDataException($"{path}: not a GraNet checkpoint (bad magic); give a .ckpt file written by 'granet train'.");
-            }
-            int version = reader.ReadInt32();
-            if (version != Version)
-            {
-                throw new InvalidDataException($"{path}: checkpoint format {version}, this version reads {Version}; re-train or use the matching GraNet.NET version.");
-            }
-            return JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), Json)
-                ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException)
-        {
-            throw new InvalidDataException($"{path}: damaged checkpoint header ({e.Message}); the file is truncated or corrupt.", e);
-        }
-    }
+    private static CheckpointHeader ReadHeader(BinaryReader reader, string path) => Format.ReadHeader<CheckpointHeader>(reader, path);
 }
