@@ -47,6 +47,11 @@ public static class Runner
             error.WriteLine($"granet: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"granet: {e.Message}");
+            return ExitCodes.BadInput;
+        }
         catch (TrainingDivergedException e)
         {
             error.WriteLine($"granet: {e.Message}");

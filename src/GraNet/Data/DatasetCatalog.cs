@@ -45,6 +45,6 @@ public static class DatasetCatalog
             var other => other,
         };
         return All.FirstOrDefault(d => d.Name == key)
-            ?? throw new ArgumentException($"Unknown data set '{name}'. Known: {string.Join(", ", All.Select(d => d.Name))}.", nameof(name));
+            ?? throw new ArgumentException($"Unknown data set '{name}'. Known: {string.Join(", ", All.Select(d => d.Name))}.");
     }
 }

@@ -32,7 +32,7 @@ public static class ModelRegistry
             var other => other.Replace("resnet-", "resnet", StringComparison.Ordinal),
         };
         return All.FirstOrDefault(m => m.Name == key)
-            ?? throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", All.Select(m => m.Name))}.", nameof(name));
+            ?? throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", All.Select(m => m.Name))}.");
     }
 
     /// <summary>Builds a model for images of <paramref name="input"/> shape and <paramref name="classes"/> classes.</summary>
