@@ -80,8 +80,9 @@ public sealed class Trainer
             bestValidation = header.BestValidationAccuracy;
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
-        var outcome = TrainingOutcome.Completed;
-        for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
+        // A resumed run that had already collapsed stays collapsed instead of training on.
+        var outcome = history.Count > 0 && IsCollapsed(history[0]) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
+        for (int epoch = firstEpoch; outcome == TrainingOutcome.Completed && epoch < options.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();
             var metrics = TrainEpoch(epoch, ref step, cancellation);
@@ -109,7 +110,7 @@ public sealed class Trainer
                 }
             }
             observer.OnEpochCompleted(metrics, history);
-            if (epoch == 0 && options.StopOnCollapse && metrics.TrainLoss >= Math.Log(data.Classes) - 0.02)
+            if (epoch == 0 && IsCollapsed(metrics))
             {
                 observer.OnNotice($"Training collapsed: the loss after epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) = {Math.Log(data.Classes):F4}; the network is at chance. Try another --seed or a lower --lr.");
                 outcome = TrainingOutcome.Collapsed;
@@ -130,6 +131,9 @@ public sealed class Trainer
         double images = (double)data.Train.Count * history.Count;
         return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
     }
+
+    /// <summary>Whether the first epoch ended with the loss not below ln(classes): the network is at chance.</summary>
+    private bool IsCollapsed(EpochMetrics first) => options.StopOnCollapse && first.TrainLoss >= Math.Log(data.Classes) - 0.02;
 
     /// <summary>Accuracy in [0, 1] of <paramref name="model"/> on every batch of <paramref name="loader"/>.</summary>
     public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader)

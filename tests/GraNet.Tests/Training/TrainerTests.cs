@@ -94,6 +94,24 @@ public class TrainerTests
         Assert.Contains(notices, n => n.Contains("collapsed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Resuming_a_collapsed_run_does_not_train_on()
+    {
+        string root = Directory.CreateTempSubdirectory("granet-collapse").FullName;
+        try
+        {
+            var options = Options with { LearningRate = 1e-12, Momentum = 0, Nesterov = false, WeightDecay = 0 };
+            Assert.Equal(TrainingOutcome.Collapsed, Train(options, root).Result.Outcome);
+            var (resumed, _) = Train(options, root, resume: true);
+            Assert.Equal(TrainingOutcome.Collapsed, resumed.Outcome);
+            Assert.Single(resumed.History);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private sealed class Notices(List<string> notices) : ITrainingObserver
     {
         public void OnNotice(string message) => notices.Add(message);
