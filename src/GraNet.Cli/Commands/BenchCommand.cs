@@ -48,88 +48,10 @@ public static class BenchCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask memory: {updateTimes.Weights:N0} bytes (1 byte per weight) + the same again for the ever-active record"));
             return ExitCodes.Success;
         });
-        return new Command("bench", "Benchmarks that print figures.") { sparse, CreateInference(output) };
+        return new Command("bench", "Benchmarks that print figures.") { sparse, BenchInferenceCommand.Create(output), BenchDataCommand.Create(output) };
     }
 
-    private static Command CreateInference(TextWriter output)
-    {
-        var file = new Option<string?>("--model", "-m") { Description = "A compact model or checkpoint to time" };
-        var architecture = new Option<string>("--architecture") { Description = "Without --model: this architecture, magnitude-pruned at random init to --density (timing only)", DefaultValueFactory = _ => "lenet-300-100" };
-        var density = new Option<double>("--density") { Description = "Density for --architecture", DefaultValueFactory = _ => 0.02 };
-        var batch = new Option<int>("--batch-size") { Description = "Throughput batch size", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default 1: the goals are stated for one core)" };
-        var command = new Command("inference", "Dense vs sparse inference: per-layer calibration, latency at batch 1, throughput, output difference.") { file, architecture, density, batch, threads };
-        command.SetAction(parse =>
-        {
-            int b = parse.GetValue(batch);
-            nn.Module<Tensor, Tensor> module;
-            string label;
-            if (parse.GetValue(file) is { } path)
-            {
-                var trained = TrainedModel.Load(path, parse.GetValue(threads) ?? 1);
-                module = trained.Module;
-                label = $"{trained.Model} from {path}";
-            }
-            else
-            {
-                TorchRuntime.Configure(parse.GetValue(threads) ?? 1);
-                double d = parse.GetValue(density);
-                if (d is <= 0 or > 1)
-                {
-                    throw new ArgumentException($"--density {d} must be in (0, 1].");
-                }
-                manual_seed(1);
-                module = ModelRegistry.Create(parse.GetValue(architecture)!, DatasetCatalog.FashionMnist.Shape, 10);
-                using var masks = Sparsity.Masks.MaskSet.ForModel(module, null);
-                new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, d);
-                masks.Apply();
-                label = string.Create(CultureInfo.InvariantCulture, $"{parse.GetValue(architecture)} with every layer pruned to density {d} (random weights; timing only)");
-            }
-            using (module)
-            {
-                if (module is not ILinearChain chain)
-                {
-                    throw new ArgumentException($"{label}: sparse execution covers linear-only models (lenet-300-100) so far; convolutions are planned.");
-                }
-                module.eval();
-                using var runner = new LinearChainRunner(chain);
-                output.WriteLine($"{label}; {TorchRuntime.Threads} thread(s)");
-                foreach (var c in runner.Calibrate(b))
-                {
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Name} {c.Rows}x{c.Columns} density {c.Density:0.0000}: dense {c.DenseMilliseconds:F3} ms, sparse {c.SparseMilliseconds:F3} ms at batch {b} -> {(c.Sparse ? "sparse" : "dense")}"));
-                }
-                foreach (int size in new[] { 1, b })
-                {
-                    var input = new float[size * runner.InputFeatures];
-                    var random = new Random(2);
-                    for (int i = 0; i < input.Length; i++)
-                    {
-                        input[i] = (float)((random.NextDouble() * 2) - 1);
-                    }
-                    using var x = tensor(input, [size, 1, 28, 28]);
-                    double dense = Time(() =>
-                    {
-                        using var guard = no_grad();
-                        using var y = module.call(x);
-                    });
-                    double sparse = Time(() => runner.Forward(input, size));
-                    float[] ours = runner.Forward(input, size);
-                    float difference;
-                    using (no_grad())
-                    {
-                        using var reference = module.call(x);
-                        using var mine = tensor(ours, [size, runner.Classes]);
-                        difference = (reference - mine).abs().max().item<float>();
-                    }
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"whole model, batch {size}: dense {dense * 1000:F3} ms, sparse {sparse * 1000:F3} ms ({dense / sparse:F1}x); {size / sparse:F0} images/s sparse vs {size / dense:F0} dense; max |logit difference| {difference:G2}"));
-                }
-            }
-            return ExitCodes.Success;
-        });
-        return command;
-    }
-
-    private static double Time(Action action)
+    internal static double Time(Action action)
     {
         for (int i = 0; i < 5; i++)
         {

@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using GraNet.Data;
+using GraNet.Inference;
+using GraNet.Models;
+using GraNet.Runtime;
 using GraNet.Training;
 
 namespace GraNet.Cli.Commands;
@@ -12,18 +15,24 @@ namespace GraNet.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
-    public static Command Create(TextWriter output) => Build(output, "evaluate", "--checkpoint", "-c", "Report the test accuracy of a checkpoint or compact model.");
+    public static Command Create(TextWriter output) => Build(output, "evaluate", "--checkpoint", "-c", "Report the test accuracy of a checkpoint or compact model.", sparseByDefault: false);
 
-    public static Command CreateInfer(TextWriter output) => Build(output, "infer", "--model", "-m", "Run a compact model (or checkpoint) on a data set's test images: accuracy and throughput.");
+    public static Command CreateInfer(TextWriter output) => Build(output, "infer", "--model", "-m", "Run a compact model (or checkpoint) on a data set's test images with sparse execution: accuracy and throughput.", sparseByDefault: true);
 
-    private static Command Build(TextWriter output, string name, string fileOption, string alias, string description)
+    private static Command Build(TextWriter output, string name, string fileOption, string alias, string description, bool sparseByDefault)
     {
         var file = new Option<string>(fileOption, alias) { Description = "A .ckpt file from 'granet train' or a model from 'granet export'", Required = true };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "Data set to run on (default: the one trained on)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set" };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
-        var command = new Command(name, description) { file, dataset, dataDir, batch, threads };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "sparse: each layer on the fastest of dense, our CSR and libtorch's CSR, calibrated at this batch size (lenet-300-100, lenet5-caffe); dense: libtorch as trained",
+            DefaultValueFactory = _ => sparseByDefault ? "sparse" : "dense",
+        };
+        engine.AcceptOnlyFromAmong("sparse", "dense");
+        var command = new Command(name, description) { file, dataset, dataDir, batch, threads, engine };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
@@ -40,12 +49,30 @@ public static class EvaluateCommand
             }
             var (_, test) = DatasetLoader.Load(spec, parse.GetValue(dataDir) ?? trained.Configuration.DataDir);
             var loader = new BatchLoader(test, null, spec.Mean, spec.Std, batchSize);
+            using var sparse = parse.GetValue(engine) == "sparse" ? SparseEngine(trained, path) : null;
+            if (sparse is not null)
+            {
+                // Calibrate before the clock starts: the batch size and the last, smaller batch.
+                foreach (int size in new[] { batchSize, test.Count % batchSize }.Where(size => size > 0).Distinct())
+                {
+                    sparse.Calibrate(size);
+                }
+                output.WriteLine("sparse execution: " + string.Join(", ", sparse.Calibrations.Where(c => c.Batch == batchSize).Select(c =>
+                    string.Create(CultureInfo.InvariantCulture, $"{c.Layer} {BenchInferenceCommand.Name(c.Choice)} ({c.DenseMilliseconds / c.ChosenMilliseconds:F1}x)"))) +
+                    (sparse.RunsSparse(batchSize) ? "" : " -- the dense forward pass was as fast, so it is used"));
+            }
             var clock = Stopwatch.StartNew();
-            double accuracy = Trainer.Evaluate(trained.Module, loader);
+            double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);
             double seconds = clock.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{trained.Model} ({trained.Description}) on {spec.Name}: test accuracy {accuracy * 100:F2}% ({test.Count} images, {test.Count / seconds:F0} images/s at batch {batchSize})"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{trained.Model} ({trained.Description}) on {spec.Name}, {(sparse is null ? "dense" : "sparse")} execution: test accuracy {accuracy * 100:F2}% ({test.Count} images at batch {batchSize}: model {test.Count / forward:F0} images/s, {test.Count / seconds:F0} with data loading)"));
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static SparseNetwork SparseEngine(TrainedModel trained, string path) =>
+        trained.Module is ISequentialNetwork network
+            ? new SparseNetwork(network, trained.Dataset.Shape, TorchRuntime.Threads ?? 1)
+            : throw new ArgumentException($"{path}: sparse execution covers lenet-300-100 and lenet5-caffe so far, not {trained.Model}; add --engine dense.");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
@@ -244,12 +245,36 @@ public sealed class TrainOptions
         var values = new List<int>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value))
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
             {
                 throw new ArgumentException($"{option} '{text}': '{part}' is not a whole number; give a comma-separated list such as 10,15.");
             }
             values.Add(value);
         }
         return values;
+    }
+
+    /// <summary>Parses a density in (0, 1].</summary>
+    public static double ParseDensity(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 && value <= 1
+            ? value
+            : throw new ArgumentException($"'{text}' is not a density in (0, 1].");
+
+    /// <summary>Parses a comma-separated list with <paramref name="parse"/>; names the option on failure.</summary>
+    public static IReadOnlyList<T> ParseList<T>(string text, string option, Func<string, T> parse)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+        {
+            throw new ArgumentException($"{option} is empty; give a comma-separated list.");
+        }
+        try
+        {
+            return parts.Select(parse).ToList();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", e);
+        }
     }
 }

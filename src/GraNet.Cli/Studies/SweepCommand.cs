@@ -36,9 +36,9 @@ public static class SweepCommand
             }
             var (baseline, _, _) = train.Resolve(parse);
             var grid = new SweepGrid(
-                ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods")),
-                ParseList(parse.GetValue(finals)!, "--final-densities", ParseDensity),
-                ParseList(parse.GetValue(inits)!, "--init-densities", ParseDensity),
+                TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods")),
+                TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity),
+                TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity),
                 parse.GetValue(seeds),
                 baseline.Training.Seed);
             if (grid.Seeds < 1)
@@ -136,28 +136,6 @@ public static class SweepCommand
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); delete the folder {Path.GetDirectoryName(path)} to run the cell again.", e);
-        }
-    }
-
-    private static double ParseDensity(string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 && value <= 1
-            ? value
-            : throw new ArgumentException($"'{text}' is not a density in (0, 1].");
-
-    private static IReadOnlyList<T> ParseList<T>(string text, string option, Func<string, T> parse)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0)
-        {
-            throw new ArgumentException($"{option} is empty; give a comma-separated list.");
-        }
-        try
-        {
-            return parts.Select(parse).ToList();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"{option}: {e.Message}", e);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace GraNet.Models;
 /// LeNet-5-Caffe: conv 20 (5x5) → max-pool 2 → conv 50 (5x5) → max-pool 2 → fc 500 → fc classes,
 /// ReLU after each hidden layer. 431,080 parameters on 28x28 inputs.
 /// </summary>
-public sealed class LeNet5Caffe : nn.Module<Tensor, Tensor>
+public sealed class LeNet5Caffe : nn.Module<Tensor, Tensor>, ISequentialNetwork
 {
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;
@@ -30,21 +30,17 @@ public sealed class LeNet5Caffe : nn.Module<Tensor, Tensor>
         fc3 = nn.Linear(50 * height * width, 500);
         fc4 = nn.Linear(500, classes);
         RegisterComponents();
+        Stages =
+        [
+            new ConvolutionStage("conv1", conv1), new ReluStage(), new MaxPoolStage(2),
+            new ConvolutionStage("conv2", conv2), new ReluStage(), new MaxPoolStage(2),
+            new FlattenStage(), new LinearStage("fc3", fc3), new ReluStage(), new LinearStage("fc4", fc4),
+        ];
     }
+
+    public IReadOnlyList<NetworkStage> Stages { get; }
 
     /// <param name="input"><c>[N, C, H, W]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>
-    public override Tensor forward(Tensor input)
-    {
-        using var c1 = conv1.call(input);
-        using var r1 = nn.functional.relu(c1);
-        using var p1 = nn.functional.max_pool2d(r1, 2);
-        using var c2 = conv2.call(p1);
-        using var r2 = nn.functional.relu(c2);
-        using var p2 = nn.functional.max_pool2d(r2, 2);
-        using var flat = p2.flatten(1);
-        using var f3 = fc3.call(flat);
-        using var r3 = nn.functional.relu(f3);
-        return fc4.call(r3);
-    }
+    public override Tensor forward(Tensor input) => SequentialForward.Run(Stages, input);
 }

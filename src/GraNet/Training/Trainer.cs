@@ -136,22 +136,29 @@ public sealed class Trainer
     private bool IsCollapsed(EpochMetrics first) => options.StopOnCollapse && first.TrainLoss >= Math.Log(data.Classes) - 0.02;
 
     /// <summary>Accuracy in [0, 1] of <paramref name="model"/> on every batch of <paramref name="loader"/>.</summary>
-    public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader)
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader) => Evaluate(model, loader, out _);
+
+    /// <summary>Accuracy in [0, 1], and the seconds spent in the model's forward passes alone (not reading data).</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, out double forwardSeconds)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         model.eval();
         long correct = 0;
+        double forward = 0;
         using (no_grad())
         {
             foreach (var batch in loader.Epoch(0, shuffle: false, augment: false, seed: 0))
             {
                 using var scope = NewDisposeScope();
                 var (x, y) = ToTensors(batch, loader.Shape);
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 var logits = model.call(x);
+                forward += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
             }
         }
+        forwardSeconds = forward;
         return loader.Count == 0 ? 0 : (double)correct / loader.Count;
     }
 

@@ -1,8 +1,4 @@
-using GraNet.Data;
 using GraNet.Inference;
-using GraNet.Models;
-using GraNet.Sparsity.Criteria;
-using GraNet.Sparsity.Masks;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -22,67 +18,133 @@ public class SparseKernelTests
     }
 
     [Theory]
+    [InlineData(1)]
     [InlineData(3)]
     [InlineData(19)]
-    public void Multiply_computes_bias_plus_weight_times_input_for_any_batch(int batch)
+    [InlineData(64)]
+    [InlineData(101)]
+    public void Multiply_computes_bias_plus_weight_times_input_for_any_column_count(int columns)
     {
-        // W = [[0, 2, 0], [1, 0, -1]], bias = [0.5, -1]; input feature-major [3, batch] with x[k, b] = k + b.
+        // W = [[0, 2, 0], [1, 0, -1]], bias = [0.5, -1]; input [3, columns] with x[k, b] = k + b.
         var csr = CsrMatrix.FromDense([0, 2, 0, 1, 0, -1], 2, 3);
-        var input = new float[3 * batch];
+        var input = new float[3 * columns];
         for (int k = 0; k < 3; k++)
         {
-            for (int b = 0; b < batch; b++)
+            for (int b = 0; b < columns; b++)
             {
-                input[(k * batch) + b] = k + b;
+                input[(k * columns) + b] = k + b;
             }
         }
-        var output = new float[2 * batch];
-        SparseKernels.Multiply(csr, [0.5f, -1f], input, output, batch);
-        for (int b = 0; b < batch; b++)
+        var output = new float[2 * columns];
+        SparseKernels.Multiply(csr, [0.5f, -1f], input, output, columns, 0, 2);
+        var rectified = new float[2 * columns];
+        SparseKernels.Multiply(csr, [0.5f, -1f], input, rectified, columns, 0, 2, relu: true);
+        for (int b = 0; b < columns; b++)
         {
             Assert.Equal(0.5f + (2 * (1 + b)), output[b]);            // 0.5 + 2 x[1, b]
-            Assert.Equal(-1f + b - (2 + b), output[batch + b]);      // -1 + x[0, b] - x[2, b]
+            Assert.Equal(-3f, output[columns + b]);                   // -1 + x[0, b] - x[2, b] = -1 + b - (2 + b)
+            Assert.Equal(output[b], rectified[b]);
+            Assert.Equal(0f, rectified[columns + b]);
         }
-        var parallel = new float[2 * batch];
-        SparseKernels.Multiply(csr, [0.5f, -1f], input, parallel, batch, parallel: true);
-        Assert.Equal(output, parallel);
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void The_runner_gives_the_logits_of_the_masked_model(bool sparse)
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Multiply_matches_a_dense_product_on_random_sparse_matrices(int threads)
     {
-        manual_seed(6);
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-        using (var masks = MaskSet.ForModel(model, null))
+        var random = new Random(4);
+        int rows = 37, inner = 53, columns = 77;
+        var dense = new float[rows * inner];
+        for (int i = 0; i < dense.Length; i++)
         {
-            new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.1);
-            masks.Apply();
+            dense[i] = random.NextDouble() < 0.1 ? (float)((random.NextDouble() * 2) - 1) : 0;
         }
-        model.eval();
-        using var runner = new LinearChainRunner((ILinearChain)model);
-        runner.UseForAll(sparse);
-        var random = new Random(3);
-        float[] input = Enumerable.Range(0, 5 * 784).Select(_ => (float)random.NextDouble()).ToArray();
-        float[] ours = runner.Forward(input, 5);
-        using var guard = no_grad();
-        using var x = tensor(input, [5, 1, 28, 28]);
-        using var reference = model.call(x);
-        float[] expected = reference.data<float>().ToArray();
-        for (int i = 0; i < expected.Length; i++)
+        var input = Enumerable.Range(0, inner * columns).Select(_ => (float)random.NextDouble()).ToArray();
+        var bias = Enumerable.Range(0, rows).Select(r => r * 0.01f).ToArray();
+        var csr = CsrMatrix.FromDense(dense, rows, inner);
+        var output = new float[rows * columns];
+        SparseKernels.ForRowBlocks(rows, threads, (first, last) => SparseKernels.Multiply(csr, bias, input, output, columns, first, last));
+        for (int r = 0; r < rows; r++)
         {
-            Assert.Equal(expected[i], ours[i], 4);
+            for (int c = 0; c < columns; c++)
+            {
+                double expected = bias[r];
+                for (int k = 0; k < inner; k++)
+                {
+                    expected += dense[(r * inner) + k] * input[(k * columns) + c];
+                }
+                Assert.Equal(expected, output[(r * columns) + c], 1e-4);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 784)]
+    [InlineData(13, 29)]
+    [InlineData(8, 8)]
+    [InlineData(1, 5)]
+    [InlineData(16, 3)]
+    public void Transpose_moves_every_entry_including_the_edges_of_the_8x8_blocks(int rows, int columns)
+    {
+        var input = Enumerable.Range(0, rows * columns).Select(i => (float)i).ToArray();
+        var output = new float[rows * columns];
+        SparseKernels.Transpose(input, rows, columns, output);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                Assert.Equal(input[(r * columns) + c], output[(c * rows) + r]);
+            }
         }
     }
 
     [Fact]
-    public void Relu_clamps_negatives_including_the_tail() =>
-        Assert.Equal([0f, 1f, 0f, 2f, 0f, 3f, 0f, 4f, 0f, 5f, 0f], Apply([-1f, 1f, -2f, 2f, -3f, 3f, -4f, 4f, -5f, 5f, -6f]));
-
-    private static float[] Apply(float[] values)
+    public void Convolve_adds_each_non_zero_filter_tap_over_its_shifted_window()
     {
-        SparseKernels.Relu(values);
-        return values;
+        // One 3x3 image x[y, x] = 3y + x, a 2x2 filter [[1, 0], [0, -1]], bias 10:
+        // out[y, x] = 10 + x[y, x] - x[y + 1, x + 1] = 10 - 4 = 6 everywhere.
+        var csr = CsrMatrix.FromDense([1, 0, 0, -1], 1, 4);
+        float[] image = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+        var output = new float[4];
+        SparseKernels.Convolve(csr, [10f], image, output, new ConvolutionShape(1, 3, 3, 2, 2), 0, 1);
+        Assert.Equal([6f, 6f, 6f, 6f], output);
+    }
+
+    [Fact]
+    public void Convolve_matches_libtorch_conv2d_on_random_sparse_filters()
+    {
+        manual_seed(3);
+        using var images = randn(3, 4, 21, 30);
+        using var dense = randn(6, 4, 5, 3);
+        using var keep = rand(6, 4, 5, 3) < 0.2;
+        using var filters = dense * keep;
+        using var bias = randn(6);
+        using var expected = nn.functional.conv2d(images, filters, bias);
+        var csr = CsrMatrix.FromDense(filters.data<float>().ToArray(), 6, 4 * 5 * 3);
+        var output = new float[expected.NumberOfElements];
+        SparseKernels.Convolve(csr, bias.data<float>().ToArray(), images.data<float>().ToArray(), output, new ConvolutionShape(4, 21, 30, 5, 3), 0, 3);
+        float[] reference = expected.data<float>().ToArray();
+        for (int i = 0; i < reference.Length; i++)
+        {
+            Assert.Equal(reference[i], output[i], 1e-4);
+        }
+    }
+
+    [Fact]
+    public void MaxPool2_takes_the_largest_of_each_2x2_window_and_drops_an_odd_edge()
+    {
+        // A 3x5 plane: the last row and column are outside every window.
+        float[] plane =
+        [
+            1, -2, -5, -6, 99,
+            3, 4, -7, -8, 99,
+            99, 99, 99, 99, 99,
+        ];
+        var pooled = new float[2];
+        SparseKernels.MaxPool2(plane, 1, 3, 5, pooled, relu: false);
+        Assert.Equal([4f, -5f], pooled);
+        SparseKernels.MaxPool2(plane, 1, 3, 5, pooled, relu: true);
+        Assert.Equal([4f, 0f], pooled);
     }
 }

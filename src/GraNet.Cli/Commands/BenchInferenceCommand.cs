@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using GraNet.Data;
+using GraNet.Inference;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using static TorchSharp.torch;
+
+namespace GraNet.Cli.Commands;
+
+/// <summary>
+/// <c>granet bench inference</c>: dense vs sparse inference of a trained model (or of an
+/// architecture pruned at random init, for timing only) — every layer's calibration at batch 1
+/// and at the throughput batch size, then the whole model's latency and throughput and the
+/// largest difference of its logits. Prints Markdown tables.
+/// </summary>
+public static class BenchInferenceCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var file = new Option<string?>("--model", "-m") { Description = "A compact model or checkpoint to time" };
+        var architecture = new Option<string>("--architecture") { Description = "Without --model: this architecture, every layer magnitude-pruned at random init to each --densities value (timing only)", DefaultValueFactory = _ => "lenet-300-100" };
+        var densities = new Option<string>("--densities") { Description = "Comma-separated densities for --architecture", DefaultValueFactory = _ => "0.02" };
+        var batch = new Option<int>("--batch-size") { Description = "Throughput batch size", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int?>("--threads") { Description = "Threads (default 1: the goals are stated for one core)" };
+        var command = new Command("inference", "Dense vs sparse inference: per-layer calibration, latency at batch 1, throughput, output difference.") { file, architecture, densities, batch, threads };
+        command.SetAction(parse =>
+        {
+            int b = parse.GetValue(batch);
+            if (b < 1)
+            {
+                throw new ArgumentException($"--batch-size {b} must be at least 1.");
+            }
+            if (parse.GetValue(file) is { } path)
+            {
+                using var trained = TrainedModel.Load(path, parse.GetValue(threads) ?? 1);
+                Run(output, trained.Module, trained.Dataset.Shape, $"{trained.Model} from {path} ({trained.Description})", b);
+                return ExitCodes.Success;
+            }
+            TorchRuntime.Configure(parse.GetValue(threads) ?? 1);
+            string name = parse.GetValue(architecture)!;
+            var shape = DatasetCatalog.FashionMnist.Shape;
+            foreach (double density in TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity))
+            {
+                manual_seed(1);
+                using var module = ModelRegistry.Create(name, shape, 10);
+                using (var masks = MaskSet.ForModel(module, null))
+                {
+                    new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, density);
+                    masks.Apply();
+                }
+                Run(output, module, shape, string.Create(CultureInfo.InvariantCulture, $"{name}, every layer pruned to density {density} (random weights; timing only)"), b);
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static void Run(TextWriter output, nn.Module<Tensor, Tensor> module, ImageShape shape, string label, int batch)
+    {
+        if (module is not ISequentialNetwork network)
+        {
+            throw new ArgumentException($"{label}: sparse execution covers the sequential models (lenet-300-100, lenet5-caffe); {module.GetName()} runs dense.");
+        }
+        module.eval();
+        using var engine = new SparseNetwork(network, shape, TorchRuntime.Threads ?? 1);
+        output.WriteLine($"## {label}; {TorchRuntime.Threads} thread(s)");
+        output.WriteLine();
+        output.WriteLine("| layer | shape | density | batch | dense ms | our CSR ms | libtorch CSR ms | chosen | speed-up |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (int size in new[] { 1, batch }.Distinct())
+        {
+            foreach (var c in engine.Calibrate(size))
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {c.Layer} | {c.Shape} | {c.Density:0.0000} | {c.Batch} | {c.DenseMilliseconds:F4} | {c.CsrMilliseconds:F4} | {c.LibTorchCsrMilliseconds:F4} | {Name(c.Choice)} | {c.DenseMilliseconds / c.ChosenMilliseconds:F2}x |"));
+            }
+        }
+        output.WriteLine();
+        output.WriteLine("| whole model | dense ms | sparse ms | speed-up | sparse images/s | dense images/s | max abs logit difference |");
+        output.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (int size in new[] { 1, batch }.Distinct())
+        {
+            using var x = randn(size, shape.Channels, shape.Height, shape.Width);
+            using var guard = no_grad();
+            double dense = BenchCommand.Time(() => module.call(x).Dispose());
+            double sparse = BenchCommand.Time(() => engine.call(x).Dispose());
+            using var reference = module.call(x);
+            using var ours = engine.call(x);
+            float difference = (reference - ours).abs().max().item<float>();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| batch {size} | {dense * 1000:F4} | {sparse * 1000:F4} | {dense / sparse:F2}x | {size / sparse:F0} | {size / dense:F0} | {difference:G2} |"));
+        }
+        output.WriteLine();
+    }
+
+    internal static string Name(LayerKernel kernel) => kernel switch
+    {
+        LayerKernel.Csr => "our CSR",
+        LayerKernel.LibTorchCsr => "libtorch CSR",
+        _ => "dense",
+    };
+}

@@ -1,0 +1,23 @@
+namespace GraNet.Inference;
+
+/// <summary>What the calibration measured for one layer at one batch size, and the kernel it chose.</summary>
+/// <param name="DenseMilliseconds">libtorch dense, per forward pass of the layer.</param>
+/// <param name="CsrMilliseconds">Our CSR kernel.</param>
+/// <param name="LibTorchCsrMilliseconds">libtorch's CSR product.</param>
+public sealed record LayerCalibration(
+    string Layer,
+    string Shape,
+    double Density,
+    int Batch,
+    double DenseMilliseconds,
+    double CsrMilliseconds,
+    double LibTorchCsrMilliseconds,
+    LayerKernel Choice)
+{
+    public double ChosenMilliseconds => Choice switch
+    {
+        LayerKernel.Csr => CsrMilliseconds,
+        LayerKernel.LibTorchCsr => LibTorchCsrMilliseconds,
+        _ => DenseMilliseconds,
+    };
+}

@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using GraNet.Data;
+using GraNet.Models;
+using static TorchSharp.torch;
+
+namespace GraNet.Inference;
+
+/// <summary>
+/// Inference with real sparsity: a trained <see cref="ISequentialNetwork"/> whose convolution
+/// and linear layers each run on the fastest of <see cref="LayerKernel"/> at the batch size being
+/// served. The first batch of each size triggers a short calibration that times every kernel on
+/// every layer (the layer's real input at that size) and keeps the fastest; a sparse kernel is
+/// chosen only when it beats libtorch's dense one, so no layer runs slower than dense. What was
+/// measured is kept in <see cref="Calibrations"/> and reported through <see cref="Calibrated"/>.
+/// The module is read, not owned: dispose it after this.
+/// </summary>
+public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
+{
+    /// <summary>A sparse kernel or plan is kept only when it takes less than this share of the dense time, so that timing noise cannot make a layer slower than dense.</summary>
+    public const double Margin = 0.95;
+
+    private readonly IReadOnlyList<NetworkStage> stages;
+    private readonly Dictionary<NetworkStage, SparseLayer> layers = [];
+    private readonly Dictionary<int, Dictionary<SparseLayer, LayerKernel>> plans = [];
+    private readonly List<LayerCalibration> calibrations = [];
+    private readonly ImageShape input;
+    private LayerKernel? forced;
+
+    public SparseNetwork(ISequentialNetwork network, ImageShape input, int threads = 1)
+        : base("sparse-network")
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        stages = network.Stages;
+        this.input = input;
+        Threads = Math.Max(1, threads);
+        foreach (var stage in stages)
+        {
+            SparseLayer? layer = stage switch
+            {
+                ConvolutionStage convolution => new SparseLayer(convolution),
+                LinearStage linear => new SparseLayer(linear),
+                _ => null,
+            };
+            if (layer is not null)
+            {
+                layers.Add(stage, layer);
+            }
+        }
+    }
+
+    /// <summary>Raised after each calibration, with one entry per layer.</summary>
+    public event EventHandler<IReadOnlyList<LayerCalibration>>? Calibrated;
+
+    /// <summary>Threads for our CSR kernel (libtorch's own kernels use torch's thread setting).</summary>
+    public int Threads { get; }
+
+    /// <summary>Everything measured so far, in calibration order.</summary>
+    public IReadOnlyList<LayerCalibration> Calibrations => calibrations;
+
+    /// <summary>The layers that have a sparse form, in order.</summary>
+    public IEnumerable<SparseLayer> Layers => stages.Where(layers.ContainsKey).Select(stage => layers[stage]);
+
+    /// <summary>Runs every layer with one kernel, whatever the batch size (instead of calibrating).</summary>
+    public void UseForAll(LayerKernel kernel) => forced = kernel;
+
+    /// <summary>
+    /// Times each kernel on each layer at <paramref name="batch"/> and keeps the fastest for that
+    /// batch size; then times the whole network that way against the plain dense forward pass and
+    /// keeps the plain one unless the sparse plan is faster.
+    /// </summary>
+    public IReadOnlyList<LayerCalibration> Calibrate(int batch, int minimumRepetitions = 3, double secondsPerKernel = 0.02)
+    {
+        if (batch < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), $"Batch size {batch} must be at least 1.");
+        }
+        var plan = new Dictionary<SparseLayer, LayerKernel>();
+        var measured = new List<LayerCalibration>();
+        using var guard = no_grad();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(1);
+        Tensor sample = randn([batch, input.Channels, input.Height, input.Width], generator: generator);
+        Tensor current = sample;
+        for (int i = 0; i < stages.Count; i++)
+        {
+            if (layers.TryGetValue(stages[i], out var layer))
+            {
+                var x = current;
+                var columns = stages[i] is LinearStage ? ToFeatureMajor(x) : null;
+                bool relu = FusesRelu(i);
+                Func<LayerKernel, Func<Tensor>> run = columns is not null
+                    ? kernel => () => layer.ForwardFeatureMajor(columns, kernel, Threads, relu)
+                    : kernel => () => layer.Forward(x, kernel, Threads);
+                double dense = Time(run(LayerKernel.Dense), minimumRepetitions, secondsPerKernel);
+                double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel);
+                double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel);
+                var choice = LayerKernel.Dense;
+                if (csr < Margin * dense && csr <= libTorch)
+                {
+                    choice = LayerKernel.Csr;
+                }
+                else if (libTorch < Margin * dense && libTorch < csr)
+                {
+                    choice = LayerKernel.LibTorchCsr;
+                }
+                plan[layer] = choice;
+                measured.Add(new LayerCalibration(layer.Name, string.Join("x", layer.Shape), layer.Csr.Density, batch, dense * 1000, csr * 1000, libTorch * 1000, choice));
+            }
+            current = stages[i].Forward(current);
+        }
+        plans[batch] = [];
+        if (plan.Values.Any(kernel => kernel != LayerKernel.Dense))
+        {
+            plans[batch] = plan;
+            double sparse = Time(() => Run(sample, plan), minimumRepetitions, secondsPerKernel);
+            double dense = Time(() => SequentialForward.Run(stages, sample), minimumRepetitions, secondsPerKernel);
+            if (sparse >= Margin * dense)
+            {
+                plans[batch] = [];
+            }
+        }
+        calibrations.AddRange(measured);
+        Calibrated?.Invoke(this, measured);
+        return measured;
+    }
+
+    /// <summary>Whether calibration at <paramref name="batch"/> kept a sparse kernel for at least one layer.</summary>
+    public bool RunsSparse(int batch) => forced is { } kernel ? kernel != LayerKernel.Dense : plans.TryGetValue(batch, out var plan) && plan.Count > 0;
+
+    /// <param name="input"><c>[N, C, H, W]</c> images.</param>
+    /// <returns><c>[N, classes]</c> logits.</returns>
+    public override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var guard = no_grad();
+        if (forced is { } kernel)
+        {
+            return Run(input, layers.Values.ToDictionary(layer => layer, _ => kernel));
+        }
+        int batch = (int)input.shape[0];
+        if (!plans.TryGetValue(batch, out var plan))
+        {
+            Calibrate(batch);
+            plan = plans[batch];
+        }
+        return plan.Count == 0 ? SequentialForward.Run(stages, input) : Run(input, plan);
+    }
+
+    /// <summary>
+    /// The forward pass with the given kernels. Linear layers work on feature-major activations
+    /// (<c>[features, N]</c>) from the first one on, so that our kernel vectorises over the batch
+    /// and consecutive layers need no transposes; a ReLU right after a linear layer is fused into it.
+    /// </summary>
+    private Tensor Run(Tensor input, Dictionary<SparseLayer, LayerKernel> plan)
+    {
+        Tensor current = input;
+        bool featureMajor = false;
+        for (int i = 0; i < stages.Count; i++)
+        {
+            var stage = stages[i];
+            Tensor next;
+            if (stage is LinearStage && layers.TryGetValue(stage, out var linear))
+            {
+                if (!featureMajor)
+                {
+                    next = ToFeatureMajor(current);
+                    Replace(ref current, next, input);
+                    featureMajor = true;
+                }
+                bool relu = FusesRelu(i);
+                next = linear.ForwardFeatureMajor(current, plan.GetValueOrDefault(linear), Threads, relu);
+                if (relu)
+                {
+                    i++;
+                }
+            }
+            else if (featureMajor)
+            {
+                next = stage is ReluStage ? nn.functional.relu(current) : throw new NotSupportedException($"{stage} after a linear layer is not supported by sparse execution.");
+            }
+            else if (stage is MaxPoolStage { Kernel: 2 } || (stage is ReluStage && i + 1 < stages.Count && stages[i + 1] is MaxPoolStage { Kernel: 2 }))
+            {
+                bool relu = stage is ReluStage;
+                next = MaxPool2(current, relu);
+                if (relu)
+                {
+                    i++;
+                }
+            }
+            else
+            {
+                next = layers.TryGetValue(stage, out var convolution) ? convolution.Forward(current, plan.GetValueOrDefault(convolution), Threads) : stage.Forward(current);
+            }
+            Replace(ref current, next, input);
+        }
+        if (!featureMajor)
+        {
+            return current;
+        }
+        using var transposed = current.t();
+        var logits = transposed.contiguous();
+        current.Dispose();
+        return logits;
+    }
+
+    /// <summary>Our 2 x 2 max-pooling (with the preceding ReLU fused): libtorch's single-threaded max_pool2d takes several times longer than the convolutions around it.</summary>
+    private static Tensor MaxPool2(Tensor images, bool relu)
+    {
+        using var source = images.contiguous();
+        long planes = source.shape[0] * source.shape[1];
+        int height = (int)source.shape[2];
+        int width = (int)source.shape[3];
+        var pooled = empty(source.shape[0], source.shape[1], height / 2, width / 2);
+        SparseKernels.MaxPool2(MemoryMarshal.Cast<byte, float>(source.bytes), (int)planes, height, width, MemoryMarshal.Cast<byte, float>(pooled.bytes), relu);
+        return pooled;
+    }
+
+    private bool FusesRelu(int stage) => stage + 1 < stages.Count && stages[stage + 1] is ReluStage;
+
+    private static void Replace(ref Tensor current, Tensor next, Tensor input)
+    {
+        if (!ReferenceEquals(current, input))
+        {
+            current.Dispose();
+        }
+        current = next;
+    }
+
+    /// <summary><c>[N, features]</c> (after flatten) → contiguous <c>[features, N]</c>.</summary>
+    private static Tensor ToFeatureMajor(Tensor rows)
+    {
+        using var flat = rows.dim() == 2 ? rows.alias() : rows.flatten(1);
+        long n = flat.shape[0];
+        long features = flat.shape[1];
+        if (n == 1)
+        {
+            return flat.reshape(features, 1).contiguous();
+        }
+        using var source = flat.contiguous();
+        var columns = empty(features, n);
+        SparseKernels.Transpose(MemoryMarshal.Cast<byte, float>(source.bytes), (int)n, (int)features, MemoryMarshal.Cast<byte, float>(columns.bytes));
+        return columns;
+    }
+
+    /// <summary>Best mean time per call over three rounds of at least <paramref name="minimum"/> calls and <paramref name="seconds"/>.</summary>
+    private static double Time(Func<Tensor> run, int minimum, double seconds)
+    {
+        run().Dispose();
+        double best = double.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            int count = 0;
+            var clock = Stopwatch.StartNew();
+            while (count < minimum || clock.Elapsed.TotalSeconds < seconds / 3)
+            {
+                run().Dispose();
+                count++;
+            }
+            best = Math.Min(best, clock.Elapsed.TotalSeconds / count);
+        }
+        return best;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var layer in layers.Values)
+            {
+                layer.Dispose();
+            }
+        }
+        base.Dispose(disposing);
+    }
+}

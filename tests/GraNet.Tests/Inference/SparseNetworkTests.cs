@@ -1,0 +1,101 @@
+using GraNet.Data;
+using GraNet.Inference;
+using GraNet.Models;
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Inference;
+
+public class SparseNetworkTests
+{
+    private static readonly ImageShape Mnist = new(1, 28, 28);
+
+    private static nn.Module<Tensor, Tensor> Pruned(string model, double density)
+    {
+        manual_seed(6);
+        var module = ModelRegistry.Create(model, Mnist, 10);
+        using (var masks = MaskSet.ForModel(module, null))
+        {
+            new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, density);
+            masks.Apply();
+        }
+        module.eval();
+        return module;
+    }
+
+    [Theory]
+    [InlineData("lenet-300-100", LayerKernel.Dense, 1)]
+    [InlineData("lenet-300-100", LayerKernel.Csr, 1)]
+    [InlineData("lenet-300-100", LayerKernel.Csr, 5)]
+    [InlineData("lenet-300-100", LayerKernel.LibTorchCsr, 5)]
+    [InlineData("lenet5-caffe", LayerKernel.Dense, 3)]
+    [InlineData("lenet5-caffe", LayerKernel.Csr, 1)]
+    [InlineData("lenet5-caffe", LayerKernel.Csr, 3)]
+    [InlineData("lenet5-caffe", LayerKernel.LibTorchCsr, 3)]
+    public void Every_kernel_gives_the_logits_of_the_masked_model(string model, LayerKernel kernel, int batch)
+    {
+        using var module = Pruned(model, 0.1);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist, threads: 2);
+        engine.UseForAll(kernel);
+        using var x = randn(batch, 1, 28, 28);
+        using var guard = no_grad();
+        using var expected = module.call(x);
+        using var actual = engine.call(x);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
+    }
+
+    [Fact]
+    public void Each_new_batch_size_is_calibrated_once_and_reported()
+    {
+        using var module = Pruned("lenet5-caffe", 0.05);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        var reports = new List<IReadOnlyList<LayerCalibration>>();
+        engine.Calibrated += (_, report) => reports.Add(report);
+        using var guard = no_grad();
+        using var two = randn(2, 1, 28, 28);
+        using var five = randn(5, 1, 28, 28);
+        engine.call(two).Dispose();
+        engine.call(two).Dispose();
+        engine.call(five).Dispose();
+        Assert.Equal(2, reports.Count);
+        Assert.Equal(["conv1", "conv2", "fc3", "fc4"], reports[0].Select(c => c.Layer));
+        Assert.All(reports[0], c => Assert.Equal(2, c.Batch));
+        Assert.All(reports[1], c => Assert.Equal(5, c.Batch));
+        Assert.Equal(8, engine.Calibrations.Count);
+        Assert.Equal("50x20x5x5", reports[0][1].Shape);
+        Assert.Equal(0.05, reports[0][1].Density, 2);
+    }
+
+    [Fact]
+    public void A_sparse_kernel_is_chosen_only_when_it_beats_dense_by_the_margin()
+    {
+        using var module = Pruned("lenet-300-100", 0.5);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        foreach (var c in engine.Calibrate(16))
+        {
+            switch (c.Choice)
+            {
+                case LayerKernel.Dense:
+                    Assert.False(Math.Min(c.CsrMilliseconds, c.LibTorchCsrMilliseconds) < SparseNetwork.Margin * c.DenseMilliseconds);
+                    break;
+                default:
+                    Assert.True(c.ChosenMilliseconds < SparseNetwork.Margin * c.DenseMilliseconds);
+                    Assert.True(c.ChosenMilliseconds <= Math.Min(c.CsrMilliseconds, c.LibTorchCsrMilliseconds));
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public void The_LeNets_list_their_layers_as_stages_and_VGG_does_not()
+    {
+        using var lenet = ModelRegistry.Create("lenet5-caffe", Mnist, 10);
+        var stages = ((ISequentialNetwork)lenet).Stages;
+        Assert.Equal(["conv1", "conv2", "fc3", "fc4"], stages.OfType<ConvolutionStage>().Select(s => s.Name).Concat(stages.OfType<LinearStage>().Select(s => s.Name)));
+        using var vgg = ModelRegistry.Create("vgg19", new ImageShape(3, 32, 32), 10);
+        Assert.False(vgg is ISequentialNetwork);
+    }
+}
