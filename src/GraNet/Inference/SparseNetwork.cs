@@ -198,8 +198,8 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         {
             return current;
         }
-        using var transposed = current.t();
-        var logits = transposed.contiguous();
+        // A transposed view (the storage stays alive with it): copying 10 x N logits back costs more than the last layer.
+        var logits = current.t();
         current.Dispose();
         return logits;
     }
