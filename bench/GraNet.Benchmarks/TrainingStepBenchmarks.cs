@@ -18,7 +18,7 @@ public class TrainingStepBenchmarks
     private int step;
 
     [Params(SparsityMethodKind.Dense, SparsityMethodKind.GraNet, SparsityMethodKind.Gmp, SparsityMethodKind.RigL, SparsityMethodKind.Set, SparsityMethodKind.Snfs, SparsityMethodKind.Static)]
-    public SparsityMethodKind Method { get; set; }
+    public SparsityMethodKind Sparsity { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -28,10 +28,10 @@ public class TrainingStepBenchmarks
         model = ModelRegistry.Create("lenet5-caffe", spec.Shape, spec.Classes);
         var sgd = optim.SGD(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
         optimizer = sgd;
-        if (Method != SparsityMethodKind.Dense)
+        if (Sparsity != SparsityMethodKind.Dense)
         {
             // Mask updates far apart: this times the step with masking, not the updates (see MaskUpdateBenchmarks).
-            var options = new SparsityOptions { Method = Method, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = int.MaxValue / 2, PruneEndEpoch = 2 };
+            var options = new SparsityOptions { Method = Sparsity, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = int.MaxValue / 2, PruneEndEpoch = 2 };
             sparsity = SparsityController.Create(model, sgd, options, 1_000_000, 2, [1, 28, 28]);
         }
         images = randn(128, 1, 28, 28);

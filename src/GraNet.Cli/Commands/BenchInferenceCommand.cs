@@ -94,6 +94,18 @@ public static class BenchInferenceCommand
                 $"| batch {size} | {dense * 1000:F4} | {sparse * 1000:F4} | {dense / sparse:F2}x | {size / sparse:F0} | {size / dense:F0} | {difference:G2} |"));
         }
         output.WriteLine();
+        // What the engine gains without any sparse kernel (its pooling and feature-major layout alone), to separate the two.
+        using var allDense = new SparseNetwork(network, shape, TorchRuntime.Threads ?? 1);
+        allDense.UseForAll(LayerKernel.Dense);
+        using (var x = randn(batch, shape.Channels, shape.Height, shape.Width))
+        using (no_grad())
+        {
+            double plain = BenchCommand.Time(() => module.call(x).Dispose());
+            double engineDense = BenchCommand.Time(() => allDense.call(x).Dispose());
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Engine with every layer on libtorch's dense kernel (our pooling and layout only), batch {batch}: {engineDense * 1000:F4} ms against {plain * 1000:F4} ms ({plain / engineDense:F2}x)."));
+        }
+        output.WriteLine();
     }
 
     internal static string Name(LayerKernel kernel) => kernel switch

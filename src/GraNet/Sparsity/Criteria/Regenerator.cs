@@ -31,18 +31,21 @@ public sealed class Regenerator(IGrowthScore growth)
             long k = Math.Min(n, (long)Math.Ceiling(rate * n));
             using var scope = NewDisposeScope();
             var before = layer.Mask.clone();
-            var magnitude = layer.Weight.detach().abs();
-            var dropScores = where(before, magnitude, full_like(magnitude, double.PositiveInfinity));
-            var drop = ExactSelection.Smallest(dropScores, k);
+            var weight = layer.Weight.detach();
+            var drop = RadixSelection.Supports(weight, before)
+                ? RadixSelection.Select([new RadixSelection.Segment(weight, before)], k, smallest: true, magnitude: true)[0]
+                : ExactSelection.Smallest(weight.abs(), k, before);
             var afterDrop = before.logical_and(drop.logical_not());
             var score = Growth.Score(layer, masks);
-            var growScores = where(afterDrop, full_like(score, double.NegativeInfinity), score);
-            var grow = ExactSelection.Largest(growScores, k);
+            var candidates = afterDrop.logical_not();
+            var grow = RadixSelection.Supports(score, candidates)
+                ? RadixSelection.Select([new RadixSelection.Segment(score, candidates)], k)[0]
+                : ExactSelection.Largest(score, k, candidates);
             var after = afterDrop.logical_or(grow);
             var added = grow.logical_and(before.logical_not());
             layer.SetMask(after);
             masks.ZeroAt(layer, added);
-            long addedCount = added.sum().item<long>();
+            long addedCount = added.count_nonzero().item<long>();
             updates.Add(new LayerUpdate(layer.Name, layer.ActiveCount, layer.Count, addedCount, addedCount));
         }
         masks.Apply();

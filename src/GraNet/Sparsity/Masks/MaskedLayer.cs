@@ -53,8 +53,8 @@ public sealed class MaskedLayer : IDisposable
             using var shaped = mask.reshape(Shape);
             Mask.copy_(shaped);
             EverActive.logical_or_(Mask);
-            using var sum = Mask.sum();
-            ActiveCount = sum.item<long>();
+            using var count = Mask.count_nonzero();
+            ActiveCount = count.item<long>();
         }
     }
 

@@ -1,0 +1,68 @@
+using GraNet.Sparsity.Criteria;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+public class RadixSelectionTests
+{
+    private static bool[] Values(Tensor selected) => selected.data<bool>().ToArray();
+
+    [Fact]
+    public void Ties_at_the_threshold_go_to_the_lower_index_across_tensors()
+    {
+        // Scores 5 | 3 3 | 3 1 with k = 3: 5 and the first two 3s (tensor order, then position).
+        using var a = tensor(new float[] { 5, 3, 3 });
+        using var b = tensor(new float[] { 3, 1 });
+        var chosen = RadixSelection.Select([new(a, null), new(b, null)], 3);
+        Assert.Equal([true, true, true], Values(chosen[0]));
+        Assert.Equal([false, false], Values(chosen[1]));
+    }
+
+    [Fact]
+    public void Only_eligible_entries_are_selected_and_magnitude_compares_absolute_values()
+    {
+        // |w| = 4 2 9 1 0.5, with 9 not eligible: the two largest eligible magnitudes are -4 and 2.
+        using var w = tensor(new float[] { -4, 2, 9, -1, 0.5f });
+        using var eligible = tensor(new[] { true, true, false, true, true });
+        var chosen = RadixSelection.Select([new(w, eligible)], 2, magnitude: true)[0];
+        Assert.Equal([true, true, false, false, false], Values(chosen));
+        var smallest = RadixSelection.Select([new(w, eligible)], 2, smallest: true, magnitude: true)[0];
+        Assert.Equal([false, false, false, true, true], Values(smallest));
+    }
+
+    [Fact]
+    public void Signed_scores_keep_their_order_including_negative_zero_and_infinities()
+    {
+        using var scores = tensor(new[] { -2f, float.NegativeInfinity, 0.5f, -0f, float.PositiveInfinity, -0.25f });
+        Assert.Equal([false, false, true, false, true, false], Values(RadixSelection.Select([new(scores, null)], 2)[0]));
+        Assert.Equal([true, true, false, false, false, false], Values(RadixSelection.Select([new(scores, null)], 2, smallest: true)[0]));
+    }
+
+    [Fact]
+    public void Asking_for_none_or_for_more_than_are_eligible()
+    {
+        using var scores = tensor(new float[] { 1, 2, 3 });
+        using var eligible = tensor(new[] { true, false, true });
+        Assert.Equal([false, false, false], Values(RadixSelection.Select([new(scores, eligible)], 0)[0]));
+        Assert.Equal([true, false, true], Values(RadixSelection.Select([new(scores, eligible)], 5)[0]));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void It_selects_exactly_what_the_libtorch_selection_selects(int seed)
+    {
+        // Rounded scores give many ties; both must agree entry for entry.
+        manual_seed(seed);
+        using var raw = randn(5000);
+        using var scores = (raw * 20).round() / 20;
+        using var eligible = rand(5000) < 0.3;
+        long k = 400 + (seed * 100);
+        using var expected = ExactSelection.Largest(scores, k, eligible);
+        var actual = RadixSelection.Select([new(scores, eligible)], k)[0];
+        Assert.Equal(k, actual.count_nonzero().item<long>());
+        Assert.Equal(Values(expected), Values(actual));
+    }
+}
