@@ -21,3 +21,6 @@ public sealed record LayerCalibration(
         _ => DenseMilliseconds,
     };
 }
+
+/// <summary>The whole network at one batch size: plain dense forward pass against the per-layer plan, and which one is used.</summary>
+public sealed record ModelCalibration(int Batch, double DenseMilliseconds, double SparseMilliseconds, bool UsesSparse);

@@ -98,14 +98,12 @@ public sealed class MaskSet : IDisposable
             values.mul_(mask);
             return;
         }
+        // Multiplying by the 0/1 byte (not branching on it) is what mul_ computes, without a branch the random mask would mispredict.
         var target = MemoryMarshal.Cast<byte, float>(values.bytes);
         var keep = mask.bytes;
         for (int i = 0; i < target.Length; i++)
         {
-            if (keep[i] == 0)
-            {
-                target[i] = 0;
-            }
+            target[i] *= keep[i];
         }
     }
 
