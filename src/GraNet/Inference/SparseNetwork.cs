@@ -149,7 +149,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         {
             return Run(input, layers.Values.ToDictionary(layer => layer, _ => kernel));
         }
-        int batch = (int)input.shape[0];
+        int batch = (int)input.size(0);
         if (!plans.TryGetValue(batch, out var plan))
         {
             Calibrate(batch);
