@@ -91,6 +91,11 @@ public class CliTests : IDisposable
         string Accuracy(string text) => text[text.IndexOf("test accuracy", StringComparison.Ordinal)..].Split('%')[0];
         Assert.Equal(Accuracy(fromCheckpoint.Output), Accuracy(fromCompact.Output));
         Assert.Contains("images/s", fromCompact.Output, StringComparison.Ordinal);
+        // infer runs the sparse engine (each layer's choice is printed), evaluate runs libtorch as trained: same accuracy.
+        Assert.Contains("sparse execution: fc1 ", fromCompact.Output, StringComparison.Ordinal);
+        Assert.Contains("dense execution: test accuracy", fromCheckpoint.Output, StringComparison.Ordinal);
+        var bad = Run("infer", "--model", compact, "--data-dir", data, "--engine", "fast");
+        Assert.Equal(2, bad.Code);
 
         var report = Run("report", run);
         Assert.True(report.Code == 0, report.Error);
