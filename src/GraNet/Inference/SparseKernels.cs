@@ -9,7 +9,7 @@ namespace GraNet.Inference;
 /// <summary>
 /// Our sparse × dense product for inference: <c>output[o, :] = bias[o] + Σ_k W[o, k] · input[k, :]</c>
 /// with a CSR weight and row-major dense operands, so that each non-zero weight scales one
-/// contiguous row of the input. The columns are processed in tiles of four <see cref="Vector{T}"/>
+/// contiguous row of the input. The columns are processed in tiles of eight <see cref="Vector{T}"/>
 /// registers that stay in registers while a row's non-zeros are accumulated (one load and one
 /// fused multiply-add per non-zero and vector), and the tile loop is outside the row loop so the
 /// tile of the input stays in cache across rows.
@@ -38,15 +38,11 @@ public static class SparseKernels
             throw new ArgumentOutOfRangeException(nameof(firstRow), $"Rows {firstRow}..{lastRow} are outside 0..{weight.Rows}.");
         }
         int width = Vector<float>.Count;
-        int tile = 4 * width;
+        int tile = 8 * width;
         int column = 0;
-        for (; column + (2 * tile) <= columns; column += 2 * tile)
-        {
-            WidestTile(weight, bias, input, output, columns, column, firstRow, lastRow, relu);
-        }
         for (; column + tile <= columns; column += tile)
         {
-            WideTile(weight, bias, input, output, columns, column, firstRow, lastRow, relu);
+            WidestTile(weight, bias, input, output, columns, column, firstRow, lastRow, relu);
         }
         for (; column + width <= columns; column += width)
         {
@@ -112,45 +108,6 @@ public static class SparseKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector<float> value, ref float target, nuint offset, bool relu) =>
         (relu ? Vector.Max(value, Vector<float>.Zero) : value).StoreUnsafe(ref target, offset);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WideTile(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, int columns, int column, int firstRow, int lastRow, bool relu)
-    {
-        int width = Vector<float>.Count;
-        ref float source = ref MemoryMarshal.GetReference(input);
-        ref float target = ref MemoryMarshal.GetReference(output);
-        int[] starts = weight.RowStarts;
-        int[] indices = weight.ColumnIndices;
-        float[] values = weight.Values;
-        for (int row = firstRow; row < lastRow; row++)
-        {
-            var a0 = new Vector<float>(bias.Length == 0 ? 0 : bias[row]);
-            var a1 = a0;
-            var a2 = a0;
-            var a3 = a0;
-            for (int k = starts[row]; k < starts[row + 1]; k++)
-            {
-                var w = new Vector<float>(values[k]);
-                nuint offset = (nuint)(((long)indices[k] * columns) + column);
-                a0 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref source, offset), a0);
-                a1 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref source, offset + (nuint)width), a1);
-                a2 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref source, offset + (nuint)(2 * width)), a2);
-                a3 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref source, offset + (nuint)(3 * width)), a3);
-            }
-            if (relu)
-            {
-                a0 = Vector.Max(a0, Vector<float>.Zero);
-                a1 = Vector.Max(a1, Vector<float>.Zero);
-                a2 = Vector.Max(a2, Vector<float>.Zero);
-                a3 = Vector.Max(a3, Vector<float>.Zero);
-            }
-            nuint destination = (nuint)(((long)row * columns) + column);
-            a0.StoreUnsafe(ref target, destination);
-            a1.StoreUnsafe(ref target, destination + (nuint)width);
-            a2.StoreUnsafe(ref target, destination + (nuint)(2 * width));
-            a3.StoreUnsafe(ref target, destination + (nuint)(3 * width));
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowTile(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, int columns, int column, int firstRow, int lastRow, bool relu)
