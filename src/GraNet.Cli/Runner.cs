@@ -13,7 +13,7 @@ public static class Runner
         ArgumentNullException.ThrowIfNull(error);
         var root = new RootCommand("granet: sparse training of neural networks (GraNet, GMP, RigL, SET, SNFS, static, dense) on TorchSharp.")
         {
-            TrainCommand.Create(output),
+            TrainCommand.Create(output, error),
             EvaluateCommand.Create(output),
             EvaluateCommand.CreateInfer(output),
             ExportCommand.Create(output),

@@ -13,7 +13,7 @@ namespace GraNet.Cli.Commands;
 /// <summary><c>granet train</c>: resolves the configuration once, then trains and writes the run folder.</summary>
 public static class TrainCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var o = new TrainOptions();
         var command = new Command("train", "Train a model (dense or sparse) and write config.json, metrics.jsonl, summary.json and checkpoints to the output folder.");
@@ -21,7 +21,12 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var (configuration, folder, resume) = o.Resolve(parse);
-            return Execute(configuration, folder, resume, output);
+            int code = Execute(configuration, folder, resume, output);
+            if (code == ExitCodes.TrainingFailed)
+            {
+                error.WriteLine($"granet: training in {folder.Path} collapsed in its first epoch (loss stuck at chance; see the note above) and was stopped; try another --seed or a lower --lr.");
+            }
+            return code;
         });
         return command;
     }

@@ -64,6 +64,17 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
+    {
+        // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.
+        string run = Path.Combine(root, "collapsed");
+        var (code, _, error) = Run(Train(run, "--lr", "1e-9", "--validation", "0"));
+        Assert.Equal(4, code);
+        Assert.Contains("collapsed in its first epoch", error, StringComparison.Ordinal);
+        Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+    }
+
+    [Fact]
     public void A_sparse_run_ends_at_the_final_density_and_prints_the_layer_table()
     {
         string run = Path.Combine(root, "sparse");
