@@ -63,8 +63,9 @@ public static class SparseKernels
             body(0, rows);
             return;
         }
-        int per = (rows + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part => body(part * per, Math.Min(rows, (part + 1) * per)));
+        // Even split: block p is rows [rows·p/threads, rows·(p+1)/threads), never empty since rows >= 2·threads.
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+            body((int)((long)rows * part / threads), (int)((long)rows * (part + 1) / threads)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

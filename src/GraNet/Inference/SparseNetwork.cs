@@ -246,7 +246,8 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         long features = flat.shape[1];
         if (n == 1)
         {
-            return flat.reshape(features, 1).contiguous();
+            using var column = flat.reshape(features, 1);
+            return column.contiguous();
         }
         using var source = flat.contiguous();
         var columns = empty(features, n);

@@ -80,6 +80,25 @@ public class SparseKernelTests
     }
 
     [Theory]
+    [InlineData(100, 16)]
+    [InlineData(11, 5)]
+    [InlineData(20, 8)]
+    [InlineData(3, 4)]
+    public void Row_blocks_cover_every_row_once_and_are_never_empty(int rows, int threads)
+    {
+        var seen = new int[rows];
+        SparseKernels.ForRowBlocks(rows, threads, (first, last) =>
+        {
+            Assert.True(first < last, $"empty block {first}..{last}");
+            for (int r = first; r < last; r++)
+            {
+                Interlocked.Increment(ref seen[r]);
+            }
+        });
+        Assert.All(seen, count => Assert.Equal(1, count));
+    }
+
+    [Theory]
     [InlineData(64, 784)]
     [InlineData(13, 29)]
     [InlineData(8, 8)]

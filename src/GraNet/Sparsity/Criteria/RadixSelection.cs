@@ -30,7 +30,7 @@ public static class RadixSelection
     /// One bool tensor per segment (shaped like its scores), true at the <paramref name="k"/>
     /// largest eligible scores overall (smallest with <paramref name="smallest"/>); with
     /// <paramref name="magnitude"/>, scores are compared by absolute value. If fewer than
-    /// <paramref name="k"/> entries are eligible, all of them are selected. NaN scores are refused.
+    /// <paramref name="k"/> entries are eligible, all of them are selected. NaN scores are not checked (their order differs from libtorch's; callers score finite values).
     /// </summary>
     public static Tensor[] Select(IReadOnlyList<Segment> segments, long k, bool smallest = false, bool magnitude = false)
     {
@@ -69,7 +69,7 @@ public static class RadixSelection
         return result;
     }
 
-    /// <summary>An order-preserving unsigned key: larger scores get larger keys (smaller ones with <paramref name="smallest"/>). NaN sorts above +∞, as in libtorch's selection.</summary>
+    /// <summary>An order-preserving unsigned key: larger scores get larger keys (smaller ones with <paramref name="smallest"/>). NaN is not given a defined place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Key(float value, bool smallest, bool magnitude)
     {
