@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using GraNet.Inference;
 using GraNet.Models;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -52,7 +53,9 @@ public class InferenceBenchmarks
     private void Prune(Tensor weight)
     {
         using var guard = no_grad();
-        using var keep = rand(weight.shape) < Density;
+        using Scalar density = Density.ToScalar();
+        using var uniform = rand(weight.shape);
+        using var keep = uniform.lt(density);
         weight.mul_(keep);
     }
 

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using GraNet.Data;
 using GraNet.Models;
 using GraNet.Sparsity;
+using GraNet.Training.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public class TrainingStepBenchmarks
         var spec = DatasetCatalog.FashionMnist;
         manual_seed(1);
         model = ModelRegistry.Create("lenet5-caffe", spec.Shape, spec.Classes);
-        var sgd = optim.SGD(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
+        var sgd = new ScalarSafeSgd(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
         optimizer = sgd;
         if (Sparsity != SparsityMethodKind.Dense)
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 
 namespace GraNet.Tests;
 
@@ -7,6 +8,11 @@ namespace GraNet.Tests;
 internal static class TestFiles
 {
     public static string TempFolder(string prefix) => Directory.CreateTempSubdirectory(prefix).FullName;
+
+    /// <summary>The repository's root folder (this file is tests/GraNet.Tests/TestFiles.cs).</summary>
+    public static string RepositoryRoot => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", ".."));
+
+    private static string ThisFile([CallerFilePath] string path = "") => path;
 
     /// <summary>An idx file: magic 0x0000 08 dims, big-endian sizes, then the bytes.</summary>
     public static byte[] Idx(int[] dims, byte[] data)

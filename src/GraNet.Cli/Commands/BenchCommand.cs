@@ -6,8 +6,9 @@ using GraNet.Data;
 using GraNet.Inference;
 using GraNet.Models;
 using GraNet.Runtime;
-using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity;
+using GraNet.Training.Optimizers;
 using static TorchSharp.torch;
 
 namespace GraNet.Cli.Commands;
@@ -97,7 +98,7 @@ public static class BenchCommand
     {
         manual_seed(1);
         using var model = info.Create(spec.Shape, spec.Classes);
-        using var optimizer = optim.SGD(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.01, 0.9, 0, 5e-4, true);
         using var sparsity = options is null ? null : SparsityController.Create(model, optimizer, options, steps + 3, 2, [spec.Shape.Channels, spec.Shape.Height, spec.Shape.Width]);
         using var x = randn(batch, spec.Shape.Channels, spec.Shape.Height, spec.Shape.Width);
         using var y = randint(0, spec.Classes, [batch]);

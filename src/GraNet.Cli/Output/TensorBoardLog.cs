@@ -9,7 +9,8 @@ namespace GraNet.Cli.Output;
 /// <summary>
 /// Writes a run's scalars to TensorBoard event files (TorchSharp's SummaryWriter): per epoch the
 /// losses, accuracies, learning rate and the hook's scalars (density, FLOPs, ever-active share),
-/// each layer's density and a histogram of the per-layer densities; per mask update the density.
+/// and each layer's density; per mask update the density. (No histograms: TorchSharp's
+/// add_histogram passes libtorch temporary Scalars, see analyzer GRANET002.)
 /// </summary>
 public sealed class TensorBoardLog(string directory, MaskSet masks)
 {
@@ -35,8 +36,6 @@ public sealed class TensorBoardLog(string directory, MaskSet masks)
         {
             writer.add_scalar($"layer_density/{layer.Name}", (float)layer.Density, epoch);
         }
-        using var densities = tensor(masks.Layers.Select(l => (float)l.Density).ToArray());
-        writer.add_histogram("sparsity/layer_densities", densities, epoch);
     }
 
     public void OnMaskUpdate(MaskUpdate update)

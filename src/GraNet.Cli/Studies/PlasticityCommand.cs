@@ -12,6 +12,7 @@ using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Masks;
 using GraNet.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GraNet.Cli.Studies;
@@ -216,17 +217,18 @@ public static class PlasticityCommand
         }
         using var guard = no_grad();
         using var scope2 = NewDisposeScope();
+        using Scalar excluded = double.NegativeInfinity.ToScalar();
         var scores = cat(masks.Layers.Select(l =>
         {
             var grad = l.Weight.grad is { } g ? g.abs() : zeros_like(l.Weight);
-            return where(l.Mask, full_like(grad, double.NegativeInfinity), grad).flatten();
+            return where(l.Mask, full_like(grad, excluded), grad).flatten();
         }).ToList(), 0);
         var grow = ExactSelection.Largest(scores, count);
         long offset = 0;
         foreach (var layer in masks.Layers)
         {
             var added = grow.narrow(0, offset, layer.Count).reshape(layer.Shape);
-            layer.Weight.masked_fill_(added, 0);
+            layer.Weight.masked_fill_(added, HeldScalars.Zero);
             layer.SetMask(layer.Mask.logical_or(added));
             offset += layer.Count;
         }

@@ -22,7 +22,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     {
         stem = nn.Sequential(
             ("conv", nn.Conv2d(input.Channels, width, 3, padding: 1, bias: false)),
-            ("bn", nn.BatchNorm2d(width)),
+            ("bn", new ScalarSafeBatchNorm2d(width)),
             ("relu", nn.ReLU(inplace: true)));
         var blockList = new List<(string, nn.Module<Tensor, Tensor>)>();
         long channels = width;

@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,19 +25,19 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
         body = bottleneck
             ? nn.Sequential(
                 ("conv1", nn.Conv2d(inChannels, planes, 1, bias: false)),
-                ("bn1", nn.BatchNorm2d(planes)),
+                ("bn1", new ScalarSafeBatchNorm2d(planes)),
                 ("relu1", nn.ReLU(inplace: true)),
                 ("conv2", nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false)),
-                ("bn2", nn.BatchNorm2d(planes)),
+                ("bn2", new ScalarSafeBatchNorm2d(planes)),
                 ("relu2", nn.ReLU(inplace: true)),
                 ("conv3", nn.Conv2d(planes, outChannels, 1, bias: false)),
-                ("bn3", nn.BatchNorm2d(outChannels)))
+                ("bn3", new ScalarSafeBatchNorm2d(outChannels)))
             : nn.Sequential(
                 ("conv1", nn.Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false)),
-                ("bn1", nn.BatchNorm2d(planes)),
+                ("bn1", new ScalarSafeBatchNorm2d(planes)),
                 ("relu1", nn.ReLU(inplace: true)),
                 ("conv2", nn.Conv2d(planes, planes, 3, padding: 1, bias: false)),
-                ("bn2", nn.BatchNorm2d(planes)));
+                ("bn2", new ScalarSafeBatchNorm2d(planes)));
         if (stride != 1 || inChannels != outChannels)
         {
             if (zeroPadShortcut)
@@ -48,7 +49,7 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
             {
                 projection = nn.Sequential(
                     ("conv", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)),
-                    ("bn", nn.BatchNorm2d(outChannels)));
+                    ("bn", new ScalarSafeBatchNorm2d(outChannels)));
             }
         }
         RegisterComponents();
@@ -60,7 +61,7 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
     {
         using var main = body.call(input);
         using var shortcut = Shortcut(input);
-        using var sum = main.add(shortcut);
+        using var sum = main.add(shortcut, HeldScalars.One);
         return nn.functional.relu(sum);
     }
 

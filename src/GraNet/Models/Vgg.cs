@@ -36,7 +36,7 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
                 continue;
             }
             layers.Add(($"conv{index}", nn.Conv2d(channels, width, 3, padding: 1)));
-            layers.Add(($"bn{index}", nn.BatchNorm2d(width)));
+            layers.Add(($"bn{index}", new ScalarSafeBatchNorm2d(width)));
             layers.Add(($"relu{index++}", nn.ReLU(inplace: true)));
             channels = width;
         }

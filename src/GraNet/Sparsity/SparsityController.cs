@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using GraNet.Sparsity.Flops;
 using GraNet.Sparsity.Masks;
 using GraNet.Sparsity.Methods;
@@ -162,12 +163,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             var mask = zeros(layer.Count, ScalarType.Bool);
             if (keep >= layer.Count)
             {
-                mask.fill_(true);
+                mask.fill_(HeldScalars.True);
             }
             else
             {
                 var chosen = randperm(layer.Count, generator: generator).narrow(0, 0, keep);
-                mask.index_fill_(0, chosen, true);
+                mask.index_fill_(0, chosen, HeldScalars.True);
             }
             layer.SetMask(mask);
         }

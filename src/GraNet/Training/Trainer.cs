@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GraNet.Data;
+using GraNet.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -218,8 +219,8 @@ public sealed class Trainer
 
     private static OptimizerHelper CreateOptimizer(nn.Module<Tensor, Tensor> model, TrainingOptions options) => options.Optimizer switch
     {
-        OptimizerKind.Sgd => optim.SGD(model.parameters(), options.LearningRate, options.Momentum, 0, options.WeightDecay, options.Nesterov),
-        OptimizerKind.Adam => optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay),
+        OptimizerKind.Sgd => new ScalarSafeSgd(model.parameters(), options.LearningRate, options.Momentum, 0, options.WeightDecay, options.Nesterov),
+        OptimizerKind.Adam => new ScalarSafeAdam(model.parameters(), options.LearningRate, weightDecay: options.WeightDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
     };
 

@@ -1,4 +1,5 @@
 using GraNet.Inference;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -136,7 +137,9 @@ public class SparseKernelTests
         manual_seed(3);
         using var images = randn(3, 4, 21, 30);
         using var dense = randn(6, 4, 5, 3);
-        using var keep = rand(6, 4, 5, 3) < 0.2;
+        using Scalar density = 0.2.ToScalar();
+        using var uniform = rand(6, 4, 5, 3);
+        using var keep = uniform.lt(density);
         using var filters = dense * keep;
         using var bias = randn(6);
         using var expected = nn.functional.conv2d(images, filters, bias);

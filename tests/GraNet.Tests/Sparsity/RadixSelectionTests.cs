@@ -1,4 +1,5 @@
 using GraNet.Sparsity.Criteria;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -57,8 +58,10 @@ public class RadixSelectionTests
         // Rounded scores give many ties; both must agree entry for entry.
         manual_seed(seed);
         using var raw = randn(5000);
-        using var scores = (raw * 20).round() / 20;
-        using var eligible = rand(5000) < 0.3;
+        using Scalar twenty = 20.ToScalar(), share = 0.3.ToScalar();
+        using var scores = raw.mul(twenty).round_().div_(twenty);
+        using var uniform = rand(5000);
+        using var eligible = uniform.lt(share);
         long k = 400 + (seed * 100);
         using var expected = ExactSelection.Largest(scores, k, eligible);
         var actual = RadixSelection.Select([new(scores, eligible)], k)[0];

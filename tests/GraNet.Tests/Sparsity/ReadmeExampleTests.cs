@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GraNet.Sparsity;
+using GraNet.Training.Optimizers;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ public class ReadmeExampleTests
     {
         // README-BEGIN
         var model = nn.Sequential(("fc1", nn.Linear(784, 300)), ("relu", nn.ReLU()), ("fc2", nn.Linear(300, 10)));
-        var optimizer = optim.SGD(model.parameters(), learningRate: 0.1, momentum: 0.9);
+        var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
         int stepsPerEpoch = 10, epochs = 3;
         var options = new SparsityOptions
         {

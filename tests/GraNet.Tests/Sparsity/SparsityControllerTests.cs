@@ -1,5 +1,6 @@
 using GraNet.Sparsity;
 using GraNet.Sparsity.Masks;
+using GraNet.Training.Optimizers;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public class SparsityControllerTests
     private static Trace Run(SparsityOptions options, Action<SparsityController, long>? check = null)
     {
         using var model = Mlp();
-        using var optimizer = optim.SGD(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
         using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [16], seed: 11);
         var updates = new List<MaskUpdate>();
         controller.MaskUpdated += updates.Add;
@@ -173,7 +174,7 @@ public class SparsityControllerTests
     public void Initial_erk_masks_activate_exact_counts()
     {
         using var model = Mlp();
-        using var optimizer = optim.SGD(model.parameters(), 0.05);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
         using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static), StepsPerEpoch, Epochs, [16]);
         double[] densities = new GraNet.Sparsity.Distribution.ErdosRenyiDistribution(true).Densities(controller.Masks.Layers.Select(l => l.Shape).ToList(), 0.1);
         for (int l = 0; l < densities.Length; l++)
@@ -187,7 +188,7 @@ public class SparsityControllerTests
     public void Dense_first_leaves_the_first_layer_unmasked()
     {
         using var model = Mlp();
-        using var optimizer = optim.SGD(model.parameters(), 0.05);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
         using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static) with { DenseFirstLayer = true }, StepsPerEpoch, Epochs, [16]);
         Assert.Equal(["fc2.weight", "fc3.weight"], controller.Masks.Layers.Select(l => l.Name).ToArray());
     }

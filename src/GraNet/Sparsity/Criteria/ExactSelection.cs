@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using static TorchSharp.torch;
 
 namespace GraNet.Sparsity.Criteria;
@@ -70,7 +71,7 @@ public static class ExactSelection
             using var tied = allowed is null ? equal.alias() : equal.logical_and(allowed);
             using var ties = tied.nonzero().flatten();
             using var take = ties.narrow(0, 0, need);
-            selected.index_fill_(0, take, true);
+            selected.index_fill_(0, take, HeldScalars.True);
         }
         using (selected)
         {

@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using GraNet.Sparsity.Masks;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public static class MagnitudeScores
     {
         ArgumentNullException.ThrowIfNull(layer);
         using var magnitude = layer.Weight.detach().abs();
-        using var pruned = full_like(magnitude, -1.0);
+        using var pruned = full_like(magnitude, HeldScalars.MinusOne);
         return where(layer.Mask, magnitude, pruned);
     }
 }

@@ -1,3 +1,5 @@
+using GraNet.Runtime;
+using TorchSharp;
 using GraNet.Sparsity.Masks;
 using static TorchSharp.torch;
 
@@ -20,6 +22,7 @@ public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(masks);
         using var guard = no_grad();
+        using Scalar beta = Beta.ToScalar();
         foreach (var layer in masks.Layers)
         {
             var grad = layer.Weight.grad;
@@ -32,7 +35,7 @@ public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposabl
                 momenta[layer.Name] = grad.detach().clone().DetachFromDisposeScope();
                 continue;
             }
-            momentum.mul_(Beta).add_(grad);
+            momentum.mul_(beta).add_(grad, HeldScalars.One);
         }
     }
 

@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -145,5 +146,5 @@ public static class RadixSelection
     }
 
     private static Tensor Fill(Segment segment, bool value) =>
-        segment.Eligible is { } eligible && value ? eligible.clone() : full(segment.Scores.shape, value, ScalarType.Bool);
+        segment.Eligible is { } eligible && value ? eligible.clone() : full(segment.Scores.shape, value ? HeldScalars.True : HeldScalars.False, ScalarType.Bool);
 }

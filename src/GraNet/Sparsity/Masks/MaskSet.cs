@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -112,14 +113,14 @@ public sealed class MaskSet : IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         using var guard = no_grad();
-        layer.Weight.masked_fill_(positions, 0);
+        layer.Weight.masked_fill_(positions, HeldScalars.Zero);
         if (optimizer is null)
         {
             return;
         }
         foreach (var state in OptimizerStateAccess.PerWeightState(OptimizerStateAccess.States(optimizer), layer.OptimizerIndex))
         {
-            state.masked_fill_(positions, 0);
+            state.masked_fill_(positions, HeldScalars.Zero);
         }
     }
 

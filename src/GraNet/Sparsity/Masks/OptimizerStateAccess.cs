@@ -1,3 +1,5 @@
+using GraNet.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,6 +39,13 @@ public static class OptimizerStateAccess
         }
     }
 
+    private static Tensor AdamDirection(Tensor first, Tensor second)
+    {
+        using Scalar epsilon = 1e-8.ToScalar();
+        using var root = second.sqrt();
+        return first.div(root.add_(epsilon, HeldScalars.One));
+    }
+
     /// <summary>
     /// The momentum of parameter <paramref name="index"/>: SGD's buffer, or Adam's
     /// <c>m / (√v + 1e-8)</c>; null before the first step or for other optimizers.
@@ -55,7 +64,7 @@ public static class OptimizerStateAccess
         return states[index] switch
         {
             SGD.State sgd when sgd.momentum_buffer is { } buffer && !buffer.IsInvalid => buffer.alias(),
-            Adam.State adam when adam.exp_avg is not null && adam.exp_avg_sq is not null => adam.exp_avg / (adam.exp_avg_sq.sqrt() + 1e-8),
+            Adam.State adam when adam.exp_avg is not null && adam.exp_avg_sq is not null => AdamDirection(adam.exp_avg, adam.exp_avg_sq),
             _ => null,
         };
     }
