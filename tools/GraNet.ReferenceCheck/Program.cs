@@ -1,0 +1,70 @@
+// Trains LeNet-5-Caffe for a few steps on the first Fashion-MNIST batches (in file order) with our
+// library and writes what PyTorch needs to repeat the run (reference.py): the initial weights, the
+// raw pixels and labels, our per-step losses and final weights.
+//
+// usage: dotnet run --project tools/GraNet.ReferenceCheck -c Release -- STEPS dense|gmp OUTPUT_DIR [SEED]
+//   gmp: global magnitude pruning from density 1 to 0.05, an event every 10 steps up to step 100.
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Sparsity;
+using GraNet.Training.Optimizers;
+using static TorchSharp.torch;
+
+if (args.Length < 3 || !int.TryParse(args[0], out int steps) || steps < 1 || args[1] is not ("dense" or "gmp"))
+{
+    Console.Error.WriteLine("usage: GraNet.ReferenceCheck STEPS dense|gmp OUTPUT_DIR [SEED]");
+    return 2;
+}
+
+string mode = args[1], output = args[2];
+int seed = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 17;
+const int Batch = 128, Pixels = 28 * 28;
+Directory.CreateDirectory(output);
+TorchRuntime.Configure(1);
+manual_seed(seed);
+using var model = new LeNet5Caffe(new ImageShape(1, 28, 28), 10);
+foreach (var (name, p) in model.named_parameters())
+{
+    File.WriteAllBytes(Path.Combine(output, $"init_{name}.bin"), p.detach().contiguous().bytes.ToArray());
+}
+
+var (train, _) = DatasetLoader.Load(DatasetCatalog.FashionMnist, null);
+File.WriteAllBytes(Path.Combine(output, "pixels.bin"), train.Pixels.AsSpan(0, steps * Batch * Pixels).ToArray());
+File.WriteAllBytes(Path.Combine(output, "labels.bin"), train.Labels.AsSpan(0, steps * Batch).ToArray());
+var lookup = new float[256];
+for (int v = 0; v < 256; v++)
+{
+    lookup[v] = ((v / 255f) - 0.2860f) / 0.3530f;
+}
+
+using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0.9, 0, 5e-4, true);
+var options = new SparsityOptions { Method = SparsityMethodKind.Gmp, InitDensity = 1, FinalDensity = 0.05, UpdateInterval = 10, PruneStartEpoch = 0, PruneEndEpoch = 1 };
+using var controller = mode == "gmp" ? SparsityController.Create(model, optimizer, options, 100, 3, [1, 28, 28], seed: 1) : null;
+var losses = new List<string>();
+for (int step = 0; step < steps; step++)
+{
+    using var scope = NewDisposeScope();
+    var images = new float[Batch * Pixels];
+    for (int i = 0; i < images.Length; i++)
+    {
+        images[i] = lookup[train.Pixels[(step * Batch * Pixels) + i]];
+    }
+    var labels = train.Labels.AsSpan(step * Batch, Batch).ToArray().Select(l => (long)l).ToArray();
+    var x = tensor(images, [Batch, 1, 28, 28]);
+    var y = tensor(labels, [Batch]);
+    optimizer.zero_grad();
+    var loss = nn.functional.cross_entropy(model.call(x), y);
+    loss.backward();
+    optimizer.step();
+    controller?.AfterOptimizerStep(step + 1);
+    losses.Add(loss.item<float>().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+}
+
+File.WriteAllLines(Path.Combine(output, $"losses_{mode}.txt"), losses);
+foreach (var (name, p) in model.named_parameters())
+{
+    File.WriteAllBytes(Path.Combine(output, $"final_{mode}_{name}.bin"), p.detach().contiguous().bytes.ToArray());
+}
+Console.WriteLine($"{mode}: {steps} steps, last loss {losses[^1]}, written to {output}");
+return 0;

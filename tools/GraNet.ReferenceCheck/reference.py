@@ -1,0 +1,89 @@
+"""Repeats a GraNet.ReferenceCheck run with PyTorch and prints how far the two runs are apart.
+
+usage: python3 reference.py STEPS dense|gmp DIR   (DIR written by GraNet.ReferenceCheck; Debian: apt-get install python3-torch)
+Same initial weights, same batches in the same order, SGD lr 0.1, momentum 0.9, Nesterov,
+weight decay 5e-4; gmp: global magnitude pruning to round(d_t * N) weights every 10 steps up to
+step 100, d_t = 0.05 + 0.95 * (1 - t / 100)^3, weights and momentum masked after every step.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+steps, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+batch = 128
+
+
+class LeNet5Caffe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.fc3 = nn.Linear(800, 500)
+        self.fc4 = nn.Linear(500, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc4(F.relu(self.fc3(x.flatten(1))))
+
+
+def load(name, dtype=np.float32):
+    return np.fromfile(os.path.join(folder, name), dtype=dtype)
+
+
+net = LeNet5Caffe()
+with torch.no_grad():
+    for name, p in net.named_parameters():
+        p.copy_(torch.from_numpy(load(f'init_{name}.bin').reshape(p.shape)))
+images = ((torch.from_numpy(load('pixels.bin', np.uint8).astype(np.float32)) / 255) - 0.2860) / 0.3530
+labels = torch.from_numpy(load('labels.bin', np.uint8).astype(np.int64))
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
+weights = [net.conv1.weight, net.conv2.weight, net.fc3.weight, net.fc4.weight]
+masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
+total = sum(w.numel() for w in weights)
+
+
+def prune(t):
+    keep = round((0.05 + 0.95 * (1 - t / 100) ** 3) * total)
+    scores = torch.cat([(w.detach().abs() * m).flatten() for w, m in zip(weights, masks)])
+    flat = torch.zeros(total, dtype=torch.bool)
+    flat[torch.topk(scores, keep).indices] = True
+    offset = 0
+    for i, w in enumerate(weights):
+        masks[i] = flat[offset:offset + w.numel()].reshape(w.shape)
+        offset += w.numel()
+
+
+losses = []
+for step in range(steps):
+    x = images[step * batch * 784:(step + 1) * batch * 784].reshape(batch, 1, 28, 28)
+    y = labels[step * batch:(step + 1) * batch]
+    optimizer.zero_grad()
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    optimizer.step()
+    if mode == 'gmp':
+        if (step + 1) % 10 == 0 and step + 1 <= 100:
+            prune(step + 1)
+        with torch.no_grad():
+            for w, m in zip(weights, masks):
+                w.mul_(m)
+                optimizer.state[w]['momentum_buffer'].mul_(m)
+    losses.append(loss.item())
+
+ours = np.array([float(line) for line in open(os.path.join(folder, f'losses_{mode}.txt'))])
+diff = np.abs(ours - np.array(losses))
+print(f'{mode}, {steps} steps: |loss ours - loss torch| per step: ' + ' '.join(f'{d:.0e}' for d in diff[:30]) + (' ...' if steps > 30 else ''))
+print(f'  largest difference before step 18: {diff[:17].max():.1e}; over the run: {diff.max():.1e}; last loss ours {ours[-1]:.4f}, torch {losses[-1]:.4f}')
+for name, p in net.named_parameters():
+    o = load(f'final_{mode}_{name}.bin')
+    r = p.detach().numpy().ravel()
+    line = f'  {name}: max |w ours - w torch| {np.abs(o - r).max():.1e} (max |w| {np.abs(r).max():.1e})'
+    if name.endswith('weight'):
+        line += f'; nonzero ours {np.count_nonzero(o)}, torch {np.count_nonzero(r)}; same support on {np.mean((o != 0) == (r != 0)):.5f} of entries'
+    print(line)
