@@ -62,9 +62,24 @@ for (int step = 0; step < steps; step++)
 }
 
 File.WriteAllLines(Path.Combine(output, $"losses_{mode}.txt"), losses);
+var (deadConv2, deadFc3) = DeadUnits(model, train, lookup, Math.Min(steps, 16) * Batch);
+File.WriteAllText(Path.Combine(output, $"dead_{mode}.txt"), $"{deadConv2} {deadFc3}");
 foreach (var (name, p) in model.named_parameters())
 {
     File.WriteAllBytes(Path.Combine(output, $"final_{mode}_{name}.bin"), p.detach().contiguous().bytes.ToArray());
 }
-Console.WriteLine($"{mode}: {steps} steps, last loss {losses[^1]}, written to {output}");
+Console.WriteLine($"{mode}: {steps} steps, last loss {losses[^1]}, dead units conv2 {deadConv2}/50, fc3 {deadFc3}/500; written to {output}");
 return 0;
+
+// ReLU units that output 0 for every one of the first images (conv2: channels, after the ReLU).
+static (long Conv2, long Fc3) DeadUnits(LeNet5Caffe model, ImageDataset data, float[] lookup, int images)
+{
+    using var scope = NewDisposeScope();
+    using var guard = no_grad();
+    var x = tensor(data.Pixels.AsSpan(0, images * 784).ToArray().Select(p => lookup[p]).ToArray(), [images, 1, 28, 28]);
+    var p = model.named_parameters().ToDictionary(e => e.name, e => e.parameter);
+    var conv1 = nn.functional.max_pool2d(nn.functional.relu(nn.functional.conv2d(x, p["conv1.weight"], p["conv1.bias"])), 2);
+    var conv2 = nn.functional.relu(nn.functional.conv2d(conv1, p["conv2.weight"], p["conv2.bias"]));
+    var fc3 = nn.functional.relu(nn.functional.linear(nn.functional.max_pool2d(conv2, 2).flatten(1), p["fc3.weight"], p["fc3.bias"]));
+    return (conv2.amax([0, 2, 3]).eq(HeldScalars.Zero).sum().item<long>(), fc3.amax([0]).eq(HeldScalars.Zero).sum().item<long>());
+}

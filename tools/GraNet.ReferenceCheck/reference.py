@@ -87,3 +87,12 @@ for name, p in net.named_parameters():
     if name.endswith('weight'):
         line += f'; nonzero ours {np.count_nonzero(o)}, torch {np.count_nonzero(r)}; same support on {np.mean((o != 0) == (r != 0)):.5f} of entries'
     print(line)
+
+with torch.no_grad():
+    count = min(steps, 16) * batch
+    x = images[:count * 784].reshape(count, 1, 28, 28)
+    conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(x)), 2)))
+    fc3 = F.relu(net.fc3(F.max_pool2d(conv2, 2).flatten(1)))
+    dead = ((conv2.amax(dim=(0, 2, 3)) == 0).sum().item(), (fc3.amax(dim=0) == 0).sum().item())
+ours_dead = open(os.path.join(folder, f'dead_{mode}.txt')).read().split()
+print(f'  ReLU units dead on the first {count} images: conv2 ours {ours_dead[0]}/50, torch {dead[0]}/50; fc3 ours {ours_dead[1]}/500, torch {dead[1]}/500')
