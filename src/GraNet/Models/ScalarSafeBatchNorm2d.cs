@@ -22,13 +22,16 @@ public sealed class ScalarSafeBatchNorm2d : BatchNorm
     {
         ArgumentNullException.ThrowIfNull(input);
         ValidateInputDimensions(input);
-        if (training && track_running_stats)
+        double factor = momentum ?? 0.0;
+        if (training && track_running_stats && num_batches_tracked is { } tracked)
         {
-            num_batches_tracked?.add_(HeldScalars.One, HeldScalars.One);
+            tracked.add_(HeldScalars.One, HeldScalars.One);
+            // No momentum: a cumulative moving average, as in PyTorch.
+            factor = momentum ?? (1.0 / tracked.item<long>());
         }
 
         bool useRunning = !training || track_running_stats;
-        return nn.functional.batch_norm(input, useRunning ? running_mean : null, useRunning ? running_var : null, weight, bias, training, momentum ?? 0.0, eps);
+        return nn.functional.batch_norm(input, useRunning ? running_mean : null, useRunning ? running_var : null, weight, bias, training, factor, eps);
     }
 
     /// <inheritdoc/>
