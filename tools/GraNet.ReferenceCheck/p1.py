@@ -1,0 +1,97 @@
+"""Protocol P1 (shared/spec/protocols.md) in plain PyTorch, dense or GMP: our own script, to
+compare the spread of PyTorch runs with ours. Not the authors' code.
+
+usage: python3 p1.py SEED FINAL_DENSITY [DATA_DIR]   (FINAL_DENSITY 1 = dense; Debian: apt-get install python3-torch)
+Prints one line: seed, final density, test accuracy after epoch 20, dead conv2 channels.
+"""
+import gzip
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+seed, final_density = int(sys.argv[1]), float(sys.argv[2])
+folder = sys.argv[3] if len(sys.argv) > 3 else '/usr/share/datasets/fashion-mnist'
+
+
+def idx(name, offset):
+    with gzip.open(os.path.join(folder, name)) as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+
+def images(name):
+    return ((torch.from_numpy(idx(name, 16).astype(np.float32)) / 255 - 0.2860) / 0.3530).reshape(-1, 1, 28, 28)
+
+
+train_x, test_x = images('train-images-idx3-ubyte.gz'), images('t10k-images-idx3-ubyte.gz')
+train_y = torch.from_numpy(idx('train-labels-idx1-ubyte.gz', 8).astype(np.int64))
+test_y = torch.from_numpy(idx('t10k-labels-idx1-ubyte.gz', 8).astype(np.int64))
+
+
+class LeNet5Caffe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.fc3 = nn.Linear(800, 500)
+        self.fc4 = nn.Linear(500, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc4(F.relu(self.fc3(x.flatten(1))))
+
+
+torch.manual_seed(seed)
+net = LeNet5Caffe()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
+schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[10, 15])
+weights = [net.conv1.weight, net.conv2.weight, net.fc3.weight, net.fc4.weight]
+masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
+total = sum(w.numel() for w in weights)
+batch, epochs, interval = 128, 20, 100
+steps_per_epoch = (len(train_y) + batch - 1) // batch
+t_final = 10 * steps_per_epoch
+
+
+def prune(t):
+    keep = round((final_density + (1 - final_density) * (1 - t / t_final) ** 3) * total)
+    scores = torch.cat([(w.detach().abs() * m).flatten() for w, m in zip(weights, masks)])
+    flat = torch.zeros(total, dtype=torch.bool)
+    flat[torch.topk(scores, keep).indices] = True
+    offset = 0
+    for i, w in enumerate(weights):
+        masks[i] = flat[offset:offset + w.numel()].reshape(w.shape)
+        offset += w.numel()
+
+
+step = 0
+for epoch in range(epochs):
+    order = torch.randperm(len(train_y))
+    net.train()
+    for b in range(steps_per_epoch):
+        index = order[b * batch:(b + 1) * batch]
+        optimizer.zero_grad()
+        F.cross_entropy(net(train_x[index]), train_y[index]).backward()
+        optimizer.step()
+        step += 1
+        if final_density < 1:
+            if (step % interval == 0 and step < t_final) or step == t_final:
+                prune(step)
+            with torch.no_grad():
+                for w, m in zip(weights, masks):
+                    w.mul_(m)
+                    optimizer.state[w]['momentum_buffer'].mul_(m)
+    schedule.step()
+
+net.eval()
+with torch.no_grad():
+    correct = sum((net(test_x[i:i + 1000]).argmax(1) == test_y[i:i + 1000]).sum().item() for i in range(0, len(test_y), 1000))
+    conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(test_x[:2048])), 2)))
+    dead = (conv2.amax(dim=(0, 2, 3)) == 0).sum().item()
+density = sum(m.sum().item() for m in masks) / total
+print(f'seed {seed} density {density:.4f} test accuracy {100 * correct / len(test_y):.2f} dead conv2 {dead}/50', flush=True)
