@@ -1,8 +1,8 @@
 """Protocol P1 (shared/spec/protocols.md) in plain PyTorch, dense or GMP: our own script, to
 compare the spread of PyTorch runs with ours. Not the authors' code.
 
-usage: python3 p1.py SEED FINAL_DENSITY [DATA_DIR]   (FINAL_DENSITY 1 = dense; Debian: apt-get install python3-torch)
-Prints one line: seed, final density, test accuracy after epoch 20, dead conv2 channels.
+usage: python3 p1.py SEED FINAL_DENSITY [EPOCHS [DATA_DIR]]   (FINAL_DENSITY 1 = dense; EPOCHS 20 = the protocol; Debian: apt-get install python3-torch)
+Prints one line: seed, final density, test accuracy after the last epoch, dead conv2 channels.
 """
 import gzip
 import os
@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 torch.set_num_threads(1)
 seed, final_density = int(sys.argv[1]), float(sys.argv[2])
-folder = sys.argv[3] if len(sys.argv) > 3 else '/usr/share/datasets/fashion-mnist'
+epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+folder = sys.argv[4] if len(sys.argv) > 4 else '/usr/share/datasets/fashion-mnist'
 
 
 def idx(name, offset):
@@ -53,7 +54,7 @@ schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[10, 15])
 weights = [net.conv1.weight, net.conv2.weight, net.fc3.weight, net.fc4.weight]
 masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
 total = sum(w.numel() for w in weights)
-batch, epochs, interval = 128, 20, 100
+batch, interval = 128, 100
 steps_per_epoch = (len(train_y) + batch - 1) // batch
 t_final = 10 * steps_per_epoch
 
@@ -91,7 +92,7 @@ for epoch in range(epochs):
 net.eval()
 with torch.no_grad():
     correct = sum((net(test_x[i:i + 1000]).argmax(1) == test_y[i:i + 1000]).sum().item() for i in range(0, len(test_y), 1000))
-    conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(test_x[:2048])), 2)))
+    conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(test_x)), 2)))
     dead = (conv2.amax(dim=(0, 2, 3)) == 0).sum().item()
 density = sum(m.sum().item() for m in masks) / total
 print(f'seed {seed} density {density:.4f} test accuracy {100 * correct / len(test_y):.2f} dead conv2 {dead}/50', flush=True)
