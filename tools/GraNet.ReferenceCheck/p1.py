@@ -10,8 +10,9 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from common import LeNet5Caffe, global_magnitude_masks
 
 torch.set_num_threads(1)
 seed, final_density = int(sys.argv[1]), float(sys.argv[2])
@@ -33,20 +34,6 @@ train_y = torch.from_numpy(idx('train-labels-idx1-ubyte.gz', 8).astype(np.int64)
 test_y = torch.from_numpy(idx('t10k-labels-idx1-ubyte.gz', 8).astype(np.int64))
 
 
-class LeNet5Caffe(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 20, 5)
-        self.conv2 = nn.Conv2d(20, 50, 5)
-        self.fc3 = nn.Linear(800, 500)
-        self.fc4 = nn.Linear(500, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc4(F.relu(self.fc3(x.flatten(1))))
-
-
 torch.manual_seed(seed)
 net = LeNet5Caffe()
 optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
@@ -60,14 +47,7 @@ t_final = 10 * steps_per_epoch
 
 
 def prune(t):
-    keep = round((final_density + (1 - final_density) * (1 - t / t_final) ** 3) * total)
-    scores = torch.cat([(w.detach().abs() * m).flatten() for w, m in zip(weights, masks)])
-    flat = torch.zeros(total, dtype=torch.bool)
-    flat[torch.topk(scores, keep).indices] = True
-    offset = 0
-    for i, w in enumerate(weights):
-        masks[i] = flat[offset:offset + w.numel()].reshape(w.shape)
-        offset += w.numel()
+    masks[:] = global_magnitude_masks(weights, masks, round((final_density + (1 - final_density) * (1 - t / t_final) ** 3) * total))
 
 
 step = 0

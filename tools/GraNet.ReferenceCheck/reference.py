@@ -10,26 +10,13 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from common import LeNet5Caffe, global_magnitude_masks
 
 torch.set_num_threads(1)
 steps, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 batch = 128
-
-
-class LeNet5Caffe(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 20, 5)
-        self.conv2 = nn.Conv2d(20, 50, 5)
-        self.fc3 = nn.Linear(800, 500)
-        self.fc4 = nn.Linear(500, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc4(F.relu(self.fc3(x.flatten(1))))
 
 
 def load(name, dtype=np.float32):
@@ -49,14 +36,7 @@ total = sum(w.numel() for w in weights)
 
 
 def prune(t):
-    keep = round((0.05 + 0.95 * (1 - t / 100) ** 3) * total)
-    scores = torch.cat([(w.detach().abs() * m).flatten() for w, m in zip(weights, masks)])
-    flat = torch.zeros(total, dtype=torch.bool)
-    flat[torch.topk(scores, keep).indices] = True
-    offset = 0
-    for i, w in enumerate(weights):
-        masks[i] = flat[offset:offset + w.numel()].reshape(w.shape)
-        offset += w.numel()
+    masks[:] = global_magnitude_masks(weights, masks, round((0.05 + 0.95 * (1 - t / 100) ** 3) * total))
 
 
 losses = []
