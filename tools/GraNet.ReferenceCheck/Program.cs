@@ -11,14 +11,15 @@ using GraNet.Sparsity;
 using GraNet.Training.Optimizers;
 using static TorchSharp.torch;
 
-if (args.Length < 3 || !int.TryParse(args[0], out int steps) || steps < 1 || args[1] is not ("dense" or "gmp"))
+int seed = 17;
+if (args.Length < 3 || !int.TryParse(args[0], out int steps) || steps < 1 || args[1] is not ("dense" or "gmp")
+    || (args.Length > 3 && !int.TryParse(args[3], System.Globalization.CultureInfo.InvariantCulture, out seed)))
 {
     Console.Error.WriteLine("usage: GraNet.ReferenceCheck STEPS dense|gmp OUTPUT_DIR [SEED]");
     return 2;
 }
 
 string mode = args[1], output = args[2];
-int seed = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 17;
 const int Batch = 128, Pixels = 28 * 28;
 Directory.CreateDirectory(output);
 TorchRuntime.Configure(1);
@@ -29,7 +30,23 @@ foreach (var (name, p) in model.named_parameters())
     File.WriteAllBytes(Path.Combine(output, $"init_{name}.bin"), p.detach().contiguous().bytes.ToArray());
 }
 
-var (train, _) = DatasetLoader.Load(DatasetCatalog.FashionMnist, null);
+ImageDataset train;
+try
+{
+    (train, _) = DatasetLoader.Load(DatasetCatalog.FashionMnist, null);
+}
+catch (DataException e)
+{
+    Console.Error.WriteLine($"GraNet.ReferenceCheck: {e.Message}");
+    return 3;
+}
+
+if ((long)steps * Batch > train.Count)
+{
+    Console.Error.WriteLine($"GraNet.ReferenceCheck: STEPS {steps} needs {(long)steps * Batch} training images, the data set has {train.Count}; give at most {train.Count / Batch}.");
+    return 2;
+}
+
 File.WriteAllBytes(Path.Combine(output, "pixels.bin"), train.Pixels.AsSpan(0, steps * Batch * Pixels).ToArray());
 File.WriteAllBytes(Path.Combine(output, "labels.bin"), train.Labels.AsSpan(0, steps * Batch).ToArray());
 var lookup = new float[256];

@@ -20,6 +20,11 @@ epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 folder = sys.argv[4] if len(sys.argv) > 4 else '/usr/share/datasets/fashion-mnist'
 
 
+for required in ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'):
+    if not os.path.exists(os.path.join(folder, required)):
+        sys.exit(f'p1.py: {os.path.join(folder, required)} not found; apt-get install dataset-fashion-mnist or give the folder as DATA_DIR')
+
+
 def idx(name, offset):
     with gzip.open(os.path.join(folder, name)) as f:
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)

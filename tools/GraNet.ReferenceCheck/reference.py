@@ -17,6 +17,9 @@ from common import LeNet5Caffe, global_magnitude_masks
 torch.set_num_threads(1)
 steps, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 batch = 128
+for required in ('pixels.bin', 'labels.bin', f'losses_{mode}.txt'):
+    if not os.path.exists(os.path.join(folder, required)):
+        sys.exit(f'reference.py: {os.path.join(folder, required)} not found; run GraNet.ReferenceCheck {steps} {mode} {folder} first')
 
 
 def load(name, dtype=np.float32):

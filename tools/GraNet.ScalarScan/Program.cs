@@ -15,6 +15,12 @@ if (args.Length != 3)
     return 2;
 }
 
+foreach (var folder in args[..2].Where(f => !Directory.Exists(f)))
+{
+    Console.Error.WriteLine($"GraNet.ScalarScan: folder '{folder}' not found; give TorchSharp's src/TorchSharp and a build output folder holding its dependencies.");
+    return 2;
+}
+
 var parse = new CSharpParseOptions(LanguageVersion.Preview, preprocessorSymbols: ["NET6_0_OR_GREATER", "NET8_0_OR_GREATER", "NETCOREAPP"]);
 var trees = Directory.GetFiles(args[0], "*.cs", SearchOption.AllDirectories)
     .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, path: f)).ToList();

@@ -6,8 +6,8 @@ using GraNet.Data;
 using GraNet.Inference;
 using GraNet.Models;
 using GraNet.Runtime;
-using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity;
+using GraNet.Sparsity.Criteria;
 using GraNet.Training.Optimizers;
 using static TorchSharp.torch;
 

@@ -30,8 +30,10 @@ public sealed class ScalarSafeBatchNorm2d : BatchNorm
             factor = momentum ?? (1.0 / tracked.item<long>());
         }
 
+        // Batch statistics in training, and in evaluation when no running statistics are kept.
+        bool batchStatistics = training || (running_mean is null && running_var is null);
         bool useRunning = !training || track_running_stats;
-        return nn.functional.batch_norm(input, useRunning ? running_mean : null, useRunning ? running_var : null, weight, bias, training, factor, eps);
+        return nn.functional.batch_norm(input, useRunning ? running_mean : null, useRunning ? running_var : null, weight, bias, batchStatistics, factor, eps);
     }
 
     /// <inheritdoc/>

@@ -88,5 +88,21 @@ public class ScalarSafeModuleTests
         Assert.Equal(expectedEval.data<float>().ToArray(), actualEval.data<float>().ToArray());
         Assert.Throws<ArgumentException>(() => ours.call(randn(3, 5)));
     }
+    [Fact]
+    public void Batch_norm_without_running_statistics_normalises_by_the_batch_in_evaluation_as_TorchSharps()
+    {
+        using var reference = nn.BatchNorm2d(3);
+        using var ours = new ScalarSafeBatchNorm2d(3);
+        foreach (var layer in new BatchNorm[] { reference, ours })
+        {
+            layer.eval();
+            layer.running_mean = null;
+            layer.running_var = null;
+        }
+        using var x = randn([4, 3, 5, 5], generator: new Generator(2));
+        using var expected = reference.call(x);
+        using var actual = ours.call(x);
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+    }
 #pragma warning restore GRANET002
 }

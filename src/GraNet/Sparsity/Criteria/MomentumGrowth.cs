@@ -1,6 +1,6 @@
 using GraNet.Runtime;
-using TorchSharp;
 using GraNet.Sparsity.Masks;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GraNet.Sparsity.Criteria;

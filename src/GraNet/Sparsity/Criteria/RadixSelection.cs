@@ -1,6 +1,6 @@
-using GraNet.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using GraNet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
