@@ -2,7 +2,9 @@
 compare the spread of PyTorch runs with ours. Not the authors' code.
 
 usage: python3 p1.py SEED FINAL_DENSITY [EPOCHS [DATA_DIR]]   (FINAL_DENSITY 1 = dense; EPOCHS 20 = the protocol; Debian: apt-get install python3-torch)
-Prints one line: seed, final density, test accuracy after the last epoch, dead conv2 channels.
+Prints one line: seed, final density, test accuracy after the last epoch, dead conv2 channels (ReLU output 0
+for all 10,000 test images); on stderr a line per epoch (training loss, test accuracy, dead conv2 channels
+and fc3 units, density).
 """
 import gzip
 import os
@@ -55,14 +57,29 @@ def prune(t):
     masks[:] = global_magnitude_masks(weights, masks, round((final_density + (1 - final_density) * (1 - t / t_final) ** 3) * total))
 
 
+def evaluate():
+    """Test accuracy (%), and conv2 channels and fc3 units that output 0 for every test image."""
+    net.eval()
+    with torch.no_grad():
+        conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(test_x)), 2)))
+        fc3 = F.relu(net.fc3(F.max_pool2d(conv2, 2).flatten(1)))
+        accuracy = 100 * (net.fc4(fc3).argmax(1) == test_y).float().mean().item()
+        dead = (conv2.amax(dim=(0, 2, 3)) == 0).sum().item(), (fc3.amax(dim=0) == 0).sum().item()
+    net.train()
+    return accuracy, dead
+
+
 step = 0
 for epoch in range(epochs):
     order = torch.randperm(len(train_y))
     net.train()
+    loss_sum = 0.0
     for b in range(steps_per_epoch):
         index = order[b * batch:(b + 1) * batch]
         optimizer.zero_grad()
-        F.cross_entropy(net(train_x[index]), train_y[index]).backward()
+        loss = F.cross_entropy(net(train_x[index]), train_y[index])
+        loss.backward()
+        loss_sum += loss.item() * len(index)
         optimizer.step()
         step += 1
         if final_density < 1:
@@ -73,11 +90,8 @@ for epoch in range(epochs):
                     w.mul_(m)
                     optimizer.state[w]['momentum_buffer'].mul_(m)
     schedule.step()
+    accuracy, (dead_conv2, dead_fc3) = evaluate()
+    density = sum(m.sum().item() for m in masks) / total
+    print(f'epoch {epoch + 1} loss {loss_sum / len(train_y):.4f} test {accuracy:.2f} dead conv2 {dead_conv2} fc3 {dead_fc3} density {density:.4f}', file=sys.stderr, flush=True)
 
-net.eval()
-with torch.no_grad():
-    correct = sum((net(test_x[i:i + 1000]).argmax(1) == test_y[i:i + 1000]).sum().item() for i in range(0, len(test_y), 1000))
-    conv2 = F.relu(net.conv2(F.max_pool2d(F.relu(net.conv1(test_x)), 2)))
-    dead = (conv2.amax(dim=(0, 2, 3)) == 0).sum().item()
-density = sum(m.sum().item() for m in masks) / total
-print(f'seed {seed} density {density:.4f} test accuracy {100 * correct / len(test_y):.2f} dead conv2 {dead}/50', flush=True)
+print(f'seed {seed} density {density:.4f} test accuracy {accuracy:.2f} dead conv2 {dead_conv2}/50', flush=True)
