@@ -6,7 +6,7 @@ public enum GrowthKind
     /// <summary>|∂L/∂w| of the current mini-batch (GraNet, RigL).</summary>
     Gradient,
 
-    /// <summary>|momentum| (SGD buffer; Adam m/(√v+1e-8)) (SNFS).</summary>
+    /// <summary>|momentum of the gradients| (β = 0.9), kept densely by the criterion itself, since the optimizer's own momentum is masked to 0 where growth looks (SNFS).</summary>
     Momentum,
 
     /// <summary>Uniformly random (SET).</summary>

@@ -137,7 +137,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         lastStep = reader.ReadInt64();
         trainingFlops = reader.ReadDouble();
         Masks.Load(reader);
-        Method.Regenerator?.Growth.Load(reader);
+        Method.Regenerator?.Growth.Load(reader, Masks);
         forwardFlops = flops!.Forward();
     }
 

@@ -150,6 +150,43 @@ public class CriteriaTests
     }
 
     [Fact]
+    public void Momentum_growth_reloads_in_the_layer_shape_and_refuses_another_model()
+    {
+        using var net = TinyNets.TwoLayers([1, 2, 3, 4], [5, 6]);
+        using var masks = MaskSet.ForModel(net, null);
+        using var growth = new MomentumGrowth(0.5);
+        TinyNets.SetGradient(masks.Layers[0].Weight, [1f, -2f, 3f, -4f]);
+        TinyNets.SetGradient(masks.Layers[1].Weight, [7f, 8f]);
+        growth.AfterStep(masks);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            growth.Save(writer);
+        }
+
+        stream.Position = 0;
+        using var loaded = new MomentumGrowth(0.5);
+        using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            loaded.Load(reader, masks);
+        }
+        masks.Layers[0].Weight.grad!.zero_();
+        TinyNets.SetGradient(masks.Layers[0].Weight, [2f, 2f, 2f, 2f]);
+        loaded.AfterStep(masks);
+        using var score = loaded.Score(masks.Layers[0], masks);
+        Assert.Equal([2L, 2L], score.shape);
+        Assert.Equal([2.5f, 1f, 3.5f, 0f], TinyNets.Values(score)); // |0.5·m + g| with m = (1, -2, 3, -4), g = 2
+
+        using var other = TinyNets.Row([1, 2, 3, 4]);
+        using var otherMasks = MaskSet.ForModel(other, null);
+        stream.Position = 0;
+        using var reader2 = new BinaryReader(stream);
+        var error = Assert.Throws<InvalidDataException>(() => new MomentumGrowth().Load(reader2, otherMasks));
+        Assert.Contains("fc1.weight", error.Message);
+        Assert.Contains("--model", error.Message);
+    }
+
+    [Fact]
     public void Random_growth_is_repeatable_for_a_seed()
     {
         using var layer = TinyNets.Row([1, 2, 3, 4, 5, 6, 7, 8]);

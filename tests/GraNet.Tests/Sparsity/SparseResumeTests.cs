@@ -44,11 +44,11 @@ public class SparseResumeTests
         Method = SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.2, UpdateInterval = 3, PruneStartEpoch = 0, PruneEndEpoch = 2,
     };
 
-    private static (TrainingResult Result, float[] Weights, bool[] Masks) Train(string folder, CancellationToken cancellation, bool resume, ITrainingObserver? observer = null)
+    private static (TrainingResult Result, float[] Weights, bool[] Masks) Train(string folder, CancellationToken cancellation, bool resume, ITrainingObserver? observer = null, SparsityOptions? sparse = null)
     {
         manual_seed(Options.Seed);
         using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 8, 8), 2);
-        using var controller = new SparsityController(Sparse);
+        using var controller = new SparsityController(sparse ?? Sparse);
         var trainer = new Trainer(model, TinyData(), Options, controller, observer);
         var result = trainer.Run(folder, resume, ("lenet-300-100", "tiny", "{}"), cancellation);
         float[] weights = model.parameters().SelectMany(p => TinyNets.Values(p)).ToArray();
@@ -61,19 +61,37 @@ public class SparseResumeTests
         public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) => source.Cancel();
     }
 
-    [Fact]
-    public void Resumed_sparse_run_equals_the_uninterrupted_one()
+    /// <summary>Every method, and every growth criterion (each keeps its own state: momentum's dense momentum, random's generator).</summary>
+    public static TheoryData<SparsityMethodKind, GrowthKind?> Methods => new()
     {
+        { SparsityMethodKind.GraNet, null },
+        { SparsityMethodKind.GraNet, GrowthKind.Momentum },
+        { SparsityMethodKind.GraNet, GrowthKind.Random },
+        { SparsityMethodKind.GraNetUniform, null },
+        { SparsityMethodKind.Gmp, null },
+        { SparsityMethodKind.GmpUniform, null },
+        { SparsityMethodKind.RigL, null },
+        { SparsityMethodKind.Set, null },
+        { SparsityMethodKind.Snfs, null },
+        { SparsityMethodKind.Static, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void Resumed_sparse_run_equals_the_uninterrupted_one(SparsityMethodKind method, GrowthKind? growth)
+    {
+        // Pruning methods go from 0.5 to 0.2; the others hold 0.2 throughout. RigL never stops, so masks move in every epoch.
+        var sparse = Sparse with { Method = method, Growth = growth, InitDensity = (Sparse with { Method = method }).IsPruningMethod ? 0.5 : 0.2, RigLStopFraction = 1 };
         string root = Directory.CreateTempSubdirectory("granet-resume").FullName;
         try
         {
-            var whole = Train(Path.Combine(root, "whole"), CancellationToken.None, resume: false);
+            var whole = Train(Path.Combine(root, "whole"), CancellationToken.None, resume: false, sparse: sparse);
 
             string killed = Path.Combine(root, "killed");
             using var source = new CancellationTokenSource();
-            Assert.Throws<OperationCanceledException>(() => Train(killed, source.Token, resume: false, new StopAfterFirstEpoch(source)));
+            Assert.Throws<OperationCanceledException>(() => Train(killed, source.Token, resume: false, new StopAfterFirstEpoch(source), sparse));
             Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(killed, "last.ckpt")).EpochsCompleted);
-            var resumed = Train(killed, CancellationToken.None, resume: true);
+            var resumed = Train(killed, CancellationToken.None, resume: true, sparse: sparse);
 
             Assert.Equal(whole.Masks, resumed.Masks);
             Assert.Equal(whole.Weights, resumed.Weights);

@@ -19,7 +19,8 @@ public interface IGrowthScore
     {
     }
 
-    void Load(BinaryReader reader)
+    /// <summary>Reads what <see cref="Save"/> wrote; <paramref name="masks"/> are the run's (already loaded) masks, giving the layers' names and shapes.</summary>
+    void Load(BinaryReader reader, MaskSet masks)
     {
     }
 }

@@ -9,7 +9,7 @@ namespace GraNet.Sparsity.Criteria;
 /// SNFS's growth score: the magnitude of the gradient momentum <c>m ← β·m + ∂L/∂w</c> of every
 /// position, active or not. The optimizer's own momentum is masked after every step (spec §2),
 /// so it is zero at inactive positions and cannot rank them; this score therefore keeps its own
-/// dense momentum (β = the SGD momentum, 0.9 by default), updated after every step and saved
+/// dense momentum (β = 0.9, whatever the optimizer; with SGD at momentum 0.9 it is that momentum), updated after every step and saved
 /// with checkpoints. For active weights it equals SGD's buffer without weight decay.
 /// </summary>
 public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposable
@@ -57,19 +57,31 @@ public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposabl
         }
     }
 
-    public void Load(BinaryReader reader)
+    /// <summary>Reads what <see cref="Save"/> wrote, each momentum in its layer's shape.</summary>
+    /// <exception cref="InvalidDataException">A saved momentum names no masked layer of <paramref name="masks"/>, or differs from it in size.</exception>
+    public void Load(BinaryReader reader, MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(masks);
         Dispose();
         int count = reader.ReadInt32();
         for (int i = 0; i < count; i++)
         {
             string name = reader.ReadString();
             long size = reader.ReadInt64();
+            var layer = masks.Layers.FirstOrDefault(l => l.Name == name);
+            if (layer is null || layer.Count != size)
+            {
+                throw new InvalidDataException($"The checkpoint's growth momentum of {name} ({size} weights) matches no masked layer of this model; resume with the same --model.");
+            }
             byte[] bytes = reader.ReadBytes(checked((int)size * sizeof(float)));
+            if (bytes.Length != size * sizeof(float))
+            {
+                throw new EndOfStreamException($"The checkpoint ends inside the growth momentum of {name}.");
+            }
             var values = new float[size];
             Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-            momenta[name] = tensor(values).DetachFromDisposeScope();
+            momenta[name] = tensor(values).reshape(layer.Shape).DetachFromDisposeScope();
         }
     }
 

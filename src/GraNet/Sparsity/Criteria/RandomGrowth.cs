@@ -23,7 +23,7 @@ public sealed class RandomGrowth(long seed) : IGrowthScore, IDisposable
         writer.Write(bytes);
     }
 
-    public void Load(BinaryReader reader)
+    public void Load(BinaryReader reader, MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(reader);
         int length = reader.ReadInt32();
