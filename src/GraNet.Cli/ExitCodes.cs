@@ -14,5 +14,8 @@ public static class ExitCodes
     /// <summary>Training collapsed (stuck at chance) or diverged (NaN loss).</summary>
     public const int TrainingFailed = 4;
 
+    /// <summary>A fault of granet itself (a bug): reported in one line; GRANET_TRACE=1 prints the whole trace.</summary>
+    public const int InternalError = 70;
+
     public const int Cancelled = 130;
 }

@@ -28,18 +28,15 @@ public static class Runner
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
             {
-                foreach (var parseError in parse.Errors)
-                {
-                    error.WriteLine($"granet: {parseError.Message}");
-                }
-                error.WriteLine("granet: see 'granet --help' or 'granet COMMAND --help'.");
+                string messages = string.Join("; ", parse.Errors.Select(p => OneLine(p.Message)));
+                error.WriteLine($"granet: {messages} (see 'granet --help' or 'granet COMMAND --help').");
                 return ExitCodes.BadArguments;
             }
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (ArgumentException e)
         {
-            error.WriteLine($"granet: {e.Message}");
+            error.WriteLine($"granet: {OneLine(e.Message)}");
             return ExitCodes.BadArguments;
         }
         catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
@@ -62,5 +59,23 @@ public static class Runner
             error.WriteLine("granet: cancelled; the last checkpoint is kept, continue with 'granet train --resume DIR'.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception e)
+        {
+            // Anything else is a fault of granet (or of libtorch below it): one line, no stack trace unless asked for.
+            error.WriteLine($"granet: internal error ({e.GetType().Name}: {OneLine(e.Message)}); please report it with the command line; GRANET_TRACE=1 prints the stack trace.");
+            if (Environment.GetEnvironmentVariable("GRANET_TRACE") is "1")
+            {
+                error.WriteLine(e.ToString());
+            }
+            return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>A message on one line: line breaks and tabs become spaces, and .NET's "(Parameter 'x')" suffix is dropped.</summary>
+    internal static string OneLine(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string text = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\(Parameter '[^']*'\)", string.Empty);
+        return System.Text.RegularExpressions.Regex.Replace(text, @"\s*[\r\n\t]+\s*", " ").Trim();
     }
 }

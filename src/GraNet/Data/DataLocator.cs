@@ -52,6 +52,7 @@ public sealed class DataLocator
     public string Locate(DatasetSpec spec, string? dataDir)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        CheckGivenFolder(spec, dataDir);
         var looked = new List<string>();
         foreach (var (source, root) in Roots(dataDir))
         {
@@ -68,6 +69,34 @@ public sealed class DataLocator
         }
         throw new DataException(
             $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
+    }
+
+    /// <summary>
+    /// An explicit <c>--data-dir</c> that does not exist, or that holds part of the data set's
+    /// files, is a mistake (a typo, an unfinished copy): refused rather than quietly replaced by
+    /// data found elsewhere. A folder that holds none of them (e.g. a root of other data sets)
+    /// falls through to the next places.
+    /// </summary>
+    private static void CheckGivenFolder(DatasetSpec spec, string? dataDir)
+    {
+        if (string.IsNullOrWhiteSpace(dataDir))
+        {
+            return;
+        }
+        if (!Directory.Exists(dataDir))
+        {
+            throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
+        }
+        var files = spec.TrainFiles.Concat(spec.TestFiles).ToList();
+        foreach (string sub in spec.SubFolders)
+        {
+            string folder = sub.Length == 0 ? dataDir : Path.Combine(dataDir, sub);
+            var missing = files.Where(f => ResolveFile(folder, f) is null).ToList();
+            if (missing.Count > 0 && missing.Count < files.Count)
+            {
+                throw new DataException($"--data-dir {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", missing)} (raw or .gz); complete it, or drop --data-dir to search the usual places.");
+            }
+        }
     }
 
     /// <summary>The path of <paramref name="file"/> in <paramref name="folder"/>, raw or with <c>.gz</c>; null if absent.</summary>

@@ -34,7 +34,7 @@ public static partial class TorchRuntime
     {
         if (threads < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(threads), threads, "The thread count must be at least 1.");
+            throw new ArgumentException($"--threads {threads} must be at least 1.", nameof(threads));
         }
         lock (Gate)
         {

@@ -56,7 +56,29 @@ public class DataLocatorTests : IDisposable
     public void The_system_folder_is_the_last_resort()
     {
         string system = MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
-        Assert.Equal(system, Locator([]).Locate(DatasetCatalog.FashionMnist, Path.Combine(root, "empty")));
+        string empty = Directory.CreateDirectory(Path.Combine(root, "empty")).FullName;
+        Assert.Equal(system, Locator([]).Locate(DatasetCatalog.FashionMnist, empty));
+    }
+
+    [Fact]
+    public void A_data_dir_that_does_not_exist_is_refused_not_replaced()
+    {
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        string typo = Path.Combine(root, "fashon-mnist");
+        var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, typo));
+        Assert.StartsWith($"--data-dir {typo} does not exist;", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_data_dir_with_part_of_the_files_names_the_missing_ones()
+    {
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        string folder = MakeMnist(Path.Combine(root, "partial-copy"));
+        File.Delete(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"));
+        File.Delete(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
+        var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, folder));
+        Assert.Contains("lacks t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     [Fact]
@@ -75,7 +97,7 @@ public class DataLocatorTests : IDisposable
     [Fact]
     public void Not_found_lists_the_places_and_how_to_get_the_data()
     {
-        string given = Path.Combine(root, "nothing-here");
+        string given = Directory.CreateDirectory(Path.Combine(root, "nothing-here")).FullName;
         var locator = Locator(new() { ["GRANET_DATA"] = Path.Combine(root, "env") });
         var e = Assert.Throws<DataException>(() => locator.Locate(DatasetCatalog.FashionMnist, given));
         Assert.Contains(given, e.Message, StringComparison.Ordinal);

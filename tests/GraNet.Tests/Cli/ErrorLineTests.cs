@@ -1,0 +1,52 @@
+using GraNet.Cli;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>Bad input gives one line on standard error, naming the input, and an exit code; nothing on standard output.</summary>
+public class ErrorLineTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-errors");
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static (int Code, string[] Lines) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(args, output, error);
+        return (code, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_value_outside_the_allowed_list_is_one_line_naming_the_choices()
+    {
+        var (code, lines) = Run("evaluate", "--checkpoint", "x.ckpt", "--engine", "foo");
+        Assert.Equal(ExitCodes.BadArguments, code);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("granet: ", line, StringComparison.Ordinal);
+        Assert.Contains("'foo'", line, StringComparison.Ordinal);
+        Assert.Contains("'sparse'", line, StringComparison.Ordinal);
+        Assert.Contains("'dense'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\t', line);
+    }
+
+    [Fact]
+    public void A_thread_count_of_zero_is_one_line_naming_the_option()
+    {
+        var (code, lines) = Run("bench", "sparse", "--threads", "0", "--steps", "1");
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --threads 0 must be at least 1.", Assert.Single(lines));
+    }
+
+    [Fact]
+    public void A_data_dir_that_does_not_exist_is_refused_before_training()
+    {
+        string typo = Path.Combine(root, "no-such-folder");
+        string run = Path.Combine(root, "run");
+        var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", typo, "--epochs", "1", "--threads", "1", "--output", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: --data-dir {typo} does not exist;", Assert.Single(lines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+}
