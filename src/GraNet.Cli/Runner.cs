@@ -44,9 +44,14 @@ public static class Runner
             error.WriteLine($"granet: {e.Message}");
             return ExitCodes.BadInput;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
         {
-            error.WriteLine($"granet: {e.Message}");
+            error.WriteLine($"granet: {OneLine(e.Message)} Choose a path you can write to (e.g. another --output), or check its permissions.");
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"granet: {OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (TrainingDivergedException e)

@@ -16,6 +16,10 @@ public static class ExportCommand
         {
             string source = parse.GetValue(checkpoint)!;
             string path = parse.GetValue(target)!;
+            if (Directory.Exists(path))
+            {
+                throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
+            }
             using var trained = TrainedModel.Load(source, threads: 1);
             var shape = trained.Dataset.Shape;
             var header = CompactModel.Save(path, trained.Module, new CompactModelHeader(

@@ -14,7 +14,24 @@ namespace GraNet.Cli.Output;
 /// </summary>
 public sealed class TensorBoardLog(string directory, MaskSet masks)
 {
-    private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(directory);
+    private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(Writable(directory));
+
+    /// <summary>Creates the folder now, so that a path that cannot be written is refused before training rather than at the end of the first epoch.</summary>
+    private static string Writable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            string probe = Path.Combine(directory, $".granet-probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return directory;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--tensorboard {directory}: cannot write there ({e.Message}); choose a folder you can write to.", e);
+        }
+    }
 
     public void OnEpoch(EpochMetrics metrics)
     {

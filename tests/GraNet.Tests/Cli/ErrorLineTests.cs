@@ -49,4 +49,27 @@ public class ErrorLineTests : IDisposable
         Assert.StartsWith($"granet: --data-dir {typo} does not exist;", Assert.Single(lines), StringComparison.Ordinal);
         Assert.False(Directory.Exists(run));
     }
+
+    [Fact]
+    public void Export_to_a_folder_is_refused_with_a_file_name_to_use()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(root, "out")).FullName;
+        var (code, lines) = Run("export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", folder);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: --output {folder} is a folder; give a file name, e.g. {Path.Combine(folder, "model.gsm")}.", Assert.Single(lines));
+    }
+
+    [Fact]
+    public void A_tensorboard_folder_that_cannot_be_written_is_refused_before_training()
+    {
+        string file = Path.Combine(root, "a-file");
+        File.WriteAllText(file, "x");
+        string data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string run = Path.Combine(root, "run");
+        var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run, "--tensorboard", Path.Combine(file, "tb"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: --tensorboard {Path.Combine(file, "tb")}: cannot write there (", Assert.Single(lines), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+    }
 }
