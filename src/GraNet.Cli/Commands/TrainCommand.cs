@@ -49,7 +49,7 @@ public static class TrainCommand
         manual_seed(configuration.Training.Seed);
         using var model = modelInfo.Create(spec.Shape, spec.Classes);
         string json = ConfigurationJson.Serialize(configuration);
-        Directory.CreateDirectory(folder.Path);
+        folder.Create();
         if (!resume)
         {
             AtomicFile.WriteText(folder.ConfigFile, json);

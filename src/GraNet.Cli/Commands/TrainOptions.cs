@@ -113,17 +113,17 @@ public sealed class TrainOptions
             {
                 throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)}.");
             }
-            var folder = new RunFolder(resume);
-            if (!File.Exists(folder.ConfigFile))
+            var resumed = new RunFolder(resume);
+            if (!File.Exists(resumed.ConfigFile))
             {
-                throw new FileNotFoundException($"{folder.ConfigFile}: not found; --resume takes a run folder written by 'granet train'.", folder.ConfigFile);
+                throw new FileNotFoundException($"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'.", resumed.ConfigFile);
             }
-            var saved = ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
+            var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
             if (parse.GetValue(Threads) is { } t)
             {
                 saved = saved with { Threads = t };
             }
-            return (saved, folder, true);
+            return (saved, resumed, true);
         }
 
         var configuration = new RunConfiguration();
@@ -191,8 +191,8 @@ public sealed class TrainOptions
         }
         training.Validate();
         sparsity.Validate(training.Epochs);
-        string path = parse.GetValue(OutputDir) ?? RunFolder.DefaultPath(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
-        return (configuration, new RunFolder(path), false);
+        var folder = parse.GetValue(OutputDir) is { } path ? new RunFolder(path) : RunFolder.NewDefault(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
+        return (configuration, folder, false);
     }
 
     /// <summary>The command-line spelling of a method (e.g. <c>granet-uniform</c>).</summary>

@@ -8,10 +8,19 @@ namespace GraNet.Cli.Output;
 /// <summary>The files of one run: config.json, metrics.jsonl, summary.json and the checkpoints. All written atomically.</summary>
 public sealed class RunFolder(string path)
 {
+    /// <summary>The empty file by which a default folder is claimed (created with <see cref="FileMode.CreateNew"/>, so only one process gets it).</summary>
+    public const string ClaimFileName = ".granet-run";
+
+    private const int MaxClaimAttempts = 10_000;
+
     private static readonly JsonSerializerOptions Compact = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private static readonly JsonSerializerOptions Indented = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
 
-    public string Path { get; } = path;
+    /// <summary>Whether <see cref="Create"/> must claim a folder of its own (a default folder) rather than use <see cref="Path"/> as given.</summary>
+    private bool claimOnCreate;
+
+    /// <summary>The folder; for a default folder, the final name is known once <see cref="Create"/> has claimed it.</summary>
+    public string Path { get; private set; } = path;
 
     public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
 
@@ -25,9 +34,66 @@ public sealed class RunFolder(string path)
 
     public string BestCheckpoint => System.IO.Path.Combine(Path, "best.ckpt");
 
-    /// <summary>A new folder under <c>runs/</c> named after model, data set, method and time.</summary>
-    public static string DefaultPath(string model, string dataset, string method) =>
-        System.IO.Path.Combine("runs", $"{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{model}-{dataset}-{method}");
+    /// <summary>The files <c>granet train</c> writes; a folder holding any of them holds a run that a new run would overwrite.</summary>
+    public IEnumerable<string> RunFiles => [ConfigFile, MetricsFile, MaskUpdatesFile, SummaryFile, LastCheckpoint, BestCheckpoint, System.IO.Path.Combine(Path, ClaimFileName)];
+
+    /// <summary>Whether the folder already holds (part of) a run.</summary>
+    public bool HoldsRun => RunFiles.Any(File.Exists);
+
+    /// <summary>
+    /// A new folder under <paramref name="parent"/> named after time, model, data set and method, e.g.
+    /// <c>runs/20261125-010203-lenet5-caffe-fashion-mnist-granet</c>. Nothing is created until <see cref="Create"/>,
+    /// which appends <c>-2</c>, <c>-3</c>, … if another run claimed the name first (two runs started in the same second).
+    /// </summary>
+    public static RunFolder NewDefault(string model, string dataset, string method, string parent = "runs", DateTime? time = null) =>
+        new(System.IO.Path.Combine(parent, $"{(time ?? DateTime.Now).ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{model}-{dataset}-{method}")) { claimOnCreate = true };
+
+    /// <summary>Creates the folder; a default folder is first claimed (see <see cref="Claim"/>) and <see cref="Path"/> set to the name it got.</summary>
+    public void Create()
+    {
+        if (claimOnCreate)
+        {
+            Path = Claim(Path);
+            claimOnCreate = false;
+        }
+        else
+        {
+            Directory.CreateDirectory(Path);
+        }
+    }
+
+    /// <summary>
+    /// Creates the first of <paramref name="path"/>, <c>path-2</c>, <c>path-3</c>, … that is new or empty and claims it by
+    /// creating <see cref="ClaimFileName"/> in it with <see cref="FileMode.CreateNew"/>: of several processes (or threads)
+    /// claiming the same name at once, exactly one succeeds and the others move on to the next name.
+    /// </summary>
+    /// <returns>The path of the folder claimed.</returns>
+    public static string Claim(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        for (int n = 1; n <= MaxClaimAttempts; n++)
+        {
+            string candidate = n == 1 ? path : string.Create(CultureInfo.InvariantCulture, $"{path}-{n}");
+            if (Directory.Exists(candidate) && Directory.EnumerateFileSystemEntries(candidate).Any())
+            {
+                continue;
+            }
+            Directory.CreateDirectory(candidate);
+            string marker = System.IO.Path.Combine(candidate, ClaimFileName);
+            try
+            {
+                using (new FileStream(marker, FileMode.CreateNew, FileAccess.Write))
+                {
+                }
+                return candidate;
+            }
+            catch (IOException) when (File.Exists(marker))
+            {
+                // Another run claimed this name between our check and our claim: try the next one.
+            }
+        }
+        throw new IOException($"{path}: {MaxClaimAttempts} run folders of this name exist already; give the folder with --output.");
+    }
 
     /// <summary>Rewrites metrics.jsonl with one line per epoch (accuracies in percent).</summary>
     public void WriteMetrics(IReadOnlyList<EpochMetrics> history)
