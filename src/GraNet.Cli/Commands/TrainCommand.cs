@@ -21,6 +21,11 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var (configuration, folder, resume) = o.Resolve(parse);
+            if (!resume && folder.HoldsRun)
+            {
+                // Training would overwrite its config.json, metrics, summary and checkpoints.
+                throw new ArgumentException($"{folder.Path} already holds a run; continue it with 'granet train --resume {folder.Path}', or choose another --output.");
+            }
             int code = Execute(configuration, folder, resume, output);
             if (code == ExitCodes.TrainingFailed)
             {

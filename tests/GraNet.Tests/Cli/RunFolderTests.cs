@@ -46,4 +46,28 @@ public class RunFolderTests : IDisposable
         File.WriteAllText(Path.Combine(name + "-2", "notes.txt"), "mine");
         Assert.Equal(name + "-3", RunFolder.Claim(name));
     }
+
+    [Fact]
+    public void Training_into_a_folder_that_holds_a_run_is_refused_and_leaves_its_files_unchanged()
+    {
+        string data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string run = Path.Combine(root, "run");
+        Directory.CreateDirectory(run); // an empty existing folder is fine
+        string[] args = ["train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--threads", "1", "--output", run];
+        var error = new StringWriter();
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        var before = Directory.GetFiles(run).Order().ToDictionary(f => f, File.ReadAllBytes);
+        Assert.Contains(Path.Combine(run, "summary.json"), before.Keys);
+
+        var again = new StringWriter();
+        int code = Runner.Run([.. args, "--lr", "0.01"], new StringWriter(), again);
+
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {run} already holds a run; continue it with 'granet train --resume {run}', or choose another --output.", again.ToString().Trim());
+        Assert.Equal(before.Keys, Directory.GetFiles(run).Order());
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+    }
 }
