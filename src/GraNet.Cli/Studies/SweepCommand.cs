@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using GraNet.Cli.Commands;
 using GraNet.Cli.Output;
+using GraNet.Data;
+using GraNet.Models;
 using GraNet.Sparsity;
 using GraNet.Training;
 
@@ -45,20 +47,27 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--seeds {grid.Seeds} must be at least 1.");
             }
-            string folder = parse.GetValue(train.OutputDir) ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
+            string? given = parse.GetValue(train.OutputDir);
+            string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
-            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly));
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null);
         });
         return command;
     }
 
-    /// <summary>Runs (or skips) every cell and rewrites the result files after each.</summary>
+    /// <summary>
+    /// Runs (or skips) every cell and rewrites the result files after each. Before anything is written, every cell's
+    /// settings are validated and every cell folder already there must hold a run of the settings this command gives it.
+    /// </summary>
     /// <param name="reportOnly">Tabulate finished cells only; train nothing.</param>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false)
+    /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
+        Check(grid, baseline, claimFolder ? null : folder);
+        folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
         var results = new List<SweepResult>();
         foreach (var group in grid.Groups())
@@ -77,15 +86,9 @@ public static class SweepCommand
                 {
                     bool resume = File.Exists(runFolder.LastCheckpoint);
                     output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}");
-                    var configuration = resume
-                        ? Configuration.ConfigurationJson.Deserialize(File.ReadAllText(runFolder.ConfigFile), runFolder.ConfigFile)
-                        : baseline with
-                        {
-                            Training = baseline.Training with { Seed = seed },
-                            TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, cell.FolderName) : null,
-                            Sparsity = baseline.Sparsity with { Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity },
-                        };
-                    TrainCommand.Execute(configuration, runFolder, resume, output);
+                    // Check has made sure that a folder being resumed was started with this configuration
+                    // (up to the settings that may change, such as --threads, which this command's value sets).
+                    TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
                     done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
                 }
                 else
@@ -98,6 +101,48 @@ public static class SweepCommand
         }
         output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The configuration a cell trains with: the command's, with the cell's method, densities and seed.</summary>
+    public static Configuration.RunConfiguration CellConfiguration(Configuration.RunConfiguration baseline, SweepCell cell)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(cell);
+        return baseline with
+        {
+            Training = baseline.Training with { Seed = cell.Seed },
+            TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, cell.FolderName) : null,
+            Sparsity = baseline.Sparsity with { Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity },
+        };
+    }
+
+    /// <summary>
+    /// Refuses, before any cell trains, settings that some cell cannot train with (as <c>train</c> would, naming the
+    /// cell), and cell folders left by a sweep with other settings (whose results this command would report as its own).
+    /// </summary>
+    /// <param name="folder">The sweep folder being continued; null for a new one.</param>
+    private static void Check(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder)
+    {
+        ModelRegistry.Get(baseline.Model);
+        DatasetCatalog.Get(baseline.Dataset);
+        foreach (var group in grid.Groups())
+        {
+            var configuration = CellConfiguration(baseline, group);
+            try
+            {
+                configuration.Training.Validate();
+                configuration.Sparsity.Validate(configuration.Training.Epochs);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"sweep cell {group.FolderName}: {e.Message}", e);
+            }
+            foreach (int seed in folder is null ? [] : grid.AllSeeds)
+            {
+                var cell = group with { Seed = seed };
+                Configuration.ConfigurationComparison.RequireSameRun(new RunFolder(Path.Combine(folder!, cell.FolderName)), CellConfiguration(baseline, cell));
+            }
+        }
     }
 
     private static void Write(string folder, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)

@@ -38,6 +38,9 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
         return groups;
     }
 
+    /// <summary>Every seed a group may run: <see cref="Seeds"/> from <see cref="FirstSeed"/> on, and the replacements for collapsed runs.</summary>
+    public IEnumerable<int> AllSeeds => Enumerable.Range(FirstSeed, Seeds + MaxExtraSeeds);
+
     /// <summary>
     /// The seeds to run for a group given what is known so far: seeds from <see cref="FirstSeed"/> on,
     /// until <see cref="Seeds"/> of them trained (collapsed ones do not count).

@@ -1,0 +1,85 @@
+using GraNet.Cli;
+using GraNet.Cli.Configuration;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>sweep and plasticity: settings are checked before anything trains, and a folder made with other settings is not reused.</summary>
+public class StudyFolderTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-study");
+    private readonly string data;
+
+    public StudyFolderTests()
+    {
+        data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static (int Code, string Output, string Error) Run(string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string[] Sweep(string folder, params string[] extra) => ArgumentList.Build("sweep",
+        [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "1"), ("--batch-size", "32"), ("--lr", "0.05"),
+            ("--threads", "1"), ("--methods", "dense"), ("--seeds", "1"), ("--output", folder)],
+        extra);
+
+    private static Dictionary<string, byte[]> Snapshot(string folder) =>
+        Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Order().ToDictionary(f => f, File.ReadAllBytes);
+
+    [Fact]
+    public void Configurations_are_compared_by_meaning_ignoring_the_settings_that_may_change()
+    {
+        var saved = new RunConfiguration { Model = "lenet5", Threads = 4, DataDir = "/a", Preset = "quick", Training = new() { Epochs = 20, Milestones = [10, 15] } };
+        var same = new RunConfiguration { Model = "lenet5-caffe", Threads = 1, DataDir = "/b", Training = new() { Epochs = 20 } };
+        Assert.Null(ConfigurationComparison.FirstDifference(saved, same));
+        var other = same with { Training = same.Training with { LearningRate = 0.01 }, Sparsity = same.Sparsity with { FinalDensity = 0.1 } };
+        Assert.Equal(new ConfigurationDifference("training.learningRate", "0.1", "0.01"), ConfigurationComparison.FirstDifference(saved, other));
+        Assert.Equal(new ConfigurationDifference("model", "lenet5-caffe", "lenet-300-100"), ConfigurationComparison.FirstDifference(saved, other with { Model = "lenet300" }));
+    }
+
+    [Fact]
+    public void A_sweep_rerun_with_a_changed_option_is_refused_before_training_and_changes_nothing()
+    {
+        string folder = Path.Combine(root, "sweep");
+        var first = Run(Sweep(folder));
+        Assert.True(first.Code == 0, first.Error);
+        var before = Snapshot(folder);
+        // An interrupted cell would be resumed: it must be checked too.
+        string cell = Path.Combine(folder, "dense-s17");
+        File.Delete(Path.Combine(cell, "summary.json"));
+        before.Remove(Path.Combine(cell, "summary.json"));
+
+        var changed = Run(Sweep(folder, "--lr", "0.01"));
+
+        Assert.Equal(ExitCodes.BadArguments, changed.Code);
+        Assert.Equal($"granet: {cell} was trained with training.learningRate 0.05, but this command gives 0.01; rerun with the original options, or choose another --output.", changed.Error.Trim());
+        Assert.DoesNotContain("==", changed.Output, StringComparison.Ordinal);
+        Assert.Equal(before.Keys, Snapshot(folder).Keys);
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+
+        // The thread count may change: the cell is resumed (here: its last checkpoint is final) with the new one.
+        var threads = Run(Sweep(folder, "--threads", "2"));
+        Assert.True(threads.Code == 0, threads.Error);
+        Assert.Contains("== dense-s17 (resuming)", threads.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sweep_with_an_impossible_cell_is_refused_before_any_cell_trains()
+    {
+        string folder = Path.Combine(root, "impossible");
+        var (code, output, error) = Run(Sweep(folder, "--methods", "set,granet", "--final-densities", "0.1"));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: sweep cell granet-d0.1-i1-s17: --prune-end-epoch 10 must not exceed --epochs 1.", error.Trim());
+        Assert.Empty(output);
+        Assert.False(Directory.Exists(folder));
+    }
+}
