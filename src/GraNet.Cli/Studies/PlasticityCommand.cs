@@ -82,28 +82,76 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
             }
-            string folder = parse.GetValue(train.OutputDir) ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{baseline.Model}-{baseline.Dataset}");
+            string? fromRun = parse.GetValue(from);
+            if (fromRun is not null)
+            {
+                // The study uses the --from run's model and data set; an explicit one that differs would be ignored silently.
+                var trained = ReadRun(fromRun);
+                if (parse.GetResult(train.Model) is { Implicit: false } && ModelRegistry.Get(baseline.Model).Name != ModelRegistry.Get(trained.Model).Name)
+                {
+                    throw new ArgumentException($"--model {baseline.Model} contradicts the --from run {fromRun}, which trained {trained.Model}; drop --model, or give a run of {baseline.Model}.");
+                }
+                if (parse.GetResult(train.Dataset) is { Implicit: false } && DatasetCatalog.Get(baseline.Dataset).Name != DatasetCatalog.Get(trained.Dataset).Name)
+                {
+                    throw new ArgumentException($"--dataset {baseline.Dataset} contradicts the --from run {fromRun}, which trained on {trained.Dataset}; drop --dataset, or give a run on {baseline.Dataset}.");
+                }
+            }
+            string? given = parse.GetValue(train.OutputDir);
+            string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
-            return Run(baseline, epochs, pruneRates, modes, k, folder, parse.GetValue(from), commandLine, output);
+            return Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
         });
         return command;
     }
 
-    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output)
+    /// <summary>Runs the study. Refuses, before anything is written, a folder whose base run or cells were made with other settings.</summary>
+    /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
+    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false)
     {
         ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(epochs);
         ArgumentNullException.ThrowIfNull(output);
-        Directory.CreateDirectory(folder);
         var baseFolder = new RunFolder(from ?? Path.Combine(folder, "base"));
         if (from is not null)
         {
-            if (!File.Exists(baseFolder.ConfigFile))
-            {
-                throw new FileNotFoundException($"{baseFolder.ConfigFile}: not found; --from takes a run folder written by 'granet train' or 'granet plasticity'.", baseFolder.ConfigFile);
-            }
-            baseline = ConfigurationJson.Deserialize(File.ReadAllText(baseFolder.ConfigFile), baseFolder.ConfigFile) with { Threads = baseline.Threads };
+            var trained = ReadRun(from);
+            // Where to find the data and how many threads to use are this command's to choose.
+            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? trained.DataDir };
+            RequireCheckpoints(baseFolder, epochs);
         }
-        else if (!File.Exists(baseFolder.SummaryFile))
+        else
+        {
+            baseline.Training.Validate();
+            baseline.Sparsity.Validate(baseline.Training.Epochs);
+        }
+        var study = new PlasticityStudy(from is null ? null : Path.GetFullPath(from), continueEpochs);
+        if (claimFolder)
+        {
+            // A new (or empty) folder: nothing in it to check.
+            folder = RunFolder.Claim(folder);
+            baseFolder = new RunFolder(from ?? Path.Combine(folder, "base"));
+        }
+        else
+        {
+            // Continuing a study: its base run and its cells must have been made with the settings this command gives them.
+            if (from is null)
+            {
+                ConfigurationComparison.RequireSameRun(baseFolder, baseline);
+            }
+            if (PlasticityStudy.Read(folder) is { } measured)
+            {
+                measured.RequireSame(folder, study);
+            }
+        }
+        string cells = Path.Combine(folder, "cells");
+        bool measuredBefore = Directory.Exists(cells) && Directory.EnumerateFiles(cells, "*.json").Any();
+        Directory.CreateDirectory(folder);
+        if (PlasticityStudy.Read(folder) is null && !measuredBefore)
+        {
+            // A folder measured before study.json existed is left as it is: the settings its cells were measured with are unknown.
+            study.Write(folder);
+        }
+        if (from is null && !File.Exists(baseFolder.SummaryFile))
         {
             bool resume = File.Exists(baseFolder.LastCheckpoint);
             output.WriteLine($"== base training{(resume ? " (resuming)" : string.Empty)}: {baseFolder.Path}");
@@ -113,18 +161,13 @@ public static class PlasticityCommand
                 return code;
             }
         }
-        var missing = epochs.Where(e => !File.Exists(Trainer.EpochCheckpoint(baseFolder.Path, e))).ToList();
-        if (missing.Count > 0)
-        {
-            throw new FileNotFoundException($"{baseFolder.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)}; train the base run with these epochs kept (run 'granet plasticity' without --from).");
-        }
+        RequireCheckpoints(baseFolder, epochs);
 
         TorchRuntime.Configure(baseline.Threads);
         var spec = DatasetCatalog.Get(baseline.Dataset);
         var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir);
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
-        string cells = Path.Combine(folder, "cells");
         Directory.CreateDirectory(cells);
         var results = new List<PlasticityCell>();
         foreach (int epoch in epochs)
@@ -154,6 +197,26 @@ public static class PlasticityCommand
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The configuration of a run folder written by <c>granet train</c> (or a study's base run).</summary>
+    private static RunConfiguration ReadRun(string path)
+    {
+        var run = new RunFolder(path);
+        if (!File.Exists(run.ConfigFile))
+        {
+            throw new FileNotFoundException($"{run.ConfigFile}: not found; --from takes a run folder written by 'granet train' or 'granet plasticity'.", run.ConfigFile);
+        }
+        return ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
+    }
+
+    private static void RequireCheckpoints(RunFolder run, IReadOnlyList<int> epochs)
+    {
+        var missing = epochs.Where(e => !File.Exists(Trainer.EpochCheckpoint(run.Path, e))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)}; train the base run with these epochs kept (run 'granet plasticity' without --from).");
+        }
     }
 
     private static PlasticityCell Measure(RunConfiguration baseline, TrainingData data, DatasetSpec spec, string checkpoint, int epoch, double rate, string mode, double learningRate, int continueEpochs)

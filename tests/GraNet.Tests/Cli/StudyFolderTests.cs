@@ -1,5 +1,6 @@
 using GraNet.Cli;
 using GraNet.Cli.Configuration;
+using GraNet.Cli.Studies;
 using Xunit;
 
 namespace GraNet.Tests.Cli;
@@ -30,6 +31,11 @@ public class StudyFolderTests : IDisposable
     private string[] Sweep(string folder, params string[] extra) => ArgumentList.Build("sweep",
         [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "1"), ("--batch-size", "32"), ("--lr", "0.05"),
             ("--threads", "1"), ("--methods", "dense"), ("--seeds", "1"), ("--output", folder)],
+        extra);
+
+    private string[] Plasticity(string folder, params string[] extra) => ArgumentList.Build("plasticity",
+        [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "3"), ("--batch-size", "32"), ("--lr", "0.05"),
+            ("--threads", "1"), ("--at-epochs", "1"), ("--prune-rates", "0.5"), ("--regenerate", "none"), ("--continue-epochs", "1"), ("--output", folder)],
         extra);
 
     private static Dictionary<string, byte[]> Snapshot(string folder) =>
@@ -81,5 +87,60 @@ public class StudyFolderTests : IDisposable
         Assert.Equal("granet: sweep cell granet-d0.1-i1-s17: --prune-end-epoch 10 must not exceed --epochs 1.", error.Trim());
         Assert.Empty(output);
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void Plasticity_refuses_a_model_or_data_set_that_contradicts_the_from_run()
+    {
+        string run = Path.Combine(root, "mlp");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "config.json"), ConfigurationJson.Serialize(new RunConfiguration { Model = "lenet-300-100", Dataset = "fashion-mnist" }));
+        string folder = Path.Combine(root, "from");
+
+        var model = Run(Plasticity(folder, "--from", run, "--model", "lenet5-caffe"));
+        Assert.Equal(ExitCodes.BadArguments, model.Code);
+        Assert.Equal($"granet: --model lenet5-caffe contradicts the --from run {run}, which trained lenet-300-100; drop --model, or give a run of lenet5-caffe.", model.Error.Trim());
+        var dataset = Run(Plasticity(folder, "--from", run, "--dataset", "mnist"));
+        Assert.Equal(ExitCodes.BadArguments, dataset.Code);
+        Assert.Contains("--dataset mnist contradicts the --from run", dataset.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+
+        // The same model under another name passes; this run then lacks the epoch-1 checkpoint.
+        var alias = Run(Plasticity(folder, "--from", run, "--model", "lenet300"));
+        Assert.Equal(ExitCodes.BadInput, alias.Code);
+        Assert.Contains("no checkpoint for epoch(s) 1", alias.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plasticity_refuses_a_study_folder_whose_base_run_had_other_settings()
+    {
+        string folder = Path.Combine(root, "study");
+        string baseRun = Path.Combine(folder, "base");
+        Directory.CreateDirectory(baseRun);
+        // A base run of 20 epochs (the default), killed before its first checkpoint.
+        File.WriteAllText(Path.Combine(baseRun, "config.json"), ConfigurationJson.Serialize(new RunConfiguration { Model = "lenet-300-100" }));
+        var before = Snapshot(folder);
+
+        var (code, output, error) = Run(Plasticity(folder));
+
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {baseRun} was trained with training.epochs 20, but this command gives 3; rerun with the original options, or choose another --output.", error.Trim());
+        Assert.Empty(output);
+        Assert.Equal(before.Keys, Snapshot(folder).Keys);
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+    }
+
+    [Fact]
+    public void Plasticity_refuses_a_study_folder_measured_with_other_continue_epochs()
+    {
+        string folder = Path.Combine(root, "continued");
+        Directory.CreateDirectory(folder);
+        new PlasticityStudy(null, 2).Write(folder);
+
+        var (code, _, error) = Run(Plasticity(folder));
+
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {folder} was measured with --continue-epochs 2, but this command gives 1; rerun with the original options, or choose another --output.", error.Trim());
+        Assert.Equal([Path.Combine(folder, "study.json")], Directory.GetFileSystemEntries(folder));
     }
 }
