@@ -58,6 +58,10 @@ public sealed class RunFolder(string path)
         }
         else
         {
+            if (File.Exists(Path))
+            {
+                throw new IOException($"--output {Path} is a file; give a folder for the run (it is created if missing).");
+            }
             Directory.CreateDirectory(Path);
         }
     }

@@ -38,7 +38,7 @@ public static class ReportCommand
         }
         var epochs = ReadLines(folder.MetricsFile);
         var updates = File.Exists(folder.MaskUpdatesFile) ? ReadLines(folder.MaskUpdatesFile) : [];
-        using var summary = File.Exists(folder.SummaryFile) ? JsonDocument.Parse(File.ReadAllText(folder.SummaryFile)) : null;
+        using var summary = File.Exists(folder.SummaryFile) ? ReadDocument(folder.SummaryFile) : null;
         string images = Path.Combine(folder.Path, "report");
         var text = new StringBuilder();
         string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : $"{Text(summary, "model")} on {Text(summary, "dataset")}, {Text(summary, "method")}";
@@ -107,6 +107,18 @@ public static class ReportCommand
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"![{title}](report/{file})");
         text.AppendLine();
+    }
+
+    private static JsonDocument ReadDocument(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: damaged JSON ({Runner.OneLine(e.Message)}); it is rewritten at the end of a run: finish the run with 'granet train --resume', or delete the file to report without it.", e);
+        }
     }
 
     private static List<JsonElement> ReadLines(string path)

@@ -72,4 +72,28 @@ public class ErrorLineTests : IDisposable
         Assert.StartsWith($"granet: --tensorboard {Path.Combine(file, "tb")}: cannot write there (", Assert.Single(lines), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
     }
+
+    [Fact]
+    public void An_output_that_is_a_file_is_refused_and_the_file_kept()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string file = Path.Combine(root, "notes.txt");
+        File.WriteAllText(file, "mine");
+        var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", file);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --output {file} is a file; give a folder for the run (it is created if missing).", Assert.Single(lines));
+        Assert.Equal("mine", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void Report_names_a_damaged_summary()
+    {
+        string run = Directory.CreateDirectory(Path.Combine(root, "run")).FullName;
+        File.WriteAllText(Path.Combine(run, "metrics.jsonl"), "{\"epoch\":1,\"trainLoss\":0.5}\n");
+        File.WriteAllText(Path.Combine(run, "summary.json"), "{bad");
+        var (code, lines) = Run("report", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: {Path.Combine(run, "summary.json")}: damaged JSON (", Assert.Single(lines), StringComparison.Ordinal);
+    }
 }
