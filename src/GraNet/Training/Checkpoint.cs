@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using GraNet.IO;
 using TorchSharp.Modules;
@@ -48,6 +49,7 @@ public static class Checkpoint
     /// Restores the model (and, when given, the optimizer, the hook and the random state) from a
     /// checkpoint and returns its header. The model must have the architecture that was saved.
     /// </summary>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, truncated or of another model or method; one line naming the file.</exception>
     public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -79,16 +81,40 @@ public static class Checkpoint
             if (optimizer is not null)
             {
                 int length = reader.ReadInt32();
+                using (var current = TorchSharp.torch.random.get_rng_state())
+                {
+                    // libtorch aborts the process (not a catchable error) on a state of another size.
+                    if (length != current.numel())
+                    {
+                        throw new InvalidDataException($"the checkpoint's random generator state has {length} bytes, libtorch's has {current.numel()}; the file is damaged, use another checkpoint.");
+                    }
+                }
                 byte[] state = reader.ReadBytes(length);
+                if (state.Length != length)
+                {
+                    throw new EndOfStreamException("the file ends inside the random generator's state");
+                }
                 using var rng = tensor(state, ScalarType.Byte);
                 TorchSharp.torch.random.set_rng_state(rng);
             }
         }
-        catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException or ExternalException)
         {
-            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({e.Message}); use a checkpoint of the same --model and --method.", e);
+            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({OneLine(e.Message)}); use a checkpoint of the same --model and --method.", e);
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            // The hook's own checks (method, masked layers) do not know the file.
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
         return header;
+    }
+
+    /// <summary>The first line of a (native) error message, which may carry a stack trace.</summary>
+    private static string OneLine(string message)
+    {
+        int end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
     }
 
     private static FileStream Open(string path)

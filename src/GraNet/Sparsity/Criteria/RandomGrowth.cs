@@ -27,7 +27,20 @@ public sealed class RandomGrowth(long seed) : IGrowthScore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(reader);
         int length = reader.ReadInt32();
-        using var state = tensor(reader.ReadBytes(length), ScalarType.Byte);
+        using (var current = generator.get_state())
+        {
+            // libtorch aborts the process (not a catchable error) on a state of another size.
+            if (length != current.numel())
+            {
+                throw new InvalidDataException($"The checkpoint's random growth state has {length} bytes, libtorch's has {current.numel()}; the file is damaged, use another checkpoint.");
+            }
+        }
+        byte[] bytes = reader.ReadBytes(length);
+        if (bytes.Length != length)
+        {
+            throw new EndOfStreamException("the file ends inside the random growth's generator state");
+        }
+        using var state = tensor(bytes, ScalarType.Byte);
         generator.set_state(state);
     }
 

@@ -151,6 +151,8 @@ public sealed class MaskSet : IDisposable
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote; the layers must match by name and size.</summary>
+    /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
+    /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
     public void Load(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -167,13 +169,20 @@ public sealed class MaskSet : IDisposable
             {
                 throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match {layer.Name} ({layer.Count}); use the same --model.");
             }
-            using var mask = tensor(reader.ReadBytes(checked((int)size)), ScalarType.Byte).to(ScalarType.Bool);
-            using var ever = tensor(reader.ReadBytes(checked((int)size)), ScalarType.Byte).to(ScalarType.Bool);
+            using var mask = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
+            using var ever = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
             layer.SetMask(mask);
             using var shapedEver = ever.reshape(layer.Shape);
             layer.EverActive.copy_(shapedEver);
         }
         Apply();
+    }
+
+    /// <exception cref="EndOfStreamException">The file ends before <paramref name="size"/> bytes (a truncated checkpoint).</exception>
+    private static byte[] ReadExactly(BinaryReader reader, long size, string name)
+    {
+        byte[] bytes = reader.ReadBytes(checked((int)size));
+        return bytes.Length == size ? bytes : throw new EndOfStreamException($"the file ends inside the mask of {name}");
     }
 
     public void Dispose()
