@@ -10,12 +10,18 @@ namespace GraNet.Export;
 /// A trained network in compact sparse form: every floating-point state tensor that is at least
 /// half zeros (the masked weights) is stored as the positions (int32, flat) and values (float32)
 /// of its non-zero entries; everything else (biases, batch-norm parameters and statistics) as is.
-/// Loading restores exactly the masked dense model. Written atomically.
+/// Loading restores exactly the masked dense model. Written atomically; from format 2 the file
+/// ends with the SHA-256 of everything before it, checked before any weight is used (format 1
+/// files, without it, are still read).
 /// </summary>
 public static class CompactModel
 {
     /// <summary>The file's magic, version and messages.</summary>
-    public static readonly FileFormat Format = new("GRANETSM", 1, "compact GraNet model", "write one with 'granet export'");
+    public static readonly FileFormat Format = new("GRANETSM", 2, "compact GraNet model", "write one with 'granet export'")
+    {
+        MinimumVersion = 1,
+        ChecksumSince = 2,
+    };
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>; the header's tensor table is filled in here.</summary>
     public static CompactModelHeader Save(string path, nn.Module model, CompactModelHeader header)
@@ -35,10 +41,8 @@ public static class CompactModel
             }
         }
         var full = header with { Tensors = tensors.Select(t => t.Info).ToList() };
-        AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, stream => Format.Write(stream, full, writer =>
         {
-            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            Format.WriteHeader(writer, full);
             foreach (var (info, value) in tensors)
             {
                 using var flat = value.detach().flatten().contiguous();
@@ -52,11 +56,11 @@ public static class CompactModel
                 writer.Write(positions.bytes);
                 writer.Write(values.bytes);
             }
-        });
+        }));
         return full;
     }
 
-    /// <summary>Reads the header only.</summary>
+    /// <summary>Reads the header only (without checking the checksum, so that it stays cheap; <see cref="Load"/> checks it).</summary>
     public static CompactModelHeader ReadHeader(string path)
     {
         using var reader = Open(path);
@@ -64,12 +68,12 @@ public static class CompactModel
     }
 
     /// <summary>Fills <paramref name="model"/> (built with the header's model name and shapes) from the file.</summary>
-    /// <exception cref="InvalidDataException">Not a compact model, truncated, or of another architecture; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">Not a compact model, damaged (checksum mismatch, truncated), or of another architecture; the message names the file.</exception>
     public static CompactModelHeader Load(string path, nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var reader = Open(path);
-        var header = ReadHeader(reader, path);
+        var header = Format.ReadVerifiedHeader<CompactModelHeader>(reader, path);
         var state = model.state_dict();
         if (state.Count != header.Tensors.Count)
         {

@@ -8,23 +8,27 @@ namespace GraNet.Training;
 
 /// <summary>
 /// One checkpoint file: a header (JSON), the model's state, the optimizer's state (momentum or
-/// Adam moments), the hook's state (masks) and the global random generator's state. Files are
-/// written atomically, so a run killed while saving keeps its previous checkpoint.
+/// Adam moments), the hook's state (masks) and the global random generator's state, then (from
+/// format 2) the SHA-256 of all that. Files are written atomically, so a run killed while saving
+/// keeps its previous checkpoint; loading checks the checksum before using any of the content.
+/// Format 1 files (no checksum) are still read.
 /// </summary>
 public static class Checkpoint
 {
     /// <summary>The file's magic, version and messages.</summary>
-    public static readonly FileFormat Format = new("GRANETCK", 1, "GraNet checkpoint", "give a .ckpt file written by 'granet train'");
+    public static readonly FileFormat Format = new("GRANETCK", 2, "GraNet checkpoint", "give a .ckpt file written by 'granet train'")
+    {
+        MinimumVersion = 1,
+        ChecksumSince = 2,
+    };
 
     /// <summary>Writes a checkpoint. <paramref name="optimizer"/> and <paramref name="hook"/> may be null (a model-only file).</summary>
     public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(model);
-        AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, stream => Format.Write(stream, header with { HasHookState = hook is not null }, writer =>
         {
-            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            Format.WriteHeader(writer, header with { HasHookState = hook is not null });
             model.save(writer);
             writer.Write(optimizer is not null);
             optimizer?.save_state_dict(writer);
@@ -33,10 +37,10 @@ public static class Checkpoint
             byte[] state = rng.bytes.ToArray();
             writer.Write(state.Length);
             writer.Write(state);
-        });
+        }));
     }
 
-    /// <summary>Reads only the header.</summary>
+    /// <summary>Reads only the header (without checking the checksum, so that it stays cheap; <see cref="Load"/> checks it).</summary>
     /// <exception cref="InvalidDataException">Not a GraNet checkpoint, or damaged; the message names the file.</exception>
     public static CheckpointHeader ReadHeader(string path)
     {
@@ -49,13 +53,13 @@ public static class Checkpoint
     /// Restores the model (and, when given, the optimizer, the hook and the random state) from a
     /// checkpoint and returns its header. The model must have the architecture that was saved.
     /// </summary>
-    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, truncated or of another model or method; one line naming the file.</exception>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated) or of another model or method; one line naming the file.</exception>
     public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var stream = Open(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
-        var header = ReadHeader(reader, path);
+        var header = Format.ReadVerifiedHeader<CheckpointHeader>(reader, path);
         try
         {
             model.load(reader, strict: true);
