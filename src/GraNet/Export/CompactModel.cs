@@ -12,7 +12,7 @@ namespace GraNet.Export;
 /// of its non-zero entries; everything else (biases, batch-norm parameters and statistics) as is.
 /// Loading restores exactly the masked dense model. Written atomically; from format 2 the file
 /// ends with the SHA-256 of everything before it, checked before any weight is used (format 1
-/// files, without it, are still read).
+/// files, without it, are still read). Positions and sizes are range-checked on load.
 /// </summary>
 public static class CompactModel
 {
@@ -68,25 +68,25 @@ public static class CompactModel
     }
 
     /// <summary>Fills <paramref name="model"/> (built with the header's model name and shapes) from the file.</summary>
-    /// <exception cref="InvalidDataException">Not a compact model, damaged (checksum mismatch, truncated), or of another architecture; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">Not a compact model, damaged (checksum mismatch, truncated, positions out of range), or of another architecture; the message names the file.</exception>
     public static CompactModelHeader Load(string path, nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var reader = Open(path);
         var header = Format.ReadVerifiedHeader<CompactModelHeader>(reader, path);
         var state = model.state_dict();
-        if (state.Count != header.Tensors.Count)
+        if (header.Tensors is null || state.Count != header.Tensors.Count)
         {
-            throw new InvalidDataException($"{path}: holds {header.Tensors.Count} tensors, model '{header.Model}' has {state.Count}; the file does not belong to this model.");
+            throw new InvalidDataException($"{path}: holds {header.Tensors?.Count ?? 0} tensors, model '{header.Model}' has {state.Count}; the file does not belong to this model.");
         }
         try
         {
             using var guard = no_grad();
             foreach (var info in header.Tensors)
             {
-                if (!state.TryGetValue(info.Name, out var target) || !target.shape.SequenceEqual(info.Shape))
+                if (info.Name is null || info.Shape is null || !state.TryGetValue(info.Name, out var target) || !target.shape.SequenceEqual(info.Shape))
                 {
-                    throw new InvalidDataException($"{path}: tensor {info.Name} {string.Join('x', info.Shape)} does not match the model; the file does not belong to model '{header.Model}'.");
+                    throw new InvalidDataException($"{path}: tensor {info.Name} {string.Join('x', info.Shape ?? [])} does not match the model; the file does not belong to model '{header.Model}'.");
                 }
                 if (!info.Sparse)
                 {
@@ -101,8 +101,14 @@ public static class CompactModel
                     target.copy_(shapedWhole);
                     continue;
                 }
+                long size = target.numel();
+                if (info.NonZero < 0 || info.NonZero > size)
+                {
+                    throw new InvalidDataException($"{path}: tensor {info.Name} claims {info.NonZero} non-zero values of {size}; the file is damaged, export it again.");
+                }
                 int[] positions = MemoryMarshal.Cast<byte, int>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
                 float[] values = MemoryMarshal.Cast<byte, float>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
+                CheckPositions(positions, size, info.Name, path);
                 using var index = tensor(positions.Select(p => (long)p).ToArray());
                 using var source = tensor(values);
                 using var flat = zeros(target.numel());
@@ -111,11 +117,32 @@ public static class CompactModel
                 target.copy_(shaped);
             }
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ExternalException or OverflowException)
         {
-            throw new InvalidDataException($"{path}: damaged compact model ({e.Message}).", e);
+            throw new InvalidDataException($"{path}: damaged compact model ({OneLine(e.Message)}); export it again.", e);
         }
         return header;
+    }
+
+    /// <summary>Positions must be increasing (as written) and inside the tensor, or <c>index_copy_</c> aborts the process.</summary>
+    private static void CheckPositions(int[] positions, long size, string name, string path)
+    {
+        long previous = -1;
+        foreach (int position in positions)
+        {
+            if (position <= previous || position >= size)
+            {
+                throw new InvalidDataException($"{path}: tensor {name} has a position {position} outside 0..{size - 1} or out of order; the file is damaged, export it again.");
+            }
+            previous = position;
+        }
+    }
+
+    /// <summary>The first line of a (native) error message, which may carry a stack trace.</summary>
+    private static string OneLine(string message)
+    {
+        int end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
     }
 
     private static byte[] ReadExactly(BinaryReader reader, int count, string path)

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace GraNet.Tests.Export;
 
-/// <summary>A compact model is checked (SHA-256 trailer) before its weights are used; format-1 files still load.</summary>
+/// <summary>A compact model is checked (SHA-256 trailer, positions in range) before its weights are used.</summary>
 public class CompactModelIntegrityTests : IDisposable
 {
     // One bias-free linear layer 8 -> 1 with 2 non-zero weights: stored sparse, as positions [2, 6] and values [3, 5].
@@ -64,5 +64,36 @@ public class CompactModelIntegrityTests : IDisposable
         string path = Saved("v1.gsm");
         CheckpointIntegrityTests.ToVersion1(path);
         Assert.Equal(Weights, Loaded(path));
+    }
+
+    [Theory]
+    [InlineData(0x7F7F7F7F)] // the reviewer's index 2139062143: index_copy_ aborted the process
+    [InlineData(8)]
+    [InlineData(-1)]
+    [InlineData(2)] // a repeated position
+    public void A_position_out_of_range_is_refused_in_a_file_without_checksum(int position)
+    {
+        string path = Saved("bad.gsm");
+        CheckpointIntegrityTests.ToVersion1(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(bytes.Length - 12), position);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Loaded(path));
+        Assert.Equal($"{path}: tensor fc.weight has a position {position} outside 0..7 or out of order; the file is damaged, export it again.", e.Message);
+    }
+
+    [Fact]
+    public void A_non_zero_count_larger_than_the_tensor_is_refused()
+    {
+        string path = Path.Combine(folder, "count.gsm");
+        using var model = TinyNets.Row(Weights);
+        CompactModel.Save(path, model, Header);
+        CheckpointIntegrityTests.ToVersion1(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf("\"NonZero\":2"u8);
+        bytes[at + "\"NonZero\":".Length] = (byte)'9';
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Loaded(path));
+        Assert.Equal($"{path}: tensor fc.weight claims 9 non-zero values of 8; the file is damaged, export it again.", e.Message);
     }
 }
