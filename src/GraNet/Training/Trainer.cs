@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using GraNet.Data;
 using GraNet.Training.Optimizers;
 using TorchSharp;
@@ -60,7 +63,8 @@ public sealed class Trainer
     /// <paramref name="resume"/> is set, continues) training. Checkpoints go to
     /// <paramref name="checkpointFolder"/> when it is given.
     /// </summary>
-    /// <param name="identity">Model and data set names and the caller's configuration, stored in checkpoints.</param>
+    /// <param name="identity">Model and data set names and the caller's configuration, stored in checkpoints; a resumed checkpoint must have been written with the same (settings that do not change what is trained, such as the thread count, may differ).</param>
+    /// <exception cref="InvalidDataException">When resuming: the checkpoint is damaged, or was written by a run of another model, data set or configuration.</exception>
     public TrainingResult Run(string? checkpointFolder, bool resume, (string Model, string Dataset, string Configuration) identity, CancellationToken cancellation = default)
     {
         var wall = Stopwatch.StartNew();
@@ -73,6 +77,7 @@ public sealed class Trainer
         string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
         if (resume && last is not null && File.Exists(last))
         {
+            ResumeCheck.Refuse(last, Checkpoint.ReadHeader(last), identity);
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
@@ -225,4 +230,118 @@ public sealed class Trainer
     };
 
     private sealed class NullObserver : ITrainingObserver;
+
+    /// <summary>
+    /// Refuses to resume from a checkpoint of another run: the model, the data set and every
+    /// setting of the configuration stored in the checkpoint's header must be those of this run.
+    /// </summary>
+    private static class ResumeCheck
+    {
+        /// <summary>
+        /// Top-level configuration settings (as the CLI's <c>config.json</c> names them) that may
+        /// legitimately differ when a run is resumed, because they do not change what is trained:
+        /// the thread count (<c>--resume DIR --threads N</c> overrides it), where the data files
+        /// are, the TensorBoard folder and the evaluation batch size.
+        /// </summary>
+        private static readonly HashSet<string> MayDiffer = new(StringComparer.OrdinalIgnoreCase) { "threads", "dataDir", "tensorBoard", "evaluationBatchSize" };
+
+        /// <exception cref="InvalidDataException">The checkpoint was written by a run of another model, data set or configuration; the message names the file and the first differing setting.</exception>
+        public static void Refuse(string path, CheckpointHeader header, (string Model, string Dataset, string Configuration) identity)
+        {
+            const string Fix = "resume a folder with its own checkpoint, or train afresh in another folder";
+            if (header.Model != identity.Model)
+            {
+                throw new InvalidDataException($"{path}: the checkpoint was written by a run of model {header.Model}, this run trains {identity.Model}; {Fix}.");
+            }
+            if (header.Dataset != identity.Dataset)
+            {
+                throw new InvalidDataException($"{path}: the checkpoint was written by a run on {header.Dataset}, this run trains on {identity.Dataset}; {Fix}.");
+            }
+            if (header.Configuration == identity.Configuration)
+            {
+                return;
+            }
+            JsonNode? saved = Parse(header.Configuration);
+            JsonNode? current = Parse(identity.Configuration);
+            if (saved is null || current is null)
+            {
+                throw new InvalidDataException($"{path}: the checkpoint was written by a run with another configuration; {Fix}.");
+            }
+            if (FirstDifference(saved, current, string.Empty) is { } difference)
+            {
+                throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Setting} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
+            }
+        }
+
+        private static JsonNode? Parse(string? json)
+        {
+            if (json is null)
+            {
+                return null;
+            }
+            try
+            {
+                return JsonNode.Parse(json);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// The first setting (as a dotted path) whose values differ. Objects are compared key by key
+        /// whatever their order or formatting, numbers by value. A key that only one side has is not
+        /// compared: it was added or removed by another version of GraNet.NET, which filled in its default.
+        /// </summary>
+        private static (string Setting, string Saved, string Current)? FirstDifference(JsonNode? saved, JsonNode? current, string path)
+        {
+            if (saved is JsonObject a && current is JsonObject b)
+            {
+                foreach (var (key, value) in a)
+                {
+                    if ((path.Length == 0 && MayDiffer.Contains(key)) || !b.TryGetPropertyValue(key, out var other))
+                    {
+                        continue;
+                    }
+                    if (FirstDifference(value, other, path.Length == 0 ? key : $"{path}.{key}") is { } difference)
+                    {
+                        return difference;
+                    }
+                }
+                return null;
+            }
+            if (saved is JsonArray x && current is JsonArray y && x.Count == y.Count)
+            {
+                for (int i = 0; i < x.Count; i++)
+                {
+                    if (FirstDifference(x[i], y[i], path) is { } difference)
+                    {
+                        return difference;
+                    }
+                }
+                return null;
+            }
+            return SameValue(saved, current) ? null : (path, Show(saved), Show(current));
+        }
+
+        private static bool SameValue(JsonNode? a, JsonNode? b)
+        {
+            if (a is JsonValue x && b is JsonValue y && x.GetValueKind() == JsonValueKind.Number && y.GetValueKind() == JsonValueKind.Number)
+            {
+                return decimal.TryParse(x.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var m)
+                    && decimal.TryParse(y.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+                    ? m == n
+                    : x.ToJsonString() == y.ToJsonString();
+            }
+            return JsonNode.DeepEquals(a, b);
+        }
+
+        private static string Show(JsonNode? value) => value switch
+        {
+            null => "null",
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            _ => value.ToJsonString(),
+        };
+    }
 }
