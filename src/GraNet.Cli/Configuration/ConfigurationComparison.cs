@@ -1,34 +1,35 @@
 using System.Text.Json.Nodes;
 using GraNet.Cli.Output;
 using GraNet.Data;
+using GraNet.IO;
 using GraNet.Models;
 
 namespace GraNet.Cli.Configuration;
-
-/// <summary>One setting in which two configurations differ: its config.json key (e.g. <c>training.learningRate</c>) and both values as JSON.</summary>
-public sealed record ConfigurationDifference(string Key, string Saved, string Current);
 
 /// <summary>Whether a run saved in a folder was trained with the settings a command would give it now.</summary>
 public static class ConfigurationComparison
 {
     /// <summary>
-    /// The first setting in which <paramref name="saved"/> and <paramref name="current"/> would train differently, or null.
-    /// The comparison is by meaning, not text: key order, number formatting and keys missing from an older config.json
-    /// (they take their default) do not count, model and data set names are compared as resolved (<c>lenet5</c> is
-    /// <c>lenet5-caffe</c>), and no milestones equal the default ones written out.
-    /// Ignored, because they may legitimately change between a run and its continuation:
-    /// <c>threads</c> (a resumed run may use another thread count, as <c>train --resume --threads</c> allows),
-    /// <c>dataDir</c> (where the same data set is found), <c>tensorBoard</c> (where extra logs go),
-    /// <c>evaluationBatchSize</c> (no effect on results) and <c>preset</c> (only a label: the recipe's values are
-    /// compared in <c>training</c>).
+    /// Top-level settings of config.json that may change between a run and its continuation, because they do not change
+    /// what is trained: <c>threads</c> (<c>train --resume --threads</c> allows another count), <c>dataDir</c> (where the
+    /// same data set is found), <c>tensorBoard</c> (where extra logs go), <c>evaluationBatchSize</c> (no effect on
+    /// results) and <c>preset</c> (only a label: the recipe's values are compared in <c>training</c>).
     /// </summary>
-    public static ConfigurationDifference? FirstDifference(RunConfiguration saved, RunConfiguration current)
+    public static readonly IReadOnlySet<string> MayDiffer = new HashSet<string> { "threads", "dataDir", "tensorBoard", "evaluationBatchSize", "preset" };
+
+    /// <summary>
+    /// The first setting in which <paramref name="saved"/> and <paramref name="current"/> would train differently, or null.
+    /// The comparison is by meaning (<see cref="JsonDifference.First"/>), the settings in <see cref="MayDiffer"/> aside;
+    /// keys missing from an older config.json take their default, model and data set names are compared as resolved
+    /// (<c>lenet5</c> is <c>lenet5-caffe</c>), and no milestones equal the default ones written out.
+    /// </summary>
+    public static JsonDifference? FirstDifference(RunConfiguration saved, RunConfiguration current)
     {
         ArgumentNullException.ThrowIfNull(saved);
         ArgumentNullException.ThrowIfNull(current);
-        var a = JsonNode.Parse(ConfigurationJson.Serialize(Normalize(saved)))!;
-        var b = JsonNode.Parse(ConfigurationJson.Serialize(Normalize(current)))!;
-        return First(string.Empty, a, b);
+        var a = JsonNode.Parse(ConfigurationJson.Serialize(Normalize(saved)));
+        var b = JsonNode.Parse(ConfigurationJson.Serialize(Normalize(current)));
+        return JsonDifference.First(a, b, MayDiffer);
     }
 
     /// <summary>
@@ -58,11 +59,6 @@ public static class ConfigurationComparison
     {
         Model = Resolve(c.Model, name => ModelRegistry.Get(name).Name),
         Dataset = Resolve(c.Dataset, name => DatasetCatalog.Get(name).Name),
-        Threads = 0,
-        DataDir = null,
-        TensorBoard = null,
-        EvaluationBatchSize = 0,
-        Preset = null,
         Training = c.Training with { Milestones = c.Training.EffectiveMilestones.ToList() },
     };
 
@@ -78,22 +74,4 @@ public static class ConfigurationComparison
             return name;
         }
     }
-
-    private static ConfigurationDifference? First(string key, JsonNode? saved, JsonNode? current)
-    {
-        if (saved is JsonObject s && current is JsonObject c)
-        {
-            foreach (string name in c.Select(p => p.Key).Concat(s.Select(p => p.Key)).Distinct())
-            {
-                if (First(key.Length == 0 ? name : $"{key}.{name}", s[name], c[name]) is { } difference)
-                {
-                    return difference;
-                }
-            }
-            return null;
-        }
-        return JsonNode.DeepEquals(saved, current) ? null : new ConfigurationDifference(key, Text(saved), Text(current));
-    }
-
-    private static string Text(JsonNode? node) => node is JsonValue value && value.TryGetValue(out string? text) ? text : node?.ToJsonString() ?? "null";
 }

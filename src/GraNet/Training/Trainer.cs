@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.Data;
+using GraNet.IO;
 using GraNet.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -55,6 +55,13 @@ public sealed class Trainer
     /// <summary>Epochs (1-based) after which a copy of the checkpoint is kept as <c>epoch-N.ckpt</c>.</summary>
     public IReadOnlySet<int> KeepEpochs { get; init; } = new HashSet<int>();
 
+    /// <summary>
+    /// Top-level keys of the identity's configuration JSON that a resumed run may change because
+    /// they do not change what is trained (for the CLI: thread count, data folder, TensorBoard
+    /// folder, evaluation batch size). Every other setting must equal the checkpoint's.
+    /// </summary>
+    public IReadOnlySet<string> ResumeMayDiffer { get; init; } = new HashSet<string>();
+
     /// <summary>The path of the checkpoint kept after epoch <paramref name="epoch"/>.</summary>
     public static string EpochCheckpoint(string folder, int epoch) => Path.Combine(folder, $"epoch-{epoch}.ckpt");
 
@@ -77,7 +84,7 @@ public sealed class Trainer
         string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
         if (resume && last is not null && File.Exists(last))
         {
-            ResumeCheck.Refuse(last, Checkpoint.ReadHeader(last), identity);
+            RefuseAnotherRun(last, Checkpoint.ReadHeader(last), identity);
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
@@ -233,115 +240,50 @@ public sealed class Trainer
 
     /// <summary>
     /// Refuses to resume from a checkpoint of another run: the model, the data set and every
-    /// setting of the configuration stored in the checkpoint's header must be those of this run.
+    /// setting of the configuration stored in the checkpoint's header must be those of this run,
+    /// except the top-level settings in <see cref="ResumeMayDiffer"/>.
     /// </summary>
-    private static class ResumeCheck
+    /// <exception cref="InvalidDataException">The checkpoint was written by a run of another model, data set or configuration; the message names the file and the first differing setting.</exception>
+    private void RefuseAnotherRun(string path, CheckpointHeader header, (string Model, string Dataset, string Configuration) identity)
     {
-        /// <summary>
-        /// Top-level configuration settings (as the CLI's <c>config.json</c> names them) that may
-        /// legitimately differ when a run is resumed, because they do not change what is trained:
-        /// the thread count (<c>--resume DIR --threads N</c> overrides it), where the data files
-        /// are, the TensorBoard folder and the evaluation batch size.
-        /// </summary>
-        private static readonly HashSet<string> MayDiffer = new(StringComparer.OrdinalIgnoreCase) { "threads", "dataDir", "tensorBoard", "evaluationBatchSize" };
-
-        /// <exception cref="InvalidDataException">The checkpoint was written by a run of another model, data set or configuration; the message names the file and the first differing setting.</exception>
-        public static void Refuse(string path, CheckpointHeader header, (string Model, string Dataset, string Configuration) identity)
+        const string Fix = "resume a folder with its own checkpoint, or train afresh in another folder";
+        if (header.Model != identity.Model)
         {
-            const string Fix = "resume a folder with its own checkpoint, or train afresh in another folder";
-            if (header.Model != identity.Model)
-            {
-                throw new InvalidDataException($"{path}: the checkpoint was written by a run of model {header.Model}, this run trains {identity.Model}; {Fix}.");
-            }
-            if (header.Dataset != identity.Dataset)
-            {
-                throw new InvalidDataException($"{path}: the checkpoint was written by a run on {header.Dataset}, this run trains on {identity.Dataset}; {Fix}.");
-            }
-            if (header.Configuration == identity.Configuration)
-            {
-                return;
-            }
-            JsonNode? saved = Parse(header.Configuration);
-            JsonNode? current = Parse(identity.Configuration);
-            if (saved is null || current is null)
-            {
-                throw new InvalidDataException($"{path}: the checkpoint was written by a run with another configuration; {Fix}.");
-            }
-            if (FirstDifference(saved, current, string.Empty) is { } difference)
-            {
-                throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Setting} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
-            }
+            throw new InvalidDataException($"{path}: the checkpoint was written by a run of model {header.Model}, this run trains {identity.Model}; {Fix}.");
         }
-
-        private static JsonNode? Parse(string? json)
+        if (header.Dataset != identity.Dataset)
         {
-            if (json is null)
-            {
-                return null;
-            }
-            try
-            {
-                return JsonNode.Parse(json);
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
+            throw new InvalidDataException($"{path}: the checkpoint was written by a run on {header.Dataset}, this run trains on {identity.Dataset}; {Fix}.");
         }
-
-        /// <summary>
-        /// The first setting (as a dotted path) whose values differ. Objects are compared key by key
-        /// whatever their order or formatting, numbers by value. A key that only one side has is not
-        /// compared: it was added or removed by another version of GraNet.NET, which filled in its default.
-        /// </summary>
-        private static (string Setting, string Saved, string Current)? FirstDifference(JsonNode? saved, JsonNode? current, string path)
+        if (header.Configuration == identity.Configuration)
         {
-            if (saved is JsonObject a && current is JsonObject b)
-            {
-                foreach (var (key, value) in a)
-                {
-                    if ((path.Length == 0 && MayDiffer.Contains(key)) || !b.TryGetPropertyValue(key, out var other))
-                    {
-                        continue;
-                    }
-                    if (FirstDifference(value, other, path.Length == 0 ? key : $"{path}.{key}") is { } difference)
-                    {
-                        return difference;
-                    }
-                }
-                return null;
-            }
-            if (saved is JsonArray x && current is JsonArray y && x.Count == y.Count)
-            {
-                for (int i = 0; i < x.Count; i++)
-                {
-                    if (FirstDifference(x[i], y[i], path) is { } difference)
-                    {
-                        return difference;
-                    }
-                }
-                return null;
-            }
-            return SameValue(saved, current) ? null : (path, Show(saved), Show(current));
+            return;
         }
-
-        private static bool SameValue(JsonNode? a, JsonNode? b)
+        JsonNode? saved = ParseOrNull(header.Configuration);
+        JsonNode? current = ParseOrNull(identity.Configuration);
+        if (saved is null || current is null)
         {
-            if (a is JsonValue x && b is JsonValue y && x.GetValueKind() == JsonValueKind.Number && y.GetValueKind() == JsonValueKind.Number)
-            {
-                return decimal.TryParse(x.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var m)
-                    && decimal.TryParse(y.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-                    ? m == n
-                    : x.ToJsonString() == y.ToJsonString();
-            }
-            return JsonNode.DeepEquals(a, b);
+            throw new InvalidDataException($"{path}: the checkpoint was written by a run with another configuration; {Fix}.");
         }
-
-        private static string Show(JsonNode? value) => value switch
+        if (JsonDifference.First(saved, current, ResumeMayDiffer) is { } difference)
         {
-            null => "null",
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-            _ => value.ToJsonString(),
-        };
+            throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Key} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
+        }
+    }
+
+    private static JsonNode? ParseOrNull(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using GraNet.Cli;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Studies;
+using GraNet.IO;
 using Xunit;
 
 namespace GraNet.Tests.Cli;
@@ -48,8 +49,8 @@ public class StudyFolderTests : IDisposable
         var same = new RunConfiguration { Model = "lenet5-caffe", Threads = 1, DataDir = "/b", Training = new() { Epochs = 20 } };
         Assert.Null(ConfigurationComparison.FirstDifference(saved, same));
         var other = same with { Training = same.Training with { LearningRate = 0.01 }, Sparsity = same.Sparsity with { FinalDensity = 0.1 } };
-        Assert.Equal(new ConfigurationDifference("training.learningRate", "0.1", "0.01"), ConfigurationComparison.FirstDifference(saved, other));
-        Assert.Equal(new ConfigurationDifference("model", "lenet5-caffe", "lenet-300-100"), ConfigurationComparison.FirstDifference(saved, other with { Model = "lenet300" }));
+        Assert.Equal(new JsonDifference("training.learningRate", "0.1", "0.01"), ConfigurationComparison.FirstDifference(saved, other));
+        Assert.Equal(new JsonDifference("model", "lenet5-caffe", "lenet-300-100"), ConfigurationComparison.FirstDifference(saved, other with { Model = "lenet300" }));
     }
 
     [Fact]

@@ -17,11 +17,14 @@ public class ResumeIdentityTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static TrainingResult Train(string folder, bool resume, (string, string, string) identity, CancellationToken cancellation = default, ITrainingObserver? observer = null)
+    /// <summary>The settings this caller lets a resumed run change.</summary>
+    private static readonly HashSet<string> MayDiffer = ["threads", "dataDir"];
+
+    private static TrainingResult Train(string folder, bool resume, (string, string, string) identity, CancellationToken cancellation = default, ITrainingObserver? observer = null, IReadOnlySet<string>? mayDiffer = null)
     {
         manual_seed(Options.Seed);
         using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-        var trainer = new Trainer(model, TinyTraining.Data(Options, count: 100), Options, null, observer);
+        var trainer = new Trainer(model, TinyTraining.Data(Options, count: 100), Options, null, observer) { ResumeMayDiffer = mayDiffer ?? MayDiffer };
         return trainer.Run(folder, resume, identity, cancellation);
     }
 
@@ -76,6 +79,8 @@ public class ResumeIdentityTests : IDisposable
               "model": "lenet-300-100"
             }
             """;
+        // Without the caller's leave, another thread count is another run.
+        Assert.Contains("with threads 2, this run's configuration says 1;", Assert.Throws<InvalidDataException>(() => Train(folder, true, ("lenet-300-100", "tiny", same), mayDiffer: new HashSet<string>())).Message, StringComparison.Ordinal);
         var result = Train(folder, true, ("lenet-300-100", "tiny", same));
         Assert.Equal(2, result.History.Count);
         Assert.Equal(2, Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).EpochsCompleted);
