@@ -34,9 +34,7 @@ public static class Checkpoint
             optimizer?.save_state_dict(writer);
             hook?.Save(writer);
             using var rng = TorchSharp.torch.random.get_rng_state();
-            byte[] state = rng.bytes.ToArray();
-            writer.Write(state.Length);
-            writer.Write(state);
+            GeneratorState.Write(writer, rng);
         }));
     }
 
@@ -84,21 +82,8 @@ public static class Checkpoint
             }
             if (optimizer is not null)
             {
-                int length = reader.ReadInt32();
-                using (var current = TorchSharp.torch.random.get_rng_state())
-                {
-                    // libtorch aborts the process (not a catchable error) on a state of another size.
-                    if (length != current.numel())
-                    {
-                        throw new InvalidDataException($"the checkpoint's random generator state has {length} bytes, libtorch's has {current.numel()}; the file is damaged, use another checkpoint.");
-                    }
-                }
-                byte[] state = reader.ReadBytes(length);
-                if (state.Length != length)
-                {
-                    throw new EndOfStreamException("the file ends inside the random generator's state");
-                }
-                using var rng = tensor(state, ScalarType.Byte);
+                using var current = TorchSharp.torch.random.get_rng_state();
+                using var rng = GeneratorState.Read(reader, current, "random generator state");
                 TorchSharp.torch.random.set_rng_state(rng);
             }
         }

@@ -1,3 +1,4 @@
+using GraNet.IO;
 using GraNet.Sparsity.Masks;
 using static TorchSharp.torch;
 
@@ -18,29 +19,14 @@ public sealed class RandomGrowth(long seed) : IGrowthScore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(writer);
         using var state = generator.get_state();
-        byte[] bytes = state.bytes.ToArray();
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
+        GeneratorState.Write(writer, state);
     }
 
     public void Load(BinaryReader reader, MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        int length = reader.ReadInt32();
-        using (var current = generator.get_state())
-        {
-            // libtorch aborts the process (not a catchable error) on a state of another size.
-            if (length != current.numel())
-            {
-                throw new InvalidDataException($"The checkpoint's random growth state has {length} bytes, libtorch's has {current.numel()}; the file is damaged, use another checkpoint.");
-            }
-        }
-        byte[] bytes = reader.ReadBytes(length);
-        if (bytes.Length != length)
-        {
-            throw new EndOfStreamException("the file ends inside the random growth's generator state");
-        }
-        using var state = tensor(bytes, ScalarType.Byte);
+        using var current = generator.get_state();
+        using var state = GeneratorState.Read(reader, current, "random growth state");
         generator.set_state(state);
     }
 
