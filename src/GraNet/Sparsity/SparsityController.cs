@@ -1,4 +1,5 @@
 using GraNet.Runtime;
+using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Flops;
 using GraNet.Sparsity.Masks;
 using GraNet.Sparsity.Methods;
@@ -26,6 +27,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private double trainingFlops;
     private long lastStep;
     private long totalSteps;
+    private bool disposed;
 
     public SparsityController(SparsityOptions options)
     {
@@ -37,29 +39,66 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public event Action<MaskUpdate>? MaskUpdated;
 
     /// <summary>The masks (after <see cref="Attach"/>).</summary>
-    public MaskSet Masks => masks ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
+    public MaskSet Masks => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : masks ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
 
+    /// <summary>The method's pieces (distribution, schedule, pruner, regenerator), after <see cref="Attach"/>.</summary>
     public SparsityMethod Method => method ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
 
+    /// <summary>The options the controller was made with.</summary>
     public SparsityOptions Options => options;
 
     /// <summary>Attaches a controller to a model and optimizer for a run of <paramref name="epochs"/> epochs of <paramref name="stepsPerEpoch"/> steps.</summary>
-    /// <param name="sampleShape">One input sample's shape, e.g. <c>[1, 28, 28]</c> (for FLOPs).</param>
-    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0)
+    /// <param name="model">The model; its trainable convolution and linear weights are masked.</param>
+    /// <param name="optimizer">The optimizer that trains <paramref name="model"/>: its per-weight state (momentum, Adam moments) is masked too.</param>
+    /// <param name="options">The method and its settings.</param>
+    /// <param name="stepsPerEpoch">Optimizer steps per epoch: epochs in <paramref name="options"/> (pruning window) become steps with it.</param>
+    /// <param name="epochs">Epochs of the run; with <paramref name="stepsPerEpoch"/>, the run's length for the schedules.</param>
+    /// <param name="sampleShape">One input sample's shape without the batch dimension, e.g. <c>[1, 28, 28]</c> (for FLOPs).</param>
+    /// <param name="seed">Seeds the initial random masks and random growth.</param>
+    /// <param name="maskUpdated">Subscribed to <see cref="MaskUpdated"/> before the masks are made, so that it also sees the initial masks.</param>
+    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="sampleShape"/> does not fit the model.</exception>
+    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
         var controller = new SparsityController(options);
-        controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape));
+        controller.MaskUpdated += maskUpdated;
+        try
+        {
+            controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape));
+        }
+        catch
+        {
+            controller.Dispose();
+            throw;
+        }
         return controller;
     }
 
+    /// <summary>Makes the masks for <paramref name="context"/>'s model and optimizer (once per controller) and reports them as the <see cref="MaskUpdateKind.Initial"/> update.</summary>
+    /// <exception cref="ArgumentException">See <see cref="Create"/>.</exception>
+    /// <exception cref="InvalidOperationException">The controller is attached already.</exception>
     public void Attach(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (masks is not null)
+        {
+            throw new InvalidOperationException("The controller is attached to a model already; create one controller per model.");
+        }
+        if (context.StepsPerEpoch < 1 || context.Epochs < 1)
+        {
+            throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {context.StepsPerEpoch} and {context.Epochs}.", nameof(context));
+        }
         options.Validate(context.Epochs);
         totalSteps = context.TotalSteps;
         masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
         method = SparsityMethodFactory.Create(options, new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed));
         generator = new Generator((ulong)context.Seed + 104729);
+        if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
+        {
+            layerwise.RequireFeasible(masks, options.FinalDensity);
+        }
         if (method.MasksWeights)
         {
             InitialiseMasks();
@@ -69,8 +108,19 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         Report(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList());
     }
 
+    /// <summary>
+    /// Call after every optimizer step with the step's number counted over the whole run (1, 2, 3, …):
+    /// masks the weights and the optimizer state, then runs the pruning or regeneration event due at
+    /// <paramref name="step"/>, if any.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> does not follow the last step given.</exception>
     public void AfterOptimizerStep(long step)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (step <= lastStep)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} does not follow step {lastStep}; number the optimizer steps over the whole run (1, 2, 3, …), not per epoch.");
+        }
         var m = Masks;
         var plan = Method;
         trainingFlops += 3 * forwardFlops;
@@ -143,6 +193,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
 
     public void Dispose()
     {
+        disposed = true;
         masks?.Dispose();
         generator?.Dispose();
         (method?.Regenerator?.Growth as IDisposable)?.Dispose();

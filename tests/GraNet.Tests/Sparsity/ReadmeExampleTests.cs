@@ -23,8 +23,8 @@ public class ReadmeExampleTests
             UpdateInterval = 5,                   // ΔT in optimizer steps
             PruneEndEpoch = 2,
         };
-        using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784]);
-        sparsity.MaskUpdated += u => log.WriteLine($"step {u.Step}: {u.Kind}, density {u.Density:F3}");
+        using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784],
+            maskUpdated: u => log.WriteLine($"step {u.Step}: {u.Kind}, density {u.Density:F3}"));   // from the initial masks on
 
         long step = 0;
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -50,6 +50,7 @@ public class ReadmeExampleTests
         var log = new StringWriter();
         double density = Example(log);
         Assert.Equal(Math.Round(0.1 * ((784 * 300) + (300 * 10))) / ((784 * 300) + (300 * 10)), density, 12);
+        Assert.StartsWith("step 0: Initial, density 0.500", log.ToString(), StringComparison.Ordinal);
         Assert.Contains("Prune, density 0.100", log.ToString(), StringComparison.Ordinal);
     }
 

@@ -219,6 +219,6 @@ public class SparsityControllerTests
     {
         using var model = nn.Sequential(("relu", nn.ReLU()));
         var e = Assert.Throws<ArgumentException>(() => MaskSet.ForModel(model, null));
-        Assert.Contains("no convolution or linear layer", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no trainable convolution or linear layer", e.Message, StringComparison.Ordinal);
     }
 }

@@ -35,6 +35,26 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         return targets;
     }
 
+    /// <summary>
+    /// Refuses a final density at which the classifier rule would leave the other layers empty
+    /// (the last layer at <see cref="ClassifierDensity"/> alone holds more than the whole model may keep).
+    /// </summary>
+    /// <exception cref="ArgumentException">The rule cannot be kept at <paramref name="finalDensity"/>.</exception>
+    public void RequireFeasible(MaskSet masks, double finalDensity)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        var sizes = masks.Layers.Select(l => l.Count).ToList();
+        double[] targets = TargetDensities(sizes, finalDensity);
+        // A layer the rule empties although plain layer-wise pruning would keep some of it.
+        static long Keep(double d, long n) => (long)Math.Round(d * n, MidpointRounding.AwayFromZero);
+        if (Enumerable.Range(0, sizes.Count - 1).Any(l => Keep(targets[l], sizes[l]) < 1 && Keep(finalDensity, sizes[l]) >= 1))
+        {
+            var last = masks.Layers[^1];
+            throw new ArgumentException(
+                $"--classifier-rule keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than final density {finalDensity} allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; turn the rule off (--classifier-rule false, ClassifierRule = false) or raise the final density.");
+        }
+    }
+
     public void Prune(MaskSet masks, double density)
     {
         ArgumentNullException.ThrowIfNull(masks);

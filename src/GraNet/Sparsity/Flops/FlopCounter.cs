@@ -7,8 +7,8 @@ namespace GraNet.Sparsity.Flops;
 /// <summary>
 /// FLOPs of a forward pass as the paper and RigL count them (spec §8): only convolution and
 /// linear layers, 2 FLOPs per multiply-add: <c>2 · nnz(W) · H_out · W_out</c> for a convolution,
-/// <c>2 · nnz(W)</c> for a linear layer (per sample). Output sizes are measured once by a
-/// forward pass on one zero sample.
+/// <c>2 · nnz(W)</c> for a linear layer (per sample); 1-d and 3-d convolutions alike over their
+/// output positions. Output sizes are measured once by a forward pass on one zero sample.
 /// </summary>
 public sealed class FlopCounter
 {
@@ -23,7 +23,11 @@ public sealed class FlopCounter
     /// <summary>Forward FLOPs per sample of the dense model.</summary>
     public double DenseForward { get; }
 
-    /// <summary>Measures output sizes with a forward pass on a zero sample of <paramref name="sampleShape"/> (<c>[C, H, W]</c>).</summary>
+    /// <summary>
+    /// Measures output sizes with a forward pass on a zero sample of <paramref name="sampleShape"/> (e.g. <c>[C, H, W]</c>),
+    /// of the model's own type and device. A layer called several times per forward pass (shared weights) counts each call.
+    /// </summary>
+    /// <exception cref="ArgumentException">A forward pass of one such sample fails: the shape does not fit the model.</exception>
     public static FlopCounter Measure(nn.Module<Tensor, Tensor> model, long[] sampleShape, MaskSet? masks)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,40 +37,44 @@ public sealed class FlopCounter
         var weights = new List<(nint Handle, long Count)>();
         foreach (var (_, module) in model.named_modules())
         {
-            switch (module)
+            // Convolutions: one multiply-add per weight at every output position (all dimensions after channels).
+            // Linear layers: at every position of the dimensions between the batch and the features.
+            var (weight, firstPositionDim, lastPositionDim) = module switch
             {
-                case Conv2d conv:
-                    weights.Add((conv.weight!.Handle, conv.weight.numel()));
-                    nint convHandle = conv.weight.Handle;
-                    var convRemover = conv.register_forward_hook((_, _, output) =>
-                    {
-                        positions[convHandle] = output.shape[2] * output.shape[3];
-                        return output;
-                    });
-                    removers.Add(convRemover.remove);
-                    break;
-                case Linear linear:
-                    weights.Add((linear.weight!.Handle, linear.weight.numel()));
-                    nint linearHandle = linear.weight.Handle;
-                    var linearRemover = linear.register_forward_hook((_, _, output) =>
-                    {
-                        positions[linearHandle] = output.shape[..^1].Skip(1).Aggregate(1L, (a, b) => a * b);
-                        return output;
-                    });
-                    removers.Add(linearRemover.remove);
-                    break;
-                default:
-                    break;
+                Conv1d c => (c.weight, 2, 0),
+                Conv2d c => (c.weight, 2, 0),
+                Conv3d c => (c.weight, 2, 0),
+                Linear l => (l.weight, 1, 1),
+                _ => (null, 0, 0),
+            };
+            if (weight is null || weights.Any(w => w.Handle == weight.Handle))
+            {
+                continue;
             }
+            nint handle = weight.Handle;
+            weights.Add((handle, weight.numel()));
+            positions[handle] = 0;
+            var remover = ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, output) =>
+            {
+                positions[handle] += output.shape[firstPositionDim..^lastPositionDim].Aggregate(1L, (a, b) => a * b);
+                return output;
+            });
+            removers.Add(remover.remove);
         }
         bool training = model.training;
+        var first = model.parameters().FirstOrDefault();
         try
         {
             model.eval();
             using var guard = no_grad();
             using var scope = NewDisposeScope();
-            var sample = zeros([1, .. sampleShape]);
+            var sample = zeros([1, .. sampleShape], dtype: first?.dtype ?? ScalarType.Float32, device: first?.device);
             model.call(sample);
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
+        {
+            string message = e.Message.Split('\n')[0].Trim();
+            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({message}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28].", nameof(sampleShape), e);
         }
         finally
         {
@@ -78,7 +86,7 @@ public sealed class FlopCounter
         }
         var byHandle = masks?.Layers.ToDictionary(l => (nint)l.Weight.Handle) ?? [];
         var list = weights
-            .Where(w => positions.ContainsKey(w.Handle))
+            .Where(w => positions[w.Handle] > 0)
             .Select(w => (w.Count, positions[w.Handle], byHandle.GetValueOrDefault(w.Handle)))
             .ToList();
         return new FlopCounter(list);

@@ -34,9 +34,13 @@ public sealed class MaskSet : IDisposable
     /// <summary>Share of all maskable weights that have ever been active (in-time over-parameterisation rate).</summary>
     public double EverActiveFraction => Total == 0 ? 1 : (double)Layers.Sum(l => l.EverActiveCount()) / Total;
 
-    /// <summary>Masks every convolution and linear weight of <paramref name="model"/> (all active at first).</summary>
+    /// <summary>
+    /// Masks every convolution and linear weight of <paramref name="model"/> that is trained (all active at first);
+    /// frozen weights (<c>requires_grad</c> off) stay dense, and a weight shared by several modules is masked once.
+    /// </summary>
+    /// <param name="optimizer">The optimizer that trains the model (its per-weight state is masked too); null for masks alone.</param>
     /// <param name="denseFirstLayer">Leave the first such layer unmasked.</param>
-    /// <exception cref="ArgumentException">The model has no convolution or linear layer.</exception>
+    /// <exception cref="ArgumentException">The model has no trainable convolution or linear layer, or <paramref name="optimizer"/> does not hold one of their weights.</exception>
     public static MaskSet ForModel(nn.Module model, optim.Optimizer? optimizer, bool denseFirstLayer = false)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -53,21 +57,29 @@ public sealed class MaskSet : IDisposable
                 Linear l => l.weight,
                 _ => null,
             };
-            if (weight is null)
+            if (weight is null || layers.Any(l => l.Weight.Handle == weight.Handle))
             {
-                continue;
+                continue; // a module used twice (shared weights) is masked once
             }
             if (!skipped)
             {
                 skipped = true;
                 continue;
             }
+            if (!weight.requires_grad)
+            {
+                continue; // frozen: not trained, so not pruned or regrown either
+            }
             int index = parameters.FindIndex(p => p.Handle == weight.Handle);
+            if (optimizer is not null && index < 0)
+            {
+                throw new ArgumentException($"The optimizer does not hold {name}.weight; give the optimizer that trains this model, so that the masks reach its state too.");
+            }
             layers.Add(new MaskedLayer(name + ".weight", weight, index));
         }
         if (layers.Count == 0)
         {
-            throw new ArgumentException($"Model '{model.GetName()}' has no convolution or linear layer to mask{(denseFirstLayer ? " besides the first (drop --dense-first)" : string.Empty)}.");
+            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (drop --dense-first)" : string.Empty)}.");
         }
         return new MaskSet(layers, optimizer);
     }

@@ -1,0 +1,140 @@
+using GraNet.Sparsity;
+using GraNet.Sparsity.Flops;
+using GraNet.Sparsity.Masks;
+using GraNet.Training.Optimizers;
+using TorchSharp;
+using TorchSharp.Modules;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+/// <summary>The library used in ways its own trainer never does: each misuse is refused clearly, and unusual models are handled exactly.</summary>
+public class ControllerMisuseTests
+{
+    private static readonly SparsityOptions Gmp = new() { Method = SparsityMethodKind.Gmp, FinalDensity = 0.1, UpdateInterval = 2, PruneEndEpoch = 2 };
+
+    private static Sequential Mlp()
+    {
+        manual_seed(3);
+        return nn.Sequential(("fc1", nn.Linear(16, 32)), ("relu", nn.ReLU()), ("fc2", nn.Linear(32, 4)));
+    }
+
+    private static void Step(Sequential model, ScalarSafeSgd optimizer)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        nn.functional.cross_entropy(model.call(randn(8, 16)), randint(0, 4, [8])).backward();
+        optimizer.step();
+    }
+
+    [Fact]
+    public void Steps_must_be_counted_over_the_run_not_restarted_per_epoch()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]);
+        for (long step = 1; step <= 4; step++)
+        {
+            Step(model, optimizer);
+            controller.AfterOptimizerStep(step);
+        }
+        Step(model, optimizer);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(1));
+        Assert.StartsWith("Step 1 does not follow step 4; number the optimizer steps over the whole run", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(4));
+        controller.AfterOptimizerStep(5);
+    }
+
+    [Fact]
+    public void A_subscriber_given_to_create_sees_the_initial_masks()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        var updates = new List<MaskUpdate>();
+        using var controller = SparsityController.Create(model, optimizer, Gmp with { Method = SparsityMethodKind.Static }, 4, 3, [16], maskUpdated: updates.Add);
+        var initial = Assert.Single(updates);
+        Assert.Equal(MaskUpdateKind.Initial, initial.Kind);
+        Assert.Equal(Math.Round(0.1 * ((16 * 32) + (32 * 4))) / ((16 * 32) + (32 * 4)), initial.Density, 12);
+    }
+
+    [Fact]
+    public void A_disposed_or_twice_attached_controller_says_so()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        var controller = SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]);
+        var context = new GraNet.Training.TrainingContext(model, optimizer, 4, 12, 3, 0, [16]);
+        Assert.Contains("attached to a model already", Assert.Throws<InvalidOperationException>(() => controller.Attach(context)).Message, StringComparison.Ordinal);
+        controller.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => controller.AfterOptimizerStep(1));
+        Assert.Throws<ObjectDisposedException>(() => controller.Masks);
+    }
+
+    [Fact]
+    public void An_optimizer_that_does_not_train_the_model_is_refused_naming_the_weight()
+    {
+        using var model = Mlp();
+        using var other = Mlp();
+        using var optimizer = new ScalarSafeSgd(other.parameters(), 0.05, 0.9, 0, 0, false);
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]));
+        Assert.StartsWith("The optimizer does not hold fc1.weight;", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => SparsityController.Create(model, null!, Gmp, 4, 3, [16]));
+    }
+
+    [Fact]
+    public void Frozen_weights_stay_dense_and_shared_weights_are_masked_once_and_counted_per_call()
+    {
+        manual_seed(4);
+        var shared = nn.Linear(8, 8);
+        using var model = nn.Sequential(("frozen", nn.Linear(8, 8)), ("a", shared), ("b", shared), ("out", nn.Linear(8, 2)));
+        model.named_parameters().First(p => p.name == "frozen.weight").parameter.requires_grad = false;
+        using var masks = MaskSet.ForModel(model, null);
+        Assert.Equal(["a.weight", "out.weight"], masks.Layers.Select(l => l.Name));
+        // Per sample: frozen 64 + shared 64 twice + out 16 multiply-adds, 2 FLOPs each.
+        Assert.Equal(2.0 * (64 + 64 + 64 + 16), FlopCounter.Measure(model, [8], masks).DenseForward);
+    }
+
+    [Fact]
+    public void One_and_three_dimensional_convolutions_are_counted_and_masked()
+    {
+        // conv1d 2->8, k 3 on length 10: 48 weights x 8 positions; conv3d 1->2, k 2 on 3x3x3: 16 weights x 8 positions.
+        using var conv1 = nn.Sequential(("conv", nn.Conv1d(2, 8, 3)), ("pool", nn.AdaptiveAvgPool1d(1)));
+        using var masks1 = MaskSet.ForModel(conv1, null);
+        Assert.Equal(2.0 * 48 * 8, FlopCounter.Measure(conv1, [2, 10], masks1).DenseForward);
+        using var conv3 = nn.Sequential(("conv", nn.Conv3d(1, 2, 2)));
+        using var masks3 = MaskSet.ForModel(conv3, null);
+        var counter = FlopCounter.Measure(conv3, [1, 3, 3, 3], masks3);
+        Assert.Equal(2.0 * 16 * 8, counter.DenseForward);
+        using (var quarter = tensor(Enumerable.Range(0, 16).Select(i => i % 4 == 0).ToArray()).reshape(2, 1, 2, 2, 2))
+        {
+            masks3.Layers[0].SetMask(quarter);
+        }
+        Assert.Equal(2.0 * 4 * 8, counter.Forward());
+    }
+
+    [Fact]
+    public void A_double_precision_model_is_measured_and_a_wrong_sample_shape_is_named()
+    {
+        using var model = Mlp();
+        model.to(ScalarType.Float64);
+        Assert.Equal(2.0 * ((16 * 32) + (32 * 4)), FlopCounter.Measure(model, [16], null).DenseForward);
+        var e = Assert.Throws<ArgumentException>(() => FlopCounter.Measure(model, [3, 28, 28], null));
+        Assert.StartsWith("sampleShape [3, 28, 28] does not fit the model:", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void The_classifier_rule_is_refused_where_it_would_empty_the_other_layers()
+    {
+        // conv 36 weights, classifier 1,440: at density 0.1 the whole model keeps 148, the classifier alone 288 under the rule.
+        manual_seed(5);
+        using var model = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("flat", nn.Flatten()), ("fc", nn.Linear(144, 10)));
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        var options = Gmp with { Method = SparsityMethodKind.GmpUniform };
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, options, 4, 3, [1, 8, 8]));
+        Assert.StartsWith("--classifier-rule keeps the last layer (fc.weight, 1440 weights) at density 0.2, more than final density 0.1 allows the whole model (148 of 1476 weights)", e.Message, StringComparison.Ordinal);
+        using var without = SparsityController.Create(model, optimizer, options with { ClassifierRule = false }, 4, 3, [1, 8, 8]);
+        Assert.Equal(2, without.Masks.Layers.Count);
+    }
+}
