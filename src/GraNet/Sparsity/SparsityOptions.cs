@@ -3,8 +3,10 @@ namespace GraNet.Sparsity;
 /// <summary>Typed options of a sparse-training method. Epochs are turned into steps by the trainer.</summary>
 public sealed record SparsityOptions
 {
+    /// <summary>The method (spec §5): granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static or dense.</summary>
     public SparsityMethodKind Method { get; init; } = SparsityMethodKind.GraNet;
 
+    /// <summary>How the initial density is spread over the layers: ERK, ER or uniform (spec §1).</summary>
     public DistributionKind Distribution { get; init; } = DistributionKind.ERK;
 
     /// <summary><c>d_i</c>: 1.0 is dense-to-sparse; used by the pruning methods (granet, gmp).</summary>
@@ -16,13 +18,16 @@ public sealed record SparsityOptions
     /// <summary><c>ΔT</c>, in optimizer steps.</summary>
     public int UpdateInterval { get; init; } = 100;
 
+    /// <summary><c>t0</c>, in epochs (fractions allowed: rounded to the nearest step): gradual pruning starts here.</summary>
     public double PruneStartEpoch { get; init; }
 
+    /// <summary><c>tf</c>, in epochs (fractions allowed): the last pruning event, which lands exactly on <see cref="FinalDensity"/>.</summary>
     public double PruneEndEpoch { get; init; } = 10;
 
     /// <summary><c>r_0</c>, the regeneration rate at the start (cosine decay to <see cref="RegrowthRateMin"/>).</summary>
     public double RegrowthRate { get; init; } = 0.5;
 
+    /// <summary>The regeneration rate the cosine decay ends at, on the run's last step.</summary>
     public double RegrowthRateMin { get; init; } = 0.005;
 
     /// <summary>Growth criterion; null: the method's own (gradient; random for set; momentum for snfs).</summary>
