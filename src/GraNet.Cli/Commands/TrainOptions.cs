@@ -129,7 +129,7 @@ public sealed class TrainOptions
         var configuration = new RunConfiguration();
         if (parse.GetValue(Preset) is { } preset)
         {
-            configuration = configuration with { Preset = preset, Training = TrainingPresets.Get(preset) };
+            configuration = configuration with { Preset = preset, Training = TrainingPresets.Get(preset), Sparsity = TrainingPresets.WithSchedule(preset, configuration.Sparsity) };
         }
         if (parse.GetValue(ConfigFile) is { } file)
         {
@@ -154,12 +154,19 @@ public sealed class TrainOptions
             ValidationFraction = parse.GetValue(Validation) ?? training.ValidationFraction,
             Augment = parse.GetValue(Augment) ?? training.Augment,
         };
-        if (parse.GetValue(Epochs) is not null && parse.GetValue(Milestones) is null && configuration.Training.Milestones.Count > 0)
+        // Milestones and the pruning window of a preset (or of the defaults) belong to its epoch count; --epochs alone scales them
+        // to the new length. Milestones that fall together stay separate decays, as in PyTorch's MultiStepLR.
+        double scale = (double)training.Epochs / configuration.Training.Epochs;
+        bool rescale = parse.GetValue(Epochs) is not null && training.Epochs != configuration.Training.Epochs;
+        if (rescale && parse.GetValue(Milestones) is null && configuration.Training.Milestones.Count > 0)
         {
-            // Preset milestones belong to the preset's epoch count; scale them to the new length.
-            training = training with { Milestones = configuration.Training.Milestones.Select(x => Math.Max(1, (int)Math.Round((double)x * training.Epochs / configuration.Training.Epochs))).Distinct().ToList() };
+            training = training with { Milestones = configuration.Training.Milestones.Select(x => Math.Max(1, (int)Math.Round(x * scale))).ToList() };
         }
         var sparsity = configuration.Sparsity;
+        if (rescale && parse.GetValue(PruneStartEpoch) is null && parse.GetValue(PruneEndEpoch) is null)
+        {
+            sparsity = sparsity with { PruneStartEpoch = sparsity.PruneStartEpoch * scale, PruneEndEpoch = sparsity.PruneEndEpoch * scale };
+        }
         sparsity = sparsity with
         {
             Method = parse.GetValue(Method) ?? sparsity.Method,

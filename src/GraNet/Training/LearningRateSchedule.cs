@@ -15,7 +15,8 @@ public sealed class LearningRateSchedule(TrainingOptions options, int stepsPerEp
         double epochPosition = (double)stepsDone / stepsPerEpoch;
         if (options.WarmupEpochs > 0 && epochPosition < options.WarmupEpochs)
         {
-            return options.LearningRate * (stepsDone + 1) / (options.WarmupEpochs * stepsPerEpoch);
+            // Never above the base rate: with a fractional warm-up the last warm-up step can pass the end of the ramp.
+            return Math.Min(options.LearningRate, options.LearningRate * (stepsDone + 1) / (options.WarmupEpochs * stepsPerEpoch));
         }
         switch (options.Schedule)
         {

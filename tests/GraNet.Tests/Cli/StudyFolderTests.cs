@@ -83,9 +83,9 @@ public class StudyFolderTests : IDisposable
     public void A_sweep_with_an_impossible_cell_is_refused_before_any_cell_trains()
     {
         string folder = Path.Combine(root, "impossible");
-        var (code, output, error) = Run(Sweep(folder, "--methods", "set,granet", "--final-densities", "0.1"));
+        var (code, output, error) = Run(Sweep(folder, "--methods", "set,granet", "--final-densities", "0.1", "--prune-end-epoch", "2"));
         Assert.Equal(ExitCodes.BadArguments, code);
-        Assert.Equal("granet: sweep cell granet-d0.1-i1-s17: --prune-end-epoch 10 must not exceed --epochs 1.", error.Trim());
+        Assert.Equal("granet: sweep cell granet-d0.1-i1-s17: --prune-end-epoch 2 must not exceed --epochs 1.", error.Trim());
         Assert.Empty(output);
         Assert.False(Directory.Exists(folder));
     }
