@@ -74,6 +74,7 @@ public sealed class Trainer
     /// <exception cref="InvalidDataException">When resuming: the checkpoint is damaged, or was written by a run of another model, data set or configuration.</exception>
     public TrainingResult Run(string? checkpointFolder, bool resume, (string Model, string Dataset, string Configuration) identity, CancellationToken cancellation = default)
     {
+        using var bestWeights = new WeightSnapshot();
         var wall = Stopwatch.StartNew();
         var history = new List<EpochMetrics>();
         int bestEpoch = 0;
@@ -114,6 +115,10 @@ public sealed class Trainer
             {
                 Checkpoint.Save(best, state, model, null, null);
             }
+            else if (best is null && improved && validation is not null)
+            {
+                bestWeights.Keep(model); // no folder to keep best.ckpt in: the selected model is kept in memory
+            }
             if (last is not null)
             {
                 Checkpoint.Save(last, state, model, optimizer, hook);
@@ -130,10 +135,14 @@ public sealed class Trainer
                 break;
             }
         }
-        bool useBest = data.Validation is not null && best is not null && File.Exists(best) && outcome == TrainingOutcome.Completed && bestEpoch != history.Count;
-        if (useBest)
+        bool useBest = data.Validation is not null && outcome == TrainingOutcome.Completed && bestEpoch != history.Count;
+        if (useBest && best is not null && File.Exists(best))
         {
-            Checkpoint.Load(best!, model, null, null);
+            Checkpoint.Load(best, model, null, null);
+        }
+        else if (useBest && bestWeights.Held)
+        {
+            bestWeights.RestoreInto(model);
         }
         else if (data.Validation is null || bestEpoch == 0)
         {

@@ -112,6 +112,26 @@ public class TrainerTests
         }
     }
 
+    [Fact]
+    public void Without_a_folder_the_selected_epoch_is_kept_in_memory_and_reported()
+    {
+        // lr 0.2 overshoots after the first epoch, so an earlier epoch is selected; its test accuracy, not the last epoch's, is reported.
+        var options = Options with { Epochs = 5, LearningRate = 0.2, Seed = 4, ValidationFraction = 0.3 };
+        string folder = TestFiles.TempFolder("granet-best-memory");
+        try
+        {
+            var withFolder = Train(options, folder).Result;
+            var inMemory = Train(options).Result;
+            Assert.True(withFolder.BestEpoch < withFolder.History.Count, $"best epoch {withFolder.BestEpoch} of {withFolder.History.Count}: the case needs an earlier best");
+            Assert.Equal(withFolder.BestEpoch, inMemory.BestEpoch);
+            Assert.Equal(withFolder.TestAccuracy, inMemory.TestAccuracy);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private sealed class Notices(List<string> notices) : ITrainingObserver
     {
         public void OnNotice(string message) => notices.Add(message);
