@@ -8,8 +8,8 @@ namespace GraNet.Models;
 /// <summary>
 /// ResNets in their CIFAR form: a 3x3 stem without max-pooling, stages of residual blocks,
 /// global average pooling and one linear classifier. ResNet-18/34/50 use four stages
-/// (64…512 planes, projection shortcuts); ResNet-20/32 use He et al.'s three stages of 16, 32
-/// and 64 planes with parameter-free shortcuts.
+/// (64…512 planes, projection shortcuts, a classifier without bias); ResNet-20/32 use He et al.'s
+/// three stages of 16, 32 and 64 planes with parameter-free shortcuts, Kaiming-normal weights.
 /// </summary>
 public sealed class ResNet : nn.Module<Tensor, Tensor>
 {
@@ -37,8 +37,25 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
             }
         }
         stages = nn.Sequential(blockList);
-        fc = nn.Linear(channels, classes);
+        // As the GraNet code: ResNet-18/34/50 (its resnet_cifar100) have a classifier without bias and PyTorch's
+        // default initialisation; ResNet-20/32 (its cifar_resnet) a classifier with bias and Kaiming-normal weights.
+        fc = nn.Linear(channels, classes, hasBias: zeroPadShortcut);
         RegisterComponents();
+        if (zeroPadShortcut)
+        {
+            using var guard = no_grad();
+            foreach (var module in modules())
+            {
+                if (module is Conv2d { weight: { } convWeight })
+                {
+                    nn.init.kaiming_normal_(convWeight);
+                }
+                else if (module is Linear { weight: { } linearWeight })
+                {
+                    nn.init.kaiming_normal_(linearWeight);
+                }
+            }
+        }
     }
 
     public static ResNet ResNet18(ImageShape input, int classes) => new("resnet18", input, classes, 64, [64, 128, 256, 512], [2, 2, 2, 2], false, false);

@@ -6,15 +6,17 @@ using static TorchSharp.torch;
 namespace GraNet.Models;
 
 /// <summary>
-/// VGG with batch normalisation in its CIFAR form: 3x3 convolutions (BN, ReLU) in five groups
-/// separated by 2x2 max-pooling, then one linear classifier on the 512 features.
+/// VGG with batch normalisation in the CIFAR form of the GraNet code: 3x3 convolutions without
+/// bias (BN, ReLU) in five groups, the first four followed by 2x2 max-pooling, then 2x2 average
+/// pooling and one linear classifier on the 512 features. Initialised as there: convolutions
+/// Kaiming-normal (fan-out, ReLU), the classifier N(0, 0.01) with zero bias.
 /// </summary>
 public sealed class Vgg : nn.Module<Tensor, Tensor>
 {
     /// <summary>Channels per convolution; 0 marks a max-pool.</summary>
-    public static readonly int[] Vgg16Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+    public static readonly int[] Vgg16Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512];
 
-    public static readonly int[] Vgg19Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0];
+    public static readonly int[] Vgg19Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512];
 
     private readonly Sequential features;
     private readonly Linear classifier;
@@ -35,17 +37,29 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
                 size /= 2;
                 continue;
             }
-            layers.Add(($"conv{index}", nn.Conv2d(channels, width, 3, padding: 1)));
+            var conv = nn.Conv2d(channels, width, 3, padding: 1, bias: false);
+            using (no_grad())
+            {
+                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+            }
+            layers.Add(($"conv{index}", conv));
             layers.Add(($"bn{index}", new ScalarSafeBatchNorm2d(width)));
             layers.Add(($"relu{index++}", nn.ReLU(inplace: true)));
             channels = width;
         }
-        if (size < 1)
+        if (size < 2)
         {
             throw new ArgumentException($"{name} needs inputs of at least 32x32, got {input}.", nameof(input));
         }
+        layers.Add(("avgpool", nn.AvgPool2d(2)));
+        size /= 2;
         features = nn.Sequential(layers);
         classifier = nn.Linear(channels * size * size, classes);
+        using (no_grad())
+        {
+            nn.init.normal_(classifier.weight!, 0, 0.01);
+            nn.init.zeros_(classifier.bias!);
+        }
         RegisterComponents();
     }
 

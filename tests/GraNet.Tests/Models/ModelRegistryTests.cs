@@ -13,13 +13,13 @@ public class ModelRegistryTests
     [Theory]
     [InlineData("lenet-300-100", 1, 10, 266_610)]
     [InlineData("lenet5-caffe", 1, 10, 431_080)]
-    [InlineData("vgg16", 3, 10, 14_728_266)]
-    [InlineData("vgg19", 3, 10, 20_040_522)]
-    [InlineData("vgg19", 3, 100, 20_086_692)]
-    [InlineData("resnet18", 3, 10, 11_173_962)]
-    [InlineData("resnet34", 3, 10, 21_282_122)]
-    [InlineData("resnet50", 3, 10, 23_520_842)]
-    [InlineData("resnet50", 3, 100, 23_705_252)]
+    [InlineData("vgg16", 3, 10, 14_724_042)]
+    [InlineData("vgg19", 3, 10, 20_035_018)]
+    [InlineData("vgg19", 3, 100, 20_081_188)]
+    [InlineData("resnet18", 3, 10, 11_173_952)]
+    [InlineData("resnet34", 3, 10, 21_282_112)]
+    [InlineData("resnet50", 3, 10, 23_520_832)]
+    [InlineData("resnet50", 3, 100, 23_705_152)]
     [InlineData("resnet20", 3, 10, 269_722)]
     [InlineData("resnet32", 3, 10, 464_154)]
     public void Parameter_count_and_output_shape(string name, int channels, int classes, long parameters)
@@ -32,6 +32,23 @@ public class ModelRegistryTests
         using var input = randn(2, shape.Channels, shape.Height, shape.Width);
         using var output = model.call(input);
         Assert.Equal([2L, classes], output.shape);
+    }
+
+    [Fact]
+    public void Vgg19_is_the_granet_codes_four_max_pools_an_average_pool_and_its_initialisation()
+    {
+        manual_seed(1);
+        using var model = ModelRegistry.Create("vgg19", Cifar, 10);
+        var modules = model.named_modules().Select(m => m.module).ToList();
+        Assert.Equal(4, modules.Count(m => m is TorchSharp.Modules.MaxPool2d));
+        Assert.Single(modules.OfType<TorchSharp.Modules.AvgPool2d>());
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.DoesNotContain(parameters.Keys, name => name.Contains("conv", StringComparison.Ordinal) && name.EndsWith(".bias", StringComparison.Ordinal));
+        // Kaiming normal, fan-out, ReLU gain: std sqrt(2 / (512 * 9)) = 0.02083 for a 512 -> 512 convolution (2.4 M values).
+        var last = parameters.Where(p => p.Key.Contains("conv", StringComparison.Ordinal)).Last().Value;
+        Assert.Equal(0.02083, last.std().item<float>(), 3);
+        Assert.Equal(0.01, parameters["classifier.weight"].std().item<float>(), 3);
+        Assert.Equal(0f, parameters["classifier.bias"].abs().sum().item<float>());
     }
 
     [Fact]
