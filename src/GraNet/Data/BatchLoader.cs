@@ -16,9 +16,13 @@ public sealed class BatchLoader
     private readonly float[][] lookup;
     private readonly int batchSize;
 
+    private readonly bool reflectPadding;
+
     /// <param name="indices">The items of <paramref name="data"/> this loader serves (all when null).</param>
-    public BatchLoader(ImageDataset data, int[]? indices, float[] mean, float[] std, int batchSize)
+    /// <param name="reflectPadding">Augmented crops pad by reflection (PyTorch's <c>reflect</c>: the edge pixel is not repeated) instead of with black.</param>
+    public BatchLoader(ImageDataset data, int[]? indices, float[] mean, float[] std, int batchSize, bool reflectPadding = false)
     {
+        this.reflectPadding = reflectPadding;
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
@@ -61,7 +65,7 @@ public sealed class BatchLoader
     /// <summary>
     /// The batches of one epoch. With <paramref name="shuffle"/> the order is a permutation drawn
     /// from (seed, epoch); with <paramref name="augment"/> each image gets a random crop with
-    /// 4-pixel zero padding and a random horizontal flip drawn from (seed, epoch, batch).
+    /// 4-pixel padding (black, or reflected) and a random horizontal flip drawn from (seed, epoch, batch).
     /// </summary>
     public IEnumerable<Batch> Epoch(int epoch, bool shuffle, bool augment, int seed)
     {
@@ -134,7 +138,9 @@ public sealed class BatchLoader
                     {
                         int sx = (flip ? shape.Width - 1 - x : x) + dx;
                         bool inside = sy >= 0 && sy < shape.Height && sx >= 0 && sx < shape.Width;
-                        byte value = inside ? pixels[source + offset + (sy * shape.Width) + sx] : (byte)0;
+                        byte value = inside ? pixels[source + offset + (sy * shape.Width) + sx]
+                            : reflectPadding ? pixels[source + offset + (Reflect(sy, shape.Height) * shape.Width) + Reflect(sx, shape.Width)]
+                            : (byte)0;
                         batch.Images[target + offset + (y * shape.Width) + x] = table[value];
                     }
                 }
@@ -144,6 +150,9 @@ public sealed class BatchLoader
         BuildSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
         return batch;
     }
+
+    /// <summary>Index <paramref name="i"/> (at most the padding outside 0..n-1) mirrored about the edge pixel, as PyTorch's reflect padding.</summary>
+    private static int Reflect(int i, int n) => i < 0 ? -i : i >= n ? (2 * n) - 2 - i : i;
 
     private static int MixSeed(int seed, int epoch, int batch)
     {

@@ -18,10 +18,12 @@ public static class DatasetCatalog
 
     public static readonly DatasetSpec Cifar10 = new(
         "cifar10", DatasetFormat.Cifar10Binary, new ImageShape(3, 32, 32), 10,
-        [0.4914f, 0.4822f, 0.4465f], [0.2470f, 0.2435f, 0.2616f], true,
+        // The GraNet code's constants (the widely copied std, not the data's 0.2470, 0.2435, 0.2616) and its reflection padding.
+        [0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f], true,
         ["cifar10/cifar-10-batches-bin", "cifar-10-batches-bin", "cifar10", ""],
         ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"], ["test_batch.bin"],
-        "download 'CIFAR-10 binary version' (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-10-batches-bin with --data-dir");
+        "download 'CIFAR-10 binary version' (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-10-batches-bin with --data-dir",
+        ReflectPadding: true);
 
     public static readonly DatasetSpec Cifar100 = new(
         "cifar100", DatasetFormat.Cifar100Binary, new ImageShape(3, 32, 32), 100,

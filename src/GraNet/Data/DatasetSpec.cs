@@ -9,6 +9,7 @@ namespace GraNet.Data;
 /// <param name="TrainFiles">Training files (idx: images then labels).</param>
 /// <param name="TestFiles">Test files (idx: images then labels).</param>
 /// <param name="HowToGet">One sentence telling a user how to obtain the files.</param>
+/// <param name="ReflectPadding">The random crop pads by reflection instead of with black (the GraNet code's CIFAR-10 loader).</param>
 public sealed record DatasetSpec(
     string Name,
     DatasetFormat Format,
@@ -20,4 +21,5 @@ public sealed record DatasetSpec(
     IReadOnlyList<string> SubFolders,
     IReadOnlyList<string> TrainFiles,
     IReadOnlyList<string> TestFiles,
-    string HowToGet);
+    string HowToGet,
+    bool ReflectPadding = false);

@@ -19,7 +19,7 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader? Validation, Ba
         {
             throw new ArgumentException($"--validation {options.ValidationFraction} leaves no training images out of {train.Count}.");
         }
-        var trainLoader = new BatchLoader(train, trainIndices, spec.Mean, spec.Std, options.BatchSize);
+        var trainLoader = new BatchLoader(train, trainIndices, spec.Mean, spec.Std, options.BatchSize, spec.ReflectPadding);
         var validation = validationIndices.Length > 0 ? new BatchLoader(train, validationIndices, spec.Mean, spec.Std, evaluationBatchSize) : null;
         var testLoader = new BatchLoader(test, null, spec.Mean, spec.Std, evaluationBatchSize);
         return new TrainingData(trainLoader, validation, testLoader, spec.Classes, options.Augment ?? spec.AugmentByDefault);

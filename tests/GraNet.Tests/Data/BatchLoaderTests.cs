@@ -94,4 +94,36 @@ public class BatchLoaderTests
         Assert.True(changed);
         Assert.True(loader.BuildSeconds >= 0 && loader.WaitSeconds >= 0);
     }
+
+    [Fact]
+    public void Reflection_padding_mirrors_about_the_edge_pixel()
+    {
+        // An 8x8 image of distinct values; every augmented image must be one of the 9 x 9 x 2 crops and flips of its
+        // reflection-padded version (PyTorch's reflect: index -1 is 1, index 8 is 6), and some must reach into the padding.
+        const int n = 8;
+        var pixels = Enumerable.Range(1, n * n).Select(v => (byte)v).ToArray();
+        var data = new ImageDataset("grid", new ImageShape(1, n, n), 10, pixels, [0]);
+        var loader = new BatchLoader(data, null, [0f], [1f / 255f], 1, reflectPadding: true);
+        static int Reflect(int i) => i < 0 ? -i : i >= n ? (2 * n) - 2 - i : i;
+        var candidates = new List<int[]>();
+        for (int dy = -4; dy <= 4; dy++)
+        {
+            for (int dx = -4; dx <= 4; dx++)
+            {
+                foreach (bool flip in new[] { false, true })
+                {
+                    candidates.Add(Enumerable.Range(0, n * n).Select(p => (int)pixels[(Reflect((p / n) + dy) * n) + Reflect((flip ? n - 1 - (p % n) : p % n) + dx)]).ToArray());
+                }
+            }
+        }
+        bool padded = false;
+        for (int epoch = 0; epoch < 30; epoch++)
+        {
+            var values = loader.Epoch(epoch, false, true, 5).Single().Images.Take(n * n).Select(v => (int)Math.Round(v)).ToArray();
+            Assert.Contains(candidates, c => c.SequenceEqual(values));
+            Assert.DoesNotContain(0, values);
+            padded |= values.Distinct().Count() < n * n;
+        }
+        Assert.True(padded);
+    }
 }
