@@ -62,7 +62,7 @@ public static class BenchInferenceCommand
     {
         if (module is not ISequentialNetwork network)
         {
-            throw new ArgumentException($"{label}: sparse execution covers the sequential models (lenet-300-100, lenet5-caffe); {module.GetName()} runs dense.");
+            throw new ArgumentException($"{label}: bench inference times sparse execution, which covers the sequential models (lenet-300-100, lenet5-caffe) so far; {module.GetName()} runs dense in 'granet infer' and has no sparse kernels to time.");
         }
         module.eval();
         using var engine = new SparseNetwork(network, shape, TorchRuntime.Threads ?? 1);

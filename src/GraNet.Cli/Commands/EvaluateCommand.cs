@@ -49,17 +49,25 @@ public static class EvaluateCommand
             }
             var (_, test) = DatasetLoader.Load(spec, parse.GetValue(dataDir) ?? trained.Configuration.DataDir);
             var loader = new BatchLoader(test, null, spec.Mean, spec.Std, batchSize);
-            using var sparse = parse.GetValue(engine) == "sparse" ? SparseEngine(trained, path) : null;
+            bool wantsSparse = parse.GetValue(engine) == "sparse";
+            using var sparse = wantsSparse && trained.Module is ISequentialNetwork network
+                ? new SparseNetwork(network, trained.Dataset.Shape, TorchRuntime.Threads ?? 1)
+                : null;
+            if (wantsSparse && sparse is null)
+            {
+                output.WriteLine($"sparse execution covers the sequential models (lenet-300-100, lenet5-caffe) so far; {trained.Model} runs dense.");
+            }
             if (sparse is not null)
             {
-                // Calibrate before the clock starts: the batch size and the last, smaller batch.
-                foreach (int size in new[] { batchSize, test.Count % batchSize }.Where(size => size > 0).Distinct())
+                // Calibrate before the clock starts: the batch sizes the test set is served in (the full one, and the last, smaller one).
+                int served = Math.Min(batchSize, test.Count);
+                foreach (int size in new[] { served, test.Count % served }.Where(size => size > 0).Distinct())
                 {
                     sparse.Calibrate(size);
                 }
-                output.WriteLine("sparse execution: " + string.Join(", ", sparse.Calibrations.Where(c => c.Batch == batchSize).Select(c =>
+                output.WriteLine("sparse execution: " + string.Join(", ", sparse.Calibrations.Where(c => c.Batch == served).Select(c =>
                     string.Create(CultureInfo.InvariantCulture, $"{c.Layer} {BenchInferenceCommand.Name(c.Choice)} ({c.DenseMilliseconds / c.ChosenMilliseconds:F1}x)"))) +
-                    (sparse.RunsSparse(batchSize) ? "" : " -- the dense forward pass was as fast, so it is used"));
+                    (sparse.RunsSparse(served) ? "" : " -- the dense forward pass was as fast, so it is used"));
             }
             var clock = Stopwatch.StartNew();
             double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);
@@ -70,9 +78,4 @@ public static class EvaluateCommand
         });
         return command;
     }
-
-    private static SparseNetwork SparseEngine(TrainedModel trained, string path) =>
-        trained.Module is ISequentialNetwork network
-            ? new SparseNetwork(network, trained.Dataset.Shape, TorchRuntime.Threads ?? 1)
-            : throw new ArgumentException($"{path}: sparse execution covers lenet-300-100 and lenet5-caffe so far, not {trained.Model}; add --engine dense.");
 }

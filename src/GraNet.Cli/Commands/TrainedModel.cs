@@ -41,7 +41,7 @@ public sealed class TrainedModel : IDisposable
         }
         if (CompactModel.Format.Matches(path))
         {
-            var header = CompactModel.ReadHeader(path);
+            var header = CompactModel.ReadVerifiedHeader(path);
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
             TorchRuntime.Configure(threads ?? configuration.Threads);
             var spec = DatasetCatalog.Get(header.Dataset);
@@ -49,7 +49,7 @@ public sealed class TrainedModel : IDisposable
             CompactModel.Load(path, module);
             return new TrainedModel(module, header.Model, spec, configuration, "compact model");
         }
-        var checkpoint = Checkpoint.ReadHeader(path);
+        var checkpoint = Checkpoint.ReadVerifiedHeader(path);
         var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
         TorchRuntime.Configure(threads ?? config.Threads);
         var dataset = DatasetCatalog.Get(checkpoint.Dataset);

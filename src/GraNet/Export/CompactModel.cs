@@ -34,6 +34,10 @@ public static class CompactModel
         {
             foreach (var (name, value) in state)
             {
+                if (value.dtype is not (ScalarType.Float32 or ScalarType.Int64))
+                {
+                    throw new ArgumentException($"Compact models store float32 (and int64) tensors; {name} is {value.dtype}: convert the model with .to(ScalarType.Float32) before exporting it.", nameof(model));
+                }
                 bool floating = value.dtype == ScalarType.Float32;
                 long nonZero = floating ? value.count_nonzero().item<long>() : value.numel();
                 bool sparse = floating && value.numel() > 0 && nonZero * 2 <= value.numel();
@@ -65,6 +69,14 @@ public static class CompactModel
     {
         using var reader = Open(path);
         return ReadHeader(reader, path);
+    }
+
+    /// <summary>Reads the header after checking the whole file's checksum: for callers that act on the header (build a model from it) before loading.</summary>
+    /// <exception cref="InvalidDataException">Not a compact model, or damaged; the message names the file.</exception>
+    public static CompactModelHeader ReadVerifiedHeader(string path)
+    {
+        using var reader = Open(path);
+        return Format.ReadVerifiedHeader<CompactModelHeader>(reader, path);
     }
 
     /// <summary>Fills <paramref name="model"/> (built with the header's model name and shapes) from the file.</summary>

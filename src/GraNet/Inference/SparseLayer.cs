@@ -71,7 +71,7 @@ public sealed class SparseLayer : IDisposable
     public Tensor Forward(Tensor input, LayerKernel kernel, int threads)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (kernel == LayerKernel.Dense)
+        if (kernel.IsDense())
         {
             return stage.Forward(input);
         }
@@ -134,6 +134,16 @@ public sealed class SparseLayer : IDisposable
                 using (var one = 1.0f.ToScalar())
                 {
                     output.add_(biasColumn, one);
+                }
+                break;
+            case LayerKernel.DenseBatchMajor:
+                // As libtorch's own linear layer computes it: X·Wᵀ + b on the transposed view (BLAS reads it in place).
+                using (var batchMajor = columns.t())
+                using (var biasRow = biasColumn.view(-1))
+                using (var product = nn.functional.linear(batchMajor, matrix, biasRow))
+                using (var featureMajor = product.t())
+                {
+                    output = featureMajor.contiguous();
                 }
                 break;
             default:

@@ -97,9 +97,16 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                     ? kernel => () => layer.ForwardFeatureMajor(columns, kernel, Threads, relu)
                     : kernel => () => layer.Forward(x, kernel, Threads);
                 double dense = Time(run(LayerKernel.Dense), minimumRepetitions, secondsPerKernel);
+                var denseKernel = LayerKernel.Dense;
+                if (columns is not null)
+                {
+                    // The fair dense reference for a linear layer is the faster of its two dense layouts.
+                    double batchMajor = Time(run(LayerKernel.DenseBatchMajor), minimumRepetitions, secondsPerKernel);
+                    (dense, denseKernel) = batchMajor < dense ? (batchMajor, LayerKernel.DenseBatchMajor) : (dense, LayerKernel.Dense);
+                }
                 double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel);
                 double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel);
-                var choice = LayerKernel.Dense;
+                var choice = denseKernel;
                 if (csr < Margin * dense && csr <= libTorch)
                 {
                     choice = LayerKernel.Csr;
@@ -114,7 +121,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             current = stages[i].Forward(current);
         }
         plans[batch] = [];
-        if (plan.Values.Any(kernel => kernel != LayerKernel.Dense))
+        if (plan.Values.Any(kernel => !kernel.IsDense()))
         {
             plans[batch] = plan;
             // The whole pass decides; it gets three times a layer's budget, alternating the two so that drift hits both.
@@ -137,7 +144,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Whether calibration at <paramref name="batch"/> kept a sparse kernel for at least one layer.</summary>
-    public bool RunsSparse(int batch) => forced is { } kernel ? kernel != LayerKernel.Dense : plans.TryGetValue(batch, out var plan) && plan.Count > 0;
+    public bool RunsSparse(int batch) => forced is { } kernel ? !kernel.IsDense() : plans.TryGetValue(batch, out var plan) && plan.Count > 0;
 
     /// <param name="input"><c>[N, C, H, W]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>

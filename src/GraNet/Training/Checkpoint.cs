@@ -47,6 +47,15 @@ public static class Checkpoint
         return ReadHeader(reader, path);
     }
 
+    /// <summary>Reads the header after checking the whole file's checksum: for callers that act on the header (build a model from it) before loading.</summary>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, or damaged; the message names the file.</exception>
+    public static CheckpointHeader ReadVerifiedHeader(string path)
+    {
+        using var stream = Open(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        return Format.ReadVerifiedHeader<CheckpointHeader>(reader, path);
+    }
+
     /// <summary>
     /// Restores the model (and, when given, the optimizer, the hook and the random state) from a
     /// checkpoint and returns its header. The model must have the architecture that was saved.

@@ -96,4 +96,32 @@ public class ErrorLineTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith($"granet: {Path.Combine(run, "summary.json")}: damaged JSON (", Assert.Single(lines), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Infer_runs_a_model_without_sparse_kernels_dense_and_says_so()
+    {
+        // A tiny CIFAR-10 (10 images per file) and one epoch of ResNet-20: sparse execution does not cover it.
+        string data = Directory.CreateDirectory(Path.Combine(root, "cifar", "cifar-10-batches-bin")).FullName;
+        var random = new Random(3);
+        foreach (string file in new[] { "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin" })
+        {
+            var bytes = new byte[10 * 3073];
+            random.NextBytes(bytes);
+            for (int i = 0; i < 10; i++)
+            {
+                bytes[i * 3073] = (byte)i;
+            }
+            File.WriteAllBytes(Path.Combine(data, file), bytes);
+        }
+        string run = Path.Combine(root, "resnet");
+        // Random labels: the run is reported as collapsed (exit 4), but its checkpoint is written, which is all this needs.
+        Runner.Run(["train", "--model", "resnet20", "--dataset", "cifar10", "--data-dir", data, "--epochs", "1", "--batch-size", "25", "--threads", "1", "--validation", "0", "--output", run], new StringWriter(), new StringWriter());
+        Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(["infer", "--model", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--threads", "1"], output, error);
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains("sparse execution covers the sequential models (lenet-300-100, lenet5-caffe) so far; resnet20 runs dense.", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dense execution: test accuracy", output.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using GraNet.Export;
 using GraNet.Tests.Sparsity;
 using GraNet.Tests.Training;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -56,6 +57,28 @@ public class CompactModelIntegrityTests : IDisposable
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<InvalidDataException>(() => Loaded(path));
         Assert.Equal($"{path}: the compact GraNet model is damaged (checksum mismatch): it was truncated or changed after it was written; write one with 'granet export'.", e.Message);
+    }
+
+    [Fact]
+    public void A_model_in_another_precision_is_refused_rather_than_stored_unreadably()
+    {
+        using var model = TinyNets.Row(Weights);
+        model.to(ScalarType.Float64);
+        var e = Assert.Throws<ArgumentException>(() => CompactModel.Save(Path.Combine(folder, "f64.gsm"), model, Header));
+        Assert.StartsWith("Compact models store float32 (and int64) tensors; fc.weight is Float64:", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "f64.gsm")));
+    }
+
+    [Fact]
+    public void A_changed_header_is_caught_by_the_checksum_before_it_is_acted_on()
+    {
+        string path = Saved("header.gsm");
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = System.Text.Encoding.ASCII.GetString(bytes).IndexOf("\"row\"", StringComparison.Ordinal) + 1;
+        bytes[at] = (byte)'R';
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal("Row", CompactModel.ReadHeader(path).Model); // the change parses: only the checksum tells
+        Assert.Contains("checksum mismatch", Assert.Throws<InvalidDataException>(() => CompactModel.ReadVerifiedHeader(path)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
