@@ -67,7 +67,35 @@ public static class TrainCommand
         long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? Checkpoint.ReadHeader(folder.LastCheckpoint).Step : null;
         var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         sparsity.MaskUpdated += maskLog.Add;
-        var result = reporter.Run(observer =>
+        TrainingResult result;
+        try
+        {
+            result = Train(configuration, folder, resume, keepEpochs, model, data, reporter, sparsity, maskLog, spec.Name, modelInfo.Name, json);
+        }
+        catch (TrainingDivergedException e)
+        {
+            // The folder says what happened (a sweep reads it to replace the seed); the caller still gets the error.
+            folder.WriteSummary(new Dictionary<string, object?>
+            {
+                ["outcome"] = "diverged",
+                ["message"] = e.Message,
+                ["model"] = modelInfo.Name,
+                ["dataset"] = spec.Name,
+                ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
+                ["testAccuracy"] = null,
+                ["finalDensity"] = null,
+                ["trainingFlopsRelative"] = null,
+                ["inferenceFlopsRelative"] = null,
+                ["wallSeconds"] = null,
+            });
+            throw;
+        }
+        return Summarise(configuration, folder, output, result, sparsity, modelInfo.Name, spec.Name);
+    }
+
+    private static TrainingResult Train(RunConfiguration configuration, RunFolder folder, bool resume, IReadOnlySet<int>? keepEpochs, nn.Module<Tensor, Tensor> model, TrainingData data,
+        ConsoleReporter reporter, SparsityController sparsity, MaskUpdateLog maskLog, string dataset, string modelName, string json) =>
+        reporter.Run(observer =>
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
             var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.MayDiffer };
@@ -77,13 +105,16 @@ public static class TrainCommand
                 sparsity.MaskUpdated += log.OnMaskUpdate;
                 recorder.TensorBoard = log;
             }
-            return run.Run(folder.Path, resume, (modelInfo.Name, spec.Name, json));
+            return run.Run(folder.Path, resume, (modelName, dataset, json));
         });
+
+    private static int Summarise(RunConfiguration configuration, RunFolder folder, TextWriter output, TrainingResult result, SparsityController sparsity, string modelName, string dataset)
+    {
         var summary = new Dictionary<string, object?>
         {
             ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
-            ["model"] = modelInfo.Name,
-            ["dataset"] = spec.Name,
+            ["model"] = modelName,
+            ["dataset"] = dataset,
             ["testAccuracy"] = RunFolder.Percent(result.TestAccuracy),
             ["bestValidationAccuracy"] = result.BestValidationAccuracy is { } v ? RunFolder.Percent(v) : null,
             ["bestEpoch"] = result.BestEpoch,

@@ -88,7 +88,15 @@ public static class SweepCommand
                     output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}");
                     // Check has made sure that a folder being resumed was started with this configuration
                     // (up to the settings that may change, such as --threads, which this command's value sets).
-                    TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
+                    try
+                    {
+                        TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
+                    }
+                    catch (TrainingDivergedException e)
+                    {
+                        // Like a collapse: kept (its summary says "diverged"), reported, and replaced by the next seed.
+                        output.WriteLine($"== {cell.FolderName} diverged: {e.Message}");
+                    }
                     done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
                 }
                 else
@@ -175,8 +183,10 @@ public static class SweepCommand
         {
             using var summary = JsonDocument.Parse(File.ReadAllText(path));
             var root = summary.RootElement;
-            return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", root.GetProperty("testAccuracy").GetDouble(), root.GetProperty("finalDensity").GetDouble(),
-                root.GetProperty("trainingFlopsRelative").GetDouble(), root.GetProperty("inferenceFlopsRelative").GetDouble(), root.GetProperty("wallSeconds").GetDouble());
+            // A diverged run has no numbers (null): NaN, and it is not counted.
+            static double Number(JsonElement root, string key) => root.GetProperty(key) is { ValueKind: JsonValueKind.Null } ? double.NaN : root.GetProperty(key).GetDouble();
+            return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"));
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -5,7 +5,7 @@ namespace GraNet.Cli.Studies;
 /// <summary>
 /// The groups of a sweep: every method × final density (× initial density for granet and
 /// granet-uniform); dense appears once. Each group wants <c>seeds</c> runs that trained; a
-/// collapsed run is kept, counted and replaced by the next seed (at most <see cref="MaxExtraSeeds"/> times).
+/// collapsed or diverged run is kept, counted and replaced by the next seed (at most <see cref="MaxExtraSeeds"/> times).
 /// </summary>
 public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOnlyList<double> finalDensities, IReadOnlyList<double> initDensities, int seeds, int firstSeed)
 {
@@ -43,7 +43,7 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
 
     /// <summary>
     /// The seeds to run for a group given what is known so far: seeds from <see cref="FirstSeed"/> on,
-    /// until <see cref="Seeds"/> of them trained (collapsed ones do not count).
+    /// until <see cref="Seeds"/> of them trained (collapsed and diverged ones do not count).
     /// </summary>
     public IEnumerable<int> SeedsFor(Func<int, string?> outcomeOf)
     {
@@ -52,7 +52,7 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
         for (int seed = FirstSeed; seed < FirstSeed + Seeds + MaxExtraSeeds && trained < Seeds; seed++)
         {
             yield return seed;
-            if (outcomeOf(seed) != "collapsed")
+            if (outcomeOf(seed) is not ("collapsed" or "diverged"))
             {
                 trained++;
             }

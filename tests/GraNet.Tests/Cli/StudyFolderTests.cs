@@ -91,6 +91,19 @@ public class StudyFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_diverged_run_is_kept_reported_and_replaced_like_a_collapse()
+    {
+        // lr 1e9 turns the loss NaN in the first epoch for every seed: each is recorded and replaced, and the sweep ends.
+        string folder = Path.Combine(root, "nan");
+        var (code, output, error) = Run(Sweep(folder, "--lr", "1e9"));
+        Assert.True(code == 0, error);
+        var seeds = Enumerable.Range(17, 1 + SweepGrid.MaxExtraSeeds).ToList();
+        Assert.All(seeds, seed => Assert.Contains($"== dense-s{seed} diverged: The training loss became", output, StringComparison.Ordinal));
+        Assert.All(seeds, seed => Assert.Contains("\"outcome\": \"diverged\"", File.ReadAllText(Path.Combine(folder, $"dense-s{seed}", "summary.json")), StringComparison.Ordinal));
+        Assert.Contains("dense-s17 (diverged)", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Plasticity_refuses_a_model_or_data_set_that_contradicts_the_from_run()
     {
         string run = Path.Combine(root, "mlp");
