@@ -56,7 +56,9 @@ public sealed class ConsoleReporter(TextWriter output)
         public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch)
         {
             this.epochs = epochs;
-            output.WriteLine(firstEpoch > 1
+            output.WriteLine(firstEpoch > epochs
+                ? $"all {epochs} epochs were trained already; the summary is written again from the last checkpoint"
+                : firstEpoch > 1
                 ? $"resuming at epoch {firstEpoch}/{epochs} ({stepsPerEpoch} steps per epoch)"
                 : $"training {epochs} epochs ({stepsPerEpoch} steps per epoch)");
         }

@@ -363,9 +363,13 @@ public static class PlasticityCommand
     {
         ArgumentNullException.ThrowIfNull(cells);
         var lines = new List<string>();
-        var groups = cells.GroupBy(c => (c.Regeneration, c.Epoch)).ToList();
-        int falling = groups.Count(g => IsNonIncreasing(g.OrderBy(c => c.PruneRate).Select(c => c.Plasticity).ToList()));
-        lines.Add($"Plasticity falls as the pruning rate grows in {falling} of {groups.Count} (mode, epoch) series.");
+        // A trend over pruning rates needs at least two of them in a series.
+        var groups = cells.GroupBy(c => (c.Regeneration, c.Epoch)).Where(g => g.Select(c => c.PruneRate).Distinct().Count() > 1).ToList();
+        if (groups.Count > 0)
+        {
+            int falling = groups.Count(g => IsNonIncreasing(g.OrderBy(c => c.PruneRate).Select(c => c.Plasticity).ToList()));
+            lines.Add($"Plasticity falls as the pruning rate grows in {falling} of {groups.Count} (mode, epoch) series.");
+        }
         var byLearningRate = cells.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key).Select(g => (Rate: g.Key, Mean: g.Average(c => c.Plasticity))).ToList();
         if (byLearningRate.Count > 1)
         {

@@ -113,13 +113,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// masks the weights and the optimizer state, then runs the pruning or regeneration event due at
     /// <paramref name="step"/>, if any.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> does not follow the last step given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the last step given plus one.</exception>
     public void AfterOptimizerStep(long step)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (step <= lastStep)
+        if (step != lastStep + 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} does not follow step {lastStep}; number the optimizer steps over the whole run (1, 2, 3, …), not per epoch.");
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} does not follow step {lastStep}; call after every optimizer step, numbered over the whole run (1, 2, 3, …), not per epoch.");
         }
         var m = Masks;
         var plan = Method;

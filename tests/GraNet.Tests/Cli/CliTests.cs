@@ -149,6 +149,7 @@ public class CliTests : IDisposable
         string[] updatesBefore = File.ReadAllLines(Path.Combine(run, "mask-updates.jsonl"));
         var resumed = Run("train", "--resume", run);
         Assert.True(resumed.Code == 0, resumed.Error);
+        Assert.Contains("all 2 epochs were trained already", resumed.Output, StringComparison.Ordinal);
         string after = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("testAccuracy").ToString();
         Assert.Equal(before, after);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);

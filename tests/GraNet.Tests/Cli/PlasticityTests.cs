@@ -75,6 +75,15 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void With_one_pruning_rate_no_trend_over_rates_is_claimed()
+    {
+        PlasticityCell Cell(int epoch, string mode, double continued) => new(epoch, 0.5, mode, 0.1, 1, 0.5, 90, 50, continued);
+        var findings = PlasticityCommand.Findings([Cell(5, "none", 88), Cell(5, "gradient", 89)]);
+        Assert.DoesNotContain(findings, f => f.StartsWith("Plasticity falls as the pruning rate grows", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f.StartsWith("Regeneration raises plasticity in 1 of 1 cells", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Checkpoint_epochs_must_lie_inside_the_run()
     {
         var error = new StringWriter();

@@ -41,8 +41,9 @@ public class ControllerMisuseTests
         }
         Step(model, optimizer);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(1));
-        Assert.StartsWith("Step 1 does not follow step 4; number the optimizer steps over the whole run", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Step 1 does not follow step 4; call after every optimizer step, numbered over the whole run", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(6)); // a skipped step would skip its events
         controller.AfterOptimizerStep(5);
     }
 
