@@ -63,10 +63,14 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException("--start sparse needs --init-density below 1, e.g. 0.5.");
             }
+            string? fromRun = parse.GetValue(from);
+            var trained = fromRun is null ? null : ReadRun(fromRun);
+            // The checkpoints come from the --from run when there is one: its length bounds them, not this command's --epochs.
+            int runEpochs = trained?.Training.Epochs ?? baseline.Training.Epochs;
             var epochs = TrainOptions.ParseIntegers(parse.GetValue(atEpochs)!, "--at-epochs");
-            if (epochs.Any(e => e < 1 || e >= baseline.Training.Epochs))
+            if (epochs.Any(e => e < 1 || e >= runEpochs))
             {
-                throw new ArgumentException($"--at-epochs must lie in 1..{baseline.Training.Epochs - 1} (checkpoints before the end of training).");
+                throw new ArgumentException($"--at-epochs must lie in 1..{runEpochs - 1} (checkpoints before the end of {(trained is null ? "training" : $"the --from run's {runEpochs} epochs")}).");
             }
             var pruneRates = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"--prune-rates: '{r}' is not a rate in (0, 1).")).ToList();
@@ -82,11 +86,9 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
             }
-            string? fromRun = parse.GetValue(from);
-            if (fromRun is not null)
+            if (fromRun is not null && trained is not null)
             {
                 // The study uses the --from run's model and data set; an explicit one that differs would be ignored silently.
-                var trained = ReadRun(fromRun);
                 if (parse.GetResult(train.Model) is { Implicit: false } && ModelRegistry.Get(baseline.Model).Name != ModelRegistry.Get(trained.Model).Name)
                 {
                     throw new ArgumentException($"--model {baseline.Model} contradicts the --from run {fromRun}, which trained {trained.Model}; drop --model, or give a run of {baseline.Model}.");

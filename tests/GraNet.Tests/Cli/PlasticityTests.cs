@@ -84,6 +84,21 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void With_from_the_checkpoint_epochs_are_bounded_by_that_run()
+    {
+        // The --from run trained 6 epochs; the command's own --epochs (3) does not bound its checkpoints.
+        string run = Directory.CreateDirectory(Path.Combine(root, "six")).FullName;
+        File.WriteAllText(Path.Combine(run, "config.json"), GraNet.Cli.Configuration.ConfigurationJson.Serialize(
+            new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet-300-100", Dataset = "fashion-mnist", Training = new GraNet.Training.TrainingOptions { Epochs = 6 } }));
+        var inside = new StringWriter();
+        Runner.Run(Args(Path.Combine(root, "study-4"), "--from", run, "--at-epochs", "4"), new StringWriter(), inside);
+        Assert.DoesNotContain("--at-epochs must lie", inside.ToString(), StringComparison.Ordinal);
+        var outside = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "study-6"), "--from", run, "--at-epochs", "6"), new StringWriter(), outside));
+        Assert.Equal("granet: --at-epochs must lie in 1..5 (checkpoints before the end of the --from run's 6 epochs).", outside.ToString().Trim());
+    }
+
+    [Fact]
     public void Checkpoint_epochs_must_lie_inside_the_run()
     {
         var error = new StringWriter();
