@@ -67,7 +67,8 @@ public static class Runner
         catch (Exception e)
         {
             // Anything else is a fault of granet (or of libtorch below it): one line, no stack trace unless asked for.
-            error.WriteLine($"granet: internal error ({e.GetType().Name}: {OneLine(e.Message)}); please report it with the command line; GRANET_TRACE=1 prints the stack trace.");
+            // The first line only: a native error's message goes on with libtorch's stack trace.
+            error.WriteLine($"granet: internal error ({e.GetType().Name}: {GraNet.Runtime.ErrorText.FirstLine(e.Message)}); please report it with the command line; GRANET_TRACE=1 prints the stack trace.");
             if (Environment.GetEnvironmentVariable("GRANET_TRACE") is "1")
             {
                 error.WriteLine(e.ToString());

@@ -86,7 +86,7 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
             }
-            if (fromRun is not null && trained is not null)
+            if (trained is not null)
             {
                 // The study uses the --from run's model and data set; an explicit one that differs would be ignored silently.
                 if (parse.GetResult(train.Model) is { Implicit: false } && ModelRegistry.Get(baseline.Model).Name != ModelRegistry.Get(trained.Model).Name)

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using GraNet.IO;
+using GraNet.Runtime;
 using GraNet.Training;
 using static TorchSharp.torch;
 
@@ -131,7 +132,7 @@ public static class CompactModel
         }
         catch (Exception e) when (e is ArgumentException or ExternalException or OverflowException)
         {
-            throw new InvalidDataException($"{path}: damaged compact model ({OneLine(e.Message)}); export it again.", e);
+            throw new InvalidDataException($"{path}: damaged compact model ({ErrorText.FirstLine(e.Message)}); export it again.", e);
         }
         return header;
     }
@@ -148,13 +149,6 @@ public static class CompactModel
             }
             previous = position;
         }
-    }
-
-    /// <summary>The first line of a (native) error message, which may carry a stack trace.</summary>
-    private static string OneLine(string message)
-    {
-        int end = message.IndexOfAny(['\r', '\n']);
-        return (end < 0 ? message : message[..end]).Trim();
     }
 
     private static byte[] ReadExactly(BinaryReader reader, int count, string path)

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using GraNet.IO;
+using GraNet.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -98,7 +99,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException or ExternalException)
         {
-            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({OneLine(e.Message)}); use a checkpoint of the same --model and --method.", e);
+            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({ErrorText.FirstLine(e.Message)}); use a checkpoint of the same --model and --method.", e);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -106,13 +107,6 @@ public static class Checkpoint
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
         return header;
-    }
-
-    /// <summary>The first line of a (native) error message, which may carry a stack trace.</summary>
-    private static string OneLine(string message)
-    {
-        int end = message.IndexOfAny(['\r', '\n']);
-        return (end < 0 ? message : message[..end]).Trim();
     }
 
     private static FileStream Open(string path)

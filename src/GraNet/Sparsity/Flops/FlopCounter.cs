@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using GraNet.Sparsity.Masks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -73,8 +74,7 @@ public sealed class FlopCounter
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
         {
-            string message = e.Message.Split('\n')[0].Trim();
-            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({message}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28].", nameof(sampleShape), e);
+            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({ErrorText.FirstLine(e.Message)}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28].", nameof(sampleShape), e);
         }
         finally
         {
