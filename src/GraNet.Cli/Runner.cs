@@ -36,7 +36,7 @@ public static class Runner
         }
         catch (ArgumentException e)
         {
-            error.WriteLine($"granet: {OneLine(e.Message)}");
+            error.WriteLine($"granet: {OneLine(Configuration.OptionFlags.Message(e))}");
             return ExitCodes.BadArguments;
         }
         catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)

@@ -194,7 +194,7 @@ public sealed class TrainOptions
         };
         if (configuration.Threads < 1)
         {
-            throw new ArgumentException($"--threads {configuration.Threads} must be at least 1.");
+            throw new ArgumentException($"{Threads.Name} {configuration.Threads} must be at least 1.");
         }
         training.Validate();
         sparsity.Validate(training.Epochs);

@@ -143,7 +143,7 @@ public static class SweepCommand
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"sweep cell {group.FolderName}: {e.Message}", e);
+                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Message(e)}", e);
             }
             foreach (int seed in folder is null ? [] : grid.AllSeeds)
             {

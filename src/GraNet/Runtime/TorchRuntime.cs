@@ -34,7 +34,7 @@ public static partial class TorchRuntime
     {
         if (threads < 1)
         {
-            throw new ArgumentException($"--threads {threads} must be at least 1.", nameof(threads));
+            throw new OptionValueException($"{nameof(TorchRuntime)}.{nameof(Configure)}", nameof(threads), threads, "must be at least 1");
         }
         lock (Gate)
         {

@@ -45,31 +45,33 @@ public sealed record SparsityOptions
     /// <summary>Whether the method prunes gradually from <see cref="InitDensity"/> to <see cref="FinalDensity"/>.</summary>
     public bool IsPruningMethod => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
+    /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
     public void Validate(int epochs)
     {
-        Require(InitDensity > 0 && InitDensity <= 1, "--init-density", InitDensity, "must be in (0, 1]");
-        Require(FinalDensity > 0 && FinalDensity <= 1, "--final-density", FinalDensity, "must be in (0, 1]");
-        Require(UpdateInterval >= 1, "--update-interval", UpdateInterval, "must be at least 1 step");
-        Require(RegrowthRate is >= 0 and < 1, "--regrowth-rate", RegrowthRate, "must be in [0, 1)");
-        Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, "--regrowth-rate-min", RegrowthRateMin, "must be in [0, --regrowth-rate]");
-        Require(RigLStopFraction is > 0 and <= 1, "--rigl-stop", RigLStopFraction, "must be in (0, 1]");
+        Require(InitDensity > 0 && InitDensity <= 1, nameof(InitDensity), InitDensity, "must be in (0, 1]");
+        Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
+        Require(UpdateInterval >= 1, nameof(UpdateInterval), UpdateInterval, "must be at least 1 step");
+        Require(RegrowthRate is >= 0 and < 1, nameof(RegrowthRate), RegrowthRate, "must be in [0, 1)");
+        Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, nameof(RegrowthRateMin), RegrowthRateMin, $"must be in [0, {{{nameof(RegrowthRate)}}}]");
+        Require(RigLStopFraction is > 0 and <= 1, nameof(RigLStopFraction), RigLStopFraction, "must be in (0, 1]");
         if (IsPruningMethod)
         {
-            Require(FinalDensity <= InitDensity, "--final-density", FinalDensity, $"must not exceed --init-density {InitDensity} for a pruning method");
-            Require(PruneStartEpoch >= 0, "--prune-start-epoch", PruneStartEpoch, "must be 0 or more");
-            Require(PruneEndEpoch > PruneStartEpoch, "--prune-end-epoch", PruneEndEpoch, $"must come after --prune-start-epoch {PruneStartEpoch}");
-            Require(PruneEndEpoch <= epochs, "--prune-end-epoch", PruneEndEpoch, $"must not exceed --epochs {epochs}");
+            Require(FinalDensity <= InitDensity, nameof(FinalDensity), FinalDensity, Invariant($"must not exceed {{{nameof(InitDensity)}}} {InitDensity} for a pruning method"));
+            Require(PruneStartEpoch >= 0, nameof(PruneStartEpoch), PruneStartEpoch, "must be 0 or more");
+            Require(PruneEndEpoch > PruneStartEpoch, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must come after {{{nameof(PruneStartEpoch)}}} {PruneStartEpoch}"));
+            Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {{TrainingOptions.Epochs}} {epochs}"));
         }
         Require(Growth is null || Method is not (SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform or SparsityMethodKind.Static or SparsityMethodKind.Dense),
-            "--growth", Growth!, $"has no effect with --method {Method}; drop it");
+            nameof(Growth), Growth, $"has no effect with {{{nameof(Method)}}} {Method}; drop it");
     }
 
-    private static void Require(bool condition, string option, object value, string rule)
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+
+    private static void Require(bool condition, string property, object? value, string rule)
     {
         if (!condition)
         {
-            throw new ArgumentException($"{option} {value} {rule}.");
+            throw new OptionValueException(nameof(SparsityOptions), property, value, rule);
         }
     }
 }

@@ -17,7 +17,7 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader? Validation, Ba
         var (trainIndices, validationIndices) = DataSplit.Holdout(train.Count, options.ValidationFraction, options.Seed);
         if (trainIndices.Length == 0)
         {
-            throw new ArgumentException($"--validation {options.ValidationFraction} leaves no training images out of {train.Count}.");
+            throw new OptionValueException(nameof(TrainingOptions), nameof(TrainingOptions.ValidationFraction), options.ValidationFraction, FormattableString.Invariant($"leaves no training images out of {train.Count}"));
         }
         var trainLoader = new BatchLoader(train, trainIndices, spec.Mean, spec.Std, options.BatchSize, spec.ReflectPadding);
         var validation = validationIndices.Length > 0 ? new BatchLoader(train, validationIndices, spec.Mean, spec.Std, evaluationBatchSize) : null;

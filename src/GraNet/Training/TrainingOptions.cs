@@ -44,30 +44,30 @@ public sealed record TrainingOptions
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<int> EffectiveMilestones => Milestones.Count > 0 ? Milestones : new[] { Epochs / 2, Epochs * 3 / 4 }.Where(m => m >= 1).ToArray();
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        Require(Epochs >= 1, "--epochs", Epochs, "must be at least 1");
-        Require(BatchSize >= 1, "--batch-size", BatchSize, "must be at least 1");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), "--lr", LearningRate, "must be a positive number");
-        Require(Momentum is >= 0 and < 1, "--momentum", Momentum, "must be in [0, 1)");
-        Require(WeightDecay >= 0, "--weight-decay", WeightDecay, "must be 0 or more");
-        Require(Gamma is > 0 and <= 1, "--gamma", Gamma, "must be in (0, 1]");
-        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, "--warmup-epochs", WarmupEpochs, "must be in [0, epochs)");
-        Require(LabelSmoothing is >= 0 and < 1, "--label-smoothing", LabelSmoothing, "must be in [0, 1)");
-        Require(ValidationFraction is >= 0 and < 1, "--validation", ValidationFraction, "must be in [0, 1)");
-        Require(!Nesterov || Optimizer != OptimizerKind.Sgd || Momentum > 0, "--nesterov", Nesterov, "needs a momentum above 0");
+        Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
+        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+        Require(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
+        Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
+        Require(Gamma is > 0 and <= 1, nameof(Gamma), Gamma, "must be in (0, 1]");
+        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), WarmupEpochs, $"must be in [0, {{{nameof(Epochs)}}})");
+        Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");
+        Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
+        Require(!Nesterov || Optimizer != OptimizerKind.Sgd || Momentum > 0, nameof(Nesterov), Nesterov, $"needs a {{{nameof(Momentum)}}} above 0");
         foreach (int milestone in Milestones)
         {
-            Require(milestone >= 1 && milestone <= Epochs, "--milestones", milestone, $"must lie in 1..{Epochs}");
+            Require(milestone >= 1 && milestone <= Epochs, nameof(Milestones), milestone, FormattableString.Invariant($"must lie in 1..{Epochs}"));
         }
     }
 
-    private static void Require(bool condition, string option, object value, string rule)
+    private static void Require(bool condition, string property, object? value, string rule)
     {
         if (!condition)
         {
-            throw new ArgumentException($"{option} {value} {rule}.");
+            throw new OptionValueException(nameof(TrainingOptions), property, value, rule);
         }
     }
 }

@@ -40,6 +40,43 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void A_library_option_error_names_the_flags_not_the_properties()
+    {
+        string run = Path.Combine(root, "gmp");
+        var (code, lines) = Run("train", "--method", "gmp", "--init-density", "0.5", "--final-density", "0.8", "--epochs", "1", "--prune-end-epoch", "1", "--threads", "1", "--output", run);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --final-density 0.8 must not exceed --init-density 0.5 for a pruning method.", Assert.Single(lines));
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void An_option_only_a_config_file_sets_is_named_by_its_key()
+    {
+        string file = Path.Combine(root, "min.json");
+        File.WriteAllText(file, "{ \"sparsity\": { \"method\": \"granet\", \"regrowthRateMin\": 0.9 } }");
+        var (code, lines) = Run("train", "--config", file, "--regrowth-rate", "0.5", "--epochs", "1", "--prune-end-epoch", "1", "--threads", "1", "--output", Path.Combine(root, "min"));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --config key sparsity.regrowthRateMin 0.9 must be in [0, --regrowth-rate].", Assert.Single(lines));
+    }
+
+    [Fact]
+    public void Every_library_option_has_a_name_in_the_tool()
+    {
+        // Each settable option of the two option records is named by a flag of 'granet train' or by its --config key, never by its C# name.
+        var trainFlags = GraNet.Cli.Commands.TrainCommand.Create(TextWriter.Null, TextWriter.Null).Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+        var properties = new[] { typeof(GraNet.Training.TrainingOptions), typeof(GraNet.Sparsity.SparsityOptions) }
+            .SelectMany(t => t.GetProperties().Where(p => p.SetMethod is not null).Select(p => $"{t.Name}.{p.Name}")).ToList();
+        Assert.Contains("TrainingOptions.Epochs", properties);
+        Assert.Contains("SparsityOptions.RigLStopFraction", properties);
+        foreach (string key in properties)
+        {
+            string name = GraNet.Cli.Configuration.OptionFlags.Name(key);
+            Assert.True(trainFlags.Contains(name) || name.StartsWith("--config key ", StringComparison.Ordinal), $"{key} is shown as '{name}'");
+        }
+        Assert.Equal("--threads", GraNet.Cli.Configuration.OptionFlags.Name("TorchRuntime.Configure.threads"));
+    }
+
+    [Fact]
     public void A_data_dir_that_does_not_exist_is_refused_before_training()
     {
         string typo = Path.Combine(root, "no-such-folder");

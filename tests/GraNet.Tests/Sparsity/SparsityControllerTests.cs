@@ -194,24 +194,41 @@ public class SparsityControllerTests
     }
 
     [Theory]
-    [InlineData(1.2, 0.1, "--init-density")]
-    [InlineData(1.0, 0.0, "--final-density")]
-    [InlineData(0.2, 0.5, "--final-density")]
-    public void Impossible_densities_are_refused_with_the_option_named(double init, double final, string option)
+    [InlineData(1.2, 0.1, "SparsityOptions.InitDensity 1.2 must be in (0, 1].")]
+    [InlineData(1.0, 0.0, "SparsityOptions.FinalDensity 0 must be in (0, 1].")]
+    [InlineData(0.2, 0.5, "SparsityOptions.FinalDensity 0.5 must not exceed SparsityOptions.InitDensity 0.2 for a pruning method.")]
+    public void Impossible_densities_are_refused_with_the_option_named(double init, double final, string message)
     {
         var options = new SparsityOptions { Method = SparsityMethodKind.GraNet, InitDensity = init, FinalDensity = final };
-        var e = Assert.Throws<ArgumentException>(() => options.Validate(20));
-        Assert.Contains(option, e.Message, StringComparison.Ordinal);
+        Assert.Equal(message, Assert.Throws<OptionValueException>(() => options.Validate(20)).Message);
     }
 
     [Fact]
     public void Bad_schedules_are_refused()
     {
         var options = new SparsityOptions { Method = SparsityMethodKind.Gmp };
-        Assert.Contains("--prune-end-epoch", Assert.Throws<ArgumentException>(() => (options with { PruneStartEpoch = 5, PruneEndEpoch = 3 }).Validate(20)).Message, StringComparison.Ordinal);
-        Assert.Contains("--prune-end-epoch", Assert.Throws<ArgumentException>(() => (options with { PruneEndEpoch = 30 }).Validate(20)).Message, StringComparison.Ordinal);
-        Assert.Contains("--update-interval", Assert.Throws<ArgumentException>(() => (options with { UpdateInterval = 0 }).Validate(20)).Message, StringComparison.Ordinal);
-        Assert.Contains("--growth", Assert.Throws<ArgumentException>(() => (options with { Growth = GrowthKind.Random }).Validate(20)).Message, StringComparison.Ordinal);
+        string Refusal(SparsityOptions o) => Assert.Throws<OptionValueException>(() => o.Validate(20)).Message;
+        Assert.Equal("SparsityOptions.PruneEndEpoch 3 must come after SparsityOptions.PruneStartEpoch 5.", Refusal(options with { PruneStartEpoch = 5, PruneEndEpoch = 3 }));
+        Assert.Equal("SparsityOptions.PruneEndEpoch 30 must not exceed TrainingOptions.Epochs 20.", Refusal(options with { PruneEndEpoch = 30 }));
+        Assert.Equal("SparsityOptions.UpdateInterval 0 must be at least 1 step.", Refusal(options with { UpdateInterval = 0 }));
+        Assert.Equal("SparsityOptions.Growth Random has no effect with SparsityOptions.Method Gmp; drop it.", Refusal(options with { Growth = GrowthKind.Random }));
+    }
+
+    [Fact]
+    public void Option_values_are_written_the_same_in_every_culture()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+            var options = new SparsityOptions { Method = SparsityMethodKind.Gmp, InitDensity = 0.5, FinalDensity = 0.75 };
+            Assert.Equal("SparsityOptions.FinalDensity 0.75 must not exceed SparsityOptions.InitDensity 0.5 for a pruning method.",
+                Assert.Throws<OptionValueException>(() => options.Validate(20)).Message);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
     }
 
     [Fact]

@@ -39,21 +39,26 @@ public class LearningRateScheduleTests
     public void One_epoch_has_no_decay() => Assert.Empty(new TrainingOptions { Epochs = 1 }.EffectiveMilestones);
 
     [Theory]
-    [InlineData("--epochs")]
-    [InlineData("--lr")]
-    [InlineData("--momentum")]
-    [InlineData("--validation")]
-    [InlineData("--milestones")]
-    public void Validation_names_the_bad_option(string option)
+    [InlineData("Epochs", "TrainingOptions.Epochs 0 must be at least 1.")]
+    [InlineData("LearningRate", "TrainingOptions.LearningRate -1 must be a positive number.")]
+    [InlineData("Momentum", "TrainingOptions.Momentum 1.5 must be in [0, 1).")]
+    [InlineData("ValidationFraction", "TrainingOptions.ValidationFraction 1 must be in [0, 1).")]
+    [InlineData("Milestones", "TrainingOptions.Milestones 12 must lie in 1..10.")]
+    [InlineData("WarmupEpochs", "TrainingOptions.WarmupEpochs 10 must be in [0, TrainingOptions.Epochs).")]
+    public void Validation_names_the_bad_option_by_its_property(string property, string message)
     {
-        var options = option switch
+        var options = property switch
         {
-            "--epochs" => new TrainingOptions { Epochs = 0 },
-            "--lr" => new TrainingOptions { LearningRate = -1 },
-            "--momentum" => new TrainingOptions { Momentum = 1.5 },
-            "--validation" => new TrainingOptions { ValidationFraction = 1 },
+            "Epochs" => new TrainingOptions { Epochs = 0 },
+            "LearningRate" => new TrainingOptions { LearningRate = -1 },
+            "Momentum" => new TrainingOptions { Momentum = 1.5 },
+            "ValidationFraction" => new TrainingOptions { ValidationFraction = 1 },
+            "WarmupEpochs" => new TrainingOptions { Epochs = 10, WarmupEpochs = 10 },
             _ => new TrainingOptions { Epochs = 10, Milestones = [12] },
         };
-        Assert.Contains(option, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        var e = Assert.Throws<OptionValueException>(options.Validate);
+        Assert.Equal(property, e.Property);
+        Assert.Equal(property, e.ParamName);
+        Assert.Equal(message, e.Message);
     }
 }

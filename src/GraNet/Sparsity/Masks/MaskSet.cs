@@ -79,7 +79,7 @@ public sealed class MaskSet : IDisposable
         }
         if (layers.Count == 0)
         {
-            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (drop --dense-first)" : string.Empty)}.");
+            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (turn off SparsityOptions.DenseFirstLayer, --dense-first in granet)" : string.Empty)}.");
         }
         return new MaskSet(layers, optimizer);
     }

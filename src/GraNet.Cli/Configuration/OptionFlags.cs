@@ -1,0 +1,79 @@
+using GraNet.Cli.Commands;
+using GraNet.Runtime;
+using GraNet.Sparsity;
+using GraNet.Training;
+
+namespace GraNet.Cli.Configuration;
+
+/// <summary>
+/// The tool's name for each library option, for error messages: the library names an option by its
+/// property (<c>SparsityOptions.FinalDensity</c>), <c>granet</c> by its flag (<c>--final-density</c>).
+/// </summary>
+public static class OptionFlags
+{
+    private static readonly Dictionary<string, string> Names = Build();
+
+    /// <summary>Options that no flag sets, by their <c>--config</c> key.</summary>
+    private static readonly Dictionary<string, string> ConfigOnly = new(StringComparer.Ordinal)
+    {
+        [Key<SparsityOptions>(nameof(SparsityOptions.RegrowthRateMin))] = "sparsity.regrowthRateMin",
+        [Key<TrainingOptions>(nameof(TrainingOptions.StopOnCollapse))] = "training.stopOnCollapse",
+    };
+
+    /// <summary>The exception's message, with library option names turned into flags where it names options.</summary>
+    public static string Message(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception is OptionValueException option ? option.Describe(Name) : exception.Message;
+    }
+
+    /// <summary>The flag for a qualified option key (<c>TrainingOptions.Epochs</c> → <c>--epochs</c>); the key itself if it has none.</summary>
+    public static string Name(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Names.TryGetValue(key, out string? flag) ? flag
+            : ConfigOnly.TryGetValue(key, out string? configKey) ? $"--config key {configKey}"
+            : key;
+    }
+
+    /// <summary>Every option key this class names, with its name: for tests that check no option goes unnamed.</summary>
+    public static IReadOnlyDictionary<string, string> All => Names.Keys.Concat(ConfigOnly.Keys).ToDictionary(k => k, Name, StringComparer.Ordinal);
+
+    private static string Key<T>(string property) => $"{typeof(T).Name}.{property}";
+
+    private static Dictionary<string, string> Build()
+    {
+        var o = new TrainOptions();
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Key<TrainingOptions>(nameof(TrainingOptions.Epochs))] = o.Epochs.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.BatchSize))] = o.BatchSize.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Optimizer))] = o.Optimizer.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.LearningRate))] = o.LearningRate.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Momentum))] = o.Momentum.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Nesterov))] = o.Nesterov.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.WeightDecay))] = o.WeightDecay.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Schedule))] = o.Schedule.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Milestones))] = o.Milestones.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Gamma))] = o.Gamma.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.WarmupEpochs))] = o.Warmup.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.LabelSmoothing))] = o.LabelSmoothing.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Seed))] = o.Seed.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.ValidationFraction))] = o.Validation.Name,
+            [Key<TrainingOptions>(nameof(TrainingOptions.Augment))] = o.Augment.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.Method))] = o.Method.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.Distribution))] = o.Distribution.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.InitDensity))] = o.InitDensity.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.FinalDensity))] = o.FinalDensity.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.UpdateInterval))] = o.UpdateInterval.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.PruneStartEpoch))] = o.PruneStartEpoch.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.PruneEndEpoch))] = o.PruneEndEpoch.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.RegrowthRate))] = o.RegrowthRate.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.Growth))] = o.Growth.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.DenseFirstLayer))] = o.DenseFirst.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.ClassifierRule))] = o.ClassifierRule.Name,
+            [Key<SparsityOptions>(nameof(SparsityOptions.RigLStopFraction))] = o.RigLStop.Name,
+            [$"{nameof(TorchRuntime)}.{nameof(TorchRuntime.Configure)}.threads"] = o.Threads.Name,
+        };
+    }
+}
