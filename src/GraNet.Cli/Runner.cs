@@ -22,6 +22,7 @@ public static class Runner
             Studies.SweepCommand.Create(output),
             Studies.ReportCommand.Create(output),
             Studies.PlasticityCommand.Create(output),
+            Studies.SweepCommand.CreateCell(output),
         };
         try
         {
@@ -58,6 +59,11 @@ public static class Runner
         {
             error.WriteLine($"granet: {e.Message}");
             return ExitCodes.TrainingFailed;
+        }
+        catch (ExitCodeException e)
+        {
+            error.WriteLine($"granet: {OneLine(e.Message)}");
+            return e.ExitCode;
         }
         catch (OperationCanceledException)
         {

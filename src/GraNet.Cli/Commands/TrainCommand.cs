@@ -60,7 +60,7 @@ public static class TrainCommand
             AtomicFile.WriteText(folder.ConfigFile, json);
         }
         output.WriteLine($"run folder: {folder.Path}");
-        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} threads");
+        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}");
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);

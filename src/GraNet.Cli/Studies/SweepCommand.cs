@@ -25,7 +25,8 @@ public static class SweepCommand
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
         var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (collapsed runs are replaced by the next seed)", DefaultValueFactory = _ => 3 };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished; train nothing" };
-        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs)", DefaultValueFactory = _ => 1 };
+        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
         train.AddTo(command);
         command.SetAction(parse =>
         {
@@ -47,10 +48,20 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--seeds {grid.Seeds} must be at least 1.");
             }
+            int jobCount = parse.GetValue(jobs);
+            if (jobCount < 1)
+            {
+                throw new ArgumentException($"--jobs {jobCount} must be at least 1.");
+            }
+            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false })
+            {
+                // Jobs share the cores: each gets its part unless --threads says otherwise.
+                baseline = baseline with { Threads = Math.Max(1, Environment.ProcessorCount / jobCount) };
+            }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
-            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null);
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount);
         });
         return command;
     }
@@ -61,14 +72,22 @@ public static class SweepCommand
     /// </summary>
     /// <param name="reportOnly">Tabulate finished cells only; train nothing.</param>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false)
+    /// <param name="jobs">Cells trained at once, each in a child process; 1: one after another in this process.</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 1);
         Check(grid, baseline, claimFolder ? null : folder);
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
+        if (jobs > 1 && !reportOnly)
+        {
+            RunInParallel(grid, baseline, folder, commandLine, output, jobs);
+            output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
+            return ExitCodes.Success;
+        }
         var results = new List<SweepResult>();
         foreach (var group in grid.Groups())
         {
@@ -109,6 +128,114 @@ public static class SweepCommand
         }
         output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Trains the cells that have not finished, <paramref name="jobs"/> at a time, each in a child process
+    /// (<see cref="CellProcess"/>), and rewrites the result files (in grid order) whenever one ends. A replacement
+    /// seed starts once the run it replaces has ended collapsed or diverged. A child that fails otherwise stops new
+    /// cells from starting; the running ones finish, then its error ends the sweep with its exit code.
+    /// </summary>
+    private static void RunInParallel(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, int jobs)
+    {
+        foreach (var finished in Collect(grid, folder))
+        {
+            output.WriteLine($"== {finished.Cell.FolderName}: done ({finished.Outcome}, {finished.TestAccuracy:F2}%)");
+        }
+        string logs = Path.Combine(folder, "logs");
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var running = new List<CellProcess>();
+        (CellProcess Child, int Code)? failure = null;
+        try
+        {
+            while (true)
+            {
+                while (failure is null && running.Count < jobs && NextCell(grid, folder, started) is { } cell)
+                {
+                    started.Add(cell.FolderName);
+                    var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
+                    bool resume = File.Exists(runFolder.LastCheckpoint);
+                    var child = CellProcess.Start(cell, CellConfiguration(baseline, cell), runFolder.Path, logs);
+                    running.Add(child);
+                    output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}: started, log {child.LogFile}");
+                }
+                if (running.Count == 0)
+                {
+                    break;
+                }
+                int index = Task.WaitAny(running.Select(r => (Task)r.Exited).ToArray());
+                var ended = running[index];
+                running.RemoveAt(index);
+                int code = ended.Exited.Result;
+                var done = Read(folder, ended.Cell);
+                if (done is null)
+                {
+                    output.WriteLine($"== {ended.Cell.FolderName}: failed (exit {code}), log {ended.LogFile}");
+                    failure ??= (ended, code);
+                    continue;
+                }
+                string result = done.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{done.Outcome}, {done.TestAccuracy:F2}%");
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== {ended.Cell.FolderName}: {result} ({ended.Elapsed.TotalMinutes:F1} min)"));
+                ended.Dispose();
+                Write(folder, Collect(grid, folder), baseline, commandLine);
+            }
+        }
+        finally
+        {
+            foreach (var child in running)
+            {
+                child.Dispose();
+            }
+        }
+        if (failure is { } f)
+        {
+            string detail = f.Child.LastError.StartsWith("granet: ", StringComparison.Ordinal) ? f.Child.LastError["granet: ".Length..] : f.Child.LastError;
+            f.Child.Dispose();
+            throw new ExitCodeException(f.Code == 0 ? ExitCodes.InternalError : f.Code,
+                $"sweep cell {f.Child.Cell.FolderName} failed (exit {f.Code}): {detail} (log {f.Child.LogFile}); finished cells are kept, the same command continues the sweep.");
+        }
+    }
+
+    /// <summary>The next cell to start: the first, in grid order, that has not finished and was not started here.</summary>
+    private static SweepCell? NextCell(SweepGrid grid, string folder, HashSet<string> started)
+    {
+        foreach (var group in grid.Groups())
+        {
+            foreach (int seed in grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome))
+            {
+                var cell = group with { Seed = seed };
+                if (!started.Contains(cell.FolderName) && Read(folder, cell) is null)
+                {
+                    return cell;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The finished runs, in grid order.</summary>
+    private static List<SweepResult> Collect(SweepGrid grid, string folder) =>
+        grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome)
+            .Select(seed => Read(folder, group with { Seed = seed }))).OfType<SweepResult>().ToList();
+
+    /// <summary>
+    /// The hidden command <c>granet sweep-cell CONFIG FOLDER</c> that <c>sweep --jobs</c> runs in each child process:
+    /// trains (or resumes) one cell with the configuration in CONFIG, exactly as the sweep does in its own process.
+    /// </summary>
+    public static Command CreateCell(TextWriter output)
+    {
+        var config = new Argument<string>("config") { Description = "The cell's configuration (config.json form)" };
+        var folder = new Argument<string>("folder") { Description = "The cell's run folder" };
+        var command = new Command("sweep-cell", "Train one cell of 'granet sweep --jobs' (used by sweep).") { config, folder };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            string file = parse.GetValue(config)!;
+            var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(file), file);
+            var run = new RunFolder(parse.GetValue(folder)!);
+            return TrainCommand.Execute(configuration, run, File.Exists(run.LastCheckpoint), output);
+        });
+        return command;
     }
 
     /// <summary>The configuration a cell trains with: the command's, with the cell's method, densities and seed.</summary>

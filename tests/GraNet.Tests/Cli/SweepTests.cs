@@ -75,6 +75,57 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Jobs_train_cells_in_child_processes_with_the_same_numbers_as_one_after_another()
+    {
+        string data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string[] Args(string folder, params string[] more) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--lr", "0.05",
+            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "2", "--output", folder, .. more];
+        var error = new StringWriter();
+        string one = Path.Combine(root, "one");
+        string two = Path.Combine(root, "two");
+        Assert.True(Runner.Run(Args(one), new StringWriter(), error) == 0, error.ToString());
+        var output = new StringWriter();
+        Assert.True(Runner.Run(Args(two, "--jobs", "2"), output, error) == 0, error.ToString());
+
+        // Same rows in the same (grid) order; only the wall time (last column) may differ.
+        static string[] Numbers(string folder) => File.ReadAllLines(Path.Combine(folder, "results.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        Assert.Equal(5, Numbers(two).Length);
+        Assert.Equal(Numbers(one), Numbers(two));
+        Assert.Equal(4, output.ToString().Split('\n').Count(l => l.Contains(": started, log ", StringComparison.Ordinal)));
+        Assert.Contains("== static-d0.3-s18: completed, ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("run folder:", File.ReadAllText(Path.Combine(two, "logs", "dense-s17.log")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(two, "static-d0.3-s17", "summary.json")));
+
+        // Finished cells are not started again.
+        var again = new StringWriter();
+        Assert.Equal(0, Runner.Run(Args(two, "--jobs", "2"), again, error));
+        Assert.Equal(4, again.ToString().Split('\n').Count(l => l.Contains(": done (", StringComparison.Ordinal)));
+        Assert.DoesNotContain("started", again.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failing_child_ends_the_sweep_with_its_exit_code_and_error()
+    {
+        // The data files are damaged: every child fails as 'granet train' would (exit 3), and the sweep says which cell and where its log is.
+        string empty = Directory.CreateDirectory(Path.Combine(root, "damaged")).FullName;
+        foreach (string name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+        {
+            File.WriteAllText(Path.Combine(empty, name), "not an idx file");
+        }
+        string folder = Path.Combine(root, "failing");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", empty, "--epochs", "1", "--threads", "1",
+            "--methods", "dense", "--seeds", "1", "--jobs", "2", "--output", folder], output, error);
+        Assert.Equal(ExitCodes.BadInput, code);
+        string line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("granet: sweep cell dense-s17 failed (exit 3): ", line, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(folder, "logs", "dense-s17.log"), line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Per_cell_options_are_refused()
     {
         var error = new StringWriter();
