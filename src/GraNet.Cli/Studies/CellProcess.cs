@@ -86,6 +86,22 @@ internal sealed class CellProcess : IDisposable
         }
     }
 
+    /// <summary>Ends the child now if it still runs (its last epoch checkpoint stays; the cell resumes from it).</summary>
+    public void Stop()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended meanwhile.
+        }
+    }
+
     public void Dispose()
     {
         process.Dispose();

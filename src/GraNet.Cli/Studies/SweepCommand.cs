@@ -146,6 +146,17 @@ public static class SweepCommand
         var started = new HashSet<string>(StringComparer.Ordinal);
         var running = new List<CellProcess>();
         (CellProcess Child, int Code)? failure = null;
+        // If this process is ended (SIGTERM, Ctrl+C), its children end with it (the signal then ends this process as usual): an orphan would go on writing a
+        // cell folder that the next run of the sweep resumes at the same time.
+        void StopChildren(System.Runtime.InteropServices.PosixSignalContext _)
+        {
+            lock (running)
+            {
+                running.ForEach(child => child.Stop());
+            }
+        }
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, StopChildren);
+        using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, StopChildren);
         try
         {
             while (true)
@@ -156,7 +167,10 @@ public static class SweepCommand
                     var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
                     bool resume = File.Exists(runFolder.LastCheckpoint);
                     var child = CellProcess.Start(cell, CellConfiguration(baseline, cell), runFolder.Path, logs);
-                    running.Add(child);
+                    lock (running)
+                    {
+                        running.Add(child);
+                    }
                     output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}: started, log {child.LogFile}");
                 }
                 if (running.Count == 0)
@@ -165,7 +179,10 @@ public static class SweepCommand
                 }
                 int index = Task.WaitAny(running.Select(r => (Task)r.Exited).ToArray());
                 var ended = running[index];
-                running.RemoveAt(index);
+                lock (running)
+                {
+                    running.RemoveAt(index);
+                }
                 int code = ended.Exited.Result;
                 var done = Read(folder, ended.Cell);
                 if (done is null)
@@ -182,9 +199,13 @@ public static class SweepCommand
         }
         finally
         {
-            foreach (var child in running)
+            lock (running)
             {
-                child.Dispose();
+                running.ForEach(child =>
+                {
+                    child.Stop();
+                    child.Dispose();
+                });
             }
         }
         if (failure is { } f)

@@ -106,6 +106,49 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Ending_the_sweep_process_ends_its_cell_processes()
+    {
+        // An orphaned cell would go on writing its folder while the next run of the sweep resumes it.
+        string data = Path.Combine(root, "data-term");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "term");
+        string cli = typeof(Runner).Assembly.Location;
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string a in new[] { cli, "sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "500", "--batch-size", "32",
+            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "1", "--jobs", "2", "--output", folder })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var sweep = System.Diagnostics.Process.Start(start)!;
+        int[] Children() => Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : -1).Where(pid => pid > 0)
+            .Where(pid => { try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains($"sweep-cell\0{Path.Combine(folder, "logs")}", StringComparison.Ordinal); } catch (IOException) { return false; } })
+            .ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int[] children = [];
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && (children = Children()).Length < 2)
+        {
+            Thread.Sleep(100);
+        }
+        Assert.Equal(2, children.Length);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", sweep.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        Assert.True(sweep.WaitForExit(30_000));
+        clock.Restart();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10) && Children().Length > 0)
+        {
+            Thread.Sleep(100);
+        }
+        Assert.Empty(Children());
+    }
+
+    [Fact]
     public void A_failing_child_ends_the_sweep_with_its_exit_code_and_error()
     {
         // The data files are damaged: every child fails as 'granet train' would (exit 3), and the sweep says which cell and where its log is.
