@@ -61,7 +61,7 @@ internal sealed class CellProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in prefix.Concat(["sweep-cell", configFile, runFolder]))
+        foreach (string argument in prefix.Concat(["sweep-cell", configFile, runFolder, "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             start.ArgumentList.Add(argument);
         }
@@ -132,6 +132,30 @@ internal sealed class CellProcess : IDisposable
                 lastError = line;
             }
         }
+    }
+
+    /// <summary>
+    /// In the child: ends this process when the sweep that started it is gone, even if it was killed outright
+    /// (SIGKILL, out of memory) and could not stop its children. The last epoch checkpoint stays.
+    /// </summary>
+    public static Timer ExitWithParent(int parentId)
+    {
+        Process? parent;
+        try
+        {
+            parent = Process.GetProcessById(parentId);
+        }
+        catch (ArgumentException)
+        {
+            parent = null;
+        }
+        return new Timer(_ =>
+        {
+            if (parent is null || parent.HasExited)
+            {
+                Environment.Exit(ExitCodes.Cancelled);
+            }
+        }, null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>How to start this same granet: the dotnet host with this assembly, or its apphost.</summary>

@@ -247,10 +247,12 @@ public static class SweepCommand
     {
         var config = new Argument<string>("config") { Description = "The cell's configuration (config.json form)" };
         var folder = new Argument<string>("folder") { Description = "The cell's run folder" };
-        var command = new Command("sweep-cell", "Train one cell of 'granet sweep --jobs' (used by sweep).") { config, folder };
+        var parent = new Option<int?>("--parent") { Description = "End when this process (the sweep) is gone" };
+        var command = new Command("sweep-cell", "Train one cell of 'granet sweep --jobs' (used by sweep).") { config, folder, parent };
         command.Hidden = true;
         command.SetAction(parse =>
         {
+            using var watch = parse.GetValue(parent) is { } id ? CellProcess.ExitWithParent(id) : null;
             string file = parse.GetValue(config)!;
             var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(file), file);
             var run = new RunFolder(parse.GetValue(folder)!);

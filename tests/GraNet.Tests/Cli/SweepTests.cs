@@ -105,8 +105,10 @@ public class SweepTests : IDisposable
         Assert.DoesNotContain("started", again.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Ending_the_sweep_process_ends_its_cell_processes()
+    [Theory]
+    [InlineData("-TERM")] // the sweep stops its children
+    [InlineData("-KILL")] // the children notice that the sweep is gone
+    public void Ending_the_sweep_process_ends_its_cell_processes(string signal)
     {
         // An orphaned cell would go on writing its folder while the next run of the sweep resumes it.
         string data = Path.Combine(root, "data-term");
@@ -135,7 +137,7 @@ public class SweepTests : IDisposable
             Thread.Sleep(100);
         }
         Assert.Equal(2, children.Length);
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", sweep.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = System.Diagnostics.Process.Start("kill", [signal, sweep.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
         }
