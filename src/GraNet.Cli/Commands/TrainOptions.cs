@@ -284,4 +284,11 @@ public sealed class TrainOptions
             throw new ArgumentException($"{option}: {e.Message}", e);
         }
     }
+
+    /// <summary>The names of the options given explicitly on the command line, in declaration order, leaving out <paramref name="except"/>.</summary>
+    public IReadOnlyList<string> GivenExcept(ParseResult parse, params Option[] except)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return All().Where(o => !except.Contains(o) && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+    }
 }

@@ -51,6 +51,21 @@ public static class PlasticityCommand
                     throw new ArgumentException($"{perCell.Name} does not apply to the plasticity study; use --start dense|sparse and --init-density.");
                 }
             }
+            string? fromRun = parse.GetValue(from);
+            if (fromRun is not null)
+            {
+                // The --from run's config.json decides the checkpoints and how the cells train; this command keeps the threads,
+                // where the data is, its output folder and the study's own options. A --model or --dataset equal to the run's is harmless.
+                var decided = train.GivenExcept(parse, train.Threads, train.DataDir, train.OutputDir, train.Model, train.Dataset).ToList();
+                if (parse.GetResult(start) is { Implicit: false })
+                {
+                    decided.Add(start.Name);
+                }
+                if (decided.Count > 0)
+                {
+                    throw new ArgumentException($"--from {fromRun} reuses that run as its config.json trained it; drop {string.Join(", ", decided)}, or leave out --from to train a base run with {(decided.Count == 1 ? "it" : "them")}.");
+                }
+            }
             var (baseline, _, _) = train.Resolve(parse);
             string startMode = parse.GetValue(start)!.Trim().ToLowerInvariant();
             baseline = startMode switch
@@ -63,7 +78,6 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException("--start sparse needs --init-density below 1, e.g. 0.5.");
             }
-            string? fromRun = parse.GetValue(from);
             var trained = fromRun is null ? null : ReadRun(fromRun);
             // The checkpoints come from the --from run when there is one: its length bounds them, not this command's --epochs.
             int runEpochs = trained?.Training.Epochs ?? baseline.Training.Epochs;

@@ -83,19 +83,70 @@ public class PlasticityTests : IDisposable
         Assert.Contains(findings, f => f.StartsWith("Regeneration raises plasticity in 1 of 1 cells", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void With_from_the_checkpoint_epochs_are_bounded_by_that_run()
+    /// <summary>A run folder of 6 epochs with a config.json and no checkpoints.</summary>
+    private string SixEpochRun()
     {
-        // The --from run trained 6 epochs; the command's own --epochs (3) does not bound its checkpoints.
         string run = Directory.CreateDirectory(Path.Combine(root, "six")).FullName;
         File.WriteAllText(Path.Combine(run, "config.json"), GraNet.Cli.Configuration.ConfigurationJson.Serialize(
             new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet-300-100", Dataset = "fashion-mnist", Training = new GraNet.Training.TrainingOptions { Epochs = 6 } }));
+        return run;
+    }
+
+    private string[] FromArgs(string run, string output, params string[] extra) => ArgumentList.Build("plasticity",
+        [("--from", run), ("--data-dir", data), ("--threads", "1"), ("--at-epochs", "4"), ("--prune-rates", "0.5"), ("--continue-epochs", "1"), ("--regenerate", "none"), ("--output", output)],
+        extra);
+
+    [Fact]
+    public void With_from_the_checkpoint_epochs_are_bounded_by_that_run()
+    {
+        // The --from run trained 6 epochs: its checkpoints lie in 1..5.
+        string run = SixEpochRun();
         var inside = new StringWriter();
-        Runner.Run(Args(Path.Combine(root, "study-4"), "--from", run, "--at-epochs", "4"), new StringWriter(), inside);
+        Runner.Run(FromArgs(run, Path.Combine(root, "study-4")), new StringWriter(), inside);
         Assert.DoesNotContain("--at-epochs must lie", inside.ToString(), StringComparison.Ordinal);
         var outside = new StringWriter();
-        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "study-6"), "--from", run, "--at-epochs", "6"), new StringWriter(), outside));
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(FromArgs(run, Path.Combine(root, "study-6"), "--at-epochs", "6"), new StringWriter(), outside));
         Assert.Equal("granet: --at-epochs must lie in 1..5 (checkpoints before the end of the --from run's 6 epochs).", outside.ToString().Trim());
+    }
+
+    [Theory]
+    [InlineData("--lr", "0.01")]
+    [InlineData("--epochs", "5")]
+    [InlineData("--seed", "3")]
+    [InlineData("--init-density", "0.5")]
+    [InlineData("--start", "sparse")]
+    [InlineData("--batch-size", "64")]
+    [InlineData("--tensorboard", "tb")]
+    [InlineData("--preset", "quick")]
+    [InlineData("--config", "settings.json")]
+    [InlineData("--validation", "0.2")]
+    public void With_from_an_option_the_run_decides_is_refused(string option, string value)
+    {
+        string run = SixEpochRun();
+        string output = Path.Combine(root, "refused");
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(FromArgs(run, output, option, value), new StringWriter(), error));
+        Assert.Equal($"granet: --from {run} reuses that run as its config.json trained it; drop {option}, or leave out --from to train a base run with it.", error.ToString().Trim());
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void With_from_every_option_the_run_decides_is_named_at_once()
+    {
+        string run = SixEpochRun();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(FromArgs(run, Path.Combine(root, "refused"), "--seed", "3", "--lr", "0.01", "--dense-first", "true"), new StringWriter(), error));
+        Assert.Equal($"granet: --from {run} reuses that run as its config.json trained it; drop --lr, --seed, --dense-first, or leave out --from to train a base run with them.", error.ToString().Trim());
+    }
+
+    [Fact]
+    public void With_from_the_command_keeps_threads_data_output_and_a_model_and_data_set_equal_to_the_runs()
+    {
+        // Nothing is refused: the study goes on to look for the run's checkpoints.
+        string run = SixEpochRun();
+        var error = new StringWriter();
+        Runner.Run(FromArgs(run, Path.Combine(root, "kept"), "--model", "lenet-300-100", "--dataset", "fashion-mnist"), new StringWriter(), error);
+        Assert.Contains("no checkpoint for epoch(s) 4", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
