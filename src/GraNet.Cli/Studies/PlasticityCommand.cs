@@ -263,7 +263,7 @@ public static class PlasticityCommand
         var held = masks.Layers.Select(l => l.Mask.clone()).ToList();
         try
         {
-            using var hook = new FixedMaskHook(held);
+            using var hook = new FixedMaskHook(held, baseline.Sparsity.DenseFirstLayer);
             var options = baseline.Training with
             {
                 Epochs = continueEpochs, LearningRate = learningRate, Schedule = LearningRateScheduleKind.Constant, WarmupEpochs = 0,

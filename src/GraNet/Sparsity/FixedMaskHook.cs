@@ -10,7 +10,9 @@ namespace GraNet.Sparsity;
 /// pruning-plasticity study). The masks are copied at <see cref="Attach"/>, one per maskable
 /// layer in module order.
 /// </summary>
-public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks) : ITrainingHook, IDisposable
+/// <param name="masks">One mask per maskable layer, in module order.</param>
+/// <param name="denseFirstLayer">The first convolution or linear layer is not maskable (as with <see cref="SparsityOptions.DenseFirstLayer"/>): it stays dense and gets no mask.</param>
+public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks, bool denseFirstLayer = false) : ITrainingHook, IDisposable
 {
     private MaskSet? set;
 
@@ -22,7 +24,7 @@ public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks) : ITrainingHook, 
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(masks);
-        set = MaskSet.ForModel(context.Model, context.Optimizer);
+        set = MaskSet.ForModel(context.Model, context.Optimizer, denseFirstLayer);
         if (set.Layers.Count != masks.Count)
         {
             throw new ArgumentException($"{masks.Count} masks given for {set.Layers.Count} maskable layers.");

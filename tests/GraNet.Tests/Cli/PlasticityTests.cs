@@ -168,4 +168,16 @@ public class PlasticityTests : IDisposable
         Assert.Equal(0.4, double.Parse(cell[4], System.Globalization.CultureInfo.InvariantCulture), 3);
         Assert.Equal(0.2, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
     }
+
+    [Fact]
+    public void With_a_dense_first_layer_the_cells_prune_and_hold_the_other_layers()
+    {
+        // The first layer has no mask: the continued training must hold the masks of the other layers only.
+        string folder = Path.Combine(root, "dense-first");
+        var error = new StringWriter();
+        string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none", "--dense-first", "true")];
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"))[1].Split(',');
+        Assert.Equal(0.5, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
+    }
 }
