@@ -66,13 +66,31 @@ public static class PlasticityCommand
                     throw new ArgumentException($"--from {fromRun} reuses that run as its config.json trained it; drop {string.Join(", ", decided)}, or leave out --from to train a base run with {(decided.Count == 1 ? "it" : "them")}.");
                 }
             }
-            var (baseline, _, _) = train.Resolve(parse);
             string startMode = parse.GetValue(start)!.Trim().ToLowerInvariant();
+            if (startMode is not ("dense" or "sparse"))
+            {
+                throw new ArgumentException($"--start '{startMode}' must be dense or sparse.");
+            }
+            if (fromRun is null)
+            {
+                // The base run is dense or holds a static mask: the options of a pruning schedule or of regeneration would be ignored.
+                var unused = new List<Option> { train.UpdateInterval, train.PruneStartEpoch, train.PruneEndEpoch, train.RegrowthRate, train.Growth, train.RigLStop, train.ClassifierRule };
+                if (startMode != "sparse")
+                {
+                    unused.AddRange([train.InitDensity, train.Distribution]);
+                }
+                var ignored = unused.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (ignored.Count > 0)
+                {
+                    string baseRun = startMode == "sparse" ? "a static mask (--start sparse)" : "dense (--start dense; --init-density and --distribution need --start sparse)";
+                    throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "does" : "do")} not apply to the plasticity study, whose base run is {baseRun}; drop {(ignored.Count == 1 ? "it" : "them")}.");
+                }
+            }
+            var (baseline, _, _) = train.Resolve(parse);
             baseline = startMode switch
             {
                 "dense" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Dense } },
-                "sparse" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Static, FinalDensity = baseline.Sparsity.InitDensity } },
-                _ => throw new ArgumentException($"--start '{startMode}' must be dense or sparse."),
+                _ => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Static, FinalDensity = baseline.Sparsity.InitDensity } },
             };
             if (startMode == "sparse" && baseline.Sparsity.InitDensity >= 1)
             {
@@ -133,7 +151,7 @@ public static class PlasticityCommand
             var trained = ReadRun(from);
             // Where to find the data and how many threads to use are this command's to choose.
             baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? trained.DataDir };
-            RequireCheckpoints(baseFolder, epochs);
+            RequireCheckpoints(baseFolder, epochs, reused: true);
         }
         else
         {
@@ -177,7 +195,7 @@ public static class PlasticityCommand
                 return code;
             }
         }
-        RequireCheckpoints(baseFolder, epochs);
+        RequireCheckpoints(baseFolder, epochs, reused: from is not null);
 
         TorchRuntime.Configure(baseline.Threads);
         var spec = DatasetCatalog.Get(baseline.Dataset);
@@ -226,12 +244,21 @@ public static class PlasticityCommand
         return ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
     }
 
-    private static void RequireCheckpoints(RunFolder run, IReadOnlyList<int> epochs)
+    /// <param name="reused">The run is a <c>--from</c> run (else the study's own, finished base run).</param>
+    private static void RequireCheckpoints(RunFolder run, IReadOnlyList<int> epochs, bool reused)
     {
         var missing = epochs.Where(e => !File.Exists(Trainer.EpochCheckpoint(run.Path, e))).ToList();
         if (missing.Count > 0)
         {
-            throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)}; train the base run with these epochs kept (run 'granet plasticity' without --from).");
+            var kept = Directory.Exists(run.Path)
+                ? Directory.EnumerateFiles(run.Path, "epoch-*.ckpt").Select(f => Path.GetFileNameWithoutExtension(f)["epoch-".Length..])
+                    .Select(n => int.TryParse(n, NumberStyles.None, Invariant, out int e) ? e : 0).Where(e => e > 0).Order().ToList()
+                : [];
+            string has = kept.Count == 0 ? "it keeps none" : $"it keeps {string.Join(", ", kept)}";
+            string remedy = reused
+                ? "give --at-epochs among those, or run 'granet plasticity' without --from to train a base run that keeps them"
+                : "give --at-epochs among those, or choose another --output to train a new base run that keeps them";
+            throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)} ({has}); {remedy}.");
         }
     }
 

@@ -180,4 +180,30 @@ public class PlasticityTests : IDisposable
         var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"))[1].Split(',');
         Assert.Equal(0.5, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
     }
+
+    [Theory]
+    [InlineData("dense", "--update-interval", "50", "--update-interval does not apply to the plasticity study, whose base run is dense (--start dense; --init-density and --distribution need --start sparse); drop it.")]
+    [InlineData("dense", "--init-density", "0.5", "--init-density does not apply to the plasticity study, whose base run is dense (--start dense; --init-density and --distribution need --start sparse); drop it.")]
+    [InlineData("sparse", "--regrowth-rate", "0.3", "--regrowth-rate does not apply to the plasticity study, whose base run is a static mask (--start sparse); drop it.")]
+    public void Options_of_a_pruning_schedule_or_of_a_sparse_start_that_the_base_run_would_ignore_are_refused(string start, string option, string value, string message)
+    {
+        string folder = Path.Combine(root, "ignored");
+        var error = new StringWriter();
+        string[] extra = start == "sparse" ? ["--start", start, "--init-density", "0.5", option, value] : ["--start", start, option, value];
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(folder, extra), new StringWriter(), error));
+        Assert.Equal("granet: " + message, error.ToString().Trim());
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_finished_base_run_without_a_requested_checkpoint_says_which_it_keeps()
+    {
+        string folder = Path.Combine(root, "kept-1");
+        var error = new StringWriter();
+        string[] first = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none")];
+        Assert.True(Runner.Run(first, new StringWriter(), error) == 0, error.ToString());
+        string[] more = [.. Args(folder, "--at-epochs", "1,2", "--prune-rates", "0.5", "--regenerate", "none")];
+        Assert.NotEqual(0, Runner.Run(more, new StringWriter(), error));
+        Assert.Contains("no checkpoint for epoch(s) 2 (it keeps 1); give --at-epochs among those, or choose another --output to train a new base run that keeps them.", error.ToString(), StringComparison.Ordinal);
+    }
 }
