@@ -346,7 +346,7 @@ public static class PlasticityCommand
         var csv = new StringBuilder("epoch,pruneRate,regeneration,learningRate,densityBefore,densityAfter,accuracyBefore,accuracyPruned,accuracyContinued,plasticity\n");
         foreach (var c in cells)
         {
-            csv.AppendLine(string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}"));
+            csv.AppendLine(string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}"));
         }
         AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
         foreach (var mode in cells.Select(c => c.Regeneration).Distinct())
@@ -354,7 +354,7 @@ public static class PlasticityCommand
             var series = cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
                 .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray()))
                 .ToList();
-            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), $"Pruning plasticity, regeneration: {mode} ({continueEpochs} epochs of continued training)", "pruning rate (%)", "plasticity (accuracy points)", series);
+            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), $"Pruning plasticity, regeneration: {mode} ({continueEpochs} epoch{(continueEpochs == 1 ? string.Empty : "s")} of continued training)", "pruning rate (%)", "plasticity (accuracy points)", series);
         }
         AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine));
     }
@@ -367,7 +367,7 @@ public static class PlasticityCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity = test accuracy after {continueEpochs} epoch(s) of continued training at the learning rate the checkpoint's epoch was trained with, masks held, minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
         text.AppendLine(commandLine);
@@ -379,6 +379,11 @@ public static class PlasticityCommand
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {mode}");
             text.AppendLine();
+            if (mode == "gradient" && cells.Any(c => c.Regeneration == mode && c.DensityBefore >= 1))
+            {
+                text.AppendLine("From a dense checkpoint the only inactive positions are the pruned ones, so regeneration regrows exactly them, at 0: these cells measure retraining the pruned weights from zero in a dense network, not another sparse network.");
+                text.AppendLine();
+            }
             text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => string.Create(Invariant, $"prune {r * 100:0.#} %: pruned → continued (plasticity)"))) + " |");
             text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
             foreach (var group in cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key))

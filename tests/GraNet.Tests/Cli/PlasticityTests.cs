@@ -206,4 +206,16 @@ public class PlasticityTests : IDisposable
         Assert.NotEqual(0, Runner.Run(more, new StringWriter(), error));
         Assert.Contains("no checkpoint for epoch(s) 2 (it keeps 1); give --at-epochs among those, or choose another --output to train a new base run that keeps them.", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_summary_says_when_regeneration_from_a_dense_checkpoint_only_resets_the_pruned_weights()
+    {
+        PlasticityCell Cell(string mode, double densityBefore) => new(5, 0.5, mode, 0.1, densityBefore, mode == "none" ? densityBefore / 2 : densityBefore, 90, 50, 88);
+        var configuration = new GraNet.Cli.Configuration.RunConfiguration();
+        string dense = PlasticityCommand.Summary([Cell("none", 1), Cell("gradient", 1)], configuration, 1, "./granet plasticity");
+        string sparse = PlasticityCommand.Summary([Cell("none", 0.5), Cell("gradient", 0.5)], configuration, 1, "./granet plasticity");
+        Assert.Contains("regeneration regrows exactly them, at 0", dense, StringComparison.Ordinal);
+        Assert.DoesNotContain("regeneration regrows exactly them", sparse, StringComparison.Ordinal);
+        Assert.Contains("with a fresh optimizer (momentum starts at 0)", sparse, StringComparison.Ordinal);
+    }
 }
