@@ -131,7 +131,8 @@ public static class PlasticityCommand
                 }
             }
             string? given = parse.GetValue(train.OutputDir);
-            string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{baseline.Model}-{baseline.Dataset}");
+            var named = trained ?? baseline; // the default folder is named after the model and data set the study measures
+            string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
             return Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
         });
