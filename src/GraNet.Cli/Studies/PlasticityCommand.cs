@@ -240,7 +240,10 @@ public static class PlasticityCommand
         var run = new RunFolder(path);
         if (!File.Exists(run.ConfigFile))
         {
-            throw new FileNotFoundException($"{run.ConfigFile}: not found; --from takes a run folder written by 'granet train' or 'granet plasticity'.", run.ConfigFile);
+            string studyBase = Path.Combine(path, "base");
+            throw new FileNotFoundException(File.Exists(new RunFolder(studyBase).ConfigFile)
+                ? $"{run.ConfigFile}: not found; {path} is a study folder: give its base run, --from {studyBase}."
+                : $"{run.ConfigFile}: not found; --from takes the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", run.ConfigFile);
         }
         return ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
     }

@@ -218,4 +218,15 @@ public class PlasticityTests : IDisposable
         Assert.DoesNotContain("regeneration regrows exactly them", sparse, StringComparison.Ordinal);
         Assert.Contains("with a fresh optimizer (momentum starts at 0)", sparse, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void From_a_study_folder_points_to_its_base_run()
+    {
+        string study = Directory.CreateDirectory(Path.Combine(root, "earlier")).FullName;
+        string run = Directory.CreateDirectory(Path.Combine(study, "base")).FullName;
+        File.WriteAllText(Path.Combine(run, "config.json"), GraNet.Cli.Configuration.ConfigurationJson.Serialize(new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet-300-100" }));
+        var error = new StringWriter();
+        Assert.NotEqual(0, Runner.Run(FromArgs(study, Path.Combine(root, "again")), new StringWriter(), error));
+        Assert.Contains($"{study} is a study folder: give its base run, --from {run}.", error.ToString(), StringComparison.Ordinal);
+    }
 }
