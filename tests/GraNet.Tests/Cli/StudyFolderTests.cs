@@ -110,17 +110,21 @@ public class StudyFolderTests : IDisposable
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "config.json"), ConfigurationJson.Serialize(new RunConfiguration { Model = "lenet-300-100", Dataset = "fashion-mnist" }));
         string folder = Path.Combine(root, "from");
+        // With --from the run decides the recipe: only the model and data set are given here.
+        string[] FromRun(params string[] extra) => ArgumentList.Build("plasticity",
+            [("--from", run), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--threads", "1"), ("--at-epochs", "1"), ("--prune-rates", "0.5"), ("--regenerate", "none"), ("--continue-epochs", "1"), ("--output", folder)],
+            extra);
 
-        var model = Run(Plasticity(folder, "--from", run, "--model", "lenet5-caffe"));
+        var model = Run(FromRun("--model", "lenet5-caffe"));
         Assert.Equal(ExitCodes.BadArguments, model.Code);
         Assert.Equal($"granet: --model lenet5-caffe contradicts the --from run {run}, which trained lenet-300-100; drop --model, or give a run of lenet5-caffe.", model.Error.Trim());
-        var dataset = Run(Plasticity(folder, "--from", run, "--dataset", "mnist"));
+        var dataset = Run(FromRun("--dataset", "mnist"));
         Assert.Equal(ExitCodes.BadArguments, dataset.Code);
         Assert.Contains("--dataset mnist contradicts the --from run", dataset.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(folder));
 
         // The same model under another name passes; this run then lacks the epoch-1 checkpoint.
-        var alias = Run(Plasticity(folder, "--from", run, "--model", "lenet300"));
+        var alias = Run(FromRun("--model", "lenet300"));
         Assert.Equal(ExitCodes.BadInput, alias.Code);
         Assert.Contains("no checkpoint for epoch(s) 1", alias.Error, StringComparison.Ordinal);
     }
