@@ -207,20 +207,21 @@ public static class PlasticityCommand
         var results = new List<PlasticityCell>();
         foreach (int epoch in epochs)
         {
-            foreach (double rate in rates)
+            // Rate 0 is the control: the same continued training without pruning, which every pruned cell is read against.
+            foreach (double rate in rates.Prepend(0).Distinct())
             {
-                foreach (string mode in modes)
+                foreach (string mode in rate == 0 ? ["none"] : modes)
                 {
                     string file = Path.Combine(cells, PlasticityCell.FileName(epoch, rate, mode));
                     PlasticityCell cell;
                     if (File.Exists(file))
                     {
                         cell = JsonSerializer.Deserialize<PlasticityCell>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"{file}: empty cell record; delete it to measure the cell again.");
-                        output.WriteLine($"== epoch {epoch}, prune {rate:0.###}, {mode}: done");
+                        output.WriteLine($"== epoch {epoch}, {What(rate, mode)}: done");
                     }
                     else
                     {
-                        output.WriteLine($"== epoch {epoch}, prune {rate:0.###}, {mode}");
+                        output.WriteLine($"== epoch {epoch}, {What(rate, mode)}");
                         cell = Measure(baseline, data, spec, Trainer.EpochCheckpoint(baseFolder.Path, epoch), epoch, rate, mode, schedule.AtEpoch(epoch - 1), continueEpochs);
                         AtomicFile.WriteText(file, JsonSerializer.Serialize(cell, Json));
                         output.WriteLine(string.Create(Invariant, $"   accuracy {cell.AccuracyBefore:F2} -> pruned {cell.AccuracyPruned:F2} -> continued {cell.AccuracyContinued:F2}; plasticity {cell.Plasticity:+0.00;-0.00}"));
@@ -233,6 +234,8 @@ public static class PlasticityCommand
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return ExitCodes.Success;
     }
+
+    private static string What(double rate, string mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {mode}");
 
     /// <summary>The configuration of a run folder written by <c>granet train</c> (or a study's base run).</summary>
     private static RunConfiguration ReadRun(string path)
@@ -278,7 +281,10 @@ public static class PlasticityCommand
         double densityBefore = masks.Density;
         long active = masks.Active;
         long keep = (long)Math.Round((1 - rate) * active, MidpointRounding.AwayFromZero);
-        new GlobalMagnitudePruner().Prune(masks, (double)keep / masks.Total);
+        if (keep < active)
+        {
+            new GlobalMagnitudePruner().Prune(masks, (double)keep / masks.Total);
+        }
         using (no_grad())
         {
             foreach (var layer in masks.Layers)
@@ -353,9 +359,9 @@ public static class PlasticityCommand
             csv.AppendLine(string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}"));
         }
         AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
-        foreach (var mode in cells.Select(c => c.Regeneration).Distinct())
+        foreach (var mode in cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct())
         {
-            var series = cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
+            var series = cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
                 .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray()))
                 .ToList();
             Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), $"Pruning plasticity, regeneration: {mode} ({continueEpochs} epoch{(continueEpochs == 1 ? string.Empty : "s")} of continued training)", "pruning rate (%)", "plasticity (accuracy points)", series);
@@ -371,12 +377,12 @@ public static class PlasticityCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). Reproduce with:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). The control column (prune 0 %) is the same continued training without pruning: what continued training alone does to the checkpoint's accuracy. Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
         text.AppendLine(commandLine);
         text.AppendLine("```");
-        var modes = cells.Select(c => c.Regeneration).Distinct().ToList();
+        var modes = cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct().ToList();
         var rates = cells.Select(c => c.PruneRate).Distinct().Order().ToList();
         foreach (string mode in modes)
         {
@@ -388,12 +394,14 @@ public static class PlasticityCommand
                 text.AppendLine("From a dense checkpoint the only inactive positions are the pruned ones, so regeneration regrows exactly them, at 0: these cells measure retraining the pruned weights from zero in a dense network, not another sparse network.");
                 text.AppendLine();
             }
-            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => string.Create(Invariant, $"prune {r * 100:0.#} %: pruned → continued (plasticity)"))) + " |");
+            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning: continued (change)" : string.Create(Invariant, $"prune {r * 100:0.#} %: pruned → continued (plasticity)"))) + " |");
             text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
-            foreach (var group in cells.Where(c => c.Regeneration == mode).GroupBy(c => c.Epoch).OrderBy(g => g.Key))
+            foreach (var group in cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key))
             {
                 var row = rates.Select(r => group.FirstOrDefault(c => c.PruneRate == r) is { } c
-                    ? string.Create(Invariant, $"{c.AccuracyPruned:F2} → {c.AccuracyContinued:F2} ({c.Plasticity:+0.00;-0.00})")
+                    ? c.IsControl
+                        ? string.Create(Invariant, $"→ {c.AccuracyContinued:F2} ({c.Plasticity:+0.00;-0.00})")
+                        : string.Create(Invariant, $"{c.AccuracyPruned:F2} → {c.AccuracyContinued:F2} ({c.Plasticity:+0.00;-0.00})")
                     : "–");
                 text.AppendLine(string.Create(Invariant, $"| {group.Key} ({group.First().LearningRate:G3}) | {group.First().AccuracyBefore:F2} | ") + string.Join(" | ", row) + " |");
             }
@@ -415,6 +423,13 @@ public static class PlasticityCommand
     {
         ArgumentNullException.ThrowIfNull(cells);
         var lines = new List<string>();
+        var controls = cells.Where(c => c.IsControl).OrderBy(c => c.Epoch).ToList();
+        cells = cells.Where(c => !c.IsControl).ToList();
+        if (controls.Count > 0)
+        {
+            string changes = string.Join(", ", controls.Select(c => string.Create(Invariant, $"{c.Plasticity:+0.00;-0.00} at epoch {c.Epoch}")));
+            lines.Add($"Continued training alone (the control, no pruning) changes the accuracy by {changes}; a pruned cell's plasticity below its epoch's control is the cost of pruning.");
+        }
         // A trend over pruning rates needs at least two of them in a series.
         var groups = cells.GroupBy(c => (c.Regeneration, c.Epoch)).Where(g => g.Select(c => c.PruneRate).Distinct().Count() > 1).ToList();
         if (groups.Count > 0)

@@ -31,14 +31,16 @@ public class PlasticityTests : IDisposable
         Assert.True(Runner.Run(Args(folder), new StringWriter(), error) == 0, error.ToString());
 
         string[] csv = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"));
-        Assert.Equal(9, csv.Length); // header + 2 epochs x 2 rates x 2 modes
-        Assert.Equal(8, Directory.GetFiles(Path.Combine(folder, "cells")).Length);
+        Assert.Equal(11, csv.Length); // header + 2 epochs x (control + 2 rates x 2 modes)
+        Assert.Equal(10, Directory.GetFiles(Path.Combine(folder, "cells")).Length);
         Assert.True(File.Exists(Path.Combine(folder, "base", "epoch-1.ckpt")));
         PngAssert.Valid(Path.Combine(folder, "plasticity-none.png"), 800, 500);
         PngAssert.Valid(Path.Combine(folder, "plasticity-gradient.png"), 800, 500);
         string summary = File.ReadAllText(Path.Combine(folder, "plasticity.md"));
         Assert.Contains("## Regeneration: gradient", summary, StringComparison.Ordinal);
         Assert.Contains("Regeneration raises plasticity in", summary, StringComparison.Ordinal);
+        Assert.Contains("| control, no pruning: continued (change) | prune 50 %", summary, StringComparison.Ordinal);
+        Assert.Contains("Continued training alone (the control, no pruning) changes the accuracy by ", summary, StringComparison.Ordinal);
 
         // Pruning 90 % of a dense network leaves 10 % of the weights; regeneration restores the count.
         var cells = csv.Skip(1).Select(l => l.Split(',')).ToList();
@@ -49,12 +51,17 @@ public class PlasticityTests : IDisposable
         var grown90 = cells.First(c => c[1] == "0.9" && c[2] == "gradient");
         Assert.Equal(0.1, double.Parse(none90[5], System.Globalization.CultureInfo.InvariantCulture), 3);
         Assert.Equal(1.0, double.Parse(grown90[5], System.Globalization.CultureInfo.InvariantCulture), 3);
+        // The control of each epoch: no pruning, so it keeps every weight and starts from the checkpoint's own accuracy.
+        var controls = cells.Where(c => c[1] == "0").ToList();
+        Assert.Equal(["1", "2"], controls.Select(c => c[0]).ToArray());
+        Assert.All(controls, c => Assert.Equal(("none", "1", "1"), (c[2], c[4], c[5])));
+        Assert.All(controls, c => Assert.Equal(c[6], c[7]));
 
         File.Delete(Path.Combine(folder, "cells", PlasticityCell.FileName(2, 0.9, "gradient")));
         var again = new StringWriter();
         Assert.Equal(0, Runner.Run(Args(folder), again, error));
-        Assert.Equal(7, again.ToString().Split('\n').Count(l => l.Contains(": done", StringComparison.Ordinal)));
-        Assert.Equal(9, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length);
+        Assert.Equal(9, again.ToString().Split('\n').Count(l => l.Contains(": done", StringComparison.Ordinal)));
+        Assert.Equal(11, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length);
     }
 
     [Fact]
@@ -72,6 +79,11 @@ public class PlasticityTests : IDisposable
         Assert.Equal("Plasticity falls as the pruning rate grows in 4 of 4 (mode, epoch) series.", findings[0]);
         Assert.Contains("it falls as the learning rate decays", findings[1], StringComparison.Ordinal);
         Assert.Equal("Regeneration raises plasticity in 3 of 4 cells (mean change +1.38 points).", findings[2]);
+
+        // Controls (rate 0) are reported on their own and change none of the three findings, even one that rises above the pruned cells.
+        var withControls = PlasticityCommand.Findings([Cell(5, 0, "none", 0.1, 80), Cell(15, 0, "none", 0.01, 95.5), .. cells]);
+        Assert.Equal("Continued training alone (the control, no pruning) changes the accuracy by -10.00 at epoch 5, +5.50 at epoch 15; a pruned cell's plasticity below its epoch's control is the cost of pruning.", withControls[0]);
+        Assert.Equal(findings, withControls.Skip(1));
     }
 
     [Fact]
@@ -164,7 +176,7 @@ public class PlasticityTests : IDisposable
         var error = new StringWriter();
         string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none", "--start", "sparse", "--init-density", "0.4")];
         Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
-        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"))[1].Split(',');
+        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Select(l => l.Split(',')).Single(c => c[1] == "0.5");
         Assert.Equal(0.4, double.Parse(cell[4], System.Globalization.CultureInfo.InvariantCulture), 3);
         Assert.Equal(0.2, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
     }
@@ -177,7 +189,7 @@ public class PlasticityTests : IDisposable
         var error = new StringWriter();
         string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none", "--dense-first", "true")];
         Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
-        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"))[1].Split(',');
+        var cell = File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Select(l => l.Split(',')).Single(c => c[1] == "0.5");
         Assert.Equal(0.5, double.Parse(cell[5], System.Globalization.CultureInfo.InvariantCulture), 3);
     }
 
