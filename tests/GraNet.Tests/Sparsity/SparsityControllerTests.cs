@@ -34,10 +34,10 @@ public class SparsityControllerTests
 
     private sealed record Trace(List<MaskUpdate> Updates, List<bool[]> MasksPerStep, double Density, double TrainingFlops, double InferenceFlops, double EverActive);
 
-    private static Trace Run(SparsityOptions options, Action<SparsityController, long>? check = null)
+    private static Trace Run(SparsityOptions options, Action<SparsityController, long>? check = null, Func<IEnumerable<Parameter>, OptimizerHelper>? optimizerFor = null)
     {
         using var model = Mlp();
-        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
+        using var optimizer = optimizerFor?.Invoke(model.parameters()) ?? new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
         using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [16], seed: 11);
         var updates = new List<MaskUpdate>();
         controller.MaskUpdated += updates.Add;
@@ -59,26 +59,42 @@ public class SparsityControllerTests
         return new Trace(updates, perStep, controller.Density, controller.TrainingFlopsRelative, controller.InferenceFlopsRelative, controller.Masks.EverActiveFraction);
     }
 
+    /// <summary>The optimizer's per-weight state of one parameter, read from its state dictionary directly (not through the code under test).</summary>
+    private static Tensor[] StateOf(OptimizerHelper optimizer, int index) => optimizer.state_dict().State[index] switch
+    {
+        SGD.State sgd => [sgd.momentum_buffer!],
+        Adam.State adam => [adam.exp_avg, adam.exp_avg_sq, adam.max_exp_avg_sq!],
+        var other => throw new InvalidOperationException($"unexpected optimizer state {other.GetType()}"),
+    };
+
+    private static void AssertInactiveWeightsAndStateAreZero(SparsityController controller)
+    {
+        var optimizer = (OptimizerHelper)controller.Masks.Optimizer!;
+        foreach (var layer in controller.Masks.Layers)
+        {
+            using var inactive = layer.Mask.logical_not();
+            using var weights = layer.Weight.detach().masked_select(inactive);
+            Assert.Equal(0, weights.abs().sum().item<float>());
+            var states = StateOf(optimizer, layer.OptimizerIndex);
+            Assert.NotEmpty(states);
+            foreach (var state in states)
+            {
+                using var leaked = state.masked_select(inactive);
+                Assert.Equal(0, leaked.abs().sum().item<float>());
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Masked_weights_and_their_momentum_are_zero_after_every_step(SparsityMethodKind method)
-    {
-        Run(OptionsFor(method), (controller, _) =>
-        {
-            var states = OptimizerStateAccess.States(controller.Masks.Optimizer!);
-            foreach (var layer in controller.Masks.Layers)
-            {
-                using var inactive = layer.Mask.logical_not();
-                using var weights = layer.Weight.detach().masked_select(inactive);
-                Assert.Equal(0, weights.abs().sum().item<float>());
-                foreach (var state in OptimizerStateAccess.PerWeightState(states, layer.OptimizerIndex))
-                {
-                    using var leaked = state.masked_select(inactive);
-                    Assert.Equal(0, leaked.abs().sum().item<float>());
-                }
-            }
-        });
-    }
+    public void Masked_weights_and_their_momentum_are_zero_after_every_step(SparsityMethodKind method) =>
+        Run(OptionsFor(method), (controller, _) => AssertInactiveWeightsAndStateAreZero(controller));
+
+    [Theory]
+    [InlineData(SparsityMethodKind.GraNet)]
+    [InlineData(SparsityMethodKind.Snfs)]
+    public void Masked_weights_and_all_three_adam_moments_are_zero_after_every_step(SparsityMethodKind method) =>
+        Run(OptionsFor(method), (controller, _) => AssertInactiveWeightsAndStateAreZero(controller), p => new ScalarSafeAdam(p, 0.01, weightDecay: 5e-4, amsgrad: true));
 
     [Theory]
     [InlineData(SparsityMethodKind.GraNet)]
@@ -116,11 +132,24 @@ public class SparsityControllerTests
             if (update.Kind == MaskUpdateKind.Regenerate && previous is not null)
             {
                 Assert.Equal(previous.Layers.Select(l => l.Active), update.Layers.Select(l => l.Active));
-                Assert.All(update.Layers, l => Assert.Equal(l.Removed, l.Added));
+                if (previous.Kind != MaskUpdateKind.Prune || previous.Step != update.Step)
+                {
+                    // The reported moves are the masks' difference between the previous step and this one.
+                    bool[] before = trace.MasksPerStep[(int)update.Step - 2], after = trace.MasksPerStep[(int)update.Step - 1];
+                    int offset = 0;
+                    foreach (var layer in update.Layers)
+                    {
+                        var range = Enumerable.Range(offset, (int)layer.Count);
+                        Assert.Equal(range.Count(i => after[i] && !before[i]), layer.Added);
+                        Assert.Equal(range.Count(i => before[i] && !after[i]), layer.Removed);
+                        offset += (int)layer.Count;
+                    }
+                }
             }
             previous = update;
         }
-        Assert.Contains(regenerations, u => u.Layers.Sum(l => l.Added) > 0);
+        // Every layer (none is dense or empty at the end) moves connections in some regeneration.
+        Assert.All(Enumerable.Range(0, regenerations[0].Layers.Count), l => Assert.Contains(regenerations, u => u.Layers[l].Added > 0));
     }
 
     [Fact]
@@ -182,6 +211,28 @@ public class SparsityControllerTests
             var layer = controller.Masks.Layers[l];
             Assert.Equal((long)Math.Round(densities[l] * layer.Count, MidpointRounding.AwayFromZero), layer.ActiveCount);
         }
+    }
+
+    [Fact]
+    public void Initial_masks_zero_the_inactive_weights_at_once_and_their_positions_are_drawn_from_the_seed()
+    {
+        bool[] MasksFor(int seed)
+        {
+            using var model = Mlp();
+            using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
+            using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static), StepsPerEpoch, Epochs, [16], seed);
+            foreach (var layer in controller.Masks.Layers)
+            {
+                using var inactive = layer.Mask.logical_not();
+                using var weights = layer.Weight.detach().masked_select(inactive);
+                Assert.NotEqual(0, weights.numel());
+                Assert.Equal(0, weights.abs().sum().item<float>());
+            }
+            return controller.Masks.Layers.SelectMany(l => TinyNets.Flat(l.Mask)).ToArray();
+        }
+        bool[] a = MasksFor(1), b = MasksFor(2);
+        Assert.Equal(a.Count(x => x), b.Count(x => x));
+        Assert.NotEqual(a, b);
     }
 
     [Fact]
