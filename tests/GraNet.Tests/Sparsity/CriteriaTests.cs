@@ -1,5 +1,7 @@
+using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Masks;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -30,12 +32,15 @@ public class CriteriaTests
         Assert.Equal(Enumerable.Range(0, 6).Select(i => i < k).ToArray(), TinyNets.Flat(chosen));
     }
 
-    [Fact]
-    public void Global_pruning_keeps_the_largest_magnitudes_across_layers_with_ties_to_the_lower_position()
+    [Theory]
+    [InlineData(ScalarType.Float32)] // selection by RadixSelection
+    [InlineData(ScalarType.Float64)] // selection by ExactSelection
+    public void Global_pruning_keeps_the_largest_magnitudes_across_layers_with_ties_to_the_lower_position(ScalarType type)
     {
         // fc1 = [[0.5, -0.1], [0.3, 0.0]], fc2 = [[0.3, -0.7]]; density 0.5 of 6 -> keep 3:
         // 0.7 (fc2[1]), 0.5 (fc1[0]), then the tie 0.3 goes to fc1[2] (global position 2 before 4).
         using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0f], [0.3f, -0.7f]);
+        model.to(type);
         using var masks = MaskSet.ForModel(model, null);
         new GlobalMagnitudePruner().Prune(masks, 0.5);
         Assert.Equal([true, false, true, false], TinyNets.Flat(masks.Layers[0].Mask));
@@ -43,10 +48,13 @@ public class CriteriaTests
         Assert.Equal(3, masks.Active);
     }
 
-    [Fact]
-    public void Global_pruning_prunes_already_pruned_weights_first_and_never_revives_them()
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void Global_pruning_prunes_already_pruned_weights_first_and_never_revives_them(ScalarType type)
     {
         using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0.2f], [0.3f, -0.7f]);
+        model.to(type);
         using var masks = MaskSet.ForModel(model, null);
         using (var m = tensor(new[] { false, true, true, true }))
         {
@@ -77,6 +85,86 @@ public class CriteriaTests
         new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.5);
         Assert.Equal([true, false, true, false], TinyNets.Flat(masks.Layers[0].Mask));
         Assert.Equal([false, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
+    [Fact]
+    public void Layerwise_pruning_never_revives_a_pruned_weight()
+    {
+        // fc1 has 1 active weight of 4; at density 0.5 its target is round(0.5 * 4) = 2, but it keeps its 1 (position 1):
+        // a pruned weight is never kept again. fc2 keeps round(0.5 * 2) = 1: |-0.7|.
+        using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0.05f], [0.3f, -0.7f]);
+        using var masks = MaskSet.ForModel(model, null);
+        using (var m = tensor(new[] { false, true, false, false }))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.Apply();
+        new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.5);
+        Assert.Equal([false, true, false, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([false, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
+    [Fact]
+    public void Layerwise_pruning_keeps_an_active_zero_weight_over_a_pruned_one()
+    {
+        // Position 0 is pruned (0), position 1 active at exactly 0 (as a just-grown weight is). Density 0.75 keeps
+        // round(0.75 * 4) = 3 = all active ones: 0.5, 0.3 and the active 0 at position 1, not the pruned 0 at position 0.
+        using var layer = TinyNets.Row([0.9f, 0f, 0.5f, 0.3f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { false, true, true, true }).reshape(1, 4))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.Apply();
+        new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.75);
+        Assert.Equal([false, true, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+    }
+
+    [Fact]
+    public void Regeneration_moves_ceil_of_the_rate_times_the_active_count_and_never_grows_an_active_position()
+    {
+        // Active 0, 1, 2, 4, 5, 6 (n = 6), rate 0.2 -> k = ceil(1.2) = 2 (round and floor would give 1).
+        // Drop the two smallest active |w|: 1 (0.1) and 5 (0.2). Candidates are the inactive 1, 3, 5, 7 only, although the
+        // active positions have by far the largest gradients (5): grow 7 (|-0.8|) and 3 (0.6).
+        using var layer = TinyNets.Row([0.9f, 0.1f, 0.5f, 0f, 0.3f, -0.2f, 0.7f, 0f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, true, false, true, true, true, false }).reshape(1, 8))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        TinyNets.SetGradient(masks.Layers[0].Weight, [5f, 0.05f, 5f, 0.6f, 5f, 0.01f, 5f, -0.8f]);
+        var updates = new Regenerator(new GradientGrowth()).Regenerate(masks, 0.2);
+        Assert.Equal([true, false, true, true, true, false, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal(new LayerUpdate("fc.weight", 6, 8, 2, 2), updates[0]);
+    }
+
+    [Fact]
+    public void Grown_weights_and_their_momentum_start_at_zero_even_if_stale_values_were_left_there()
+    {
+        // One SGD step (lr 0.1, momentum 0.9) with gradient 1 everywhere: w = [0.7, 0.2, 0.5, 0.6], momentum buffer = [1, 1, 1, 1].
+        // Then a mask [1, 1, 0, 0] is set without applying it, so positions 2 and 3 still hold a weight and momentum.
+        // Rate 0.5, n = 2 -> k = 1: drop position 1 (0.2); grow the largest gradient among 1, 2, 3: position 3 (0.9).
+        // Position 3 must start at weight 0 with momentum 0; the dropped 1 and the inactive 2 are zeroed too.
+        using var layer = TinyNets.Row([0.8f, 0.3f, 0.6f, 0.7f]);
+        var weight = layer.parameters().Single();
+        using var optimizer = new GraNet.Training.Optimizers.ScalarSafeSgd(layer.parameters(), 0.1, 0.9);
+        TinyNets.SetGradient(weight, [1f, 1f, 1f, 1f]);
+        optimizer.step();
+        using var masks = MaskSet.ForModel(layer, optimizer);
+        using (var m = tensor(new[] { true, true, false, false }).reshape(1, 4))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        optimizer.zero_grad();
+        TinyNets.SetGradient(weight, [0f, 0f, 0.5f, 0.9f]);
+
+        new Regenerator(new GradientGrowth()).Regenerate(masks, 0.5);
+
+        Assert.Equal([true, false, false, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal(0.7f, TinyNets.Values(weight)[0], 6);
+        Assert.Equal([0f, 0f, 0f], TinyNets.Values(weight)[1..]);
+        var momentum = ((TorchSharp.Modules.SGD.State)optimizer.state_dict().State[0]).momentum_buffer!;
+        Assert.Equal([1f, 0f, 0f, 0f], TinyNets.Values(momentum));
     }
 
     [Fact]
