@@ -98,7 +98,7 @@ public static class TrainCommand
         reporter.Run(observer =>
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
-            var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.MayDiffer };
+            using var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.MayDiffer };
             if (configuration.TensorBoard is { } board)
             {
                 var log = new TensorBoardLog(board, sparsity.Masks);

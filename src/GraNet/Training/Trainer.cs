@@ -16,9 +16,10 @@ namespace GraNet.Training;
 /// step, calls the hook after every step, evaluates the validation split after every epoch,
 /// keeps a checkpoint of the last and of the best epoch, and reports the test accuracy of the
 /// selected model once, at the end. Every step runs in its own dispose scope so native memory
-/// stays flat.
+/// stays flat. Disposing the trainer frees its optimizer's state (momentum, Adam moments), which
+/// otherwise waits for the garbage collector; the model is the caller's.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor> model;
     private readonly TrainingData data;
@@ -44,6 +45,9 @@ public sealed class Trainer
         var shape = data.Train.Shape;
         hook?.Attach(new TrainingContext(model, optimizer, StepsPerEpoch, TotalSteps, options.Epochs, options.Seed, [shape.Channels, shape.Height, shape.Width]));
     }
+
+    /// <summary>Frees the optimizer's per-parameter state tensors (not the model).</summary>
+    public void Dispose() => optimizer.Dispose();
 
     /// <summary>Optimizer steps per epoch.</summary>
     public int StepsPerEpoch => data.Train.BatchesPerEpoch;
