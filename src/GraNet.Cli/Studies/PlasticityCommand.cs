@@ -200,6 +200,10 @@ public static class PlasticityCommand
 
         TorchRuntime.Configure(baseline.Threads);
         var spec = DatasetCatalog.Get(baseline.Dataset);
+        // The base run just trained in this process left its copy of the data set to the garbage collector: collect it
+        // before loading another, or the study holds both.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir);
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
@@ -274,7 +278,7 @@ public static class PlasticityCommand
         manual_seed(baseline.Training.Seed + epoch);
         using var model = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes);
         using var controller = new SparsityController(baseline.Sparsity);
-        var loader = new Trainer(model, data, baseline.Training, controller);
+        using var loader = new Trainer(model, data, baseline.Training, controller);
         Checkpoint.Load(checkpoint, model, loader.Optimizer, controller);
         var masks = controller.Masks;
         double before = Trainer.Evaluate(model, data.Test);
@@ -306,7 +310,7 @@ public static class PlasticityCommand
                 Epochs = continueEpochs, LearningRate = learningRate, Schedule = LearningRateScheduleKind.Constant, WarmupEpochs = 0,
                 Milestones = [], StopOnCollapse = false, Seed = baseline.Training.Seed + (1000 * epoch),
             };
-            var trainer = new Trainer(model, data with { Validation = null }, options, hook);
+            using var trainer = new Trainer(model, data with { Validation = null }, options, hook);
             var result = trainer.Run(null, false, (baseline.Model, baseline.Dataset, "{}"));
             return new PlasticityCell(epoch, rate, mode, learningRate, densityBefore, hook.Masks.Density, RunFolder.Percent(before), RunFolder.Percent(pruned), RunFolder.Percent(result.TestAccuracy));
         }
