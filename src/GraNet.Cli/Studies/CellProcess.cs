@@ -16,6 +16,7 @@ internal sealed class CellProcess : IDisposable
     private readonly StreamWriter log;
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private string lastError = string.Empty;
+    private bool disposed;
 
     private CellProcess(SweepCell cell, Process process, StreamWriter log, string logFile)
     {
@@ -104,11 +105,14 @@ internal sealed class CellProcess : IDisposable
 
     public void Dispose()
     {
-        process.Dispose();
+        // A handler may be on its way with a line of a stopped child when Dispose runs: it must not write to the
+        // closed log, as its exception would be rethrown on a pool thread and end this process.
         lock (log)
         {
+            disposed = true;
             log.Dispose();
         }
+        process.Dispose();
     }
 
     private async Task<int> Exit()
@@ -126,6 +130,10 @@ internal sealed class CellProcess : IDisposable
         }
         lock (log)
         {
+            if (disposed)
+            {
+                return;
+            }
             log.WriteLine(line);
             if (error && line.Length > 0)
             {
