@@ -139,9 +139,15 @@ public static class SweepCommand
     /// </summary>
     private static void RunInParallel(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, int jobs)
     {
-        foreach (var finished in Collect(grid, folder))
+        var done = Collect(grid, folder);
+        foreach (var finished in done)
         {
             output.WriteLine($"== {finished.Cell.FolderName}: done ({finished.Outcome}, {finished.TestAccuracy:F2}%)");
+        }
+        if (done.Count > 0)
+        {
+            // As one job at a time does: the result files are this grid's even if no cell is left to train.
+            Write(folder, done, baseline, commandLine);
         }
         string logs = Path.Combine(folder, "logs");
         var started = new HashSet<string>(StringComparer.Ordinal);
@@ -185,15 +191,15 @@ public static class SweepCommand
                     running.RemoveAt(index);
                 }
                 int code = ended.Exited.Result;
-                var done = Read(folder, ended.Cell);
-                if (done is null)
+                var result = Read(folder, ended.Cell);
+                if (result is null)
                 {
                     output.WriteLine($"== {ended.Cell.FolderName}: failed (exit {code}), log {ended.LogFile}");
                     failure ??= (ended, code);
                     continue;
                 }
-                string result = done.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{done.Outcome}, {done.TestAccuracy:F2}%");
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== {ended.Cell.FolderName}: {result} ({ended.Elapsed.TotalMinutes:F1} min)"));
+                string line = result.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== {ended.Cell.FolderName}: {line} ({ended.Elapsed.TotalMinutes:F1} min)"));
                 ended.Dispose();
                 Write(folder, Collect(grid, folder), baseline, commandLine);
             }

@@ -105,6 +105,30 @@ public class SweepTests : IDisposable
         Assert.DoesNotContain("started", again.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Jobs_rewrite_the_result_files_for_the_grid_given_even_with_no_cell_left_to_train()
+    {
+        // One job at a time writes the tables of the grid it was given while it walks the finished cells; --jobs did
+        // not write them at all when nothing was left to train, so results.md kept another grid's rows.
+        string data = Path.Combine(root, "data-rewrite");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "rewrite");
+        string[] Args(string methods, params string[] more) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--threads", "1", "--methods", methods, "--final-densities", "0.3", "--seeds", "1", "--output", folder, .. more];
+        var error = new StringWriter();
+        Assert.True(Runner.Run(Args("static,dense"), new StringWriter(), error) == 0, error.ToString());
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+
+        var output = new StringWriter();
+        Assert.True(Runner.Run(Args("dense", "--jobs", "2"), output, error) == 0, error.ToString());
+        Assert.DoesNotContain("started", output.ToString(), StringComparison.Ordinal);
+        string[] rows = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        Assert.Equal(2, rows.Length);
+        Assert.StartsWith("dense,", rows[1], StringComparison.Ordinal);
+        Assert.Contains("--methods dense --final-densities", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("-TERM")] // the sweep stops its children
     [InlineData("-KILL")] // the children notice that the sweep is gone
