@@ -195,7 +195,14 @@ public static class SweepCommand
                 if (result is null)
                 {
                     output.WriteLine($"== {ended.Cell.FolderName}: failed (exit {code}), log {ended.LogFile}");
-                    failure ??= (ended, code);
+                    if (failure is null)
+                    {
+                        failure = (ended, code);
+                    }
+                    else
+                    {
+                        ended.Dispose(); // the first failure is the one reported
+                    }
                     continue;
                 }
                 string line = result.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
