@@ -108,7 +108,7 @@ public sealed class TrainOptions
         string? resume = parse.GetValue(Resume);
         if (resume is not null)
         {
-            var given = All().Where(o => o != Resume && o != Threads && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            var given = GivenExcept(parse, Resume, Threads);
             if (given.Count > 0)
             {
                 throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)}.");
