@@ -25,7 +25,7 @@ public static class SweepCommand
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
         var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (collapsed runs are replaced by the next seed)", DefaultValueFactory = _ => 3 };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished; train nothing" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs)", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
         train.AddTo(command);
         command.SetAction(parse =>
@@ -53,10 +53,10 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--jobs {jobCount} must be at least 1.");
             }
-            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false })
+            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false } && baseline.Threads == GraNet.Runtime.TorchRuntime.DefaultThreads)
             {
-                // Jobs share the cores: each gets its part unless --threads says otherwise.
-                baseline = baseline with { Threads = Math.Max(1, Environment.ProcessorCount / jobCount) };
+                // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.
+                baseline = baseline with { Threads = Math.Clamp(Environment.ProcessorCount / jobCount, 1, GraNet.Runtime.TorchRuntime.DefaultThreads) };
             }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");

@@ -175,6 +175,23 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Jobs_keep_a_thread_count_from_a_config_file()
+    {
+        // --jobs divides the cores only when nothing chose a thread count: a --config file's "threads" stands.
+        string data = Path.Combine(root, "data-cfg");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string file = Path.Combine(root, "threads.json");
+        File.WriteAllText(file, "{ \"threads\": 3 }");
+        string folder = Path.Combine(root, "cfg-jobs");
+        var error = new StringWriter();
+        Assert.True(Runner.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--config", file, "--methods", "dense", "--seeds", "1", "--jobs", "2", "--output", folder], new StringWriter(), error) == 0, error.ToString());
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "dense-s17", "config.json")));
+        Assert.Equal(3, config.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
     public void A_failing_child_ends_the_sweep_with_its_exit_code_and_error()
     {
         // The data files are damaged: every child fails as 'granet train' would (exit 3), and the sweep says which cell and where its log is.
