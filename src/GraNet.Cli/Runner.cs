@@ -57,7 +57,7 @@ public static class Runner
         }
         catch (TrainingDivergedException e)
         {
-            error.WriteLine($"granet: {e.Message}");
+            error.WriteLine($"granet: {Configuration.OptionFlags.Rewrite(e.Message)}");
             return ExitCodes.TrainingFailed;
         }
         catch (ExitCodeException e)

@@ -78,7 +78,7 @@ public static class TrainCommand
             folder.WriteSummary(new Dictionary<string, object?>
             {
                 ["outcome"] = "diverged",
-                ["message"] = e.Message,
+                ["message"] = OptionFlags.Rewrite(e.Message),
                 ["model"] = modelInfo.Name,
                 ["dataset"] = spec.Name,
                 ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
@@ -161,6 +161,6 @@ public static class TrainCommand
             inner.OnEpochCompleted(metrics, history);
         }
 
-        public void OnNotice(string message) => inner.OnNotice(message);
+        public void OnNotice(string message) => inner.OnNotice(OptionFlags.Rewrite(message));
     }
 }

@@ -9,7 +9,7 @@ namespace GraNet.Cli.Configuration;
 /// The tool's name for each library option, for error messages: the library names an option by its
 /// property (<c>SparsityOptions.FinalDensity</c>), <c>granet</c> by its flag (<c>--final-density</c>).
 /// </summary>
-public static class OptionFlags
+public static partial class OptionFlags
 {
     private static readonly Dictionary<string, string> Names = Build();
 
@@ -20,11 +20,18 @@ public static class OptionFlags
         [Key<TrainingOptions>(nameof(TrainingOptions.StopOnCollapse))] = "training.stopOnCollapse",
     };
 
-    /// <summary>The exception's message, with library option names turned into flags where it names options.</summary>
+    /// <summary>The exception's message, with library option names turned into flags.</summary>
     public static string Message(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        return exception is OptionValueException option ? option.Describe(Name) : exception.Message;
+        return exception is OptionValueException option ? option.Describe(Name) : Rewrite(exception.Message);
+    }
+
+    /// <summary>A library text (a message, a notice) with every option it names as <c>TrainingOptions.Seed</c> and the like turned into its flag.</summary>
+    public static string Rewrite(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return LibraryName().Replace(text, m => Name(m.Value));
     }
 
     /// <summary>The flag for a qualified option key (<c>TrainingOptions.Epochs</c> → <c>--epochs</c>); the key itself if it has none.</summary>
@@ -38,6 +45,9 @@ public static class OptionFlags
 
     /// <summary>Every option key this class names, with its name: for tests that check no option goes unnamed.</summary>
     public static IReadOnlyDictionary<string, string> All => Names.Keys.Concat(ConfigOnly.Keys).ToDictionary(k => k, Name, StringComparer.Ordinal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:TrainingOptions|SparsityOptions)\.[A-Za-z]+\b")]
+    private static partial System.Text.RegularExpressions.Regex LibraryName();
 
     private static string Key<T>(string property) => $"{typeof(T).Name}.{property}";
 

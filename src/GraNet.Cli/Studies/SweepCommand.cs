@@ -114,7 +114,7 @@ public static class SweepCommand
                     catch (TrainingDivergedException e)
                     {
                         // Like a collapse: kept (its summary says "diverged"), reported, and replaced by the next seed.
-                        output.WriteLine($"== {cell.FolderName} diverged: {e.Message}");
+                        output.WriteLine($"== {cell.FolderName} diverged: {Configuration.OptionFlags.Rewrite(e.Message)}");
                     }
                     done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
                     ReleaseCell();

@@ -182,7 +182,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         string name = reader.ReadString();
         if (name != Method.Name)
         {
-            throw new InvalidDataException($"The checkpoint was written by --method {name}, this run uses {Method.Name}; resume with the same method.");
+            throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; resume with the same SparsityOptions.Method.");
         }
         lastStep = reader.ReadInt64();
         trainingFlops = reader.ReadDouble();

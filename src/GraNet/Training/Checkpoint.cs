@@ -87,8 +87,8 @@ public static class Checkpoint
             else if (header.HasHookState != (hook is not null) && optimizer is not null)
             {
                 throw new InvalidDataException(header.HasHookState
-                    ? $"{path}: the checkpoint holds sparsity masks but this run has no sparsity method; resume with the same --method."
-                    : $"{path}: the checkpoint is of a dense run but this run has a sparsity method; resume with the same --method.");
+                    ? $"{path}: the checkpoint holds sparsity masks but this run has no sparsity method; resume with the same SparsityOptions.Method."
+                    : $"{path}: the checkpoint is of a dense run but this run has a sparsity method; resume with the same SparsityOptions.Method.");
             }
             if (optimizer is not null)
             {
@@ -99,7 +99,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException or ExternalException)
         {
-            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({ErrorText.FirstLine(e.Message)}); use a checkpoint of the same --model and --method.", e);
+            throw new InvalidDataException($"{path}: the checkpoint does not match this model or is truncated ({ErrorText.FirstLine(e.Message)}); use a checkpoint of the same model and SparsityOptions.Method.", e);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {

@@ -135,7 +135,7 @@ public sealed class Trainer : IDisposable
             observer.OnEpochCompleted(metrics, history);
             if (epoch == 0 && IsCollapsed(metrics))
             {
-                observer.OnNotice($"Training collapsed: the loss after epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) = {Math.Log(data.Classes):F4}; the network is at chance. Try another --seed or a lower --lr.");
+                observer.OnNotice(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Training collapsed: the loss after epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) = {Math.Log(data.Classes):F4}; the network is at chance. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate."));
                 outcome = TrainingOutcome.Collapsed;
                 break;
             }
@@ -220,7 +220,7 @@ public sealed class Trainer : IDisposable
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
                 {
-                    throw new TrainingDivergedException($"The training loss became {lossValue} at epoch {epoch + 1}, step {step}; lower --lr (now {lr:G4}) or add --warmup-epochs.");
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The training loss became {lossValue} at epoch {epoch + 1}, step {step}; lower TrainingOptions.LearningRate (now {lr:G4}) or add TrainingOptions.WarmupEpochs."));
                 }
                 lossSum += lossValue * batch.Count;
                 using (no_grad())

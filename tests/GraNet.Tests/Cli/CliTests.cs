@@ -68,9 +68,11 @@ public class CliTests : IDisposable
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.
         string run = Path.Combine(root, "collapsed");
-        var (code, _, error) = Run(Train(run, "--lr", "1e-9", "--validation", "0"));
+        var (code, output, error) = Run(Train(run, "--lr", "1e-9", "--validation", "0"));
         Assert.Equal(4, code);
         Assert.Contains("collapsed in its first epoch", error, StringComparison.Ordinal);
+        // The trainer's notice names options by property; the tool shows its flags.
+        Assert.Contains("Try another --seed or a lower --lr.", output, StringComparison.Ordinal);
         Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
     }
 

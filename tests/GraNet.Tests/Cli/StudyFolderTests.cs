@@ -99,6 +99,10 @@ public class StudyFolderTests : IDisposable
         Assert.True(code == 0, error);
         var seeds = Enumerable.Range(17, 1 + SweepGrid.MaxExtraSeeds).ToList();
         Assert.All(seeds, seed => Assert.Contains($"== dense-s{seed} diverged: The training loss became", output, StringComparison.Ordinal));
+        // The library names the options it suggests by property; the tool shows its flags, in the output and in summary.json.
+        Assert.Contains("or add --warmup-epochs.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("TrainingOptions.", output, StringComparison.Ordinal);
+        Assert.Contains("lower --lr (now ", File.ReadAllText(Path.Combine(folder, "dense-s17", "summary.json")), StringComparison.Ordinal);
         Assert.All(seeds, seed => Assert.Contains("\"outcome\": \"diverged\"", File.ReadAllText(Path.Combine(folder, $"dense-s{seed}", "summary.json")), StringComparison.Ordinal));
         Assert.Contains("dense-s17 (diverged)", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
     }

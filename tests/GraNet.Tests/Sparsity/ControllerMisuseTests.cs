@@ -134,7 +134,7 @@ public class ControllerMisuseTests
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
         var options = Gmp with { Method = SparsityMethodKind.GmpUniform };
         var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, options, 4, 3, [1, 8, 8]));
-        Assert.StartsWith("--classifier-rule keeps the last layer (fc.weight, 1440 weights) at density 0.2, more than final density 0.1 allows the whole model (148 of 1476 weights)", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("SparsityOptions.ClassifierRule keeps the last layer (fc.weight, 1440 weights) at density 0.2, more than final density 0.1 allows the whole model (148 of 1476 weights)", e.Message, StringComparison.Ordinal);
         using var without = SparsityController.Create(model, optimizer, options with { ClassifierRule = false }, 4, 3, [1, 8, 8]);
         Assert.Equal(2, without.Masks.Layers.Count);
     }

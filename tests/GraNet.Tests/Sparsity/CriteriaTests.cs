@@ -271,7 +271,7 @@ public class CriteriaTests
         using var reader2 = new BinaryReader(stream);
         var error = Assert.Throws<InvalidDataException>(() => new MomentumGrowth().Load(reader2, otherMasks));
         Assert.Contains("fc1.weight", error.Message);
-        Assert.Contains("--model", error.Message);
+        Assert.Contains("resume with the same model", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

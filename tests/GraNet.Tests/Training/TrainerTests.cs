@@ -80,7 +80,7 @@ public class TrainerTests
     public void A_nan_loss_stops_with_a_message_that_says_what_to_do()
     {
         var e = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, ValidationFraction = 0 }));
-        Assert.Contains("--lr", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lower TrainingOptions.LearningRate (now 1E+30) or add TrainingOptions.WarmupEpochs.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

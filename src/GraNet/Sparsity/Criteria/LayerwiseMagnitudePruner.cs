@@ -51,7 +51,7 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         {
             var last = masks.Layers[^1];
             throw new ArgumentException(
-                $"--classifier-rule keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than final density {finalDensity} allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; turn the rule off (--classifier-rule false, ClassifierRule = false) or raise the final density.");
+                $"SparsityOptions.ClassifierRule keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than final density {finalDensity} allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; set SparsityOptions.ClassifierRule to false or raise SparsityOptions.FinalDensity.");
         }
     }
 

@@ -72,7 +72,7 @@ public sealed class MomentumGrowth(double beta = 0.9) : IGrowthScore, IDisposabl
             var layer = masks.Layers.FirstOrDefault(l => l.Name == name);
             if (layer is null || layer.Count != size)
             {
-                throw new InvalidDataException($"The checkpoint's growth momentum of {name} ({size} weights) matches no masked layer of this model; resume with the same --model.");
+                throw new InvalidDataException($"The checkpoint's growth momentum of {name} ({size} weights) matches no masked layer of this model; resume with the same model.");
             }
             byte[] bytes = reader.ReadBytes(checked((int)size * sizeof(float)));
             if (bytes.Length != size * sizeof(float))

@@ -79,7 +79,7 @@ public sealed class MaskSet : IDisposable
         }
         if (layers.Count == 0)
         {
-            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (turn off SparsityOptions.DenseFirstLayer, --dense-first in granet)" : string.Empty)}.");
+            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (set SparsityOptions.DenseFirstLayer to false)" : string.Empty)}.");
         }
         return new MaskSet(layers, optimizer);
     }
@@ -171,7 +171,7 @@ public sealed class MaskSet : IDisposable
         int count = reader.ReadInt32();
         if (count != Layers.Count)
         {
-            throw new InvalidDataException($"The checkpoint has {count} masked layers, this model {Layers.Count}; use the same --model and --dense-first setting.");
+            throw new InvalidDataException($"The checkpoint has {count} masked layers, this model {Layers.Count}; use the same model and SparsityOptions.DenseFirstLayer setting.");
         }
         foreach (var layer in Layers)
         {
@@ -179,7 +179,7 @@ public sealed class MaskSet : IDisposable
             long size = reader.ReadInt64();
             if (name != layer.Name || size != layer.Count)
             {
-                throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match {layer.Name} ({layer.Count}); use the same --model.");
+                throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match {layer.Name} ({layer.Count}); use the same model.");
             }
             using var mask = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
             using var ever = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
