@@ -42,7 +42,7 @@ public static class Runner
         }
         catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
         {
-            error.WriteLine($"granet: {e.Message}");
+            error.WriteLine($"granet: {Configuration.OptionFlags.Rewrite(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (UnauthorizedAccessException e)

@@ -59,6 +59,14 @@ public class ErrorLineTests : IDisposable
         Assert.Equal("granet: --config key sparsity.regrowthRateMin 0.9 must be in [0, --regrowth-rate].", Assert.Single(lines));
     }
 
+    [Theory]
+    [InlineData("resume with the same SparsityOptions.Method.", "resume with the same --method.")]
+    [InlineData("lower TrainingOptions.LearningRate (now 0.1) or add TrainingOptions.WarmupEpochs.", "lower --lr (now 0.1) or add --warmup-epochs.")]
+    [InlineData("SparsityOptions.RegrowthRateMin 0.9 must be in [0, SparsityOptions.RegrowthRate].", "--config key sparsity.regrowthRateMin 0.9 must be in [0, --regrowth-rate].")]
+    [InlineData("TrainingOptions.NoSuchOption stays; so does MyOptions.Seed.", "TrainingOptions.NoSuchOption stays; so does MyOptions.Seed.")]
+    public void Library_option_names_in_any_message_become_flags(string library, string tool) =>
+        Assert.Equal(tool, GraNet.Cli.Configuration.OptionFlags.Rewrite(library));
+
     [Fact]
     public void Every_library_option_has_a_name_in_the_tool()
     {
