@@ -35,7 +35,7 @@ public static class PlasticityCommand
     {
         var train = new TrainOptions();
         var atEpochs = new Option<string>("--at-epochs") { Description = "Checkpoint epochs to prune at, e.g. 5,10,15", Required = true };
-        var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9", DefaultValueFactory = _ => "0.2,0.5,0.9" };
+        var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9 (a control without pruning is always measured too)", DefaultValueFactory = _ => "0.2,0.5,0.9" };
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
         var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
         var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
