@@ -37,7 +37,7 @@ public static class Runner
         }
         catch (ArgumentException e)
         {
-            error.WriteLine($"granet: {OneLine(Configuration.OptionFlags.Message(e))}");
+            error.WriteLine($"granet: {OneLine(Configuration.OptionFlags.Rewrite(e.Message))}");
             return ExitCodes.BadArguments;
         }
         catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)

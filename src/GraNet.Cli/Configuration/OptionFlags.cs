@@ -20,13 +20,6 @@ public static partial class OptionFlags
         [Key<TrainingOptions>(nameof(TrainingOptions.StopOnCollapse))] = "training.stopOnCollapse",
     };
 
-    /// <summary>The exception's message, with library option names turned into flags.</summary>
-    public static string Message(Exception exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        return exception is OptionValueException option ? option.Describe(Name) : Rewrite(exception.Message);
-    }
-
     /// <summary>A library text (a message, a notice) with every option it names as <c>TrainingOptions.Seed</c> and the like turned into its flag.</summary>
     public static string Rewrite(string text)
     {
@@ -43,10 +36,7 @@ public static partial class OptionFlags
             : key;
     }
 
-    /// <summary>Every option key this class names, with its name: for tests that check no option goes unnamed.</summary>
-    public static IReadOnlyDictionary<string, string> All => Names.Keys.Concat(ConfigOnly.Keys).ToDictionary(k => k, Name, StringComparer.Ordinal);
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:TrainingOptions|SparsityOptions)\.[A-Za-z]+\b")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:TrainingOptions|SparsityOptions|TorchRuntime\.Configure)\.[A-Za-z]+\b")]
     private static partial System.Text.RegularExpressions.Regex LibraryName();
 
     private static string Key<T>(string property) => $"{typeof(T).Name}.{property}";

@@ -202,8 +202,7 @@ public static class PlasticityCommand
         var spec = DatasetCatalog.Get(baseline.Dataset);
         // The base run just trained in this process left its copy of the data set to the garbage collector: collect it
         // before loading another, or the study holds both.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
+        TorchRuntime.CollectGarbage();
         var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir);
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
@@ -331,8 +330,7 @@ public static class PlasticityCommand
         var batch = data.Train.Epoch(0, shuffle: true, augment: false, seed: seed).First();
         using (var scope = NewDisposeScope())
         {
-            var x = tensor(new Memory<float>(batch.Images, 0, batch.Count * data.Train.Shape.Size), [batch.Count, data.Train.Shape.Channels, data.Train.Shape.Height, data.Train.Shape.Width]);
-            var y = tensor(new Memory<long>(batch.Labels, 0, batch.Count), [batch.Count]);
+            var (x, y) = Trainer.ToTensors(batch, data.Train.Shape);
             nn.functional.cross_entropy(model.call(x), y).backward();
         }
         using var guard = no_grad();

@@ -89,43 +89,41 @@ public static class SweepCommand
             return ExitCodes.Success;
         }
         var results = new List<SweepResult>();
-        foreach (var group in grid.Groups())
+        foreach (var (cell, finished) in Cells(grid, folder))
         {
-            foreach (int seed in grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome))
+            var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
+            var done = finished;
+            if (done is null && reportOnly)
             {
-                var cell = group with { Seed = seed };
-                var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
-                var done = Read(folder, cell);
-                if (done is null && reportOnly)
-                {
-                    output.WriteLine($"== {cell.FolderName}: not run (--report-only)");
-                    continue;
-                }
-                if (done is null)
-                {
-                    bool resume = File.Exists(runFolder.LastCheckpoint);
-                    output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}");
-                    // Check has made sure that a folder being resumed was started with this configuration
-                    // (up to the settings that may change, such as --threads, which this command's value sets).
-                    try
-                    {
-                        TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
-                    }
-                    catch (TrainingDivergedException e)
-                    {
-                        // Like a collapse: kept (its summary says "diverged"), reported, and replaced by the next seed.
-                        output.WriteLine($"== {cell.FolderName} diverged: {Configuration.OptionFlags.Rewrite(e.Message)}");
-                    }
-                    done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
-                    ReleaseCell();
-                }
-                else
-                {
-                    output.WriteLine($"== {cell.FolderName}: done ({done.Outcome}, {done.TestAccuracy:F2}%)");
-                }
-                results.Add(done);
-                Write(folder, results, baseline, commandLine);
+                output.WriteLine($"== {cell.FolderName}: not run (--report-only)");
+                continue;
             }
+            if (done is null)
+            {
+                bool resume = File.Exists(runFolder.LastCheckpoint);
+                output.WriteLine($"== {cell.FolderName}{(resume ? " (resuming)" : string.Empty)}");
+                // Check has made sure that a folder being resumed was started with this configuration
+                // (up to the settings that may change, such as --threads, which this command's value sets).
+                try
+                {
+                    TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    // Like a collapse: kept (its summary says "diverged"), reported, and replaced by the next seed.
+                    output.WriteLine($"== {cell.FolderName} diverged: {Configuration.OptionFlags.Rewrite(e.Message)}");
+                }
+                done = Read(folder, cell) ?? throw new InvalidDataException($"{runFolder.SummaryFile}: the run ended without a summary.");
+                // What the finished cell left to the collector (its copy of the data set, tensors held by finalizers)
+                // goes before the next cell loads its own; the collector otherwise runs rarely during training.
+                GraNet.Runtime.TorchRuntime.CollectGarbage();
+            }
+            else
+            {
+                output.WriteLine($"== {cell.FolderName}: done ({done.Outcome}, {done.TestAccuracy:F2}%)");
+            }
+            results.Add(done);
+            Write(folder, results, baseline, commandLine);
         }
         output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
         return ExitCodes.Success;
@@ -231,27 +229,22 @@ public static class SweepCommand
         }
     }
 
+    /// <summary>
+    /// The cells the grid wants given the results so far, in grid order, each with its result if it has finished.
+    /// Lazy: a cell trained while this is enumerated counts when the seeds after it are decided (a collapse adds one).
+    /// </summary>
+    private static IEnumerable<(SweepCell Cell, SweepResult? Result)> Cells(SweepGrid grid, string folder) =>
+        grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome)
+            .Select(seed => group with { Seed = seed }))
+            .Select(cell => (cell, Read(folder, cell)));
+
     /// <summary>The next cell to start: the first, in grid order, that has not finished and was not started here.</summary>
-    private static SweepCell? NextCell(SweepGrid grid, string folder, HashSet<string> started)
-    {
-        foreach (var group in grid.Groups())
-        {
-            foreach (int seed in grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome))
-            {
-                var cell = group with { Seed = seed };
-                if (!started.Contains(cell.FolderName) && Read(folder, cell) is null)
-                {
-                    return cell;
-                }
-            }
-        }
-        return null;
-    }
+    private static SweepCell? NextCell(SweepGrid grid, string folder, HashSet<string> started) =>
+        Cells(grid, folder).Where(c => c.Result is null && !started.Contains(c.Cell.FolderName)).Select(c => c.Cell).FirstOrDefault();
 
     /// <summary>The finished runs, in grid order.</summary>
     private static List<SweepResult> Collect(SweepGrid grid, string folder) =>
-        grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome)
-            .Select(seed => Read(folder, group with { Seed = seed }))).OfType<SweepResult>().ToList();
+        Cells(grid, folder).Select(c => c.Result).OfType<SweepResult>().ToList();
 
     /// <summary>
     /// The hidden command <c>granet sweep-cell CONFIG FOLDER</c> that <c>sweep --jobs</c> runs in each child process:
@@ -273,19 +266,6 @@ public static class SweepCommand
             return TrainCommand.Execute(configuration, run, File.Exists(run.LastCheckpoint), output);
         });
         return command;
-    }
-
-    /// <summary>
-    /// Collects what the finished cell left to the garbage collector (its copy of the data set,
-    /// tensors released by finalizers) before the next cell loads its own. The collector otherwise
-    /// runs rarely during training, and the resident memory rose from cell to cell.
-    /// </summary>
-    private static void ReleaseCell()
-    {
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
     }
 
     /// <summary>The configuration a cell trains with: the command's, with the cell's method, densities and seed.</summary>
@@ -320,7 +300,7 @@ public static class SweepCommand
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Message(e)}", e);
+                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Rewrite(e.Message)}", e);
             }
             foreach (int seed in folder is null ? [] : grid.AllSeeds)
             {

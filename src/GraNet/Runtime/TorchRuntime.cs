@@ -61,6 +61,19 @@ public static partial class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// A full garbage collection, including tensors that only finalizers release, with the large-object heap
+    /// compacted once: between long jobs in one process (sweep cells, a study's base run and its cells), so that
+    /// the resident memory does not carry the last job's data set and tensors into the next.
+    /// </summary>
+    public static void CollectGarbage()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     private static void SetNativeEnvironment(string name, string value, bool overwrite)
     {
         Environment.SetEnvironmentVariable(name, overwrite ? value : Environment.GetEnvironmentVariable(name) ?? value);

@@ -52,20 +52,22 @@ public sealed record SparsityOptions
         Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
         Require(UpdateInterval >= 1, nameof(UpdateInterval), UpdateInterval, "must be at least 1 step");
         Require(RegrowthRate is >= 0 and < 1, nameof(RegrowthRate), RegrowthRate, "must be in [0, 1)");
-        Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, nameof(RegrowthRateMin), RegrowthRateMin, $"must be in [0, {{{nameof(RegrowthRate)}}}]");
+        Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, nameof(RegrowthRateMin), RegrowthRateMin, $"must be in [0, {Name(nameof(RegrowthRate))}]");
         Require(RigLStopFraction is > 0 and <= 1, nameof(RigLStopFraction), RigLStopFraction, "must be in (0, 1]");
         if (IsPruningMethod)
         {
-            Require(FinalDensity <= InitDensity, nameof(FinalDensity), FinalDensity, Invariant($"must not exceed {{{nameof(InitDensity)}}} {InitDensity} for a pruning method"));
+            Require(FinalDensity <= InitDensity, nameof(FinalDensity), FinalDensity, Invariant($"must not exceed {Name(nameof(InitDensity))} {InitDensity} for a pruning method"));
             Require(PruneStartEpoch >= 0, nameof(PruneStartEpoch), PruneStartEpoch, "must be 0 or more");
-            Require(PruneEndEpoch > PruneStartEpoch, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must come after {{{nameof(PruneStartEpoch)}}} {PruneStartEpoch}"));
-            Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {{TrainingOptions.Epochs}} {epochs}"));
+            Require(PruneEndEpoch > PruneStartEpoch, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must come after {Name(nameof(PruneStartEpoch))} {PruneStartEpoch}"));
+            Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {nameof(Training.TrainingOptions)}.{nameof(Training.TrainingOptions.Epochs)} {epochs}"));
         }
         Require(Growth is null || Method is not (SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform or SparsityMethodKind.Static or SparsityMethodKind.Dense),
-            nameof(Growth), Growth, $"has no effect with {{{nameof(Method)}}} {Method}; drop it");
+            nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {Method}; drop it");
     }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+
+    private static string Name(string property) => $"{nameof(SparsityOptions)}.{property}";
 
     private static void Require(bool condition, string property, object? value, string rule)
     {

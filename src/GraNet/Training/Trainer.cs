@@ -237,13 +237,14 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// The batch as tensors, copied straight into their native memory. (TorchSharp's
+    /// The batch as tensors (images <c>[N, C, H, W]</c>, labels <c>[N]</c>), copied straight into their native memory. (TorchSharp's
     /// <c>tensor(Memory&lt;T&gt;, shape)</c> first copies the slice into a new managed array: 392 KB of
     /// large-object garbage per LeNet-5 step, which let the resident memory swing by hundreds of MB
     /// between full garbage collections.)
     /// </summary>
-    private static (Tensor X, Tensor Y) ToTensors(Batch batch, ImageShape shape)
+    public static (Tensor X, Tensor Y) ToTensors(Batch batch, ImageShape shape)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         var x = empty([batch.Count, shape.Channels, shape.Height, shape.Width], ScalarType.Float32);
         batch.Images.AsSpan(0, batch.Count * shape.Size).CopyTo(MemoryMarshal.Cast<byte, float>(x.bytes));
         var y = empty([batch.Count], ScalarType.Int64);

@@ -53,15 +53,17 @@ public sealed record TrainingOptions
         Require(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
         Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
         Require(Gamma is > 0 and <= 1, nameof(Gamma), Gamma, "must be in (0, 1]");
-        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), WarmupEpochs, $"must be in [0, {{{nameof(Epochs)}}})");
+        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), WarmupEpochs, $"must be in [0, {Name(nameof(Epochs))})");
         Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");
         Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
-        Require(!Nesterov || Optimizer != OptimizerKind.Sgd || Momentum > 0, nameof(Nesterov), Nesterov, $"needs a {{{nameof(Momentum)}}} above 0");
+        Require(!Nesterov || Optimizer != OptimizerKind.Sgd || Momentum > 0, nameof(Nesterov), Nesterov, $"needs a {Name(nameof(Momentum))} above 0");
         foreach (int milestone in Milestones)
         {
             Require(milestone >= 1 && milestone <= Epochs, nameof(Milestones), milestone, FormattableString.Invariant($"must lie in 1..{Epochs}"));
         }
     }
+
+    private static string Name(string property) => $"{nameof(TrainingOptions)}.{property}";
 
     private static void Require(bool condition, string property, object? value, string rule)
     {
