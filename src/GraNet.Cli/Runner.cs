@@ -11,8 +11,12 @@ public static class Runner
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var root = new RootCommand("granet: sparse training of neural networks (GraNet, GMP, RigL, SET, SNFS, static, dense) on TorchSharp.")
+        // A plain command named "granet" rather than a RootCommand, which takes its name from the executable
+        // (GraNet.Cli, or testhost under a test runner): help's usage lines then read "granet train [options]".
+        var root = new Command("granet", "granet: sparse training of neural networks (GraNet, GMP, RigL, SET, SNFS, static, dense) on TorchSharp.")
         {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
             TrainCommand.Create(output, error),
             EvaluateCommand.Create(output),
             EvaluateCommand.CreateInfer(output),

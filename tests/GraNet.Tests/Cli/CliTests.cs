@@ -167,6 +167,19 @@ public class CliTests : IDisposable
         Assert.Contains("cifar100", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Help_names_the_program_granet_whatever_runs_it()
+    {
+        // Under the test runner the executable is testhost; the usage lines must still read "granet".
+        var (code, output, _) = Run("train", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("granet train [options]", output, StringComparison.Ordinal);
+        var (rootCode, rootHelp, _) = Run("--help");
+        Assert.Equal(0, rootCode);
+        Assert.Contains("granet [command] [options]", rootHelp, StringComparison.Ordinal);
+        Assert.Contains("plasticity", rootHelp, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(ExitCodes.BadArguments, "unknown", "--model", "alexnet")]
     [InlineData(ExitCodes.BadArguments, "--epochs", "--epochs", "0")]
