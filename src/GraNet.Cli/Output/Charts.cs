@@ -39,7 +39,8 @@ public static class Charts
         }
         if (series.Count > 1)
         {
-            plot.ShowLegend();
+            // Beside the data, not over it: inside, the legend hid points (e.g. the lowest cells of a plasticity chart).
+            plot.ShowLegend(ScottPlot.Edge.Bottom);
         }
         Save(plot, path, width, height);
     }
