@@ -39,8 +39,9 @@ public static class PlasticityCommand
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
         var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
         var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
+        var seeds = new Option<int>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed", DefaultValueFactory = _ => 1 };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
-        var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, from };
+        var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, from };
         train.AddTo(command);
         command.SetAction(parse =>
         {
@@ -57,10 +58,7 @@ public static class PlasticityCommand
                 // The --from run's config.json decides the checkpoints and how the cells train; this command keeps the threads,
                 // where the data is, its output folder and the study's own options. A --model or --dataset equal to the run's is harmless.
                 var decided = train.GivenExcept(parse, train.Threads, train.DataDir, train.OutputDir, train.Model, train.Dataset).ToList();
-                if (parse.GetResult(start) is { Implicit: false })
-                {
-                    decided.Add(start.Name);
-                }
+                decided.AddRange(new Option[] { start, seeds }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name));
                 if (decided.Count > 0)
                 {
                     throw new ArgumentException($"--from {fromRun} reuses that run as its config.json trained it; drop {string.Join(", ", decided)}, or leave out --from to train a base run with {(decided.Count == 1 ? "it" : "them")}.");
@@ -118,6 +116,11 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
             }
+            int seedCount = parse.GetValue(seeds);
+            if (seedCount < 1)
+            {
+                throw new ArgumentException($"--seeds {seedCount} must be at least 1.");
+            }
             if (trained is not null)
             {
                 // The study uses the --from run's model and data set; an explicit one that differs would be ignored silently.
@@ -134,7 +137,9 @@ public static class PlasticityCommand
             var named = trained ?? baseline; // the default folder is named after the model and data set the study measures
             string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
-            return Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
+            return seedCount == 1
+                ? Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null)
+                : PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null);
         });
         return command;
     }
@@ -142,6 +147,16 @@ public static class PlasticityCommand
     /// <summary>Runs the study. Refuses, before anything is written, a folder whose base run or cells were made with other settings.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
     public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false)
+    {
+        if (!claimFolder && PlasticitySeeds.HoldsSeedStudies(folder))
+        {
+            throw new ArgumentException($"{folder} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.");
+        }
+        return RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder).Code;
+    }
+
+    /// <summary>The study of <see cref="Run"/>: its exit code and, when it succeeded, the cells the command asked for.</summary>
+    internal static (int Code, IReadOnlyList<PlasticityCell> Cells) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -193,7 +208,7 @@ public static class PlasticityCommand
             int code = TrainCommand.Execute(baseline, baseFolder, resume, output, epochs.ToHashSet());
             if (code != ExitCodes.Success)
             {
-                return code;
+                return (code, []);
             }
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
@@ -235,7 +250,7 @@ public static class PlasticityCommand
             }
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
-        return ExitCodes.Success;
+        return (ExitCodes.Success, results);
     }
 
     private static string What(double rate, string mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {mode}");
@@ -353,23 +368,47 @@ public static class PlasticityCommand
         model.zero_grad();
     }
 
+    /// <summary>The columns of <c>plasticity.csv</c>, one row per cell (<see cref="CsvRow"/>).</summary>
+    internal const string CsvHeader = "epoch,pruneRate,regeneration,learningRate,densityBefore,densityAfter,accuracyBefore,accuracyPruned,accuracyContinued,plasticity";
+
+    internal static string CsvRow(PlasticityCell c) =>
+        string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}");
+
     private static void WriteOutputs(string folder, List<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
     {
-        var csv = new StringBuilder("epoch,pruneRate,regeneration,learningRate,densityBefore,densityAfter,accuracyBefore,accuracyPruned,accuracyContinued,plasticity\n");
+        var csv = new StringBuilder(CsvHeader).Append('\n');
         foreach (var c in cells)
         {
-            csv.AppendLine(string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}"));
+            csv.AppendLine(CsvRow(c));
         }
         AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
+        DrawCharts(folder, cells, continueEpochs);
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine));
+    }
+
+    /// <summary>
+    /// <c>plasticity-MODE.png</c> for every regeneration mode: plasticity against pruning rate, a line per epoch (the
+    /// control at 0 %); for a study over <paramref name="seeds"/> seeds the cells are means, with an error bar each from <paramref name="errors"/>.
+    /// </summary>
+    internal static void DrawCharts(string folder, IReadOnlyList<PlasticityCell> cells, int continueEpochs, IReadOnlyDictionary<PlasticityCell, double>? errors = null, int? seeds = null)
+    {
         foreach (var mode in cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct())
         {
             var series = cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
-                .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray()))
+                .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray(),
+                    errors is null ? null : g.Select(c => errors[c]).ToArray()))
                 .ToList();
-            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), $"Pruning plasticity, regeneration: {mode} ({continueEpochs} epoch{(continueEpochs == 1 ? string.Empty : "s")} of continued training)", "pruning rate (%)", "plasticity (accuracy points)", series);
+            string epochs = $"{continueEpochs} epoch{(continueEpochs == 1 ? string.Empty : "s")}";
+            string title = seeds is null
+                ? $"Pruning plasticity, regeneration: {mode} ({epochs} of continued training)"
+                : $"Plasticity, regeneration: {mode} ({epochs} continued; mean ± std, {seeds} seeds)";
+            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), title, "pruning rate (%)", "plasticity (accuracy points)", series);
         }
-        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine));
     }
+
+    /// <summary>What a cell does and what plasticity means: the paragraph that opens a study's summary.</summary>
+    internal static string Explanation(int continueEpochs) =>
+        string.Create(Invariant, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). The control column (prune 0 %) is the same continued training without pruning: what continued training alone does to the checkpoint's accuracy.");
 
     /// <summary>The Markdown summary: the table of plasticity and the paper's three findings checked on these numbers.</summary>
     public static string Summary(IReadOnlyList<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
@@ -379,7 +418,7 @@ public static class PlasticityCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). The control column (prune 0 %) is the same continued training without pruning: what continued training alone does to the checkpoint's accuracy. Reproduce with:");
+        text.AppendLine(Explanation(continueEpochs) + " Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
         text.AppendLine(commandLine);

@@ -9,7 +9,7 @@ namespace GraNet.Cli.Studies;
 /// </summary>
 public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOnlyList<double> finalDensities, IReadOnlyList<double> initDensities, int seeds, int firstSeed)
 {
-    public const int MaxExtraSeeds = 3;
+    public const int MaxExtraSeeds = SeedPlan.MaxExtraSeeds;
 
     public int Seeds { get; } = seeds;
 
@@ -39,23 +39,11 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
     }
 
     /// <summary>Every seed a group may run: <see cref="Seeds"/> from <see cref="FirstSeed"/> on, and the replacements for collapsed runs.</summary>
-    public IEnumerable<int> AllSeeds => Enumerable.Range(FirstSeed, Seeds + MaxExtraSeeds);
+    public IEnumerable<int> AllSeeds => SeedPlan.All(FirstSeed, Seeds);
 
     /// <summary>
     /// The seeds to run for a group given what is known so far: seeds from <see cref="FirstSeed"/> on,
     /// until <see cref="Seeds"/> of them trained (collapsed and diverged ones do not count).
     /// </summary>
-    public IEnumerable<int> SeedsFor(Func<int, string?> outcomeOf)
-    {
-        ArgumentNullException.ThrowIfNull(outcomeOf);
-        int trained = 0;
-        for (int seed = FirstSeed; seed < FirstSeed + Seeds + MaxExtraSeeds && trained < Seeds; seed++)
-        {
-            yield return seed;
-            if (outcomeOf(seed) is not ("collapsed" or "diverged"))
-            {
-                trained++;
-            }
-        }
-    }
+    public IEnumerable<int> SeedsFor(Func<int, string?> outcomeOf) => SeedPlan.Seeds(FirstSeed, Seeds, outcomeOf);
 }

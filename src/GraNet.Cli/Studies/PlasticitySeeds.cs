@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GraNet.Cli.Configuration;
+using GraNet.Cli.Output;
+using GraNet.Training;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// <c>granet plasticity --seeds N</c>: the study of <see cref="PlasticityCommand"/> on N base runs, seeds from the
+/// configuration's on, each in <c>STUDY/seed-S</c> (a base run that collapses or diverges is kept, reported and
+/// replaced by the next seed, as in a sweep), then averaged: <c>plasticity.csv</c> with every seed's cells,
+/// <c>plasticity.md</c> with the mean ± standard deviation of each cell and each seed's value, and charts of the means
+/// with their standard deviations. Rerunning the command continues it: finished seeds and cells are skipped.
+/// </summary>
+public static class PlasticitySeeds
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>One seed's study: its cells, or why its base run did not count.</summary>
+    public sealed record SeedStudy(int Seed, string? Failure, IReadOnlyList<PlasticityCell> Cells);
+
+    /// <summary>The study of one seed inside a study over seeds.</summary>
+    public static string SeedFolder(string folder, int seed) => Path.Combine(folder, string.Create(Invariant, $"seed-{seed}"));
+
+    /// <summary>Whether <paramref name="folder"/> holds the seed-N studies of a study over seeds.</summary>
+    public static bool HoldsSeedStudies(string folder) =>
+        Directory.Exists(folder) && Directory.EnumerateDirectories(folder, "seed-*").Any(d => Directory.Exists(Path.Combine(d, "base")));
+
+    /// <summary>Runs the study on <paramref name="seeds"/> base runs that trained and writes the averaged outputs into <paramref name="folder"/>.</summary>
+    /// <param name="claimFolder">The folder is a default name: claim a new one instead of continuing one.</param>
+    public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        if (claimFolder)
+        {
+            folder = RunFolder.Claim(folder);
+        }
+        else if (Directory.Exists(Path.Combine(folder, "base")) || File.Exists(Path.Combine(folder, PlasticityStudy.FileName)))
+        {
+            throw new ArgumentException($"{folder} holds a study of one seed (base/, {PlasticityStudy.FileName}); choose another --output for --seeds {seeds}, or leave out --seeds to continue it.");
+        }
+        Directory.CreateDirectory(folder);
+        var studies = new List<SeedStudy>();
+        foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s)))
+        {
+            string study = SeedFolder(folder, seed);
+            string? failure = BaseOutcome(folder, seed);
+            if (!SeedPlan.Failed(failure))
+            {
+                output.WriteLine($"=== seed {seed}: {study}");
+                var configuration = baseline with { Training = baseline.Training with { Seed = seed } };
+                try
+                {
+                    var (code, cells) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false);
+                    failure = BaseOutcome(folder, seed);
+                    if (code == ExitCodes.Success)
+                    {
+                        studies.Add(new SeedStudy(seed, null, cells));
+                    }
+                    else if (!SeedPlan.Failed(failure))
+                    {
+                        return code;
+                    }
+                }
+                catch (TrainingDivergedException) when (SeedPlan.Failed(BaseOutcome(folder, seed)))
+                {
+                    // The base run diverged (its summary says so); a divergence in a cell's continued training is an error.
+                    failure = BaseOutcome(folder, seed);
+                }
+            }
+            if (SeedPlan.Failed(failure))
+            {
+                studies.Add(new SeedStudy(seed, failure, []));
+                output.WriteLine($"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it (at most {SeedPlan.MaxExtraSeeds} replacements)");
+            }
+            Write(folder, studies, baseline, continueEpochs, commandLine);
+        }
+        int measured = studies.Count(s => s.Failure is null);
+        if (measured < seeds)
+        {
+            var failed = studies.Where(s => s.Failure is not null).Select(s => string.Create(Invariant, $"{s.Seed} {s.Failure}"));
+            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {SeedPlan.MaxExtraSeeds} replacements at most); try a lower --lr or another --seed. The measured seeds are averaged in {Path.Combine(folder, "plasticity.md")}.");
+        }
+        output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The outcome in seed <paramref name="seed"/>'s base run summary (completed, collapsed, diverged), or null before it has one.</summary>
+    private static string? BaseOutcome(string folder, int seed)
+    {
+        var run = new RunFolder(Path.Combine(SeedFolder(folder, seed), "base"));
+        if (!File.Exists(run.SummaryFile))
+        {
+            return null;
+        }
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryFile));
+            return summary.RootElement.GetProperty("outcome").GetString();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{run.SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {run.Path} to train that base run again.", e);
+        }
+    }
+
+    /// <summary>Writes the averaged outputs of the seeds measured so far (nothing before the first).</summary>
+    private static void Write(string folder, IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
+    {
+        var measured = studies.Where(s => s.Failure is null).ToList();
+        if (measured.Count == 0)
+        {
+            return;
+        }
+        var csv = new StringBuilder("seed,").Append(PlasticityCommand.CsvHeader).Append('\n');
+        foreach (var study in measured)
+        {
+            foreach (var cell in study.Cells)
+            {
+                csv.Append(study.Seed.ToString(Invariant)).Append(',').AppendLine(PlasticityCommand.CsvRow(cell));
+            }
+        }
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
+        var cells = Aggregate(measured.Select(s => s.Cells).ToList());
+        PlasticityCommand.DrawCharts(folder, cells.Select(c => c.Mean).ToList(), continueEpochs, cells.ToDictionary(c => c.Mean, c => c.Std), measured.Count);
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(studies, baseline, continueEpochs, commandLine));
+    }
+
+    /// <summary>
+    /// A cell over seeds: <see cref="Mean"/> averages the accuracies and densities (so its plasticity is the mean
+    /// plasticity), <see cref="Std"/> is the sample standard deviation of plasticity (0 for one seed), and
+    /// <see cref="Values"/> each seed's plasticity in seed order.
+    /// </summary>
+    public sealed record AggregateCell(PlasticityCell Mean, double Std, IReadOnlyList<double> Values);
+
+    /// <summary>Each cell measured in every seed (in the first seed's order), over the seeds.</summary>
+    public static IReadOnlyList<AggregateCell> Aggregate(IReadOnlyList<IReadOnlyList<PlasticityCell>> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0)
+        {
+            return [];
+        }
+        var result = new List<AggregateCell>();
+        foreach (var first in seeds[0])
+        {
+            var same = seeds.Select(cells => cells.FirstOrDefault(c => c.Epoch == first.Epoch && c.PruneRate == first.PruneRate && c.Regeneration == first.Regeneration)).ToList();
+            if (same.Any(c => c is null))
+            {
+                continue;
+            }
+            var all = same.Select(c => c!).ToList();
+            var mean = first with
+            {
+                DensityBefore = all.Average(c => c.DensityBefore),
+                DensityAfter = all.Average(c => c.DensityAfter),
+                AccuracyBefore = all.Average(c => c.AccuracyBefore),
+                AccuracyPruned = all.Average(c => c.AccuracyPruned),
+                AccuracyContinued = all.Average(c => c.AccuracyContinued),
+            };
+            var values = all.Select(c => c.Plasticity).ToList();
+            double average = values.Average();
+            double std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - average) * (v - average)) / (values.Count - 1));
+            result.Add(new AggregateCell(mean, std, values));
+        }
+        return result;
+    }
+
+    /// <summary>The Markdown summary over seeds: a table per regeneration mode (mean ± std, each seed's value) and the findings.</summary>
+    public static string Summary(IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(studies);
+        ArgumentNullException.ThrowIfNull(baseline);
+        var measured = studies.Where(s => s.Failure is null).ToList();
+        var failed = studies.Where(s => s.Failure is not null).ToList();
+        var cells = Aggregate(measured.Select(s => s.Cells).ToList());
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}, {measured.Count} seed{(measured.Count == 1 ? string.Empty : "s")}");
+        text.AppendLine();
+        string replaced = failed.Count == 0 ? string.Empty
+            : "; " + string.Join(", ", failed.Select(s => string.Create(Invariant, $"seed {s.Seed}'s base run {s.Failure}"))) + " and did not count";
+        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity in points, mean ± standard deviation over the base runs of seeds {string.Join(", ", measured.Select(s => s.Seed))}, each seed's value in brackets in that order{replaced}. Each seed's study, with its own tables (accuracy before, right after pruning and after continued training), charts and CSV, is in `seed-N/`; `plasticity.csv` here holds every seed's cells. The charts draw the means with their standard deviations.");
+        text.AppendLine();
+        text.AppendLine(PlasticityCommand.Explanation(continueEpochs) + " Reproduce with:");
+        text.AppendLine();
+        text.AppendLine("```bash");
+        text.AppendLine(commandLine);
+        text.AppendLine("```");
+        var rates = cells.Select(c => c.Mean.PruneRate).Distinct().Order().ToList();
+        foreach (string mode in cells.Where(c => !c.Mean.IsControl).Select(c => c.Mean.Regeneration).Distinct())
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {mode}");
+            text.AppendLine();
+            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning" : string.Create(Invariant, $"prune {r * 100:0.#} %"))) + " |");
+            text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
+            foreach (var group in cells.Where(c => c.Mean.Regeneration == mode || c.Mean.IsControl).GroupBy(c => c.Mean.Epoch).OrderBy(g => g.Key))
+            {
+                var row = rates.Select(r => group.FirstOrDefault(c => c.Mean.PruneRate == r) is { } c ? Format(c) : "–");
+                var before = group.First().Mean;
+                text.AppendLine(string.Create(Invariant, $"| {group.Key} ({before.LearningRate:G3}) | {before.AccuracyBefore:F2} | ") + string.Join(" | ", row) + " |");
+            }
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {mode}](plasticity-{mode}.png)");
+        }
+        text.AppendLine();
+        text.AppendLine("## The paper's findings, checked on the means");
+        text.AppendLine();
+        foreach (string line in PlasticityCommand.Findings(cells.Select(c => c.Mean).ToList()))
+        {
+            text.AppendLine("- " + line);
+        }
+        if (RegenerationBySeed(measured) is { } bySeed)
+        {
+            text.AppendLine("- " + bySeed);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>A cell of the table: mean ± std of plasticity and each seed's value.</summary>
+    private static string Format(AggregateCell cell) =>
+        string.Create(Invariant, $"{cell.Mean.Plasticity:+0.00;-0.00} ± {cell.Std:0.00} (") + string.Join(", ", cell.Values.Select(v => v.ToString("+0.00;-0.00", Invariant))) + ")";
+
+    /// <summary>How often regeneration raised plasticity within a seed, over every (seed, epoch, rate) with both modes; null without both.</summary>
+    private static string? RegenerationBySeed(IReadOnlyList<SeedStudy> measured)
+    {
+        var pairs = measured.SelectMany(s => s.Cells.Where(c => c.Regeneration == "none" && !c.IsControl)
+                .Select(n => (n, g: s.Cells.FirstOrDefault(g => g.Regeneration == "gradient" && g.Epoch == n.Epoch && g.PruneRate == n.PruneRate))))
+            .Where(p => p.g is not null).ToList();
+        if (pairs.Count == 0)
+        {
+            return null;
+        }
+        int higher = pairs.Count(p => p.g!.Plasticity > p.n.Plasticity);
+        var everySeed = pairs.GroupBy(p => (p.n.Epoch, p.n.PruneRate)).Where(g => g.All(p => p.g!.Plasticity > p.n.Plasticity)).OrderBy(g => g.Key.Epoch).ThenBy(g => g.Key.PruneRate)
+            .Select(g => string.Create(Invariant, $"epoch {g.Key.Epoch} at {g.Key.PruneRate * 100:0.#} %")).ToList();
+        string where = everySeed.Count == 0 ? "in no cell for every seed" : $"for every seed at {string.Join(", ", everySeed)}";
+        return string.Create(Invariant, $"Seed by seed, regeneration raises plasticity in {higher} of {pairs.Count} (seed, epoch, rate) pairs; {where}.");
+    }
+}

@@ -1,0 +1,35 @@
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// Which seeds a study runs when it wants <c>count</c> runs that trained: seeds from the first on, where a run
+/// that collapsed (stuck at chance) or diverged (NaN loss) is kept, counted and replaced by the next seed, at most
+/// <see cref="MaxExtraSeeds"/> times. Shared by <c>granet sweep</c> (per cell) and <c>granet plasticity --seeds</c> (per base run).
+/// </summary>
+public static class SeedPlan
+{
+    public const int MaxExtraSeeds = 3;
+
+    /// <summary>Whether a run's outcome (summary.json's <c>outcome</c>) is one that a next seed replaces.</summary>
+    public static bool Failed(string? outcome) => outcome is "collapsed" or "diverged";
+
+    /// <summary>
+    /// The seeds to run, given what is known so far: lazy, so a run made while this is enumerated counts when the
+    /// seeds after it are decided (<paramref name="outcomeOf"/> is asked after each seed has been handed out).
+    /// </summary>
+    public static IEnumerable<int> Seeds(int first, int count, Func<int, string?> outcomeOf)
+    {
+        ArgumentNullException.ThrowIfNull(outcomeOf);
+        int trained = 0;
+        for (int seed = first; seed < first + count + MaxExtraSeeds && trained < count; seed++)
+        {
+            yield return seed;
+            if (!Failed(outcomeOf(seed)))
+            {
+                trained++;
+            }
+        }
+    }
+
+    /// <summary>Every seed a study may run: <paramref name="count"/> from <paramref name="first"/> on, and the replacements.</summary>
+    public static IEnumerable<int> All(int first, int count) => Enumerable.Range(first, count + MaxExtraSeeds);
+}
