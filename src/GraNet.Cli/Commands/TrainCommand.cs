@@ -20,7 +20,7 @@ public static class TrainCommand
         o.AddTo(command);
         command.SetAction(parse =>
         {
-            var (configuration, folder, resume) = o.Resolve(parse);
+            var (configuration, folder, resume) = o.Resolve(parse, refuseUnused: true);
             if (!resume && folder.HoldsRun)
             {
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
@@ -54,11 +54,15 @@ public static class TrainCommand
         manual_seed(configuration.Training.Seed);
         using var model = modelInfo.Create(spec.Shape, spec.Classes);
         string json = ConfigurationJson.Serialize(configuration);
-        folder.Create();
-        if (!resume)
+        if (configuration.TensorBoard is { } board)
         {
-            AtomicFile.WriteText(folder.ConfigFile, json);
+            // Before the run folder holds anything: a folder left with only a config.json could not be trained with a better path.
+            TensorBoardLog.RequireWritable(board);
         }
+        folder.Create();
+        // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
+        // next --resume should find the data where this one did.
+        AtomicFile.WriteText(folder.ConfigFile, json);
         output.WriteLine($"run folder: {folder.Path}");
         output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}");
 

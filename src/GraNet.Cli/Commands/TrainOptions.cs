@@ -102,27 +102,35 @@ public sealed class TrainOptions
     ];
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
-    public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse)
+    /// <param name="refuseUnused">Refuse sparsity options the method does not use (<see cref="RefuseUnused"/>): for one run, not for a study whose cells differ in method.</param>
+    public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false)
     {
         ArgumentNullException.ThrowIfNull(parse);
         string? resume = parse.GetValue(Resume);
         if (resume is not null)
         {
-            var given = GivenExcept(parse, Resume, Threads);
+            // What is trained comes from the run's config.json; where the data is, how many threads and where TensorBoard
+            // logs go may change (they do not change the numbers; see ConfigurationComparison.MayDiffer).
+            var given = GivenExcept(parse, Resume, Threads, DataDir, TensorBoard);
             if (given.Count > 0)
             {
-                throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)}.");
+                throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)} (only --threads, --data-dir and --tensorboard may change).");
             }
             var resumed = new RunFolder(resume);
             if (!File.Exists(resumed.ConfigFile))
             {
-                throw new FileNotFoundException($"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'.", resumed.ConfigFile);
+                throw new FileNotFoundException(Directory.Exists(resume)
+                    ? $"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'."
+                    : $"--resume {resume}: no such folder; give a run folder written by 'granet train'.", resumed.ConfigFile);
             }
             var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
-            if (parse.GetValue(Threads) is { } t)
+            saved = saved with
             {
-                saved = saved with { Threads = t };
-            }
+                Threads = parse.GetValue(Threads) ?? saved.Threads,
+                DataDir = parse.GetValue(DataDir) ?? saved.DataDir,
+                TensorBoard = parse.GetValue(TensorBoard) ?? saved.TensorBoard,
+            };
+            RequireThreads(saved.Threads);
             return (saved, resumed, true);
         }
 
@@ -142,7 +150,8 @@ public sealed class TrainOptions
             BatchSize = parse.GetValue(BatchSize) ?? training.BatchSize,
             LearningRate = parse.GetValue(LearningRate) ?? training.LearningRate,
             Momentum = parse.GetValue(Momentum) ?? training.Momentum,
-            Nesterov = parse.GetValue(Nesterov) ?? training.Nesterov,
+            // --momentum 0 asks for plain SGD: Nesterov (on by default) goes with it unless --nesterov is given too.
+            Nesterov = parse.GetValue(Nesterov) ?? (parse.GetValue(Momentum) == 0 ? false : training.Nesterov),
             WeightDecay = parse.GetValue(WeightDecay) ?? training.WeightDecay,
             Optimizer = parse.GetValue(Optimizer) ?? training.Optimizer,
             Schedule = parse.GetValue(Schedule) ?? training.Schedule,
@@ -192,9 +201,10 @@ public sealed class TrainOptions
             TensorBoard = parse.GetValue(TensorBoard) ?? configuration.TensorBoard,
             Training = training,
         };
-        if (configuration.Threads < 1)
+        RequireThreads(configuration.Threads);
+        if (refuseUnused)
         {
-            throw new ArgumentException($"{Threads.Name} {configuration.Threads} must be at least 1.");
+            RefuseUnused(parse, sparsity.Method);
         }
         training.Validate();
         sparsity.Validate(training.Epochs);
@@ -283,6 +293,58 @@ public sealed class TrainOptions
         {
             throw new ArgumentException($"{option}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The most threads a run may ask for: more than the machine's cores only makes OpenMP's threads wait for each other
+    /// (on this project's 2-core machine, 2 threads with one core busy ran a step 10x slower).
+    /// </summary>
+    public static int MaxThreads => Environment.ProcessorCount;
+
+    private void RequireThreads(int threads)
+    {
+        if (threads < 1)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} must be at least 1."));
+        }
+        if (threads > MaxThreads)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} exceeds the {MaxThreads} cores of this machine (more threads than cores only wait for each other); give at most {MaxThreads}."));
+        }
+    }
+
+    /// <summary>
+    /// Refuses the sparsity options given on the command line that <paramref name="method"/> does not use, so that none is
+    /// accepted and silently ignored (e.g. <c>--final-density 0.1</c> without a sparse <c>--method</c> trains dense).
+    /// </summary>
+    public void RefuseUnused(ParseResult parse, SparsityMethodKind method)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var unused = UnusedBy(method).Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (unused.Count == 0)
+        {
+            return;
+        }
+        string by = $"--method {MethodName(method)}{(parse.GetResult(Method) is { Implicit: false } ? string.Empty : " (the default)")}";
+        string fix = method == SparsityMethodKind.Dense
+            ? $"choose a sparse --method (e.g. granet, gmp, rigl, static), or drop {(unused.Count == 1 ? "it" : "them")}"
+            : $"drop {(unused.Count == 1 ? "it" : "them")}";
+        throw new ArgumentException($"{string.Join(", ", unused)} {(unused.Count == 1 ? "has" : "have")} no effect with {by}; {fix}.");
+    }
+
+    /// <summary>The sparsity options a method does not read.</summary>
+    private IEnumerable<Option> UnusedBy(SparsityMethodKind method)
+    {
+        bool pruning = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
+        bool regrows = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.RigL or SparsityMethodKind.Set or SparsityMethodKind.Snfs;
+        bool updates = method is not (SparsityMethodKind.Static or SparsityMethodKind.Dense);
+        bool sparse = method != SparsityMethodKind.Dense;
+        return new (Option Option, bool Used)[]
+        {
+            (Distribution, sparse), (InitDensity, pruning), (FinalDensity, sparse), (UpdateInterval, updates),
+            (PruneStartEpoch, pruning), (PruneEndEpoch, pruning), (RegrowthRate, regrows), (Growth, regrows), (DenseFirst, sparse),
+            (ClassifierRule, method is SparsityMethodKind.GraNetUniform or SparsityMethodKind.GmpUniform), (RigLStop, method == SparsityMethodKind.RigL),
+        }.Where(x => !x.Used).Select(x => x.Option);
     }
 
     /// <summary>The names of the options given explicitly on the command line, in declaration order, leaving out <paramref name="except"/>.</summary>

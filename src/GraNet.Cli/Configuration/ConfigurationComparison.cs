@@ -51,7 +51,7 @@ public static class ConfigurationComparison
         var saved = ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
         if (FirstDifference(saved, current) is { } d)
         {
-            throw new ArgumentException($"{folder.Path} was trained with {d.Key} {d.Saved}, but this command gives {d.Current}; rerun with the original options, or choose another --output.");
+            throw new ArgumentException($"{folder.Path} was trained with {OptionFlags.ForConfigKey(d.Key)} {d.Saved}, but this command gives {d.Current}; rerun with the original options, or choose another --output.");
         }
     }
 

@@ -36,6 +36,28 @@ public static partial class OptionFlags
             : key;
     }
 
+    /// <summary>
+    /// The flag for a key of config.json (<c>training.learningRate</c> → <c>--lr</c>, <c>model</c> → <c>--model</c>); a key
+    /// no flag sets is named as a <c>--config</c> key.
+    /// </summary>
+    public static string ForConfigKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        string[] parts = key.Split('.', 2);
+        string? owner = parts.Length == 2 ? parts[0] switch { "training" => nameof(TrainingOptions), "sparsity" => nameof(SparsityOptions), _ => null } : null;
+        if (owner is not null)
+        {
+            string name = Name($"{owner}.{char.ToUpperInvariant(parts[1][0])}{parts[1][1..]}");
+            return name.StartsWith("--", StringComparison.Ordinal) ? name : $"--config key {key}";
+        }
+        return key switch
+        {
+            "model" => "--model",
+            "dataset" => "--dataset",
+            _ => $"--config key {key}",
+        };
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:TrainingOptions|SparsityOptions|TorchRuntime\.Configure)\.[A-Za-z]+\b")]
     private static partial System.Text.RegularExpressions.Regex LibraryName();
 

@@ -14,11 +14,15 @@ namespace GraNet.Cli.Output;
 /// </summary>
 public sealed class TensorBoardLog(string directory, MaskSet masks)
 {
-    private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(Writable(directory));
+    private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(RequireWritable(directory));
 
-    /// <summary>Creates the folder now, so that a path that cannot be written is refused before training rather than at the end of the first epoch.</summary>
-    private static string Writable(string directory)
+    /// <summary>
+    /// Creates the folder now, so that a path that cannot be written is refused before training rather than at the end of
+    /// the first epoch (and, called before the run folder is made, before anything of the run is written).
+    /// </summary>
+    public static string RequireWritable(string directory)
     {
+        ArgumentNullException.ThrowIfNull(directory);
         try
         {
             Directory.CreateDirectory(directory);

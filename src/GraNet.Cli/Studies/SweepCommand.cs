@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using GraNet.Cli.Commands;
+using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
 using GraNet.Data;
 using GraNet.Models;
@@ -53,7 +54,7 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--jobs {jobCount} must be at least 1.");
             }
-            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false } && baseline.Threads == GraNet.Runtime.TorchRuntime.DefaultThreads)
+            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false } && !(parse.GetValue(train.ConfigFile) is { } config && ConfigurationJson.Sets(config, "threads")))
             {
                 // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.
                 baseline = baseline with { Threads = Math.Clamp(Environment.ProcessorCount / jobCount, 1, GraNet.Runtime.TorchRuntime.DefaultThreads) };

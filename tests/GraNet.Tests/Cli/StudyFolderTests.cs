@@ -68,7 +68,7 @@ public class StudyFolderTests : IDisposable
         var changed = Run(Sweep(folder, "--lr", "0.01"));
 
         Assert.Equal(ExitCodes.BadArguments, changed.Code);
-        Assert.Equal($"granet: {cell} was trained with training.learningRate 0.05, but this command gives 0.01; rerun with the original options, or choose another --output.", changed.Error.Trim());
+        Assert.Equal($"granet: {cell} was trained with --lr 0.05, but this command gives 0.01; rerun with the original options, or choose another --output.", changed.Error.Trim());
         Assert.DoesNotContain("==", changed.Output, StringComparison.Ordinal);
         Assert.Equal(before.Keys, Snapshot(folder).Keys);
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
@@ -146,7 +146,7 @@ public class StudyFolderTests : IDisposable
         var (code, output, error) = Run(Plasticity(folder));
 
         Assert.Equal(ExitCodes.BadArguments, code);
-        Assert.Equal($"granet: {baseRun} was trained with training.epochs 20, but this command gives 3; rerun with the original options, or choose another --output.", error.Trim());
+        Assert.Equal($"granet: {baseRun} was trained with --epochs 20, but this command gives 3; rerun with the original options, or choose another --output.", error.Trim());
         Assert.Empty(output);
         Assert.Equal(before.Keys, Snapshot(folder).Keys);
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using GraNet.Cli;
+using GraNet.Cli.Commands;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>
+/// <c>granet train</c> accepts no option that would be ignored, and a run folder is never left in a state that the
+/// error's own advice cannot get out of.
+/// </summary>
+public class TrainOptionRulesTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-train-rules");
+    private readonly string data;
+
+    public TrainOptionRulesTests()
+    {
+        data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(args, output, error);
+        return (code, output.ToString(), error.ToString().Trim());
+    }
+
+    private string[] Train(string output, params string[] extra) => ArgumentList.Build("train",
+        [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "1"), ("--batch-size", "32"), ("--lr", "0.05"), ("--threads", "1"), ("--output", output)],
+        extra);
+
+    [Theory]
+    [InlineData("granet: --final-density has no effect with --method dense (the default); choose a sparse --method (e.g. granet, gmp, rigl, static), or drop it.", "--final-density", "0.1")]
+    [InlineData("granet: --distribution, --final-density have no effect with --method dense; choose a sparse --method (e.g. granet, gmp, rigl, static), or drop them.", "--method", "dense", "--final-density", "0.1", "--distribution", "er")]
+    [InlineData("granet: --regrowth-rate, --growth have no effect with --method gmp; drop them.", "--method", "gmp", "--regrowth-rate", "0.3", "--growth", "random")]
+    [InlineData("granet: --init-density has no effect with --method rigl; drop it.", "--method", "rigl", "--init-density", "0.5")]
+    [InlineData("granet: --rigl-stop has no effect with --method set; drop it.", "--method", "set", "--rigl-stop", "0.5")]
+    [InlineData("granet: --update-interval has no effect with --method static; drop it.", "--method", "static", "--update-interval", "50")]
+    [InlineData("granet: --classifier-rule has no effect with --method granet; drop it.", "--method", "granet", "--classifier-rule", "false")]
+    [InlineData("granet: --prune-start-epoch, --prune-end-epoch have no effect with --method snfs; drop them.", "--method", "snfs", "--prune-start-epoch", "0", "--prune-end-epoch", "1")]
+    public void A_sparsity_option_the_method_does_not_use_is_refused_before_anything_is_written(string message, params string[] extra)
+    {
+        string run = Path.Combine(root, "unused");
+        var (code, _, error) = Run(Train(run, extra));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(message, error);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void The_options_a_method_does_use_are_accepted()
+    {
+        string run = Path.Combine(root, "used");
+        var (code, _, error) = Run(Train(run, "--method", "granet-uniform", "--classifier-rule", "false", "--init-density", "0.5", "--final-density", "0.2",
+            "--update-interval", "5", "--prune-start-epoch", "0", "--prune-end-epoch", "1", "--regrowth-rate", "0.3", "--growth", "momentum", "--distribution", "uniform"));
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
+    public void More_threads_than_cores_are_refused()
+    {
+        int cores = Environment.ProcessorCount;
+        var (code, _, error) = Run(Train(Path.Combine(root, "threads"), "--threads", (cores + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: --threads {cores + 1} exceeds the {cores} cores of this machine (more threads than cores only wait for each other); give at most {cores}.", error);
+        Assert.Equal(cores, TrainOptions.MaxThreads);
+    }
+
+    [Fact]
+    public void Momentum_zero_turns_nesterov_off_unless_nesterov_is_asked_for()
+    {
+        string run = Path.Combine(root, "plain-sgd");
+        var (code, _, error) = Run(Train(run, "--momentum", "0"));
+        Assert.True(code == 0, error);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.False(config.RootElement.GetProperty("training").GetProperty("nesterov").GetBoolean());
+
+        var (asked, _, refusal) = Run(Train(Path.Combine(root, "nesterov"), "--momentum", "0", "--nesterov", "true"));
+        Assert.Equal(ExitCodes.BadArguments, asked);
+        Assert.Contains("--nesterov", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unwritable_tensorboard_folder_is_refused_before_the_run_folder_is_made()
+    {
+        // A file stands where the TensorBoard folder should go: the folder cannot be created.
+        string blocker = Path.Combine(root, "blocker");
+        File.WriteAllText(blocker, "a file");
+        string run = Path.Combine(root, "tb-run");
+        var (code, _, error) = Run(Train(run, "--tensorboard", Path.Combine(blocker, "tb")));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: --tensorboard {Path.Combine(blocker, "tb")}: cannot write there", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+        // The same command with a folder that can be written trains into the same --output.
+        var (again, _, againError) = Run(Train(run, "--tensorboard", Path.Combine(root, "tb")));
+        Assert.True(again == 0, againError);
+    }
+
+    [Fact]
+    public void A_resumed_run_may_find_its_data_elsewhere_and_remembers_where()
+    {
+        string run = Path.Combine(root, "moved");
+        Assert.Equal(0, Run(Train(run)).Code);
+        string moved = Path.Combine(root, "data-moved");
+        Directory.Move(data, moved);
+        Directory.CreateDirectory(data); // the old folder is empty now
+
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", moved);
+        Assert.True(code == 0, error);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+        {
+            Assert.Equal(moved, config.RootElement.GetProperty("dataDir").GetString());
+        }
+        // The next resume finds the data without being told.
+        var (next, _, nextError) = Run("train", "--resume", run);
+        Assert.True(next == 0, nextError);
+
+        // What is trained still comes from config.json only.
+        var (refused, _, refusal) = Run("train", "--resume", run, "--lr", "0.1");
+        Assert.Equal(ExitCodes.BadArguments, refused);
+        Assert.Equal("granet: --resume continues with the run's own config.json; drop --lr (only --threads, --data-dir and --tensorboard may change).", refusal);
+    }
+
+    [Theory]
+    [InlineData("{ \"training\": { \"learningRate\": \"x\" } }", "training.learningRate must be a number")]
+    [InlineData("{ \"training\": { \"epochs\": 1.5 } }", "training.epochs must be a whole number")]
+    [InlineData("{ \"sparsity\": { \"method\": \"magic\" } }", "sparsity.method must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
+    [InlineData("{ \"training\": { \"nesterov\": 1 } }", "training.nesterov must be true or false")]
+    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key")]
+    public void A_bad_value_in_a_config_file_is_named_by_its_key_and_kind(string json, string what)
+    {
+        string file = Path.Combine(root, "bad.json");
+        File.WriteAllText(file, json);
+        var (code, _, error) = Run(Train(Path.Combine(root, "cfg"), "--config", file));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {file}: {what}; fix the file (keys as in a run's config.json).", error);
+    }
+
+    [Theory]
+    [InlineData("training.learningRate", "--lr")]
+    [InlineData("sparsity.finalDensity", "--final-density")]
+    [InlineData("sparsity.regrowthRateMin", "--config key sparsity.regrowthRateMin")]
+    [InlineData("model", "--model")]
+    [InlineData("evaluationBatchSize", "--config key evaluationBatchSize")]
+    public void A_config_key_is_shown_as_its_flag(string key, string flag) =>
+        Assert.Equal(flag, GraNet.Cli.Configuration.OptionFlags.ForConfigKey(key));
+}
