@@ -28,6 +28,7 @@ public static class Runner
             Studies.PlasticityCommand.Create(output),
             Studies.SweepCommand.CreateCell(output),
         };
+        using var interruption = Interruption.Listen(error);
         try
         {
             var parse = root.Parse(args);
@@ -71,7 +72,7 @@ public static class Runner
         }
         catch (OperationCanceledException)
         {
-            error.WriteLine("granet: cancelled; the last checkpoint is kept, continue with 'granet train --resume DIR'.");
+            error.WriteLine(Interruption.Line);
             return ExitCodes.Cancelled;
         }
         catch (Exception e)

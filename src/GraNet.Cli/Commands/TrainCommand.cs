@@ -26,7 +26,7 @@ public static class TrainCommand
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
                 throw new ArgumentException($"{folder.Path} already holds a run; continue it with 'granet train --resume {folder.Path}', or choose another --output.");
             }
-            int code = Execute(configuration, folder, resume, output);
+            int code = Execute(configuration, folder, resume, output, adviseResume: true);
             if (code == ExitCodes.TrainingFailed)
             {
                 error.WriteLine($"granet: training in {folder.Path} collapsed in its first epoch (loss stuck at chance; see the note above) and was stopped; try another --seed or a lower --lr.");
@@ -38,7 +38,8 @@ public static class TrainCommand
 
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
     /// <param name="keepEpochs">Epochs after which a copy of the checkpoint is kept (<c>epoch-N.ckpt</c>).</param>
-    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output, IReadOnlySet<int>? keepEpochs = null)
+    /// <param name="adviseResume">On an interruption, advise <c>granet train --resume</c> of this folder (a study advises rerunning itself instead).</param>
+    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output, IReadOnlySet<int>? keepEpochs = null, bool adviseResume = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(folder);
@@ -60,6 +61,10 @@ public static class TrainCommand
             TensorBoardLog.RequireWritable(board);
         }
         folder.Create();
+        if (adviseResume)
+        {
+            Interruption.Advise($"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'.");
+        }
         // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);

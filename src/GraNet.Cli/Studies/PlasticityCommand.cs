@@ -43,9 +43,17 @@ public static class PlasticityCommand
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
         var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, from };
         train.AddTo(command);
+        foreach (var refused in new Option[] { train.Method, train.FinalDensity, train.Resume })
+        {
+            refused.Hidden = true; // always refused below: not in the study's help
+        }
         command.SetAction(parse =>
         {
-            foreach (var perCell in new Option[] { train.Method, train.FinalDensity, train.Resume })
+            if (parse.GetResult(train.Resume) is { Implicit: false })
+            {
+                throw new ArgumentException("--resume does not apply to the plasticity study: run the same command again with the same --output to continue a study (its base run resumes, finished cells are skipped).");
+            }
+            foreach (var perCell in new Option[] { train.Method, train.FinalDensity })
             {
                 if (parse.GetResult(perCell) is { Implicit: false })
                 {
@@ -156,7 +164,7 @@ public static class PlasticityCommand
     }
 
     /// <summary>The study of <see cref="Run"/>: its exit code and, when it succeeded, the cells the command asked for.</summary>
-    internal static (int Code, IReadOnlyList<PlasticityCell> Cells) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder)
+    internal static (int Code, IReadOnlyList<PlasticityCell> Cells) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -192,6 +200,10 @@ public static class PlasticityCommand
             {
                 measured.RequireSame(folder, study);
             }
+        }
+        if (advise)
+        {
+            Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
         }
         string cells = Path.Combine(folder, "cells");
         bool measuredBefore = Directory.Exists(cells) && Directory.EnumerateFiles(cells, "*.json").Any();

@@ -44,6 +44,7 @@ public static class PlasticitySeeds
             throw new ArgumentException($"{folder} holds a study of one seed (base/, {PlasticityStudy.FileName}); choose another --output for --seeds {seeds}, or leave out --seeds to continue it.");
         }
         Directory.CreateDirectory(folder);
+        string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
         var studies = new List<SeedStudy>();
         foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s)))
         {
@@ -55,7 +56,8 @@ public static class PlasticitySeeds
                 var configuration = baseline with { Training = baseline.Training with { Seed = seed } };
                 try
                 {
-                    var (code, cells) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false);
+                    Interruption.Advise(advice);
+                    var (code, cells) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false, advise: false);
                     failure = BaseOutcome(folder, seed);
                     if (code == ExitCodes.Success)
                     {

@@ -135,7 +135,10 @@ public sealed class Trainer : IDisposable
             observer.OnEpochCompleted(metrics, history);
             if (epoch == 0 && IsCollapsed(metrics))
             {
-                observer.OnNotice(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Training collapsed: the loss after epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) = {Math.Log(data.Classes):F4}; the network is at chance. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate."));
+                // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
+                int steps = data.Train.BatchesPerEpoch;
+                string fewSteps = steps < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {steps} step{(steps == 1 ? string.Empty : "s")})" : string.Empty;
+                observer.OnNotice(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Training collapsed: the mean training loss of epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) - {CollapseMargin} = {Math.Log(data.Classes) - CollapseMargin:F4} (chance is ln({data.Classes}) = {Math.Log(data.Classes):F4}); the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}."));
                 outcome = TrainingOutcome.Collapsed;
                 break;
             }
@@ -159,8 +162,14 @@ public sealed class Trainer : IDisposable
         return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
     }
 
-    /// <summary>Whether the first epoch ended with the loss not below ln(classes): the network is at chance.</summary>
-    private bool IsCollapsed(EpochMetrics first) => options.StopOnCollapse && first.TrainLoss >= Math.Log(data.Classes) - 0.02;
+    /// <summary>Whether the first epoch's mean training loss is not below ln(classes) − <see cref="CollapseMargin"/>: the network is at chance.</summary>
+    private bool IsCollapsed(EpochMetrics first) => options.StopOnCollapse && first.TrainLoss >= Math.Log(data.Classes) - CollapseMargin;
+
+    /// <summary>How far below chance (ln(classes)) the first epoch's mean loss must be for the run not to count as collapsed.</summary>
+    public const double CollapseMargin = 0.02;
+
+    /// <summary>Below this many steps per epoch, the collapse notice also suggests a smaller batch.</summary>
+    private const int FewStepsPerEpoch = 20;
 
     /// <summary>Accuracy in [0, 1] of <paramref name="model"/> on every batch of <paramref name="loader"/>.</summary>
     public static double Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader) => Evaluate(model, loader, out _);

@@ -37,7 +37,7 @@ public sealed record TrainingOptions
     /// <summary>Random crop and flip; null: the data set's default (on for CIFAR).</summary>
     public bool? Augment { get; init; }
 
-    /// <summary>Stop a run whose training loss is not below ln(classes) after the first epoch.</summary>
+    /// <summary>Stop a run whose training loss is not below ln(classes) − 0.02 after the first epoch (Trainer.CollapseMargin).</summary>
     public bool StopOnCollapse { get; init; } = true;
 
     /// <summary>The milestones in force: the given ones, or 50 % and 75 % of the epochs.</summary>

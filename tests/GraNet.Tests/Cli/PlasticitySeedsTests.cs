@@ -160,4 +160,20 @@ public class PlasticitySeedsTests : IDisposable
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(several, "--seeds", "1"), new StringWriter(), error));
         Assert.Equal($"granet: {several} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.", error.ToString().Trim());
     }
+
+    [Fact]
+    public void The_options_the_study_always_refuses_are_not_in_its_help_and_resume_says_how_to_continue()
+    {
+        var help = new StringWriter();
+        Assert.Equal(0, Runner.Run(["plasticity", "--help"], help, new StringWriter()));
+        Assert.Contains("--seeds", help.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--init-density", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("--resume", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("--method", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("--final-density", help.ToString(), StringComparison.Ordinal);
+
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "resumed"), "--resume", Path.Combine(root, "resumed")), new StringWriter(), error));
+        Assert.Equal("granet: --resume does not apply to the plasticity study: run the same command again with the same --output to continue a study (its base run resumes, finished cells are skipped).", error.ToString().Trim());
+    }
 }

@@ -150,4 +150,37 @@ public class TrainOptionRulesTests : IDisposable
     [InlineData("evaluationBatchSize", "--config key evaluationBatchSize")]
     public void A_config_key_is_shown_as_its_flag(string key, string flag) =>
         Assert.Equal(flag, GraNet.Cli.Configuration.OptionFlags.ForConfigKey(key));
+
+    [Fact]
+    public async Task Ctrl_c_says_how_to_continue_and_keeps_the_last_epochs_checkpoint()
+    {
+        string run = Path.Combine(root, "interrupted");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string a in Train(run, "--epochs", "500").Prepend(typeof(Runner).Assembly.Location))
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var train = System.Diagnostics.Process.Start(start)!;
+        var readError = train.StandardError.ReadToEndAsync();
+        // Interrupt once the first epoch has been written (its checkpoint is the one to continue from).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string metrics = Path.Combine(run, "metrics.jsonl");
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 1))
+        {
+            Thread.Sleep(50);
+        }
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", train.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        Assert.True(train.WaitForExit(30_000));
+        string stderr = (await readError).Trim();
+        Assert.Equal(130, train.ExitCode);
+        Assert.Equal($"granet: interrupted; the last finished epoch's checkpoint is kept; continue with 'granet train --resume {run}'.", stderr);
+        Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+    }
 }
