@@ -34,14 +34,15 @@ public static class SweepTables
 
     /// <summary>
     /// Markdown: test accuracy (mean ± std over the runs that trained, with their count) per
-    /// method and sparsity, then training and inference FLOPs relative to dense. Collapsed runs
-    /// are listed below the tables.
+    /// method and sparsity (dense in the column of sparsity 0 %), then training and inference FLOPs
+    /// relative to dense, and the densities reached. Collapsed and diverged runs are listed below the tables.
     /// </summary>
     public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command)
     {
         ArgumentNullException.ThrowIfNull(results);
         var trained = results.Where(r => r.Outcome == "completed").ToList();
-        var sparsities = results.Where(r => r.Cell.Method != Sparsity.SparsityMethodKind.Dense).Select(r => r.Cell.FinalDensity).Distinct().OrderByDescending(d => d).ToList();
+        // One column per density, dense at 1.0 (sparsity 0 %): a sweep of dense cells alone has its column too.
+        var sparsities = results.Select(r => Density(r.Cell)).Distinct().OrderByDescending(d => d).ToList();
         var labels = results.Select(r => r.Cell.Label).Distinct().ToList();
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
@@ -87,10 +88,13 @@ public static class SweepTables
             var row = trained.Where(r => r.Cell.Label == label).ToList();
             var cells = sparsities.Select(d =>
             {
-                var rows = row.Where(r => r.Cell.Method == Sparsity.SparsityMethodKind.Dense || r.Cell.FinalDensity == d).ToList();
+                var rows = row.Where(r => Density(r.Cell) == d).ToList();
                 return rows.Count == 0 ? "–" : cell(rows);
             });
             text.AppendLine($"| {label} | " + string.Join(" | ", cells) + " |");
         }
     }
+
+    /// <summary>The density a cell trains to: dense is 1.0.</summary>
+    private static double Density(SweepCell cell) => cell.Method == Sparsity.SparsityMethodKind.Dense ? 1.0 : cell.FinalDensity;
 }

@@ -38,6 +38,82 @@ public class SweepTests : IDisposable
         Assert.Equal((88.0, 0.0), SweepTables.MeanStd([88.0]));
     }
 
+    private static SweepResult Result(SparsityMethodKind method, double density, int seed, double accuracy, double flops = 1.0) =>
+        new(new SweepCell(method, density, method == SparsityMethodKind.Static ? density : 1.0, seed), "completed", accuracy, density, flops, flops, 10);
+
+    [Fact]
+    public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
+    {
+        // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
+        string markdown = SweepTables.Markdown([Result(SparsityMethodKind.Dense, 1, 17, 88.5), Result(SparsityMethodKind.Dense, 1, 18, 89.5)], "t", "./granet sweep");
+        Assert.Equal("""
+            # t
+
+            Reproduce with:
+
+            ```bash
+            ./granet sweep
+            ```
+
+            ## Test accuracy (%), mean ± std over the runs that trained (n)
+
+            | method | sparsity 0 % |
+            |---|---|
+            | dense | 89.00 ± 0.71 (2) |
+
+            ## Training FLOPs / inference FLOPs, relative to dense
+
+            | method | sparsity 0 % |
+            |---|---|
+            | dense | 1.000 / 1.000 |
+
+            ## Final density reached
+
+            | method | sparsity 0 % |
+            |---|---|
+            | dense | 1.0000 |
+
+            """.ReplaceLineEndings("\n"), markdown.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void Dense_has_its_own_column_beside_the_sparse_cells()
+    {
+        string markdown = SweepTables.Markdown(
+            [Result(SparsityMethodKind.Static, 0.3, 17, 85.25, 0.3), Result(SparsityMethodKind.Static, 0.1, 17, 84.0, 0.1), Result(SparsityMethodKind.Dense, 1, 17, 88.5)], "t", "./granet sweep");
+        Assert.Equal("""
+            # t
+
+            Reproduce with:
+
+            ```bash
+            ./granet sweep
+            ```
+
+            ## Test accuracy (%), mean ± std over the runs that trained (n)
+
+            | method | sparsity 0 % | sparsity 70 % | sparsity 90 % |
+            |---|---|---|---|
+            | static | – | 85.25 ± 0.00 (1) | 84.00 ± 0.00 (1) |
+            | dense | 88.50 ± 0.00 (1) | – | – |
+
+            ## Training FLOPs / inference FLOPs, relative to dense
+
+            | method | sparsity 0 % | sparsity 70 % | sparsity 90 % |
+            |---|---|---|---|
+            | static | – | 0.300 / 0.300 | 0.100 / 0.100 |
+            | dense | 1.000 / 1.000 | – | – |
+
+            ## Final density reached
+
+            | method | sparsity 0 % | sparsity 70 % | sparsity 90 % |
+            |---|---|---|---|
+            | static | – | 0.3000 | 0.1000 |
+            | dense | 1.0000 | – | – |
+
+            """.ReplaceLineEndings("\n"), markdown.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public void Sweep_runs_the_grid_writes_the_tables_and_a_png_and_skips_finished_cells()
     {
@@ -55,9 +131,9 @@ public class SweepTests : IDisposable
         Assert.Equal(5, csv.Length); // header + static 17, 18 + dense 17, 18
         Assert.StartsWith("static,0.3,0.3,17,completed,", csv[1], StringComparison.Ordinal);
         string markdown = File.ReadAllText(Path.Combine(folder, "results.md"));
-        Assert.Contains("| method | sparsity 70 % |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| static | ", markdown, StringComparison.Ordinal);
-        Assert.Contains("(2) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| method | sparsity 0 % | sparsity 70 % |", markdown, StringComparison.Ordinal);
+        Assert.Matches(@"\| static \| – \| \d+\.\d\d ± \d+\.\d\d \(2\) \|", markdown);
+        Assert.Matches(@"\| dense \| \d+\.\d\d ± \d+\.\d\d \(2\) \| – \|", markdown);
         Assert.Contains("./granet sweep --model lenet-300-100", markdown, StringComparison.Ordinal);
         PngAssert.Valid(Path.Combine(folder, "accuracy.png"), 800, 500);
 
