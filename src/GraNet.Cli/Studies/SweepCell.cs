@@ -14,7 +14,10 @@ public sealed record SweepCell(SparsityMethodKind Method, double FinalDensity, d
     public bool HasInitDensity => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform;
 
     /// <summary>The cell's folder name, e.g. <c>granet-d0.05-i0.5-s17</c>, <c>rigl-d0.05-s17</c>, <c>dense-s17</c>.</summary>
-    public string FolderName
+    public string FolderName => $"{Group}-s{Seed}";
+
+    /// <summary>The folder name without the seed, naming the cell's group of seeds, e.g. <c>granet-d0.05-i0.5</c>, <c>dense</c>.</summary>
+    public string Group
     {
         get
         {
@@ -27,7 +30,7 @@ public sealed record SweepCell(SparsityMethodKind Method, double FinalDensity, d
             {
                 name += $"-i{Format(InitDensity)}";
             }
-            return $"{name}-s{Seed}";
+            return name;
         }
     }
 

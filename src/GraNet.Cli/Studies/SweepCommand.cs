@@ -24,7 +24,7 @@ public static class SweepCommand
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods", DefaultValueFactory = _ => "granet,gmp,rigl,set,static,dense" };
         var finals = new Option<string>("--final-densities") { Description = "Comma-separated final densities", DefaultValueFactory = _ => "0.1,0.05,0.02" };
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
-        var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (collapsed runs are replaced by the next seed)", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = $"Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most {SweepGrid.MaxExtraSeeds} times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished; train nothing" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
@@ -87,7 +87,7 @@ public static class SweepCommand
         {
             RunInParallel(grid, baseline, folder, commandLine, output, jobs);
             output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
-            return ExitCodes.Success;
+            return Finish(grid, Collect(grid, folder));
         }
         var results = new List<SweepResult>();
         foreach (var (cell, finished) in Cells(grid, folder))
@@ -121,13 +121,33 @@ public static class SweepCommand
             }
             else
             {
-                output.WriteLine($"== {cell.FolderName}: done ({done.Outcome}, {done.TestAccuracy:F2}%)");
+                output.WriteLine($"== {cell.FolderName}: done ({Outcome(done)})");
             }
             results.Add(done);
-            Write(folder, results, baseline, commandLine);
+            Write(folder, grid, results, baseline, commandLine);
         }
         output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
-        return ExitCodes.Success;
+        return Finish(grid, results);
+    }
+
+    /// <summary><c>completed, 88.12%</c>; a diverged run has no accuracy: <c>diverged</c>.</summary>
+    private static string Outcome(SweepResult result) =>
+        double.IsNaN(result.TestAccuracy) ? result.Outcome : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
+
+    /// <summary>
+    /// Success, unless a cell ran out of seeds with fewer runs that trained than <see cref="SweepGrid.Seeds"/>: then exit code 4
+    /// and one line naming each such cell (the other cells have finished and the result files are written).
+    /// </summary>
+    private static int Finish(SweepGrid grid, IReadOnlyList<SweepResult> results)
+    {
+        var shortfalls = SweepTables.Shortfalls(results, grid);
+        if (shortfalls.Count == 0)
+        {
+            return ExitCodes.Success;
+        }
+        // Another --lr changes the cells' settings, which this folder refuses; another --seed only adds new cells.
+        string advice = shortfalls.Any(s => s.Collapsed) ? "try another --seed, or a lower --lr with another --output" : "try a lower --lr with another --output";
+        throw new ExitCodeException(ExitCodes.TrainingFailed, $"{string.Join("; ", shortfalls.Select(s => s.Text))}; {advice}.");
     }
 
     /// <summary>
@@ -141,12 +161,12 @@ public static class SweepCommand
         var done = Collect(grid, folder);
         foreach (var finished in done)
         {
-            output.WriteLine($"== {finished.Cell.FolderName}: done ({finished.Outcome}, {finished.TestAccuracy:F2}%)");
+            output.WriteLine($"== {finished.Cell.FolderName}: done ({Outcome(finished)})");
         }
         if (done.Count > 0)
         {
             // As one job at a time does: the result files are this grid's even if no cell is left to train.
-            Write(folder, done, baseline, commandLine);
+            Write(folder, grid, done, baseline, commandLine);
         }
         string logs = Path.Combine(folder, "logs");
         var started = new HashSet<string>(StringComparer.Ordinal);
@@ -207,7 +227,7 @@ public static class SweepCommand
                 string line = result.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== {ended.Cell.FolderName}: {line} ({ended.Elapsed.TotalMinutes:F1} min)"));
                 ended.Dispose();
-                Write(folder, Collect(grid, folder), baseline, commandLine);
+                Write(folder, grid, Collect(grid, folder), baseline, commandLine);
             }
         }
         finally
@@ -311,10 +331,10 @@ public static class SweepCommand
         }
     }
 
-    private static void Write(string folder, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)
+    private static void Write(string folder, SweepGrid grid, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)
     {
         AtomicFile.WriteText(Path.Combine(folder, "results.csv"), SweepTables.Csv(results));
-        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine));
+        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed));
         var trained = results.Where(r => r.Outcome == "completed").ToList();
         var series = trained.GroupBy(r => r.Cell.Label).Select(g =>
         {

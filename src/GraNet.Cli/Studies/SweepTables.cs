@@ -35,9 +35,10 @@ public static class SweepTables
     /// <summary>
     /// Markdown: test accuracy (mean ± std over the runs that trained, with their count) per
     /// method and sparsity (dense in the column of sparsity 0 %), then training and inference FLOPs
-    /// relative to dense, and the densities reached. Collapsed and diverged runs are listed below the tables.
+    /// relative to dense, and the densities reached. Collapsed and diverged runs are listed below the tables,
+    /// those at <paramref name="lastSeed"/> (<see cref="SweepGrid.LastSeed"/>) apart: no seed is left to replace them.
     /// </summary>
-    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command)
+    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command, int lastSeed)
     {
         ArgumentNullException.ThrowIfNull(results);
         var trained = results.Where(r => r.Outcome == "completed").ToList();
@@ -71,12 +72,65 @@ public static class SweepTables
         Table(text, labels, sparsities, trained, rows =>
             string.Join(", ", rows.Select(r => r.FinalDensity.ToString("0.0000", Invariant)).Distinct()));
         var collapsed = results.Where(r => r.Outcome != "completed").ToList();
+        var replaced = collapsed.Where(r => r.Cell.Seed < lastSeed).ToList();
+        var unreplaced = collapsed.Where(r => r.Cell.Seed >= lastSeed).ToList();
         if (collapsed.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("Runs that did not train (replaced by the next seed): " + string.Join(", ", collapsed.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+        }
+        if (replaced.Count > 0)
+        {
+            text.AppendLine("Runs that did not train (replaced by the next seed): " + string.Join(", ", replaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+        }
+        if (unreplaced.Count > 0)
+        {
+            text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({SweepGrid.MaxExtraSeeds} replacements at most per cell): ")
+                + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The groups of <paramref name="grid"/> whose every seed has finished with fewer runs that trained than it asks for
+    /// (all replacements used), each as e.g. <c>dense: 0 of 1 runs trained (seeds 17–20 diverged)</c>, in the order of
+    /// <paramref name="results"/>. A group with a seed still to run is not counted.
+    /// </summary>
+    public static IReadOnlyList<SweepShortfall> Shortfalls(IReadOnlyList<SweepResult> results, SweepGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(grid);
+        var shortfalls = new List<SweepShortfall>();
+        foreach (var group in results.GroupBy(r => r.Cell.Group))
+        {
+            var outcomes = group.ToDictionary(r => r.Cell.Seed, r => r.Outcome);
+            var seeds = grid.SeedsFor(outcomes.GetValueOrDefault).ToList();
+            int trained = seeds.Count(s => outcomes.TryGetValue(s, out string? outcome) && !SeedPlan.Failed(outcome));
+            if (trained >= grid.Seeds || !seeds.All(outcomes.ContainsKey))
+            {
+                continue;
+            }
+            var failed = seeds.Where(s => SeedPlan.Failed(outcomes[s])).GroupBy(s => outcomes[s]).Select(g => $"{SeedList(g.ToList())} {g.Key}");
+            shortfalls.Add(new SweepShortfall(string.Create(Invariant, $"{group.Key}: {trained} of {grid.Seeds} runs trained ({string.Join(" and ", failed)})"),
+                seeds.Any(s => outcomes[s] == "collapsed")));
+        }
+        return shortfalls;
+    }
+
+    /// <summary><c>seed 20</c>, <c>seeds 17–20</c>, <c>seeds 17, 19–20</c>: ascending seeds, runs of consecutive ones as ranges.</summary>
+    private static string SeedList(List<int> seeds)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < seeds.Count;)
+        {
+            int end = i;
+            while (end + 1 < seeds.Count && seeds[end + 1] == seeds[end] + 1)
+            {
+                end++;
+            }
+            parts.Add(end == i ? seeds[i].ToString(Invariant) : string.Create(Invariant, $"{seeds[i]}–{seeds[end]}"));
+            i = end + 1;
+        }
+        return (seeds.Count == 1 ? "seed " : "seeds ") + string.Join(", ", parts);
     }
 
     private static void Table(StringBuilder text, List<string> labels, List<double> sparsities, List<SweepResult> trained, Func<List<SweepResult>, string> cell)

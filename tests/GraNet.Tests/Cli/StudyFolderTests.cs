@@ -90,21 +90,36 @@ public class StudyFolderTests : IDisposable
         Assert.False(Directory.Exists(folder));
     }
 
-    [Fact]
-    public void A_diverged_run_is_kept_reported_and_replaced_like_a_collapse()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void A_diverged_run_is_kept_reported_and_replaced_like_a_collapse(string jobs)
     {
-        // lr 1e9 turns the loss NaN in the first epoch for every seed: each is recorded and replaced, and the sweep ends.
+        // lr 1e9 turns the loss NaN in the first epoch for every seed: each is recorded and replaced until no seed is left;
+        // the result files are written, then the sweep ends with exit code 4 and names the cell that did not get its runs.
         string folder = Path.Combine(root, "nan");
-        var (code, output, error) = Run(Sweep(folder, "--lr", "1e9"));
-        Assert.True(code == 0, error);
+        var (code, output, error) = Run(Sweep(folder, "--lr", "1e9", "--jobs", jobs));
+        Assert.Equal(ExitCodes.TrainingFailed, code);
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–20 diverged); try a lower --lr with another --output.", error.Trim());
+        Assert.EndsWith($"results: {Path.Combine(folder, "results.md")}", output.Trim(), StringComparison.Ordinal);
         var seeds = Enumerable.Range(17, 1 + SweepGrid.MaxExtraSeeds).ToList();
-        Assert.All(seeds, seed => Assert.Contains($"== dense-s{seed} diverged: The training loss became", output, StringComparison.Ordinal));
+        Assert.All(seeds, seed => Assert.Contains(jobs == "1" ? $"== dense-s{seed} diverged: The training loss became" : $"== dense-s{seed}: diverged (NaN loss; see the log)", output, StringComparison.Ordinal));
         // The library names the options it suggests by property; the tool shows its flags, in the output and in summary.json.
-        Assert.Contains("or add --warmup-epochs.", output, StringComparison.Ordinal);
+        Assert.Contains("or add --warmup-epochs.", jobs == "1" ? output : File.ReadAllText(Path.Combine(folder, "logs", "dense-s17.log")), StringComparison.Ordinal);
         Assert.DoesNotContain("TrainingOptions.", output, StringComparison.Ordinal);
         Assert.Contains("lower --lr (now ", File.ReadAllText(Path.Combine(folder, "dense-s17", "summary.json")), StringComparison.Ordinal);
         Assert.All(seeds, seed => Assert.Contains("\"outcome\": \"diverged\"", File.ReadAllText(Path.Combine(folder, $"dense-s{seed}", "summary.json")), StringComparison.Ordinal));
-        Assert.Contains("dense-s17 (diverged)", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+        string markdown = File.ReadAllText(Path.Combine(folder, "results.md"));
+        Assert.Contains("| dense | – |", markdown, StringComparison.Ordinal);
+        Assert.Contains("Runs that did not train (replaced by the next seed): dense-s17 (diverged), dense-s18 (diverged), dense-s19 (diverged).", markdown, StringComparison.Ordinal);
+        Assert.Contains("Runs that did not train, with no seed left to replace them (3 replacements at most per cell): dense-s20 (diverged).", markdown, StringComparison.Ordinal);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+
+        // Run again, nothing trains and the cell is still short.
+        var again = Run(Sweep(folder, "--lr", "1e9", "--jobs", jobs));
+        Assert.Equal(ExitCodes.TrainingFailed, again.Code);
+        Assert.Equal(error, again.Error);
+        Assert.Equal(4, again.Output.Split('\n').Count(l => l.EndsWith(": done (diverged)", StringComparison.Ordinal)));
     }
 
     [Fact]

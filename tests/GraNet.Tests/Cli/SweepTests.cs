@@ -45,7 +45,7 @@ public class SweepTests : IDisposable
     public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
     {
         // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
-        string markdown = SweepTables.Markdown([Result(SparsityMethodKind.Dense, 1, 17, 88.5), Result(SparsityMethodKind.Dense, 1, 18, 89.5)], "t", "./granet sweep");
+        string markdown = SweepTables.Markdown([Result(SparsityMethodKind.Dense, 1, 17, 88.5), Result(SparsityMethodKind.Dense, 1, 18, 89.5)], "t", "./granet sweep", lastSeed: 22);
         Assert.Equal("""
             # t
 
@@ -80,7 +80,7 @@ public class SweepTests : IDisposable
     public void Dense_has_its_own_column_beside_the_sparse_cells()
     {
         string markdown = SweepTables.Markdown(
-            [Result(SparsityMethodKind.Static, 0.3, 17, 85.25, 0.3), Result(SparsityMethodKind.Static, 0.1, 17, 84.0, 0.1), Result(SparsityMethodKind.Dense, 1, 17, 88.5)], "t", "./granet sweep");
+            [Result(SparsityMethodKind.Static, 0.3, 17, 85.25, 0.3), Result(SparsityMethodKind.Static, 0.1, 17, 84.0, 0.1), Result(SparsityMethodKind.Dense, 1, 17, 88.5)], "t", "./granet sweep", lastSeed: 20);
         Assert.Equal("""
             # t
 
@@ -112,6 +112,45 @@ public class SweepTests : IDisposable
             | dense | 1.0000 | – | – |
 
             """.ReplaceLineEndings("\n"), markdown.ReplaceLineEndings("\n"));
+    }
+
+    private static SweepResult Failed(SparsityMethodKind method, double density, int seed, string outcome) =>
+        new(new SweepCell(method, density, density, seed), outcome, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+
+    [Fact]
+    public void Runs_at_the_last_seed_are_listed_as_not_replaced_and_their_cells_as_short()
+    {
+        // --seeds 1 from 17: seeds 18-20 replace, nothing replaces 20. static ran out of seeds; set still has a seed to run.
+        var grid = new SweepGrid([SparsityMethodKind.Static, SparsityMethodKind.Set, SparsityMethodKind.Dense], [0.1], [1.0], 1, 17);
+        Assert.Equal(20, grid.LastSeed);
+        SweepResult[] results =
+        [
+            Failed(SparsityMethodKind.Static, 0.1, 17, "collapsed"), Failed(SparsityMethodKind.Static, 0.1, 18, "diverged"), Failed(SparsityMethodKind.Static, 0.1, 19, "collapsed"),
+            Failed(SparsityMethodKind.Static, 0.1, 20, "collapsed"),
+            Failed(SparsityMethodKind.Set, 0.1, 17, "diverged"),
+            Failed(SparsityMethodKind.Dense, 1, 17, "diverged"), Failed(SparsityMethodKind.Dense, 1, 18, "diverged"), Failed(SparsityMethodKind.Dense, 1, 19, "diverged"),
+            Failed(SparsityMethodKind.Dense, 1, 20, "diverged"),
+        ];
+        Assert.Equal(
+            [new SweepShortfall("static-d0.1: 0 of 1 runs trained (seeds 17, 19–20 collapsed and seed 18 diverged)", true), new SweepShortfall("dense: 0 of 1 runs trained (seeds 17–20 diverged)", false)],
+            SweepTables.Shortfalls(results, grid));
+        string markdown = SweepTables.Markdown(results, "t", "./granet sweep", grid.LastSeed).ReplaceLineEndings("\n");
+        Assert.Contains("""
+            | method | sparsity 0 % | sparsity 90 % |
+            |---|---|---|
+            | static | – | – |
+            | set | – | – |
+            | dense | – | – |
+
+            Runs that did not train (replaced by the next seed): static-d0.1-s17 (collapsed), static-d0.1-s18 (diverged), static-d0.1-s19 (collapsed), set-d0.1-s17 (diverged), dense-s17 (diverged), dense-s18 (diverged), dense-s19 (diverged).
+            Runs that did not train, with no seed left to replace them (3 replacements at most per cell): static-d0.1-s20 (collapsed), dense-s20 (diverged).
+
+            """.ReplaceLineEndings("\n"), markdown, StringComparison.Ordinal);
+        Assert.EndsWith("dense-s20 (diverged).\n", markdown, StringComparison.Ordinal);
+
+        // With a run that trained among them, or a seed still to run, a cell is not short.
+        Assert.Empty(SweepTables.Shortfalls([Failed(SparsityMethodKind.Dense, 1, 17, "diverged"), Result(SparsityMethodKind.Dense, 1, 18, 88)], grid));
+        Assert.Empty(SweepTables.Shortfalls([Failed(SparsityMethodKind.Dense, 1, 17, "diverged"), Failed(SparsityMethodKind.Dense, 1, 18, "diverged")], grid));
     }
 
     [Fact]
