@@ -25,7 +25,7 @@ public static class SweepCommand
         var finals = new Option<string>("--final-densities") { Description = "Comma-separated final densities", DefaultValueFactory = _ => "0.1,0.05,0.02" };
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
         var seeds = new Option<int>("--seeds") { Description = $"Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most {SweepGrid.MaxExtraSeeds} times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
-        var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished; train nothing" };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished in --output; train nothing" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
         train.AddTo(command);
@@ -71,7 +71,7 @@ public static class SweepCommand
     /// Runs (or skips) every cell and rewrites the result files after each. Before anything is written, every cell's
     /// settings are validated and every cell folder already there must hold a run of the settings this command gives it.
     /// </summary>
-    /// <param name="reportOnly">Tabulate finished cells only; train nothing.</param>
+    /// <param name="reportOnly">Tabulate the finished cells of <paramref name="folder"/> only (refused with no finished cell, or with <paramref name="claimFolder"/>); train nothing.</param>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
     /// <param name="jobs">Cells trained at once, each in a child process; 1: one after another in this process.</param>
     public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1)
@@ -80,14 +80,28 @@ public static class SweepCommand
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 1);
+        if (reportOnly && claimFolder)
+        {
+            // A new folder has nothing to tabulate.
+            throw new ArgumentException("--report-only needs --output DIR, the folder of the sweep to tabulate.");
+        }
         Check(grid, baseline, claimFolder ? null : folder);
+        if (reportOnly && Collect(grid, folder).Count == 0)
+        {
+            throw new ExitCodeException(ExitCodes.BadInput, $"no finished cells in {folder}; run the sweep without --report-only.");
+        }
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
         if (jobs > 1 && !reportOnly)
         {
             RunInParallel(grid, baseline, folder, commandLine, output, jobs);
-            output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
-            return Finish(grid, Collect(grid, folder));
+            var collected = Collect(grid, folder);
+            if (collected.Count > 0)
+            {
+                // Only a file that was written: every finished cell has rewritten it.
+                output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
+            }
+            return Finish(grid, collected);
         }
         var results = new List<SweepResult>();
         foreach (var (cell, finished) in Cells(grid, folder))
@@ -126,7 +140,10 @@ public static class SweepCommand
             results.Add(done);
             Write(folder, grid, results, baseline, commandLine);
         }
-        output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
+        if (results.Count > 0)
+        {
+            output.WriteLine($"results: {Path.Combine(folder, "results.md")}");
+        }
         return Finish(grid, results);
     }
 

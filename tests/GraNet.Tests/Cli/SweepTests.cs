@@ -328,6 +328,34 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Report_only_needs_the_folder_of_a_sweep_with_a_finished_cell()
+    {
+        // --report-only without --output made a new empty runs/sweep-… folder; with an empty folder it printed
+        // "results: DIR/results.md" and exited 0 without writing that file.
+        string[] Args(params string[] more) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--epochs", "1", "--threads", "1", "--methods", "static,dense",
+            "--final-densities", "0.3", "--seeds", "1", "--report-only", .. more];
+        string[] RunsFolders() => Directory.Exists("runs") ? Directory.GetDirectories("runs") : [];
+        var before = RunsFolders();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(), output, error));
+        Assert.Equal("granet: --report-only needs --output DIR, the folder of the sweep to tabulate.", error.ToString().Trim());
+        Assert.Empty(output.ToString());
+        Assert.Equal(before, RunsFolders());
+
+        foreach (string folder in new[] { Directory.CreateDirectory(Path.Combine(root, "empty")).FullName, Path.Combine(root, "missing") })
+        {
+            output = new StringWriter();
+            error = new StringWriter();
+            Assert.Equal(ExitCodes.BadInput, Runner.Run(Args("--output", folder), output, error));
+            Assert.Equal($"granet: no finished cells in {folder}; run the sweep without --report-only.", error.ToString().Trim());
+            Assert.Empty(output.ToString());
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(root, "empty")));
+        Assert.False(Directory.Exists(Path.Combine(root, "missing")));
+    }
+
+    [Fact]
     public void Per_cell_options_are_refused()
     {
         var error = new StringWriter();
