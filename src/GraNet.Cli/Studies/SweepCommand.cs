@@ -29,14 +29,25 @@ public static class SweepCommand
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
         train.AddTo(command);
+        // Options of train that the sweep refuses: parsed (to be refused with advice), not shown in its help.
+        var perCell = new Option[] { train.Method, train.FinalDensity, train.InitDensity };
+        foreach (var option in perCell.Append(train.Resume))
+        {
+            option.Hidden = true;
+        }
+        train.OutputDir.Description = "Sweep folder (default: a new folder under runs/); the same one continues a sweep; needed by --report-only";
         command.SetAction(parse =>
         {
-            foreach (var fixedOption in new Option[] { train.Method, train.FinalDensity, train.InitDensity, train.Resume })
+            foreach (var fixedOption in perCell)
             {
                 if (parse.GetResult(fixedOption) is { Implicit: false })
                 {
                     throw new ArgumentException($"{fixedOption.Name} is set per cell by the sweep; use --methods, --final-densities, --init-densities (or train for a single run).");
                 }
+            }
+            if (parse.GetResult(train.Resume) is { Implicit: false })
+            {
+                throw new ArgumentException("--resume does not apply to a sweep: rerun the same sweep command with the same --output to continue it (finished cells are skipped, interrupted ones resumed).");
             }
             var (baseline, _, _) = train.Resolve(parse);
             var grid = new SweepGrid(

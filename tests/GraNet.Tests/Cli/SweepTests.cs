@@ -355,11 +355,50 @@ public class SweepTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "missing")));
     }
 
-    [Fact]
-    public void Per_cell_options_are_refused()
+    [Theory]
+    [InlineData("--method", "granet")]
+    [InlineData("--final-density", "0.1")]
+    [InlineData("--init-density", "0.5")]
+    public void Per_cell_options_are_refused(string option, string value)
     {
         var error = new StringWriter();
-        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", "--method", "granet"], new StringWriter(), error));
-        Assert.Contains("--methods", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", option, value], new StringWriter(), error));
+        Assert.Equal($"granet: {option} is set per cell by the sweep; use --methods, --final-densities, --init-densities (or train for a single run).", error.ToString().Trim());
+    }
+
+    [Fact]
+    public void Resume_is_refused_with_how_a_sweep_continues()
+    {
+        string folder = Path.Combine(root, "resume");
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", "--resume", folder], new StringWriter(), error));
+        Assert.Equal("granet: --resume does not apply to a sweep: rerun the same sweep command with the same --output to continue it (finished cells are skipped, interrupted ones resumed).", error.ToString().Trim());
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void Help_leaves_out_the_train_options_that_the_sweep_refuses()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Runner.Run(["sweep", "--help"], output, new StringWriter()));
+        string[] options = output.ToString().Split('\n').Select(l => l.TrimStart()).Where(l => l.StartsWith("--", StringComparison.Ordinal) || l.StartsWith("-o", StringComparison.Ordinal))
+            .Select(l => l.Split(' ', ',')[0]).ToArray();
+        Assert.Contains("--methods", options);
+        Assert.Contains("--final-densities", options);
+        Assert.Contains("--init-densities", options);
+        Assert.Contains("--lr", options);
+        Assert.Contains("-o", options);
+        Assert.DoesNotContain("--method", options);
+        Assert.DoesNotContain("--final-density", options);
+        Assert.DoesNotContain("--init-density", options);
+        Assert.DoesNotContain("--resume", options);
+        Assert.Contains("  -o, --output <output>  ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Sweep folder (default: a new folder under runs/); the same one continues a sweep; needed by --report-only", output.ToString(), StringComparison.Ordinal);
+
+        // train still lists them.
+        var train = new StringWriter();
+        Assert.Equal(0, Runner.Run(["train", "--help"], train, new StringWriter()));
+        Assert.Contains("  --method <Dense|", train.ToString(), StringComparison.Ordinal);
+        Assert.Contains("  --resume <resume>", train.ToString(), StringComparison.Ordinal);
     }
 }
