@@ -4,7 +4,7 @@ namespace GraNet.Cli.Studies;
 
 /// <summary>
 /// The groups of a sweep: every method × final density (× initial density for granet and
-/// granet-uniform); dense appears once. Each group wants <c>seeds</c> runs that trained; a
+/// granet-uniform); dense appears once, and so does a method, density or initial density given twice. Each group wants <c>seeds</c> runs that trained; a
 /// collapsed or diverged run is kept, counted and replaced by the next seed (at most <see cref="MaxExtraSeeds"/> times).
 /// </summary>
 public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOnlyList<double> finalDensities, IReadOnlyList<double> initDensities, int seeds, int firstSeed)
@@ -26,7 +26,7 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
                 groups.Add(new SweepCell(method, 1, 1, FirstSeed));
                 continue;
             }
-            foreach (double final in finalDensities)
+            foreach (double final in finalDensities.Distinct())
             {
                 var inits = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform ? initDensities : [method is SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform ? 1.0 : final];
                 foreach (double init in inits.Distinct())

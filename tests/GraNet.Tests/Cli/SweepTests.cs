@@ -21,6 +21,31 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void A_density_given_twice_is_one_group()
+    {
+        // Twice the same cell would be tabulated twice: its runs counted twice in the mean.
+        var grid = new SweepGrid([SparsityMethodKind.Static, SparsityMethodKind.Static], [0.1, 0.1, 0.05], [1.0], 1, 17);
+        Assert.Equal(["static-d0.1-s17", "static-d0.05-s17"], grid.Groups().Select(c => c.FolderName).ToArray());
+    }
+
+    [Theory]
+    [InlineData("--final-densities", "0.1,,0.2", "0.1,0.05")]
+    [InlineData("--final-densities", "0.1,0.05,", "0.1,0.05")]
+    [InlineData("--init-densities", ",0.5", "1.0,0.5")]
+    [InlineData("--methods", "granet,,gmp", "granet,gmp")]
+    [InlineData("--methods", "granet, ,gmp", "granet,gmp")]
+    public void An_empty_list_entry_is_refused(string option, string value, string example)
+    {
+        string folder = Path.Combine(root, "empty-entry");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", "--model", "lenet-300-100", "--epochs", "1", "--threads", "1", option, value, "--output", folder], output, error));
+        Assert.Equal($"granet: {option} '{value}' has an empty entry; give values separated by single commas, such as {example}.", error.ToString().Trim());
+        Assert.Empty(output.ToString());
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void A_collapsed_seed_is_replaced_by_the_next_one()
     {
         var grid = new SweepGrid([SparsityMethodKind.Dense], [], [], 3, 17);
