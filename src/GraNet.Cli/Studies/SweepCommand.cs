@@ -383,9 +383,15 @@ public static class SweepCommand
             var stats = points.Select(p => SweepTables.MeanStd(p.Select(r => r.TestAccuracy).ToList())).ToList();
             return new Charts.Series(g.Key, points.Select(p => p.Key).ToArray(), stats.Select(s => s.Mean).ToArray(), stats.Select(s => s.Std).ToArray());
         }).ToList();
+        string chart = Path.Combine(folder, "accuracy.png");
         if (series.Count > 0)
         {
-            Charts.Lines(Path.Combine(folder, "accuracy.png"), $"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series);
+            Charts.Lines(chart, $"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series);
+        }
+        else
+        {
+            // No run of this grid trained: a chart left by an earlier grid in this folder would contradict results.md.
+            File.Delete(chart);
         }
     }
 

@@ -114,9 +114,12 @@ public class StudyFolderTests : IDisposable
         Assert.Contains("Runs that did not train (replaced by the next seed): dense-s17 (diverged), dense-s18 (diverged), dense-s19 (diverged).", markdown, StringComparison.Ordinal);
         Assert.Contains("Runs that did not train, with no seed left to replace them (3 replacements at most per cell): dense-s20 (diverged).", markdown, StringComparison.Ordinal);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+        Assert.False(File.Exists(Path.Combine(folder, "accuracy.png")));
 
-        // Run again, nothing trains and the cell is still short.
+        // Run again, nothing trains and the cell is still short; a chart of another grid in the folder goes (no run of this one trained).
+        File.WriteAllText(Path.Combine(folder, "accuracy.png"), "an earlier grid's chart");
         var again = Run(Sweep(folder, "--lr", "1e9", "--jobs", jobs));
+        Assert.False(File.Exists(Path.Combine(folder, "accuracy.png")));
         Assert.Equal(ExitCodes.TrainingFailed, again.Code);
         Assert.Equal(error, again.Error);
         Assert.Equal(4, again.Output.Split('\n').Count(l => l.EndsWith(": done (diverged)", StringComparison.Ordinal)));
