@@ -6,7 +6,7 @@ using GraNet.Training;
 namespace GraNet.Cli;
 
 /// <summary>The testable body of <c>granet</c>: parses, runs a command, turns failures into one line and an exit code.</summary>
-public static class Runner
+public static partial class Runner
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -34,7 +34,7 @@ public static class Runner
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
             {
-                string messages = string.Join("; ", parse.Errors.Select(p => OneLine(p.Message)));
+                string messages = string.Join("; ", parse.Errors.Select(ParseErrorText));
                 error.WriteLine($"granet: {messages} (see 'granet --help' or 'granet COMMAND --help').");
                 return ExitCodes.BadArguments;
             }
@@ -87,6 +87,31 @@ public static class Runner
             return ExitCodes.InternalError;
         }
     }
+
+    /// <summary>
+    /// A parse error in the tool's terms: the option and what it takes (<c>--lr 'abc' is not a number</c>) rather than
+    /// .NET's type names, and the option named when System.CommandLine leaves it out (a value outside an allowed list).
+    /// </summary>
+    internal static string ParseErrorText(System.CommandLine.Parsing.ParseError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        string message = OneLine(error.Message);
+        var typed = ExpectedType().Match(message);
+        if (typed.Success)
+        {
+            return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}.";
+        }
+        var option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option,
+            _ => null,
+        };
+        return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.")]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
 
     /// <summary>A message on one line: line breaks and tabs become spaces, and .NET's "(Parameter 'x')" suffix is dropped.</summary>
     internal static string OneLine(string message)

@@ -31,9 +31,9 @@ public sealed class TrainOptions
 
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay" };
 
-    public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "sgd or adam" };
+    public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "sgd or adam", CustomParser = r => EnumOption<OptimizerKind>(r, "--optimizer") };
 
-    public Option<LearningRateScheduleKind?> Schedule { get; } = new("--schedule") { Description = "multistep, cosine or constant" };
+    public Option<LearningRateScheduleKind?> Schedule { get; } = new("--schedule") { Description = "multistep, cosine or constant", CustomParser = r => EnumOption<LearningRateScheduleKind>(r, "--schedule") };
 
     public Option<string?> Milestones { get; } = new("--milestones") { Description = "Epochs after which the rate is multiplied by --gamma, e.g. 80,120 (default: 50 % and 75 % of the epochs)" };
 
@@ -106,6 +106,13 @@ public sealed class TrainOptions
     public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false)
     {
         ArgumentNullException.ThrowIfNull(parse);
+        foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
+        {
+            if (parse.GetResult(text) is { Implicit: false } && string.IsNullOrWhiteSpace(parse.GetValue(text)))
+            {
+                throw new ArgumentException($"{text.Name} is empty; give a value, or leave the option out.");
+            }
+        }
         string? resume = parse.GetValue(Resume);
         if (resume is not null)
         {
@@ -256,20 +263,10 @@ public sealed class TrainOptions
     }
 
     /// <summary>Parses <c>10,15</c> into integers; names the option on failure.</summary>
-    public static IReadOnlyList<int> ParseIntegers(string text, string option)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var values = new List<int>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
-            {
-                throw new ArgumentException($"{option} '{text}': '{part}' is not a whole number; give a comma-separated list such as 10,15.");
-            }
-            values.Add(value);
-        }
-        return values;
-    }
+    public static IReadOnlyList<int> ParseIntegers(string text, string option) =>
+        ParseList(text, option, part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new ArgumentException($"'{part}' is not a whole number."), "10,15");
 
     /// <summary>Parses a density in (0, 1].</summary>
     public static double ParseDensity(string text) =>
@@ -277,13 +274,24 @@ public sealed class TrainOptions
             ? value
             : throw new ArgumentException($"'{text}' is not a density in (0, 1].");
 
-    /// <summary>Parses a comma-separated list with <paramref name="parse"/>; names the option on failure.</summary>
-    public static IReadOnlyList<T> ParseList<T>(string text, string option, Func<string, T> parse)
+    /// <summary>
+    /// Parses a comma-separated list with <paramref name="parse"/>; names the option on failure. An empty entry
+    /// (<c>0.1,,0.2</c>, a trailing comma) is refused rather than dropped: it is more likely a value left out than one
+    /// comma too many.
+    /// </summary>
+    /// <param name="example">A valid list for the option, shown in the message about an empty entry.</param>
+    public static IReadOnlyList<T> ParseList<T>(string text, string option, Func<string, T> parse, string example = "a,b")
     {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0)
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(parse);
+        if (string.IsNullOrWhiteSpace(text))
         {
-            throw new ArgumentException($"{option} is empty; give a comma-separated list.");
+            throw new ArgumentException($"{option} is empty; give a comma-separated list such as {example}.");
+        }
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Any(p => p.Length == 0))
+        {
+            throw new ArgumentException($"{option} '{text}' has an empty entry; give values separated by single commas, such as {example}.");
         }
         try
         {

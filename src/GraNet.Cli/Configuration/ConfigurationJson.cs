@@ -55,7 +55,8 @@ public static partial class ConfigurationJson
         return e.Path is null ? first : $"{first} (at {key})";
     }
 
-    private static string Kind(string type)
+    /// <summary>What a value of the .NET type <paramref name="type"/> (as a message names it) is, in words: "a number", "one of: sgd, adam".</summary>
+    internal static string Kind(string type)
     {
         var nullable = NullableOf().Match(type);
         string inner = nullable.Success ? nullable.Groups[1].Value : type;

@@ -110,8 +110,8 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--at-epochs must lie in 1..{runEpochs - 1} (checkpoints before the end of {(trained is null ? "training" : $"the --from run's {runEpochs} epochs")}).");
             }
-            var pruneRates = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"--prune-rates: '{r}' is not a rate in (0, 1).")).ToList();
+            var pruneRates = TrainOptions.ParseList(parse.GetValue(rates)!, "--prune-rates",
+                r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"'{r}' is not a rate in (0, 1)."), "0.2,0.5,0.9");
             string[] modes = parse.GetValue(regenerate)!.Trim().ToLowerInvariant() switch
             {
                 "none" => ["none"],

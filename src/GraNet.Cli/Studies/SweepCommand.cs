@@ -51,9 +51,9 @@ public static class SweepCommand
             }
             var (baseline, _, _) = train.Resolve(parse);
             var grid = new SweepGrid(
-                List(parse.GetValue(methods)!, "--methods", "granet,gmp", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods")),
-                List(parse.GetValue(finals)!, "--final-densities", "0.1,0.05", TrainOptions.ParseDensity),
-                List(parse.GetValue(inits)!, "--init-densities", "1.0,0.5", TrainOptions.ParseDensity),
+                TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods"), "granet,gmp"),
+                TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05"),
+                TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity, "1.0,0.5"),
                 parse.GetValue(seeds),
                 baseline.Training.Seed);
             if (grid.Seeds < 1)
@@ -76,19 +76,6 @@ public static class SweepCommand
             return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount);
         });
         return command;
-    }
-
-    /// <summary>
-    /// A comma-separated list, as <see cref="TrainOptions.ParseList"/> reads it, but an empty entry (<c>0.1,,0.2</c>, a
-    /// trailing comma) is refused instead of dropped: it is more likely a value left out than one too many commas.
-    /// </summary>
-    private static IReadOnlyList<T> List<T>(string text, string option, string example, Func<string, T> parse)
-    {
-        if (!string.IsNullOrWhiteSpace(text) && text.Split(',').Any(string.IsNullOrWhiteSpace))
-        {
-            throw new ArgumentException($"{option} '{text}' has an empty entry; give values separated by single commas, such as {example}.");
-        }
-        return TrainOptions.ParseList(text, option, parse);
     }
 
     /// <summary>

@@ -31,6 +31,31 @@ public class ErrorLineTests : IDisposable
         Assert.DoesNotContain('\t', line);
     }
 
+    [Theory]
+    [InlineData("granet: --lr 'abc' is not a number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--lr", "abc")]
+    [InlineData("granet: --epochs '1.5' is not a whole number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "1.5")]
+    [InlineData("granet: --schedule 'cos' is not one of: multistep, cosine, constant. (see 'granet --help' or 'granet COMMAND --help').", "train", "--schedule", "cos")]
+    [InlineData("granet: --optimizer 'foo' is not one of: sgd, adam. (see 'granet --help' or 'granet COMMAND --help').", "train", "--optimizer", "foo")]
+    [InlineData("granet: --output is empty; give a value, or leave the option out.", "train", "--output", "")]
+    [InlineData("granet: --data-dir is empty; give a value, or leave the option out.", "sweep", "--data-dir", " ")]
+    [InlineData("granet: --milestones '10,,15' has an empty entry; give values separated by single commas, such as 10,15.", "train", "--milestones", "10,,15")]
+    [InlineData("granet: --milestones: 'x' is not a whole number.", "train", "--milestones", "10,x")]
+    [InlineData("granet: --prune-rates '0.2,0.9,' has an empty entry; give values separated by single commas, such as 0.2,0.5,0.9.", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,0.9,")]
+    [InlineData("granet: --prune-rates: '1.5' is not a rate in (0, 1).", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,1.5")]
+    public void A_value_of_the_wrong_kind_is_named_by_option_and_kind_not_by_dotnet_type(string expected, params string[] args)
+    {
+        var (code, lines) = Run(args);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(expected, Assert.Single(lines));
+    }
+
+    [Fact]
+    public void A_value_outside_an_allowed_list_names_its_option()
+    {
+        var (_, lines) = Run("evaluate", "--checkpoint", "x.ckpt", "--engine", "foo");
+        Assert.StartsWith("granet: --engine: ", Assert.Single(lines), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_thread_count_of_zero_is_one_line_naming_the_option()
     {
