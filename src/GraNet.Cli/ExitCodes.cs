@@ -14,6 +14,9 @@ public static class ExitCodes
     /// <summary>Training collapsed (stuck at chance) or diverged (NaN loss).</summary>
     public const int TrainingFailed = 4;
 
+    /// <summary>The run folder is being written by another granet process: try again when it has ended (sysexits' EX_TEMPFAIL).</summary>
+    public const int Busy = 75;
+
     /// <summary>A fault of granet itself (a bug): reported in one line; GRANET_TRACE=1 prints the whole trace.</summary>
     public const int InternalError = 70;
 

@@ -61,6 +61,7 @@ public static class TrainCommand
             TensorBoardLog.RequireWritable(board);
         }
         folder.Create();
+        using var locked = folder.Lock();
         if (adviseResume)
         {
             Interruption.Advise($"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'.");

@@ -37,6 +37,28 @@ public sealed class RunFolder(string path)
     /// <summary>The files <c>granet train</c> writes; a folder holding any of them holds a run that a new run would overwrite.</summary>
     public IEnumerable<string> RunFiles => [ConfigFile, MetricsFile, MaskUpdatesFile, SummaryFile, LastCheckpoint, BestCheckpoint, System.IO.Path.Combine(Path, ClaimFileName)];
 
+    /// <summary>The file a training process holds locked while it writes the folder (<see cref="Lock"/>).</summary>
+    public const string LockFileName = ".granet-lock";
+
+    /// <summary>
+    /// Locks the folder for this process until disposed, so that a second <c>granet</c> process (a <c>--resume</c> of a
+    /// run still training, a second sweep over the same folder) is refused instead of writing the same files. The lock is
+    /// the operating system's (an exclusive <see cref="FileShare.None"/> open, which .NET takes with <c>flock</c>), so it
+    /// ends with the process however it ends: a killed run leaves no stale lock.
+    /// </summary>
+    public IDisposable Lock()
+    {
+        string file = System.IO.Path.Combine(Path, LockFileName);
+        try
+        {
+            return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new RunFolderBusyException($"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {Path}' or the command that started it.", e);
+        }
+    }
+
     /// <summary>Whether the folder already holds (part of) a run.</summary>
     public bool HoldsRun => RunFiles.Any(File.Exists);
 

@@ -103,6 +103,7 @@ public static class SweepCommand
         }
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
+        Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
         if (jobs > 1 && !reportOnly)
         {
             RunInParallel(grid, baseline, folder, commandLine, output, jobs);

@@ -183,4 +183,21 @@ public class TrainOptionRulesTests : IDisposable
         Assert.Equal($"granet: interrupted; the last finished epoch's checkpoint is kept; continue with 'granet train --resume {run}'.", stderr);
         Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
     }
+
+    [Fact]
+    public void A_run_folder_another_process_is_writing_is_refused_and_free_again_when_it_ends()
+    {
+        string run = Path.Combine(root, "busy");
+        Assert.Equal(0, Run(Train(run)).Code);
+        var folder = new GraNet.Cli.Output.RunFolder(run);
+        using (folder.Lock())
+        {
+            var (code, _, error) = Run("train", "--resume", run);
+            Assert.Equal(ExitCodes.Busy, code);
+            Assert.Equal($"granet: {run} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {run}' or the command that started it.", error);
+        }
+        Assert.False(File.Exists(Path.Combine(run, GraNet.Cli.Output.RunFolder.LockFileName)));
+        var (again, _, againError) = Run("train", "--resume", run);
+        Assert.True(again == 0, againError);
+    }
 }
