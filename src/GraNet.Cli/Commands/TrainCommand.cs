@@ -74,7 +74,7 @@ public static class TrainCommand
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);
-        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? Checkpoint.ReadHeader(folder.LastCheckpoint).Step : null;
+        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? ResumeStep(folder) : null;
         var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         sparsity.MaskUpdated += maskLog.Add;
         TrainingResult result;
@@ -101,6 +101,20 @@ public static class TrainCommand
             throw;
         }
         return Summarise(configuration, folder, output, result, sparsity, modelInfo.Name, spec.Name);
+    }
+
+    /// <summary>The step of the run's last checkpoint, read whole (its checksum checked) before anything of the run is rewritten.</summary>
+    private static long ResumeStep(RunFolder folder)
+    {
+        try
+        {
+            return Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint).Step;
+        }
+        catch (InvalidDataException e) when (e.Message.Contains(Checkpoint.Format.Fix, StringComparison.Ordinal))
+        {
+            // "Give another file" is no help to --resume, which reads the folder's own last.ckpt.
+            throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, "the run cannot continue from it: restore the file, or train the run again with another --output", StringComparison.Ordinal), e);
+        }
     }
 
     private static TrainingResult Train(RunConfiguration configuration, RunFolder folder, bool resume, IReadOnlySet<int>? keepEpochs, nn.Module<Tensor, Tensor> model, TrainingData data,

@@ -22,10 +22,22 @@ public sealed class MaskUpdateLog
         this.path = path;
         if (resumeStep is { } step && File.Exists(path))
         {
+            int number = 0;
             foreach (string line in File.ReadAllLines(path))
             {
-                using var json = JsonDocument.Parse(line);
-                if (json.RootElement.GetProperty("step").GetInt64() <= step)
+                number++;
+                long lineStep;
+                try
+                {
+                    using var json = JsonDocument.Parse(line);
+                    lineStep = json.RootElement.GetProperty("step").GetInt64();
+                }
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    // The log only records the run's mask updates; training does not need it, so the fix is simple.
+                    throw new InvalidDataException($"{path}: line {number} is not a mask update written by 'granet train'; delete the file (the run then logs the updates from the checkpoint on) or restore it, and resume again.", e);
+                }
+                if (lineStep <= step)
                 {
                     lines.Add(line);
                 }

@@ -200,4 +200,37 @@ public class TrainOptionRulesTests : IDisposable
         var (again, _, againError) = Run("train", "--resume", run);
         Assert.True(again == 0, againError);
     }
+
+    [Fact]
+    public void A_damaged_mask_update_log_is_named_on_resume()
+    {
+        string run = Path.Combine(root, "log");
+        Assert.Equal(0, Run(Train(run, "--method", "static", "--final-density", "0.5")).Code);
+        string log = Path.Combine(run, "mask-updates.jsonl");
+        File.AppendAllText(log, "garbage\n");
+        var (code, _, error) = Run("train", "--resume", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        int line = File.ReadAllLines(log).Length;
+        Assert.Equal($"granet: {log}: line {line} is not a mask update written by 'granet train'; delete the file (the run then logs the updates from the checkpoint on) or restore it, and resume again.", error);
+        File.Delete(log);
+        Assert.Equal(0, Run("train", "--resume", run).Code);
+    }
+
+    [Fact]
+    public void A_damaged_last_checkpoint_on_resume_says_the_run_cannot_continue_from_it_and_changes_nothing()
+    {
+        string run = Path.Combine(root, "damaged");
+        Assert.Equal(0, Run(Train(run)).Code);
+        string checkpoint = Path.Combine(run, "last.ckpt");
+        using (var file = File.OpenWrite(checkpoint))
+        {
+            file.SetLength(file.Length - 10);
+        }
+        string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        var (code, _, error) = Run("train", "--resume", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: {checkpoint}: ", error, StringComparison.Ordinal);
+        Assert.EndsWith("the run cannot continue from it: restore the file, or train the run again with another --output.", error, StringComparison.Ordinal);
+        Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+    }
 }
