@@ -5,7 +5,8 @@ namespace GraNet.Data;
 /// (<c>--data-dir</c>), <c>$GRANET_DATA</c>, the user cache folder
 /// (<c>$XDG_CACHE_HOME/granet/datasets</c> or <c>~/.cache/granet/datasets</c>), then
 /// <c>/usr/share/datasets</c> (where Debian's <c>dataset-*</c> packages install). Below each
-/// root the data set's usual sub-folders are tried. Nothing is ever downloaded.
+/// root the data set's usual sub-folders are tried. Without <c>--data-dir</c>, a folder saved
+/// with a model (the one it was trained with) may be tried first. Nothing is ever downloaded.
 /// </summary>
 public sealed class DataLocator
 {
@@ -21,12 +22,22 @@ public sealed class DataLocator
     }
 
     /// <summary>The roots searched, in order, each with where it came from.</summary>
-    public IReadOnlyList<(string Source, string Root)> Roots(string? dataDir)
+    public IReadOnlyList<(string Source, string Root)> Roots(string? dataDir) => Roots(dataDir, null);
+
+    /// <summary>
+    /// The roots searched, in order, each with where it came from: <paramref name="dataDir"/> if given, else
+    /// <paramref name="savedDir"/> if given, then the usual places.
+    /// </summary>
+    public IReadOnlyList<(string Source, string Root)> Roots(string? dataDir, string? savedDir)
     {
         var roots = new List<(string, string)>();
         if (!string.IsNullOrWhiteSpace(dataDir))
         {
             roots.Add(("--data-dir", dataDir));
+        }
+        else if (!string.IsNullOrWhiteSpace(savedDir))
+        {
+            roots.Add(("saved", savedDir));
         }
         string? fromEnvironment = environment("GRANET_DATA");
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
@@ -52,20 +63,37 @@ public sealed class DataLocator
     public string Locate(DatasetSpec spec, string? dataDir)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        CheckGivenFolder(spec, dataDir);
+        return Locate(spec, dataDir, null, [.. spec.TrainFiles, .. spec.TestFiles]);
+    }
+
+    /// <summary>
+    /// Returns the folder that holds <paramref name="files"/> (some of <paramref name="spec"/>'s files, e.g. only
+    /// its test files for an evaluation).
+    /// </summary>
+    /// <param name="dataDir">The folder the user gave (<c>--data-dir</c>): searched first and checked (see <see cref="Locate(DatasetSpec, string?)"/>).</param>
+    /// <param name="savedDir">
+    /// A folder remembered from earlier, e.g. the one a model was trained with; ignored when <paramref name="dataDir"/>
+    /// is given, else searched first and, when it no longer holds the files (moved, or another machine), passed over
+    /// for the usual places without complaint: the user did not ask for it.
+    /// </param>
+    /// <exception cref="DataException">No place holds the files; the message lists the places and how to get the data.</exception>
+    public string Locate(DatasetSpec spec, string? dataDir, string? savedDir, IReadOnlyList<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(files);
+        CheckGivenFolder(spec, dataDir, files);
         var looked = new List<string>();
-        foreach (var (source, root) in Roots(dataDir))
+        foreach (var (_, root) in Roots(dataDir, savedDir))
         {
             foreach (string sub in spec.SubFolders)
             {
                 string folder = sub.Length == 0 ? root : Path.Combine(root, sub);
                 looked.Add(folder);
-                if (spec.TrainFiles.Concat(spec.TestFiles).All(f => ResolveFile(folder, f) is not null))
+                if (files.All(f => ResolveFile(folder, f) is not null))
                 {
                     return folder;
                 }
             }
-            _ = source;
         }
         throw new DataException(
             $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
@@ -77,7 +105,7 @@ public sealed class DataLocator
     /// data found elsewhere. A folder that holds none of them (e.g. a root of other data sets)
     /// falls through to the next places.
     /// </summary>
-    private static void CheckGivenFolder(DatasetSpec spec, string? dataDir)
+    private static void CheckGivenFolder(DatasetSpec spec, string? dataDir, IReadOnlyList<string> files)
     {
         if (string.IsNullOrWhiteSpace(dataDir))
         {
@@ -87,7 +115,6 @@ public sealed class DataLocator
         {
             throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
         }
-        var files = spec.TrainFiles.Concat(spec.TestFiles).ToList();
         foreach (string sub in spec.SubFolders)
         {
             string folder = sub.Length == 0 ? dataDir : Path.Combine(dataDir, sub);

@@ -11,6 +11,19 @@ public static class DatasetLoader
         return (LoadPart(spec, folder, spec.TrainFiles, "train"), LoadPart(spec, folder, spec.TestFiles, "test"));
     }
 
+    /// <summary>
+    /// Finds (see <see cref="DataLocator.Locate(DatasetSpec, string?, string?, IReadOnlyList{string})"/>) and loads the
+    /// test part only, for an evaluation: the training files are neither needed nor read, so a damaged or absent
+    /// training file does not stop it.
+    /// </summary>
+    /// <param name="savedDir">The folder the model was trained with, tried when <paramref name="dataDir"/> is not given and passed over if it no longer holds the files.</param>
+    public static ImageDataset LoadTest(DatasetSpec spec, string? dataDir, string? savedDir = null, DataLocator? locator = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string folder = (locator ?? new DataLocator()).Locate(spec, dataDir, savedDir, spec.TestFiles);
+        return LoadPart(spec, folder, spec.TestFiles, "test");
+    }
+
     /// <summary>Loads one part (train or test) from the given files in <paramref name="folder"/>.</summary>
     public static ImageDataset LoadPart(DatasetSpec spec, string folder, IReadOnlyList<string> files, string part)
     {
