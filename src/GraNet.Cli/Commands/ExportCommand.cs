@@ -4,27 +4,29 @@ using GraNet.Export;
 
 namespace GraNet.Cli.Commands;
 
-/// <summary><c>granet export</c>: writes a checkpoint's network in compact sparse form and reports the sizes.</summary>
+/// <summary>
+/// <c>granet export</c>: writes a checkpoint's network in compact sparse form and reports the sizes. An existing
+/// file is never replaced unless <c>--force</c> is given, and the checkpoint itself never.
+/// </summary>
 public static class ExportCommand
 {
     public static Command Create(TextWriter output)
     {
         var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "A .ckpt file from 'granet train' (last.ckpt or best.ckpt)", Required = true };
-        var target = new Option<string>("--output", "-o") { Description = "The compact model file to write", Required = true };
-        var command = new Command("export", "Write a trained network in compact sparse form (active values and their positions).") { checkpoint, target };
+        var target = new Option<string>("--output", "-o") { Description = "The compact model file to write (a new file, unless --force)", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace --output if it exists (never the --checkpoint file itself)" };
+        var command = new Command("export", "Write a trained network in compact sparse form (active values and their positions).") { checkpoint, target, force };
         command.SetAction(parse =>
         {
             string source = parse.GetValue(checkpoint)!;
             string path = parse.GetValue(target)!;
-            if (Directory.Exists(path))
-            {
-                throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
-            }
+            bool replace = parse.GetValue(force);
+            CheckTarget(source, path, replace);
             using var trained = TrainedModel.Load(source, threads: 1);
             var shape = trained.Dataset.Shape;
-            var header = CompactModel.Save(path, trained.Module, new CompactModelHeader(
+            var header = Write(path, replace, temporary => CompactModel.Save(temporary, trained.Module, new CompactModelHeader(
                 trained.Model, trained.Dataset.Name, shape.Channels, shape.Height, shape.Width, trained.Dataset.Classes,
-                Configuration.ConfigurationJson.Serialize(trained.Configuration), []));
+                Configuration.ConfigurationJson.Serialize(trained.Configuration), [])));
             long dense = trained.Module.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
             long compact = new FileInfo(path).Length;
             long stored = header.Tensors.Where(t => t.Sparse).Sum(t => t.NonZero);
@@ -33,5 +35,74 @@ public static class ExportCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Refuses an --output that is a folder, the checkpoint itself, or (without --force) an existing file, before anything is read.</summary>
+    private static void CheckTarget(string source, string path, bool replace)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
+        }
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        if (File.Exists(source) && SameFile(source, path))
+        {
+            throw new ArgumentException($"--output {path} is the --checkpoint file itself; choose another --output.");
+        }
+        if (!replace)
+        {
+            throw new ArgumentException($"--output {path} already exists; choose another --output, or delete it first.");
+        }
+    }
+
+    /// <summary>
+    /// Writes through <paramref name="save"/> into a temporary file beside <paramref name="path"/>, then renames it
+    /// into place: a failure leaves any existing file as it was, and without <paramref name="replace"/> a file that
+    /// appeared meanwhile is not replaced either.
+    /// </summary>
+    private static T Write<T>(string path, bool replace, Func<string, T> save)
+    {
+        string full = Path.GetFullPath(path);
+        string temporary = $"{full}.{Environment.ProcessId}.export";
+        try
+        {
+            var result = save(temporary);
+            try
+            {
+                File.Move(temporary, full, overwrite: replace);
+            }
+            catch (IOException) when (!replace && File.Exists(full))
+            {
+                throw new ArgumentException($"--output {path} already exists; choose another --output, or delete it first.");
+            }
+            return result;
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>Whether two existing paths name the same file, following symbolic links in any part of either.</summary>
+    private static bool SameFile(string a, string b) =>
+        string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The absolute path with every symbolic link (of the file or of a folder above it) resolved.</summary>
+    private static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? parent = Path.GetDirectoryName(full);
+        if (parent is null)
+        {
+            return full;
+        }
+        string resolved = Path.Combine(RealPath(parent), Path.GetFileName(full));
+        return File.ResolveLinkTarget(resolved, returnFinalTarget: true) is { } target ? RealPath(target.FullName) : resolved;
     }
 }
