@@ -23,7 +23,7 @@ public static class EvaluateCommand
     {
         var file = new Option<string>(fileOption, alias) { Description = "A .ckpt file from 'granet train' or a model from 'granet export'", Required = true };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "Data set to run on (default: the one trained on)" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set's test files (default: the folder trained with if it still holds them, else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
         var engine = new Option<string>("--engine")
@@ -47,7 +47,10 @@ public static class EvaluateCommand
             {
                 throw new ArgumentException($"--batch-size {batchSize} must be at least 1.");
             }
-            var (_, test) = DatasetLoader.Load(spec, parse.GetValue(dataDir) ?? trained.Configuration.DataDir);
+            // Only the test images are read. An explicit --data-dir wins; else the folder the model was trained with is
+            // tried (when this is its data set) and passed over for the usual places if the data is no longer there.
+            string? savedDir = spec.Name == trained.Dataset.Name ? trained.Configuration.DataDir : null;
+            var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir);
             var loader = new BatchLoader(test, null, spec.Mean, spec.Std, batchSize);
             bool wantsSparse = parse.GetValue(engine) == "sparse";
             using var sparse = wantsSparse && trained.Module is ISequentialNetwork network

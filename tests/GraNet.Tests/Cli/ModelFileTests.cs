@@ -4,7 +4,10 @@ using Xunit;
 
 namespace GraNet.Tests.Cli;
 
-/// <summary><c>export</c> around a trained run: nothing existing is overwritten.</summary>
+/// <summary>
+/// <c>export</c>, <c>evaluate</c> and <c>infer</c> around a trained run: nothing existing is overwritten, a run folder
+/// is pointed at its checkpoints, and the test images are found (and read alone) wherever they are now.
+/// </summary>
 public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, IDisposable
 {
     private readonly TrainedRun trained;
@@ -105,5 +108,66 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         var again = Run("export", "--checkpoint", trained.Checkpoint, "--output", target);
         Assert.Equal(ExitCodes.BadArguments, again.Code);
         Assert.Equal($"granet: --output {target} already exists; choose another --output, or delete it first.\n", again.Error);
+    }
+
+    [Fact]
+    public void A_run_folder_given_as_checkpoint_names_the_checkpoints_in_it()
+    {
+        var (code, output, error) = Run("evaluate", "--checkpoint", trained.Run, "--threads", "1");
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {trained.Run} is a folder; give the checkpoint file in it: {Path.Combine(trained.Run, "last.ckpt")} or {Path.Combine(trained.Run, "best.ckpt")}.\n", error);
+        Assert.Equal("", output);
+        var empty = Run("infer", "--model", root, "--threads", "1");
+        Assert.Equal(ExitCodes.BadArguments, empty.Code);
+        Assert.Equal($"granet: {root} is a folder without last.ckpt or best.ckpt; give a .ckpt file from 'granet train' or a model from 'granet export'.\n", empty.Error);
+    }
+
+    [Fact]
+    public void Evaluate_reads_only_the_test_files()
+    {
+        // A damaged training image file and no training labels: evaluation does not need them.
+        string data = Directory.CreateDirectory(Path.Combine(root, "test-only")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        File.WriteAllText(Path.Combine(data, "train-images-idx3-ubyte.gz"), "damaged");
+        File.Delete(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
+        var (code, output, error) = Run("evaluate", "--checkpoint", trained.Checkpoint, "--data-dir", data, "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains(" on fashion-mnist, dense execution: test accuracy ", output, StringComparison.Ordinal);
+        Assert.Contains("(100 images at batch 1000:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Data_moved_since_training_is_found_in_the_usual_places_and_an_explicit_data_dir_wins()
+    {
+        // Trained with --data-dir moved-away (saved in the checkpoint), which is then moved to where $GRANET_DATA points.
+        string saved = Path.Combine(root, "moved-away");
+        Directory.CreateDirectory(saved);
+        TestFiles.WriteTinyMnist(saved, test: 60);
+        string run = Path.Combine(root, "run");
+        var train = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", saved, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--validation", "0", "--output", run);
+        Assert.True(train.Code == 0, train.Error);
+        string compact = Path.Combine(root, "model.gsm");
+        Assert.Equal(0, Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", compact).Code);
+        string environment = Path.Combine(root, "env");
+        Directory.CreateDirectory(environment);
+        Directory.Move(saved, Path.Combine(environment, "fashion-mnist"));
+        string? before = Environment.GetEnvironmentVariable("GRANET_DATA");
+        try
+        {
+            Environment.SetEnvironmentVariable("GRANET_DATA", environment);
+            foreach (var (command, option, file) in new[] { ("evaluate", "--checkpoint", Path.Combine(run, "last.ckpt")), ("infer", "--model", compact) })
+            {
+                var (code, output, error) = Run(command, option, file, "--threads", "1");
+                Assert.True(code == 0, error);
+                Assert.Contains("(60 images at batch 1000:", output, StringComparison.Ordinal);
+                var given = Run(command, option, file, "--threads", "1", "--data-dir", trained.Data);
+                Assert.True(given.Code == 0, given.Error);
+                Assert.Contains("(100 images at batch 1000:", given.Output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GRANET_DATA", before);
+        }
     }
 }
