@@ -31,12 +31,14 @@ public static class BenchCommand
         var sparse = new Command("sparse", "Time a training step dense vs sparse, one mask update, and the mask memory.") { model, dataset, batch, steps, threads, method };
         sparse.SetAction(parse =>
         {
+            // Every option is checked before anything is printed or timed.
+            int b = Count(parse.GetValue(batch), "--batch-size");
+            int n = Count(parse.GetValue(steps), "--steps", MaxSteps);
             TorchRuntime.Configure(parse.GetValue(threads) ?? TorchRuntime.DefaultThreads);
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));
-            int b = parse.GetValue(batch);
-            int n = parse.GetValue(steps);
+            CreateFor(info, spec, "--model", "Choose another --dataset or --model.").Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} threads, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
             long denseGrowth = LastMemoryGrowth;
@@ -56,6 +58,31 @@ public static class BenchCommand
             return ExitCodes.Success;
         });
         return new Command("bench", "Benchmarks that print figures.") { sparse, BenchInferenceCommand.Create(output), BenchDataCommand.Create(output) };
+    }
+
+    /// <summary>The most timed steps <c>bench sparse</c> takes (far more than a benchmark needs; the step counter must not overflow).</summary>
+    internal const int MaxSteps = 1_000_000;
+
+    /// <summary>Returns <paramref name="value"/> if it is in [1, <paramref name="max"/>]; else refuses it, naming <paramref name="flag"/>.</summary>
+    internal static int Count(int value, string flag, int max = int.MaxValue) =>
+        value < 1 ? throw new ArgumentException($"{flag} {value} must be at least 1.")
+        : value > max ? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{flag} {value} must be at most {max}."))
+        : value;
+
+    /// <summary>
+    /// Builds <paramref name="info"/> for <paramref name="spec"/>'s images and classes; a model that cannot take them
+    /// is refused in one line naming <paramref name="modelFlag"/> and <c>--dataset</c>, ending with <paramref name="advice"/>.
+    /// </summary>
+    internal static nn.Module<Tensor, Tensor> CreateFor(Models.ModelInfo info, DatasetSpec spec, string modelFlag, string advice)
+    {
+        try
+        {
+            return info.Create(spec.Shape, spec.Classes);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{modelFlag} {info.Name} cannot take --dataset {spec.Name} ({spec.Shape} images): {Runner.OneLine(e.Message)} {advice}", e);
+        }
     }
 
     /// <summary>

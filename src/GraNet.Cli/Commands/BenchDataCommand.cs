@@ -20,13 +20,10 @@ public static class BenchDataCommand
         var command = new Command("data", "Data pipeline throughput: batches per second from the training images, with and without augmentation.") { dataset, dataDir, batch, epochs };
         command.SetAction(parse =>
         {
+            // Every option is checked before anything is read or printed.
+            int size = BenchCommand.Count(parse.GetValue(batch), "--batch-size");
+            int n = BenchCommand.Count(parse.GetValue(epochs), "--epochs");
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
-            int size = parse.GetValue(batch);
-            int n = parse.GetValue(epochs);
-            if (size < 1 || n < 1)
-            {
-                throw new ArgumentException($"--batch-size {size} and --epochs {n} must be at least 1.");
-            }
             var clock = Stopwatch.StartNew();
             var (train, _) = DatasetLoader.Load(spec, parse.GetValue(dataDir));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Name}: {train.Count} training images {spec.Shape} loaded and decoded in {clock.Elapsed.TotalSeconds:F2} s"));

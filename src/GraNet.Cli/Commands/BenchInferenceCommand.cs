@@ -21,48 +21,63 @@ public static class BenchInferenceCommand
     public static Command Create(TextWriter output)
     {
         var file = new Option<string?>("--model", "-m") { Description = "A compact model or checkpoint to time" };
-        var architecture = new Option<string>("--architecture") { Description = "Without --model: this architecture, every layer magnitude-pruned at random init to each --densities value (timing only)", DefaultValueFactory = _ => "lenet-300-100" };
+        var architecture = new Option<string>("--architecture") { Description = $"Without --model: this architecture ({SparseModels}), every layer magnitude-pruned at random init to each --densities value (timing only)", DefaultValueFactory = _ => "lenet-300-100" };
         var densities = new Option<string>("--densities") { Description = "Comma-separated densities for --architecture", DefaultValueFactory = _ => "0.02" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "For --architecture: input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist" };
         var batch = new Option<int>("--batch-size") { Description = "Throughput batch size", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "Threads (default 1: the goals are stated for one core)" };
-        var command = new Command("inference", "Dense vs sparse inference: per-layer calibration, latency at batch 1, throughput, output difference.") { file, architecture, densities, batch, threads };
+        var command = new Command("inference", "Dense vs sparse inference: per-layer calibration, latency at batch 1, throughput, output difference.") { file, architecture, densities, dataset, batch, threads };
         command.SetAction(parse =>
         {
-            int b = parse.GetValue(batch);
-            if (b < 1)
-            {
-                throw new ArgumentException($"--batch-size {b} must be at least 1.");
-            }
+            // Every option is checked before anything is printed or timed.
+            int b = BenchCommand.Count(parse.GetValue(batch), "--batch-size");
+            TorchRuntime.Configure(parse.GetValue(threads) ?? 1);
             if (parse.GetValue(file) is { } path)
             {
+                var ignored = new Option[] { architecture, densities, dataset }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (ignored.Count > 0)
+                {
+                    throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "applies" : "apply")} to a random network (without --model); --model {path} is timed as trained, on its own input. Drop {(ignored.Count == 1 ? "it" : "them")} or --model.");
+                }
                 using var trained = TrainedModel.Load(path, parse.GetValue(threads) ?? 1);
                 Run(output, trained.Module, trained.Dataset.Shape, $"{trained.Model} from {path} ({trained.Description})", b);
                 return ExitCodes.Success;
             }
-            TorchRuntime.Configure(parse.GetValue(threads) ?? 1);
-            string name = parse.GetValue(architecture)!;
-            var shape = DatasetCatalog.FashionMnist.Shape;
-            foreach (double density in TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity))
+            var info = ModelRegistry.Get(parse.GetValue(architecture)!);
+            var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
+            var levels = TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity);
+            string only = $"bench inference times sparse execution, which covers {SparseModels} so far; choose one of them.";
+            using (var probe = BenchCommand.CreateFor(info, spec, "--architecture", only))
+            {
+                if (probe is not ISequentialNetwork)
+                {
+                    throw new ArgumentException($"--architecture {info.Name}: bench inference times sparse execution, which covers {SparseModels} so far; {info.Name} runs dense in 'granet infer' and has no sparse kernels to time.");
+                }
+            }
+            foreach (double density in levels)
             {
                 manual_seed(1);
-                using var module = ModelRegistry.Create(name, shape, 10);
+                using var module = info.Create(spec.Shape, spec.Classes);
                 using (var masks = MaskSet.ForModel(module, null))
                 {
                     new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, density);
                     masks.Apply();
                 }
-                Run(output, module, shape, string.Create(CultureInfo.InvariantCulture, $"{name}, every layer pruned to density {density} (random weights; timing only)"), b);
+                Run(output, module, spec.Shape, string.Create(CultureInfo.InvariantCulture, $"{info.Name} for {spec.Name} ({spec.Shape} input, {spec.Classes} classes), every layer pruned to density {density} (random weights; timing only)"), b);
             }
             return ExitCodes.Success;
         });
         return command;
     }
 
+    /// <summary>The models that sparse execution covers: those that list their layers as stages (<see cref="ISequentialNetwork"/>).</summary>
+    internal const string SparseModels = "lenet-300-100 and lenet5-caffe";
+
     private static void Run(TextWriter output, nn.Module<Tensor, Tensor> module, ImageShape shape, string label, int batch)
     {
         if (module is not ISequentialNetwork network)
         {
-            throw new ArgumentException($"{label}: bench inference times sparse execution, which covers the sequential models (lenet-300-100, lenet5-caffe) so far; {module.GetName()} runs dense in 'granet infer' and has no sparse kernels to time.");
+            throw new ArgumentException($"{label}: bench inference times sparse execution, which covers {SparseModels} so far; {module.GetName()} runs dense in 'granet infer' and has no sparse kernels to time.");
         }
         module.eval();
         using var engine = new SparseNetwork(network, shape, TorchRuntime.Threads ?? 1);

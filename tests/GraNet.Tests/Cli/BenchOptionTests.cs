@@ -1,0 +1,32 @@
+using GraNet.Cli;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>The bench commands check every option before they print or time anything: one line naming the flag, exit code 2.</summary>
+public class BenchOptionTests
+{
+    [Theory]
+    [InlineData("granet: --steps 0 must be at least 1.", "bench", "sparse", "--steps", "0")]
+    [InlineData("granet: --steps -3 must be at least 1.", "bench", "sparse", "--steps", "-3")]
+    [InlineData("granet: --steps 1000001 must be at most 1000000.", "bench", "sparse", "--steps", "1000001")]
+    [InlineData("granet: --batch-size 0 must be at least 1.", "bench", "sparse", "--batch-size", "0")]
+    [InlineData("granet: --model vgg19 cannot take --dataset fashion-mnist (1x28x28 images): vgg19 needs inputs of at least 32x32, got 1x28x28. Choose another --dataset or --model.", "bench", "sparse", "--model", "vgg19")]
+    [InlineData("granet: --batch-size 0 must be at least 1.", "bench", "inference", "--batch-size", "0")]
+    [InlineData("granet: --batch-size -1 must be at least 1.", "bench", "inference", "--model", "no-such.gsm", "--batch-size", "-1")]
+    [InlineData("granet: --densities: '0' is not a density in (0, 1].", "bench", "inference", "--densities", "0.5,0")]
+    [InlineData("granet: --architecture vgg19 cannot take --dataset fashion-mnist (1x28x28 images): vgg19 needs inputs of at least 32x32, got 1x28x28. bench inference times sparse execution, which covers lenet-300-100 and lenet5-caffe so far; choose one of them.", "bench", "inference", "--architecture", "vgg19")]
+    [InlineData("granet: --architecture vgg19: bench inference times sparse execution, which covers lenet-300-100 and lenet5-caffe so far; vgg19 runs dense in 'granet infer' and has no sparse kernels to time.", "bench", "inference", "--architecture", "vgg19", "--dataset", "cifar10")]
+    [InlineData("granet: --densities, --dataset apply to a random network (without --model); --model m.gsm is timed as trained, on its own input. Drop them or --model.", "bench", "inference", "--model", "m.gsm", "--densities", "0.1", "--dataset", "cifar10")]
+    [InlineData("granet: --batch-size 0 must be at least 1.", "bench", "data", "--batch-size", "0", "--epochs", "0")]
+    [InlineData("granet: --epochs 0 must be at least 1.", "bench", "data", "--epochs", "0")]
+    public void A_bad_option_is_one_line_naming_it_before_any_output(string expected, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run([.. args, .. args[1] == "data" ? Array.Empty<string>() : ["--threads", "1"]], output, error);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(expected + "\n", error.ToString());
+        Assert.Equal("", output.ToString());
+    }
+}
