@@ -134,7 +134,7 @@ public sealed class TrainOptions
             saved = saved with
             {
                 Threads = parse.GetValue(Threads) ?? saved.Threads,
-                DataDir = parse.GetValue(DataDir) ?? saved.DataDir,
+                DataDir = parse.GetValue(DataDir) ?? SavedDataDir(saved.DataDir),
                 TensorBoard = parse.GetValue(TensorBoard) ?? saved.TensorBoard,
             };
             RequireThreads(saved.Threads);
@@ -302,6 +302,13 @@ public sealed class TrainOptions
             throw new ArgumentException($"{option}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// The data folder a run was trained with, to continue it: kept while it exists; once it is gone (the data moved),
+    /// null, so that the usual places are searched instead of the old folder being refused as a wrong <c>--data-dir</c>
+    /// that the user never gave.
+    /// </summary>
+    public static string? SavedDataDir(string? folder) => folder is not null && Directory.Exists(folder) ? folder : null;
 
     /// <summary>
     /// The most threads a run may ask for: more than the machine's cores only makes OpenMP's threads wait for each other

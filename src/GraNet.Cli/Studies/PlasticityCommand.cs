@@ -174,7 +174,7 @@ public static class PlasticityCommand
         {
             var trained = ReadRun(from);
             // Where to find the data and how many threads to use are this command's to choose.
-            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? trained.DataDir };
+            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir) };
             RequireCheckpoints(baseFolder, epochs, reused: true);
         }
         else

@@ -103,7 +103,7 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
-    public void A_resumed_run_may_find_its_data_elsewhere_and_remembers_where()
+    public async Task A_resumed_run_may_find_its_data_elsewhere_and_remembers_where()
     {
         string run = Path.Combine(root, "moved");
         Assert.Equal(0, Run(Train(run)).Code);
@@ -120,6 +120,31 @@ public class TrainOptionRulesTests : IDisposable
         // The next resume finds the data without being told.
         var (next, _, nextError) = Run("train", "--resume", run);
         Assert.True(next == 0, nextError);
+
+        // Once the folder it was trained with is gone, a resume searches the usual places ($GRANET_DATA here) rather
+        // than refusing a --data-dir that was never given.
+        string elsewhere = Path.Combine(root, "data-elsewhere");
+        Directory.Move(moved, elsewhere);
+        // In a process of its own: setting GRANET_DATA here would reach the tests running beside this one.
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["GRANET_DATA"] = elsewhere },
+        };
+        foreach (string a in new[] { typeof(Runner).Assembly.Location, "train", "--resume", run })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var resumed = System.Diagnostics.Process.Start(start)!;
+        var found = resumed.StandardError.ReadToEndAsync();
+        _ = resumed.StandardOutput.ReadToEndAsync();
+        Assert.True(resumed.WaitForExit(60_000));
+        Assert.True(resumed.ExitCode == 0, await found);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+        {
+            Assert.Equal(JsonValueKind.Null, config.RootElement.GetProperty("dataDir").ValueKind);
+        }
 
         // What is trained still comes from config.json only.
         var (refused, _, refusal) = Run("train", "--resume", run, "--lr", "0.1");
