@@ -19,13 +19,7 @@ public class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Runner.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliHarness.Run(args);
 
     /// <summary>A small training command; options in <paramref name="extra"/> replace the defaults of the same name.</summary>
     private string[] Train(string output, params string[] extra) => ArgumentList.Build("train",

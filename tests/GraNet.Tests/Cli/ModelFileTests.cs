@@ -41,13 +41,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         public void Dispose() => Directory.Delete(Root, recursive: true);
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Runner.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliHarness.Run(args);
 
     /// <summary>The run's checkpoint copied into a folder of this test (so that a failure cannot spoil the shared run).</summary>
     private string CopyOfRun()

@@ -279,18 +279,8 @@ public class SweepTests : IDisposable
         Directory.CreateDirectory(data);
         TestFiles.WriteTinyMnist(data);
         string folder = Path.Combine(root, "term");
-        string cli = typeof(Runner).Assembly.Location;
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string a in new[] { cli, "sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "500", "--batch-size", "32",
-            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "1", "--jobs", "2", "--output", folder })
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var sweep = System.Diagnostics.Process.Start(start)!;
+        using var sweep = CliHarness.Start(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "500", "--batch-size", "32",
+            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "1", "--jobs", "2", "--output", folder]);
         int[] Children() => Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : -1).Where(pid => pid > 0)
             .Where(pid => { try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains($"sweep-cell\0{Path.Combine(folder, "logs")}", StringComparison.Ordinal); } catch (IOException) { return false; } })
             .ToArray();

@@ -23,12 +23,11 @@ public class TrainOptionRulesTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
+    /// <summary>As <see cref="CliHarness.Run"/>, standard error trimmed (its one line).</summary>
     private static (int Code, string Output, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Runner.Run(args, output, error);
-        return (code, output.ToString(), error.ToString().Trim());
+        var (code, output, error) = CliHarness.Run(args);
+        return (code, output, error.Trim());
     }
 
     private string[] Train(string output, params string[] extra) => ArgumentList.Build("train",
@@ -126,17 +125,7 @@ public class TrainOptionRulesTests : IDisposable
         string elsewhere = Path.Combine(root, "data-elsewhere");
         Directory.Move(moved, elsewhere);
         // In a process of its own: setting GRANET_DATA here would reach the tests running beside this one.
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["GRANET_DATA"] = elsewhere },
-        };
-        foreach (string a in new[] { typeof(Runner).Assembly.Location, "train", "--resume", run })
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var resumed = System.Diagnostics.Process.Start(start)!;
+        using var resumed = CliHarness.Start(["train", "--resume", run], new Dictionary<string, string> { ["GRANET_DATA"] = elsewhere });
         var found = resumed.StandardError.ReadToEndAsync();
         _ = resumed.StandardOutput.ReadToEndAsync();
         Assert.True(resumed.WaitForExit(60_000));
@@ -180,16 +169,7 @@ public class TrainOptionRulesTests : IDisposable
     public async Task Ctrl_c_says_how_to_continue_and_keeps_the_last_epochs_checkpoint()
     {
         string run = Path.Combine(root, "interrupted");
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string a in Train(run, "--epochs", "500").Prepend(typeof(Runner).Assembly.Location))
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var train = System.Diagnostics.Process.Start(start)!;
+        using var train = CliHarness.Start(Train(run, "--epochs", "500"));
         var readError = train.StandardError.ReadToEndAsync();
         // Interrupt once the first epoch has been written (its checkpoint is the one to continue from).
         var clock = System.Diagnostics.Stopwatch.StartNew();
