@@ -66,6 +66,9 @@ public static class TrainCommand
         {
             Interruption.Advise($"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'.");
         }
+        // What a resume reads is checked before anything of the run is rewritten.
+        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? ResumeStep(folder) : null;
+        var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);
@@ -74,8 +77,6 @@ public static class TrainCommand
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);
-        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? ResumeStep(folder) : null;
-        var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         sparsity.MaskUpdated += maskLog.Add;
         TrainingResult result;
         try

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
+using GraNet.Data;
 using GraNet.Sparsity;
 using GraNet.Training;
 
@@ -133,11 +134,10 @@ public sealed class TrainOptions
             var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
             saved = saved with
             {
-                Threads = parse.GetValue(Threads) ?? saved.Threads,
-                DataDir = parse.GetValue(DataDir) ?? SavedDataDir(saved.DataDir),
+                Threads = ThreadsFor(parse, saved.Threads),
+                DataDir = parse.GetValue(DataDir) ?? SavedDataDir(saved.DataDir, saved.Dataset),
                 TensorBoard = parse.GetValue(TensorBoard) ?? saved.TensorBoard,
             };
-            RequireThreads(saved.Threads);
             return (saved, resumed, true);
         }
 
@@ -204,11 +204,10 @@ public sealed class TrainOptions
             Model = parse.GetValue(Model) ?? configuration.Model,
             Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
             DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
-            Threads = parse.GetValue(Threads) ?? configuration.Threads,
+            Threads = ThreadsFor(parse, configuration.Threads),
             TensorBoard = parse.GetValue(TensorBoard) ?? configuration.TensorBoard,
             Training = training,
         };
-        RequireThreads(configuration.Threads);
         if (refuseUnused)
         {
             RefuseUnused(parse, sparsity.Method);
@@ -304,11 +303,28 @@ public sealed class TrainOptions
     }
 
     /// <summary>
-    /// The data folder a run was trained with, to continue it: kept while it exists; once it is gone (the data moved),
-    /// null, so that the usual places are searched instead of the old folder being refused as a wrong <c>--data-dir</c>
+    /// The data folder a run was trained with, to continue it: kept while it holds the data set's files; once it does not
+    /// (the data moved), null, so that the usual places are searched instead of the old folder being refused as a wrong <c>--data-dir</c>
     /// that the user never gave.
     /// </summary>
-    public static string? SavedDataDir(string? folder) => folder is not null && Directory.Exists(folder) ? folder : null;
+    public static string? SavedDataDir(string? folder, string dataset)
+    {
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return null;
+        }
+        DatasetSpec spec;
+        try
+        {
+            spec = DatasetCatalog.Get(dataset);
+        }
+        catch (ArgumentException)
+        {
+            return folder; // an unknown data set is refused, by name, when the run loads its data
+        }
+        // The folder (or one of its sub-folders for this data set) must still hold every file; else it is passed over.
+        return spec.SubFolders.Any(sub => spec.TrainFiles.Concat(spec.TestFiles).All(f => DataLocator.ResolveFile(sub.Length == 0 ? folder : Path.Combine(folder, sub), f) is not null)) ? folder : null;
+    }
 
     /// <summary>
     /// The most threads a run may ask for: more than the machine's cores only makes OpenMP's threads wait for each other
@@ -316,8 +332,14 @@ public sealed class TrainOptions
     /// </summary>
     public static int MaxThreads => Environment.ProcessorCount;
 
-    private void RequireThreads(int threads)
+    /// <summary>
+    /// The thread count to run with: <c>--threads</c> if given (refused above the cores), else <paramref name="configured"/>
+    /// (the default, a <c>--config</c> file's or a resumed run's, which may come from a machine with more cores)
+    /// lowered to the cores of this one.
+    /// </summary>
+    private int ThreadsFor(ParseResult parse, int configured)
     {
+        int threads = parse.GetValue(Threads) ?? Math.Min(configured, MaxThreads);
         if (threads < 1)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} must be at least 1."));
@@ -326,6 +348,7 @@ public sealed class TrainOptions
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} exceeds the {MaxThreads} cores of this machine (more threads than cores only wait for each other); give at most {MaxThreads}."));
         }
+        return threads;
     }
 
     /// <summary>

@@ -44,14 +44,16 @@ public sealed class RunFolder(string path)
     /// Locks the folder for this process until disposed, so that a second <c>granet</c> process (a <c>--resume</c> of a
     /// run still training, a second sweep over the same folder) is refused instead of writing the same files. The lock is
     /// the operating system's (an exclusive <see cref="FileShare.None"/> open, which .NET takes with <c>flock</c>), so it
-    /// ends with the process however it ends: a killed run leaves no stale lock.
+    /// ends with the process however it ends: a killed run leaves no stale lock. The empty file stays: deleting it on
+    /// release would let a process that opened it just before lock a file no longer at the path, beside a third process
+    /// locking a new one.
     /// </summary>
     public IDisposable Lock()
     {
         string file = System.IO.Path.Combine(Path, LockFileName);
         try
         {
-            return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
         }
         catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException)
         {

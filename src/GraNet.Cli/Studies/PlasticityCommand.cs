@@ -106,6 +106,10 @@ public static class PlasticityCommand
             // The checkpoints come from the --from run when there is one: its length bounds them, not this command's --epochs.
             int runEpochs = trained?.Training.Epochs ?? baseline.Training.Epochs;
             var epochs = TrainOptions.ParseIntegers(parse.GetValue(atEpochs)!, "--at-epochs");
+            if (epochs.GroupBy(e => e).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            {
+                throw new ArgumentException(string.Create(Invariant, $"--at-epochs '{parse.GetValue(atEpochs)}' gives epoch {repeated.Key} more than once; give each checkpoint epoch once."));
+            }
             if (epochs.Any(e => e < 1 || e >= runEpochs))
             {
                 throw new ArgumentException($"--at-epochs must lie in 1..{runEpochs - 1} (checkpoints before the end of {(trained is null ? "training" : $"the --from run's {runEpochs} epochs")}).");
@@ -145,7 +149,8 @@ public static class PlasticityCommand
             var named = trained ?? baseline; // the default folder is named after the model and data set the study measures
             string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
-            return seedCount == 1
+            // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
+            return seedCount == 1 && parse.GetResult(seeds) is not { Implicit: false }
                 ? Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null)
                 : PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null);
         });
@@ -174,7 +179,7 @@ public static class PlasticityCommand
         {
             var trained = ReadRun(from);
             // Where to find the data and how many threads to use are this command's to choose.
-            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir) };
+            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir, trained.Dataset) };
             RequireCheckpoints(baseFolder, epochs, reused: true);
         }
         else
@@ -208,6 +213,8 @@ public static class PlasticityCommand
         string cells = Path.Combine(folder, "cells");
         bool measuredBefore = Directory.Exists(cells) && Directory.EnumerateFiles(cells, "*.json").Any();
         Directory.CreateDirectory(folder);
+        // One study at a time per folder (its base run has a lock of its own).
+        using var locked = new RunFolder(folder).Lock();
         if (PlasticityStudy.Read(folder) is null && !measuredBefore)
         {
             // A folder measured before study.json existed is left as it is: the settings its cells were measured with are unknown.

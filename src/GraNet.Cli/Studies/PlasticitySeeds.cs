@@ -44,6 +44,7 @@ public static class PlasticitySeeds
             throw new ArgumentException($"{folder} holds a study of one seed (base/, {PlasticityStudy.FileName}); choose another --output for --seeds {seeds}, or leave out --seeds to continue it.");
         }
         Directory.CreateDirectory(folder);
+        using var locked = new RunFolder(folder).Lock();
         string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
         var studies = new List<SeedStudy>();
         foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s)))
@@ -77,7 +78,10 @@ public static class PlasticitySeeds
             if (SeedPlan.Failed(failure))
             {
                 studies.Add(new SeedStudy(seed, failure, []));
-                output.WriteLine($"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it (at most {SeedPlan.MaxExtraSeeds} replacements)");
+                bool left = seed < baseline.Training.Seed + seeds + SeedPlan.MaxExtraSeeds - 1;
+                output.WriteLine(left
+                    ? $"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it"
+                    : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({SeedPlan.MaxExtraSeeds} replacements at most)");
             }
             Write(folder, studies, baseline, continueEpochs, commandLine);
         }
@@ -85,7 +89,9 @@ public static class PlasticitySeeds
         if (measured < seeds)
         {
             var failed = studies.Where(s => s.Failure is not null).Select(s => string.Create(Invariant, $"{s.Seed} {s.Failure}"));
-            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {SeedPlan.MaxExtraSeeds} replacements at most); try a lower --lr or another --seed. The measured seeds are averaged in {Path.Combine(folder, "plasticity.md")}.");
+            // The folder's base runs were made with this command's options: another --lr or --seed needs another --output.
+            string averaged = measured == 0 ? string.Empty : $" The {measured} measured seed{(measured == 1 ? " is" : "s are")} averaged in {Path.Combine(folder, "plasticity.md")}.";
+            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {SeedPlan.MaxExtraSeeds} replacements at most); try another --seed, or a lower --lr, with another --output.{averaged}");
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return ExitCodes.Success;

@@ -103,6 +103,8 @@ public static class SweepCommand
         }
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
+        // One sweep at a time per folder: a second one would train cells the first is about to train.
+        using var locked = reportOnly ? null : new RunFolder(folder).Lock();
         Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
         if (jobs > 1 && !reportOnly)
         {
@@ -310,6 +312,7 @@ public static class SweepCommand
         command.SetAction(parse =>
         {
             using var watch = parse.GetValue(parent) is { } id ? CellProcess.ExitWithParent(id) : null;
+            Interruption.Advise("this cell belongs to a sweep: run the sweep's command again to continue.");
             string file = parse.GetValue(config)!;
             var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(file), file);
             var run = new RunFolder(parse.GetValue(folder)!);

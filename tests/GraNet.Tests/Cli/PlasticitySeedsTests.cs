@@ -125,8 +125,12 @@ public class PlasticitySeedsTests : IDisposable
         Assert.All(seeds, seed => Assert.Contains($"=== seed {seed}: the base run collapsed; not counted", output.ToString(), StringComparison.Ordinal));
         Assert.All(seeds, seed => Assert.Contains("\"outcome\": \"collapsed\"", File.ReadAllText(Path.Combine(folder, $"seed-{seed}", "base", "summary.json")), StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(folder, $"seed-{seeds[^1] + 1}")));
-        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try a lower --lr or another --seed. "
-            + $"The measured seeds are averaged in {Path.Combine(folder, "plasticity.md")}.", error.ToString().Trim());
+        Assert.Contains("=== seed 20: the base run collapsed; not counted, the next seed replaces it", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("=== seed 21: the base run collapsed; not counted, and no seed is left to replace it (3 replacements at most)", output.ToString(), StringComparison.Ordinal);
+        // No seed was measured: no average is promised.
+        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try another --seed, or a lower --lr, with another --output.",
+            error.ToString().Trim());
+        Assert.False(File.Exists(Path.Combine(folder, "plasticity.md")));
 
         // Run again: the collapsed base runs are read, not trained again.
         var again = new StringWriter();
@@ -157,7 +161,8 @@ public class PlasticitySeedsTests : IDisposable
         string several = Path.Combine(root, "several");
         Directory.CreateDirectory(Path.Combine(several, "seed-17", "base"));
         error = new StringWriter();
-        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(several, "--seeds", "1"), new StringWriter(), error));
+        string[] oneSeed = [.. Args(several).Where((a, i) => a != "--seeds" && (i == 0 || Args(several)[i - 1] != "--seeds"))];
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(oneSeed, new StringWriter(), error));
         Assert.Equal($"granet: {several} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.", error.ToString().Trim());
     }
 
@@ -175,5 +180,13 @@ public class PlasticitySeedsTests : IDisposable
         var error = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "resumed"), "--resume", Path.Combine(root, "resumed")), new StringWriter(), error));
         Assert.Equal("granet: --resume does not apply to the plasticity study: run the same command again with the same --output to continue a study (its base run resumes, finished cells are skipped).", error.ToString().Trim());
+    }
+
+    [Fact]
+    public void A_checkpoint_epoch_given_twice_is_refused()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "twice"), "--at-epochs", "1,1"), new StringWriter(), error));
+        Assert.Equal("granet: --at-epochs '1,1' gives epoch 1 more than once; give each checkpoint epoch once.", error.ToString().Trim());
     }
 }

@@ -201,7 +201,6 @@ public class TrainOptionRulesTests : IDisposable
             Assert.Equal(ExitCodes.Busy, code);
             Assert.Equal($"granet: {run} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {run}' or the command that started it.", error);
         }
-        Assert.False(File.Exists(Path.Combine(run, GraNet.Cli.Output.RunFolder.LockFileName)));
         var (again, _, againError) = Run("train", "--resume", run);
         Assert.True(again == 0, againError);
     }
@@ -232,10 +231,41 @@ public class TrainOptionRulesTests : IDisposable
             file.SetLength(file.Length - 10);
         }
         string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
-        var (code, _, error) = Run("train", "--resume", run);
+        string config = File.ReadAllText(Path.Combine(run, "config.json"));
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", data);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith($"granet: {checkpoint}: ", error, StringComparison.Ordinal);
         Assert.EndsWith("the run cannot continue from it: restore the file, or train the run again with another --output.", error, StringComparison.Ordinal);
         Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal(config, File.ReadAllText(Path.Combine(run, "config.json")));
+    }
+
+    [Fact]
+    public void A_run_saved_with_more_threads_than_this_machine_has_resumes_with_its_cores()
+    {
+        // config.json keeps the thread count of the machine that started the run; only an explicit --threads is refused.
+        string run = Path.Combine(root, "many-threads");
+        Assert.Equal(0, Run(Train(run)).Code);
+        string file = Path.Combine(run, "config.json");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("\"threads\": 1", "\"threads\": 64", StringComparison.Ordinal));
+        var (code, _, error) = Run("train", "--resume", run);
+        Assert.True(code == 0, error);
+        using var config = JsonDocument.Parse(File.ReadAllText(file));
+        Assert.Equal(Math.Min(64, TrainOptions.MaxThreads), config.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void A_sweep_folder_another_sweep_is_working_in_is_refused_before_any_cell_trains()
+    {
+        string folder = Path.Combine(root, "sweep-busy");
+        Directory.CreateDirectory(folder);
+        using (new GraNet.Cli.Output.RunFolder(folder).Lock())
+        {
+            var (code, _, error) = Run("sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+                "--threads", "1", "--methods", "dense", "--seeds", "1", "--output", folder);
+            Assert.Equal(ExitCodes.Busy, code);
+            Assert.StartsWith($"granet: {folder} is being written by another granet process", error, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(Path.Combine(folder, "dense-s17")));
     }
 }
