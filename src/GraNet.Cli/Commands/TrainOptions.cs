@@ -104,7 +104,8 @@ public sealed class TrainOptions
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
     /// <param name="refuseUnused">Refuse sparsity options the method does not use (<see cref="RefuseUnused"/>): for one run, not for a study whose cells differ in method.</param>
-    public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false)
+    /// <param name="validateSparsity">Check the sparsity options against the configuration's method; a sweep, whose method is set per cell, checks each cell instead.</param>
+    public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false, bool validateSparsity = true)
     {
         ArgumentNullException.ThrowIfNull(parse);
         foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
@@ -213,7 +214,10 @@ public sealed class TrainOptions
             RefuseUnused(parse, sparsity.Method);
         }
         training.Validate();
-        sparsity.Validate(training.Epochs);
+        if (validateSparsity)
+        {
+            sparsity.Validate(training.Epochs);
+        }
         var folder = parse.GetValue(OutputDir) is { } path ? new RunFolder(path) : RunFolder.NewDefault(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
         return (configuration, folder, false);
     }
@@ -374,7 +378,7 @@ public sealed class TrainOptions
     private IEnumerable<Option> UnusedBy(SparsityMethodKind method)
     {
         bool pruning = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
-        bool regrows = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.RigL or SparsityMethodKind.Set or SparsityMethodKind.Snfs;
+        bool regrows = new SparsityOptions { Method = method }.Regrows;
         bool updates = method is not (SparsityMethodKind.Static or SparsityMethodKind.Dense);
         bool sparse = method != SparsityMethodKind.Dense;
         return new (Option Option, bool Used)[]

@@ -49,7 +49,8 @@ public static class SweepCommand
             {
                 throw new ArgumentException("--resume does not apply to a sweep: rerun the same sweep command with the same --output to continue it (finished cells are skipped, interrupted ones resumed).");
             }
-            var (baseline, _, _) = train.Resolve(parse);
+            // The method is set per cell, and Check validates every cell's options.
+            var (baseline, _, _) = train.Resolve(parse, validateSparsity: false);
             var grid = new SweepGrid(
                 TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods"), "granet,gmp"),
                 TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05"),
@@ -321,7 +322,10 @@ public static class SweepCommand
         return command;
     }
 
-    /// <summary>The configuration a cell trains with: the command's, with the cell's method, densities and seed.</summary>
+    /// <summary>
+    /// The configuration a cell trains with: the command's, with the cell's method, densities and seed; <c>--growth</c>
+    /// only for the cells whose method regrows connections (for gmp, static and dense it has no meaning).
+    /// </summary>
     public static Configuration.RunConfiguration CellConfiguration(Configuration.RunConfiguration baseline, SweepCell cell)
     {
         ArgumentNullException.ThrowIfNull(baseline);
@@ -330,7 +334,11 @@ public static class SweepCommand
         {
             Training = baseline.Training with { Seed = cell.Seed },
             TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, cell.FolderName) : null,
-            Sparsity = baseline.Sparsity with { Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity },
+            Sparsity = baseline.Sparsity with
+            {
+                Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity,
+                Growth = new GraNet.Sparsity.SparsityOptions { Method = cell.Method }.Regrows ? baseline.Sparsity.Growth : null,
+            },
         };
     }
 

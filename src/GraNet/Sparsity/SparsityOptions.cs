@@ -45,6 +45,9 @@ public sealed record SparsityOptions
     /// <summary>Whether the method prunes gradually from <see cref="InitDensity"/> to <see cref="FinalDensity"/>.</summary>
     public bool IsPruningMethod => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
 
+    /// <summary>Whether the method regrows connections (so that <see cref="Growth"/> and <see cref="RegrowthRate"/> apply): granet, granet-uniform, rigl, set, snfs.</summary>
+    public bool Regrows => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.RigL or SparsityMethodKind.Set or SparsityMethodKind.Snfs;
+
     /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
     public void Validate(int epochs)
     {
@@ -61,7 +64,7 @@ public sealed record SparsityOptions
             Require(PruneEndEpoch > PruneStartEpoch, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must come after {Name(nameof(PruneStartEpoch))} {PruneStartEpoch}"));
             Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {nameof(Training.TrainingOptions)}.{nameof(Training.TrainingOptions.Epochs)} {epochs}"));
         }
-        Require(Growth is null || Method is not (SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform or SparsityMethodKind.Static or SparsityMethodKind.Dense),
+        Require(Growth is null || Regrows,
             nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {Method}; drop it");
     }
 

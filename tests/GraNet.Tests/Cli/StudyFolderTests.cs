@@ -177,4 +177,20 @@ public class StudyFolderTests : IDisposable
         Assert.Equal($"granet: {folder} was measured with --continue-epochs 2, but this command gives 1; rerun with the original options, or choose another --output.", error.Trim());
         Assert.Equal([Path.Combine(folder, "study.json")], Directory.GetFileSystemEntries(folder));
     }
+
+    [Fact]
+    public void Growth_applies_to_the_cells_that_regrow_and_not_to_the_others()
+    {
+        // --growth has no meaning for gmp or static: it goes to the rigl cell only, instead of refusing the sweep.
+        string folder = Path.Combine(root, "growth");
+        var (code, _, error) = Run(Sweep(folder, "--methods", "rigl,static", "--final-densities", "0.3", "--seeds", "1", "--growth", "random", "--update-interval", "5"));
+        Assert.True(code == 0, error);
+        string Growth(string cell)
+        {
+            using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, cell, "config.json")));
+            return config.RootElement.GetProperty("sparsity").GetProperty("growth").ToString();
+        }
+        Assert.Equal("random", Growth("rigl-d0.3-s17"));
+        Assert.Equal(string.Empty, Growth("static-d0.3-s17"));
+    }
 }
