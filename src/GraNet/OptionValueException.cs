@@ -13,8 +13,22 @@ namespace GraNet;
 /// <param name="value">The value given.</param>
 /// <param name="rule">What the value must satisfy; other options named as <c>Owner.Property</c>.</param>
 public sealed class OptionValueException(string owner, string property, object? value, string rule)
-    : ArgumentException($"{owner}.{property} {Convert.ToString(value, CultureInfo.InvariantCulture)} {rule}.")
+    : ArgumentException($"{owner}.{property} {Format(value)} {rule}.")
 {
+    /// <summary>
+    /// A value as options are written in configuration files: an enum by its JSON name (<c>granet-uniform</c>, <c>rigl</c>),
+    /// a bool as <c>true</c>/<c>false</c>, numbers culture-invariant.
+    /// </summary>
+    public static string Format(object? value) => value switch
+    {
+        null => "(none)",
+        bool b => b ? "true" : "false",
+        Enum e => e.GetType().GetField(e.ToString())?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
+            .OfType<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name
+            ?? System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString()),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
+    };
+
     /// <summary>The type (or method) whose option is out of range.</summary>
     public string Owner { get; } = owner;
 

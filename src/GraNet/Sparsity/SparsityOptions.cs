@@ -65,7 +65,7 @@ public sealed record SparsityOptions
             Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {nameof(Training.TrainingOptions)}.{nameof(Training.TrainingOptions.Epochs)} {epochs}"));
         }
         Require(Growth is null || Regrows,
-            nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {Method}; drop it");
+            nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {OptionValueException.Format(Method)}; drop it");
     }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);

@@ -262,7 +262,11 @@ public class SparsityControllerTests
         Assert.Equal("SparsityOptions.PruneEndEpoch 3 must come after SparsityOptions.PruneStartEpoch 5.", Refusal(options with { PruneStartEpoch = 5, PruneEndEpoch = 3 }));
         Assert.Equal("SparsityOptions.PruneEndEpoch 30 must not exceed TrainingOptions.Epochs 20.", Refusal(options with { PruneEndEpoch = 30 }));
         Assert.Equal("SparsityOptions.UpdateInterval 0 must be at least 1 step.", Refusal(options with { UpdateInterval = 0 }));
-        Assert.Equal("SparsityOptions.Growth Random has no effect with SparsityOptions.Method Gmp; drop it.", Refusal(options with { Growth = GrowthKind.Random }));
+        Assert.Equal("SparsityOptions.Growth random has no effect with SparsityOptions.Method gmp; drop it.", Refusal(options with { Growth = GrowthKind.Random }));
+        // Values as a configuration file writes them: enums by their JSON names, bools in lower case.
+        Assert.Equal("granet-uniform", OptionValueException.Format(SparsityMethodKind.GraNetUniform));
+        Assert.Equal("true", OptionValueException.Format(true));
+        Assert.Equal("0.5", OptionValueException.Format(0.5));
     }
 
     [Fact]
