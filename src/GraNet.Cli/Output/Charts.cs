@@ -5,7 +5,8 @@ namespace GraNet.Cli.Output;
 public static class Charts
 {
     /// <summary>One series of a line chart: label, x, y and optional error bars.</summary>
-    public sealed record Series(string Label, double[] X, double[] Y, double[]? Error = null, bool MarkersOnly = false);
+    /// <param name="Hollow">Markers drawn as larger open circles, so that they do not hide other markers at the same points.</param>
+    public sealed record Series(string Label, double[] X, double[] Y, double[]? Error = null, bool MarkersOnly = false, bool Hollow = false);
 
     /// <summary>Draws a line chart with markers (and error bars where given) and saves it as PNG.</summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series, int width = 800, int height = 500, IReadOnlyList<(double X, string Label)>? markers = null)
@@ -22,7 +23,11 @@ public static class Charts
             var color = palette.GetColor(i);
             var line = plot.Add.Scatter(s.X, s.Y, color);
             line.LegendText = s.Label;
-            line.MarkerSize = s.MarkersOnly ? 7 : s.X.Length > 60 ? 0 : 6;
+            line.MarkerSize = s.Hollow ? 12 : s.MarkersOnly ? 7 : s.X.Length > 60 ? 0 : 6;
+            if (s.Hollow)
+            {
+                line.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
+            }
             line.LineWidth = s.MarkersOnly ? 0 : 1.5f;
             if (s.Error is { } error)
             {

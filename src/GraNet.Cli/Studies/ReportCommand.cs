@@ -32,11 +32,12 @@ public static class ReportCommand
     public static string Write(string runDirectory)
     {
         var folder = new RunFolder(runDirectory);
-        if (!File.Exists(folder.MetricsFile))
+        if (!File.Exists(folder.MetricsFile) && !File.Exists(folder.SummaryFile))
         {
             throw new FileNotFoundException($"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.", folder.MetricsFile);
         }
-        var epochs = ReadLines(folder.MetricsFile);
+        // A run that diverged in its first epoch has a summary but no finished epoch: the report says what happened.
+        var epochs = File.Exists(folder.MetricsFile) ? ReadLines(folder.MetricsFile) : [];
         var updates = File.Exists(folder.MaskUpdatesFile) ? ReadLines(folder.MaskUpdatesFile) : [];
         using var summary = File.Exists(folder.SummaryFile) ? ReadDocument(folder.SummaryFile) : null;
         string images = Path.Combine(folder.Path, "report");
@@ -46,9 +47,15 @@ public static class ReportCommand
         text.AppendLine();
         if (summary is not null)
         {
-            var root = summary.RootElement;
-            text.AppendLine(string.Create(Invariant, $"Test accuracy **{root.GetProperty("testAccuracy").GetDouble():F2} %** (epoch {root.GetProperty("bestEpoch").GetInt32()} of {root.GetProperty("epochs").GetInt32()}), final density {Number(root, "finalDensity"):0.####}, inference FLOPs {Number(root, "inferenceFlopsRelative"):0.###} and training FLOPs {Number(root, "trainingFlopsRelative"):0.###} of dense, ever-active share {Number(root, "everActiveFraction"):0.###}, {root.GetProperty("imagesPerSecond").GetDouble():F0} images/s."));
+            text.AppendLine(Outcome(summary.RootElement, ConfiguredEpochs(folder), epochs.Count));
             text.AppendLine();
+        }
+        if (epochs.Count == 0)
+        {
+            // Nothing to chart: the run ended in its first epoch.
+            string empty = Path.Combine(folder.Path, "report.md");
+            AtomicFile.WriteText(empty, text.ToString());
+            return empty;
         }
 
         double[] x = epochs.Select(e => e.GetProperty("epoch").GetDouble()).ToArray();
@@ -75,7 +82,8 @@ public static class ReportCommand
             var regenerations = updates.Where(u => u.GetProperty("kind").GetString() == "regenerate").ToList();
             if (regenerations.Count > 0)
             {
-                series.Add(new("regeneration events", regenerations.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(regenerations, "density"), MarkersOnly: true));
+                // Regeneration follows pruning at the same step and keeps the density: open circles, so the pruning dots show inside.
+                series.Add(new("regeneration events", regenerations.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(regenerations, "density"), MarkersOnly: true, Hollow: true));
             }
             Charts.Lines(Path.Combine(images, "density.png"), "Density schedule and mask updates", "optimizer step", "density", series);
             Embed(text, "Density schedule and mask updates", "density.png");
@@ -99,6 +107,35 @@ public static class ReportCommand
         string report = Path.Combine(folder.Path, "report.md");
         AtomicFile.WriteText(report, text.ToString());
         return report;
+    }
+
+    /// <summary>The opening line of the report: how the run ended and its numbers.</summary>
+    private static string Outcome(JsonElement root, int? configured, int trained)
+    {
+        string of = configured is { } n ? string.Create(Invariant, $", {n} configured") : string.Empty;
+        string outcome = root.TryGetProperty("outcome", out var o) ? o.GetString() ?? "completed" : "completed";
+        if (outcome == "diverged")
+        {
+            string why = root.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+            return string.Create(Invariant, $"**The run diverged** after {trained} finished epoch{(trained == 1 ? string.Empty : "s")}{(configured is { } c ? $" ({c} configured)" : string.Empty)}: {why}{(trained > 0 ? " The charts show the epochs it finished." : string.Empty)}");
+        }
+        string numbers = string.Create(Invariant, $"test accuracy **{Number(root, "testAccuracy"):F2} %** (epoch {Number(root, "bestEpoch"):0} of {Number(root, "epochs"):0} trained{of}), final density {Number(root, "finalDensity"):0.####}, inference FLOPs {Number(root, "inferenceFlopsRelative"):0.###} and training FLOPs {Number(root, "trainingFlopsRelative"):0.###} of dense, ever-active share {Number(root, "everActiveFraction"):0.###}, {Number(root, "imagesPerSecond"):F0} images/s.");
+        return outcome == "collapsed"
+            ? $"**The run collapsed**: its loss stayed at chance in the first epoch and it was stopped; {numbers}"
+            : char.ToUpperInvariant(numbers[0]) + numbers[1..];
+    }
+
+    /// <summary>The epochs the run was configured for (config.json), or null without a readable one.</summary>
+    private static int? ConfiguredEpochs(RunFolder folder)
+    {
+        try
+        {
+            return File.Exists(folder.ConfigFile) ? Configuration.ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile).Training.Epochs : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private static void Embed(StringBuilder text, string title, string file)
