@@ -43,7 +43,9 @@ public static class PlasticityCommand
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
         var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, from };
         train.AddTo(command);
-        foreach (var refused in new Option[] { train.Method, train.FinalDensity, train.Resume })
+        // The base run is dense or holds a static mask: it neither prunes nor regrows, so these never apply.
+        Option[] schedule = [train.UpdateInterval, train.PruneStartEpoch, train.PruneEndEpoch, train.RegrowthRate, train.Growth, train.RigLStop, train.ClassifierRule];
+        foreach (var refused in schedule.Concat([train.Method, train.FinalDensity, train.Resume]))
         {
             refused.Hidden = true; // always refused below: not in the study's help
         }
@@ -79,17 +81,15 @@ public static class PlasticityCommand
             }
             if (fromRun is null)
             {
-                // The base run is dense or holds a static mask: the options of a pruning schedule or of regeneration would be ignored.
-                var unused = new List<Option> { train.UpdateInterval, train.PruneStartEpoch, train.PruneEndEpoch, train.RegrowthRate, train.Growth, train.RigLStop, train.ClassifierRule };
-                if (startMode != "sparse")
-                {
-                    unused.AddRange([train.InitDensity, train.Distribution]);
-                }
-                var ignored = unused.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                var ignored = schedule.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                 if (ignored.Count > 0)
                 {
-                    string baseRun = startMode == "sparse" ? "a static mask (--start sparse)" : "dense (--start dense; --init-density and --distribution need --start sparse)";
-                    throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "does" : "do")} not apply to the plasticity study, whose base run is {baseRun}; drop {(ignored.Count == 1 ? "it" : "them")}.");
+                    throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "does" : "do")} not apply to the plasticity study, whose base run neither prunes nor regrows (dense, or a static mask with --start sparse); drop {(ignored.Count == 1 ? "it" : "them")}.");
+                }
+                var sparseOnly = new Option[] { train.InitDensity, train.Distribution }.Where(o => startMode != "sparse" && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (sparseOnly.Count > 0)
+                {
+                    throw new ArgumentException($"{string.Join(", ", sparseOnly)} {(sparseOnly.Count == 1 ? "needs" : "need")} --start sparse (the base run is dense otherwise); add --start sparse, or drop {(sparseOnly.Count == 1 ? "it" : "them")}.");
                 }
             }
             var (baseline, _, _) = train.Resolve(parse);
@@ -165,7 +165,12 @@ public static class PlasticityCommand
         {
             throw new ArgumentException($"{folder} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.");
         }
-        return RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder).Code;
+        var (code, _) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
+        if (code == ExitCodes.TrainingFailed && from is null && BaseOutcome(new RunFolder(Path.Combine(folder, "base"))) is { } outcome)
+        {
+            throw new ExitCodeException(code, $"the base run in {Path.Combine(folder, "base")} {outcome}, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).");
+        }
+        return code;
     }
 
     /// <summary>The study of <see cref="Run"/>: its exit code and, when it succeeded, the cells the command asked for.</summary>
@@ -184,6 +189,9 @@ public static class PlasticityCommand
         }
         else
         {
+            // Before the study folder holds anything (a study.json left by a refused command would bind the next one).
+            ModelRegistry.Get(baseline.Model);
+            DatasetCatalog.Get(baseline.Dataset);
             baseline.Training.Validate();
             baseline.Sparsity.Validate(baseline.Training.Epochs);
         }
@@ -230,6 +238,11 @@ public static class PlasticityCommand
                 return (code, []);
             }
         }
+        if (from is null && SeedPlan.Failed(BaseOutcome(baseFolder)))
+        {
+            // Measured before (a rerun): a base run stuck at chance has no plasticity to measure.
+            return (ExitCodes.TrainingFailed, []);
+        }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
 
         TorchRuntime.Configure(baseline.Threads);
@@ -270,6 +283,25 @@ public static class PlasticityCommand
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return (ExitCodes.Success, results);
+    }
+
+    /// <summary>The outcome in a base run's summary.json (completed, collapsed, diverged), or null before it has one.</summary>
+    internal static string? BaseOutcome(RunFolder run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!File.Exists(run.SummaryFile))
+        {
+            return null;
+        }
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryFile));
+            return summary.RootElement.GetProperty("outcome").GetString();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{run.SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {run.Path} to train that base run again.", e);
+        }
     }
 
     private static string What(double rate, string mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {mode}");

@@ -35,6 +35,9 @@ public static class PlasticitySeeds
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        // Before the folder is made: an unknown name is refused with nothing written.
+        GraNet.Models.ModelRegistry.Get(baseline.Model);
+        GraNet.Data.DatasetCatalog.Get(baseline.Dataset);
         if (claimFolder)
         {
             folder = RunFolder.Claim(folder);
@@ -54,7 +57,12 @@ public static class PlasticitySeeds
             if (!SeedPlan.Failed(failure))
             {
                 output.WriteLine($"=== seed {seed}: {study}");
-                var configuration = baseline with { Training = baseline.Training with { Seed = seed } };
+                // Each seed's base run logs to its own TensorBoard sub-folder, as a sweep's cells do.
+                var configuration = baseline with
+                {
+                    Training = baseline.Training with { Seed = seed },
+                    TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, string.Create(Invariant, $"seed-{seed}")) : null,
+                };
                 try
                 {
                     Interruption.Advise(advice);
@@ -98,23 +106,7 @@ public static class PlasticitySeeds
     }
 
     /// <summary>The outcome in seed <paramref name="seed"/>'s base run summary (completed, collapsed, diverged), or null before it has one.</summary>
-    private static string? BaseOutcome(string folder, int seed)
-    {
-        var run = new RunFolder(Path.Combine(SeedFolder(folder, seed), "base"));
-        if (!File.Exists(run.SummaryFile))
-        {
-            return null;
-        }
-        try
-        {
-            using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryFile));
-            return summary.RootElement.GetProperty("outcome").GetString();
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{run.SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {run.Path} to train that base run again.", e);
-        }
-    }
+    private static string? BaseOutcome(string folder, int seed) => PlasticityCommand.BaseOutcome(new RunFolder(Path.Combine(SeedFolder(folder, seed), "base")));
 
     /// <summary>Writes the averaged outputs of the seeds measured so far (nothing before the first).</summary>
     private static void Write(string folder, IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
@@ -230,8 +222,9 @@ public static class PlasticitySeeds
     }
 
     /// <summary>A cell of the table: mean ± std of plasticity and each seed's value.</summary>
-    private static string Format(AggregateCell cell) =>
-        string.Create(Invariant, $"{cell.Mean.Plasticity:+0.00;-0.00} ± {cell.Std:0.00} (") + string.Join(", ", cell.Values.Select(v => v.ToString("+0.00;-0.00", Invariant))) + ")";
+    private static string Format(AggregateCell cell) => cell.Values.Count == 1
+        ? string.Create(Invariant, $"{cell.Mean.Plasticity:+0.00;-0.00} (one seed)")
+        : string.Create(Invariant, $"{cell.Mean.Plasticity:+0.00;-0.00} ± {cell.Std:0.00} (") + string.Join(", ", cell.Values.Select(v => v.ToString("+0.00;-0.00", Invariant))) + ")";
 
     /// <summary>How often regeneration raised plasticity within a seed, over every (seed, epoch, rate) with both modes; null without both.</summary>
     private static string? RegenerationBySeed(IReadOnlyList<SeedStudy> measured)

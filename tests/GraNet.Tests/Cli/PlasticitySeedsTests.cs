@@ -26,6 +26,13 @@ public class PlasticitySeedsTests : IDisposable
             ("--threads", "1"), ("--at-epochs", "1"), ("--prune-rates", "0.5,0.9"), ("--continue-epochs", "1"), ("--seeds", "2"), ("--output", output)],
         extra);
 
+    /// <summary>The arguments without <c>--seeds</c> and its value: the one-seed study.</summary>
+    private static string[] WithoutSeeds(string[] args)
+    {
+        int at = Array.IndexOf(args, "--seeds");
+        return at < 0 ? args : [.. args[..at], .. args[(at + 2)..]];
+    }
+
     private static PlasticityCell Cell(int epoch, double rate, string mode, double before, double continued) => new(epoch, rate, mode, 0.1, 1, 1 - rate, before, 50, continued);
 
     [Fact]
@@ -81,8 +88,11 @@ public class PlasticitySeedsTests : IDisposable
     public void Each_seed_is_a_study_of_its_own_and_the_folder_holds_their_average_and_resumes()
     {
         string folder = Path.Combine(root, "study");
+        string board = Path.Combine(root, "tb");
         var error = new StringWriter();
-        Assert.True(Runner.Run(Args(folder), new StringWriter(), error) == 0, error.ToString());
+        Assert.True(Runner.Run(Args(folder, "--tensorboard", board), new StringWriter(), error) == 0, error.ToString());
+        // Each seed's base run logs to its own TensorBoard folder, not all into one.
+        Assert.Equal(["seed-17", "seed-18"], Directory.GetDirectories(board).Select(Path.GetFileName).Order());
 
         // Each seed's study is complete on its own: base run (with its seed), cells and outputs.
         foreach (int seed in new[] { 17, 18 })
@@ -107,7 +117,7 @@ public class PlasticitySeedsTests : IDisposable
 
         // Again: nothing trains, every cell of both seeds is done, and the outputs are the same.
         var again = new StringWriter();
-        Assert.Equal(0, Runner.Run(Args(folder), again, error));
+        Assert.Equal(0, Runner.Run(Args(folder, "--tensorboard", board), again, error));
         Assert.Equal(10, again.ToString().Split('\n').Count(l => l.EndsWith(": done", StringComparison.Ordinal)));
         Assert.DoesNotContain("base training", again.ToString(), StringComparison.Ordinal);
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")));
@@ -161,7 +171,7 @@ public class PlasticitySeedsTests : IDisposable
         string several = Path.Combine(root, "several");
         Directory.CreateDirectory(Path.Combine(several, "seed-17", "base"));
         error = new StringWriter();
-        string[] oneSeed = [.. Args(several).Where((a, i) => a != "--seeds" && (i == 0 || Args(several)[i - 1] != "--seeds"))];
+        string[] oneSeed = WithoutSeeds(Args(several));
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(oneSeed, new StringWriter(), error));
         Assert.Equal($"granet: {several} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.", error.ToString().Trim());
     }
@@ -176,6 +186,8 @@ public class PlasticitySeedsTests : IDisposable
         Assert.DoesNotContain("--resume", help.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("--method", help.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("--final-density", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("--update-interval", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("--regrowth-rate", help.ToString(), StringComparison.Ordinal);
 
         var error = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "resumed"), "--resume", Path.Combine(root, "resumed")), new StringWriter(), error));
@@ -188,5 +200,34 @@ public class PlasticitySeedsTests : IDisposable
         var error = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "twice"), "--at-epochs", "1,1"), new StringWriter(), error));
         Assert.Equal("granet: --at-epochs '1,1' gives epoch 1 more than once; give each checkpoint epoch once.", error.ToString().Trim());
+    }
+
+    [Fact]
+    public void A_one_seed_study_whose_base_run_collapsed_says_so_and_does_not_measure_it_when_run_again()
+    {
+        string folder = Path.Combine(root, "one-collapsed");
+        string[] args = WithoutSeeds(Args(folder, "--lr", "1e-9"));
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(args, new StringWriter(), error));
+        string expected = $"granet: the base run in {Path.Combine(folder, "base")} collapsed, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).";
+        Assert.Equal(expected, error.ToString().Trim());
+        var again = new StringWriter();
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(args, again, error));
+        Assert.Equal(expected, error.ToString().Trim());
+        Assert.DoesNotContain("accuracy", again.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(folder, "cells")) && Directory.EnumerateFiles(Path.Combine(folder, "cells")).Any());
+    }
+
+    [Fact]
+    public void An_unknown_model_is_refused_before_the_study_folder_is_made()
+    {
+        string folder = Path.Combine(root, "unknown");
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(folder, "--model", "foo", "--seeds", "1"), new StringWriter(), error));
+        Assert.False(Directory.Exists(folder));
+        string[] oneSeed = WithoutSeeds(Args(folder, "--model", "foo"));
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(oneSeed, new StringWriter(), new StringWriter()));
+        Assert.False(Directory.Exists(folder));
     }
 }

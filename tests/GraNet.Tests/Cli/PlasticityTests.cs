@@ -194,9 +194,9 @@ public class PlasticityTests : IDisposable
     }
 
     [Theory]
-    [InlineData("dense", "--update-interval", "50", "--update-interval does not apply to the plasticity study, whose base run is dense (--start dense; --init-density and --distribution need --start sparse); drop it.")]
-    [InlineData("dense", "--init-density", "0.5", "--init-density does not apply to the plasticity study, whose base run is dense (--start dense; --init-density and --distribution need --start sparse); drop it.")]
-    [InlineData("sparse", "--regrowth-rate", "0.3", "--regrowth-rate does not apply to the plasticity study, whose base run is a static mask (--start sparse); drop it.")]
+    [InlineData("dense", "--update-interval", "50", "--update-interval does not apply to the plasticity study, whose base run neither prunes nor regrows (dense, or a static mask with --start sparse); drop it.")]
+    [InlineData("dense", "--init-density", "0.5", "--init-density needs --start sparse (the base run is dense otherwise); add --start sparse, or drop it.")]
+    [InlineData("sparse", "--regrowth-rate", "0.3", "--regrowth-rate does not apply to the plasticity study, whose base run neither prunes nor regrows (dense, or a static mask with --start sparse); drop it.")]
     public void Options_of_a_pruning_schedule_or_of_a_sparse_start_that_the_base_run_would_ignore_are_refused(string start, string option, string value, string message)
     {
         string folder = Path.Combine(root, "ignored");
