@@ -32,9 +32,9 @@ public sealed class TrainOptions
 
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay" };
 
-    public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "sgd or adam", CustomParser = r => EnumOption<OptimizerKind>(r, "--optimizer") };
+    public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "Optimizer (default sgd)", CustomParser = r => EnumOption<OptimizerKind>(r, "--optimizer") };
 
-    public Option<LearningRateScheduleKind?> Schedule { get; } = new("--schedule") { Description = "multistep, cosine or constant", CustomParser = r => EnumOption<LearningRateScheduleKind>(r, "--schedule") };
+    public Option<LearningRateScheduleKind?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule (default multistep)", CustomParser = r => EnumOption<LearningRateScheduleKind>(r, "--schedule") };
 
     public Option<string?> Milestones { get; } = new("--milestones") { Description = "Epochs after which the rate is multiplied by --gamma, e.g. 80,120 (default: 50 % and 75 % of the epochs)" };
 
@@ -62,9 +62,9 @@ public sealed class TrainOptions
 
     public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
 
-    public Option<SparsityMethodKind?> Method { get; } = new("--method") { Description = "granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense (default dense)", CustomParser = r => EnumOption<SparsityMethodKind>(r, "--method") };
+    public Option<SparsityMethodKind?> Method { get; } = new("--method") { Description = "Sparse-training method (default dense)", CustomParser = r => EnumOption<SparsityMethodKind>(r, "--method") };
 
-    public Option<DistributionKind?> Distribution { get; } = new("--distribution") { Description = "Initial layer densities: erk (default), er, uniform", CustomParser = r => EnumOption<DistributionKind>(r, "--distribution") };
+    public Option<DistributionKind?> Distribution { get; } = new("--distribution") { Description = "How the initial density is spread over the layers (default erk)", CustomParser = r => EnumOption<DistributionKind>(r, "--distribution") };
 
     public Option<double?> InitDensity { get; } = new("--init-density") { Description = "d_i for granet/gmp: 1.0 dense-to-sparse (default), 0.5 sparse-to-sparse" };
 
@@ -74,11 +74,11 @@ public sealed class TrainOptions
 
     public Option<double?> PruneStartEpoch { get; } = new("--prune-start-epoch") { Description = "Epoch where gradual pruning starts (default 0)" };
 
-    public Option<double?> PruneEndEpoch { get; } = new("--prune-end-epoch") { Description = "Epoch where gradual pruning ends at d_f (default 10)" };
+    public Option<double?> PruneEndEpoch { get; } = new("--prune-end-epoch") { Description = "Epoch where gradual pruning ends at d_f (default 10 of 20 epochs, scaled with --epochs)" };
 
     public Option<double?> RegrowthRate { get; } = new("--regrowth-rate") { Description = "r_0: initial regeneration rate, cosine-decayed (default 0.5)" };
 
-    public Option<GrowthKind?> Growth { get; } = new("--growth") { Description = "gradient, momentum or random (default: the method's own)", CustomParser = r => EnumOption<GrowthKind>(r, "--growth") };
+    public Option<GrowthKind?> Growth { get; } = new("--growth") { Description = "Growth criterion (default: the method's own)", CustomParser = r => EnumOption<GrowthKind>(r, "--growth") };
 
     public Option<bool> DenseFirst { get; } = new("--dense-first") { Description = "Keep the first layer dense" };
 
@@ -89,6 +89,12 @@ public sealed class TrainOptions
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        // Help shows the values as they are typed (granet-uniform), not the .NET enum names (GraNetUniform).
+        Method.HelpName = string.Join("|", Enum.GetValues<SparsityMethodKind>().Select(EnumName));
+        Distribution.HelpName = string.Join("|", Enum.GetValues<DistributionKind>().Select(EnumName));
+        Growth.HelpName = string.Join("|", Enum.GetValues<GrowthKind>().Select(EnumName));
+        Optimizer.HelpName = string.Join("|", Enum.GetValues<OptimizerKind>().Select(EnumName));
+        Schedule.HelpName = string.Join("|", Enum.GetValues<LearningRateScheduleKind>().Select(EnumName));
         foreach (var option in All())
         {
             command.Options.Add(option);
@@ -103,7 +109,7 @@ public sealed class TrainOptions
     ];
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
-    /// <param name="refuseUnused">Refuse sparsity options the method does not use (<see cref="RefuseUnused"/>): for one run, not for a study whose cells differ in method.</param>
+    /// <param name="refuseUnused">Refuse options the run does not use (see the two <c>RefuseUnused</c>): for one run, not for a study whose cells differ in method.</param>
     /// <param name="validateSparsity">Check the sparsity options against the configuration's method; a sweep, whose method is set per cell, checks each cell instead.</param>
     public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false, bool validateSparsity = true)
     {
@@ -212,6 +218,7 @@ public sealed class TrainOptions
         if (refuseUnused)
         {
             RefuseUnused(parse, sparsity.Method);
+            RefuseUnused(parse, training);
         }
         training.Validate();
         if (validateSparsity)
@@ -302,7 +309,8 @@ public sealed class TrainOptions
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{option}: {e.Message}", e);
+            // A parser that names the option already (ParseEnum) is not prefixed twice.
+            throw new ArgumentException(e.Message.StartsWith(option + " ", StringComparison.Ordinal) ? e.Message : $"{option}: {e.Message}", e);
         }
     }
 
@@ -372,6 +380,32 @@ public sealed class TrainOptions
             ? $"choose a sparse --method (e.g. granet, gmp, rigl, static), or drop {(unused.Count == 1 ? "it" : "them")}"
             : $"drop {(unused.Count == 1 ? "it" : "them")}";
         throw new ArgumentException($"{string.Join(", ", unused)} {(unused.Count == 1 ? "has" : "have")} no effect with {by}; {fix}.");
+    }
+
+    /// <summary>
+    /// Refuses the training options given on the command line that the optimizer or schedule does not use: Adam has no
+    /// (Nesterov) momentum of SGD's kind, and milestones and their factor belong to the multi-step schedule.
+    /// </summary>
+    public void RefuseUnused(ParseResult parse, TrainingOptions training)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(training);
+        void Refuse(Option[] options, string by)
+        {
+            var given = options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (given.Count > 0)
+            {
+                throw new ArgumentException($"{string.Join(", ", given)} {(given.Count == 1 ? "has" : "have")} no effect with {by}; drop {(given.Count == 1 ? "it" : "them")}.");
+            }
+        }
+        if (training.Optimizer == OptimizerKind.Adam)
+        {
+            Refuse([Momentum, Nesterov], "--optimizer adam");
+        }
+        if (training.Schedule != LearningRateScheduleKind.MultiStep)
+        {
+            Refuse([Milestones, Gamma], $"--schedule {EnumName(training.Schedule)} (they belong to --schedule multistep)");
+        }
     }
 
     /// <summary>The sparsity options a method does not read.</summary>

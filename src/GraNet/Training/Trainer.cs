@@ -229,7 +229,9 @@ public sealed class Trainer : IDisposable
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
                 {
-                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The training loss became {lossValue} at epoch {epoch + 1}, step {step}; lower TrainingOptions.LearningRate (now {lr:G4}) or add TrainingOptions.WarmupEpochs."));
+                    // The advice names the option's own value (not the warmed-up or decayed rate of this step) and warm-up only if it is off.
+                    string warmup = options.WarmupEpochs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lengthen TrainingOptions.WarmupEpochs (now {options.WarmupEpochs:G4})") : "add TrainingOptions.WarmupEpochs";
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The training loss became {lossValue} at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {warmup}."));
                 }
                 lossSum += lossValue * batch.Count;
                 using (no_grad())

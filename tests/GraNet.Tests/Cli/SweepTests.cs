@@ -413,7 +413,7 @@ public class SweepTests : IDisposable
         // train still lists them.
         var train = new StringWriter();
         Assert.Equal(0, Runner.Run(["train", "--help"], train, new StringWriter()));
-        Assert.Contains("  --method <Dense|", train.ToString(), StringComparison.Ordinal);
+        Assert.Contains("  --method <granet|granet-uniform|gmp|", train.ToString(), StringComparison.Ordinal);
         Assert.Contains("  --resume <resume>", train.ToString(), StringComparison.Ordinal);
     }
 }

@@ -43,6 +43,9 @@ public class TrainOptionRulesTests : IDisposable
     [InlineData("granet: --update-interval has no effect with --method static; drop it.", "--method", "static", "--update-interval", "50")]
     [InlineData("granet: --classifier-rule has no effect with --method granet; drop it.", "--method", "granet", "--classifier-rule", "false")]
     [InlineData("granet: --prune-start-epoch, --prune-end-epoch have no effect with --method snfs; drop them.", "--method", "snfs", "--prune-start-epoch", "0", "--prune-end-epoch", "1")]
+    [InlineData("granet: --momentum, --nesterov have no effect with --optimizer adam; drop them.", "--optimizer", "adam", "--lr", "0.001", "--momentum", "0.5", "--nesterov", "true")]
+    [InlineData("granet: --milestones, --gamma have no effect with --schedule cosine (they belong to --schedule multistep); drop them.", "--schedule", "cosine", "--milestones", "1", "--gamma", "0.5")]
+    [InlineData("granet: --gamma has no effect with --schedule constant (they belong to --schedule multistep); drop it.", "--schedule", "constant", "--gamma", "0.5")]
     public void A_sparsity_option_the_method_does_not_use_is_refused_before_anything_is_written(string message, params string[] extra)
     {
         string run = Path.Combine(root, "unused");

@@ -81,6 +81,10 @@ public class TrainerTests
     {
         var e = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, ValidationFraction = 0 }));
         Assert.Contains("lower TrainingOptions.LearningRate (now 1E+30) or add TrainingOptions.WarmupEpochs.", e.Message, StringComparison.Ordinal);
+
+        // Under warm-up the step's rate is below the option's: the advice names the option's value and the warm-up in force.
+        var warm = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, WarmupEpochs = 2, ValidationFraction = 0 }));
+        Assert.Contains("lower TrainingOptions.LearningRate (now 1E+30) or lengthen TrainingOptions.WarmupEpochs (now 2).", warm.Message, StringComparison.Ordinal);
     }
 
     [Fact]
