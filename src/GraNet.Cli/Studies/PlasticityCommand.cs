@@ -93,6 +93,7 @@ public static class PlasticityCommand
                 }
             }
             var (baseline, _, _) = train.Resolve(parse);
+            train.RefuseUnused(parse, baseline.Training);
             baseline = startMode switch
             {
                 "dense" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Dense } },
@@ -185,6 +186,10 @@ public static class PlasticityCommand
             var trained = ReadRun(from);
             // Where to find the data and how many threads to use are this command's to choose.
             baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir, trained.Dataset) };
+            if (BaseOutcome(baseFolder) is { } outcome && SeedPlan.Failed(outcome))
+            {
+                throw new ExitCodeException(ExitCodes.TrainingFailed, $"--from {from}: that run {outcome}, so there is nothing to measure; give a run that trained.");
+            }
             RequireCheckpoints(baseFolder, epochs, reused: true);
         }
         else

@@ -183,7 +183,10 @@ public static class PlasticitySeeds
         text.AppendLine();
         string replaced = failed.Count == 0 ? string.Empty
             : "; " + string.Join(", ", failed.Select(s => string.Create(Invariant, $"seed {s.Seed}'s base run {s.Failure}"))) + " and did not count";
-        text.AppendLine(CultureInfo.InvariantCulture, $"Plasticity in points, mean ± standard deviation over the base runs of seeds {string.Join(", ", measured.Select(s => s.Seed))}, each seed's value in brackets in that order{replaced}. Each seed's study, with its own tables (accuracy before, right after pruning and after continued training), charts and CSV, is in `seed-N/`; `plasticity.csv` here holds every seed's cells. The charts draw the means with their standard deviations.");
+        string over = measured.Count == 1
+            ? $"Plasticity in points, of the base run of seed {measured[0].Seed} alone (one seed: no spread to give){replaced}."
+            : $"Plasticity in points, mean ± standard deviation over the base runs of seeds {string.Join(", ", measured.Select(s => s.Seed))}, each seed's value in brackets in that order{replaced}. The charts draw the means with their standard deviations.";
+        text.AppendLine(CultureInfo.InvariantCulture, $"{over} Each seed's study, with its own tables (accuracy before, right after pruning and after continued training), charts and CSV, is in `seed-N/`; `plasticity.csv` here holds every seed's cells.");
         text.AppendLine();
         text.AppendLine(PlasticityCommand.Explanation(continueEpochs) + " Reproduce with:");
         text.AppendLine();

@@ -51,8 +51,16 @@ public static class SweepCommand
             }
             // The method is set per cell, and Check validates every cell's options.
             var (baseline, _, _) = train.Resolve(parse, validateSparsity: false);
+            // The training options are the same in every cell: those its optimizer or schedule would ignore are refused as train refuses them.
+            train.RefuseUnused(parse, baseline.Training);
+            var methodList = TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods"), "granet,gmp");
+            if (baseline.Sparsity.Growth is { } growth && !methodList.Any(m => new SparsityOptions { Method = m }.Regrows))
+            {
+                // It goes to the cells that regrow; with none, it would do nothing.
+                throw new ArgumentException($"--growth {TrainOptions.EnumName(growth)} has no effect with --methods {string.Join(",", methodList.Select(TrainOptions.MethodName))} (none of them regrows); drop it.");
+            }
             var grid = new SweepGrid(
-                TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods"), "granet,gmp"),
+                methodList,
                 TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05"),
                 TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity, "1.0,0.5"),
                 parse.GetValue(seeds),

@@ -230,4 +230,27 @@ public class PlasticitySeedsTests : IDisposable
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(oneSeed, new StringWriter(), new StringWriter()));
         Assert.False(Directory.Exists(folder));
     }
+
+    [Fact]
+    public void A_from_run_that_collapsed_is_refused_with_exit_4()
+    {
+        string run = Directory.CreateDirectory(Path.Combine(root, "collapsed-run")).FullName;
+        File.WriteAllText(Path.Combine(run, "config.json"), GraNet.Cli.Configuration.ConfigurationJson.Serialize(
+            new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet-300-100", Training = new GraNet.Training.TrainingOptions { Epochs = 6 } }));
+        File.WriteAllText(Path.Combine(run, "summary.json"), "{ \"outcome\": \"collapsed\", \"testAccuracy\": 10.0 }");
+        var error = new StringWriter();
+        string[] args = ["plasticity", "--from", run, "--data-dir", data, "--threads", "1", "--at-epochs", "1", "--output", Path.Combine(root, "from-collapsed")];
+        Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(args, new StringWriter(), error));
+        Assert.Equal($"granet: --from {run}: that run collapsed, so there is nothing to measure; give a run that trained.", error.ToString().Trim());
+    }
+
+    [Fact]
+    public void One_seed_is_described_as_one_seed_without_a_spread()
+    {
+        var studies = new List<PlasticitySeeds.SeedStudy> { new(17, null, [Cell(5, 0.9, "none", 90, 88)]) };
+        string summary = PlasticitySeeds.Summary(studies, new GraNet.Cli.Configuration.RunConfiguration(), 1, "./granet plasticity --seeds 1");
+        Assert.Contains("Plasticity in points, of the base run of seed 17 alone (one seed: no spread to give).", summary, StringComparison.Ordinal);
+        Assert.Contains("| -2.00 (one seed) |", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("±", summary, StringComparison.Ordinal);
+    }
 }

@@ -193,4 +193,16 @@ public class StudyFolderTests : IDisposable
         Assert.Equal("random", Growth("rigl-d0.3-s17"));
         Assert.Equal(string.Empty, Growth("static-d0.3-s17"));
     }
+
+    [Theory]
+    [InlineData("granet: --growth random has no effect with --methods gmp,static (none of them regrows); drop it.", "--methods", "gmp,static", "--growth", "random")]
+    [InlineData("granet: --momentum has no effect with --optimizer adam; drop it.", "--optimizer", "adam", "--momentum", "0.5")]
+    public void Options_no_cell_would_use_are_refused_before_anything_is_written(string message, params string[] extra)
+    {
+        string folder = Path.Combine(root, "unused");
+        var (code, _, error) = Run(Sweep(folder, extra));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(message, error.Trim());
+        Assert.False(Directory.Exists(folder));
+    }
 }
