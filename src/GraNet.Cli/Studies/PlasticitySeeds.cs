@@ -163,9 +163,7 @@ public static class PlasticitySeeds
                 AccuracyContinued = all.Average(c => c.AccuracyContinued),
             };
             var values = all.Select(c => c.Plasticity).ToList();
-            double average = values.Average();
-            double std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - average) * (v - average)) / (values.Count - 1));
-            result.Add(new AggregateCell(mean, std, values));
+            result.Add(new AggregateCell(mean, SweepTables.MeanStd(values).Std, values));
         }
         return result;
     }

@@ -59,7 +59,8 @@ public static class SweepTables
         Table(text, labels, sparsities, trained, rows =>
         {
             var (mean, std) = MeanStd(rows.Select(r => r.TestAccuracy).ToList());
-            return string.Create(Invariant, $"{mean:F2} ± {std:F2} ({rows.Count})");
+            // One run has no spread to give.
+            return rows.Count == 1 ? string.Create(Invariant, $"{mean:F2} (1)") : string.Create(Invariant, $"{mean:F2} ± {std:F2} ({rows.Count})");
         });
         text.AppendLine();
         text.AppendLine("## Training FLOPs / inference FLOPs, relative to dense");

@@ -119,8 +119,8 @@ public class SweepTests : IDisposable
 
             | method | sparsity 0 % | sparsity 70 % | sparsity 90 % |
             |---|---|---|---|
-            | static | – | 85.25 ± 0.00 (1) | 84.00 ± 0.00 (1) |
-            | dense | 88.50 ± 0.00 (1) | – | – |
+            | static | – | 85.25 (1) | 84.00 (1) |
+            | dense | 88.50 (1) | – | – |
 
             ## Training FLOPs / inference FLOPs, relative to dense
 
