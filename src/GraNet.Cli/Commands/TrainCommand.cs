@@ -21,6 +21,11 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var (configuration, folder, resume) = o.Resolve(parse, refuseUnused: true);
+            if (!resume && StudyIn(folder.Path) is { } study)
+            {
+                // A run's files would land among the study's cells and results.
+                throw new ArgumentException($"{folder.Path} holds {study}; give the run a folder of its own with --output.");
+            }
             if (!resume && folder.HoldsRun)
             {
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
@@ -35,6 +40,12 @@ public static class TrainCommand
         });
         return command;
     }
+
+    /// <summary>What study the folder holds ("a sweep (results.csv)", "a plasticity study (study.json)"), or null.</summary>
+    private static string? StudyIn(string path) =>
+        File.Exists(Path.Combine(path, "results.csv")) ? "a sweep (results.csv)"
+        : File.Exists(Path.Combine(path, Studies.PlasticityStudy.FileName)) || Studies.PlasticitySeeds.HoldsSeedStudies(path) ? "a plasticity study"
+        : null;
 
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
     /// <param name="keepEpochs">Epochs after which a copy of the checkpoint is kept (<c>epoch-N.ckpt</c>).</param>

@@ -271,4 +271,15 @@ public class TrainOptionRulesTests : IDisposable
         }
         Assert.False(Directory.Exists(Path.Combine(folder, "dense-s17")));
     }
+
+    [Fact]
+    public void A_sweep_folder_is_not_used_as_a_run_folder()
+    {
+        string sweep = Directory.CreateDirectory(Path.Combine(root, "a-sweep")).FullName;
+        File.WriteAllText(Path.Combine(sweep, "results.csv"), "method\n");
+        var (code, _, error) = Run(Train(sweep));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {sweep} holds a sweep (results.csv); give the run a folder of its own with --output.", error);
+        Assert.False(File.Exists(Path.Combine(sweep, "config.json")));
+    }
 }
