@@ -50,11 +50,6 @@ public static partial class Runner
             error.WriteLine($"granet: {Configuration.OptionFlags.Rewrite(e.Message)}");
             return ExitCodes.BadInput;
         }
-        catch (Output.RunFolderBusyException e)
-        {
-            error.WriteLine($"granet: {OneLine(e.Message)}");
-            return ExitCodes.Busy;
-        }
         catch (UnauthorizedAccessException e)
         {
             error.WriteLine($"granet: {OneLine(e.Message)} Choose a path you can write to (e.g. another --output), or check its permissions.");

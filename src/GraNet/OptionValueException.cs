@@ -23,9 +23,7 @@ public sealed class OptionValueException(string owner, string property, object? 
     {
         null => "(none)",
         bool b => b ? "true" : "false",
-        Enum e => e.GetType().GetField(e.ToString())?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
-            .OfType<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name
-            ?? System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString()),
+        Enum e => EnumNames.Of(e),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
     };
 

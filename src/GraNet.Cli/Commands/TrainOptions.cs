@@ -90,11 +90,14 @@ public sealed class TrainOptions
     {
         ArgumentNullException.ThrowIfNull(command);
         // Help shows the values as they are typed (granet-uniform), not the .NET enum names (GraNetUniform).
-        Method.HelpName = string.Join("|", Enum.GetValues<SparsityMethodKind>().Select(EnumName));
-        Distribution.HelpName = string.Join("|", Enum.GetValues<DistributionKind>().Select(EnumName));
-        Growth.HelpName = string.Join("|", Enum.GetValues<GrowthKind>().Select(EnumName));
-        Optimizer.HelpName = string.Join("|", Enum.GetValues<OptimizerKind>().Select(EnumName));
-        Schedule.HelpName = string.Join("|", Enum.GetValues<LearningRateScheduleKind>().Select(EnumName));
+        foreach (var (option, values) in new (Option Option, Type Values)[]
+        {
+            (Method, typeof(SparsityMethodKind)), (Distribution, typeof(DistributionKind)), (Growth, typeof(GrowthKind)),
+            (Optimizer, typeof(OptimizerKind)), (Schedule, typeof(LearningRateScheduleKind)),
+        })
+        {
+            option.HelpName = string.Join("|", EnumNames.All(values));
+        }
         foreach (var option in All())
         {
             command.Options.Add(option);
@@ -234,14 +237,7 @@ public sealed class TrainOptions
 
     /// <summary>The JSON and command-line name of an enum value (its <c>JsonStringEnumMemberName</c>, else kebab case).</summary>
     public static string EnumName<T>(T value)
-        where T : struct, Enum
-    {
-        string name = value.ToString();
-        var member = typeof(T).GetField(name);
-        var attribute = member?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
-            .OfType<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault();
-        return attribute?.Name ?? System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(name);
-    }
+        where T : struct, Enum => EnumNames.Of(value);
 
     private static T? EnumOption<T>(System.CommandLine.Parsing.ArgumentResult result, string option)
         where T : struct, Enum
@@ -269,7 +265,7 @@ public sealed class TrainOptions
                 return value;
             }
         }
-        throw new ArgumentException($"{option} '{text}' is not one of: {string.Join(", ", Enum.GetValues<T>().Select(EnumName))}.");
+        throw new ArgumentException($"{option} '{text}' is not one of: {string.Join(", ", EnumNames.All(typeof(T)))}.");
     }
 
     /// <summary>Parses <c>10,15</c> into integers; names the option on failure.</summary>
@@ -335,7 +331,7 @@ public sealed class TrainOptions
             return folder; // an unknown data set is refused, by name, when the run loads its data
         }
         // The folder (or one of its sub-folders for this data set) must still hold every file; else it is passed over.
-        return spec.SubFolders.Any(sub => spec.TrainFiles.Concat(spec.TestFiles).All(f => DataLocator.ResolveFile(sub.Length == 0 ? folder : Path.Combine(folder, sub), f) is not null)) ? folder : null;
+        return DataLocator.Holding(spec, folder, [.. spec.TrainFiles, .. spec.TestFiles]) is null ? null : folder;
     }
 
     /// <summary>
@@ -370,16 +366,8 @@ public sealed class TrainOptions
     public void RefuseUnused(ParseResult parse, SparsityMethodKind method)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        var unused = UnusedBy(method).Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
-        if (unused.Count == 0)
-        {
-            return;
-        }
         string by = $"--method {MethodName(method)}{(parse.GetResult(Method) is { Implicit: false } ? string.Empty : " (the default)")}";
-        string fix = method == SparsityMethodKind.Dense
-            ? $"choose a sparse --method (e.g. granet, gmp, rigl, static), or drop {(unused.Count == 1 ? "it" : "them")}"
-            : $"drop {(unused.Count == 1 ? "it" : "them")}";
-        throw new ArgumentException($"{string.Join(", ", unused)} {(unused.Count == 1 ? "has" : "have")} no effect with {by}; {fix}.");
+        RefuseGiven(parse, UnusedBy(method), by, method == SparsityMethodKind.Dense ? "choose a sparse --method (e.g. granet, gmp, rigl, static), or " : string.Empty);
     }
 
     /// <summary>
@@ -390,29 +378,31 @@ public sealed class TrainOptions
     {
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(training);
-        void Refuse(Option[] options, string by)
-        {
-            var given = options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
-            if (given.Count > 0)
-            {
-                throw new ArgumentException($"{string.Join(", ", given)} {(given.Count == 1 ? "has" : "have")} no effect with {by}; drop {(given.Count == 1 ? "it" : "them")}.");
-            }
-        }
         if (training.Optimizer == OptimizerKind.Adam)
         {
-            Refuse([Momentum, Nesterov], "--optimizer adam");
+            RefuseGiven(parse, [Momentum, Nesterov], "--optimizer adam");
         }
         if (training.Schedule != LearningRateScheduleKind.MultiStep)
         {
-            Refuse([Milestones, Gamma], $"--schedule {EnumName(training.Schedule)} (they belong to --schedule multistep)");
+            RefuseGiven(parse, [Milestones, Gamma], $"--schedule {EnumName(training.Schedule)} (they belong to --schedule multistep)");
+        }
+    }
+
+    /// <summary>Refuses those of <paramref name="options"/> given on the command line: "X, Y have no effect with <paramref name="by"/>; [<paramref name="fix"/>]drop them."</summary>
+    private static void RefuseGiven(ParseResult parse, IEnumerable<Option> options, string by, string fix = "")
+    {
+        var given = options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (given.Count > 0)
+        {
+            throw new ArgumentException($"{string.Join(", ", given)} {(given.Count == 1 ? "has" : "have")} no effect with {by}; {fix}drop {(given.Count == 1 ? "it" : "them")}.");
         }
     }
 
     /// <summary>The sparsity options a method does not read.</summary>
     private IEnumerable<Option> UnusedBy(SparsityMethodKind method)
     {
-        bool pruning = method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
-        bool regrows = new SparsityOptions { Method = method }.Regrows;
+        bool pruning = SparsityOptions.Prunes(method);
+        bool regrows = SparsityOptions.RegrowsWith(method);
         bool updates = method is not (SparsityMethodKind.Static or SparsityMethodKind.Dense);
         bool sparse = method != SparsityMethodKind.Dense;
         return new (Option Option, bool Used)[]

@@ -63,10 +63,7 @@ public static partial class ConfigurationJson
         var enumType = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(inner)).FirstOrDefault(t => t is { IsEnum: true });
         if (enumType is not null)
         {
-            // Each value's JSON name: its JsonStringEnumMemberName (granet, rigl), else kebab case (as the converter writes it).
-            return "one of: " + string.Join(", ", enumType.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static).Select(f =>
-                f.GetCustomAttributes(typeof(JsonStringEnumMemberNameAttribute), false).OfType<JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name
-                ?? JsonNamingPolicy.KebabCaseLower.ConvertName(f.Name)));
+            return "one of: " + string.Join(", ", EnumNames.All(enumType));
         }
         return inner switch
         {

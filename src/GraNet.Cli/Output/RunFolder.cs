@@ -57,7 +57,7 @@ public sealed class RunFolder(string path)
         }
         catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw new RunFolderBusyException($"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {Path}' or the command that started it.", e);
+            throw new ExitCodeException(ExitCodes.Busy, $"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {Path}' or the command that started it.");
         }
     }
 

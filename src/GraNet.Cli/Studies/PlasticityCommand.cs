@@ -166,16 +166,16 @@ public static class PlasticityCommand
         {
             throw new ArgumentException($"{folder} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.");
         }
-        var (code, _) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
-        if (code == ExitCodes.TrainingFailed && from is null && BaseOutcome(new RunFolder(Path.Combine(folder, "base"))) is { } outcome)
+        var (code, _, baseRun) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
+        if (code == ExitCodes.TrainingFailed && from is null && BaseOutcome(baseRun) is { } outcome)
         {
-            throw new ExitCodeException(code, $"the base run in {Path.Combine(folder, "base")} {outcome}, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).");
+            throw new ExitCodeException(code, $"the base run in {baseRun.Path} {outcome}, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).");
         }
         return code;
     }
 
-    /// <summary>The study of <see cref="Run"/>: its exit code and, when it succeeded, the cells the command asked for.</summary>
-    internal static (int Code, IReadOnlyList<PlasticityCell> Cells) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
+    /// <summary>The study of <see cref="Run"/>: its exit code, the cells the command asked for (when it succeeded) and its base run's folder (in the folder claimed, for a default name).</summary>
+    internal static (int Code, IReadOnlyList<PlasticityCell> Cells, RunFolder BaseRun) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -240,13 +240,13 @@ public static class PlasticityCommand
             int code = TrainCommand.Execute(baseline, baseFolder, resume, output, epochs.ToHashSet());
             if (code != ExitCodes.Success)
             {
-                return (code, []);
+                return (code, [], baseFolder);
             }
         }
         if (from is null && SeedPlan.Failed(BaseOutcome(baseFolder)))
         {
             // Measured before (a rerun): a base run stuck at chance has no plasticity to measure.
-            return (ExitCodes.TrainingFailed, []);
+            return (ExitCodes.TrainingFailed, [], baseFolder);
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
 
@@ -287,7 +287,7 @@ public static class PlasticityCommand
             }
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
-        return (ExitCodes.Success, results);
+        return (ExitCodes.Success, results, baseFolder);
     }
 
     /// <summary>The outcome in a base run's summary.json (completed, collapsed, diverged), or null before it has one.</summary>

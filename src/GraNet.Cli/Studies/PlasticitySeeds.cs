@@ -22,7 +22,10 @@ public static class PlasticitySeeds
     public sealed record SeedStudy(int Seed, string? Failure, IReadOnlyList<PlasticityCell> Cells);
 
     /// <summary>The study of one seed inside a study over seeds.</summary>
-    public static string SeedFolder(string folder, int seed) => Path.Combine(folder, string.Create(Invariant, $"seed-{seed}"));
+    public static string SeedFolder(string folder, int seed) => Path.Combine(folder, SeedName(seed));
+
+    /// <summary>The name of a seed's folder (and of its TensorBoard sub-folder), e.g. <c>seed-17</c>.</summary>
+    private static string SeedName(int seed) => string.Create(Invariant, $"seed-{seed}");
 
     /// <summary>Whether <paramref name="folder"/> holds the seed-N studies of a study over seeds.</summary>
     public static bool HoldsSeedStudies(string folder) =>
@@ -61,12 +64,12 @@ public static class PlasticitySeeds
                 var configuration = baseline with
                 {
                     Training = baseline.Training with { Seed = seed },
-                    TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, string.Create(Invariant, $"seed-{seed}")) : null,
+                    TensorBoard = baseline.TensorBoard is { } board ? Path.Combine(board, SeedName(seed)) : null,
                 };
                 try
                 {
                     Interruption.Advise(advice);
-                    var (code, cells) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false, advise: false);
+                    var (code, cells, _) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false, advise: false);
                     failure = BaseOutcome(folder, seed);
                     if (code == ExitCodes.Success)
                     {
@@ -86,7 +89,7 @@ public static class PlasticitySeeds
             if (SeedPlan.Failed(failure))
             {
                 studies.Add(new SeedStudy(seed, failure, []));
-                bool left = seed < baseline.Training.Seed + seeds + SeedPlan.MaxExtraSeeds - 1;
+                bool left = seed < SeedPlan.LastSeed(baseline.Training.Seed, seeds);
                 output.WriteLine(left
                     ? $"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it"
                     : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({SeedPlan.MaxExtraSeeds} replacements at most)");

@@ -30,6 +30,9 @@ public static class SeedPlan
         }
     }
 
+    /// <summary>The last seed a study may run: after it, a run that did not train has no replacement.</summary>
+    public static int LastSeed(int first, int count) => first + count + MaxExtraSeeds - 1;
+
     /// <summary>Every seed a study may run: <paramref name="count"/> from <paramref name="first"/> on, and the replacements.</summary>
     public static IEnumerable<int> All(int first, int count) => Enumerable.Range(first, count + MaxExtraSeeds);
 }

@@ -54,7 +54,7 @@ public static class SweepCommand
             // The training options are the same in every cell: those its optimizer or schedule would ignore are refused as train refuses them.
             train.RefuseUnused(parse, baseline.Training);
             var methodList = TrainOptions.ParseList(parse.GetValue(methods)!, "--methods", s => TrainOptions.ParseEnum<SparsityMethodKind>(s, "--methods"), "granet,gmp");
-            if (baseline.Sparsity.Growth is { } growth && !methodList.Any(m => new SparsityOptions { Method = m }.Regrows))
+            if (baseline.Sparsity.Growth is { } growth && !methodList.Any(SparsityOptions.RegrowsWith))
             {
                 // It goes to the cells that regrow; with none, it would do nothing.
                 throw new ArgumentException($"--growth {TrainOptions.EnumName(growth)} has no effect with --methods {string.Join(",", methodList.Select(TrainOptions.MethodName))} (none of them regrows); drop it.");
@@ -345,7 +345,7 @@ public static class SweepCommand
             Sparsity = baseline.Sparsity with
             {
                 Method = cell.Method, FinalDensity = cell.FinalDensity, InitDensity = cell.InitDensity,
-                Growth = new GraNet.Sparsity.SparsityOptions { Method = cell.Method }.Regrows ? baseline.Sparsity.Growth : null,
+                Growth = GraNet.Sparsity.SparsityOptions.RegrowsWith(cell.Method) ? baseline.Sparsity.Growth : null,
             },
         };
     }

@@ -39,7 +39,7 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
     }
 
     /// <summary>The last seed a group may run: after it, a run that did not train has no replacement.</summary>
-    public int LastSeed => FirstSeed + Seeds + MaxExtraSeeds - 1;
+    public int LastSeed => SeedPlan.LastSeed(FirstSeed, Seeds);
 
     /// <summary>Every seed a group may run: <see cref="Seeds"/> from <see cref="FirstSeed"/> on, and the replacements for collapsed runs.</summary>
     public IEnumerable<int> AllSeeds => SeedPlan.All(FirstSeed, Seeds);

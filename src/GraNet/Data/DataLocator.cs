@@ -85,19 +85,27 @@ public sealed class DataLocator
         var looked = new List<string>();
         foreach (var (_, root) in Roots(dataDir, savedDir))
         {
-            foreach (string sub in spec.SubFolders)
+            looked.AddRange(Folders(spec, root));
+            if (Holding(spec, root, files) is { } folder)
             {
-                string folder = sub.Length == 0 ? root : Path.Combine(root, sub);
-                looked.Add(folder);
-                if (files.All(f => ResolveFile(folder, f) is not null))
-                {
-                    return folder;
-                }
+                return folder;
             }
         }
         throw new DataException(
             $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
     }
+
+    /// <summary>The folder under <paramref name="root"/> (itself or one of the data set's usual sub-folders) that holds every one of <paramref name="files"/> (raw or .gz), or null.</summary>
+    public static string? Holding(DatasetSpec spec, string root, IReadOnlyList<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(files);
+        return Folders(spec, root).FirstOrDefault(folder => files.All(f => ResolveFile(folder, f) is not null));
+    }
+
+    /// <summary>The folders where <paramref name="spec"/>'s files may be under <paramref name="root"/>: itself, then its usual sub-folders.</summary>
+    private static IEnumerable<string> Folders(DatasetSpec spec, string root) => spec.SubFolders.Select(sub => sub.Length == 0 ? root : Path.Combine(root, sub));
 
     /// <summary>
     /// An explicit <c>--data-dir</c> that does not exist, or that holds part of the data set's
@@ -115,9 +123,8 @@ public sealed class DataLocator
         {
             throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
         }
-        foreach (string sub in spec.SubFolders)
+        foreach (string folder in Folders(spec, dataDir))
         {
-            string folder = sub.Length == 0 ? dataDir : Path.Combine(dataDir, sub);
             var missing = files.Where(f => ResolveFile(folder, f) is null).ToList();
             if (missing.Count > 0 && missing.Count < files.Count)
             {

@@ -43,10 +43,18 @@ public sealed record SparsityOptions
     public double RigLStopFraction { get; init; } = 0.75;
 
     /// <summary>Whether the method prunes gradually from <see cref="InitDensity"/> to <see cref="FinalDensity"/>.</summary>
-    public bool IsPruningMethod => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
+    public bool IsPruningMethod => Prunes(Method);
 
     /// <summary>Whether the method regrows connections (so that <see cref="Growth"/> and <see cref="RegrowthRate"/> apply): granet, granet-uniform, rigl, set, snfs.</summary>
-    public bool Regrows => Method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.RigL or SparsityMethodKind.Set or SparsityMethodKind.Snfs;
+    public bool Regrows => RegrowsWith(Method);
+
+    /// <summary>Whether <paramref name="method"/> regrows connections: granet, granet-uniform, rigl, set, snfs.</summary>
+    public static bool RegrowsWith(SparsityMethodKind method) =>
+        method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.RigL or SparsityMethodKind.Set or SparsityMethodKind.Snfs;
+
+    /// <summary>Whether <paramref name="method"/> prunes gradually from the initial to the final density: granet, gmp and their -uniform forms.</summary>
+    public static bool Prunes(SparsityMethodKind method) =>
+        method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
 
     /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
     public void Validate(int epochs)
