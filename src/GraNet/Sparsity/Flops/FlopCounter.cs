@@ -1,3 +1,4 @@
+using GraNet.Models;
 using GraNet.Runtime;
 using GraNet.Sparsity.Masks;
 using TorchSharp.Modules;
@@ -36,7 +37,7 @@ public sealed class FlopCounter
         var positions = new Dictionary<nint, long>();
         var removers = new List<Action>();
         var weights = new List<(nint Handle, long Count)>();
-        foreach (var (_, module) in model.named_modules())
+        foreach (var (_, module) in ModuleOrder.DepthFirst(model))
         {
             // Convolutions: one multiply-add per weight at every output position (all dimensions after channels).
             // Linear layers: at every position of the dimensions between the batch and the features.

@@ -1,3 +1,4 @@
+using GraNet.Models;
 using GraNet.Runtime;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -8,7 +9,7 @@ namespace GraNet.Sparsity.Masks;
 
 /// <summary>
 /// The masks of a model: one <see cref="MaskedLayer"/> per convolution and linear weight, in
-/// module order. Biases, normalisation parameters and buffers are never masked. Applies the
+/// <see cref="ModuleOrder"/> (PyTorch's module order). Biases, normalisation parameters and buffers are never masked. Applies the
 /// masks to the weights and to the optimizer's per-weight state.
 /// </summary>
 public sealed class MaskSet : IDisposable
@@ -47,7 +48,7 @@ public sealed class MaskSet : IDisposable
         var parameters = optimizer?.parameters().ToList() ?? [];
         var layers = new List<MaskedLayer>();
         bool skipped = !denseFirstLayer;
-        foreach (var (name, module) in model.named_modules())
+        foreach (var (name, module) in ModuleOrder.DepthFirst(model))
         {
             Parameter? weight = module switch
             {
@@ -162,7 +163,10 @@ public sealed class MaskSet : IDisposable
         }
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote; the layers must match by name and size.</summary>
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote; the layers must match by name and size (in any order:
+    /// checkpoints written before the masks followed <see cref="ModuleOrder"/> list nested models' layers in another order).
+    /// </summary>
     /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
     /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
     public void Load(BinaryReader reader)
@@ -173,13 +177,16 @@ public sealed class MaskSet : IDisposable
         {
             throw new InvalidDataException($"The checkpoint has {count} masked layers, this model {Layers.Count}; use the same model and SparsityOptions.DenseFirstLayer setting.");
         }
-        foreach (var layer in Layers)
+        var byName = Layers.ToDictionary(l => l.Name);
+        var loaded = new HashSet<string>();
+        for (int i = 0; i < count; i++)
         {
             string name = reader.ReadString();
             long size = reader.ReadInt64();
-            if (name != layer.Name || size != layer.Count)
+            if (!byName.TryGetValue(name, out var layer) || size != layer.Count || !loaded.Add(name))
             {
-                throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match {layer.Name} ({layer.Count}); use the same model.");
+                string mine = layer is null ? "no masked layer of that name" : $"{layer.Name} ({layer.Count})";
+                throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match this model's ({mine}); use the same model and SparsityOptions.DenseFirstLayer setting.");
             }
             using var mask = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
             using var ever = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
