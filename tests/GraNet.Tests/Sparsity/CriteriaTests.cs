@@ -88,10 +88,10 @@ public class CriteriaTests
     }
 
     [Fact]
-    public void Layerwise_pruning_never_revives_a_pruned_weight()
+    public void Layerwise_pruning_never_revives_a_pruned_weight_and_gives_what_a_layer_lacks_to_the_others()
     {
         // fc1 has 1 active weight of 4; at density 0.5 its target is round(0.5 * 4) = 2, but it keeps its 1 (position 1):
-        // a pruned weight is never kept again. fc2 keeps round(0.5 * 2) = 1: |-0.7|.
+        // a pruned weight is never kept again. The model keeps 0.5 * 6 = 3 in all, so fc2 keeps the other 2 (both).
         using var model = TinyNets.TwoLayers([0.5f, -0.1f, 0.3f, 0.05f], [0.3f, -0.7f]);
         using var masks = MaskSet.ForModel(model, null);
         using (var m = tensor(new[] { false, true, false, false }))
@@ -101,7 +101,23 @@ public class CriteriaTests
         masks.Apply();
         new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.5);
         Assert.Equal([false, true, false, false], TinyNets.Flat(masks.Layers[0].Mask));
-        Assert.Equal([false, true], TinyNets.Flat(masks.Layers[1].Mask));
+        Assert.Equal([true, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
+    [Fact]
+    public void Layerwise_targets_share_what_capped_layers_lack()
+    {
+        var plain = new LayerwiseMagnitudePruner(classifierRule: false);
+        // 10 and 10 weights, the first with 3 active, at 0.5: the first keeps its 3, the second 10 - 3 = 7.
+        Assert.Equal([0.3, 0.7], plain.TargetDensities([10, 10], 0.5, [3, 10]).Select(x => Math.Round(x, 12)));
+        // Three layers of 100 at 0.3 with 10, 100, 100 active: 90 - 10 = 80 over the two others, 40 each.
+        Assert.Equal([0.1, 0.4, 0.4], plain.TargetDensities([100, 100, 100], 0.3, [10, 100, 100]).Select(x => Math.Round(x, 12)));
+        // Nothing capped: every layer at d itself.
+        Assert.Equal([0.3, 0.3, 0.3], plain.TargetDensities([100, 100, 100], 0.3, [40, 100, 30]));
+        // Classifier rule with a classifier of 100 weights holding only 15 (< 0.2 * 100): it keeps its 15 and
+        // fc1 (1000) the rest of 0.05 * 1100 = 55, i.e. 40; before, fc1 got (55 - 20) / 1000 and the model ended at 50.
+        var rule = new LayerwiseMagnitudePruner(classifierRule: true);
+        Assert.Equal([0.04, 0.15], rule.TargetDensities([1000, 100], 0.05, [150, 15]).Select(x => Math.Round(x, 12)));
     }
 
     [Fact]
@@ -118,6 +134,19 @@ public class CriteriaTests
         masks.Apply();
         new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.75);
         Assert.Equal([false, true, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+    }
+
+    [Fact]
+    public void The_move_count_is_the_ceiling_of_the_exact_product()
+    {
+        // T = 3000, t = 2000: r = 0.005 + 0.495 * (1 + cos(2π/3)) / 2 = 0.12875 exactly, but cos(2π/3) comes out a last bit
+        // above -0.5, so r * 800 = 103.00000000000004 in doubles; ceil of the exact product is 103, not 104.
+        double rate = new GraNet.Sparsity.Schedules.CosineRegrowthRate(0.5, 0.005, 3000).RateAt(2000);
+        Assert.True(rate * 800 > 103);
+        Assert.Equal(103, Regenerator.MoveCount(rate, 800));
+        Assert.Equal(104, Regenerator.MoveCount(0.1288, 800)); // 103.04
+        Assert.Equal(2, Regenerator.MoveCount(0.2, 6)); // ceil(1.2)
+        Assert.Equal(3, Regenerator.MoveCount(0.9, 3)); // ceil(2.7), at most the active count
     }
 
     [Fact]

@@ -115,6 +115,28 @@ public class SparsityControllerTests
         Assert.Equal(Math.Round(0.1 * total) / total, trace.Density, 12);
     }
 
+    [Fact]
+    public void Layerwise_pruning_from_a_sparse_erk_start_keeps_the_scheduled_count()
+    {
+        // ERK at 0.12 gives fc2 (768 weights) 0.092 < d_t from the first event on: it keeps its 70 active weights and
+        // the other layers share what it lacks, so the model keeps round(d_t * N) in all at every event (± rounding of
+        // the layers' shares), and ends at 0.1, not below.
+        var options = OptionsFor(SparsityMethodKind.GraNetUniform) with { InitDensity = 0.12 };
+        var trace = Run(options);
+        var schedule = new GraNet.Sparsity.Schedules.CubicPruningSchedule(0, 16, 2, options.InitDensity, options.FinalDensity);
+        long total = (16 * 32) + (32 * 24) + (24 * 4);
+        var prunes = trace.Updates.Where(u => u.Kind == MaskUpdateKind.Prune).ToList();
+        Assert.Equal(70, trace.Updates[0].Layers[1].Active);
+        Assert.Equal(8, prunes.Count);
+        foreach (var prune in prunes)
+        {
+            Assert.Equal(70, prune.Layers[1].Active);
+            long expected = (long)Math.Round(schedule.DensityAt(prune.Step) * total, MidpointRounding.AwayFromZero);
+            Assert.InRange(prune.Layers.Sum(l => l.Active), expected - 1, expected + 1);
+        }
+        Assert.InRange(trace.Density, (0.1 * total - 1) / total, (0.1 * total + 1) / total);
+    }
+
     [Theory]
     [InlineData(SparsityMethodKind.GraNet)]
     [InlineData(SparsityMethodKind.GraNetUniform)]

@@ -5,10 +5,13 @@ namespace GraNet.Sparsity.Criteria;
 
 /// <summary>
 /// Layer-wise magnitude pruning (the <c>-uniform</c> methods): each layer keeps
-/// <c>round(d_l · N_l)</c> weights with the largest <c>|w|</c>. With the classifier rule (the
-/// reference code's), once the overall sparsity reaches 0.8 the last layer keeps density
-/// <see cref="ClassifierDensity"/> and the other layers share the rest, so that the overall
-/// density is still <c>d</c>. A layer never keeps more than it has active.
+/// <c>round(d_l · N_l)</c> weights with the largest <c>|w|</c>, at one density <c>d_l = d</c> for all.
+/// With the classifier rule (the reference code's), once the overall sparsity reaches 0.8 the last
+/// layer keeps density <see cref="ClassifierDensity"/> (more only if the other layers cannot hold the
+/// rest) and the other layers share the rest, so that the overall density is still <c>d</c>. A layer never keeps more than it has active (a pruned
+/// weight never comes back): a layer that has fewer active weights than its share (a sparse ERK
+/// start gives large layers less than <c>d</c>) keeps them all, and the other layers share what it
+/// lacks, so the model still keeps <c>d · N</c> in all.
 /// </summary>
 public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
 {
@@ -16,24 +19,52 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
 
     public bool ClassifierRule { get; } = classifierRule;
 
-    /// <summary>The per-layer densities this pruner aims at for overall density <paramref name="density"/>.</summary>
-    public double[] TargetDensities(IReadOnlyList<long> sizes, double density)
+    /// <summary>
+    /// The per-layer densities this pruner aims at for overall density <paramref name="density"/>, for layers of
+    /// <paramref name="sizes"/> weights of which <paramref name="active"/> are active (all, if null).
+    /// </summary>
+    public double[] TargetDensities(IReadOnlyList<long> sizes, double density, IReadOnlyList<long>? active = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);
-        var targets = Enumerable.Repeat(density, sizes.Count).ToArray();
+        active ??= sizes;
+        var targets = new double[sizes.Count];
+        var open = Enumerable.Range(0, sizes.Count).ToList();
+        double budget = density * sizes.Sum(); // weights the open layers share
+        bool shared = false;
+        double? classifier = null; // the last layer's keep under the classifier rule
         if (ClassifierRule && sizes.Count > 1 && 1 - density >= 0.8)
         {
-            double total = sizes.Sum();
-            double last = sizes[^1];
-            targets[^1] = ClassifierDensity;
-            double rest = Math.Clamp(((density * total) - (ClassifierDensity * last)) / (total - last), 0, 1);
-            for (int l = 0; l < sizes.Count - 1; l++)
-            {
-                targets[l] = rest;
-            }
+            double last = Math.Min(ClassifierDensity * sizes[^1], active[^1]);
+            classifier = last;
+            budget -= last;
+            open.RemoveAt(sizes.Count - 1);
+            shared = true;
         }
-        return targets;
+        while (true)
+        {
+            double share = !shared ? density : open.Count == 0 ? 0 : Math.Clamp(budget / open.Sum(l => (double)sizes[l]), 0, 1);
+            var capped = open.Where(l => active[l] < Keep(share, sizes[l])).ToList();
+            if (capped.Count == 0)
+            {
+                open.ForEach(l => targets[l] = share);
+                if (classifier is { } keep)
+                {
+                    // At least ClassifierDensity; more if the other layers cannot hold the rest.
+                    targets[^1] = Math.Min(active[^1], keep + (open.Count == 0 ? Math.Max(0, budget) : 0)) / sizes[^1];
+                }
+                return targets;
+            }
+            foreach (int l in capped)
+            {
+                targets[l] = (double)active[l] / sizes[l];
+                budget -= active[l];
+                open.Remove(l);
+            }
+            shared = true;
+        }
     }
+
+    private static long Keep(double density, long size) => (long)Math.Round(density * size, MidpointRounding.AwayFromZero);
 
     /// <summary>
     /// Refuses a final density at which the classifier rule would leave the other layers empty
@@ -46,7 +77,6 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         var sizes = masks.Layers.Select(l => l.Count).ToList();
         double[] targets = TargetDensities(sizes, finalDensity);
         // A layer the rule empties although plain layer-wise pruning would keep some of it.
-        static long Keep(double d, long n) => (long)Math.Round(d * n, MidpointRounding.AwayFromZero);
         if (Enumerable.Range(0, sizes.Count - 1).Any(l => Keep(targets[l], sizes[l]) < 1 && Keep(finalDensity, sizes[l]) >= 1))
         {
             var last = masks.Layers[^1];
@@ -58,13 +88,13 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
     public void Prune(MaskSet masks, double density)
     {
         ArgumentNullException.ThrowIfNull(masks);
-        double[] targets = TargetDensities(masks.Layers.Select(l => l.Count).ToList(), density);
+        double[] targets = TargetDensities(masks.Layers.Select(l => l.Count).ToList(), density, masks.Layers.Select(l => l.ActiveCount).ToList());
         using var guard = no_grad();
         for (int l = 0; l < masks.Layers.Count; l++)
         {
             using var scope = NewDisposeScope();
             var layer = masks.Layers[l];
-            long keep = Math.Min(layer.ActiveCount, (long)Math.Round(targets[l] * layer.Count, MidpointRounding.AwayFromZero));
+            long keep = Math.Min(layer.ActiveCount, Keep(targets[l], layer.Count));
             var scores = MagnitudeScores.Of(layer);
             layer.SetMask(ExactSelection.Largest(scores, keep));
         }

@@ -15,6 +15,13 @@ public sealed class Regenerator(IGrowthScore growth)
 {
     public IGrowthScore Growth { get; } = growth ?? throw new ArgumentNullException(nameof(growth));
 
+    /// <summary>
+    /// <c>k = ceil(r · n)</c> (spec §4), at most <paramref name="active"/>. The product is rounded to 9 decimals
+    /// first, so that a rate whose exact product is a whole number (r = 0.12875, n = 800: 103) does not move one
+    /// connection more because cos gave a last bit too many (103.00000000000004).
+    /// </summary>
+    public static long MoveCount(double rate, long active) => Math.Min(active, (long)Math.Ceiling(Math.Round(rate * active, 9)));
+
     public IReadOnlyList<LayerUpdate> Regenerate(MaskSet masks, double rate)
     {
         ArgumentNullException.ThrowIfNull(masks);
@@ -28,7 +35,7 @@ public sealed class Regenerator(IGrowthScore growth)
                 updates.Add(new LayerUpdate(layer.Name, n, layer.Count, 0, 0));
                 continue;
             }
-            long k = Math.Min(n, (long)Math.Ceiling(rate * n));
+            long k = MoveCount(rate, n);
             using var scope = NewDisposeScope();
             var before = layer.Mask.clone();
             var weight = layer.Weight.detach();
