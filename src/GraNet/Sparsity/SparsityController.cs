@@ -1,3 +1,4 @@
+using System.Globalization;
 using GraNet.Runtime;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Flops;
@@ -56,8 +57,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <param name="sampleShape">One input sample's shape without the batch dimension, e.g. <c>[1, 28, 28]</c> (for FLOPs).</param>
     /// <param name="seed">Seeds the initial random masks and random growth.</param>
     /// <param name="maskUpdated">Subscribed to <see cref="MaskUpdated"/> before the masks are made, so that it also sees the initial masks.</param>
+    /// <param name="inputType">Element type of the model's input, for the FLOPs probe (e.g. <c>ScalarType.Int64</c> for a model that starts with an embedding); null: the type of the model's first parameter.</param>
     /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="sampleShape"/> does not fit the model.</exception>
-    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null)
+    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -65,7 +67,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         controller.MaskUpdated += maskUpdated;
         try
         {
-            controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape));
+            controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape, inputType));
         }
         catch
         {
@@ -93,7 +95,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         options.Validate(context.Epochs);
         totalSteps = context.TotalSteps;
         masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
-        method = SparsityMethodFactory.Create(options, new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed));
+        var steps = new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed);
+        if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
+        {
+            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.PruneEndEpoch), options.PruneEndEpoch,
+                string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {context.StepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
+        }
+        method = SparsityMethodFactory.Create(options, steps);
         generator = new Generator((ulong)context.Seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
@@ -101,9 +109,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         if (method.MasksWeights)
         {
+            RequireEveryLayerKept(masks, method);
+        }
+        if (method.MasksWeights)
+        {
             InitialiseMasks();
         }
-        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks);
+        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType);
         forwardFlops = flops.Forward();
         Report(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList());
     }
@@ -121,7 +133,15 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} does not follow step {lastStep}; call after every optimizer step, numbered over the whole run (1, 2, 3, …), not per epoch.");
         }
+        if (step > totalSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} is past the run's {totalSteps} steps (steps per epoch × epochs given to Create); give Create the run's real step counts, or the schedules end too early.");
+        }
         var m = Masks;
+        if (m.Layers.FirstOrDefault(l => l.Weight.IsInvalid) is { } gone)
+        {
+            throw new InvalidOperationException($"The weight of {gone.Name} is gone: the model's parameters were replaced after the controller was created (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.");
+        }
         var plan = Method;
         trainingFlops += 3 * forwardFlops;
         lastStep = step;
@@ -197,6 +217,32 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         masks?.Dispose();
         generator?.Dispose();
         (method?.Regenerator?.Growth as IDisposable)?.Dispose();
+    }
+
+    /// <summary>
+    /// Refuses densities at which a layer would keep no weight at all (its output would no longer depend on its input):
+    /// the method's start densities from its distribution, and the final densities of layer-wise pruning.
+    /// </summary>
+    private void RequireEveryLayerKept(MaskSet masks, SparsityMethod plan)
+    {
+        var sizes = masks.Layers.Select(l => l.Count).ToList();
+        static long Keep(double density, long size) => (long)Math.Round(Math.Min(1, density) * size, MidpointRounding.AwayFromZero);
+        int Empty(double[] densities) => Enumerable.Range(0, sizes.Count).FirstOrDefault(l => Keep(densities[l], sizes[l]) < 1, -1);
+        if (plan.StartDensity < 1 && Empty(plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity)) is >= 0 and int start)
+        {
+            Refuse(start, options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity), plan.StartDensity,
+                $"the {OptionValueException.Format(options.Distribution)} distribution; raise it, or use ERK, which gives small layers more");
+        }
+        if (plan.Pruner is LayerwiseMagnitudePruner layerwise && Empty(layerwise.TargetDensities(sizes, options.FinalDensity)) is >= 0 and int final)
+        {
+            Refuse(final, nameof(SparsityOptions.FinalDensity), options.FinalDensity, "layer-wise pruning; raise it, or use global pruning (granet, gmp)");
+        }
+
+        void Refuse(int layer, string property, double density, string remedy)
+        {
+            var l = masks.Layers[layer];
+            throw new OptionValueException(nameof(SparsityOptions), property, density, $"leaves layer {l.Name} ({l.Count} weights) with no weight under {remedy}");
+        }
     }
 
     private void InitialiseMasks()

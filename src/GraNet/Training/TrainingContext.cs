@@ -7,6 +7,7 @@ namespace GraNet.Training;
 /// <param name="StepsPerEpoch">Optimizer steps per epoch (the last batch may be partial).</param>
 /// <param name="TotalSteps">Optimizer steps of the whole run, <c>T</c>.</param>
 /// <param name="SampleShape">Shape of one input sample <c>[C, H, W]</c>, for FLOPs accounting.</param>
+/// <param name="InputType">Element type of the model's input (e.g. <c>Int64</c> for token ids); null: the type of the model's first parameter.</param>
 public sealed record TrainingContext(
     nn.Module<Tensor, Tensor> Model,
     OptimizerHelper Optimizer,
@@ -14,4 +15,5 @@ public sealed record TrainingContext(
     long TotalSteps,
     int Epochs,
     int Seed,
-    long[] SampleShape);
+    long[] SampleShape,
+    ScalarType? InputType = null);

@@ -138,4 +138,88 @@ public class ControllerMisuseTests
         using var without = SparsityController.Create(model, optimizer, options with { ClassifierRule = false }, 4, 3, [1, 8, 8]);
         Assert.Equal(2, without.Masks.Layers.Count);
     }
+    [Fact]
+    public void Steps_past_the_run_are_refused()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = SparsityController.Create(model, optimizer, Gmp, 2, 2, [16]);
+        for (long step = 1; step <= 4; step++)
+        {
+            Step(model, optimizer);
+            controller.AfterOptimizerStep(step);
+        }
+        Assert.Equal(0.1, controller.Density, 2);
+        Step(model, optimizer);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(5));
+        Assert.StartsWith("Step 5 is past the run's 4 steps (steps per epoch × epochs given to Create)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_converted_after_create_is_named_instead_of_failing_inside_torchsharp()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]);
+        model.to(ScalarType.Float64);
+        var e = Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(1));
+        Assert.StartsWith("The weight of fc1.weight is gone: the model's parameters were replaced after the controller was created", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pruning_window_shorter_than_a_step_names_the_option()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        var e = Assert.Throws<GraNet.OptionValueException>(() => SparsityController.Create(model, optimizer, Gmp with { PruneStartEpoch = 0.1, PruneEndEpoch = 0.12 }, 10, 1, [16]));
+        Assert.Equal("SparsityOptions.PruneEndEpoch 0.12 must be at least one step after SparsityOptions.PruneStartEpoch 0.1: at 10 steps per epoch both fall on step 1.", e.Message);
+    }
+
+    /// <summary>fc1 100 → 50, fc2 50 → 2 (100 weights), fc3 2 → 10 (20 weights).</summary>
+    private static Sequential Narrow() =>
+        nn.Sequential(("fc1", nn.Linear(100, 50)), ("r1", nn.ReLU()), ("fc2", nn.Linear(50, 2)), ("r2", nn.ReLU()), ("fc3", nn.Linear(2, 10)));
+
+    [Theory]
+    [InlineData(SparsityMethodKind.Static, "SparsityOptions.FinalDensity 0.02 leaves layer fc3.weight (20 weights) with no weight under ")]
+    [InlineData(SparsityMethodKind.GmpUniform, "SparsityOptions.FinalDensity 0.02 leaves layer fc3.weight (20 weights) with no weight under ")]
+    public void A_density_that_empties_a_layer_is_refused(SparsityMethodKind method, string start)
+    {
+        using var model = Narrow();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
+        var options = new SparsityOptions { Method = method, Distribution = DistributionKind.Uniform, InitDensity = 1, FinalDensity = 0.02, ClassifierRule = false, PruneEndEpoch = 1, UpdateInterval = 1 };
+        var e = Assert.Throws<GraNet.OptionValueException>(() => SparsityController.Create(model, optimizer, options, 2, 1, [100]));
+        Assert.StartsWith(start, e.Message, StringComparison.Ordinal);
+        // ERK gives the small layer more: 0.02 overall keeps weights in every layer.
+        using var controller = SparsityController.Create(model, optimizer, options with { Distribution = DistributionKind.ERK, Method = SparsityMethodKind.Static }, 2, 1, [100]);
+        Assert.All(controller.Masks.Layers, l => Assert.True(l.ActiveCount > 0));
+    }
+
+    /// <summary>Token ids → embedding → mean → linear.</summary>
+    private sealed class Bag : nn.Module<Tensor, Tensor>
+    {
+        private readonly Embedding embedding = nn.Embedding(50, 8);
+        private readonly Linear fc = nn.Linear(8, 3);
+
+        public Bag() : base("bag") => RegisterComponents();
+
+        public override Tensor forward(Tensor input)
+        {
+            using var embedded = embedding.call(input);
+            using var mean = embedded.mean([1]);
+            return fc.call(mean);
+        }
+    }
+
+    [Fact]
+    public void A_model_that_takes_token_ids_gives_its_input_type()
+    {
+        using var model = new Bag();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
+        var options = new SparsityOptions { Method = SparsityMethodKind.Static, FinalDensity = 0.5 };
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, options, 2, 1, [12]));
+        Assert.Contains("its input type", e.Message, StringComparison.Ordinal);
+        using var controller = SparsityController.Create(model, optimizer, options, 2, 1, [12], inputType: ScalarType.Int64);
+        Assert.Equal("fc.weight", Assert.Single(controller.Masks.Layers).Name); // embeddings are not masked
+        Assert.Equal(0.5, controller.InferenceFlopsRelative, 12); // 12 of 24 weights of the one counted layer
+    }
 }

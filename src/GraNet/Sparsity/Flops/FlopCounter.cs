@@ -27,10 +27,10 @@ public sealed class FlopCounter
 
     /// <summary>
     /// Measures output sizes with a forward pass on a zero sample of <paramref name="sampleShape"/> (e.g. <c>[C, H, W]</c>),
-    /// of the model's own type and device. A layer called several times per forward pass (shared weights) counts each call.
+    /// of element type <paramref name="inputType"/> (default: the type of the model's first parameter) on the model's device. A layer called several times per forward pass (shared weights) counts each call.
     /// </summary>
     /// <exception cref="ArgumentException">A forward pass of one such sample fails: the shape does not fit the model.</exception>
-    public static FlopCounter Measure(nn.Module<Tensor, Tensor> model, long[] sampleShape, MaskSet? masks)
+    public static FlopCounter Measure(nn.Module<Tensor, Tensor> model, long[] sampleShape, MaskSet? masks, ScalarType? inputType = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleShape);
@@ -70,12 +70,12 @@ public sealed class FlopCounter
             model.eval();
             using var guard = no_grad();
             using var scope = NewDisposeScope();
-            var sample = zeros([1, .. sampleShape], dtype: first?.dtype ?? ScalarType.Float32, device: first?.device);
+            var sample = zeros([1, .. sampleShape], dtype: inputType ?? first?.dtype ?? ScalarType.Float32, device: first?.device);
             model.call(sample);
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
         {
-            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({ErrorText.FirstLine(e.Message)}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28].", nameof(sampleShape), e);
+            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({ErrorText.FirstLine(e.Message)}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28], and for a model whose input is not floating point (token ids) its input type.", nameof(sampleShape), e);
         }
         finally
         {
