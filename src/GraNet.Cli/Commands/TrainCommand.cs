@@ -94,6 +94,13 @@ public static class TrainCommand
         {
             result = Train(configuration, folder, resume, keepEpochs, model, data, reporter, sparsity, maskLog, spec.Name, modelInfo.Name, json);
         }
+        catch (ArgumentException) when (!resume && !File.Exists(folder.LastCheckpoint))
+        {
+            // Refused as the run was set up, before any training (the sparsity method found a layer it would empty):
+            // a folder left holding this config.json would refuse the corrected command.
+            folder.DiscardUnstarted();
+            throw;
+        }
         catch (TrainingDivergedException e)
         {
             // The folder says what happened (a sweep reads it to replace the seed); the caller still gets the error.

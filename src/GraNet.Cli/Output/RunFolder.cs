@@ -19,6 +19,9 @@ public sealed class RunFolder(string path)
     /// <summary>Whether <see cref="Create"/> must claim a folder of its own (a default folder) rather than use <see cref="Path"/> as given.</summary>
     private bool claimOnCreate;
 
+    /// <summary>Whether <see cref="Create"/> claimed a new default folder (so it holds nothing but this run).</summary>
+    private bool claimed;
+
     /// <summary>The folder; for a default folder, the final name is known once <see cref="Create"/> has claimed it.</summary>
     public string Path { get; private set; } = path;
 
@@ -79,6 +82,7 @@ public sealed class RunFolder(string path)
         {
             Path = Claim(Path);
             claimOnCreate = false;
+            claimed = true;
         }
         else
         {
@@ -87,6 +91,24 @@ public sealed class RunFolder(string path)
                 throw new IOException($"--output {Path} is a file; give a folder for the run (it is created if missing).");
             }
             Directory.CreateDirectory(Path);
+        }
+    }
+
+    /// <summary>
+    /// Removes what a new run wrote before it was refused with nothing trained (a density that empties a layer, say),
+    /// so that the corrected command can use the folder: a claimed default folder goes whole, a given folder loses the
+    /// run's files.
+    /// </summary>
+    public void DiscardUnstarted()
+    {
+        if (claimed)
+        {
+            Directory.Delete(Path, recursive: true);
+            return;
+        }
+        foreach (string file in new[] { ConfigFile, MetricsFile, MaskUpdatesFile, SummaryFile })
+        {
+            File.Delete(file);
         }
     }
 

@@ -70,4 +70,25 @@ public class RunFolderTests : IDisposable
         Assert.Equal(before.Keys, Directory.GetFiles(run).Order());
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
+    [Fact]
+    public void A_run_refused_as_it_is_set_up_leaves_the_folder_to_the_corrected_command()
+    {
+        string data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string run = Path.Combine(root, "refused");
+        string[] args = ["train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--threads", "1", "--method", "static", "--distribution", "uniform", "--output", run];
+        var error = new StringWriter();
+
+        // Uniform 0.0004 gives fc3 (1,000 weights) round(0.4) = 0: refused when the masks are made, after the folder was made.
+        int code = Runner.Run([.. args, "--final-density", "0.0004"], new StringWriter(), error);
+
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --final-density 0.0004 leaves layer fc3.weight (1000 weights) with no weight under the uniform distribution; raise it, or use ERK, which gives small layers more.", error.ToString().Trim());
+        Assert.False(new RunFolder(run).HoldsRun);
+        error = new StringWriter();
+        Assert.True(Runner.Run([.. args, "--final-density", "0.5"], new StringWriter(), error) == 0, error.ToString());
+        Assert.True(File.Exists(Path.Combine(run, "summary.json")));
+    }
 }
