@@ -2,11 +2,12 @@ using System.Runtime.CompilerServices;
 using GraNet.Sparsity;
 using GraNet.Training.Optimizers;
 using Xunit;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace GraNet.Tests.Sparsity;
 
-/// <summary>The library example of the README compiles (it is this file), runs, and stays identical to the README's text.</summary>
+/// <summary>The library examples of the README compile (they are this file), run, and stay identical to the README's text.</summary>
 public class ReadmeExampleTests
 {
     private static double Example(TextWriter log)
@@ -54,13 +55,108 @@ public class ReadmeExampleTests
         Assert.Contains("Prune, density 0.100", log.ToString(), StringComparison.Ordinal);
     }
 
+    private static SparsityOptions ResumeOptions => new()
+    {
+        Method = SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.1, UpdateInterval = 3, PruneEndEpoch = 2,
+    };
+
+    /// <summary>Trains epochs [<paramref name="from"/>, <paramref name="to"/>) on seeded data (the same batches whenever the same epochs run).</summary>
+    private static void Train(nn.Module<Tensor, Tensor> model, ScalarSafeSgd optimizer, SparsityController sparsity, int from, int to, int stepsPerEpoch)
+    {
+        for (int epoch = from; epoch < to; epoch++)
+        {
+            using var generator = new Generator((ulong)(100 + epoch));
+            for (int batch = 0; batch < stepsPerEpoch; batch++)
+            {
+                using var scope = NewDisposeScope();
+                var (x, y) = (randn([16, 784], generator: generator), randint(0, 4, [16], generator: generator));
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.call(x), y).backward();
+                optimizer.step();
+                sparsity.AfterOptimizerStep(((long)epoch * stepsPerEpoch) + batch + 1);
+            }
+        }
+    }
+
+    private static Sequential ResumeModel()
+    {
+        manual_seed(5);
+        return nn.Sequential(("fc1", nn.Linear(784, 30)), ("relu", nn.ReLU()), ("fc2", nn.Linear(30, 4)));
+    }
+
     [Fact]
-    public void The_readme_shows_exactly_this_example()
+    public void Saving_and_resuming_as_the_readme_shows_ends_where_an_uninterrupted_run_does()
+    {
+        int stepsPerEpoch = 5, epochs = 3;
+        var options = ResumeOptions;
+        string folder = Directory.CreateTempSubdirectory("granet-readme-resume").FullName;
+        try
+        {
+            float[] expected;
+            using (var straight = ResumeModel())
+            using (var straightOptimizer = new ScalarSafeSgd(straight.parameters(), lr: 0.1, momentum: 0.9))
+            using (var straightSparsity = SparsityController.Create(straight, straightOptimizer, options, stepsPerEpoch, epochs, sampleShape: [784], seed: 4))
+            {
+                Train(straight, straightOptimizer, straightSparsity, 0, epochs, stepsPerEpoch);
+                expected = straight.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray();
+            }
+
+            {
+                using var model = ResumeModel();
+                using var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
+                using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784], seed: 4);
+                Train(model, optimizer, sparsity, 0, 2, stepsPerEpoch);
+                string modelFile = Path.Combine(folder, "model.bin"), optimizerFile = Path.Combine(folder, "optimizer.bin"), sparsityFile = Path.Combine(folder, "sparsity.bin");
+                // README-SAVE-BEGIN
+                // After an epoch: the model, the optimizer, and the controller (masks, step, FLOPs so far, growth state).
+                model.save(modelFile);
+                optimizer.save_state_dict(optimizerFile);
+                using (var writer = new BinaryWriter(File.Create(sparsityFile)))
+                {
+                    sparsity.Save(writer);
+                }
+                // README-SAVE-END
+            }
+            {
+                using var model = ResumeModel();
+                using var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
+                string modelFile = Path.Combine(folder, "model.bin"), optimizerFile = Path.Combine(folder, "optimizer.bin"), sparsityFile = Path.Combine(folder, "sparsity.bin");
+                // README-RESUME-BEGIN
+                // In a new process: the same model, optimizer, options and step counts. Create first (it makes initial
+                // masks and zeroes weights), then load all three; the run goes on from the saved step.
+                using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784]);
+                model.load(modelFile);
+                optimizer.load_state_dict(optimizerFile);
+                using (var reader = new BinaryReader(File.OpenRead(sparsityFile)))
+                {
+                    sparsity.Load(reader);
+                }
+                // README-RESUME-END
+                Train(model, optimizer, sparsity, 2, epochs, stepsPerEpoch);
+                float[] resumed = model.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray();
+                Assert.Equal(expected, resumed);
+                Assert.Equal(Math.Round(0.1 * ((784 * 30) + (30 * 4))) / ((784 * 30) + (30 * 4)), sparsity.Density, 12);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("README")]
+    [InlineData("README-SAVE")]
+    [InlineData("README-RESUME")]
+    public void The_readme_shows_exactly_these_examples(string marker)
     {
         string[] source = File.ReadAllLines(ThisFile());
-        int begin = Array.FindIndex(source, l => l.Trim() == "// README-BEGIN");
-        int end = Array.FindIndex(source, l => l.Trim() == "// README-END");
-        var block = source[(begin + 1)..end].Select(l => l.Length >= 8 ? l[8..] : l.TrimStart());
+        int begin = Array.FindIndex(source, l => l.Trim() == $"// {marker}-BEGIN");
+        int end = Array.FindIndex(source, l => l.Trim() == $"// {marker}-END");
+        Assert.True(begin >= 0 && end > begin);
+        var lines = source[(begin + 1)..end];
+        int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
+        var block = lines.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart());
         string readme = File.ReadAllText(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", "..", "README.md"));
         Assert.Contains(string.Join('\n', block), readme.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
     }
