@@ -243,14 +243,15 @@ public class CriteriaTests
     [Fact]
     public void Momentum_growth_scores_a_dense_gradient_momentum_also_at_inactive_positions()
     {
-        // m = 0.9 * g1 + g2 with g1 = [1, 2, ..., 8] and g2 = [-1, 0, ..., 0] -> |m| = [-0.1, 1.8, 2.7, ...].
+        // SGD at momentum 0.9: m = 0.9 * g1 + g2 with g1 = [1, 2, ..., 8] and g2 = [-1, 0, ..., 0] -> |m| = [-0.1, 1.8, 2.7, ...].
         using var layer = TinyNets.Row([0.9f, 0.1f, 0.5f, 0.4f, 0.6f, 0f, 0.2f, 0f]);
-        using var masks = MaskSet.ForModel(layer, null);
+        using var optimizer = new GraNet.Training.Optimizers.ScalarSafeSgd(layer.parameters(), 0.1, 0.9);
+        using var masks = MaskSet.ForModel(layer, optimizer);
         using (var m = tensor(new[] { true, false, false, false, false, false, false, false }).reshape(1, 8))
         {
             masks.Layers[0].SetMask(m);
         }
-        using var growth = new MomentumGrowth(0.9);
+        using var growth = new MomentumGrowth();
         var weight = masks.Layers[0].Weight;
         TinyNets.SetGradient(weight, [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f]);
         growth.AfterStep(masks);
@@ -270,8 +271,9 @@ public class CriteriaTests
     public void Momentum_growth_reloads_in_the_layer_shape_and_refuses_another_model()
     {
         using var net = TinyNets.TwoLayers([1, 2, 3, 4], [5, 6]);
-        using var masks = MaskSet.ForModel(net, null);
-        using var growth = new MomentumGrowth(0.5);
+        using var optimizer = new GraNet.Training.Optimizers.ScalarSafeSgd(net.parameters(), 0.1, 0.5);
+        using var masks = MaskSet.ForModel(net, optimizer);
+        using var growth = new MomentumGrowth();
         TinyNets.SetGradient(masks.Layers[0].Weight, [1f, -2f, 3f, -4f]);
         TinyNets.SetGradient(masks.Layers[1].Weight, [7f, 8f]);
         growth.AfterStep(masks);
@@ -282,7 +284,7 @@ public class CriteriaTests
         }
 
         stream.Position = 0;
-        using var loaded = new MomentumGrowth(0.5);
+        using var loaded = new MomentumGrowth();
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             loaded.Load(reader, masks);
@@ -295,7 +297,8 @@ public class CriteriaTests
         Assert.Equal([2.5f, 1f, 3.5f, 0f], TinyNets.Values(score)); // |0.5·m + g| with m = (1, -2, 3, -4), g = 2
 
         using var other = TinyNets.Row([1, 2, 3, 4]);
-        using var otherMasks = MaskSet.ForModel(other, null);
+        using var otherOptimizer = new GraNet.Training.Optimizers.ScalarSafeSgd(other.parameters(), 0.1, 0.5);
+        using var otherMasks = MaskSet.ForModel(other, otherOptimizer);
         stream.Position = 0;
         using var reader2 = new BinaryReader(stream);
         var error = Assert.Throws<InvalidDataException>(() => new MomentumGrowth().Load(reader2, otherMasks));

@@ -46,6 +46,7 @@ public class GrowthGradientTests
 
     [Theory]
     [InlineData(SparsityMethodKind.RigL, "gradient")]
+    [InlineData(SparsityMethodKind.Snfs, "momentum")]
     public void Gradients_zeroed_by_the_optimizer_before_the_mask_update_are_refused_at_the_growth_event(SparsityMethodKind method, string criterion)
     {
         var e = ClearedBeforeUpdate(method, (_, optimizer) => optimizer.zero_grad());
@@ -56,6 +57,7 @@ public class GrowthGradientTests
 
     [Theory]
     [InlineData(SparsityMethodKind.RigL)]
+    [InlineData(SparsityMethodKind.Snfs)]
     public void Gradients_freed_by_the_module_before_the_mask_update_are_refused_at_the_growth_event(SparsityMethodKind method)
     {
         var e = ClearedBeforeUpdate(method, (model, _) => model.zero_grad());

@@ -48,24 +48,25 @@ public static class OptimizerStateAccess
             : throw Unsupported(optimizer.GetType().Name, "it keeps no per-parameter state that masks can reach");
     }
 
-    /// <summary>The options (hyperparameters) of the parameter group that holds parameter <paramref name="index"/>.</summary>
-    /// <exception cref="ArgumentException">The optimizer keeps no parameter groups, or has no parameter <paramref name="index"/>.</exception>
-    public static OptimizerOptions GroupOptions(optim.Optimizer optimizer, int index)
+    /// <summary>The options (hyperparameters) of each parameter's group, in <c>parameters()</c> order (read once per update, then indexed).</summary>
+    /// <exception cref="ArgumentException">The optimizer keeps no parameter groups (e.g. LBFGS).</exception>
+    public static IReadOnlyList<OptimizerOptions> ParameterOptions(optim.Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        if (optimizer is OptimizerHelper helper)
+        if (optimizer is not OptimizerHelper helper)
         {
-            var dictionary = helper.state_dict();
-            for (int g = 0; g < dictionary.StateIndexRef.Count; g++)
-            {
-                if (dictionary.StateIndexRef[g].Contains(index))
-                {
-                    return dictionary.Options[g];
-                }
-            }
-            throw new ArgumentException($"The optimizer {optimizer.GetType().Name} has no parameter {index}.", nameof(index));
+            throw Unsupported(optimizer.GetType().Name, "it keeps no parameter groups");
         }
-        throw Unsupported(optimizer.GetType().Name, "it keeps no parameter groups");
+        var dictionary = helper.state_dict();
+        var options = new OptimizerOptions[dictionary.State.Count];
+        for (int g = 0; g < dictionary.StateIndexRef.Count; g++)
+        {
+            foreach (int index in dictionary.StateIndexRef[g])
+            {
+                options[index] = dictionary.Options[g];
+            }
+        }
+        return options;
     }
 
     /// <summary>Every per-weight state tensor of parameter <paramref name="index"/> (none where the optimizer has not made it, e.g. SGD's buffer before the first step).</summary>
