@@ -94,6 +94,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         options.Validate(context.Epochs);
         totalSteps = context.TotalSteps;
+        if (options.Method != SparsityMethodKind.Dense)
+        {
+            // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
+            OptimizerStateAccess.RequireSupported(context.Optimizer);
+        }
         masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
         var steps = new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed);
         if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
@@ -102,6 +107,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {context.StepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
         }
         method = SparsityMethodFactory.Create(options, steps);
+        if (method.Regenerator?.Growth is MomentumGrowth)
+        {
+            MomentumGrowth.RequireSupported(context.Optimizer);
+        }
         generator = new Generator((ulong)context.Seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {

@@ -154,6 +154,15 @@ public class OptimizerStateMaskingTests
         Assert.Throws<ArgumentException>(() => OptimizerStateAccess.States(optimizer));
     }
 
+    [Fact]
+    public void The_dense_method_masks_nothing_so_any_optimizer_will_do()
+    {
+        using var model = Mlp();
+        using var optimizer = Create("Rprop", model.parameters());
+        using var controller = SparsityController.Create(model, optimizer, GraNet with { Method = SparsityMethodKind.Dense }, StepsPerEpoch, Epochs, [16]);
+        Assert.Equal(1, controller.Density);
+    }
+
     /// <summary>An optimizer of its own with a state type GraNet does not know.</summary>
     private sealed class OwnOptimizer : OptimizerHelper
     {
