@@ -196,10 +196,12 @@ public static class TrainCommand
 
         public void OnBatch(BatchProgress progress) => inner.OnBatch(progress);
 
+        // Before last.ckpt: a run killed between the two would otherwise resume past mask updates never written.
+        public void OnCheckpointing(int epoch) => maskLog.Flush();
+
         public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history)
         {
             folder.WriteMetrics(history);
-            maskLog.Flush();
             TensorBoard?.OnEpoch(metrics);
             inner.OnEpochCompleted(metrics, history);
         }

@@ -13,6 +13,15 @@ public interface ITrainingObserver
     {
     }
 
+    /// <summary>
+    /// Epoch <paramref name="epoch"/> (1-based) is trained and about to be checkpointed: write here what must be on disk
+    /// before the checkpoint says the epoch is done (a resumed run goes on from the checkpoint and never sees this epoch's
+    /// events again; what was written for steps past an older checkpoint can be dropped on resume).
+    /// </summary>
+    void OnCheckpointing(int epoch)
+    {
+    }
+
     /// <summary>An epoch ended; <paramref name="history"/> holds every epoch so far, this one included.</summary>
     void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history)
     {

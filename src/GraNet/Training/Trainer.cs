@@ -97,6 +97,10 @@ public sealed class Trainer : IDisposable
             step = header.Step;
             bestEpoch = header.BestEpoch;
             bestValidation = header.BestValidationAccuracy;
+            if (best is not null && bestValidation is not null && bestEpoch > 0)
+            {
+                RefuseAnotherBest(best, bestEpoch, identity);
+            }
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
         // A resumed run that had already collapsed stays collapsed instead of training on.
@@ -116,6 +120,7 @@ public sealed class Trainer : IDisposable
                 bestValidation = validation;
             }
             var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration);
+            observer.OnCheckpointing(epoch + 1);
             if (best is not null && improved && validation is not null)
             {
                 Checkpoint.Save(best, state, model, null, null);
@@ -144,8 +149,9 @@ public sealed class Trainer : IDisposable
             }
         }
         bool useBest = data.Validation is not null && outcome == TrainingOutcome.Completed && bestEpoch != history.Count;
-        if (useBest && best is not null && File.Exists(best))
+        if (useBest && best is not null)
         {
+            RefuseAnotherBest(best, bestEpoch, identity);
             Checkpoint.Load(best, model, null, null);
         }
         else if (useBest && bestWeights.Held)
@@ -302,6 +308,25 @@ public sealed class Trainer : IDisposable
         if (JsonDifference.First(saved, current, ResumeMayDiffer) is { } difference)
         {
             throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Key} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
+        }
+    }
+
+    /// <summary>
+    /// The test accuracy is measured on the best epoch's weights in <paramref name="path"/>: the file must be there and
+    /// be that epoch's checkpoint of this run (a missing or foreign file would report another model's accuracy).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is missing, or holds another epoch or another run.</exception>
+    private void RefuseAnotherBest(string path, int bestEpoch, (string Model, string Dataset, string Configuration) identity)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path} is missing: it holds epoch {bestEpoch}, selected by validation accuracy, on which the test accuracy is measured; restore the file, or train the run again in another folder.");
+        }
+        var header = Checkpoint.ReadHeader(path);
+        RefuseAnotherRun(path, header, identity);
+        if (header.EpochsCompleted != bestEpoch)
+        {
+            throw new InvalidDataException($"{path} holds epoch {header.EpochsCompleted}, but the run selected epoch {bestEpoch}; restore the run's own best.ckpt, or train the run again in another folder.");
         }
     }
 
