@@ -34,7 +34,7 @@ public static class TrainCommand
             int code = Execute(configuration, folder, resume, output, adviseResume: true);
             if (code == ExitCodes.TrainingFailed)
             {
-                error.WriteLine($"granet: training in {folder.Path} collapsed in its first epoch (loss stuck at chance; see the note above) and was stopped; try another --seed or a lower --lr.");
+                error.WriteLine($"granet: training in {folder.Path} collapsed (loss stuck at chance) and was stopped; the note above says what to change.");
             }
             return code;
         });
@@ -183,6 +183,11 @@ public static class TrainCommand
         };
         folder.WriteSummary(summary);
         LayerTable.Write(output, sparsity.Masks);
+        if (result.Outcome == TrainingOutcome.Completed && sparsity.CollapseCause() is { } cause)
+        {
+            // A collapsed run says this in its notice; a completed one may still have lost whole layers (residual paths go around them).
+            output.WriteLine($"warning: {OptionFlags.Rewrite(cause)}");
+        }
         output.WriteLine($"test accuracy {RunFolder.Percent(result.TestAccuracy):F2}% (epoch {result.BestEpoch}); {result.ImagesPerSecond:F0} images/s; summary in {folder.SummaryFile}");
         return result.Outcome == TrainingOutcome.Completed ? ExitCodes.Success : ExitCodes.TrainingFailed;
     }

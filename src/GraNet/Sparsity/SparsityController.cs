@@ -175,6 +175,18 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
     }
 
+    /// <summary>Layers pruned away entirely (no active weight), named with the density that emptied them and its fix.</summary>
+    public string? CollapseCause()
+    {
+        if (masks is null || method is null || !method.MasksWeights || masks.Layers.FirstOrDefault(l => l.ActiveCount == 0) is null)
+        {
+            return null;
+        }
+        var empty = masks.Layers.Where(l => l.ActiveCount == 0).Select(l => l.Name).ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(empty.Count == 1 ? "layer " + empty[0] + " has" : "layers " + string.Join(", ", empty) + " have")} no weight left ({masks.Active:N0} of {masks.Total:N0} weights active at density {masks.Density:G3}), so a plain chain of layers no longer depends on its input; raise {nameof(SparsityOptions)}.{nameof(SparsityOptions.FinalDensity)} ({options.FinalDensity.ToString(CultureInfo.InvariantCulture)} now).");
+    }
+
     /// <summary>Epochs before the end of pruning are never selected as the best.</summary>
     public bool ReadyForSelection => Method.Schedule is not { } s || lastStep >= s.EndStep;
 

@@ -23,6 +23,12 @@ public interface ITrainingHook
     /// <summary>Scalars to log with each epoch's metrics, e.g. <c>density</c>.</summary>
     IReadOnlyDictionary<string, double> EpochScalars();
 
+    /// <summary>
+    /// Why the network may have stopped depending on its input, if the hook knows (e.g. a layer pruned away entirely),
+    /// with the fix; the trainer adds it to its notice when the training loss sits at chance. Null: nothing known.
+    /// </summary>
+    string? CollapseCause() => null;
+
     /// <summary>Writes the hook's state (masks, counters) into a checkpoint.</summary>
     void Save(BinaryWriter writer);
 

@@ -104,7 +104,7 @@ public sealed class Trainer : IDisposable
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
         // A resumed run that had already collapsed stays collapsed instead of training on.
-        var outcome = history.Count > 0 && IsCollapsed(history[0]) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
+        var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         for (int epoch = firstEpoch; outcome == TrainingOutcome.Completed && epoch < options.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -138,12 +138,9 @@ public sealed class Trainer : IDisposable
                 }
             }
             observer.OnEpochCompleted(metrics, history);
-            if (epoch == 0 && IsCollapsed(metrics))
+            if (IsCollapsed(metrics))
             {
-                // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
-                int steps = data.Train.BatchesPerEpoch;
-                string fewSteps = steps < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {steps} step{(steps == 1 ? string.Empty : "s")})" : string.Empty;
-                observer.OnNotice(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Training collapsed: the mean training loss of epoch 1 is {metrics.TrainLoss:F4}, not below ln({data.Classes}) - {CollapseMargin} = {Math.Log(data.Classes) - CollapseMargin:F4} (chance is ln({data.Classes}) = {Math.Log(data.Classes):F4}); the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}."));
+                observer.OnNotice(CollapseNotice(epoch, metrics));
                 outcome = TrainingOutcome.Collapsed;
                 break;
             }
@@ -168,8 +165,27 @@ public sealed class Trainer : IDisposable
         return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
     }
 
-    /// <summary>Whether the first epoch's mean training loss is not below ln(classes) − <see cref="CollapseMargin"/>: the network is at chance.</summary>
-    private bool IsCollapsed(EpochMetrics first) => options.StopOnCollapse && first.TrainLoss >= Math.Log(data.Classes) - CollapseMargin;
+    /// <summary>What a collapsed epoch's notice says: the rule, and the likely cause with its fix.</summary>
+    private string CollapseNotice(int epoch, EpochMetrics metrics)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string rule = string.Create(invariant, $"the mean training loss of epoch {epoch + 1} is {metrics.TrainLoss:F4}, not below ln({data.Classes}) - {CollapseMargin} = {Math.Log(data.Classes) - CollapseMargin:F4} (chance is ln({data.Classes}) = {Math.Log(data.Classes):F4})");
+        if (hook?.CollapseCause() is { } cause)
+        {
+            return $"Training collapsed: {rule}; {cause}";
+        }
+        if (epoch > 0)
+        {
+            return $"Training collapsed: {rule}; the network lost what it had learned. Try a lower TrainingOptions.LearningRate.";
+        }
+        // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
+        int steps = data.Train.BatchesPerEpoch;
+        string fewSteps = steps < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {steps} step{(steps == 1 ? string.Empty : "s")})" : string.Empty;
+        return $"Training collapsed: {rule}; the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}.";
+    }
+
+    /// <summary>Whether an epoch's mean training loss is not below ln(classes) − <see cref="CollapseMargin"/>: the network is at chance.</summary>
+    private bool IsCollapsed(EpochMetrics epoch) => options.StopOnCollapse && epoch.TrainLoss >= Math.Log(data.Classes) - CollapseMargin;
 
     /// <summary>How far below chance (ln(classes)) the first epoch's mean loss must be for the run not to count as collapsed.</summary>
     public const double CollapseMargin = 0.02;

@@ -37,7 +37,7 @@ public sealed record TrainingOptions
     /// <summary>Random crop and flip; null: the data set's default (on for CIFAR).</summary>
     public bool? Augment { get; init; }
 
-    /// <summary>Stop a run whose training loss is not below ln(classes) − 0.02 after the first epoch (Trainer.CollapseMargin).</summary>
+    /// <summary>Stop a run whose mean training loss of an epoch is not below ln(classes) − 0.02 (Trainer.CollapseMargin): at chance, it learns nothing more.</summary>
     public bool StopOnCollapse { get; init; } = true;
 
     /// <summary>The milestones in force: the given ones, or 50 % and 75 % of the epochs.</summary>

@@ -58,13 +58,40 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_run_pruned_to_empty_layers_stops_when_its_loss_reaches_chance_and_names_the_layers()
+    {
+        // GMP to 0.0002 (53 of 266,200 weights) over epochs 0-2 of 4: epoch 1 learns, then global pruning empties fc1 and
+        // fc2, the output stops depending on the input, and a later epoch sits at chance.
+        string run = Path.Combine(root, "emptied");
+        var (code, output, error) = Run(Train(run, "--epochs", "4", "--method", "gmp", "--final-density", "0.0002", "--prune-end-epoch", "2",
+            "--update-interval", "1", "--validation", "0"));
+        Assert.Equal(4, code);
+        Assert.Contains("collapsed (loss stuck at chance) and was stopped", error, StringComparison.Ordinal);
+        Assert.Matches(@"Training collapsed: the mean training loss of epoch [234] is", output);
+        Assert.Contains("layer fc1.weight has no weight left (53 of 266,200 weights active at density 0.000199), so a plain chain of layers no longer depends on its input; raise --final-density (0.0002 now).", output, StringComparison.Ordinal);
+        Assert.True(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length >= 2);
+    }
+
+    [Fact]
+    public void A_completed_run_that_lost_whole_layers_warns()
+    {
+        // One epoch that learns before its last pruning events empty fc1: the epoch's mean loss is below chance, so the
+        // run completes, and says what happened to its layers.
+        string run = Path.Combine(root, "emptied-once");
+        var (code, output, error) = Run(Train(run, "--epochs", "1", "--method", "gmp", "--final-density", "0.0002", "--prune-end-epoch", "1",
+            "--update-interval", "1", "--validation", "0"));
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: layers fc1.weight, fc2.weight have no weight left (53 of 266,200 weights active at density 0.000199)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.
         string run = Path.Combine(root, "collapsed");
         var (code, output, error) = Run(Train(run, "--lr", "1e-9", "--validation", "0"));
         Assert.Equal(4, code);
-        Assert.Contains("collapsed in its first epoch", error, StringComparison.Ordinal);
+        Assert.Contains("collapsed (loss stuck at chance) and was stopped; the note above says what to change.", error, StringComparison.Ordinal);
         // The trainer's notice names options by property; the tool shows its flags.
         Assert.Contains("Try another --seed or a lower --lr", output, StringComparison.Ordinal);
         // The tiny data set gives few steps per epoch, which the notice names as a cause too.
@@ -78,6 +105,7 @@ public class CliTests : IDisposable
         string run = Path.Combine(root, "sparse");
         var (code, output, error) = Run(Train(run, "--method", "granet", "--init-density", "0.5", "--final-density", "0.1", "--update-interval", "4", "--prune-end-epoch", "1"));
         Assert.True(code == 0, error);
+        File.WriteAllText("/tmp/emptied-out.txt", output);
         Assert.Contains("fc1.weight", output, StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         Assert.Equal(0.1, summary.RootElement.GetProperty("finalDensity").GetDouble(), 4);
