@@ -94,10 +94,11 @@ public static class TrainCommand
         {
             result = Train(configuration, folder, resume, keepEpochs, model, data, reporter, sparsity, maskLog, spec.Name, modelInfo.Name, json);
         }
-        catch (ArgumentException) when (!resume && !File.Exists(folder.LastCheckpoint))
+        catch (Exception e) when (!resume && !File.Exists(folder.LastCheckpoint) && e is not TrainingDivergedException and not OperationCanceledException)
         {
-            // Refused as the run was set up, before any training (the sparsity method found a layer it would empty):
-            // a folder left holding this config.json would refuse the corrected command.
+            // Refused or failed before the first epoch was kept (the sparsity method found a layer it would empty, libtorch
+            // refused a value): a folder left holding this config.json would refuse the corrected command. (A diverged run
+            // keeps its summary, which a sweep reads; an interrupted one is continued with --resume.)
             folder.DiscardUnstarted();
             throw;
         }

@@ -19,9 +19,14 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader? Validation, Ba
         {
             throw new OptionValueException(nameof(TrainingOptions), nameof(TrainingOptions.ValidationFraction), options.ValidationFraction, FormattableString.Invariant($"leaves no training images out of {train.Count}"));
         }
+        if (options.BatchSize > trainIndices.Length)
+        {
+            throw new OptionValueException(nameof(TrainingOptions), nameof(TrainingOptions.BatchSize), options.BatchSize, FormattableString.Invariant($"must not exceed the {trainIndices.Length} training images"));
+        }
         var trainLoader = new BatchLoader(train, trainIndices, spec.Mean, spec.Std, options.BatchSize, spec.ReflectPadding);
-        var validation = validationIndices.Length > 0 ? new BatchLoader(train, validationIndices, spec.Mean, spec.Std, evaluationBatchSize) : null;
-        var testLoader = new BatchLoader(test, null, spec.Mean, spec.Std, evaluationBatchSize);
+        // An evaluation batch never needs to hold more than the images evaluated (its buffers are allocated at full size).
+        var validation = validationIndices.Length > 0 ? new BatchLoader(train, validationIndices, spec.Mean, spec.Std, Math.Min(evaluationBatchSize, validationIndices.Length)) : null;
+        var testLoader = new BatchLoader(test, null, spec.Mean, spec.Std, Math.Min(evaluationBatchSize, test.Count));
         return new TrainingData(trainLoader, validation, testLoader, spec.Classes, options.Augment ?? spec.AugmentByDefault);
     }
 }

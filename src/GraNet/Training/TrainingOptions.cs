@@ -50,8 +50,11 @@ public sealed record TrainingOptions
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+        // Optimizers compute in 32-bit floats: a larger value cannot be handed to libtorch.
+        Require(LearningRate <= float.MaxValue, nameof(LearningRate), LearningRate, "must be at most 3.4e38 (optimizers compute in 32-bit floats)");
         Require(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
         Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
+        Require(WeightDecay <= float.MaxValue, nameof(WeightDecay), WeightDecay, "must be at most 3.4e38 (optimizers compute in 32-bit floats)");
         Require(Gamma is > 0 and <= 1, nameof(Gamma), Gamma, "must be in (0, 1]");
         Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), WarmupEpochs, $"must be in [0, {Name(nameof(Epochs))})");
         Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");

@@ -85,6 +85,16 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_larger_than_the_training_set_is_refused_before_the_run_folder_is_made()
+    {
+        string run = Path.Combine(root, "huge-batch");
+        var (code, _, error) = Run(Train(run, "--batch-size", "1073741824", "--validation", "0"));
+        Assert.Equal(2, code);
+        Assert.Matches(@"^granet: --batch-size 1073741824 must not exceed the \d+ training images\.$", error.Trim());
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
     public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.

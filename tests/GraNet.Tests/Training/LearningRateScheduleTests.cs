@@ -61,4 +61,14 @@ public class LearningRateScheduleTests
         Assert.Equal(property, e.ParamName);
         Assert.Equal(message, e.Message);
     }
+    [Fact]
+    public void Values_a_32_bit_optimizer_cannot_hold_are_refused()
+    {
+        var rate = Assert.Throws<OptionValueException>(new TrainingOptions { LearningRate = 1e300 }.Validate);
+        Assert.Equal(nameof(TrainingOptions.LearningRate), rate.Property);
+        Assert.EndsWith(" must be at most 3.4e38 (optimizers compute in 32-bit floats).", rate.Message, StringComparison.Ordinal);
+        var decay = Assert.Throws<OptionValueException>(new TrainingOptions { WeightDecay = 1e300 }.Validate);
+        Assert.Equal(nameof(TrainingOptions.WeightDecay), decay.Property);
+        new TrainingOptions { LearningRate = 1e38, WeightDecay = 1e38 }.Validate();
+    }
 }
