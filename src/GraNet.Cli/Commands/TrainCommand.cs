@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
@@ -29,7 +30,9 @@ public static class TrainCommand
             if (!resume && folder.HoldsRun)
             {
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
-                throw new ArgumentException($"{folder.Path} already holds a run; continue it with 'granet train --resume {folder.Path}', or choose another --output.");
+                throw new ArgumentException(FailedOutcome(folder) is { } failed
+                    ? $"{folder.Path} holds a run that {failed}; a --resume cannot change its options: train with other options in another --output (or delete the folder)."
+                    : $"{folder.Path} already holds a run; continue it with 'granet train --resume {folder.Path}', or choose another --output.");
             }
             int code = Execute(configuration, folder, resume, output, adviseResume: true);
             if (code == ExitCodes.TrainingFailed)
@@ -39,6 +42,21 @@ public static class TrainCommand
             return code;
         });
         return command;
+    }
+
+    /// <summary>"diverged" or "collapsed" if the folder's summary.json says the run ended so; null otherwise (or unreadable).</summary>
+    private static string? FailedOutcome(RunFolder folder)
+    {
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllBytes(folder.SummaryFile));
+            return summary.RootElement.TryGetProperty("outcome", out var outcome) && outcome.ValueKind == JsonValueKind.String
+                && outcome.GetString() is "diverged" or "collapsed" ? outcome.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What study the folder holds ("a sweep (results.csv)", "a plasticity study (study.json)"), or null.</summary>
@@ -118,6 +136,11 @@ public static class TrainCommand
                 ["inferenceFlopsRelative"] = null,
                 ["wallSeconds"] = null,
             });
+            if (adviseResume)
+            {
+                // The options to change cannot be changed by a --resume of this folder.
+                throw new TrainingDivergedException($"{e.Message.TrimEnd('.')}, in another --output ({folder.Path} keeps this run's record).");
+            }
             throw;
         }
         return Summarise(configuration, folder, output, result, sparsity, modelInfo.Name, spec.Name);

@@ -95,6 +95,16 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_diverged_run_says_to_change_the_learning_rate_in_another_folder()
+    {
+        string run = Path.Combine(root, "diverged");
+        var (code, _, error) = Run(Train(run, "--lr", "1e9", "--validation", "0"));
+        Assert.Equal(4, code);
+        Assert.Matches(@"^granet: The training loss became (NaN|∞|-?Infinity) at epoch 1, step \d+ .*; lower --lr \(now 1E\+09\) or .*, in another --output \(.*diverged keeps this run's record\)\.$", error.Trim());
+        Assert.Contains("\"outcome\": \"diverged\"", File.ReadAllText(Path.Combine(run, "summary.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.
@@ -107,6 +117,10 @@ public class CliTests : IDisposable
         // The tiny data set gives few steps per epoch, which the notice names as a cause too.
         Assert.Contains(", or a smaller --batch-size (epoch 1 had only ", output, StringComparison.Ordinal);
         Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+        // The advised fix cannot be a --resume (which keeps the options): the folder says how to try again.
+        var again = Run(Train(run, "--lr", "0.05", "--validation", "0"));
+        Assert.Equal(2, again.Code);
+        Assert.Equal($"granet: {run} holds a run that collapsed; a --resume cannot change its options: train with other options in another --output (or delete the folder).", again.Error.Trim());
     }
 
     [Fact]
