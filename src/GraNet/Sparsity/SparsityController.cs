@@ -4,6 +4,7 @@ using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Flops;
 using GraNet.Sparsity.Masks;
 using GraNet.Sparsity.Methods;
+using GraNet.Sparsity.Schedules;
 using GraNet.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -107,6 +108,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {context.StepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
         }
         method = SparsityMethodFactory.Create(options, steps);
+        if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, context.TotalSteps))
+        {
+            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
+                string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, context.TotalSteps)} of this run ({context.StepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"));
+        }
         if (method.Regenerator?.Growth is MomentumGrowth)
         {
             MomentumGrowth.RequireSupported(context.Optimizer);
@@ -238,6 +244,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         masks?.Dispose();
         generator?.Dispose();
         (method?.Regenerator?.Growth as IDisposable)?.Dispose();
+    }
+
+    /// <summary>Whether <paramref name="window"/> holds an update step within the run's <paramref name="totalSteps"/>.</summary>
+    private static bool HasUpdateStep(UpdateWindow window, long totalSteps)
+    {
+        long first = ((window.StartStep / window.Interval) + 1) * window.Interval; // the first multiple after the start
+        return first <= Math.Min(window.StopStep, totalSteps);
     }
 
     /// <summary>

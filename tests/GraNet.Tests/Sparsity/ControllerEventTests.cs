@@ -108,7 +108,7 @@ public class ControllerEventTests
         // Spec §5. 4 steps per epoch x 10 epochs; pruning methods from epoch 1 (step 4) to 5 (step 20), d_i = 0.5.
         using var model = nn.Sequential(("fc1", nn.Linear(16, 32)), ("fc2", nn.Linear(32, 4)));
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1);
-        var options = new SparsityOptions { Method = method, InitDensity = 0.5, FinalDensity = 0.25, PruneStartEpoch = 1, PruneEndEpoch = 5, ClassifierRule = false };
+        var options = new SparsityOptions { Method = method, InitDensity = 0.5, FinalDensity = 0.25, PruneStartEpoch = 1, PruneEndEpoch = 5, ClassifierRule = false, UpdateInterval = 5 };
         using var controller = SparsityController.Create(model, optimizer, options, 4, 10, [16]);
         var plan = controller.Method;
         Assert.Equal(pruner, plan.Pruner?.GetType());

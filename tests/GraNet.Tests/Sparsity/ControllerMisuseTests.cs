@@ -222,4 +222,19 @@ public class ControllerMisuseTests
         Assert.Equal("fc.weight", Assert.Single(controller.Masks.Layers).Name); // embeddings are not masked
         Assert.Equal(0.5, controller.InferenceFlopsRelative, 12); // 12 of 24 weights of the one counted layer
     }
+    [Theory]
+    [InlineData(SparsityMethodKind.RigL, 16, "leaves no regeneration step in steps 1..12 of this run (4 per epoch), so rigl would not regenerate at all; use a shorter interval")]
+    [InlineData(SparsityMethodKind.GraNet, 20, "leaves no regeneration step in steps 1..16 of this run (4 per epoch), so granet would not regenerate at all; use a shorter interval")]
+    public void An_update_interval_longer_than_the_run_is_refused_for_a_method_that_regenerates(SparsityMethodKind method, int interval, string rule)
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
+        // 4 steps per epoch x 4 epochs = 16 steps; rigl stops at floor(0.75 * 16) = 12.
+        var options = new SparsityOptions { Method = method, InitDensity = 0.5, FinalDensity = 0.1, UpdateInterval = interval, PruneEndEpoch = 2, RigLStopFraction = 0.75 };
+        var e = Assert.Throws<GraNet.OptionValueException>(() => SparsityController.Create(model, optimizer, options, 4, 4, [16]));
+        Assert.Equal($"SparsityOptions.UpdateInterval {interval} {rule}.", e.Message);
+        // An interval that fits once is fine; gmp only prunes, and its last event comes at the end of pruning whatever the interval.
+        using var fits = SparsityController.Create(model, optimizer, options with { UpdateInterval = 12 }, 4, 4, [16]);
+        using var gmp = SparsityController.Create(model, optimizer, options with { Method = SparsityMethodKind.Gmp, InitDensity = 1, UpdateInterval = 1000 }, 4, 4, [16]);
+    }
 }
