@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using GraNet.Cli.Output;
 using GraNet.Training;
 
@@ -14,6 +13,25 @@ namespace GraNet.Cli.Studies;
 public static class ReportCommand
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>One line of metrics.jsonl: an epoch's numbers (accuracies in percent).</summary>
+    private sealed record Epoch(long Number, double TrainLoss, double TrainAccuracy, double? ValidationAccuracy, double? TrainingFlops, double? InferenceFlops);
+
+    /// <summary>One line of mask-updates.jsonl.</summary>
+    private sealed record Update(long Step, string Kind, double Density, double EverActive);
+
+    /// <summary>What the report takes from summary.json, checked whole before anything is drawn.</summary>
+    private sealed record Summary(string Title, string Outcome, string? Message, IReadOnlyDictionary<string, double> Numbers, IReadOnlyList<(string Label, double Value)>? Layers);
+
+    /// <summary>How to mend a damaged line of metrics.jsonl or mask-updates.jsonl.</summary>
+    private const string LineFix = "fix or delete the line, or train the run again";
+
+    private static readonly string[] Outcomes = ["completed", "collapsed", "diverged"];
+
+    private static readonly string[] Kinds = [.. Enum.GetNames<GraNet.Sparsity.MaskUpdateKind>().Select(n => n.ToLowerInvariant())];
+
+    /// <summary>The numbers of a completed or collapsed run's summary that the report's first line gives.</summary>
+    private static readonly string[] SummaryNumbers = ["testAccuracy", "finalDensity", "inferenceFlopsRelative", "trainingFlopsRelative", "everActiveFraction", "imagesPerSecond"];
 
     public static Command Create(TextWriter output)
     {
@@ -28,7 +46,10 @@ public static class ReportCommand
         return command;
     }
 
-    /// <summary>Writes the charts and report.md; returns the report's path.</summary>
+    /// <summary>
+    /// Writes the charts and report.md and returns the report's path. Every file is read and checked before anything is
+    /// written: a damaged one is an <see cref="InvalidDataException"/> naming the file, the line and the field.
+    /// </summary>
     public static string Write(string runDirectory)
     {
         var folder = new RunFolder(runDirectory);
@@ -36,18 +57,18 @@ public static class ReportCommand
         {
             throw new FileNotFoundException($"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.", folder.MetricsFile);
         }
+        var summary = File.Exists(folder.SummaryFile) ? ReadSummary(folder) : null;
         // A run that diverged in its first epoch has a summary but no finished epoch: the report says what happened.
-        var epochs = File.Exists(folder.MetricsFile) ? ReadLines(folder.MetricsFile) : [];
-        var updates = File.Exists(folder.MaskUpdatesFile) ? ReadLines(folder.MaskUpdatesFile) : [];
-        using var summary = File.Exists(folder.SummaryFile) ? ReadDocument(folder.SummaryFile) : null;
+        var epochs = File.Exists(folder.MetricsFile) ? ReadEpochs(folder.MetricsFile) : [];
+        var updates = File.Exists(folder.MaskUpdatesFile) ? ReadUpdates(folder.MaskUpdatesFile) : [];
         string images = Path.Combine(folder.Path, "report");
         var text = new StringBuilder();
-        string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : $"{Text(summary, "model")} on {Text(summary, "dataset")}, {Text(summary, "method")}";
+        string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : summary.Title;
         text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
         text.AppendLine();
         if (summary is not null)
         {
-            text.AppendLine(Outcome(summary.RootElement, ConfiguredEpochs(folder), epochs.Count));
+            text.AppendLine(Outcome(summary, ConfiguredEpochs(folder), epochs.Count));
             text.AppendLine();
         }
         if (epochs.Count == 0)
@@ -58,50 +79,49 @@ public static class ReportCommand
             return empty;
         }
 
-        double[] x = epochs.Select(e => e.GetProperty("epoch").GetDouble()).ToArray();
-        Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, Values(epochs, "trainLoss"))]);
+        double[] x = epochs.Select(e => (double)e.Number).ToArray();
+        Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]);
         Embed(text, "Training loss", "loss.png");
 
-        var accuracy = new List<Charts.Series> { new("train", x, Values(epochs, "trainAccuracy")) };
-        if (epochs.All(e => e.TryGetProperty("validationAccuracy", out var v) && v.ValueKind == JsonValueKind.Number))
+        var accuracy = new List<Charts.Series> { new("train", x, epochs.Select(e => e.TrainAccuracy).ToArray()) };
+        if (epochs.All(e => e.ValidationAccuracy is not null))
         {
-            accuracy.Add(new("validation", x, Values(epochs, "validationAccuracy")));
+            accuracy.Add(new("validation", x, epochs.Select(e => e.ValidationAccuracy!.Value).ToArray()));
         }
         Charts.Lines(Path.Combine(images, "accuracy.png"), "Accuracy", "epoch", "accuracy (%)", accuracy);
         Embed(text, "Accuracy", "accuracy.png");
 
         if (updates.Count > 0)
         {
-            double[] steps = updates.Select(u => u.GetProperty("step").GetDouble()).ToArray();
-            var prunes = updates.Where(u => u.GetProperty("kind").GetString() == "prune").ToList();
-            var series = new List<Charts.Series> { new("density", steps, Values(updates, "density")) };
+            double[] steps = updates.Select(u => (double)u.Step).ToArray();
+            var prunes = updates.Where(u => u.Kind == "prune").ToList();
+            var series = new List<Charts.Series> { new("density", steps, updates.Select(u => u.Density).ToArray()) };
             if (prunes.Count > 0)
             {
-                series.Add(new("pruning events", prunes.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(prunes, "density"), MarkersOnly: true));
+                series.Add(new("pruning events", prunes.Select(u => (double)u.Step).ToArray(), prunes.Select(u => u.Density).ToArray(), MarkersOnly: true));
             }
-            var regenerations = updates.Where(u => u.GetProperty("kind").GetString() == "regenerate").ToList();
+            var regenerations = updates.Where(u => u.Kind == "regenerate").ToList();
             if (regenerations.Count > 0)
             {
                 // Regeneration follows pruning at the same step and keeps the density: open circles, so the pruning dots show inside.
-                series.Add(new("regeneration events", regenerations.Select(u => u.GetProperty("step").GetDouble()).ToArray(), Values(regenerations, "density"), MarkersOnly: true, Hollow: true));
+                series.Add(new("regeneration events", regenerations.Select(u => (double)u.Step).ToArray(), regenerations.Select(u => u.Density).ToArray(), MarkersOnly: true, Hollow: true));
             }
             Charts.Lines(Path.Combine(images, "density.png"), "Density schedule and mask updates", "optimizer step", "density", series);
             Embed(text, "Density schedule and mask updates", "density.png");
-            Charts.Lines(Path.Combine(images, "ever-active.png"), "Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, Values(updates, "everActiveFraction"))]);
+            Charts.Lines(Path.Combine(images, "ever-active.png"), "Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, updates.Select(u => u.EverActive).ToArray())]);
             Embed(text, "Ever-active share", "ever-active.png");
         }
 
-        if (epochs.All(e => e.TryGetProperty("trainingFlopsRelative", out _)))
+        if (epochs.All(e => e.TrainingFlops is not null && e.InferenceFlops is not null))
         {
             Charts.Lines(Path.Combine(images, "flops.png"), "FLOPs relative to dense", "epoch", "relative FLOPs",
-                [new("training (cumulative)", x, Values(epochs, "trainingFlopsRelative")), new("inference (current masks)", x, Values(epochs, "inferenceFlopsRelative"))]);
+                [new("training (cumulative)", x, epochs.Select(e => e.TrainingFlops!.Value).ToArray()), new("inference (current masks)", x, epochs.Select(e => e.InferenceFlops!.Value).ToArray())]);
             Embed(text, "FLOPs relative to dense", "flops.png");
         }
 
-        if (summary is not null && summary.RootElement.TryGetProperty("layers", out var layers))
+        if (summary?.Layers is { } layers)
         {
-            var bars = layers.EnumerateArray().Select(l => (l.GetProperty("name").GetString()!.Replace(".weight", string.Empty, StringComparison.Ordinal), l.GetProperty("density").GetDouble())).ToList();
-            Charts.Bars(Path.Combine(images, "layers.png"), "Final density per layer", "density", bars);
+            Charts.Bars(Path.Combine(images, "layers.png"), "Final density per layer", "density", layers);
             Embed(text, "Final density per layer", "layers.png");
         }
         string report = Path.Combine(folder.Path, "report.md");
@@ -109,18 +129,76 @@ public static class ReportCommand
         return report;
     }
 
+    /// <summary>metrics.jsonl: one epoch a line, the epochs going up (a repeated or backward epoch is refused, not drawn as a loop).</summary>
+    private static List<Epoch> ReadEpochs(string path)
+    {
+        var epochs = new List<Epoch>();
+        int previousLine = 0;
+        foreach (var line in RunRecord.ReadLines(path, LineFix))
+        {
+            var epoch = new Epoch(line.Whole("epoch", 1), line.Number("trainLoss"), line.Number("trainAccuracy"), line.OptionalNumber("validationAccuracy"),
+                line.OptionalNumber("trainingFlopsRelative"), line.OptionalNumber("inferenceFlopsRelative"));
+            if (epochs.Count > 0 && epoch.Number <= epochs[^1].Number)
+            {
+                throw line.Error(string.Create(Invariant, $"epoch {epoch.Number} comes after epoch {epochs[^1].Number} (line {previousLine}); the epochs must go up, one line each"));
+            }
+            epochs.Add(epoch);
+            previousLine = line.Line ?? 0;
+        }
+        return epochs;
+    }
+
+    /// <summary>mask-updates.jsonl: one mask update a line, the steps never going back (pruning and regeneration share a step).</summary>
+    private static List<Update> ReadUpdates(string path)
+    {
+        var updates = new List<Update>();
+        int previousLine = 0;
+        foreach (var line in RunRecord.ReadLines(path, LineFix))
+        {
+            var update = new Update(line.Whole("step", 0), line.Choice("kind", Kinds), line.Number("density"), line.Number("everActiveFraction"));
+            if (updates.Count > 0 && update.Step < updates[^1].Step)
+            {
+                throw line.Error(string.Create(Invariant, $"step {update.Step} comes after step {updates[^1].Step} (line {previousLine}); the steps must not go back"));
+            }
+            updates.Add(update);
+            previousLine = line.Line ?? 0;
+        }
+        return updates;
+    }
+
+    private static Summary ReadSummary(RunFolder folder)
+    {
+        var summary = RunRecord.ReadObject(folder.SummaryFile,
+            $"it is written at the end of a run: 'granet train --resume {folder.Path}' writes it again from the run's last checkpoint, or delete the file to report without it");
+        string title = $"{summary.Text("model")} on {summary.Text("dataset")}, {summary.Text("method")}";
+        string outcome = summary.OptionalChoice("outcome", Outcomes) ?? "completed";
+        var numbers = new Dictionary<string, double>();
+        if (outcome != "diverged")
+        {
+            // A diverged run's numbers are null; any other run's are all there.
+            foreach (string key in SummaryNumbers)
+            {
+                numbers[key] = summary.Number(key);
+            }
+            numbers["bestEpoch"] = summary.Whole("bestEpoch", 0);
+            numbers["epochs"] = summary.Whole("epochs", 0);
+        }
+        var layers = summary.OptionalObjects("layers")?.Select(l => (l.Text("name").Replace(".weight", string.Empty, StringComparison.Ordinal), l.Number("density"))).ToList();
+        return new Summary(title, outcome, outcome == "diverged" ? summary.OptionalText("message") : null, numbers, layers);
+    }
+
     /// <summary>The opening line of the report: how the run ended and its numbers.</summary>
-    private static string Outcome(JsonElement root, int? configured, int trained)
+    private static string Outcome(Summary summary, int? configured, int trained)
     {
         string of = configured is { } n ? string.Create(Invariant, $", {n} configured") : string.Empty;
-        string outcome = root.TryGetProperty("outcome", out var o) ? o.GetString() ?? "completed" : "completed";
-        if (outcome == "diverged")
+        if (summary.Outcome == "diverged")
         {
-            string why = root.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+            string why = summary.Message ?? string.Empty;
             return string.Create(Invariant, $"**The run diverged** after {trained} finished epoch{(trained == 1 ? string.Empty : "s")}{(configured is { } c ? $" ({c} configured)" : string.Empty)}: {why}{(trained > 0 ? " The charts show the epochs it finished." : string.Empty)}");
         }
-        string numbers = string.Create(Invariant, $"test accuracy **{Number(root, "testAccuracy"):F2} %** (epoch {Number(root, "bestEpoch"):0} of {Number(root, "epochs"):0} trained{of}), final density {Number(root, "finalDensity"):0.####}, inference FLOPs {Number(root, "inferenceFlopsRelative"):0.###} and training FLOPs {Number(root, "trainingFlopsRelative"):0.###} of dense, ever-active share {Number(root, "everActiveFraction"):0.###}, {Number(root, "imagesPerSecond"):F0} images/s.");
-        return outcome == "collapsed"
+        var v = summary.Numbers;
+        string numbers = string.Create(Invariant, $"test accuracy **{v["testAccuracy"]:F2} %** (epoch {v["bestEpoch"]:0} of {v["epochs"]:0} trained{of}), final density {v["finalDensity"]:0.####}, inference FLOPs {v["inferenceFlopsRelative"]:0.###} and training FLOPs {v["trainingFlopsRelative"]:0.###} of dense, ever-active share {v["everActiveFraction"]:0.###}, {v["imagesPerSecond"]:F0} images/s.");
+        return summary.Outcome == "collapsed"
             ? $"**The run collapsed**: its loss stayed at chance in the first epoch and it was stopped; {numbers}"
             : char.ToUpperInvariant(numbers[0]) + numbers[1..];
     }
@@ -145,37 +223,4 @@ public static class ReportCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"![{title}](report/{file})");
         text.AppendLine();
     }
-
-    private static JsonDocument ReadDocument(string path)
-    {
-        try
-        {
-            return JsonDocument.Parse(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: damaged JSON ({Runner.OneLine(e.Message)}); it is rewritten at the end of a run: finish the run with 'granet train --resume', or delete the file to report without it.", e);
-        }
-    }
-
-    private static List<JsonElement> ReadLines(string path)
-    {
-        try
-        {
-            return File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: damaged JSON line ({e.Message}).", e);
-        }
-    }
-
-    private static double[] Values(IEnumerable<JsonElement> rows, string key) =>
-        rows.Select(r => r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN).ToArray();
-
-    private static string Text(JsonDocument document, string key) =>
-        document.RootElement.TryGetProperty(key, out var v) ? v.ToString() : "?";
-
-    private static double Number(JsonElement root, string key) =>
-        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
 }
