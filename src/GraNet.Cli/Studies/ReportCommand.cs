@@ -39,7 +39,7 @@ public static class ReportCommand
         var command = new Command("report", "Draw a run's charts (PNG) and write report.md in its folder.") { run };
         command.SetAction(parse =>
         {
-            string path = Write(parse.GetValue(run)!);
+            string path = Write(parse.GetValue(run)!, output);
             output.WriteLine($"report: {path}");
             return ExitCodes.Success;
         });
@@ -47,20 +47,44 @@ public static class ReportCommand
     }
 
     /// <summary>
-    /// Writes the charts and report.md and returns the report's path. Every file is read and checked before anything is
-    /// written: a damaged one is an <see cref="InvalidDataException"/> naming the file, the line and the field.
+    /// Writes the charts and report.md and returns the report's path; what the report has to leave out (a run folder
+    /// without its metrics.jsonl, say) is said in the report and, as a note, on <paramref name="output"/>. Every file is
+    /// read and checked before anything is written: a damaged one is an <see cref="InvalidDataException"/> naming the
+    /// file, the line and the field.
     /// </summary>
-    public static string Write(string runDirectory)
+    public static string Write(string runDirectory, TextWriter output)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var folder = new RunFolder(runDirectory);
         if (!File.Exists(folder.MetricsFile) && !File.Exists(folder.SummaryFile))
         {
             throw new FileNotFoundException($"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.", folder.MetricsFile);
         }
         var summary = File.Exists(folder.SummaryFile) ? ReadSummary(folder) : null;
-        // A run that diverged in its first epoch has a summary but no finished epoch: the report says what happened.
         var epochs = File.Exists(folder.MetricsFile) ? ReadEpochs(folder.MetricsFile) : [];
         var updates = File.Exists(folder.MaskUpdatesFile) ? ReadUpdates(folder.MaskUpdatesFile) : [];
+        if (summary is null && epochs.Count == 0)
+        {
+            throw new InvalidDataException($"{folder.MetricsFile} holds no epoch and the folder has no summary.json: there is nothing to report; restore the file from a copy of the run, or train the run again.");
+        }
+
+        var notes = new List<string>();
+        // A run that diverged in its first epoch has a summary but no finished epoch (so no metrics.jsonl): the report says
+        // what happened, without charts. Any other run wrote metrics.jsonl at the end of each epoch it finished.
+        bool divergedEarly = summary is { Outcome: "diverged" } && epochs.Count == 0;
+        if (summary is null)
+        {
+            notes.Add($"summary.json is missing: the run has not finished (it was stopped, or is still training), so the report has no test accuracy; the charts show the {Count(epochs.Count, "epoch")} it finished. Finish it with 'granet train --resume {folder.Path}'.");
+        }
+        else if (epochs.Count == 0 && !divergedEarly)
+        {
+            notes.Add($"metrics.jsonl is {(File.Exists(folder.MetricsFile) ? "empty" : "missing")}, so the report has no loss, accuracy or FLOPs charts; the file is written at the end of each epoch: restore it from a copy of the run, or train the run again.");
+        }
+        if (!divergedEarly && updates.Count == 0)
+        {
+            notes.Add($"mask-updates.jsonl is {(File.Exists(folder.MaskUpdatesFile) ? "empty" : "missing")}, so the report has no density-schedule or ever-active charts; the file is written at the end of each epoch: restore it from a copy of the run, or train the run again.");
+        }
+
         string images = Path.Combine(folder.Path, "report");
         var text = new StringBuilder();
         string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : summary.Title;
@@ -68,10 +92,16 @@ public static class ReportCommand
         text.AppendLine();
         if (summary is not null)
         {
-            text.AppendLine(Outcome(summary, ConfiguredEpochs(folder), epochs.Count));
+            text.AppendLine(Outcome(summary, ConfiguredEpochs(folder, output), epochs.Count));
             text.AppendLine();
         }
-        if (epochs.Count == 0)
+        foreach (string note in notes)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"**Note**: {note}");
+            text.AppendLine();
+            output.WriteLine($"note: {folder.Path}: {note}");
+        }
+        if (divergedEarly)
         {
             // Nothing to chart: the run ended in its first epoch.
             string empty = Path.Combine(folder.Path, "report.md");
@@ -79,17 +109,20 @@ public static class ReportCommand
             return empty;
         }
 
-        double[] x = epochs.Select(e => (double)e.Number).ToArray();
-        Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]);
-        Embed(text, "Training loss", "loss.png");
-
-        var accuracy = new List<Charts.Series> { new("train", x, epochs.Select(e => e.TrainAccuracy).ToArray()) };
-        if (epochs.All(e => e.ValidationAccuracy is not null))
+        if (epochs.Count > 0)
         {
-            accuracy.Add(new("validation", x, epochs.Select(e => e.ValidationAccuracy!.Value).ToArray()));
+            double[] x = epochs.Select(e => (double)e.Number).ToArray();
+            Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]);
+            Embed(text, "Training loss", "loss.png");
+
+            var accuracy = new List<Charts.Series> { new("train", x, epochs.Select(e => e.TrainAccuracy).ToArray()) };
+            if (epochs.All(e => e.ValidationAccuracy is not null))
+            {
+                accuracy.Add(new("validation", x, epochs.Select(e => e.ValidationAccuracy!.Value).ToArray()));
+            }
+            Charts.Lines(Path.Combine(images, "accuracy.png"), "Accuracy", "epoch", "accuracy (%)", accuracy);
+            Embed(text, "Accuracy", "accuracy.png");
         }
-        Charts.Lines(Path.Combine(images, "accuracy.png"), "Accuracy", "epoch", "accuracy (%)", accuracy);
-        Embed(text, "Accuracy", "accuracy.png");
 
         if (updates.Count > 0)
         {
@@ -112,8 +145,9 @@ public static class ReportCommand
             Embed(text, "Ever-active share", "ever-active.png");
         }
 
-        if (epochs.All(e => e.TrainingFlops is not null && e.InferenceFlops is not null))
+        if (epochs.Count > 0 && epochs.All(e => e.TrainingFlops is not null && e.InferenceFlops is not null))
         {
+            double[] x = epochs.Select(e => (double)e.Number).ToArray();
             Charts.Lines(Path.Combine(images, "flops.png"), "FLOPs relative to dense", "epoch", "relative FLOPs",
                 [new("training (cumulative)", x, epochs.Select(e => e.TrainingFlops!.Value).ToArray()), new("inference (current masks)", x, epochs.Select(e => e.InferenceFlops!.Value).ToArray())]);
             Embed(text, "FLOPs relative to dense", "flops.png");
@@ -187,6 +221,8 @@ public static class ReportCommand
         return new Summary(title, outcome, outcome == "diverged" ? summary.OptionalText("message") : null, numbers, layers);
     }
 
+    private static string Count(int n, string noun) => string.Create(Invariant, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
+
     /// <summary>The opening line of the report: how the run ended and its numbers.</summary>
     private static string Outcome(Summary summary, int? configured, int trained)
     {
@@ -203,15 +239,16 @@ public static class ReportCommand
             : char.ToUpperInvariant(numbers[0]) + numbers[1..];
     }
 
-    /// <summary>The epochs the run was configured for (config.json), or null without a readable one.</summary>
-    private static int? ConfiguredEpochs(RunFolder folder)
+    /// <summary>The epochs the run was configured for (config.json), or null without a readable one (said in a note).</summary>
+    private static int? ConfiguredEpochs(RunFolder folder, TextWriter output)
     {
         try
         {
             return File.Exists(folder.ConfigFile) ? Configuration.ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile).Training.Epochs : null;
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException e)
         {
+            output.WriteLine($"note: {Runner.OneLine(e.Message)} The report leaves out the epochs the run was configured for.");
             return null;
         }
     }

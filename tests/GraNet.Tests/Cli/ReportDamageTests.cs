@@ -5,7 +5,7 @@ namespace GraNet.Tests.Cli;
 
 /// <summary>
 /// <c>granet report</c> on a run folder whose files were damaged or edited: one line naming the file, the line, the field
-/// and the fix, with exit 3 (never an internal error, never NaN in the report).
+/// and the fix, with exit 3 (never an internal error, never NaN in the report); a missing file is said in the report.
 /// </summary>
 public class ReportDamageTests : IDisposable
 {
@@ -173,5 +173,60 @@ public class ReportDamageTests : IDisposable
         Assert.StartsWith($"granet: {Path.Combine("RUN", "summary.json")}: damaged JSON (", line, StringComparison.Ordinal);
         Assert.Contains("BytePositionInLine: 11", line, StringComparison.Ordinal);
         Assert.EndsWith(SummaryFix, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_metrics_file_beside_a_summary_is_said_in_the_report_and_on_the_console()
+    {
+        File.Delete(FileOf("metrics.jsonl"));
+        string output = Reported();
+        const string Note = "metrics.jsonl is missing, so the report has no loss, accuracy or FLOPs charts; the file is written at the end of each epoch: restore it from a copy of the run, or train the run again.";
+        Assert.Contains($"note: RUN: {Note}", output, StringComparison.Ordinal);
+        Assert.Contains($"**Note**: {Note}", ReportText, StringComparison.Ordinal);
+        Assert.Contains("Test accuracy **86.31 %**", ReportText, StringComparison.Ordinal);
+        // What the other files hold is still drawn.
+        Assert.True(File.Exists(Path.Combine(run, "report", "density.png")));
+        Assert.False(File.Exists(Path.Combine(run, "report", "loss.png")));
+    }
+
+    [Fact]
+    public void An_empty_metrics_file_beside_a_summary_is_said_in_the_report()
+    {
+        File.WriteAllText(FileOf("metrics.jsonl"), string.Empty);
+        Assert.Contains("note: RUN: metrics.jsonl is empty, so the report has no loss, accuracy or FLOPs charts;", Reported(), StringComparison.Ordinal);
+        Assert.Contains("**Note**: metrics.jsonl is empty", ReportText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_metrics_file_without_a_summary_is_refused()
+    {
+        File.WriteAllText(FileOf("metrics.jsonl"), "\n");
+        File.Delete(FileOf("summary.json"));
+        Assert.Equal($"granet: {Path.Combine("RUN", "metrics.jsonl")} holds no epoch and the folder has no summary.json: there is nothing to report; restore the file from a copy of the run, or train the run again.", Refused());
+    }
+
+    [Fact]
+    public void A_missing_mask_update_log_is_said_in_the_report()
+    {
+        File.Delete(FileOf("mask-updates.jsonl"));
+        Assert.Contains("note: RUN: mask-updates.jsonl is missing, so the report has no density-schedule or ever-active charts;", Reported(), StringComparison.Ordinal);
+        Assert.Contains("**Note**: mask-updates.jsonl is missing", ReportText, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(run, "report", "loss.png")));
+    }
+
+    [Fact]
+    public void A_run_without_a_summary_is_reported_as_not_finished()
+    {
+        File.Delete(FileOf("summary.json"));
+        Assert.Contains("note: RUN: summary.json is missing: the run has not finished (it was stopped, or is still training), so the report has no test accuracy; the charts show the 2 epochs it finished. Finish it with 'granet train --resume RUN'.", Reported(), StringComparison.Ordinal);
+        Assert.Contains("**Note**: summary.json is missing: the run has not finished", ReportText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_damaged_config_file_is_noted_and_the_configured_epochs_left_out()
+    {
+        File.WriteAllText(FileOf("config.json"), "[1]");
+        Assert.Contains($"note: {Path.Combine("RUN", "config.json")}: ", Reported(), StringComparison.Ordinal);
+        Assert.Contains("(epoch 2 of 2 trained),", ReportText, StringComparison.Ordinal);
     }
 }
