@@ -13,4 +13,8 @@ public sealed record CheckpointHeader(
     double? BestValidationAccuracy,
     bool HasHookState,
     IReadOnlyList<EpochMetrics> History,
-    string Configuration);
+    string Configuration)
+{
+    /// <summary>Wall-clock seconds the run has spent in training up to this checkpoint, over every process that trained it (0 in checkpoints of earlier versions).</summary>
+    public double WallSeconds { get; init; }
+}

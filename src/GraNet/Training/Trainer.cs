@@ -86,6 +86,7 @@ public sealed class Trainer : IDisposable
         double? bestValidation = null;
         long step = 0;
         int firstEpoch = 0;
+        double earlierWall = 0; // spent by the processes that trained the run before this one
         string? last = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "last.ckpt");
         string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
         if (resume && last is not null && File.Exists(last))
@@ -97,6 +98,8 @@ public sealed class Trainer : IDisposable
             step = header.Step;
             bestEpoch = header.BestEpoch;
             bestValidation = header.BestValidationAccuracy;
+            // Earlier versions did not record it: their epochs' training time is the closest figure.
+            earlierWall = header.WallSeconds > 0 ? header.WallSeconds : header.History.Sum(h => h.Seconds);
             if (best is not null && bestValidation is not null && bestEpoch > 0)
             {
                 RefuseAnotherBest(best, bestEpoch, identity);
@@ -119,7 +122,10 @@ public sealed class Trainer : IDisposable
                 bestEpoch = epoch + 1;
                 bestValidation = validation;
             }
-            var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration);
+            var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration)
+            {
+                WallSeconds = earlierWall + wall.Elapsed.TotalSeconds,
+            };
             observer.OnCheckpointing(epoch + 1);
             if (best is not null && improved && validation is not null)
             {
@@ -162,7 +168,7 @@ public sealed class Trainer : IDisposable
         double test = Evaluate(model, data.Test);
         double trainSeconds = history.Sum(h => h.Seconds);
         double images = (double)data.Train.Count * history.Count;
-        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
+        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, earlierWall + wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
     }
 
     /// <summary>What a collapsed epoch's notice says: the rule, and the likely cause with its fix.</summary>

@@ -100,4 +100,15 @@ public sealed class BestCheckpointTests : IDisposable
         // A run killed right after last.ckpt of epoch e resumes at e + 1: what belongs to epoch e is already written.
         Assert.Equal([(1, 0), (2, 1), (3, 2)], watcher.Seen);
     }
+    [Fact]
+    public void A_resumed_run_counts_the_wall_time_of_the_processes_before_it()
+    {
+        TrainTwoEpochs();
+        double earlier = Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).WallSeconds;
+        Assert.True(earlier > 0);
+        var result = Train(folder, true, Configuration);
+        Assert.True(result.WallSeconds > earlier, $"{result.WallSeconds} <= {earlier}");
+        double total = Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).WallSeconds;
+        Assert.InRange(total, earlier, result.WallSeconds);
+    }
 }
