@@ -91,6 +91,11 @@ public static class TrainCommand
         }
         folder.Create();
         using var locked = folder.Lock();
+        folder.RemoveStaleTemporaries();
+        if (resume && !File.Exists(folder.LastCheckpoint) && File.Exists(folder.MetricsFile))
+        {
+            output.WriteLine($"note: {folder.Path} has no last.ckpt (deleted, or the run was stopped before it finished an epoch): training starts again from epoch 1.");
+        }
         if (adviseResume)
         {
             Interruption.Advise($"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'.");

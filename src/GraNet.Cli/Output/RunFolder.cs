@@ -95,6 +95,28 @@ public sealed class RunFolder(string path)
     }
 
     /// <summary>
+    /// Deletes temporary files that a killed process left while writing one of the run's files
+    /// (<c>last.ckpt.31969.tmp</c>: <see cref="AtomicFile"/> writes beside the file, then renames). Call with the
+    /// folder locked: no other process is writing it then, so every such file is stale.
+    /// </summary>
+    /// <returns>The files deleted.</returns>
+    public IReadOnlyList<string> RemoveStaleTemporaries()
+    {
+        if (!Directory.Exists(Path))
+        {
+            return [];
+        }
+        var names = RunFiles.Select(System.IO.Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        // NAME.PID.tmp for one of the run's files.
+        var stale = Directory.EnumerateFiles(Path, "*.tmp")
+            .Where(f => System.IO.Path.GetFileName(f).Split('.') is { Length: >= 3 } parts
+                && parts[^2].Length > 0 && parts[^2].All(char.IsAsciiDigit) && names.Contains(string.Join('.', parts[..^2])))
+            .ToList();
+        stale.ForEach(File.Delete);
+        return stale;
+    }
+
+    /// <summary>
     /// Removes what a new run wrote before it was refused with nothing trained (a density that empties a layer, say),
     /// so that the corrected command can use the folder: a claimed default folder goes whole, a given folder loses the
     /// run's files.

@@ -105,6 +105,17 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_without_a_checkpoint_says_it_starts_again()
+    {
+        string run = Path.Combine(root, "no-checkpoint");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1", "--validation", "0")).Code);
+        File.Delete(Path.Combine(run, "last.ckpt"));
+        var (code, output, _) = Run("train", "--resume", run, "--data-dir", data);
+        Assert.Equal(0, code);
+        Assert.Contains($"note: {run} has no last.ckpt (deleted, or the run was stopped before it finished an epoch): training starts again from epoch 1.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.

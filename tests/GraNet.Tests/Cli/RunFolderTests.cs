@@ -91,4 +91,18 @@ public class RunFolderTests : IDisposable
         Assert.True(Runner.Run([.. args, "--final-density", "0.5"], new StringWriter(), error) == 0, error.ToString());
         Assert.True(File.Exists(Path.Combine(run, "summary.json")));
     }
+    [Fact]
+    public void Temporaries_of_a_killed_process_are_removed_and_nothing_else()
+    {
+        var folder = new RunFolder(Path.Combine(root, "killed"));
+        folder.Create();
+        string[] stale = ["last.ckpt.31969.tmp", "mask-updates.jsonl.30529.tmp", "summary.json.31114.tmp", "best.ckpt.16976.tmp"];
+        string[] kept = ["last.ckpt", "notes.tmp", "my.data.12.tmp", "last.ckpt.x1.tmp", "epoch-3.ckpt"];
+        foreach (string name in stale.Concat(kept))
+        {
+            File.WriteAllText(Path.Combine(folder.Path, name), "x");
+        }
+        Assert.Equal(stale.Order(), folder.RemoveStaleTemporaries().Select(Path.GetFileName).Order());
+        Assert.Equal(kept.Order(), Directory.GetFiles(folder.Path).Select(Path.GetFileName).Where(n => n != RunFolder.ClaimFileName).Order());
+    }
 }
