@@ -14,6 +14,15 @@ internal static class TestFiles
 
     private static string ThisFile([CallerFilePath] string path = "") => path;
 
+    /// <summary>Sets a file's or folder's permission bits (see <see cref="NotAsRootFactAttribute"/> for the tests that rely on them).</summary>
+    public static void Chmod(string path, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+    }
+
     /// <summary>An idx file: magic 0x0000 08 dims, big-endian sizes, then the bytes.</summary>
     public static byte[] Idx(int[] dims, byte[] data)
     {

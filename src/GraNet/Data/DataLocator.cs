@@ -76,20 +76,29 @@ public sealed class DataLocator
     /// is given, else searched first and, when it no longer holds the files (moved, or another machine), passed over
     /// for the usual places without complaint: the user did not ask for it.
     /// </param>
-    /// <exception cref="DataException">No place holds the files; the message lists the places and how to get the data.</exception>
+    /// <exception cref="DataException">
+    /// No place holds the files (the message lists the places and how to get the data), or a folder the user named
+    /// (<c>--data-dir</c>, <c>$GRANET_DATA</c>) is not a folder, is incomplete, or cannot be read.
+    /// </exception>
     public string Locate(DatasetSpec spec, string? dataDir, string? savedDir, IReadOnlyList<string> files)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(files);
         CheckGivenFolder(spec, dataDir, files);
         var looked = new List<string>();
-        foreach (var (_, root) in Roots(dataDir, savedDir))
+        foreach (var (source, root) in Roots(dataDir, savedDir))
         {
-            looked.AddRange(Folders(spec, root));
             if (Holding(spec, root, files) is { } folder)
             {
                 return folder;
             }
+            string? denied = DeniedFolder(spec, root, files);
+            if (denied is not null && source == "$GRANET_DATA")
+            {
+                // Named by the user, like --data-dir: whether it holds the data cannot be told, so it is not passed over.
+                throw new DataException($"$GRANET_DATA {root}: {denied} cannot be read (permission denied); make it readable (e.g. chmod a+rx {denied}), or point $GRANET_DATA elsewhere.");
+            }
+            looked.AddRange(Folders(spec, root).Select(f => denied is not null && IsAtOrBelow(f, denied) ? $"{f} (permission denied)" : f));
         }
         throw new DataException(
             $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
@@ -108,9 +117,9 @@ public sealed class DataLocator
     private static IEnumerable<string> Folders(DatasetSpec spec, string root) => spec.SubFolders.Select(sub => sub.Length == 0 ? root : Path.Combine(root, sub));
 
     /// <summary>
-    /// An explicit <c>--data-dir</c> that does not exist, or that holds part of the data set's
-    /// files, is a mistake (a typo, an unfinished copy): refused rather than quietly replaced by
-    /// data found elsewhere. A folder that holds none of them (e.g. a root of other data sets)
+    /// An explicit <c>--data-dir</c> that does not exist, is a file, cannot be read, or holds part of the data set's
+    /// files, is a mistake (a typo, a file's name, a permission, an unfinished copy): refused rather than quietly
+    /// replaced by data found elsewhere. A readable folder that holds none of them (e.g. a root of other data sets)
     /// falls through to the next places.
     /// </summary>
     private static void CheckGivenFolder(DatasetSpec spec, string? dataDir, IReadOnlyList<string> files)
@@ -119,9 +128,20 @@ public sealed class DataLocator
         {
             return;
         }
-        if (!Directory.Exists(dataDir))
+        switch (Probe(dataDir))
         {
-            throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
+            case Entry.Missing:
+                throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
+            case Entry.File:
+                string? parent = Path.GetDirectoryName(Path.GetFullPath(dataDir));
+                bool ours = spec.TrainFiles.Concat(spec.TestFiles).Any(f => Path.GetFileName(dataDir) == f || Path.GetFileName(dataDir) == f + ".gz");
+                throw new DataException($"--data-dir {dataDir} is a file, not a folder; give the folder that holds the {spec.Name} files{(ours && parent is not null ? $" ({parent})" : string.Empty)}, or drop --data-dir to search the usual places.");
+            case Entry.Denied:
+                throw new DataException($"--data-dir {dataDir} cannot be reached (permission denied on a folder above it); check those folders' permissions, or give another --data-dir.");
+        }
+        if (Holding(spec, dataDir, files) is null && DeniedFolder(spec, dataDir, files) is { } denied)
+        {
+            throw new DataException($"--data-dir {dataDir}: {denied} cannot be read (permission denied), so whether it holds {spec.Name} cannot be told; make it readable (e.g. chmod a+rx {denied}), or give another --data-dir.");
         }
         foreach (string folder in Folders(spec, dataDir))
         {
@@ -131,6 +151,73 @@ public sealed class DataLocator
                 throw new DataException($"--data-dir {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", missing)} (raw or .gz); complete it, or drop --data-dir to search the usual places.");
             }
         }
+    }
+
+    /// <summary>
+    /// The first folder at or below <paramref name="root"/>, on the way to one of <paramref name="files"/> in one of the
+    /// data set's folders, that refuses to be searched (so a file in it cannot even be seen); null if none does.
+    /// </summary>
+    private static string? DeniedFolder(DatasetSpec spec, string root, IReadOnlyList<string> files)
+    {
+        if (Probe(root) != Entry.Folder)
+        {
+            return null;
+        }
+        foreach (string sub in spec.SubFolders)
+        {
+            string folder = root;
+            bool reached = true;
+            foreach (string part in sub.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string next = Path.Combine(folder, part);
+                var entry = Probe(next);
+                if (entry == Entry.Denied)
+                {
+                    return folder;
+                }
+                if (entry != Entry.Folder)
+                {
+                    reached = false;
+                    break;
+                }
+                folder = next;
+            }
+            if (reached && files.Any(f => Probe(Path.Combine(folder, f)) == Entry.Denied))
+            {
+                return folder;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="path"/> is <paramref name="folder"/> or inside it.</summary>
+    private static bool IsAtOrBelow(string path, string folder) =>
+        path == folder || path.StartsWith(folder.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>What is at <paramref name="path"/>, telling "absent" from "not allowed to look" (which <see cref="File.Exists(string?)"/> does not).</summary>
+    private static Entry Probe(string path)
+    {
+        try
+        {
+            return File.GetAttributes(path).HasFlag(FileAttributes.Directory) ? Entry.Folder : Entry.File;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Entry.Denied;
+        }
+        catch (IOException)
+        {
+            // Not found, or a part of the path is a file.
+            return Entry.Missing;
+        }
+    }
+
+    private enum Entry
+    {
+        Missing,
+        File,
+        Folder,
+        Denied,
     }
 
     /// <summary>The path of <paramref name="file"/> in <paramref name="folder"/>, raw or with <c>.gz</c>; null if absent.</summary>

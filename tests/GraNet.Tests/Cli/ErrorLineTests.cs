@@ -121,6 +121,18 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void A_data_dir_that_is_a_file_is_refused_as_a_file()
+    {
+        string file = Path.Combine(root, "train-images-idx3-ubyte.gz");
+        File.WriteAllText(file, "x");
+        string run = Path.Combine(root, "run");
+        var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", file, "--epochs", "1", "--threads", "1", "--output", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --data-dir {file} is a file, not a folder; give the folder that holds the fashion-mnist files ({root}), or drop --data-dir to search the usual places.", Assert.Single(lines));
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
     public void Export_to_a_folder_is_refused_with_a_file_name_to_use()
     {
         string folder = Directory.CreateDirectory(Path.Combine(root, "out")).FullName;

@@ -82,6 +82,67 @@ public class DataLocatorTests : IDisposable
     }
 
     [Fact]
+    public void A_data_dir_that_is_a_file_says_so_and_names_its_folder()
+    {
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        string folder = MakeMnist(Path.Combine(root, "copy"));
+        string file = Path.Combine(folder, "train-images-idx3-ubyte.gz");
+        var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, file));
+        Assert.Equal($"--data-dir {file} is a file, not a folder; give the folder that holds the fashion-mnist files ({folder}), or drop --data-dir to search the usual places.", e.Message);
+        string other = Path.Combine(root, "notes.txt");
+        File.WriteAllText(other, "x");
+        e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, other));
+        Assert.Equal($"--data-dir {other} is a file, not a folder; give the folder that holds the fashion-mnist files, or drop --data-dir to search the usual places.", e.Message);
+    }
+
+    [NotAsRootFact]
+    public void An_unreadable_data_dir_is_refused_not_replaced()
+    {
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        string locked = MakeMnist(Path.Combine(root, "locked"));
+        string parent = Directory.CreateDirectory(Path.Combine(root, "parent")).FullName;
+        string inner = MakeMnist(Path.Combine(parent, "fashion-mnist"));
+        try
+        {
+            TestFiles.Chmod(locked, UnixFileMode.None);
+            var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, locked));
+            Assert.StartsWith($"--data-dir {locked}: {locked} cannot be read (permission denied)", e.Message, StringComparison.Ordinal);
+            // Readable but not searchable (r--) hides the files as well.
+            TestFiles.Chmod(locked, UnixFileMode.UserRead);
+            Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, locked));
+            TestFiles.Chmod(inner, UnixFileMode.None);
+            e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, parent));
+            Assert.StartsWith($"--data-dir {parent}: {inner} cannot be read (permission denied)", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestFiles.Chmod(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            TestFiles.Chmod(inner, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [NotAsRootFact]
+    public void An_unreadable_granet_data_is_refused_and_an_unreadable_usual_place_is_named_as_such()
+    {
+        string env = MakeMnist(Path.Combine(root, "env"));
+        string system = Directory.CreateDirectory(Path.Combine(root, "system")).FullName;
+        try
+        {
+            TestFiles.Chmod(env, UnixFileMode.None);
+            var e = Assert.Throws<DataException>(() => Locator(new() { ["GRANET_DATA"] = env }).Locate(DatasetCatalog.FashionMnist, null));
+            Assert.StartsWith($"$GRANET_DATA {env}: {env} cannot be read (permission denied)", e.Message, StringComparison.Ordinal);
+            TestFiles.Chmod(system, UnixFileMode.None);
+            e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, null));
+            Assert.Contains($"{Path.Combine(system, "fashion-mnist")} (permission denied)", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestFiles.Chmod(env, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            TestFiles.Chmod(system, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Fact]
     public void Raw_files_are_preferred_to_gz_and_either_is_found()
     {
         string folder = Path.Combine(root, "mixed");
