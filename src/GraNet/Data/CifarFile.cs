@@ -11,6 +11,7 @@ public static class CifarFile
 
     /// <summary>Appends the records of one file to the pixel and label lists.</summary>
     /// <param name="labelBytes">1 for CIFAR-10, 2 for CIFAR-100.</param>
+    /// <exception cref="DataException">The file cannot be read, is not a whole number of records, or has a label out of range.</exception>
     public static void Read(string path, int labelBytes, int classes, List<byte> pixels, List<byte> labels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -20,9 +21,13 @@ public static class CifarFile
         {
             bytes = File.ReadAllBytes(path);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DataException(DataFiles.Unreadable(path), e);
+        }
         catch (IOException e) when (e is not FileNotFoundException)
         {
-            throw new DataException($"{path}: cannot be read ({e.Message}).", e);
+            throw new DataException(DataFiles.Unreadable(path, e), e);
         }
         int record = labelBytes + PixelsPerImage;
         if (bytes.Length == 0 || bytes.Length % record != 0)

@@ -85,15 +85,20 @@ public static class IdxFile
         }
         catch (InvalidDataException e)
         {
-            throw new DataException($"{path}: corrupt gzip data ({e.Message}); download the file again.", e);
+            // .NET's own wording ("unsupported compression method", "block type") says nothing a user can act on.
+            throw new DataException($"{path}: not a valid gzip file (damaged, or cut short); download it again or reinstall the data package.", e);
         }
         catch (EndOfStreamException e)
         {
             throw new DataException($"{path}: truncated gzip data; download the file again.", e);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DataException(DataFiles.Unreadable(path), e);
+        }
         catch (IOException e) when (e is not FileNotFoundException)
         {
-            throw new DataException($"{path}: cannot be read ({e.Message}).", e);
+            throw new DataException(DataFiles.Unreadable(path, e), e);
         }
     }
 }

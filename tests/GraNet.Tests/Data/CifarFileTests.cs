@@ -50,6 +50,16 @@ public class CifarFileTests : IDisposable
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
 
+    [NotAsRootFact]
+    public void An_unreadable_file_is_named_with_the_fix_for_reading_it()
+    {
+        string path = Path.Combine(folder, "test_batch.bin");
+        File.WriteAllBytes(path, Record([1], 0));
+        TestFiles.Chmod(path, UnixFileMode.None);
+        var e = Assert.Throws<DataException>(() => CifarFile.Read(path, 1, 10, [], []));
+        Assert.Equal($"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r {path}).", e.Message);
+    }
+
     [Fact]
     public void A_label_out_of_range_names_the_file()
     {

@@ -63,6 +63,25 @@ public class IdxFileTests : IDisposable
     }
 
     [Fact]
+    public void Corrupt_gzip_is_called_not_a_valid_gzip_file_without_dotnet_wording()
+    {
+        string path = Path.Combine(folder, "broken.gz");
+        File.WriteAllBytes(path, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef]);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadLabels(path));
+        Assert.Equal($"{path}: not a valid gzip file (damaged, or cut short); download it again or reinstall the data package.", e.Message);
+    }
+
+    [NotAsRootFact]
+    public void An_unreadable_file_is_named_with_the_fix_for_reading_it()
+    {
+        string path = Path.Combine(folder, "train-images-idx3-ubyte.gz");
+        TestFiles.Write(path, TestFiles.Idx([1, 28, 28], new byte[784]), gzip: true);
+        TestFiles.Chmod(path, UnixFileMode.None);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadImages(path));
+        Assert.Equal($"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r {path}).", e.Message);
+    }
+
+    [Fact]
     public void Zero_dimension_is_refused()
     {
         string path = Path.Combine(folder, "zero");
