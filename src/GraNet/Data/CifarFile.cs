@@ -11,8 +11,12 @@ public static class CifarFile
 
     /// <summary>Appends the records of one file to the pixel and label lists.</summary>
     /// <param name="labelBytes">1 for CIFAR-10, 2 for CIFAR-100.</param>
-    /// <exception cref="DataException">The file cannot be read, is not a whole number of records, or has a label out of range.</exception>
-    public static void Read(string path, int labelBytes, int classes, List<byte> pixels, List<byte> labels)
+    /// <param name="expectedRecords">
+    /// The number of images the file must hold (the binary files have no header, so a file cut at a record boundary
+    /// can only be told by its count: 10,000 per CIFAR-10 batch file); null accepts any whole number of records.
+    /// </param>
+    /// <exception cref="DataException">The file cannot be read, is not a whole number of records, holds another count than <paramref name="expectedRecords"/>, or has a label out of range.</exception>
+    public static void Read(string path, int labelBytes, int classes, List<byte> pixels, List<byte> labels, int? expectedRecords = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(labels);
@@ -33,6 +37,11 @@ public static class CifarFile
         if (bytes.Length == 0 || bytes.Length % record != 0)
         {
             throw new DataException($"{path}: {bytes.Length} bytes is not a whole number of {record}-byte CIFAR records; the file is truncated or not the binary version, download the binary version again.");
+        }
+        int count = bytes.Length / record;
+        if (expectedRecords is { } expected && count != expected)
+        {
+            throw new DataException($"{path}: {count} image{(count == 1 ? string.Empty : "s")} where the data set's file has {expected}; it is cut short or not the original, download the binary version again.");
         }
         for (int offset = 0; offset < bytes.Length; offset += record)
         {

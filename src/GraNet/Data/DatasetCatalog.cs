@@ -23,14 +23,18 @@ public static class DatasetCatalog
         ["cifar10/cifar-10-batches-bin", "cifar-10-batches-bin", "cifar10", ""],
         ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"], ["test_batch.bin"],
         "download 'CIFAR-10 binary version' (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-10-batches-bin with --data-dir",
-        ReflectPadding: true);
+        ReflectPadding: true,
+        ImagesPerTrainFile: 10_000,
+        ImagesPerTestFile: 10_000);
 
     public static readonly DatasetSpec Cifar100 = new(
         "cifar100", DatasetFormat.Cifar100Binary, new ImageShape(3, 32, 32), 100,
         [0.5071f, 0.4865f, 0.4409f], [0.2673f, 0.2564f, 0.2762f], true,
         ["cifar100/cifar-100-binary", "cifar-100-binary", "cifar100", ""],
         ["train.bin"], ["test.bin"],
-        "download 'CIFAR-100 binary version' (cifar-100-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-100-binary with --data-dir");
+        "download 'CIFAR-100 binary version' (cifar-100-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-100-binary with --data-dir",
+        ImagesPerTrainFile: 50_000,
+        ImagesPerTestFile: 10_000);
 
     /// <summary>Every known data set.</summary>
     public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Mnist, Cifar10, Cifar100];

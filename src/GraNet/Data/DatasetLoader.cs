@@ -51,9 +51,10 @@ public static class DatasetLoader
                 var pixelList = new List<byte>();
                 var labelList = new List<byte>();
                 int labelBytes = spec.Format == DatasetFormat.Cifar10Binary ? 1 : 2;
-                foreach (string path in paths)
+                for (int i = 0; i < paths.Count; i++)
                 {
-                    CifarFile.Read(path, labelBytes, spec.Classes, pixelList, labelList);
+                    int? expected = spec.TrainFiles.Contains(files[i]) ? spec.ImagesPerTrainFile : spec.ImagesPerTestFile;
+                    CifarFile.Read(paths[i], labelBytes, spec.Classes, pixelList, labelList, expected);
                 }
                 return new ImageDataset(name, spec.Shape, spec.Classes, [.. pixelList], [.. labelList]);
             default:

@@ -10,6 +10,8 @@ namespace GraNet.Data;
 /// <param name="TestFiles">Test files (idx: images then labels).</param>
 /// <param name="HowToGet">One sentence telling a user how to obtain the files.</param>
 /// <param name="ReflectPadding">The random crop pads by reflection instead of with black (the GraNet code's CIFAR-10 loader).</param>
+/// <param name="ImagesPerTrainFile">Images each training file must hold, for formats whose files do not say (CIFAR's binary files); null: any count.</param>
+/// <param name="ImagesPerTestFile">Images each test file must hold, likewise.</param>
 public sealed record DatasetSpec(
     string Name,
     DatasetFormat Format,
@@ -22,4 +24,6 @@ public sealed record DatasetSpec(
     IReadOnlyList<string> TrainFiles,
     IReadOnlyList<string> TestFiles,
     string HowToGet,
-    bool ReflectPadding = false);
+    bool ReflectPadding = false,
+    int? ImagesPerTrainFile = null,
+    int? ImagesPerTestFile = null);

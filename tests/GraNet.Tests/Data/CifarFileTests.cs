@@ -79,9 +79,37 @@ public class CifarFileTests : IDisposable
         {
             File.WriteAllBytes(Path.Combine(batches, file), Record([2], 5));
         }
-        var (train, test) = DatasetLoader.Load(DatasetCatalog.Cifar10, folder, new DataLocator(_ => null, Path.Combine(folder, "none")));
+        // One image per file: the real files' 10,000 would be 184 MB.
+        var tiny = DatasetCatalog.Cifar10 with { ImagesPerTrainFile = 1, ImagesPerTestFile = 1 };
+        var (train, test) = DatasetLoader.Load(tiny, folder, new DataLocator(_ => null, Path.Combine(folder, "none")));
         Assert.Equal(5, train.Count);
         Assert.Equal(1, test.Count);
         Assert.Equal(new ImageShape(3, 32, 32), train.Shape);
+    }
+
+    [Fact]
+    public void A_file_cut_at_a_record_boundary_is_refused_naming_it()
+    {
+        string path = Path.Combine(folder, "data_batch_3.bin");
+        File.WriteAllBytes(path, [.. Record([1], 0), .. Record([2], 0)]);
+        var e = Assert.Throws<DataException>(() => CifarFile.Read(path, 1, 10, [], [], expectedRecords: 3));
+        Assert.Equal($"{path}: 2 images where the data set's file has 3; it is cut short or not the original, download the binary version again.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("cifar10", "data_batch_1.bin", 10_000)]
+    [InlineData("cifar100", "train.bin", 50_000)]
+    public void The_catalog_knows_how_many_images_each_file_holds(string name, string first, int count)
+    {
+        var spec = DatasetCatalog.Get(name);
+        string batches = Directory.CreateDirectory(Path.Combine(folder, spec.SubFolders[0])).FullName;
+        int labelBytes = spec.Format == DatasetFormat.Cifar10Binary ? 1 : 2;
+        foreach (string file in spec.TrainFiles.Concat(spec.TestFiles))
+        {
+            File.WriteAllBytes(Path.Combine(batches, file), Record(new byte[labelBytes], 5));
+        }
+        var e = Assert.Throws<DataException>(() => DatasetLoader.Load(spec, folder, new DataLocator(_ => null, Path.Combine(folder, "none"))));
+        Assert.StartsWith($"{Path.Combine(batches, first)}: 1 image where the data set's file has {count};", e.Message, StringComparison.Ordinal);
+        Assert.Equal(10_000, spec.ImagesPerTestFile);
     }
 }
