@@ -76,7 +76,7 @@ public static class EvaluateCommand
             double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);
             double seconds = clock.Elapsed.TotalSeconds;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trained.Model} ({trained.Description}) on {spec.Name}, {(sparse is null ? "dense" : "sparse")} execution: test accuracy {accuracy * 100:F2}% ({test.Count} images at batch {batchSize}: model {test.Count / forward:F0} images/s, {test.Count / seconds:F0} with data loading)"));
+                $"{trained.Model} ({trained.Description}) on {spec.Name}, {(sparse is null ? "dense" : "sparse")} execution: test accuracy {accuracy * 100:F2}% ({test.Count} images at batch {batchSize}: model {test.Count / forward:F0} images/s, {test.Count / seconds:F0} with data loading); test images from {test.Folder}"));
             return ExitCodes.Success;
         });
         return command;

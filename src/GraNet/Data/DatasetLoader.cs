@@ -3,7 +3,7 @@ namespace GraNet.Data;
 /// <summary>Loads the training and test parts of a known data set from a folder.</summary>
 public static class DatasetLoader
 {
-    /// <summary>Finds (see <see cref="DataLocator"/>) and loads a data set.</summary>
+    /// <summary>Finds (see <see cref="DataLocator"/>) and loads a data set; <see cref="ImageDataset.Folder"/> says where it was found.</summary>
     public static (ImageDataset Train, ImageDataset Test) Load(DatasetSpec spec, string? dataDir, DataLocator? locator = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -24,7 +24,7 @@ public static class DatasetLoader
         return LoadPart(spec, folder, spec.TestFiles, "test");
     }
 
-    /// <summary>Loads one part (train or test) from the given files in <paramref name="folder"/>.</summary>
+    /// <summary>Loads one part (train or test) from the given files in <paramref name="folder"/>; the data set's <see cref="ImageDataset.Folder"/> is that folder.</summary>
     public static ImageDataset LoadPart(DatasetSpec spec, string folder, IReadOnlyList<string> files, string part)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -45,7 +45,7 @@ public static class DatasetLoader
                 {
                     throw new DataException($"{paths[1]}: {labels.Length} labels for {count} images in {paths[0]}; the files do not belong together, download them again.");
                 }
-                return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels);
+                return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels) { Folder = folder };
             case DatasetFormat.Cifar10Binary:
             case DatasetFormat.Cifar100Binary:
                 var pixelList = new List<byte>();
@@ -56,7 +56,7 @@ public static class DatasetLoader
                     int? expected = spec.TrainFiles.Contains(files[i]) ? spec.ImagesPerTrainFile : spec.ImagesPerTestFile;
                     CifarFile.Read(paths[i], labelBytes, spec.Classes, pixelList, labelList, expected);
                 }
-                return new ImageDataset(name, spec.Shape, spec.Classes, [.. pixelList], [.. labelList]);
+                return new ImageDataset(name, spec.Shape, spec.Classes, [.. pixelList], [.. labelList]) { Folder = folder };
             default:
                 throw new ArgumentOutOfRangeException(nameof(spec), spec.Format, "Unknown data set format.");
         }

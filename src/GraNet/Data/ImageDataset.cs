@@ -40,4 +40,10 @@ public sealed class ImageDataset
     public byte[] Labels { get; }
 
     public int Count => Labels.Length;
+
+    /// <summary>
+    /// The folder the images were read from (by <see cref="DatasetLoader"/>), to tell the user which copy of the data
+    /// was used when several places are searched; null for a data set made in memory or derived from another.
+    /// </summary>
+    public string? Folder { get; init; }
 }

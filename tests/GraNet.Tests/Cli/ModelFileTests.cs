@@ -154,9 +154,11 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
                 var (code, output, error) = Run(command, option, file, "--threads", "1");
                 Assert.True(code == 0, error);
                 Assert.Contains("(60 images at batch 1000:", output, StringComparison.Ordinal);
+                Assert.EndsWith($"; test images from {Path.Combine(environment, "fashion-mnist")}\n", output, StringComparison.Ordinal);
                 var given = Run(command, option, file, "--threads", "1", "--data-dir", trained.Data);
                 Assert.True(given.Code == 0, given.Error);
                 Assert.Contains("(100 images at batch 1000:", given.Output, StringComparison.Ordinal);
+                Assert.EndsWith($"; test images from {trained.Data}\n", given.Output, StringComparison.Ordinal);
             }
         }
         finally

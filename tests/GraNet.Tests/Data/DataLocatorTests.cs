@@ -95,6 +95,19 @@ public class DataLocatorTests : IDisposable
         Assert.Equal($"--data-dir {other} is a file, not a folder; give the folder that holds the fashion-mnist files, or drop --data-dir to search the usual places.", e.Message);
     }
 
+    [Fact]
+    public void An_empty_data_dir_falls_through_and_the_data_names_the_folder_it_came_from()
+    {
+        string system = Path.Combine(root, "system", "fashion-mnist");
+        Directory.CreateDirectory(system);
+        TestFiles.WriteTinyMnist(system, train: 10, test: 10);
+        string empty = Directory.CreateDirectory(Path.Combine(root, "d_empty")).FullName;
+        var (train, test) = DatasetLoader.Load(DatasetCatalog.FashionMnist, empty, Locator([]));
+        Assert.Equal(system, train.Folder);
+        Assert.Equal(system, test.Folder);
+        Assert.Equal(system, DatasetLoader.LoadTest(DatasetCatalog.FashionMnist, empty, locator: Locator([])).Folder);
+    }
+
     [NotAsRootFact]
     public void An_unreadable_data_dir_is_refused_not_replaced()
     {
