@@ -74,6 +74,11 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--jobs {jobCount} must be at least 1.");
             }
+            if (jobCount > TrainOptions.MaxThreads)
+            {
+                // Each job is a training process of its own (hundreds of MB, at least one thread): more than the cores only wait for each other.
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} exceeds the {TrainOptions.MaxThreads} cores of this machine (each job trains a cell in a process of its own, with at least one thread); give at most {TrainOptions.MaxThreads}."));
+            }
             if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false } && !(parse.GetValue(train.ConfigFile) is { } config && ConfigurationJson.Sets(config, "threads")))
             {
                 // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.

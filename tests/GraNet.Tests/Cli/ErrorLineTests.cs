@@ -65,6 +65,36 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_and_infer_refuse_more_threads_than_cores_as_train_does()
+    {
+        string many = (Environment.ProcessorCount + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var train = Run("train", "--threads", many, "--epochs", "1", "--output", Path.Combine(root, "run"));
+        Assert.Equal(ExitCodes.BadArguments, train.Code);
+        Assert.Equal($"granet: --threads {many} exceeds the {Environment.ProcessorCount} cores of this machine (more threads than cores only wait for each other); give at most {Environment.ProcessorCount}.", Assert.Single(train.Lines));
+        foreach (var (command, option) in new[] { ("evaluate", "--checkpoint"), ("infer", "--model") })
+        {
+            // Refused before the model file is looked at (it does not exist).
+            var (code, lines) = Run(command, option, Path.Combine(root, "x.ckpt"), "--threads", many);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal(train.Lines, lines);
+            (code, lines) = Run(command, option, Path.Combine(root, "x.ckpt"), "--threads", "0");
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal("granet: --threads 0 must be at least 1.", Assert.Single(lines));
+        }
+    }
+
+    [Fact]
+    public void A_sweep_refuses_more_jobs_than_cores()
+    {
+        int cores = Environment.ProcessorCount;
+        string folder = Path.Combine(root, "sweep");
+        var (code, lines) = Run("sweep", "--methods", "dense", "--seeds", "1", "--epochs", "1", "--jobs", $"{cores + 1}", "--output", folder);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: --jobs {cores + 1} exceeds the {cores} cores of this machine (each job trains a cell in a process of its own, with at least one thread); give at most {cores}.", Assert.Single(lines));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void A_library_option_error_names_the_flags_not_the_properties()
     {
         string run = Path.Combine(root, "gmp");
