@@ -37,12 +37,23 @@ public static class ExportCommand
         return command;
     }
 
-    /// <summary>Refuses an --output that is a folder, the checkpoint itself, or (without --force) an existing file, before anything is read.</summary>
+    /// <summary>
+    /// Refuses an --output that is a folder, is below a file, is the checkpoint itself, or (without --force) an existing
+    /// file, before anything is read.
+    /// </summary>
     private static void CheckTarget(string source, string path, bool replace)
     {
         if (Directory.Exists(path))
         {
             throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
+        }
+        // The folders that are missing are created; one that is a file cannot be.
+        for (string? folder = Path.GetDirectoryName(Path.GetFullPath(path)); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw new ArgumentException($"--output {path}: {folder} is a file, not a folder; choose another --output.");
+            }
         }
         if (!File.Exists(path))
         {
@@ -66,7 +77,9 @@ public static class ExportCommand
     private static T Write<T>(string path, bool replace, Func<string, T> save)
     {
         string full = Path.GetFullPath(path);
-        string temporary = $"{full}.{Environment.ProcessId}.export";
+        // A short name of its own beside the target (not the target's name with a suffix): any name the file system
+        // takes for --output must do, up to its 255 bytes.
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".granet-export-{Environment.ProcessId}");
         try
         {
             var result = save(temporary);

@@ -68,6 +68,30 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
     }
 
     [Fact]
+    public void Export_below_a_file_is_refused_naming_the_file()
+    {
+        string file = Path.Combine(root, "afile");
+        File.WriteAllText(file, "mine");
+        foreach (string output in new[] { Path.Combine(file, "m.gsm"), Path.Combine(file, "sub", "m.gsm") })
+        {
+            var (code, _, error) = Run("export", "--checkpoint", trained.Checkpoint, "--output", output);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: --output {output}: {file} is a file, not a folder; choose another --output.\n", error);
+        }
+        Assert.Equal("mine", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void Export_takes_the_longest_name_the_file_system_takes()
+    {
+        string target = Path.Combine(root, new string('m', 251) + ".gsm");
+        var (code, output, error) = Run("export", "--checkpoint", trained.Checkpoint, "--output", target);
+        Assert.True(code == 0, error);
+        Assert.StartsWith($"wrote {target}: ", output, StringComparison.Ordinal);
+        Assert.Equal([Path.GetFileName(target)], Directory.GetFiles(root).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Export_never_overwrites_its_own_checkpoint_even_with_force()
     {
         string run = CopyOfRun();
