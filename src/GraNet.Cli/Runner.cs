@@ -8,6 +8,12 @@ namespace GraNet.Cli;
 /// <summary>The testable body of <c>granet</c>: parses, runs a command, turns failures into one line and an exit code.</summary>
 public static partial class Runner
 {
+    // errno values of Linux (an IOException on Unix carries the errno as its HResult).
+    private const int NoSpace = 28;
+    private const int QuotaExceeded = 122;
+    private const int NameTooLong = 36;
+    private const int NotADirectory = 20;
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(error);
@@ -52,12 +58,12 @@ public static partial class Runner
         }
         catch (UnauthorizedAccessException e)
         {
-            error.WriteLine($"granet: {OneLine(e.Message)} Choose a path you can write to (e.g. another --output), or check its permissions.");
+            error.WriteLine($"granet: {AccessDeniedText(e, args)}");
             return ExitCodes.BadInput;
         }
         catch (IOException e)
         {
-            error.WriteLine($"granet: {OneLine(e.Message)}");
+            error.WriteLine($"granet: {FileSystemErrorText(e, args)}");
             return ExitCodes.BadInput;
         }
         catch (TrainingDivergedException e)
@@ -110,8 +116,205 @@ public static partial class Runner
         return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
     }
 
+    /// <summary>The suffix of the temporary file an atomic write goes through (<c>.PID.tmp</c>).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.[0-9]+\.tmp$")]
+    private static partial System.Text.RegularExpressions.Regex TemporarySuffix();
+
     [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.")]
     private static partial System.Text.RegularExpressions.Regex ExpectedType();
+
+    /// <summary>
+    /// The line for a permission error, with the fix for what failed, told from the path in the message: a file or folder
+    /// that exists and cannot be read ("check its permissions"), one behind a folder that may not be entered, or else a
+    /// write (the permissions of its folder, and "another --output" only for a command that takes one).
+    /// </summary>
+    /// <param name="args">The command line, for the command and its options.</param>
+    /// <param name="readable">Whether the current user may read a path (injectable for tests, which may run as root).</param>
+    public static string AccessDeniedText(UnauthorizedAccessException error, IReadOnlyList<string> args, Func<string, bool>? readable = null)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(args);
+        if (QuotedPath(error.Message) is not { } quoted)
+        {
+            return $"{OneLine(error.Message)} Check the permissions of the files and folders involved.";
+        }
+        // The file being written, not the temporary name it is written under (config.json, not config.json.4833.tmp).
+        string path = TemporarySuffix().Replace(quoted, string.Empty);
+        bool? folder;
+        try
+        {
+            folder = File.GetAttributes(path).HasFlag(FileAttributes.Directory);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return $"cannot reach {path}: a folder on its path may not be entered (permission denied); check those folders' permissions (e.g. chmod a+x).";
+        }
+        catch (IOException)
+        {
+            folder = null;
+        }
+        if (folder is { } isFolder && !(readable ?? CanRead)(path))
+        {
+            return $"cannot read {path} (permission denied); check its permissions (e.g. chmod {(isFolder ? "a+rx" : "a+r")} {path}).";
+        }
+        string parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)) ?? path;
+        return $"cannot write {path} (permission denied); check the permissions of {(folder is null ? "its folder" : "it and of its folder")} {parent}{(TakesOutput(args) ? ", or choose another --output" : string.Empty)}.";
+    }
+
+    /// <summary>
+    /// The line for any other file-system error: a full disk with how to continue (<c>granet train --resume DIR</c> for a
+    /// run), a name too long for the file system, a path below a file; else the message on one line.
+    /// </summary>
+    /// <param name="args">The command line, for the command and its options.</param>
+    public static string FileSystemErrorText(IOException error, IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(args);
+        string? path = QuotedPath(error.Message);
+        string subject = path is null ? string.Empty : $"{path}: ";
+        if (DiskFull(error) is { } full)
+        {
+            // The file being written, not the temporary name it is written under (last.ckpt, not last.ckpt.4833.tmp).
+            string written = path is null ? string.Empty : $"{TemporarySuffix().Replace(path, string.Empty)}: ";
+            return CommandName(args) == "sweep-cell"
+                ? $"{written}{full}; free space first."
+                : $"{written}{full}; free space, then {Continuation(path, args)}.";
+        }
+        if (error is PathTooLongException || (!OperatingSystem.IsWindows() && error.HResult == NameTooLong))
+        {
+            string? output = TakesOutput(args) ? OptionValue(args, "--output", "-o") : null;
+            string named = path is null && output is not null ? $"--output {output}: " : subject;
+            return $"{named}a name in this path is longer than the file system allows (255 bytes on most); choose a shorter {(TakesOutput(args) ? "--output" : "name")}.";
+        }
+        if (path is not null && (error is DirectoryNotFoundException || (!OperatingSystem.IsWindows() && error.HResult == NotADirectory)))
+        {
+            string? missing = path;
+            string? existing = Path.GetDirectoryName(path);
+            while (existing is not null && !File.Exists(existing) && !Directory.Exists(existing))
+            {
+                missing = existing;
+                existing = Path.GetDirectoryName(existing);
+            }
+            string? option = GivenPathOption(path, args, out string? value);
+            if (existing is not null && File.Exists(existing))
+            {
+                return option is null
+                    ? $"{path}: {existing} is a file, not a folder; move it, or choose another path."
+                    : $"{option} {value}: {existing} is a file, not a folder; choose another {option}.";
+            }
+            if (existing is not null && missing != path)
+            {
+                return $"{path}: the folder {missing} does not exist; create it, or choose another path.";
+            }
+        }
+        return OneLine(error.Message);
+    }
+
+    /// <summary>What is full, when <paramref name="error"/> says the disk (or the user's quota) is; else null.</summary>
+    private static string? DiskFull(IOException error) => OperatingSystem.IsWindows()
+        ? (error.HResult & 0xFFFF) is 0x70 or 0x27 ? "no space left on the disk" : null // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
+        : error.HResult switch
+        {
+            NoSpace => "no space left on the device",
+            QuotaExceeded => "the disk quota is used up",
+            _ => null,
+        };
+
+    /// <summary>How to carry on after space was freed: resume the run whose folder it is, rerun a study, or the command.</summary>
+    private static string Continuation(string? path, IReadOnlyList<string> args)
+    {
+        switch (CommandName(args))
+        {
+            case "train":
+                // The run folder: the one resumed or given, or the one the file was written in; only once it holds a run.
+                string?[] candidates = [OptionValue(args, "--resume"), OptionValue(args, "--output", "-o"), path is null ? null : Path.GetDirectoryName(path)];
+                return candidates.FirstOrDefault(folder => folder is not null && File.Exists(Path.Combine(folder, "config.json"))) is { } run
+                    ? $"continue with 'granet train --resume {run}'"
+                    : "run the command again";
+            case "sweep":
+            case "plasticity":
+                return "run the same command again to continue (what has finished is kept)";
+            default:
+                return "run the command again";
+        }
+    }
+
+    /// <summary>Whether the command writes where <c>--output</c> says (train, unless resuming; sweep; plasticity; export).</summary>
+    private static bool TakesOutput(IReadOnlyList<string> args) =>
+        CommandName(args) is "sweep" or "plasticity" or "export" || (CommandName(args) == "train" && OptionValue(args, "--resume") is null);
+
+    /// <summary>The option (<c>--output</c>) whose value <paramref name="path"/> is, or is inside; null if none.</summary>
+    private static string? GivenPathOption(string path, IReadOnlyList<string> args, out string? value)
+    {
+        value = OptionValue(args, "--output", "-o");
+        if (value is not null && TakesOutput(args))
+        {
+            string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(value));
+            if (path == full || path.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                return "--output";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The command: the first argument that is not an option.</summary>
+    private static string? CommandName(IReadOnlyList<string> args) => args.FirstOrDefault(a => !a.StartsWith('-'));
+
+    /// <summary>The value given to an option (<c>--name value</c>, <c>--name=value</c> or <c>--name:value</c>), or null.</summary>
+    private static string? OptionValue(IReadOnlyList<string> args, params string[] names)
+    {
+        for (int i = 0; i < args.Count; i++)
+        {
+            foreach (string name in names)
+            {
+                if (args[i] == name && i + 1 < args.Count)
+                {
+                    return args[i + 1];
+                }
+                if (args[i].Length > name.Length + 1 && args[i].StartsWith(name, StringComparison.Ordinal) && args[i][name.Length] is '=' or ':')
+                {
+                    return args[i][(name.Length + 1)..];
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The path a .NET file-system message quotes ("Access to the path '/a/b' is denied.", "No space left on device : '/a/b'"), or null.</summary>
+    private static string? QuotedPath(string message)
+    {
+        int first = message.IndexOf('\'');
+        int last = message.LastIndexOf('\'');
+        return first >= 0 && last > first + 1 ? message[(first + 1)..last] : null;
+    }
+
+    /// <summary>Whether the current user may read <paramref name="path"/> (open the file, or list the folder).</summary>
+    private static bool CanRead(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                using var entries = Directory.EnumerateFileSystemEntries(path).GetEnumerator();
+                entries.MoveNext();
+            }
+            else
+            {
+                using var file = File.OpenRead(path);
+            }
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            // Another problem than a permission (a FIFO, a vanished file): not a reading permission to fix.
+            return true;
+        }
+    }
 
     /// <summary>A message on one line: line breaks and tabs become spaces, and .NET's "(Parameter 'x')" suffix is dropped.</summary>
     internal static string OneLine(string message)

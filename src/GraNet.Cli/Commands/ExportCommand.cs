@@ -93,6 +93,14 @@ public static class ExportCommand
             }
             return result;
         }
+        catch (IOException e) when (e.Message.Contains($"'{temporary}", StringComparison.Ordinal))
+        {
+            // A full disk, say: the message names the file asked for, not the temporary one (its HResult says what failed).
+            int start = e.Message.IndexOf($"'{temporary}", StringComparison.Ordinal);
+            int end = e.Message.IndexOf('\'', start + 1);
+            string message = end < 0 ? e.Message : $"{e.Message[..start]}'{full}'{e.Message[(end + 1)..]}";
+            throw new IOException(message, e) { HResult = e.HResult };
+        }
         finally
         {
             if (File.Exists(temporary))
