@@ -107,7 +107,7 @@ public static class TrainCommand
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);
         output.WriteLine($"run folder: {folder.Path}");
-        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}");
+        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}");
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);

@@ -140,12 +140,12 @@ public class FileSystemErrorTests : IDisposable
         string file = Path.Combine(root, "afile");
         File.WriteAllText(file, "mine");
         string below = Path.Combine(file, "sub");
-        var (code, output, error) = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", below);
+        var (code, output, error) = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--output", below);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal($"granet: --output {below}: {file} is a file, not a folder; choose another --output.\n", error);
         Assert.Equal("mine", File.ReadAllText(file));
         string tooLong = Path.Combine(root, new string('r', 300));
-        (code, output, error) = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", tooLong);
+        (code, output, error) = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--output", tooLong);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal($"granet: {tooLong}: a name in this path is longer than the file system allows (255 bytes on most); choose a shorter --output.\n", error);
         Assert.DoesNotContain("test accuracy", output, StringComparison.Ordinal);
