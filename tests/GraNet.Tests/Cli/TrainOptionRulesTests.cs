@@ -145,11 +145,11 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{ \"training\": { \"learningRate\": \"x\" } }", "training.learningRate must be a number")]
-    [InlineData("{ \"training\": { \"epochs\": 1.5 } }", "training.epochs must be a whole number")]
-    [InlineData("{ \"sparsity\": { \"method\": \"magic\" } }", "sparsity.method must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
-    [InlineData("{ \"training\": { \"nesterov\": 1 } }", "training.nesterov must be true or false")]
-    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key")]
+    [InlineData("{ \"training\": { \"learningRate\": \"x\" } }", "training.learningRate \"x\" must be a number")]
+    [InlineData("{ \"training\": { \"epochs\": 1.5 } }", "training.epochs 1.5 must be a whole number")]
+    [InlineData("{ \"sparsity\": { \"method\": \"magic\" } }", "sparsity.method \"magic\" must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
+    [InlineData("{ \"training\": { \"nesterov\": 1 } }", "training.nesterov 1 must be true or false")]
+    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
     public void A_bad_value_in_a_config_file_is_named_by_its_key_and_kind(string json, string what)
     {
         string file = Path.Combine(root, "bad.json");

@@ -1,0 +1,111 @@
+using GraNet.Cli;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>
+/// A configuration file (<c>--config FILE</c>, or the config.json a <c>--resume</c> reads) that is not a valid configuration is
+/// refused in one line that names the file, the key and what it takes (exit 3), before anything is derived from its values.
+/// </summary>
+public class ConfigurationFileTests : IDisposable
+{
+    private readonly string root = TestFiles.TempFolder("granet-config-file");
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    /// <summary>Runs <c>granet train</c> with <paramref name="json"/> as its <c>--config</c> file; returns the exit code and standard error (its one line) with the file's path as FILE.</summary>
+    private (int Code, string Error) TrainWith(string json, params string[] extra)
+    {
+        string file = Path.Combine(root, "settings.json");
+        File.WriteAllText(file, json);
+        string run = Path.Combine(root, "run");
+        var (code, _, error) = CliHarness.Run(["train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--threads", "1", "--config", file, "--output", run, .. extra]);
+        Assert.False(Directory.Exists(run));
+        return (code, error.Trim().Replace(file, "FILE", StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs <c>granet train --resume</c> on a run folder whose config.json is <paramref name="json"/>; returns the exit code and standard error with the file's path as FILE.</summary>
+    private (int Code, string Error) ResumeWith(string json, params string[] extra)
+    {
+        string run = Directory.CreateDirectory(Path.Combine(root, "saved")).FullName;
+        string file = Path.Combine(run, "config.json");
+        File.WriteAllText(file, json);
+        var (code, _, error) = CliHarness.Run(["train", "--resume", run, .. extra]);
+        Assert.Equal(json, File.ReadAllText(file));
+        return (code, error.Trim().Replace(file, "FILE", StringComparison.Ordinal));
+    }
+
+    private const string Fix = "; fix the file (keys as in a run's config.json).";
+
+    [Theory]
+    [InlineData("{ \"training\": null }", "training must not be null (leave the key out for its default)")]
+    [InlineData("{ \"sparsity\": null }", "sparsity must not be null (leave the key out for its default)")]
+    [InlineData("{ \"training\": { \"milestones\": null } }", "training.milestones must not be null (leave the key out for its default)")]
+    [InlineData("{ \"model\": null }", "model must not be null (leave the key out for its default)")]
+    [InlineData("{ \"training\": { \"milestones\": [5, null] } }", "training.milestones[1] null must be a whole number")]
+    [InlineData("{ \"threads\": null }", "threads null must be a whole number")]
+    public void A_null_where_a_setting_needs_a_value_is_refused_by_key(string json, string what)
+    {
+        var (code, error) = TrainWith(json, "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}{Fix}", error);
+    }
+
+    [Theory]
+    [InlineData("{ \"training\": { \"epochs\": 1 }, \"training\": { \"epochs\": 2 } }", "training is given twice (keep one)")]
+    [InlineData("{ \"training\": { \"epochs\": 1, \"seed\": 3, \"epochs\": 2 } }", "training.epochs is given twice (keep one)")]
+    public void A_key_given_twice_is_refused_rather_than_one_of_them_winning(string json, string what)
+    {
+        var (code, error) = TrainWith(json, "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}{Fix}", error);
+    }
+
+    [Theory]
+    [InlineData("{ \"sparsity\": { \"method\": 3 } }", "sparsity.method 3 must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
+    [InlineData("{ \"sparsity\": { \"method\": \"RigL\" } }", "sparsity.method \"RigL\" must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
+    [InlineData("{ \"training\": { \"optimizer\": 1 } }", "training.optimizer 1 must be one of: sgd, adam")]
+    [InlineData("{ \"training\": { \"epochs\": 1e10 } }", "training.epochs 1e10 must be a whole number from -2147483648 to 2147483647")]
+    [InlineData("{ \"evaluationBatchSize\": 3000000000 }", "evaluationBatchSize 3000000000 must be a whole number from -2147483648 to 2147483647")]
+    [InlineData("{ \"training\": { \"learningRate\": 1e400 } }", "training.learningRate 1e400 is too large a number")]
+    [InlineData("{ \"training\": [] }", "training [] must be an object ({ \"key\": value, … })")]
+    [InlineData("{ \"sparsity\": \"granet\" }", "sparsity \"granet\" must be an object ({ \"key\": value, … })")]
+    [InlineData("{ \"training\": { \"milestones\": 5 } }", "training.milestones 5 must be a list")]
+    [InlineData("{ \"model\": 5 }", "model 5 must be a string")]
+    public void A_value_of_the_wrong_kind_is_named_with_the_value_given(string json, string what)
+    {
+        var (code, error) = TrainWith(json, "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}{Fix}", error);
+    }
+
+    [Theory]
+    [InlineData("{ \"epochs\": 3 }", "epochs is not a configuration key (did you mean training.epochs?)")]
+    [InlineData("{ \"training\": { \"method\": \"rigl\" } }", "training.method is not a configuration key (did you mean sparsity.method?)")]
+    [InlineData("{ \"training\": { \"Epochs\": 3 } }", "training.Epochs is not a configuration key (did you mean training.epochs?)")]
+    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
+    public void A_key_in_the_wrong_place_or_case_points_to_the_key_meant(string json, string what)
+    {
+        var (code, error) = TrainWith(json, "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}{Fix}", error);
+    }
+
+    [Theory]
+    [InlineData("[]", "the configuration must be a JSON object such as { \"training\": { \"epochs\": 5 } }, not a list")]
+    [InlineData("null", "the configuration must be a JSON object such as { \"training\": { \"epochs\": 5 } }, not null")]
+    [InlineData(" \n", "the file is empty (a configuration is a JSON object such as { \"training\": { \"epochs\": 5 } })")]
+    [InlineData("{ \"training\": {", "not valid JSON at line 1, column 16: the file ends before a '}' or ']' closes an object or list")]
+    [InlineData("{\n  \"training\": { \"epochs\": 2, }\n}", "not valid JSON at line 2, column 30: a comma before '}' or ']' has no value after it")]
+    [InlineData("{\n  // two epochs\n  \"training\": { \"epochs\": 2 }\n}", "not valid JSON at line 2, column 3: JSON has no comments")]
+    [InlineData("{ training: 1 }", "not valid JSON at line 1, column 3: 't' is an invalid start of a property name. Expected a '\"'")]
+    public void A_file_that_is_not_a_json_object_is_refused_by_line_and_column(string json, string what)
+    {
+        var (code, error) = TrainWith(json, "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}{Fix}", error);
+        var (resumed, resumeError) = ResumeWith(json);
+        Assert.Equal(ExitCodes.BadInput, resumed);
+        Assert.Equal($"granet: FILE: {what}{Fix}", resumeError);
+    }
+}
