@@ -142,6 +142,8 @@ public sealed class TrainOptions
                     : $"--resume {resume}: no such folder; give a run folder written by 'granet train'.", resumed.ConfigFile);
             }
             var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
+            // Every value is the file's (an older config.json leaves some out: they take their defaults, which pass).
+            FileValues.Require(saved, resumed.ConfigFile, _ => true, (_, _) => false, saved.Sparsity.Method);
             saved = saved with
             {
                 Threads = ThreadsFor(parse, saved.Threads),
@@ -156,9 +158,25 @@ public sealed class TrainOptions
         {
             configuration = configuration with { Preset = preset, Training = TrainingPresets.Get(preset), Sparsity = TrainingPresets.WithSchedule(preset, configuration.Sparsity) };
         }
+        // The keys of config.json that options on the command line set, and those the --config file sets.
+        var flagged = All().Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => OptionFlags.ConfigKeyOfFlag(o.Name)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        IReadOnlySet<string> fromFile = new HashSet<string>();
         if (parse.GetValue(ConfigFile) is { } file)
         {
-            configuration = ConfigurationJson.Overlay(configuration, file);
+            (configuration, fromFile) = ConfigurationJson.Overlay(configuration, file);
+            // --epochs scales the milestones and the pruning window with it (below): their relation to the epochs stays the file's.
+            var scaled = new HashSet<string>(StringComparer.Ordinal);
+            if (parse.GetValue(Milestones) is null)
+            {
+                scaled.Add("training.milestones");
+            }
+            if (parse.GetValue(PruneStartEpoch) is null && parse.GetValue(PruneEndEpoch) is null)
+            {
+                scaled.UnionWith(["sparsity.pruneStartEpoch", "sparsity.pruneEndEpoch"]);
+            }
+            FileValues.Require(configuration, file, fromFile.Contains,
+                (key, other) => flagged.Contains(other) && !(other == "training.epochs" && scaled.Contains(key)),
+                parse.GetValue(Method) ?? configuration.Sparsity.Method);
         }
         var training = configuration.Training;
         training = training with

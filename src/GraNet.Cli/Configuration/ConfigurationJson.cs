@@ -285,8 +285,8 @@ public static partial class ConfigurationJson
         }
     }
 
-    /// <summary>Applies the keys present in <paramref name="overlayFile"/> on top of <paramref name="baseline"/>.</summary>
-    public static RunConfiguration Overlay(RunConfiguration baseline, string overlayFile)
+    /// <summary>Applies the keys present in <paramref name="overlayFile"/> on top of <paramref name="baseline"/>; also returns those keys, dotted (<c>training.epochs</c>; a list is one key).</summary>
+    public static (RunConfiguration Configuration, IReadOnlySet<string> Keys) Overlay(RunConfiguration baseline, string overlayFile)
     {
         if (!File.Exists(overlayFile))
         {
@@ -295,7 +295,7 @@ public static partial class ConfigurationJson
         var overlay = Parse(File.ReadAllText(overlayFile), overlayFile);
         var merged = JsonNode.Parse(Serialize(baseline))!.AsObject();
         Merge(merged, overlay);
-        return Convert(merged, overlayFile);
+        return (Convert(merged, overlayFile), Keys(overlay).ToHashSet(StringComparer.Ordinal));
     }
 
     private static void Merge(JsonObject target, JsonObject overlay)

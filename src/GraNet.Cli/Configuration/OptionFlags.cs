@@ -27,6 +27,45 @@ public static partial class OptionFlags
         return LibraryName().Replace(text, m => Name(m.Value));
     }
 
+    /// <summary>A library text with every option it names turned into <paramref name="name"/> of its qualified key (<c>TrainingOptions.Seed</c>).</summary>
+    public static string Rewrite(string text, Func<string, string> name)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(name);
+        return LibraryName().Replace(text, m => name(m.Value));
+    }
+
+    /// <summary>The key of config.json for a qualified option key: <c>TrainingOptions.Epochs</c> → <c>training.epochs</c>, <c>TorchRuntime.Configure.threads</c> → <c>threads</c>.</summary>
+    public static string ConfigKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        string[] parts = key.Split('.');
+        string? section = parts[0] switch { nameof(TrainingOptions) => "training", nameof(SparsityOptions) => "sparsity", _ => null };
+        return section is null || parts.Length != 2 ? parts[^1] : $"{section}.{System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(parts[1])}";
+    }
+
+    /// <summary>The key of config.json that a flag of <c>granet train</c> sets (<c>--epochs</c> → <c>training.epochs</c>), or null if it sets none (<c>--output</c>).</summary>
+    public static string? ConfigKeyOfFlag(string flag)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        foreach (var (key, name) in Names)
+        {
+            if (name == flag)
+            {
+                return ConfigKey(key);
+            }
+        }
+        return flag switch
+        {
+            "--model" => "model",
+            "--dataset" => "dataset",
+            "--data-dir" => "dataDir",
+            "--tensorboard" => "tensorBoard",
+            "--preset" => "preset",
+            _ => null,
+        };
+    }
+
     /// <summary>The flag for a qualified option key (<c>TrainingOptions.Epochs</c> → <c>--epochs</c>); the key itself if it has none.</summary>
     public static string Name(string key)
     {
@@ -57,6 +96,9 @@ public static partial class OptionFlags
             _ => $"--config key {key}",
         };
     }
+
+    /// <summary>The qualified option keys a library text names (<c>TrainingOptions.Epochs</c>), in order.</summary>
+    internal static IEnumerable<string> LibraryNames(string text) => LibraryName().Matches(text).Select(m => m.Value);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:TrainingOptions|SparsityOptions|TorchRuntime\.Configure)\.[A-Za-z]+\b")]
     private static partial System.Text.RegularExpressions.Regex LibraryName();

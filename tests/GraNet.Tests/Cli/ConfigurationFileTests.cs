@@ -1,4 +1,7 @@
+using System.CommandLine;
 using GraNet.Cli;
+using GraNet.Cli.Commands;
+using GraNet.Cli.Configuration;
 using Xunit;
 
 namespace GraNet.Tests.Cli;
@@ -13,7 +16,7 @@ public class ConfigurationFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    /// <summary>Runs <c>granet train</c> with <paramref name="json"/> as its <c>--config</c> file; returns the exit code and standard error (its one line) with the file's path as FILE.</summary>
+    /// <summary>Runs <c>granet train</c> (--model, --dataset and --threads given) with <paramref name="json"/> as its <c>--config</c> file; returns the exit code and standard error (its one line) with the file's path as FILE.</summary>
     private (int Code, string Error) TrainWith(string json, params string[] extra)
     {
         string file = Path.Combine(root, "settings.json");
@@ -107,5 +110,68 @@ public class ConfigurationFileTests : IDisposable
         var (resumed, resumeError) = ResumeWith(json);
         Assert.Equal(ExitCodes.BadInput, resumed);
         Assert.Equal($"granet: FILE: {what}{Fix}", resumeError);
+    }
+
+    /// <summary>The configuration <c>granet train</c> would run with <paramref name="json"/> as its <c>--config</c> file (nothing is trained).</summary>
+    private RunConfiguration Resolve(string json, params string[] args)
+    {
+        string file = Path.Combine(root, "settings.json");
+        File.WriteAllText(file, json);
+        var options = new TrainOptions();
+        var command = new Command("train");
+        options.AddTo(command);
+        return options.Resolve(command.Parse(["--config", file, "--output", Path.Combine(root, "run"), .. args]), refuseUnused: true).Configuration;
+    }
+
+    [Theory]
+    [InlineData("{ \"training\": { \"epochs\": 0 } }", "training.epochs 0 must be at least 1; fix the file.", "--epochs", "1")]
+    [InlineData("{ \"training\": { \"epochs\": 0 } }", "training.epochs 0 must be at least 1; fix the file.", "--method", "granet", "--epochs", "2")]
+    [InlineData("{ \"training\": { \"epochs\": -3 } }", "training.epochs -3 must be at least 1; fix the file.", "--epochs", "2")]
+    [InlineData("{ \"threads\": 0 }", "threads 0 must be at least 1; fix the file.")]
+    [InlineData("{ \"evaluationBatchSize\": 0 }", "evaluationBatchSize 0 must be at least 1; fix the file.")]
+    [InlineData("{ \"training\": { \"learningRate\": -1 } }", "training.learningRate -1 must be a positive number; fix the file.", "--lr", "0.1")]
+    [InlineData("{ \"sparsity\": { \"finalDensity\": 2 } }", "sparsity.finalDensity 2 must be in (0, 1]; fix the file.", "--method", "rigl", "--final-density", "0.1")]
+    [InlineData("{ \"training\": { \"labelSmoothing\": 2, \"warmupEpochs\": 25 } }", "training.labelSmoothing 2 must be in [0, 1); fix the file.", "--epochs", "40", "--label-smoothing", "0.1")]
+    [InlineData("{ \"training\": { \"milestones\": [30] } }", "training.milestones 30 must lie in 1..20; fix the file.", "--epochs", "40")]
+    [InlineData("{ \"training\": { \"momentum\": 0, \"nesterov\": true } }", "training.nesterov true needs a training.momentum above 0; fix the file.")]
+    [InlineData("{ \"sparsity\": { \"pruneEndEpoch\": -1 } }", "sparsity.pruneEndEpoch -1 must come after sparsity.pruneStartEpoch 0; fix the file.", "--method", "granet", "--epochs", "2")]
+    [InlineData("{ \"sparsity\": { \"pruneStartEpoch\": 5, \"pruneEndEpoch\": 3 } }", "sparsity.pruneEndEpoch 3 must come after sparsity.pruneStartEpoch 5; fix the file.", "--epochs", "2")]
+    [InlineData("{ \"sparsity\": { \"method\": \"granet\", \"pruneEndEpoch\": 30 } }", "sparsity.pruneEndEpoch 30 must not exceed training.epochs 20; fix the file.", "--epochs", "60")]
+    [InlineData("{ \"sparsity\": { \"method\": \"gmp\", \"growth\": \"random\" } }", "sparsity.growth random has no effect with sparsity.method gmp; drop it from the file.")]
+    [InlineData("{ \"model\": \"lenet6\" }", "model \"lenet6\" is not one of: lenet-300-100, lenet5-caffe, vgg16, vgg19, resnet18, resnet34, resnet50, resnet20, resnet32 (see 'granet list'); fix the file.")]
+    [InlineData("{ \"preset\": \"paper\" }", "preset \"paper\" is not one of: paper-cifar, p1, quick (see 'granet list'); fix the file.")]
+    [InlineData("{ \"tensorBoard\": \"\" }", "tensorBoard \"\" names no folder; give one, or null; fix the file.")]
+    public void A_value_out_of_range_is_the_files_before_anything_is_derived_from_it_and_whatever_option_replaces_it(string json, string what, params string[] extra)
+    {
+        var (code, error) = TrainWith(json, extra);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}", error);
+    }
+
+    [Fact]
+    public void An_option_on_the_command_line_still_settles_a_rule_between_the_files_value_and_a_default()
+    {
+        // The file's warm-up is valid for the 40 epochs given, and plain SGD needs --nesterov false with the file's momentum 0.
+        var warm = Resolve("{ \"training\": { \"warmupEpochs\": 25 } }", "--epochs", "40");
+        Assert.Equal((40, 25.0), (warm.Training.Epochs, warm.Training.WarmupEpochs));
+        var plain = Resolve("{ \"training\": { \"momentum\": 0 } }", "--nesterov", "false");
+        Assert.Equal((0.0, false), (plain.Training.Momentum, plain.Training.Nesterov));
+        // --epochs scales a valid window of the file's with the file's epochs.
+        var scaled = Resolve("{ \"training\": { \"epochs\": 10 }, \"sparsity\": { \"method\": \"gmp\", \"pruneEndEpoch\": 5 } }", "--epochs", "4");
+        Assert.Equal(2.0, scaled.Sparsity.PruneEndEpoch);
+    }
+
+    [Theory]
+    [InlineData("\"evaluationBatchSize\": 1000", "\"evaluationBatchSize\": 0", "evaluationBatchSize 0 must be at least 1; fix the file.")]
+    [InlineData("\"threads\": 1", "\"threads\": 0", "threads 0 must be at least 1; fix the file.", "--threads", "1")]
+    [InlineData("\"epochs\": 20", "\"epochs\": 0", "training.epochs 0 must be at least 1; fix the file.")]
+    [InlineData("\"finalDensity\": 0.05", "\"finalDensity\": 0", "sparsity.finalDensity 0 must be in (0, 1]; fix the file.")]
+    public void A_resumed_runs_config_json_edited_out_of_range_is_named_by_file_and_key(string saved, string edited, string what, params string[] extra)
+    {
+        string json = ConfigurationJson.Serialize(new RunConfiguration { Model = "lenet-300-100", Threads = 1 });
+        Assert.Contains(saved, json, StringComparison.Ordinal);
+        var (code, error) = ResumeWith(json.Replace(saved, edited, StringComparison.Ordinal), extra);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: FILE: {what}", error);
     }
 }
