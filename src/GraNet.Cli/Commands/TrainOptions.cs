@@ -241,10 +241,19 @@ public sealed class TrainOptions
             RefuseUnused(parse, sparsity.Method);
             RefuseUnused(parse, training);
         }
-        training.Validate();
-        if (validateSparsity)
+        try
         {
-            sparsity.Validate(training.Epochs);
+            training.Validate();
+            if (validateSparsity)
+            {
+                sparsity.Validate(training.Epochs);
+            }
+        }
+        catch (OptionValueException e)
+        {
+            // Each option by where its value comes from: a flag given, else the --config file's key, else (a default) its flag.
+            throw new ArgumentException(OptionFlags.Rewrite(e.Message, name =>
+                OptionFlags.ConfigKey(name) is var key && !flagged.Contains(key) && fromFile.Contains(key) ? $"--config key {key}" : OptionFlags.Name(name)), e);
         }
         var folder = parse.GetValue(OutputDir) is { } path ? new RunFolder(path) : RunFolder.NewDefault(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
         return (configuration, folder, false);

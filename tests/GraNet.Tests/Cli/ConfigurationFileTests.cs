@@ -148,6 +148,18 @@ public class ConfigurationFileTests : IDisposable
         Assert.Equal($"granet: FILE: {what}", error);
     }
 
+    [Theory]
+    [InlineData("{ \"training\": { \"warmupEpochs\": 25 } }", "--config key training.warmupEpochs 25 must be in [0, --epochs).", "--epochs", "1")]
+    [InlineData("{ \"sparsity\": { \"growth\": \"random\" } }", "--config key sparsity.growth random has no effect with --method gmp; drop it.", "--method", "gmp", "--epochs", "1")]
+    [InlineData("{ \"training\": { \"epochs\": 5 }, \"sparsity\": { \"method\": \"granet\" } }", "--prune-end-epoch 10 must not exceed --config key training.epochs 5.")]
+    [InlineData("{ \"training\": { \"learningRate\": 0.5 } }", "--lr 0 must be a positive number.", "--lr", "0")]
+    public void A_rule_an_option_on_the_command_line_breaks_names_the_option_and_the_files_key(string json, string what, params string[] extra)
+    {
+        var (code, error) = TrainWith(json, extra);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: {what}", error);
+    }
+
     [Fact]
     public void An_option_on_the_command_line_still_settles_a_rule_between_the_files_value_and_a_default()
     {
