@@ -230,6 +230,8 @@ public sealed class TrainOptions
         {
             Sparsity = sparsity,
             Model = parse.GetValue(Model) ?? configuration.Model,
+            // The recipe trained is --preset's: a --config file's "preset" does not relabel it.
+            Preset = parse.GetValue(Preset) ?? configuration.Preset,
             Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
             DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
             Threads = ThreadsFor(parse, configuration.Threads),

@@ -173,6 +173,13 @@ public class ConfigurationFileTests : IDisposable
         Assert.Equal(2.0, scaled.Sparsity.PruneEndEpoch);
     }
 
+    [Fact]
+    public void The_preset_given_on_the_command_line_is_the_one_recorded()
+    {
+        var c = Resolve("{ \"preset\": \"quick\" }", "--preset", "p1");
+        Assert.Equal("p1", c.Preset);
+    }
+
     [Theory]
     [InlineData("\"evaluationBatchSize\": 1000", "\"evaluationBatchSize\": 0", "evaluationBatchSize 0 must be at least 1; fix the file.")]
     [InlineData("\"threads\": 1", "\"threads\": 0", "threads 0 must be at least 1; fix the file.", "--threads", "1")]
