@@ -322,7 +322,10 @@ public static class PlasticityCommand
                 ? $"{run.ConfigFile}: not found; {path} is a study folder: give its base run, --from {studyBase}."
                 : $"{run.ConfigFile}: not found; --from takes the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", run.ConfigFile);
         }
-        return ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
+        var configuration = ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
+        // Its values are the file's: one edited out of range is named by file and key, as for --resume.
+        FileValues.Require(configuration, run.ConfigFile, _ => true, (_, _) => false, configuration.Sparsity.Method);
+        return configuration;
     }
 
     /// <param name="reused">The run is a <c>--from</c> run (else the study's own, finished base run).</param>

@@ -149,6 +149,18 @@ public class PlasticitySeedsTests : IDisposable
     }
 
     [Fact]
+    public void A_from_run_whose_config_json_was_edited_out_of_range_is_named_by_file_and_key()
+    {
+        string run = Directory.CreateDirectory(Path.Combine(root, "edited", "base")).FullName;
+        string config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, """{ "model": "lenet-300-100", "dataset": "fashion-mnist", "training": { "epochs": 0 } }""");
+        var error = new StringWriter();
+        string[] from = ["plasticity", "--from", run, "--at-epochs", "1", "--output", Path.Combine(root, "from-edited")];
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(from, new StringWriter(), error));
+        Assert.Equal($"granet: {config}: training.epochs 0 must be at least 1; fix the file.", error.ToString().Trim());
+    }
+
+    [Fact]
     public void Seeds_are_refused_with_from_below_one_and_in_a_folder_of_the_other_kind()
     {
         var error = new StringWriter();
