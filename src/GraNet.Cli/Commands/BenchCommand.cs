@@ -34,7 +34,7 @@ public static class BenchCommand
             // Every option is checked before anything is printed or timed.
             int b = Count(parse.GetValue(batch), "--batch-size");
             int n = Count(parse.GetValue(steps), "--steps", MaxSteps);
-            TorchRuntime.Configure(parse.GetValue(threads) ?? TorchRuntime.DefaultThreads);
+            TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? Math.Min(TorchRuntime.DefaultThreads, TrainOptions.MaxThreads)));
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));

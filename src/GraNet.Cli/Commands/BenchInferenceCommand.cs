@@ -31,7 +31,7 @@ public static class BenchInferenceCommand
         {
             // Every option is checked before anything is printed or timed.
             int b = BenchCommand.Count(parse.GetValue(batch), "--batch-size");
-            TorchRuntime.Configure(parse.GetValue(threads) ?? 1);
+            TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? 1));
             if (parse.GetValue(file) is { } path)
             {
                 var ignored = new Option[] { architecture, densities, dataset }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();

@@ -39,7 +39,7 @@ public static class EvaluateCommand
             int? threadCount = parse.GetValue(threads);
             if (threadCount is { } count)
             {
-                CheckThreads(count);
+                TrainOptions.CheckThreads(count);
             }
             using var trained = TrainedModel.Load(path, threadCount);
             var spec = parse.GetValue(dataset) is { } d ? DatasetCatalog.Get(d) : trained.Dataset;
@@ -85,21 +85,5 @@ public static class EvaluateCommand
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>
-    /// <c>--threads</c> as <c>granet train</c> takes it: at least 1, and refused above the machine's cores (OpenMP's
-    /// threads would only wait for each other), with train's message.
-    /// </summary>
-    private static void CheckThreads(int threads)
-    {
-        if (threads < 1)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threads {threads} must be at least 1."));
-        }
-        if (threads > TrainOptions.MaxThreads)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threads {threads} exceeds the {TrainOptions.MaxThreads} cores of this machine (more threads than cores only wait for each other); give at most {TrainOptions.MaxThreads}."));
-        }
     }
 }

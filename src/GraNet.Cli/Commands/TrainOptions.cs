@@ -374,16 +374,19 @@ public sealed class TrainOptions
     /// (the default, a <c>--config</c> file's or a resumed run's, which may come from a machine with more cores)
     /// lowered to the cores of this one.
     /// </summary>
-    private int ThreadsFor(ParseResult parse, int configured)
+    private int ThreadsFor(ParseResult parse, int configured) => CheckThreads(parse.GetValue(Threads) ?? Math.Min(configured, MaxThreads));
+
+    /// <summary>Refuses a <c>--threads</c> below 1 or above the cores (<see cref="MaxThreads"/>), for every command that takes it.</summary>
+    /// <returns><paramref name="threads"/>.</returns>
+    public static int CheckThreads(int threads)
     {
-        int threads = parse.GetValue(Threads) ?? Math.Min(configured, MaxThreads);
         if (threads < 1)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} must be at least 1."));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threads {threads} must be at least 1."));
         }
         if (threads > MaxThreads)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Threads.Name} {threads} exceeds the {MaxThreads} cores of this machine (more threads than cores only wait for each other); give at most {MaxThreads}."));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threads {threads} exceeds the {MaxThreads} cores of this machine (more threads than cores only wait for each other); give at most {MaxThreads}."));
         }
         return threads;
     }

@@ -51,7 +51,7 @@ public sealed class TrainedModel : IDisposable
         {
             var header = CompactModel.ReadVerifiedHeader(path);
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
-            TorchRuntime.Configure(threads ?? configuration.Threads);
+            TorchRuntime.Configure(threads ?? Math.Min(configuration.Threads, TrainOptions.MaxThreads));
             var spec = DatasetCatalog.Get(header.Dataset);
             var module = ModelRegistry.Create(header.Model, new ImageShape(header.Channels, header.Height, header.Width), header.Classes);
             CompactModel.Load(path, module);
@@ -59,7 +59,7 @@ public sealed class TrainedModel : IDisposable
         }
         var checkpoint = Checkpoint.ReadVerifiedHeader(path);
         var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
-        TorchRuntime.Configure(threads ?? config.Threads);
+        TorchRuntime.Configure(threads ?? Math.Min(config.Threads, TrainOptions.MaxThreads));
         var dataset = DatasetCatalog.Get(checkpoint.Dataset);
         var model = ModelRegistry.Create(checkpoint.Model, dataset.Shape, dataset.Classes);
         Checkpoint.Load(path, model, null, null);
