@@ -288,7 +288,7 @@ public static class SweepCommand
         }
         if (failure is { } f)
         {
-            string detail = f.Child.LastError.StartsWith("granet: ", StringComparison.Ordinal) ? f.Child.LastError["granet: ".Length..] : f.Child.LastError;
+            string detail = (f.Child.LastError.StartsWith("granet: ", StringComparison.Ordinal) ? f.Child.LastError["granet: ".Length..] : f.Child.LastError).TrimEnd().TrimEnd('.');
             f.Child.Dispose();
             throw new ExitCodeException(f.Code == 0 ? ExitCodes.InternalError : f.Code,
                 $"sweep cell {f.Child.Cell.FolderName} failed (exit {f.Code}): {detail} (log {f.Child.LogFile}); finished cells are kept, the same command continues the sweep.");

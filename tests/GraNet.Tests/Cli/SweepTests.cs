@@ -340,6 +340,7 @@ public class SweepTests : IDisposable
         string line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("granet: sweep cell dense-s17 failed (exit 3): ", line, StringComparison.Ordinal);
         Assert.Contains(Path.Combine(folder, "logs", "dense-s17.log"), line, StringComparison.Ordinal);
+        Assert.DoesNotContain(". (log", line, StringComparison.Ordinal); // the cell's own sentence loses its full stop
     }
 
     [Fact]
