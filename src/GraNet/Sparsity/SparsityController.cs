@@ -44,7 +44,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public MaskSet Masks => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : masks ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
 
     /// <summary>The method's pieces (distribution, schedule, pruner, regenerator), after <see cref="Attach"/>.</summary>
-    public SparsityMethod Method => method ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
+    public SparsityMethod Method => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : method ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
 
     /// <summary>The options the controller was made with.</summary>
     public SparsityOptions Options => options;

@@ -70,6 +70,7 @@ public class ControllerMisuseTests
         controller.Dispose();
         Assert.Throws<ObjectDisposedException>(() => controller.AfterOptimizerStep(1));
         Assert.Throws<ObjectDisposedException>(() => controller.Masks);
+        Assert.Throws<ObjectDisposedException>(() => controller.Method); // its pieces hold the disposed masks' growth state
     }
 
     [Fact]
