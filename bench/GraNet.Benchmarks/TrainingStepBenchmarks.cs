@@ -31,8 +31,9 @@ public class TrainingStepBenchmarks
         optimizer = sgd;
         if (Sparsity != SparsityMethodKind.Dense)
         {
-            // Mask updates far apart: this times the step with masking, not the updates (see MaskUpdateBenchmarks).
-            var options = new SparsityOptions { Method = Sparsity, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = int.MaxValue / 2, PruneEndEpoch = 2 };
+            // The first mask update at step 1,000,000, which a benchmark never reaches: this times the step with masking,
+            // not the updates (see MaskUpdateBenchmarks).
+            var options = new SparsityOptions { Method = Sparsity, InitDensity = 0.5, FinalDensity = 0.05, UpdateInterval = 1_000_000, PruneEndEpoch = 2 };
             sparsity = SparsityController.Create(model, sgd, options, 1_000_000, 2, [1, 28, 28]);
         }
         images = randn(128, 1, 28, 28);

@@ -31,4 +31,16 @@ public class BenchOptionTests
         Assert.Equal(expected.Replace("{cores}", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + "\n", error.ToString());
         Assert.Equal("", output.ToString());
     }
+    [Fact]
+    public void Bench_sparse_times_every_method_with_its_defaults()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Runner.Run(["bench", "sparse", "--model", "lenet-300-100", "--steps", "1", "--threads", "1", "--method", "granet,rigl,set,snfs,gmp,static"], output, error);
+        Assert.True(code == 0, error.ToString());
+        foreach (string method in new[] { "granet", "rigl", "set", "snfs", "gmp", "static" })
+        {
+            Assert.Contains($"training step, {method,-8} (masked):", output.ToString(), StringComparison.Ordinal);
+        }
+    }
 }
