@@ -89,6 +89,9 @@ public sealed class Trainer : IDisposable
         double earlierWall = 0; // spent by the processes that trained the run before this one
         string? last = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "last.ckpt");
         string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
+        // A new best is written here first and renamed to best.ckpt only once last.ckpt records it as the best, so that a
+        // run stopped between the two files (killed, disk full) still has the best.ckpt its last.ckpt names.
+        string? bestNext = best is null ? null : best + ".next";
         if (resume && last is not null && File.Exists(last))
         {
             RefuseAnotherRun(last, Checkpoint.ReadHeader(last), identity);
@@ -100,10 +103,26 @@ public sealed class Trainer : IDisposable
             bestValidation = header.BestValidationAccuracy;
             // Earlier versions did not record it: their epochs' training time is the closest figure.
             earlierWall = header.WallSeconds > 0 ? header.WallSeconds : header.History.Sum(h => h.Seconds);
+            if (bestNext is not null && File.Exists(bestNext))
+            {
+                // Stopped after last.ckpt named this epoch the best, before the rename: finish it. Stopped before: drop it.
+                if (Checkpoint.ReadHeader(bestNext).EpochsCompleted == bestEpoch)
+                {
+                    File.Move(bestNext, best!, overwrite: true);
+                }
+                else
+                {
+                    File.Delete(bestNext);
+                }
+            }
             if (best is not null && bestValidation is not null && bestEpoch > 0)
             {
                 RefuseAnotherBest(best, bestEpoch, identity);
             }
+        }
+        else if (bestNext is not null && File.Exists(bestNext))
+        {
+            File.Delete(bestNext); // a run starting afresh: of an earlier start's first epoch
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
         // A resumed run that had already collapsed stays collapsed instead of training on.
@@ -127,9 +146,9 @@ public sealed class Trainer : IDisposable
                 WallSeconds = earlierWall + wall.Elapsed.TotalSeconds,
             };
             observer.OnCheckpointing(epoch + 1);
-            if (best is not null && improved && validation is not null)
+            if (bestNext is not null && improved && validation is not null)
             {
-                Checkpoint.Save(best, state, model, null, null);
+                Checkpoint.Save(bestNext, state, model, null, null);
             }
             else if (best is null && improved && validation is not null)
             {
@@ -142,6 +161,10 @@ public sealed class Trainer : IDisposable
                 {
                     File.Copy(last, EpochCheckpoint(checkpointFolder!, epoch + 1), overwrite: true);
                 }
+            }
+            if (bestNext is not null && File.Exists(bestNext))
+            {
+                File.Move(bestNext, best!, overwrite: true);
             }
             observer.OnEpochCompleted(metrics, history);
             if (IsCollapsed(metrics))

@@ -111,4 +111,31 @@ public sealed class BestCheckpointTests : IDisposable
         double total = Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).WallSeconds;
         Assert.InRange(total, earlier, result.WallSeconds);
     }
+    [Fact]
+    public void A_run_stopped_between_its_last_and_its_best_checkpoint_resumes()
+    {
+        // Stopped after last.ckpt named a new best but before best.ckpt.next became best.ckpt: the resume finishes the rename.
+        int best = TrainTwoEpochs();
+        int other = best == 1 ? 2 : 1;
+        File.Move(Best, Best + ".next");
+        File.Copy(Path.Combine(folder, $"epoch-{other}.ckpt"), Best);
+        Assert.Equal(3, Train(folder, true, Configuration).History.Count);
+        Assert.False(File.Exists(Best + ".next"));
+    }
+
+    [Fact]
+    public void A_best_written_for_an_epoch_whose_last_checkpoint_never_landed_is_dropped()
+    {
+        // Stopped after best.ckpt.next of epoch 3 was written, before last.ckpt of epoch 3: last.ckpt (epoch 2) is what resumes.
+        TrainTwoEpochs();
+        File.Copy(Path.Combine(folder, "last.ckpt"), Best + ".next");
+        var header = Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt"));
+        if (header.BestEpoch == 2)
+        {
+            // last.ckpt is epoch 2 and names epoch 2 the best: make the stray file another epoch's.
+            File.Copy(Path.Combine(folder, "epoch-1.ckpt"), Best + ".next", overwrite: true);
+        }
+        Assert.Equal(3, Train(folder, true, Configuration).History.Count);
+        Assert.False(File.Exists(Best + ".next"));
+    }
 }
