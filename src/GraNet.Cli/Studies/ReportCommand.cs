@@ -235,7 +235,7 @@ public static class ReportCommand
         var v = summary.Numbers;
         string numbers = string.Create(Invariant, $"test accuracy **{v["testAccuracy"]:F2} %** (epoch {v["bestEpoch"]:0} of {v["epochs"]:0} trained{of}), final density {v["finalDensity"]:0.####}, inference FLOPs {v["inferenceFlopsRelative"]:0.###} and training FLOPs {v["trainingFlopsRelative"]:0.###} of dense, ever-active share {v["everActiveFraction"]:0.###}, {v["imagesPerSecond"]:F0} images/s.");
         return summary.Outcome == "collapsed"
-            ? $"**The run collapsed**: its loss stayed at chance in the first epoch and it was stopped; {numbers}"
+            ? string.Create(Invariant, $"**The run collapsed**: its loss stayed at chance in epoch {trained} and it was stopped; {numbers}")
             : char.ToUpperInvariant(numbers[0]) + numbers[1..];
     }
 

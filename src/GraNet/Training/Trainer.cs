@@ -216,7 +216,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Whether an epoch's mean training loss is not below ln(classes) − <see cref="CollapseMargin"/>: the network is at chance.</summary>
     private bool IsCollapsed(EpochMetrics epoch) => options.StopOnCollapse && epoch.TrainLoss >= Math.Log(data.Classes) - CollapseMargin;
 
-    /// <summary>How far below chance (ln(classes)) the first epoch's mean loss must be for the run not to count as collapsed.</summary>
+    /// <summary>How far below chance (ln(classes)) an epoch's mean loss must be for the run not to count as collapsed.</summary>
     public const double CollapseMargin = 0.02;
 
     /// <summary>Below this many steps per epoch, the collapse notice also suggests a smaller batch.</summary>

@@ -140,7 +140,6 @@ public class CliTests : IDisposable
         string run = Path.Combine(root, "sparse");
         var (code, output, error) = Run(Train(run, "--method", "granet", "--init-density", "0.5", "--final-density", "0.1", "--update-interval", "4", "--prune-end-epoch", "1"));
         Assert.True(code == 0, error);
-        File.WriteAllText("/tmp/emptied-out.txt", output);
         Assert.Contains("fc1.weight", output, StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         Assert.Equal(0.1, summary.RootElement.GetProperty("finalDensity").GetDouble(), 4);
