@@ -122,7 +122,14 @@ public static class TrainCommand
             // Refused or failed before the first epoch was kept (the sparsity method found a layer it would empty, libtorch
             // refused a value): a folder left holding this config.json would refuse the corrected command. (A diverged run
             // keeps its summary, which a sweep reads; an interrupted one is continued with --resume.)
-            folder.DiscardUnstarted();
+            try
+            {
+                folder.DiscardUnstarted();
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // The refusal is what the user must see; files left behind only make the folder look used.
+            }
             throw;
         }
         catch (TrainingDivergedException e)

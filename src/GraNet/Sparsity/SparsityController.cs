@@ -153,9 +153,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} is past the run's {totalSteps} steps (steps per epoch × epochs given to Create); give Create the run's real step counts, or the schedules end too early.");
         }
         var m = Masks;
-        if (m.Layers.FirstOrDefault(l => l.Weight.IsInvalid) is { } gone)
+        for (int l = 0; l < m.Layers.Count; l++)
         {
-            throw new InvalidOperationException($"The weight of {gone.Name} is gone: the model's parameters were replaced after the controller was created (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.");
+            if (m.Layers[l].Weight.IsInvalid)
+            {
+                throw new InvalidOperationException($"The weight of {m.Layers[l].Name} is gone: the model's parameters were replaced after the controller was created (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.");
+            }
         }
         var plan = Method;
         trainingFlops += 3 * forwardFlops;

@@ -10,7 +10,7 @@ namespace GraNet.Sparsity.Criteria;
 /// SNFS's growth score (spec §5): the magnitude of the momentum of the optimizer that trains the
 /// model, at every position, active or not. The optimizer's own state is masked after every step
 /// (spec §2), so it is zero at inactive positions and cannot rank them; this score therefore keeps
-/// a dense copy that follows the optimizer's rule, with the hyperparameters of the weight's
+/// a dense copy that follows the optimizer's rule, with the hyperparameters (read at the first step) of the weight's
 /// parameter group, on the raw gradients after every step, and saves it with checkpoints:
 /// <list type="bullet">
 /// <item><b>SGD</b> (momentum μ, dampening d): the buffer <c>b ← g</c> at the first step, then
@@ -38,6 +38,9 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
     private const double Epsilon = 1e-8;
 
     private readonly Dictionary<string, Moments> moments = [];
+
+    /// <summary>Each masked layer's rule and hyperparameters, read from the optimizer's parameter groups at the first step.</summary>
+    private Mirror[]? mirrors;
 
     /// <summary>How the dense copy follows the optimizer.</summary>
     private enum Rule : byte
@@ -94,7 +97,8 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
     public void AfterStep(MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(masks);
-        var mirrors = MirrorsOf(masks);
+        // Read once (not per step: it walks the optimizer's parameter groups); a momentum changed during the run is not followed.
+        var mirrors = this.mirrors ??= MirrorsOf(masks);
         using var guard = no_grad();
         for (int l = 0; l < masks.Layers.Count; l++)
         {
