@@ -263,8 +263,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private void RequireEveryLayerKept(MaskSet masks, SparsityMethod plan)
     {
         var sizes = masks.Layers.Select(l => l.Count).ToList();
-        static long Keep(double density, long size) => (long)Math.Round(Math.Min(1, density) * size, MidpointRounding.AwayFromZero);
-        int Empty(double[] densities) => Enumerable.Range(0, sizes.Count).FirstOrDefault(l => Keep(densities[l], sizes[l]) < 1, -1);
+        int Empty(double[] densities) => Enumerable.Range(0, sizes.Count).FirstOrDefault(l => MaskedLayer.KeepCount(densities[l], sizes[l]) < 1, -1);
         if (plan.StartDensity < 1 && Empty(plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity)) is >= 0 and int start)
         {
             Refuse(start, options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity), plan.StartDensity,
@@ -293,7 +292,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             using var scope = NewDisposeScope();
             var layer = m.Layers[l];
-            long keep = (long)Math.Round(Math.Min(1, densities[l]) * layer.Count, MidpointRounding.AwayFromZero);
+            long keep = MaskedLayer.KeepCount(densities[l], layer.Count);
             var mask = zeros(layer.Count, ScalarType.Bool);
             if (keep >= layer.Count)
             {

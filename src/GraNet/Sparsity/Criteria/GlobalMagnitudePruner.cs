@@ -14,7 +14,7 @@ public sealed class GlobalMagnitudePruner : IPruner
         ArgumentNullException.ThrowIfNull(masks);
         using var scope = NewDisposeScope();
         using var guard = no_grad();
-        long keep = (long)Math.Round(density * masks.Total, MidpointRounding.AwayFromZero);
+        long keep = MaskedLayer.KeepCount(density, masks.Total);
         // Only active weights compete (a pruned one could never be kept while keep <= active). On the
         // CPU the selection reads the weights and masks in place (RadixSelection); elsewhere it
         // concatenates magnitude scores and selects with libtorch.

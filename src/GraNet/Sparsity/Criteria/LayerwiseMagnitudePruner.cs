@@ -43,7 +43,7 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         while (true)
         {
             double share = !shared ? density : open.Count == 0 ? 0 : Math.Clamp(budget / open.Sum(l => (double)sizes[l]), 0, 1);
-            var capped = open.Where(l => active[l] < Keep(share, sizes[l])).ToList();
+            var capped = open.Where(l => active[l] < MaskedLayer.KeepCount(share, sizes[l])).ToList();
             if (capped.Count == 0)
             {
                 open.ForEach(l => targets[l] = share);
@@ -64,8 +64,6 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         }
     }
 
-    private static long Keep(double density, long size) => (long)Math.Round(density * size, MidpointRounding.AwayFromZero);
-
     /// <summary>
     /// Refuses a final density at which the classifier rule would leave the other layers empty
     /// (the last layer at <see cref="ClassifierDensity"/> alone holds more than the whole model may keep).
@@ -77,7 +75,7 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         var sizes = masks.Layers.Select(l => l.Count).ToList();
         double[] targets = TargetDensities(sizes, finalDensity);
         // A layer the rule empties although plain layer-wise pruning would keep some of it.
-        if (Enumerable.Range(0, sizes.Count - 1).Any(l => Keep(targets[l], sizes[l]) < 1 && Keep(finalDensity, sizes[l]) >= 1))
+        if (Enumerable.Range(0, sizes.Count - 1).Any(l => MaskedLayer.KeepCount(targets[l], sizes[l]) < 1 && MaskedLayer.KeepCount(finalDensity, sizes[l]) >= 1))
         {
             var last = masks.Layers[^1];
             throw new ArgumentException(
@@ -94,7 +92,7 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         {
             using var scope = NewDisposeScope();
             var layer = masks.Layers[l];
-            long keep = Math.Min(layer.ActiveCount, Keep(targets[l], layer.Count));
+            long keep = Math.Min(layer.ActiveCount, MaskedLayer.KeepCount(targets[l], layer.Count));
             var scores = MagnitudeScores.Of(layer);
             layer.SetMask(ExactSelection.Largest(scores, keep));
         }

@@ -9,6 +9,12 @@ namespace GraNet.Sparsity.Masks;
 /// </summary>
 public sealed class MaskedLayer : IDisposable
 {
+    /// <summary>
+    /// How many of <paramref name="size"/> weights density <paramref name="density"/> keeps: <c>round(d · N)</c>, halves away
+    /// from zero (spec §1 and §3), at most all of them. Every exact count of the project comes from here.
+    /// </summary>
+    public static long KeepCount(double density, long size) => (long)Math.Round(Math.Min(1, density) * size, MidpointRounding.AwayFromZero);
+
     internal MaskedLayer(string name, Parameter weight, int optimizerIndex)
     {
         Name = name;
