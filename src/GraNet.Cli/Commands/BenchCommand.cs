@@ -39,7 +39,7 @@ public static class BenchCommand
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));
             CreateFor(info, spec, "--model", "Choose another --dataset or --model.").Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
-            output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} threads, {n} timed steps after 3 warm-up steps");
+            output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
             long denseGrowth = LastMemoryGrowth;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, dense:             {dense * 1000,9:F1} ms"));

@@ -65,7 +65,7 @@ public static class ExportCommand
         }
         if (!replace)
         {
-            throw new ArgumentException($"--output {path} already exists; choose another --output, or delete it first.");
+            throw new ArgumentException($"--output {path} already exists; choose another --output, or give --force to replace it.");
         }
     }
 
@@ -89,7 +89,7 @@ public static class ExportCommand
             }
             catch (IOException) when (!replace && File.Exists(full))
             {
-                throw new ArgumentException($"--output {path} already exists; choose another --output, or delete it first.");
+                throw new ArgumentException($"--output {path} already exists; choose another --output, or give --force to replace it.");
             }
             return result;
         }

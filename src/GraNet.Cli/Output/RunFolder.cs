@@ -179,7 +179,8 @@ public sealed class RunFolder(string path)
                 ["trainLoss"] = Math.Round(m.TrainLoss, 6),
                 ["trainAccuracy"] = Percent(m.TrainAccuracy),
                 ["validationAccuracy"] = m.ValidationAccuracy is { } v ? Percent(v) : null,
-                ["learningRate"] = m.LearningRate,
+                // 12 significant digits: 0.1 × 0.1 is 0.010000000000000002 in doubles.
+                ["learningRate"] = double.Parse(m.LearningRate.ToString("G12", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
                 ["seconds"] = Math.Round(m.Seconds, 3),
                 ["imagesPerSecond"] = Math.Round(m.ImagesPerSecond, 1),
                 ["dataWaitSeconds"] = Math.Round(m.DataWaitSeconds, 3),

@@ -42,6 +42,8 @@ public class CliTests : IDisposable
             Assert.True(first.RootElement.GetProperty("trainLoss").GetDouble() > 0);
             Assert.Equal(1.0, first.RootElement.GetProperty("density").GetDouble());
         }
+        // 0.05 × 0.1 × 0.1 (both default milestones fall on epoch 1), written as the number it is, not 0.0005000000000000001.
+        Assert.Contains("\"learningRate\":0.0005,", lines[1], StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         foreach (string key in new[] { "testAccuracy", "bestValidationAccuracy", "bestEpoch", "epochs", "wallSeconds", "imagesPerSecond", "parameters", "finalDensity", "layers", "inferenceFlopsRelative", "trainingFlopsRelative", "everActiveFraction" })
         {

@@ -62,7 +62,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         byte[] before = File.ReadAllBytes(config);
         var (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", config);
         Assert.Equal(ExitCodes.BadArguments, code);
-        Assert.Equal($"granet: --output {config} already exists; choose another --output, or delete it first.\n", error);
+        Assert.Equal($"granet: --output {config} already exists; choose another --output, or give --force to replace it.\n", error);
         Assert.Equal("", output);
         Assert.Equal(before, File.ReadAllBytes(config));
     }
@@ -125,7 +125,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         Assert.Equal(["model.gsm"], Directory.GetFiles(root).Select(Path.GetFileName));
         var again = Run("export", "--checkpoint", trained.Checkpoint, "--output", target);
         Assert.Equal(ExitCodes.BadArguments, again.Code);
-        Assert.Equal($"granet: --output {target} already exists; choose another --output, or delete it first.\n", again.Error);
+        Assert.Equal($"granet: --output {target} already exists; choose another --output, or give --force to replace it.\n", again.Error);
     }
 
     [Fact]
