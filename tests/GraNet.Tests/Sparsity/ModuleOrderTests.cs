@@ -120,4 +120,23 @@ public sealed class ModuleOrderTests
         Assert.Equal(active, loaded.Layers.Select(l => l.ActiveCount));
         Assert.Equal([600, 300, 150, 40], active); // every 2nd, 3rd, 4th, 5th weight
     }
+    [Fact]
+    public void A_dense_first_checkpoint_of_the_old_order_is_named_for_what_it_is()
+    {
+        // Before depth-first order, --dense-first on ResNet kept fc dense and masked the stem; such a checkpoint lists the
+        // stem, which this version keeps dense.
+        using var model = ModelRegistry.Create("resnet20", new ImageShape(3, 32, 32), 10);
+        using var masks = MaskSet.ForModel(model, null, denseFirstLayer: true);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(masks.Layers.Count);
+            writer.Write("stem.conv.weight");
+            writer.Write(16L * 3 * 3 * 3);
+        }
+        stream.Position = 0;
+        using var reader = new BinaryReader(stream);
+        var e = Assert.Throws<InvalidDataException>(() => masks.Load(reader));
+        Assert.StartsWith("The checkpoint masks stem.conv.weight, which this version keeps dense as the first layer (SparsityOptions.DenseFirstLayer): it was written before layers followed PyTorch's module order", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -16,10 +16,14 @@ public sealed class MaskSet : IDisposable
 {
     private readonly optim.Optimizer? optimizer;
 
-    private MaskSet(IReadOnlyList<MaskedLayer> layers, optim.Optimizer? optimizer)
+    /// <summary>The weight left dense as the first layer (<c>denseFirstLayer</c>), if any.</summary>
+    private readonly string? denseFirst;
+
+    private MaskSet(IReadOnlyList<MaskedLayer> layers, optim.Optimizer? optimizer, string? denseFirst)
     {
         Layers = layers;
         this.optimizer = optimizer;
+        this.denseFirst = denseFirst;
         Total = layers.Sum(l => l.Count);
     }
 
@@ -48,6 +52,7 @@ public sealed class MaskSet : IDisposable
         var parameters = optimizer?.parameters().ToList() ?? [];
         var layers = new List<MaskedLayer>();
         bool skipped = !denseFirstLayer;
+        string? denseFirst = null;
         foreach (var (name, module) in ModuleOrder.DepthFirst(model))
         {
             Parameter? weight = module switch
@@ -65,6 +70,7 @@ public sealed class MaskSet : IDisposable
             if (!skipped)
             {
                 skipped = true;
+                denseFirst = name + ".weight";
                 continue;
             }
             if (!weight.requires_grad)
@@ -82,7 +88,7 @@ public sealed class MaskSet : IDisposable
         {
             throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (set SparsityOptions.DenseFirstLayer to false)" : string.Empty)}.");
         }
-        return new MaskSet(layers, optimizer);
+        return new MaskSet(layers, optimizer, denseFirst);
     }
 
     /// <summary>Zeroes inactive weights and their optimizer state.</summary>
@@ -183,6 +189,10 @@ public sealed class MaskSet : IDisposable
         {
             string name = reader.ReadString();
             long size = reader.ReadInt64();
+            if (name == denseFirst)
+            {
+                throw new InvalidDataException($"The checkpoint masks {name}, which this version keeps dense as the first layer (SparsityOptions.DenseFirstLayer): it was written before layers followed PyTorch's module order, when a nested model's first layer was taken to be another; train the run again, or finish it with the version that started it.");
+            }
             if (!byName.TryGetValue(name, out var layer) || size != layer.Count || !loaded.Add(name))
             {
                 string mine = layer is null ? "no masked layer of that name" : $"{layer.Name} ({layer.Count})";
