@@ -34,5 +34,9 @@ public sealed record SweepCell(SparsityMethodKind Method, double FinalDensity, d
         }
     }
 
-    public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A density as folder names and labels give it: the shortest text that reads back as the same value (<c>0.05</c>,
+    /// <c>1</c>, <c>0.0002</c>), so that two densities never share a folder and a name never rounds its density away.
+    /// </summary>
+    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -28,6 +28,19 @@ public class SweepTests : IDisposable
         Assert.Equal(["static-d0.1-s17", "static-d0.05-s17"], grid.Groups().Select(c => c.FolderName).ToArray());
     }
 
+    [Fact]
+    public void Folder_names_keep_every_digit_of_a_density()
+    {
+        // With three decimals, 0.0002 was gmp-d0 and shared its folder with 0.0004; the usual densities keep their names.
+        var grid = new SweepGrid([SparsityMethodKind.Gmp, SparsityMethodKind.GraNet], [0.0002, 0.0004, 0.05, 0.02, 0.0125], [1.0, 0.5], 1, 17);
+        Assert.Equal(
+            ["gmp-d0.0002", "gmp-d0.0004", "gmp-d0.05", "gmp-d0.02", "gmp-d0.0125",
+             "granet-d0.0002-i1", "granet-d0.0002-i0.5", "granet-d0.0004-i1", "granet-d0.0004-i0.5", "granet-d0.05-i1", "granet-d0.05-i0.5",
+             "granet-d0.02-i1", "granet-d0.02-i0.5", "granet-d0.0125-i1", "granet-d0.0125-i0.5"],
+            grid.Groups().Select(c => c.Group).ToArray());
+        Assert.Equal("granet (d_i=0.5)", new SweepCell(SparsityMethodKind.GraNet, 0.05, 0.5, 17).Label);
+    }
+
     [Theory]
     [InlineData("--final-densities", "0.1,,0.2", "0.1,0.05")]
     [InlineData("--final-densities", "0.1,0.05,", "0.1,0.05")]
