@@ -111,6 +111,10 @@ public static class SweepCommand
             throw new ArgumentException("--report-only needs --output DIR, the folder of the sweep to tabulate.");
         }
         Check(grid, baseline, claimFolder ? null : folder);
+        if (!reportOnly)
+        {
+            RequireTrainable(grid, baseline);
+        }
         if (reportOnly && Collect(grid, folder).Count == 0)
         {
             throw new ExitCodeException(ExitCodes.BadInput, $"no finished cells in {folder}; run the sweep without --report-only.");
@@ -382,6 +386,47 @@ public static class SweepCommand
                 Configuration.ConfigurationComparison.RequireSameRun(new RunFolder(Path.Combine(folder!, cell.FolderName)), CellConfiguration(baseline, cell));
             }
         }
+    }
+
+    /// <summary>
+    /// Refuses, before any cell trains, what a cell would be refused when it starts: a batch larger than the training images
+    /// left by the validation hold-out (<see cref="TrainingData.Create"/>), and what the sparsity controller refuses for the
+    /// run's real steps per epoch (an update interval that leaves a regenerating method no update step, a density that leaves
+    /// a layer no weight, a pruning window within one step). Each group's data split, model, optimizer and controller are made
+    /// as its cell makes them (by <see cref="Trainer"/>), then dropped; the message is the cell's, naming the cell.
+    /// </summary>
+    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline)
+    {
+        GraNet.Runtime.TorchRuntime.Configure(baseline.Threads);
+        var spec = DatasetCatalog.Get(baseline.Dataset);
+        var modelInfo = ModelRegistry.Get(baseline.Model);
+        ImageDataset train, test;
+        try
+        {
+            (train, test) = DatasetLoader.Load(spec, baseline.DataDir);
+        }
+        catch (Exception e) when (e is DataException or InvalidDataException or IOException)
+        {
+            // Missing or damaged data: every cell reports it as it starts (with --jobs, with the cell's log), and none trains.
+            return;
+        }
+        foreach (var group in grid.Groups())
+        {
+            var configuration = CellConfiguration(baseline, group);
+            try
+            {
+                var data = TrainingData.Create(spec, train, test, configuration.Training, configuration.EvaluationBatchSize);
+                using var model = modelInfo.Create(spec.Shape, spec.Classes);
+                using var sparsity = new SparsityController(configuration.Sparsity);
+                using var trainer = new Trainer(model, data, configuration.Training, hook: sparsity);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Rewrite(e.Message)}", e);
+            }
+        }
+        // The first cell loads the data set again: this copy goes first.
+        GraNet.Runtime.TorchRuntime.CollectGarbage();
     }
 
     private static void Write(string folder, SweepGrid grid, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)

@@ -227,6 +227,29 @@ public class SweepTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(folder, "static-d0.3-s18")));
     }
 
+    [Theory]
+    // rigl, the second method, has no update step in the 9 steps of the run (270 training images after the hold-out, 32 a batch).
+    [InlineData("dense,rigl", "--update-interval", "100", "rigl-d0.3-s17: --update-interval 100 leaves no regeneration step in steps 1..6 of this run (9 per epoch), so rigl would not regenerate at all; use a shorter interval.")]
+    // Layer-wise pruning to 0.0002 cannot keep the classifier rule's last layer; dense first trained.
+    [InlineData("dense,gmp-uniform", "--final-densities", "0.0002", "gmp-uniform-d0.0002-s17: --classifier-rule keeps the last layer (fc3.weight, 1000 weights) at density 0.2, more than final density 0.0002 allows the whole model (53 of 266200 weights), so the other layers would be emptied; set --classifier-rule to false or raise --final-density.")]
+    // More than the training images the hold-out leaves: every cell would be refused.
+    [InlineData("dense,static", "--batch-size", "280", "dense-s17: --batch-size 280 must not exceed the 270 training images.")]
+    public void What_a_cell_would_be_refused_when_it_starts_is_refused_before_any_cell_trains(string methods, string option, string value, string message)
+    {
+        // Validate() alone let the first method's cells train; the sweep then stopped with exit 2 at the first cell the controller refused.
+        string data = Path.Combine(root, "data-refused");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "refused");
+        string[] args = ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--methods", methods, "--seeds", "1", "--output", folder];
+        string[] defaults = ["--batch-size", "32", "--final-densities", "0.3"];
+        var (code, output, error) = CliHarness.Run([.. args, .. defaults.Chunk(2).Where(pair => pair[0] != option).SelectMany(pair => pair), option, value]);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: sweep cell {message}", error.Trim());
+        Assert.Empty(output);
+        Assert.False(Directory.Exists(folder));
+    }
+
     [Fact]
     public void Jobs_train_cells_in_child_processes_with_the_same_numbers_as_one_after_another()
     {
