@@ -192,6 +192,8 @@ public static class TrainCommand
         var summary = new Dictionary<string, object?>
         {
             ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
+            // A collapse that pruning caused (whole layers emptied), and its fix: every seed collapses so, and a study does not try another.
+            ["collapseCause"] = result.Outcome == TrainingOutcome.Collapsed && sparsity.CollapseCause() is { } cause ? OptionFlags.Rewrite(cause) : null,
             ["model"] = modelName,
             ["dataset"] = dataset,
             ["testAccuracy"] = RunFolder.Percent(result.TestAccuracy),
@@ -219,10 +221,10 @@ public static class TrainCommand
         };
         folder.WriteSummary(summary);
         LayerTable.Write(output, sparsity.Masks);
-        if (result.Outcome == TrainingOutcome.Completed && sparsity.CollapseCause() is { } cause)
+        if (result.Outcome == TrainingOutcome.Completed && sparsity.CollapseCause() is { } emptied)
         {
             // A collapsed run says this in its notice; a completed one may still have lost whole layers (residual paths go around them).
-            output.WriteLine($"warning: {OptionFlags.Rewrite(cause)}");
+            output.WriteLine($"warning: {OptionFlags.Rewrite(emptied)}");
         }
         output.WriteLine($"test accuracy {RunFolder.Percent(result.TestAccuracy):F2}% (epoch {result.BestEpoch}); {result.ImagesPerSecond:F0} images/s; summary in {folder.SummaryFile}");
         return result.Outcome == TrainingOutcome.Completed ? ExitCodes.Success : ExitCodes.TrainingFailed;

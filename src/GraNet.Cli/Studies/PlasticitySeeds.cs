@@ -53,7 +53,9 @@ public static class PlasticitySeeds
         using var locked = new RunFolder(folder).Lock();
         string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
         var studies = new List<SeedStudy>();
-        foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s)))
+        // The base run is dense or a static mask that keeps every layer: it never prunes, so no collapse of it has a cause that
+        // every seed shares (summary.json's collapseCause), and a collapsed base run is replaced.
+        foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s) is { } outcome ? new RunOutcome(outcome) : null))
         {
             string study = SeedFolder(folder, seed);
             string? failure = BaseOutcome(folder, seed);

@@ -3,7 +3,8 @@ namespace GraNet.Cli.Studies;
 /// <summary>
 /// Which seeds a study runs when it wants <c>count</c> runs that trained: seeds from the first on, where a run
 /// that collapsed (stuck at chance) or diverged (NaN loss) is kept, counted and replaced by the next seed, at most
-/// <see cref="MaxExtraSeeds"/> times. Shared by <c>granet sweep</c> (per cell) and <c>granet plasticity --seeds</c> (per base run).
+/// <see cref="MaxExtraSeeds"/> times; a run that collapsed because pruning emptied whole layers ends the seeds at once,
+/// as every seed would collapse alike (<see cref="RunOutcome.FailsEverySeed"/>). Shared by <c>granet sweep</c> (per cell) and <c>granet plasticity --seeds</c> (per base run).
 /// </summary>
 public static class SeedPlan
 {
@@ -16,14 +17,19 @@ public static class SeedPlan
     /// The seeds to run, given what is known so far: lazy, so a run made while this is enumerated counts when the
     /// seeds after it are decided (<paramref name="outcomeOf"/> is asked after each seed has been handed out).
     /// </summary>
-    public static IEnumerable<int> Seeds(int first, int count, Func<int, string?> outcomeOf)
+    public static IEnumerable<int> Seeds(int first, int count, Func<int, RunOutcome?> outcomeOf)
     {
         ArgumentNullException.ThrowIfNull(outcomeOf);
         int trained = 0;
         for (int seed = first; seed < first + count + MaxExtraSeeds && trained < count; seed++)
         {
             yield return seed;
-            if (!Failed(outcomeOf(seed)))
+            var outcome = outcomeOf(seed);
+            if (outcome is { FailsEverySeed: true })
+            {
+                yield break;
+            }
+            if (outcome is not { Failed: true })
             {
                 trained++;
             }

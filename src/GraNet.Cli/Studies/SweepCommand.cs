@@ -194,9 +194,12 @@ public static class SweepCommand
         {
             return ExitCodes.Success;
         }
-        // Another --lr changes the cells' settings, which this folder refuses; another --seed only adds new cells.
-        string advice = shortfalls.Any(s => s.Collapsed) ? "try another --seed, or a lower --lr with another --output" : "try a lower --lr with another --output";
-        throw new ExitCodeException(ExitCodes.TrainingFailed, $"{string.Join("; ", shortfalls.Select(s => s.Text))}; {advice}.");
+        // Another --lr changes the cells' settings, which this folder refuses; another --seed only adds new cells. A cell
+        // that pruning emptied layers of gives its own fix (another --final-density is a new cell in this folder).
+        var luck = shortfalls.Where(s => !s.PrunedAway).ToList();
+        string advice = luck.Count == 0 ? string.Empty
+            : luck.Any(s => s.Collapsed) ? "; try another --seed, or a lower --lr with another --output" : "; try a lower --lr with another --output";
+        throw new ExitCodeException(ExitCodes.TrainingFailed, $"{string.Join("; ", shortfalls.Select(s => s.Text))}{advice}.");
     }
 
     /// <summary>
@@ -304,7 +307,7 @@ public static class SweepCommand
     /// Lazy: a cell trained while this is enumerated counts when the seeds after it are decided (a collapse adds one).
     /// </summary>
     private static IEnumerable<(SweepCell Cell, SweepResult? Result)> Cells(SweepGrid grid, string folder) =>
-        grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Outcome)
+        grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Run)
             .Select(seed => group with { Seed = seed }))
             .Select(cell => (cell, Read(folder, cell)));
 
@@ -467,8 +470,10 @@ public static class SweepCommand
             var root = summary.RootElement;
             // A diverged run has no numbers (null): NaN, and it is not counted.
             static double Number(JsonElement root, string key) => root.GetProperty(key) is { ValueKind: JsonValueKind.Null } ? double.NaN : root.GetProperty(key).GetDouble();
+            // A summary written before collapseCause existed has none: its collapse is taken for bad luck, as it was then.
+            string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
-                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"));
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

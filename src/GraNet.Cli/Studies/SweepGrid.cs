@@ -46,7 +46,7 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
 
     /// <summary>
     /// The seeds to run for a group given what is known so far: seeds from <see cref="FirstSeed"/> on,
-    /// until <see cref="Seeds"/> of them trained (collapsed and diverged ones do not count).
+    /// until <see cref="Seeds"/> of them trained (collapsed and diverged ones do not count), or one collapsed because pruning emptied whole layers.
     /// </summary>
-    public IEnumerable<int> SeedsFor(Func<int, string?> outcomeOf) => SeedPlan.Seeds(FirstSeed, Seeds, outcomeOf);
+    public IEnumerable<int> SeedsFor(Func<int, RunOutcome?> outcomeOf) => SeedPlan.Seeds(FirstSeed, Seeds, outcomeOf);
 }

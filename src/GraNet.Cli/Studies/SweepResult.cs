@@ -1,9 +1,15 @@
 namespace GraNet.Cli.Studies;
 
 /// <summary>The outcome of one sweep cell, read from its summary.json.</summary>
-public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds);
+/// <param name="CollapseCause">Which layers pruning emptied, and the fix, for a run that collapsed so (see <see cref="RunOutcome"/>); null otherwise.</param>
+public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds, string? CollapseCause = null)
+{
+    /// <summary>How the run ended, for <see cref="SeedPlan"/>.</summary>
+    public RunOutcome Run => new(Outcome, CollapseCause);
+}
 
 /// <summary>A cell that ran out of seeds with fewer runs that trained than the sweep asks for.</summary>
 /// <param name="Text">E.g. <c>dense: 0 of 1 runs trained (seeds 17–20 diverged)</c>.</param>
-/// <param name="Collapsed">Whether a run of it collapsed (another seed may train), not only diverged.</param>
-public sealed record SweepShortfall(string Text, bool Collapsed);
+/// <param name="Collapsed">Whether a run of it collapsed with no cause in its summary (another seed may train), not only diverged.</param>
+/// <param name="PrunedAway">Whether its last run collapsed because pruning emptied whole layers (the text gives the cause and its fix; no seed would help).</param>
+public sealed record SweepShortfall(string Text, bool Collapsed, bool PrunedAway = false);

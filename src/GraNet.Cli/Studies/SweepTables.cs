@@ -73,8 +73,9 @@ public static class SweepTables
         Table(text, labels, sparsities, trained, rows =>
             string.Join(", ", rows.Select(r => r.FinalDensity.ToString("0.0000", Invariant)).Distinct()));
         var collapsed = results.Where(r => r.Outcome != "completed").ToList();
-        var replaced = collapsed.Where(r => r.Cell.Seed < lastSeed).ToList();
-        var unreplaced = collapsed.Where(r => r.Cell.Seed >= lastSeed).ToList();
+        var prunedAway = collapsed.Where(r => r.Run.FailsEverySeed).ToList();
+        var replaced = collapsed.Where(r => r.Cell.Seed < lastSeed && !r.Run.FailsEverySeed).ToList();
+        var unreplaced = collapsed.Where(r => r.Cell.Seed >= lastSeed && !r.Run.FailsEverySeed).ToList();
         if (collapsed.Count > 0)
         {
             text.AppendLine();
@@ -87,6 +88,11 @@ public static class SweepTables
         {
             text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({SweepGrid.MaxExtraSeeds} replacements at most per cell): ")
                 + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+        }
+        if (prunedAway.Count > 0)
+        {
+            text.AppendLine("Runs that collapsed because pruning emptied whole layers, not replaced (every seed would collapse alike): "
+                + string.Join(", ", prunedAway.Select(r => $"{r.Cell.FolderName} ({r.CollapseCause!.TrimEnd('.')})")) + ".");
         }
         return text.ToString();
     }
@@ -103,16 +109,19 @@ public static class SweepTables
         var shortfalls = new List<SweepShortfall>();
         foreach (var group in results.GroupBy(r => r.Cell.Group))
         {
-            var outcomes = group.ToDictionary(r => r.Cell.Seed, r => r.Outcome);
-            var seeds = grid.SeedsFor(outcomes.GetValueOrDefault).ToList();
-            int trained = seeds.Count(s => outcomes.TryGetValue(s, out string? outcome) && !SeedPlan.Failed(outcome));
-            if (trained >= grid.Seeds || !seeds.All(outcomes.ContainsKey))
+            var runs = group.ToDictionary(r => r.Cell.Seed, r => r.Run);
+            var seeds = grid.SeedsFor(runs.GetValueOrDefault).ToList();
+            int trained = seeds.Count(s => runs.TryGetValue(s, out var run) && !run.Failed);
+            if (trained >= grid.Seeds || !seeds.All(runs.ContainsKey))
             {
                 continue;
             }
-            var failed = seeds.Where(s => SeedPlan.Failed(outcomes[s])).GroupBy(s => outcomes[s]).Select(g => $"{SeedList(g.ToList())} {g.Key}");
-            shortfalls.Add(new SweepShortfall(string.Create(Invariant, $"{group.Key}: {trained} of {grid.Seeds} runs trained ({string.Join(" and ", failed)})"),
-                seeds.Any(s => outcomes[s] == "collapsed")));
+            var failed = seeds.Where(s => runs[s].Failed).GroupBy(s => runs[s].Outcome).Select(g => $"{SeedList(g.ToList())} {g.Key}");
+            // A collapse with a cause ends the group's seeds: it is the last run.
+            string? cause = runs[seeds[^1]] is { FailsEverySeed: true } last ? last.CollapseCause!.TrimEnd('.') : null;
+            string why = cause is null ? string.Empty : $", and every other seed would collapse alike: {cause}";
+            shortfalls.Add(new SweepShortfall(string.Create(Invariant, $"{group.Key}: {trained} of {grid.Seeds} runs trained ({string.Join(" and ", failed)}{why})"),
+                seeds.Any(s => runs[s] is { Outcome: "collapsed", FailsEverySeed: false }), cause is not null));
         }
         return shortfalls;
     }

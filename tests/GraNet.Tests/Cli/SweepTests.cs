@@ -62,9 +62,54 @@ public class SweepTests : IDisposable
     public void A_collapsed_seed_is_replaced_by_the_next_one()
     {
         var grid = new SweepGrid([SparsityMethodKind.Dense], [], [], 3, 17);
-        var outcomes = new Dictionary<int, string> { [17] = "completed", [18] = "collapsed", [19] = "completed", [20] = "completed" };
+        var outcomes = new Dictionary<int, RunOutcome> { [17] = new("completed"), [18] = new("collapsed"), [19] = new("completed"), [20] = new("completed") };
         Assert.Equal([17, 18, 19, 20], grid.SeedsFor(s => outcomes.GetValueOrDefault(s)).ToArray());
         Assert.Equal([17, 18, 19], grid.SeedsFor(_ => null).ToArray());
+    }
+
+    [Fact]
+    public void A_collapse_that_pruning_caused_ends_the_seeds_of_its_group()
+    {
+        // Every seed prunes the same layers away: after such a collapse no seed is tried, and a shortfall gives the cause instead of advising another seed.
+        var grid = new SweepGrid([SparsityMethodKind.Gmp, SparsityMethodKind.Dense], [0.0002], [1.0], 2, 17);
+        const string Cause = "layer fc1.weight has no weight left (53 of 266,200 weights active at density 0.000199), so a plain chain of layers no longer depends on its input; raise --final-density (0.0002 now).";
+        var outcomes = new Dictionary<int, RunOutcome> { [17] = new("completed"), [18] = new("collapsed", Cause) };
+        Assert.Equal([17, 18], grid.SeedsFor(s => outcomes.GetValueOrDefault(s)).ToArray());
+        Assert.Equal([17, 18, 19, 20], grid.SeedsFor(s => s == 17 ? new RunOutcome("completed") : s < 20 ? new RunOutcome("collapsed") : null).ToArray());
+
+        SweepResult[] results =
+        [
+            Result(SparsityMethodKind.Gmp, 0.0002, 17, 80), Failed(SparsityMethodKind.Gmp, 0.0002, 18, "collapsed") with { CollapseCause = Cause },
+            Failed(SparsityMethodKind.Dense, 1, 17, "collapsed"), Failed(SparsityMethodKind.Dense, 1, 18, "collapsed"), Failed(SparsityMethodKind.Dense, 1, 19, "collapsed"),
+            Failed(SparsityMethodKind.Dense, 1, 20, "collapsed"), Failed(SparsityMethodKind.Dense, 1, 21, "collapsed"),
+        ];
+        Assert.Equal(
+            [new SweepShortfall($"gmp-d0.0002: 1 of 2 runs trained (seed 18 collapsed, and every other seed would collapse alike: {Cause.TrimEnd('.')})", false, true),
+             new SweepShortfall("dense: 0 of 2 runs trained (seeds 17–21 collapsed)", true)],
+            SweepTables.Shortfalls(results, grid));
+        string markdown = SweepTables.Markdown(results, "t", "./granet sweep", grid.LastSeed).ReplaceLineEndings("\n");
+        Assert.Contains("Runs that did not train (replaced by the next seed): dense-s17 (collapsed), dense-s18 (collapsed), dense-s19 (collapsed), dense-s20 (collapsed).\n", markdown, StringComparison.Ordinal);
+        Assert.EndsWith($"Runs that collapsed because pruning emptied whole layers, not replaced (every seed would collapse alike): gmp-d0.0002-s18 ({Cause.TrimEnd('.')}).\n", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cell_whose_pruning_empties_a_layer_is_not_retried_with_other_seeds()
+    {
+        // Seeds 17-20 all collapsed alike, and the sweep advised another --seed or a lower --lr.
+        string data = Path.Combine(root, "data-emptied");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "emptied");
+        var (code, _, error) = CliHarness.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "4", "--batch-size", "32",
+            "--threads", "1", "--validation", "0", "--methods", "gmp", "--final-densities", "0.0002", "--prune-end-epoch", "2", "--update-interval", "1", "--seeds", "1", "--output", folder]);
+        Assert.Equal(ExitCodes.TrainingFailed, code);
+        Assert.Equal(["gmp-d0.0002-s17"], Directory.GetDirectories(folder).Select(d => Path.GetFileName(d)!).ToArray());
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "gmp-d0.0002-s17", "summary.json")));
+        Assert.Equal("collapsed", summary.RootElement.GetProperty("outcome").GetString());
+        string cause = summary.RootElement.GetProperty("collapseCause").GetString()!;
+        Assert.StartsWith("layer fc1.weight has no weight left (", cause, StringComparison.Ordinal);
+        Assert.EndsWith("; raise --final-density (0.0002 now).", cause, StringComparison.Ordinal);
+        Assert.Equal($"granet: gmp-d0.0002: 0 of 1 runs trained (seed 17 collapsed, and every other seed would collapse alike: {cause.TrimEnd('.')}).", error.Trim());
     }
 
     [Fact]
