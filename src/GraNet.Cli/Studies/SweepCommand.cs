@@ -84,6 +84,12 @@ public static class SweepCommand
                 // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.
                 baseline = baseline with { Threads = Math.Clamp(Environment.ProcessorCount / jobCount, 1, GraNet.Runtime.TorchRuntime.DefaultThreads) };
             }
+            if (parse.GetResult(train.Threads) is { Implicit: false } && jobCount * baseline.Threads > TrainOptions.MaxThreads)
+            {
+                // Jobs at once, each with the --threads given: more threads than cores only wait for each other. (A --config
+                // file's count stands, as its other settings do.)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} with {baseline.Threads} threads each needs {jobCount * baseline.Threads} cores; this machine has {TrainOptions.MaxThreads}: give --threads {Math.Max(1, TrainOptions.MaxThreads / jobCount)}, or fewer --jobs."));
+            }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));

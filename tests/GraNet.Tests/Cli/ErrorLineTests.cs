@@ -92,6 +92,14 @@ public class ErrorLineTests : IDisposable
         Assert.Equal(ExitCodes.BadArguments, code);
         Assert.Equal($"granet: --jobs {cores + 1} exceeds the {cores} cores of this machine (each job trains a cell in a process of its own, with at least one thread); give at most {cores}.", Assert.Single(lines));
         Assert.False(Directory.Exists(folder));
+        if (cores >= 2)
+        {
+            // Within the cores as jobs, not as jobs × threads.
+            (code, lines) = Run("sweep", "--methods", "dense", "--seeds", "1", "--epochs", "1", "--jobs", "2", "--threads", $"{cores}", "--output", folder);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: --jobs 2 with {cores} threads each needs {2 * cores} cores; this machine has {cores}: give --threads {cores / 2}, or fewer --jobs.", Assert.Single(lines));
+            Assert.False(Directory.Exists(folder));
+        }
     }
 
     [Fact]
