@@ -111,9 +111,10 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException(string.Create(Invariant, $"--at-epochs '{parse.GetValue(atEpochs)}' gives epoch {repeated.Key} more than once; give each checkpoint epoch once."));
             }
-            if (epochs.Any(e => e < 1 || e >= runEpochs))
+            if (epochs.Where(e => e < 1 || e >= runEpochs).Select(e => (int?)e).FirstOrDefault() is { } outside)
             {
-                throw new ArgumentException($"--at-epochs must lie in 1..{runEpochs - 1} (checkpoints before the end of {(trained is null ? "training" : $"the --from run's {runEpochs} epochs")}).");
+                // A pruning point needs the base run's checkpoint of that epoch and the learning rate in force after it.
+                throw new ArgumentException(string.Create(Invariant, $"--at-epochs {outside} must lie in 1..{runEpochs - 1}: a pruning point is a checkpoint before the end of {(trained is null ? $"the base run's {runEpochs} epochs (--epochs; raise it for later points)" : $"the --from run's {runEpochs} epochs")}, whose learning rate the pruned network continues with."));
             }
             var pruneRates = TrainOptions.ParseList(parse.GetValue(rates)!, "--prune-rates",
                 r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"'{r}' is not a rate in (0, 1)."), "0.2,0.5,0.9");

@@ -115,10 +115,13 @@ public class PlasticityTests : IDisposable
         string run = SixEpochRun();
         var inside = new StringWriter();
         Runner.Run(FromArgs(run, Path.Combine(root, "study-4")), new StringWriter(), inside);
-        Assert.DoesNotContain("--at-epochs must lie", inside.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("must lie in", inside.ToString(), StringComparison.Ordinal);
         var outside = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(FromArgs(run, Path.Combine(root, "study-6"), "--at-epochs", "6"), new StringWriter(), outside));
-        Assert.Equal("granet: --at-epochs must lie in 1..5 (checkpoints before the end of the --from run's 6 epochs).", outside.ToString().Trim());
+        Assert.Equal("granet: --at-epochs 6 must lie in 1..5: a pruning point is a checkpoint before the end of the --from run's 6 epochs, whose learning rate the pruned network continues with.", outside.ToString().Trim());
+        var zero = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(FromArgs(run, Path.Combine(root, "study-0"), "--at-epochs", "0"), new StringWriter(), zero));
+        Assert.StartsWith("granet: --at-epochs 0 must lie in 1..5:", zero.ToString().Trim(), StringComparison.Ordinal);
     }
 
     [Theory]
