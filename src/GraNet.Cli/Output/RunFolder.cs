@@ -106,7 +106,8 @@ public sealed class RunFolder(string path)
         {
             return [];
         }
-        var names = RunFiles.Select(System.IO.Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        // The run's files, and the best checkpoint staged before it is renamed into place.
+        var names = RunFiles.Append(BestCheckpoint + ".next").Select(System.IO.Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         // NAME.PID.tmp for one of the run's files.
         var stale = Directory.EnumerateFiles(Path, "*.tmp")
             .Where(f => System.IO.Path.GetFileName(f).Split('.') is { Length: >= 3 } parts

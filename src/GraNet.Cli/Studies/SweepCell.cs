@@ -38,5 +38,10 @@ public sealed record SweepCell(SparsityMethodKind Method, double FinalDensity, d
     /// A density as folder names and labels give it: the shortest text that reads back as the same value (<c>0.05</c>,
     /// <c>1</c>, <c>0.0002</c>), so that two densities never share a folder and a name never rounds its density away.
     /// </summary>
-    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    public static string Format(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        // Below 1e-4 "R" writes an exponent (1E-05): a folder name reads better as 0.00001.
+        return text.Contains('E', StringComparison.Ordinal) ? decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) : text;
+    }
 }

@@ -119,7 +119,7 @@ public static class SweepCommand
         Check(grid, baseline, claimFolder ? null : folder);
         if (!reportOnly)
         {
-            RequireTrainable(grid, baseline);
+            RequireTrainable(grid, baseline, claimFolder ? null : folder);
         }
         if (reportOnly && Collect(grid, folder).Count == 0)
         {
@@ -404,8 +404,14 @@ public static class SweepCommand
     /// a layer no weight, a pruning window within one step). Each group's data split, model, optimizer and controller are made
     /// as its cell makes them (by <see cref="Trainer"/>), then dropped; the message is the cell's, naming the cell.
     /// </summary>
-    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline)
+    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder)
     {
+        // Only groups with a cell left to train: a finished sweep run again to rebuild its tables is not refused.
+        var open = folder is null ? grid.Groups() : Cells(grid, folder).Where(c => c.Result is null).Select(c => c.Cell with { Seed = grid.FirstSeed }).Distinct().ToList();
+        if (open.Count == 0)
+        {
+            return;
+        }
         GraNet.Runtime.TorchRuntime.Configure(baseline.Threads);
         var spec = DatasetCatalog.Get(baseline.Dataset);
         var modelInfo = ModelRegistry.Get(baseline.Model);
@@ -419,7 +425,7 @@ public static class SweepCommand
             // Missing or damaged data: every cell reports it as it starts (with --jobs, with the cell's log), and none trains.
             return;
         }
-        foreach (var group in grid.Groups())
+        foreach (var group in open)
         {
             var configuration = CellConfiguration(baseline, group);
             try

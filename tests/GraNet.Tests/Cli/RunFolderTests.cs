@@ -96,7 +96,7 @@ public class RunFolderTests : IDisposable
     {
         var folder = new RunFolder(Path.Combine(root, "killed"));
         folder.Create();
-        string[] stale = ["last.ckpt.31969.tmp", "mask-updates.jsonl.30529.tmp", "summary.json.31114.tmp", "best.ckpt.16976.tmp"];
+        string[] stale = ["last.ckpt.31969.tmp", "mask-updates.jsonl.30529.tmp", "summary.json.31114.tmp", "best.ckpt.16976.tmp", "best.ckpt.next.16977.tmp"];
         string[] kept = ["last.ckpt", "notes.tmp", "my.data.12.tmp", "last.ckpt.x1.tmp", "epoch-3.ckpt"];
         foreach (string name in stale.Concat(kept))
         {

@@ -39,6 +39,8 @@ public class SweepTests : IDisposable
              "granet-d0.02-i1", "granet-d0.02-i0.5", "granet-d0.0125-i1", "granet-d0.0125-i0.5"],
             grid.Groups().Select(c => c.Group).ToArray());
         Assert.Equal("granet (d_i=0.5)", new SweepCell(SparsityMethodKind.GraNet, 0.05, 0.5, 17).Label);
+        Assert.Equal("0.00001", SweepCell.Format(0.00001)); // not 1E-05
+        Assert.Equal("0.1", SweepCell.Format(0.1));
     }
 
     [Theory]
