@@ -31,6 +31,7 @@ public class BenchOptionTests
         Assert.Equal(expected.Replace("{cores}", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + "\n", error.ToString());
         Assert.Equal("", output.ToString());
     }
+
     [Fact]
     public void Bench_sparse_times_every_method_with_its_defaults()
     {

@@ -70,6 +70,7 @@ public class RunFolderTests : IDisposable
         Assert.Equal(before.Keys, Directory.GetFiles(run).Order());
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
+
     [Fact]
     public void A_run_refused_as_it_is_set_up_leaves_the_folder_to_the_corrected_command()
     {
@@ -91,6 +92,7 @@ public class RunFolderTests : IDisposable
         Assert.True(Runner.Run([.. args, "--final-density", "0.5"], new StringWriter(), error) == 0, error.ToString());
         Assert.True(File.Exists(Path.Combine(run, "summary.json")));
     }
+
     [Fact]
     public void Temporaries_of_a_killed_process_are_removed_and_nothing_else()
     {

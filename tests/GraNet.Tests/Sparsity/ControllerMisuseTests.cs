@@ -139,6 +139,7 @@ public class ControllerMisuseTests
         using var without = SparsityController.Create(model, optimizer, options with { ClassifierRule = false }, 4, 3, [1, 8, 8]);
         Assert.Equal(2, without.Masks.Layers.Count);
     }
+
     [Fact]
     public void Steps_past_the_run_are_refused()
     {
@@ -223,6 +224,7 @@ public class ControllerMisuseTests
         Assert.Equal("fc.weight", Assert.Single(controller.Masks.Layers).Name); // embeddings are not masked
         Assert.Equal(0.5, controller.InferenceFlopsRelative, 12); // 12 of 24 weights of the one counted layer
     }
+
     [Theory]
     [InlineData(SparsityMethodKind.RigL, 16, "leaves no regeneration step in steps 1..12 of this run (4 per epoch), so rigl would not regenerate at all; use a shorter interval")]
     [InlineData(SparsityMethodKind.GraNet, 20, "leaves no regeneration step in steps 1..16 of this run (4 per epoch), so granet would not regenerate at all; use a shorter interval")]

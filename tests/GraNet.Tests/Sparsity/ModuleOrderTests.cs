@@ -80,6 +80,7 @@ public sealed class ModuleOrderTests
         var head = controller.Masks.Layers.Single(l => l.Name == "head.weight");
         Assert.Equal(40, head.ActiveCount); // round(0.2 · 200)
     }
+
     [Fact]
     public void Masks_saved_in_another_layer_order_load_by_name()
     {
@@ -120,6 +121,7 @@ public sealed class ModuleOrderTests
         Assert.Equal(active, loaded.Layers.Select(l => l.ActiveCount));
         Assert.Equal([600, 300, 150, 40], active); // every 2nd, 3rd, 4th, 5th weight
     }
+
     [Fact]
     public void A_dense_first_checkpoint_of_the_old_order_is_named_for_what_it_is()
     {

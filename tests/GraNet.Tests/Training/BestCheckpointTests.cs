@@ -80,6 +80,7 @@ public sealed class BestCheckpointTests : IDisposable
         File.Copy(own, Best, overwrite: true);
         Assert.Equal(3, Train(folder, true, Configuration).History.Count);
     }
+
     /// <summary>Records, at each <see cref="ITrainingObserver.OnCheckpointing"/>, the epoch last.ckpt holds then.</summary>
     private sealed class CheckpointWatcher(string folder) : ITrainingObserver
     {
@@ -100,6 +101,7 @@ public sealed class BestCheckpointTests : IDisposable
         // A run killed right after last.ckpt of epoch e resumes at e + 1: what belongs to epoch e is already written.
         Assert.Equal([(1, 0), (2, 1), (3, 2)], watcher.Seen);
     }
+
     [Fact]
     public void A_resumed_run_counts_the_wall_time_of_the_processes_before_it()
     {
@@ -111,6 +113,7 @@ public sealed class BestCheckpointTests : IDisposable
         double total = Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).WallSeconds;
         Assert.InRange(total, earlier, result.WallSeconds);
     }
+
     [Fact]
     public void A_run_stopped_between_its_last_and_its_best_checkpoint_resumes()
     {

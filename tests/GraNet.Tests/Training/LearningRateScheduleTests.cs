@@ -61,6 +61,7 @@ public class LearningRateScheduleTests
         Assert.Equal(property, e.ParamName);
         Assert.Equal(message, e.Message);
     }
+
     [Fact]
     public void Values_a_32_bit_optimizer_cannot_hold_are_refused()
     {
