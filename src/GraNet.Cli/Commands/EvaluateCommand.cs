@@ -56,7 +56,9 @@ public static class EvaluateCommand
             // tried (when this is its data set) and passed over for the usual places if the data is no longer there.
             string? savedDir = spec.Name == trained.Dataset.Name ? trained.Configuration.DataDir : null;
             var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir);
-            var loader = new BatchLoader(test, null, spec.Mean, spec.Std, batchSize);
+            // The model's own input normalisation (that of the data set it was trained on), whatever --dataset gives the images;
+            // a batch never larger than the images (its buffers are allocated at full size).
+            var loader = new BatchLoader(test, null, trained.Dataset.Mean, trained.Dataset.Std, Math.Min(batchSize, test.Count));
             bool wantsSparse = parse.GetValue(engine) == "sparse";
             using var sparse = wantsSparse && trained.Module is ISequentialNetwork network
                 ? new SparseNetwork(network, trained.Dataset.Shape, TorchRuntime.Threads ?? 1)
