@@ -135,6 +135,11 @@ public sealed class TrainOptions
                 throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)} (only --threads, --data-dir and --tensorboard may change).");
             }
             var resumed = new RunFolder(resume);
+            if (!File.Exists(resumed.ConfigFile) && File.Exists(resumed.LastCheckpoint))
+            {
+                // Deleted or lost: the checkpoint keeps the configuration the run was trained with (checked whole first).
+                AtomicFile.WriteText(resumed.ConfigFile, Checkpoint.ReadVerifiedHeader(resumed.LastCheckpoint).Configuration);
+            }
             if (!File.Exists(resumed.ConfigFile))
             {
                 throw new FileNotFoundException(Directory.Exists(resume)

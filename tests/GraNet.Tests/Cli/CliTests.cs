@@ -137,6 +137,19 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_puts_back_a_lost_config_json_from_the_checkpoint()
+    {
+        string run = Path.Combine(root, "lost-config");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1", "--validation", "0")).Code);
+        string config = Path.Combine(run, "config.json");
+        string before = File.ReadAllText(config);
+        File.Delete(config);
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", data);
+        Assert.True(code == 0, error);
+        Assert.Equal(before, File.ReadAllText(config));
+    }
+
+    [Fact]
     public void A_run_that_stays_at_chance_stops_after_one_epoch_with_exit_code_4_and_says_so_on_stderr()
     {
         // With a learning rate of 1e-9 the loss stays at about ln(10): the run has collapsed by definition.
