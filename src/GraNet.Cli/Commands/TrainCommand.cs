@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
@@ -30,8 +29,8 @@ public static class TrainCommand
             if (!resume && folder.HoldsRun)
             {
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
-                throw new ArgumentException(FailedOutcome(folder) is { } failed
-                    ? $"{folder.Path} holds a run that {failed}; a --resume cannot change its options: train with other options in another --output (or delete the folder)."
+                throw new ArgumentException(folder.ReadOutcome() is { } outcome && Studies.SeedPlan.Failed(outcome)
+                    ? $"{folder.Path} holds a run that {outcome}; a --resume cannot change its options: train with other options in another --output (or delete the folder)."
                     : $"{folder.Path} already holds a run; continue it with 'granet train --resume {folder.Path}', or choose another --output.");
             }
             int code = Execute(configuration, folder, resume, output, adviseResume: true);
@@ -42,21 +41,6 @@ public static class TrainCommand
             return code;
         });
         return command;
-    }
-
-    /// <summary>"diverged" or "collapsed" if the folder's summary.json says the run ended so; null otherwise (or unreadable).</summary>
-    private static string? FailedOutcome(RunFolder folder)
-    {
-        try
-        {
-            using var summary = JsonDocument.Parse(File.ReadAllBytes(folder.SummaryFile));
-            return summary.RootElement.TryGetProperty("outcome", out var outcome) && outcome.ValueKind == JsonValueKind.String
-                && outcome.GetString() is "diverged" or "collapsed" ? outcome.GetString() : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     /// <summary>What study the folder holds ("a sweep (results.csv)", "a plasticity study (study.json)"), or null.</summary>

@@ -64,6 +64,25 @@ public sealed class RunFolder(string path)
         }
     }
 
+    /// <summary>The outcome in the run's summary.json (completed, collapsed, diverged), or null before it has one.</summary>
+    /// <exception cref="InvalidDataException">The file is not a summary written by <c>granet train</c>.</exception>
+    public string? ReadOutcome()
+    {
+        if (!File.Exists(SummaryFile))
+        {
+            return null;
+        }
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllText(SummaryFile));
+            return summary.RootElement.GetProperty("outcome").GetString();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {Path} to train that run again.", e);
+        }
+    }
+
     /// <summary>Whether the folder already holds (part of) a run.</summary>
     public bool HoldsRun => RunFiles.Any(File.Exists);
 

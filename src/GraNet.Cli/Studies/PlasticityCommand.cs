@@ -168,7 +168,7 @@ public static class PlasticityCommand
             throw new ArgumentException($"{folder} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.");
         }
         var (code, _, baseRun) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
-        if (code == ExitCodes.TrainingFailed && from is null && BaseOutcome(baseRun) is { } outcome)
+        if (code == ExitCodes.TrainingFailed && from is null && baseRun.ReadOutcome() is { } outcome)
         {
             throw new ExitCodeException(code, $"the base run in {baseRun.Path} {outcome}, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).");
         }
@@ -187,7 +187,7 @@ public static class PlasticityCommand
             var trained = ReadRun(from);
             // Where to find the data and how many threads to use are this command's to choose.
             baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir, trained.Dataset) };
-            if (BaseOutcome(baseFolder) is { } outcome && SeedPlan.Failed(outcome))
+            if (baseFolder.ReadOutcome() is { } outcome && SeedPlan.Failed(outcome))
             {
                 throw new ExitCodeException(ExitCodes.TrainingFailed, $"--from {from}: that run {outcome}, so there is nothing to measure; give a run that trained.");
             }
@@ -244,7 +244,7 @@ public static class PlasticityCommand
                 return (code, [], baseFolder);
             }
         }
-        if (from is null && SeedPlan.Failed(BaseOutcome(baseFolder)))
+        if (from is null && SeedPlan.Failed(baseFolder.ReadOutcome()))
         {
             // Measured before (a rerun): a base run stuck at chance has no plasticity to measure.
             return (ExitCodes.TrainingFailed, [], baseFolder);
@@ -289,25 +289,6 @@ public static class PlasticityCommand
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return (ExitCodes.Success, results, baseFolder);
-    }
-
-    /// <summary>The outcome in a base run's summary.json (completed, collapsed, diverged), or null before it has one.</summary>
-    internal static string? BaseOutcome(RunFolder run)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        if (!File.Exists(run.SummaryFile))
-        {
-            return null;
-        }
-        try
-        {
-            using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryFile));
-            return summary.RootElement.GetProperty("outcome").GetString();
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{run.SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {run.Path} to train that base run again.", e);
-        }
     }
 
     private static string What(double rate, string mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {mode}");

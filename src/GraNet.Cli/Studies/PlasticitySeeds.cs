@@ -111,7 +111,7 @@ public static class PlasticitySeeds
     }
 
     /// <summary>The outcome in seed <paramref name="seed"/>'s base run summary (completed, collapsed, diverged), or null before it has one.</summary>
-    private static string? BaseOutcome(string folder, int seed) => PlasticityCommand.BaseOutcome(new RunFolder(Path.Combine(SeedFolder(folder, seed), "base")));
+    private static string? BaseOutcome(string folder, int seed) => new RunFolder(Path.Combine(SeedFolder(folder, seed), "base")).ReadOutcome();
 
     /// <summary>Writes the averaged outputs of the seeds measured so far (nothing before the first).</summary>
     private static void Write(string folder, IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
