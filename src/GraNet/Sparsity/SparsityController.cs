@@ -125,9 +125,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (method.MasksWeights)
         {
             RequireEveryLayerKept(masks, method);
-        }
-        if (method.MasksWeights)
-        {
             InitialiseMasks();
         }
         flops = FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType);
