@@ -6,8 +6,8 @@ using GraNet.Training;
 namespace GraNet.Cli.Output;
 
 /// <summary>
-/// Keeps <c>mask-updates.jsonl</c>: one line per mask update (step, kind, density, rate, removed
-/// and added connections, ever-active share). Rewritten atomically at each epoch end; on resume
+/// Keeps <c>mask-updates.jsonl</c>: one line per mask update (step, kind, density, rate, removed,
+/// added and moved connections, ever-active share, and the same per layer). Rewritten atomically at each epoch end; on resume
 /// the lines up to the checkpoint's step are kept and the re-created initial masks are not logged again.
 /// </summary>
 public sealed class MaskUpdateLog
@@ -63,7 +63,9 @@ public sealed class MaskUpdateLog
                 rate = update.Rate is { } r ? Math.Round(r, 6) : (double?)null,
                 removed = update.Layers.Sum(l => l.Removed),
                 added = update.Layers.Sum(l => l.Added),
+                moved = update.Layers.Sum(l => l.Moved),
                 everActiveFraction = Math.Round(update.EverActiveFraction, 6),
+                layers = update.Layers.Select(l => new { layer = l.Layer, active = l.Active, count = l.Count, removed = l.Removed, added = l.Added, moved = l.Moved }),
             },
             Compact));
     }

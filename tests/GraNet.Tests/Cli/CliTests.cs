@@ -185,6 +185,37 @@ public class CliTests : IDisposable
         Assert.StartsWith("{\"step\":0,\"kind\":\"initial\"", updates[0], StringComparison.Ordinal);
         Assert.Contains(updates, l => l.Contains("\"kind\":\"prune\"", StringComparison.Ordinal));
         Assert.Contains(updates, l => l.Contains("\"kind\":\"regenerate\"", StringComparison.Ordinal));
+        // Each line names every layer; a regeneration moves k = ceil(r · n) weights of each layer that is neither dense nor
+        // empty (spec §4; the logged rate has 6 decimals, so r · n is known to within n · 5e-7), keeps its count, and grows
+        // again some of the just-dropped, so the net change (removed = added) is at most k.
+        foreach (string line in updates)
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            var layers = root.GetProperty("layers").EnumerateArray().ToList();
+            Assert.Equal(["fc1.weight", "fc2.weight", "fc3.weight"], layers.Select(l => l.GetProperty("layer").GetString()));
+            Assert.Equal(root.GetProperty("density").GetDouble(), layers.Sum(l => l.GetProperty("active").GetDouble()) / layers.Sum(l => l.GetProperty("count").GetDouble()), 6);
+            Assert.Equal(root.GetProperty("moved").GetInt64(), layers.Sum(l => l.GetProperty("moved").GetInt64()));
+            if (root.GetProperty("kind").GetString() != "regenerate")
+            {
+                Assert.All(layers, l => Assert.Equal(0, l.GetProperty("moved").GetInt64()));
+                continue;
+            }
+            double rate = root.GetProperty("rate").GetDouble();
+            foreach (var layer in layers)
+            {
+                long n = layer.GetProperty("active").GetInt64(), count = layer.GetProperty("count").GetInt64(), moved = layer.GetProperty("moved").GetInt64();
+                long added = layer.GetProperty("added").GetInt64();
+                Assert.Equal(added, layer.GetProperty("removed").GetInt64());
+                Assert.InRange(added, 0, moved);
+                if (n == 0 || n == count)
+                {
+                    Assert.Equal(0, moved);
+                    continue;
+                }
+                Assert.InRange(moved, rate * n - n * 5e-7, rate * n + 1 + n * 5e-7);
+            }
+        }
 
         string compact = Path.Combine(run, "model.gsm");
         var export = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", compact);

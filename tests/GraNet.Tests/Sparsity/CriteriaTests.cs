@@ -164,7 +164,26 @@ public class CriteriaTests
         TinyNets.SetGradient(masks.Layers[0].Weight, [5f, 0.05f, 5f, 0.6f, 5f, 0.01f, 5f, -0.8f]);
         var updates = new Regenerator(new GradientGrowth()).Regenerate(masks, 0.2);
         Assert.Equal([true, false, true, true, true, false, true, true], TinyNets.Flat(masks.Layers[0].Mask));
-        Assert.Equal(new LayerUpdate("fc.weight", 6, 8, 2, 2), updates[0]);
+        Assert.Equal(new LayerUpdate("fc.weight", 6, 8, 2, 2, 2), updates[0]);
+    }
+
+    [Fact]
+    public void A_just_dropped_weight_grown_again_keeps_its_value_and_counts_as_moved_but_not_as_added()
+    {
+        // Active 0-3 (n = 4), rate 0.5 -> k = 2: drop the two smallest |w|, 1 (0.1) and 3 (-0.3); the large negative 2 (-0.5)
+        // stays. Candidates 1, 3, 4, 5 with |gradient| 0.9, 0.01, 0.5, 0.2: grow 1 and 4. Position 1 comes back with its 0.1,
+        // position 4 starts at 0; net change: 3 removed, 4 added (1 each); moved: k = 2.
+        using var layer = TinyNets.Row([0.9f, 0.1f, -0.5f, -0.3f, 0f, 0f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, true, true, false, false }).reshape(1, 6))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        TinyNets.SetGradient(masks.Layers[0].Weight, [5f, 0.9f, 5f, -0.01f, -0.5f, 0.2f]);
+        var updates = new Regenerator(new GradientGrowth()).Regenerate(masks, 0.5);
+        Assert.Equal([true, true, true, false, true, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([0.9f, 0.1f, -0.5f, 0f, 0f, 0f], TinyNets.Values(masks.Layers[0].Weight));
+        Assert.Equal(new LayerUpdate("fc.weight", 4, 6, 1, 1, 2), updates[0]);
     }
 
     [Fact]

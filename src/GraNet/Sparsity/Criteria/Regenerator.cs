@@ -53,7 +53,7 @@ public sealed class Regenerator(IGrowthScore growth)
             layer.SetMask(after);
             masks.ZeroAt(layer, added);
             long addedCount = added.count_nonzero().item<long>();
-            updates.Add(new LayerUpdate(layer.Name, layer.ActiveCount, layer.Count, addedCount, addedCount));
+            updates.Add(new LayerUpdate(layer.Name, layer.ActiveCount, layer.Count, addedCount, addedCount, k));
         }
         masks.Apply();
         return updates;
