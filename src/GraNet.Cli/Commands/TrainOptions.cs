@@ -204,12 +204,20 @@ public sealed class TrainOptions
             Augment = parse.GetValue(Augment) ?? training.Augment,
         };
         // Milestones and the pruning window of a preset (or of the defaults) belong to its epoch count; --epochs alone scales them
-        // to the new length. Milestones that fall together stay separate decays, as in PyTorch's MultiStepLR.
+        // to the new length. A scaled milestone is rounded down, as the default milestones (50 % and 75 % of the epochs) are, so
+        // that a preset of 50 % and 75 % scales to the defaults; at least epoch 1 (after the last epoch, a decay changes nothing).
+        // Milestones that fall together stay separate decays, as in PyTorch's MultiStepLR.
         double scale = (double)training.Epochs / configuration.Training.Epochs;
         bool rescale = parse.GetValue(Epochs) is not null && training.Epochs != configuration.Training.Epochs;
         if (rescale && parse.GetValue(Milestones) is null && configuration.Training.Milestones.Count > 0)
         {
-            training = training with { Milestones = configuration.Training.Milestones.Select(x => Math.Max(1, (int)Math.Round(x * scale))).ToList() };
+            int from = configuration.Training.Epochs, to = training.Epochs;
+            training = training with { Milestones = configuration.Training.Milestones.Select(x => (int)Math.Max(1, (long)x * to / from)).ToList() };
+        }
+        if (training.Schedule == LearningRateScheduleKind.MultiStep && training.Milestones.Count == 0)
+        {
+            // config.json is the resolved configuration: it records the default milestones in force, not an empty list.
+            training = training with { Milestones = training.EffectiveMilestones };
         }
         var sparsity = configuration.Sparsity;
         if (rescale && parse.GetValue(PruneStartEpoch) is null && parse.GetValue(PruneEndEpoch) is null)

@@ -28,9 +28,15 @@ public class PresetTests
     [Fact]
     public void Epochs_alone_scale_the_window_and_the_milestones_and_explicit_values_win()
     {
-        // P1: 20 epochs, milestones 10 and 15, pruning 0-10. At 2 epochs: 1 and 1.5 -> 2, pruning 0-1.
+        // P1: 20 epochs, milestones 10 and 15, pruning 0-10. At 2 epochs: 1 and 1.5 -> 1 (rounded down, as the defaults
+        // are), pruning 0-1; at 7 epochs: 3.5 -> 3 and 5.25 -> 5, the defaults' 7 / 2 and 7 * 3 / 4.
         var two = Resolve("--preset", "p1", "--method", "granet", "--epochs", "2");
-        Assert.Equal([1, 2], two.Training.Milestones);
+        Assert.Equal([1, 1], two.Training.Milestones);
+        Assert.Equal([3, 5], Resolve("--preset", "p1", "--epochs", "7").Training.Milestones);
+        Assert.Equal([3, 5], Resolve("--epochs", "7").Training.Milestones);
+        // One epoch: P1's 0.5 and 0.75 become epoch 1 (after the run's end: no decay within it); the defaults have none.
+        Assert.Equal([1, 1], Resolve("--preset", "p1", "--epochs", "1").Training.Milestones);
+        Assert.Empty(Resolve("--epochs", "1").Training.Milestones);
         Assert.Equal((0.0, 1.0), (two.Sparsity.PruneStartEpoch, two.Sparsity.PruneEndEpoch));
         var given = Resolve("--preset", "p1", "--method", "granet", "--epochs", "4", "--prune-end-epoch", "3");
         Assert.Equal((0.0, 3.0), (given.Sparsity.PruneStartEpoch, given.Sparsity.PruneEndEpoch));
@@ -40,12 +46,13 @@ public class PresetTests
     [Fact]
     public void Milestones_that_fall_together_stay_two_decays()
     {
-        // P1 at 3 epochs: 10 x 0.15 = 1.5 -> 2 and 15 x 0.15 = 2.25 -> 2: the rate is 0.1 x 0.1 x 0.1 from epoch 2 on, as MultiStepLR([2, 2]) gives.
-        var c = Resolve("--preset", "p1", "--epochs", "3");
-        Assert.Equal([2, 2], c.Training.Milestones);
+        // P1 at 2 epochs: 10 x 2 / 20 = 1 and 15 x 2 / 20 = 1.5 -> 1: the rate is 0.1 x 0.1 x 0.1 from epoch 1 on (the
+        // schedule's epochs count from 0), as MultiStepLR([1, 1]) gives.
+        var c = Resolve("--preset", "p1", "--epochs", "2");
+        Assert.Equal([1, 1], c.Training.Milestones);
         var schedule = new LearningRateSchedule(c.Training, stepsPerEpoch: 10);
-        Assert.Equal(0.1, schedule.AtEpoch(1), 12);
-        Assert.Equal(0.001, schedule.AtEpoch(2), 12);
+        Assert.Equal(0.1, schedule.AtEpoch(0), 12);
+        Assert.Equal(0.001, schedule.AtEpoch(1), 12);
     }
 
     [Fact]
