@@ -57,10 +57,10 @@ public sealed class ConsoleReporter(TextWriter output)
         {
             this.epochs = epochs;
             output.WriteLine(firstEpoch > epochs
-                ? $"all {epochs} epochs were trained already; the summary is written again from the last checkpoint"
+                ? $"{(epochs == 1 ? "the epoch was" : $"all {epochs} epochs were")} trained already; the summary is written again from the last checkpoint"
                 : firstEpoch > 1
                 ? $"resuming at epoch {firstEpoch}/{epochs} ({stepsPerEpoch} steps per epoch)"
-                : $"training {epochs} epochs ({stepsPerEpoch} steps per epoch)");
+                : $"training {epochs} epoch{(epochs == 1 ? string.Empty : "s")} ({stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")} per epoch)");
         }
 
         public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) => output.WriteLine(Describe(metrics, epochs));

@@ -115,6 +115,9 @@ public class CliTests : IDisposable
         var (code, output, _) = Run("train", "--resume", run, "--data-dir", data);
         Assert.Equal(0, code);
         Assert.Contains($"note: {run} has no last.ckpt (deleted, or the run was stopped before it finished an epoch): training starts again from epoch 1.", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^training 1 epoch \(\d+ steps per epoch\)$", output);
+        var again = Run("train", "--resume", run, "--data-dir", data);
+        Assert.Contains("the epoch was trained already; the summary is written again from the last checkpoint", again.Output, StringComparison.Ordinal);
     }
 
     [Fact]
