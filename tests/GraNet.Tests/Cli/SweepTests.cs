@@ -266,6 +266,19 @@ public class SweepTests : IDisposable
         Assert.Equal(4, again.ToString().Split('\n').Count(l => l.Contains(": done (", StringComparison.Ordinal)));
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
 
+        // The up-front check of what a cell would be refused looks at groups with a cell left to train only: with 30 training
+        // images (fewer than --batch-size 32) a new cell would be refused, but a finished sweep still rebuilds its tables.
+        TestFiles.WriteTinyMnist(data, train: 30);
+        var finished = new StringWriter();
+        Assert.True(Runner.Run(args, finished, error) == 0, error.ToString());
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+        var more = new StringWriter();
+        var refused = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run([.. args.Select((a, i) => i > 0 && args[i - 1] == "--seeds" ? "3" : a)], more, refused));
+        // A third seed is a cell left to train in both groups; the first group is named.
+        Assert.Equal("granet: sweep cell static-d0.3-s17: --batch-size 32 must not exceed the 27 training images.", refused.ToString().Trim());
+        TestFiles.WriteTinyMnist(data);
+
         Directory.Delete(Path.Combine(folder, "static-d0.3-s18"), recursive: true);
         var reportOnly = new StringWriter();
         Assert.Equal(0, Runner.Run([.. args, "--report-only"], reportOnly, error));
