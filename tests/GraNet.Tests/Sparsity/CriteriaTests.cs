@@ -259,6 +259,29 @@ public class CriteriaTests
         Assert.Equal(0, updates[0].Added);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)] // drop chosen by RadixSelection
+    [InlineData(ScalarType.Float64)] // drop chosen by ExactSelection
+    public void Regeneration_drops_the_smallest_magnitude_not_the_most_negative_weight(ScalarType type)
+    {
+        // w = [-0.9, 0.2, 0.5, 0], active at 0, 1, 2 (n = 3); rate 0.25 -> k = ceil(0.75) = 1.
+        // By |w| the smallest active is position 1 (0.2); by signed value it would be position 0 (-0.9), the largest weight.
+        // Grow the largest |grad| among the inactive 1 and 3: 3 (0.6). So -0.9 stays and 0.2 goes: [1, 0, 1, 1].
+        using var layer = TinyNets.Row([-0.9f, 0.2f, 0.5f, 0f]);
+        layer.to(type);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, true, false }).reshape(1, 4))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.Apply();
+        TinyNets.SetGradient(masks.Layers[0].Weight, [0f, 0.1f, 0f, 0.6f]);
+        new Regenerator(new GradientGrowth()).Regenerate(masks, 0.25);
+        Assert.Equal([true, false, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        using var weight = masks.Layers[0].Weight.detach().to(ScalarType.Float32);
+        Assert.Equal([-0.9f, 0f, 0.5f, 0f], TinyNets.Values(weight));
+    }
+
     [Fact]
     public void Momentum_growth_scores_a_dense_gradient_momentum_also_at_inactive_positions()
     {
