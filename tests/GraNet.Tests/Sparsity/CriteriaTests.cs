@@ -136,6 +136,28 @@ public class CriteriaTests
         Assert.Equal([false, true, true, true], TinyNets.Flat(masks.Layers[0].Mask));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)] // selection by RadixSelection
+    [InlineData(ScalarType.Float64)] // selection by ExactSelection
+    public void Global_pruning_keeps_an_active_zero_weight_over_a_pruned_one(ScalarType type)
+    {
+        // fc1 = [0.9, 0, 0.5, 0] with position 0 pruned (so its weight is 0) and positions 1 and 3 active at exactly 0
+        // (as just-grown weights are); fc2 = [0.3, -0.7], both active. Density 4/6 keeps round(4) = 4 of the 5 active:
+        // 0.7, 0.5, 0.3, then one of the tied active zeros, fc1[1] (the lower position). The pruned zero at fc1[0],
+        // lower still, must not take that place: only active weights compete.
+        using var model = TinyNets.TwoLayers([0.9f, 0f, 0.5f, 0f], [0.3f, -0.7f]);
+        model.to(type);
+        using var masks = MaskSet.ForModel(model, null);
+        using (var m = tensor(new[] { false, true, true, true }).reshape(2, 2))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        masks.Apply();
+        new GlobalMagnitudePruner().Prune(masks, 4.0 / 6);
+        Assert.Equal([false, true, true, false], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([true, true], TinyNets.Flat(masks.Layers[1].Mask));
+    }
+
     [Fact]
     public void The_move_count_is_the_ceiling_of_the_exact_product()
     {
