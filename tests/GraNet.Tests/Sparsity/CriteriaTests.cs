@@ -384,4 +384,21 @@ public class CriteriaTests
         Assert.Equal(TinyNets.Values(sa), TinyNets.Values(sb));
         Assert.NotEqual(TinyNets.Values(sa), TinyNets.Values(sc));
     }
+
+    [Fact]
+    public void Random_growth_draws_new_scores_at_every_call_in_a_sequence_the_seed_repeats()
+    {
+        // A generator reseeded at every call would score every event the same, so SET would regrow the same positions each time.
+        using var layer = TinyNets.Row([1, 2, 3, 4, 5, 6, 7, 8]);
+        using var masks = MaskSet.ForModel(layer, null);
+        using var a = new RandomGrowth(5);
+        using var b = new RandomGrowth(5);
+        using var a1 = a.Score(masks.Layers[0], masks);
+        using var a2 = a.Score(masks.Layers[0], masks);
+        using var b1 = b.Score(masks.Layers[0], masks);
+        using var b2 = b.Score(masks.Layers[0], masks);
+        Assert.NotEqual(TinyNets.Values(a1), TinyNets.Values(a2));
+        Assert.Equal(TinyNets.Values(a1), TinyNets.Values(b1));
+        Assert.Equal(TinyNets.Values(a2), TinyNets.Values(b2));
+    }
 }
