@@ -159,6 +159,20 @@ public class CriteriaTests
     }
 
     [Fact]
+    public void Layerwise_targets_apply_the_classifier_rule_at_exactly_80_percent_sparsity()
+    {
+        // d = 0.2: 1 - 0.2 is 0.8 exactly in doubles, so the rule (sparsity >= 0.8) is on. Three layers of 100 weights,
+        // the first with only 10 active, overall budget 0.2 * 300 = 60.
+        // Rule: the classifier keeps 0.2 * 100 = 20; the other two share 40 (0.2 each), but the first holds only 10,
+        // so it keeps its 10 and the second takes the remaining 30: [0.1, 0.3, 0.2].
+        // Without the rule, the 50 the first layer cannot take would be shared by the second and the classifier: [0.1, 0.25, 0.25].
+        Assert.Equal(0.8, 1 - 0.2);
+        var rule = new LayerwiseMagnitudePruner(classifierRule: true);
+        Assert.Equal([0.1, 0.3, 0.2], rule.TargetDensities([100, 100, 100], 0.2, [10, 100, 100]).Select(x => Math.Round(x, 12)));
+        Assert.Equal([0.1, 0.25, 0.25], new LayerwiseMagnitudePruner(classifierRule: false).TargetDensities([100, 100, 100], 0.2, [10, 100, 100]).Select(x => Math.Round(x, 12)));
+    }
+
+    [Fact]
     public void The_move_count_is_the_ceiling_of_the_exact_product()
     {
         // T = 3000, t = 2000: r = 0.005 + 0.495 * (1 + cos(2π/3)) / 2 = 0.12875 exactly, but cos(2π/3) comes out a last bit
