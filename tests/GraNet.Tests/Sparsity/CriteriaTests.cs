@@ -173,6 +173,21 @@ public class CriteriaTests
     }
 
     [Fact]
+    public void Keep_counts_round_a_half_away_from_zero()
+    {
+        // 0.25 and 0.5 are exact in binary, so d * N lands exactly on .5: 0.25 * 10 = 2.5 -> 3, 0.5 * 1 = 0.5 -> 1,
+        // 0.25 * 6 = 1.5 -> 2 (banker's rounding would give 2, 0 and 2).
+        Assert.Equal(3, MaskedLayer.KeepCount(0.25, 10));
+        Assert.Equal(1, MaskedLayer.KeepCount(0.5, 1));
+        Assert.Equal(2, MaskedLayer.KeepCount(0.25, 6));
+        // Through a pruner: 10 weights 1..10 at density 0.25 keep 3, the largest: 8, 9 and 10.
+        using var layer = TinyNets.Row([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f]);
+        using var masks = MaskSet.ForModel(layer, null);
+        new GlobalMagnitudePruner().Prune(masks, 0.25);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i >= 7).ToArray(), TinyNets.Flat(masks.Layers[0].Mask));
+    }
+
+    [Fact]
     public void The_move_count_is_the_ceiling_of_the_exact_product()
     {
         // T = 3000, t = 2000: r = 0.005 + 0.495 * (1 + cos(2π/3)) / 2 = 0.12875 exactly, but cos(2π/3) comes out a last bit
