@@ -50,6 +50,18 @@ public class DistributionTests
     }
 
     [Fact]
+    public void Er_caps_a_layer_whose_density_would_be_just_above_one()
+    {
+        // A: 10x10, p = 0.2; B: 5x20, p = 0.25; N = 100 each. d = 0.909: eps = 181.8 / 45 = 4.04 -> A 0.808, B 1.01.
+        // B is over 1 by only 1 %, yet it must be capped: B dense, then eps = (181.8 - 100) / 20 = 4.09 -> A = 0.818,
+        // and the model keeps 81.8 + 100 = 181.8 = 0.909 * 200 weights.
+        double[] d = new ErdosRenyiDistribution(kernel: false).Densities([[10, 10], [5, 20]], 0.909);
+        Assert.Equal(0.818, d[0], 10);
+        Assert.Equal(1.0, d[1], 10);
+        Assert.Equal(0.909 * 200, (d[0] * 100) + (d[1] * 100), 10);
+    }
+
+    [Fact]
     public void Er_ignores_the_kernel_size_and_erk_does_not()
     {
         long[][] shapes = [[8, 4, 3, 3], [8, 8, 1, 1]];
