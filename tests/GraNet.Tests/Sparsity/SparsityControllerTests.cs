@@ -224,15 +224,35 @@ public class SparsityControllerTests
     [Fact]
     public void Initial_erk_masks_activate_exact_counts()
     {
+        // ERK at d = 0.1: fc1 32x16 (512 weights), p = 48/512; fc2 24x32 (768), p = 56/768; fc3 4x24 (96), p = 28/96.
+        // eps = 0.1 * 1376 / (48 + 56 + 28) = 137.6 / 132 (no layer above 1: fc3 0.304), so layer l keeps
+        // round(sum(shape_l) * 137.6 / 132): round(50.04) = 50, round(58.38) = 58, round(29.19) = 29.
         using var model = Mlp();
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
         using var controller = SparsityController.Create(model, optimizer, OptionsFor(SparsityMethodKind.Static), StepsPerEpoch, Epochs, [16]);
-        double[] densities = new GraNet.Sparsity.Distribution.ErdosRenyiDistribution(true).Densities(controller.Masks.Layers.Select(l => l.Shape).ToList(), 0.1);
-        for (int l = 0; l < densities.Length; l++)
-        {
-            var layer = controller.Masks.Layers[l];
-            Assert.Equal((long)Math.Round(densities[l] * layer.Count, MidpointRounding.AwayFromZero), layer.ActiveCount);
-        }
+        Assert.Equal([50L, 58, 29], controller.Masks.Layers.Select(l => l.ActiveCount));
+    }
+
+    [Theory]
+    [InlineData(DistributionKind.ERK, new long[] { 363, 937, 15225, 5000 })]
+    [InlineData(DistributionKind.ER, new long[] { 500, 10335, 7678, 3012 })]
+    public void Initial_masks_of_lenet5_caffe_follow_the_chosen_distribution(DistributionKind distribution, long[] expected)
+    {
+        // LeNet-5-Caffe: conv1 20x1x5x5 (500 weights), conv2 50x20x5x5 (25,000), fc3 500x800 (400,000), fc4 10x500 (5,000);
+        // d = 0.05 keeps 0.05 * 430,500 = 21,525 in all (spec §1).
+        // ERK, p = sum(shape) / prod(shape): 31/500, 80/25000, 1300/400000, 510/5000. eps = 21525 / 1921 = 11.21 puts fc4 at
+        // 1.14 > 1: fc4 dense (5,000); eps = 16525 / 1411, so conv1 keeps round(31 * 16525 / 1411) = round(363.06) = 363 (0.7261),
+        // conv2 round(936.92) = 937 (0.0375), fc3 round(15225.02) = 15225 (0.0381): the spec's worked values.
+        // ER, p = (n_in + n_out) / (n_in * n_out), kernel ignored: 21/20, 70/1000, 1300/400000, 510/5000. eps = 21525 / 4085 = 5.27
+        // puts conv1 at 5.5 > 1: conv1 dense (500); eps = 21025 / 3560, so conv2 keeps round(1750 * 21025 / 3560) = round(10335.32),
+        // fc3 round(1300 * 21025 / 3560) = round(7677.67), fc4 round(510 * 21025 / 3560) = round(3012.01).
+        using var model = GraNet.Models.ModelRegistry.Create("lenet5-caffe", new GraNet.Data.ImageShape(1, 28, 28), 10);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05);
+        var options = new SparsityOptions { Method = SparsityMethodKind.Static, Distribution = distribution, FinalDensity = 0.05 };
+        using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [1, 28, 28]);
+        Assert.Equal(["conv1.weight", "conv2.weight", "fc3.weight", "fc4.weight"], controller.Masks.Layers.Select(l => l.Name));
+        Assert.Equal(expected, controller.Masks.Layers.Select(l => l.ActiveCount));
+        Assert.Equal(21525, controller.Masks.Active);
     }
 
     [Fact]
