@@ -87,6 +87,31 @@ public class ControllerEventTests
         }
     }
 
+    [Theory]
+    [InlineData(SparsityMethodKind.RigL, new[] { 0.481160, 0.427509, 0.347214, 0.2525 })]
+    [InlineData(SparsityMethodKind.Set, new[] { 0.481160, 0.427509, 0.347214, 0.2525, 0.157786, 0.077491, 0.023840, 0.005 })]
+    [InlineData(SparsityMethodKind.Snfs, new[] { 0.481160, 0.427509, 0.347214, 0.2525, 0.157786, 0.077491, 0.023840, 0.005 })]
+    public void Dynamic_methods_regenerate_at_the_cosine_rate_of_the_whole_run(SparsityMethodKind method, double[] expected)
+    {
+        // T = 8 steps (2 per epoch x 4), ΔT = 1, rigl stops at 0.5 * 8 = 4. The cosine runs over the whole run's T = 8, also
+        // for rigl, which stops halfway: r_t = 0.005 + 0.495 * (1 + cos(π t / 8)) / 2, t = 1: cos = 0.923880 -> 0.481160;
+        // t = 2: cos = 0.707107 -> 0.427509; t = 3: 0.347214; t = 4: 0.2525; then (set, snfs) as in the granet test above.
+        // Over rigl's 4 steps instead, t = 1 would give cos(π/4) -> 0.427509 and t = 4 the minimum 0.005.
+        using var model = TinyNets.Row(Weights);
+        var options = new SparsityOptions { Method = method, FinalDensity = 0.5, UpdateInterval = 1, RigLStopFraction = 0.5 };
+        var (updates, _, controller) = Run(model, options, stepsPerEpoch: 2, epochs: 4);
+        using (controller)
+        {
+            var regenerations = updates.Where(u => u.Kind == MaskUpdateKind.Regenerate).ToList();
+            Assert.Equal(Enumerable.Range(1, expected.Length).Select(t => (long)t), regenerations.Select(u => u.Step));
+            double[] rates = regenerations.Select(u => u.Rate!.Value).ToArray();
+            for (int i = 0; i < rates.Length; i++)
+            {
+                Assert.Equal(expected[i], rates[i], 6);
+            }
+        }
+    }
+
     public static TheoryData<SparsityMethodKind, Type?, Type?, long, long> Table => new()
     {
         // method, pruner, growth score, regeneration window start and stop (T = 40, t0 = 4, rigl stops at floor(0.75 * 40) = 30)
