@@ -112,6 +112,40 @@ public class ControllerEventTests
         }
     }
 
+    [Fact]
+    public void Snfs_grows_by_the_momentum_that_includes_the_step_of_the_event()
+    {
+        // One layer of 8 weights, masks set to positions 0-3 (w = 0.8, 0.1, 0.6, 0.7) with gradient 0 there, so they do not move.
+        // T = 2 steps, ΔT = 2: one regeneration, after step 2, at r = r_min = 0.005 -> k = ceil(0.02) = 1: drop position 1 (0.1).
+        // SGD momentum 0.9: after step 1 the buffer is g1, after step 2 it is 0.9 * g1 + g2.
+        // g1 = 1, 0.8, 0, 0 and g2 = -1, 0, 0.5, 0.9 at positions 4-7: |0.9 * g1 + g2| = 0.1, 0.72, 0.5, 0.9 -> grow 7.
+        // A buffer one step stale (g1 alone, without step 2's gradient) would grow position 4 (1.0).
+        // The controller's own random initial mask zeroed some of them, so the weights are set again after the mask.
+        using var model = TinyNets.Row(new float[8]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.01, 0.9);
+        var options = new SparsityOptions { Method = SparsityMethodKind.Snfs, FinalDensity = 0.5, UpdateInterval = 2 };
+        using var controller = SparsityController.Create(model, optimizer, options, stepsPerEpoch: 2, epochs: 1, [8], seed: 1);
+        var layer = controller.Masks.Layers[0];
+        using (var m = tensor(new[] { true, true, true, true, false, false, false, false }).reshape(1, 8))
+        using (var w = tensor(new[] { 0.8f, 0.1f, 0.6f, 0.7f, 0f, 0f, 0f, 0f }).reshape(1, 8))
+        using (no_grad())
+        {
+            layer.SetMask(m);
+            layer.Weight.copy_(w);
+        }
+        controller.Masks.Apply();
+        float[][] gradients = [[0f, 0f, 0f, 0f, 1f, 0.8f, 0f, 0f], [0f, 0f, 0f, 0f, -1f, 0f, 0.5f, 0.9f]];
+        for (int step = 1; step <= 2; step++)
+        {
+            optimizer.zero_grad();
+            TinyNets.SetGradient(layer.Weight, gradients[step - 1]);
+            optimizer.step();
+            controller.AfterOptimizerStep(step);
+        }
+        Assert.Equal([true, false, true, true, false, false, false, true], TinyNets.Flat(layer.Mask));
+        Assert.Equal([0.8f, 0f, 0.6f, 0.7f, 0f, 0f, 0f, 0f], TinyNets.Values(layer.Weight));
+    }
+
     public static TheoryData<SparsityMethodKind, Type?, Type?, long, long> Table => new()
     {
         // method, pruner, growth score, regeneration window start and stop (T = 40, t0 = 4, rigl stops at floor(0.75 * 40) = 30)
