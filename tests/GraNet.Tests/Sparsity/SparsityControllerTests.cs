@@ -201,7 +201,9 @@ public class SparsityControllerTests
     [Fact]
     public void Rigl_stops_updating_after_its_stop_fraction()
     {
-        var trace = Run(OptionsFor(SparsityMethodKind.RigL) with { RigLStopFraction = 0.5 });
+        // T = 24, ΔT = 2, stop fraction 0.5625 (9/16, exact): updates only at steps t <= 0.5625 * 24 = 13.5, i.e. up to
+        // floor(13.5) = 13, so the last is step 12. Step 14 (the ceiling, and the rounding, of 13.5) is past the fraction.
+        var trace = Run(OptionsFor(SparsityMethodKind.RigL) with { RigLStopFraction = 0.5625 });
         var steps = trace.Updates.Where(u => u.Kind == MaskUpdateKind.Regenerate).Select(u => u.Step).ToArray();
         Assert.Equal([2, 4, 6, 8, 10, 12], steps);
     }
