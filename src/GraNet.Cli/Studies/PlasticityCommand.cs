@@ -516,14 +516,15 @@ public static class PlasticityCommand
         var groups = cells.GroupBy(c => (c.Regeneration, c.Epoch)).Where(g => g.Select(c => c.PruneRate).Distinct().Count() > 1).ToList();
         if (groups.Count > 0)
         {
-            int falling = groups.Count(g => IsNonIncreasing(g.OrderBy(c => c.PruneRate).Select(c => c.Plasticity).ToList()));
-            lines.Add($"Plasticity falls as the pruning rate grows in {falling} of {groups.Count} (mode, epoch) series.");
+            int falling = groups.Count(g => FallsStrictly(g.OrderBy(c => c.PruneRate).Select(c => c.Plasticity).ToList()));
+            string others = falling == groups.Count ? string.Empty : $"; in the other {groups.Count - falling} it stays level or rises somewhere";
+            lines.Add($"Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in {falling} of {groups.Count} (mode, epoch) series{others}.");
         }
         var byLearningRate = cells.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key).Select(g => (Rate: g.Key, Mean: g.Average(c => c.Plasticity))).ToList();
         if (byLearningRate.Count > 1)
         {
             string means = string.Join(", ", byLearningRate.Select(b => string.Create(Invariant, $"lr {b.Rate:G3}: {b.Mean:+0.00;-0.00}")));
-            lines.Add($"Mean plasticity by learning rate at the checkpoint ({means}): it {(IsNonIncreasing(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall monotonically")} as the learning rate decays.");
+            lines.Add($"Mean plasticity by learning rate at the checkpoint ({means}): it {(FallsStrictly(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall")} at each decay of the learning rate.");
         }
         var none = cells.Where(c => c.Regeneration == "none").ToList();
         var grown = cells.Where(c => c.Regeneration == "gradient").ToList();
@@ -537,5 +538,10 @@ public static class PlasticityCommand
         return lines;
     }
 
-    private static bool IsNonIncreasing(IReadOnlyList<double> values) => values.Zip(values.Skip(1), (a, b) => b <= a + 1e-9).All(x => x);
+    /// <summary>
+    /// Whether every value is below the one before, compared as the tables show them (two decimals): a level step
+    /// (+0.40, +0.40) does not count as a fall, nor does a difference the tables do not show.
+    /// </summary>
+    private static bool FallsStrictly(IReadOnlyList<double> values) =>
+        values.Zip(values.Skip(1), (a, b) => Math.Round(b, 2, MidpointRounding.AwayFromZero) < Math.Round(a, 2, MidpointRounding.AwayFromZero)).All(x => x);
 }

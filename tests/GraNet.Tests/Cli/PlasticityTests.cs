@@ -76,8 +76,8 @@ public class PlasticityTests : IDisposable
             Cell(15, 0.2, "gradient", 0.01, 89), Cell(15, 0.9, "gradient", 0.01, 83),
         };
         var findings = PlasticityCommand.Findings(cells);
-        Assert.Equal("Plasticity falls as the pruning rate grows in 4 of 4 (mode, epoch) series.", findings[0]);
-        Assert.Contains("it falls as the learning rate decays", findings[1], StringComparison.Ordinal);
+        Assert.Equal("Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in 4 of 4 (mode, epoch) series.", findings[0]);
+        Assert.Contains("it falls at each decay of the learning rate", findings[1], StringComparison.Ordinal);
         Assert.Equal("Regeneration raises plasticity in 3 of 4 cells (mean change +1.38 points).", findings[2]);
 
         // Controls (rate 0) are reported on their own and change none of the three findings, even one that rises above the pruned cells.
@@ -87,11 +87,24 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void A_series_that_stays_level_between_two_rates_does_not_count_as_falling()
+    {
+        PlasticityCell Cell(int epoch, double rate, double continued) => new(epoch, rate, "none", 0.1, 1, 1 - rate, 90, 50, continued);
+        // Epoch 5: +0.40, +0.40, +0.12 (level from 20 to 50 %); epoch 10: +0.50, +0.30, +0.10 (falls at each step).
+        // Epoch 15: +0.304, +0.296, +0.10, which the tables show as +0.30, +0.30, +0.10: level as shown.
+        var findings = PlasticityCommand.Findings([
+            Cell(5, 0.2, 90.40), Cell(5, 0.5, 90.40), Cell(5, 0.9, 90.12),
+            Cell(10, 0.2, 90.50), Cell(10, 0.5, 90.30), Cell(10, 0.9, 90.10),
+            Cell(15, 0.2, 90.304), Cell(15, 0.5, 90.296), Cell(15, 0.9, 90.10)]);
+        Assert.Equal("Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in 1 of 3 (mode, epoch) series; in the other 2 it stays level or rises somewhere.", findings[0]);
+    }
+
+    [Fact]
     public void With_one_pruning_rate_no_trend_over_rates_is_claimed()
     {
         PlasticityCell Cell(int epoch, string mode, double continued) => new(epoch, 0.5, mode, 0.1, 1, 0.5, 90, 50, continued);
         var findings = PlasticityCommand.Findings([Cell(5, "none", 88), Cell(5, "gradient", 89)]);
-        Assert.DoesNotContain(findings, f => f.StartsWith("Plasticity falls as the pruning rate grows", StringComparison.Ordinal));
+        Assert.DoesNotContain(findings, f => f.StartsWith("Plasticity falls", StringComparison.Ordinal));
         Assert.Contains(findings, f => f.StartsWith("Regeneration raises plasticity in 1 of 1 cells", StringComparison.Ordinal));
     }
 
