@@ -520,11 +520,23 @@ public static class PlasticityCommand
             string others = falling == groups.Count ? string.Empty : $"; in the other {groups.Count - falling} it stays level or rises somewhere";
             lines.Add($"Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in {falling} of {groups.Count} (mode, epoch) series{others}.");
         }
-        var byLearningRate = cells.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key).Select(g => (Rate: g.Key, Mean: g.Average(c => c.Plasticity))).ToList();
+        // Continued training alone moves the accuracy too, most at a high learning rate: read against its epoch's control (measured
+        // once per epoch, for both regeneration modes), a pruned cell's plasticity is what pruning costs or adds. Without a control
+        // for every epoch the raw values are averaged, and the line says so.
+        var control = controls.GroupBy(c => c.Epoch).ToDictionary(g => g.Key, g => g.First().Plasticity);
+        var uncontrolled = cells.Select(c => c.Epoch).Where(e => !control.ContainsKey(e)).Distinct().Order().ToList();
+        bool relative = uncontrolled.Count == 0;
+        var byLearningRate = cells.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key)
+            .Select(g => (Rate: g.Key, Mean: g.Average(c => relative ? c.Plasticity - control[c.Epoch] : c.Plasticity))).ToList();
         if (byLearningRate.Count > 1)
         {
             string means = string.Join(", ", byLearningRate.Select(b => string.Create(Invariant, $"lr {b.Rate:G3}: {b.Mean:+0.00;-0.00}")));
-            lines.Add($"Mean plasticity by learning rate at the checkpoint ({means}): it {(FallsStrictly(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall")} at each decay of the learning rate.");
+            string what = relative
+                ? "Mean plasticity relative to the unpruned control (a pruned cell's plasticity minus its epoch's control)"
+                : control.Count == 0
+                    ? "Mean raw plasticity (no control measured, so it includes what continued training alone does)"
+                    : $"Mean raw plasticity (no control at epoch {string.Join(", ", uncontrolled)}, so it includes what continued training alone does)";
+            lines.Add($"{what} by learning rate at the checkpoint ({means}): it {(FallsStrictly(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall")} at each decay of the learning rate.");
         }
         var none = cells.Where(c => c.Regeneration == "none").ToList();
         var grown = cells.Where(c => c.Regeneration == "gradient").ToList();

@@ -80,10 +80,35 @@ public class PlasticityTests : IDisposable
         Assert.Contains("it falls at each decay of the learning rate", findings[1], StringComparison.Ordinal);
         Assert.Equal("Regeneration raises plasticity in 3 of 4 cells (mean change +1.38 points).", findings[2]);
 
-        // Controls (rate 0) are reported on their own and change none of the three findings, even one that rises above the pruned cells.
+        // Without controls the learning-rate finding averages raw plasticity, and says so.
+        Assert.Equal("Mean raw plasticity (no control measured, so it includes what continued training alone does) by learning rate at the checkpoint (lr 0.1: -1.88, lr 0.01: -4.75): it falls at each decay of the learning rate.", findings[1]);
+
+        // Controls (rate 0) are reported on their own and are not cells of a series over rates or of the regeneration pairs,
+        // even one that rises above the pruned cells; the learning-rate finding reads each cell against its epoch's control.
         var withControls = PlasticityCommand.Findings([Cell(5, 0, "none", 0.1, 80), Cell(15, 0, "none", 0.01, 95.5), .. cells]);
         Assert.Equal("Continued training alone (the control, no pruning) changes the accuracy by -10.00 at epoch 5, +5.50 at epoch 15; a pruned cell's plasticity below its epoch's control is the cost of pruning.", withControls[0]);
-        Assert.Equal(findings, withControls.Skip(1));
+        Assert.Equal(findings[0], withControls[1]);
+        Assert.Equal(findings[2], withControls[3]);
+    }
+
+    [Fact]
+    public void The_learning_rate_finding_reads_each_cell_against_its_epochs_control()
+    {
+        PlasticityCell Cell(int epoch, double rate, string mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
+        // At lr 0.1 continued training alone gains 1 point, and the pruned cells gain less (+0.8, +0.6); at lr 0.01 the
+        // control stays and the pruned cells gain (+0.4, +0.2). Raw means fall with the rate (+0.70, +0.30); against the
+        // control they rise (0.8 - 1 and 0.6 - 1: -0.30; 0.4 - 0 and 0.2 - 0: +0.30).
+        PlasticityCell[] cells =
+        [
+            Cell(5, 0, "none", 0.1, 91.0), Cell(5, 0.5, "none", 0.1, 90.8), Cell(5, 0.5, "gradient", 0.1, 90.6),
+            Cell(15, 0, "none", 0.01, 90.0), Cell(15, 0.5, "none", 0.01, 90.4), Cell(15, 0.5, "gradient", 0.01, 90.2),
+        ];
+        Assert.Equal("Mean plasticity relative to the unpruned control (a pruned cell's plasticity minus its epoch's control) by learning rate at the checkpoint (lr 0.1: -0.30, lr 0.01: +0.30): it does not fall at each decay of the learning rate.",
+            PlasticityCommand.Findings(cells)[1]);
+
+        // Without the control of epoch 15 the finding falls back to the raw values, and names the epoch.
+        Assert.Equal("Mean raw plasticity (no control at epoch 15, so it includes what continued training alone does) by learning rate at the checkpoint (lr 0.1: +0.70, lr 0.01: +0.30): it falls at each decay of the learning rate.",
+            PlasticityCommand.Findings(cells.Where(c => c.Epoch != 15 || !c.IsControl).ToList())[1]);
     }
 
     [Fact]
