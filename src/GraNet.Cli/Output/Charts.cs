@@ -1,4 +1,3 @@
-
 namespace GraNet.Cli.Output;
 
 /// <summary>PNG charts drawn with ScottPlot, written atomically.</summary>
@@ -6,48 +5,146 @@ public static class Charts
 {
     /// <summary>One series of a line chart: label, x, y and optional error bars.</summary>
     /// <param name="Hollow">Markers drawn as larger open circles, so that they do not hide other markers at the same points.</param>
-    public sealed record Series(string Label, double[] X, double[] Y, double[]? Error = null, bool MarkersOnly = false, bool Hollow = false);
+    /// <param name="Steps">
+    /// The value holds from each point until the next one and changes there (a density between mask updates): drawn as
+    /// steps through <see cref="StepPoints"/>, with markers at the points themselves, not as slopes between them.
+    /// </param>
+    public sealed record Series(string Label, double[] X, double[] Y, double[]? Error = null, bool MarkersOnly = false, bool Hollow = false, bool Steps = false);
+
+    /// <summary>A horizontal dashed line across the chart (e.g. the dense model's accuracy), with its legend entry.</summary>
+    public sealed record Reference(string Label, double Y);
+
+    /// <summary>A line chart: its titles and series, and how its axes are laid out (automatic where nothing is given).</summary>
+    public sealed record LineChart(string Title, string XLabel, string YLabel, IReadOnlyList<Series> Series)
+    {
+        /// <summary>Fixed x limits, e.g. the range the data cover instead of the whole 0–100 %.</summary>
+        public (double Min, double Max)? XRange { get; init; }
+
+        /// <summary>Fixed y limits, e.g. the same for charts that are meant to be compared.</summary>
+        public (double Min, double Max)? YRange { get; init; }
+
+        /// <summary>Ticks of the x axis on whole numbers only (epochs).</summary>
+        public bool WholeX { get; init; }
+
+        /// <summary>Horizontal reference lines.</summary>
+        public IReadOnlyList<Reference> References { get; init; } = [];
+
+        /// <summary>Vertical dashed lines at x, each with its label.</summary>
+        public IReadOnlyList<(double X, string Label)> Markers { get; init; } = [];
+    }
 
     /// <summary>Draws a line chart with markers (and error bars where given) and saves it as PNG.</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series, int width = 800, int height = 500, IReadOnlyList<(double X, string Label)>? markers = null)
+    public static void Lines(string path, LineChart chart, int width = 800, int height = 500)
     {
-        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(chart);
+        Save(Plot(chart), path, width, height);
+    }
+
+    /// <summary>The ScottPlot plot of <paramref name="chart"/>, before it is rendered.</summary>
+    public static ScottPlot.Plot Plot(LineChart chart)
+    {
+        ArgumentNullException.ThrowIfNull(chart);
         var plot = new ScottPlot.Plot();
-        plot.Title(title);
-        plot.XLabel(xLabel);
-        plot.YLabel(yLabel);
+        plot.Title(chart.Title);
+        plot.XLabel(chart.XLabel);
+        plot.YLabel(chart.YLabel);
         var palette = new ScottPlot.Palettes.Category10();
+        var series = chart.Series;
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
             var color = palette.GetColor(i);
-            var line = plot.Add.Scatter(s.X, s.Y, color);
-            line.LegendText = s.Label;
-            line.MarkerSize = s.Hollow ? 12 : s.MarkersOnly ? 7 : s.X.Length > 60 ? 0 : 6;
-            if (s.Hollow)
+            float markerSize = s.Hollow ? 12 : s.MarkersOnly ? 7 : s.X.Length > 60 ? 0 : 6;
+            if (s.Steps)
             {
-                line.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
+                var (x, y) = StepPoints(s.X, s.Y);
+                var steps = plot.Add.Scatter(x, y, color);
+                steps.LegendText = s.Label;
+                steps.MarkerSize = 0;
+                steps.LineWidth = 1.5f;
+                // The markers sit at the points measured, not at the corners of the steps.
+                var points = plot.Add.ScatterPoints(s.X, s.Y, color);
+                points.MarkerSize = markerSize;
             }
-            line.LineWidth = s.MarkersOnly ? 0 : 1.5f;
+            else
+            {
+                var line = plot.Add.Scatter(s.X, s.Y, color);
+                line.LegendText = s.Label;
+                line.MarkerSize = markerSize;
+                if (s.Hollow)
+                {
+                    line.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
+                }
+                line.LineWidth = s.MarkersOnly ? 0 : 1.5f;
+            }
             if (s.Error is { } error)
             {
                 var bars = plot.Add.ErrorBar(s.X, s.Y, error);
                 bars.Color = color;
             }
         }
-        foreach (var (x, label) in markers ?? [])
+        for (int i = 0; i < chart.References.Count; i++)
+        {
+            var reference = plot.Add.HorizontalLine(chart.References[i].Y);
+            reference.LinePattern = ScottPlot.LinePattern.Dashed;
+            reference.Color = palette.GetColor(series.Count + i);
+            reference.LegendText = chart.References[i].Label;
+        }
+        foreach (var (x, label) in chart.Markers)
         {
             var marker = plot.Add.VerticalLine(x);
             marker.LinePattern = ScottPlot.LinePattern.Dashed;
             marker.Color = ScottPlot.Colors.Gray;
             marker.LabelText = label;
         }
-        if (series.Count > 1)
+        if (series.Count + chart.References.Count > 1)
         {
             // Beside the data, not over it: inside, the legend hid points (e.g. the lowest cells of a plasticity chart).
             plot.ShowLegend(ScottPlot.Edge.Bottom);
         }
-        Save(plot, path, width, height);
+        if (chart.WholeX)
+        {
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        }
+        if (chart.XRange is { } xRange)
+        {
+            plot.Axes.SetLimitsX(xRange.Min, xRange.Max);
+        }
+        if (chart.YRange is { } yRange)
+        {
+            plot.Axes.SetLimitsY(yRange.Min, yRange.Max);
+        }
+        return plot;
+    }
+
+    /// <summary>
+    /// The corners of a step line through the points: each value held until the next point's x, then the change there.
+    /// (0, 1), (100, 0.5), (200, 0.2) give (0, 1), (100, 1), (100, 0.5), (200, 0.5), (200, 0.2).
+    /// </summary>
+    public static (double[] X, double[] Y) StepPoints(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Count != y.Count)
+        {
+            throw new ArgumentException($"{x.Count} x values and {y.Count} y values: a step line needs one of each per point.", nameof(y));
+        }
+        if (x.Count == 0)
+        {
+            return ([], []);
+        }
+        var stepX = new double[(2 * x.Count) - 1];
+        var stepY = new double[stepX.Length];
+        stepX[0] = x[0];
+        stepY[0] = y[0];
+        for (int i = 1; i < x.Count; i++)
+        {
+            stepX[(2 * i) - 1] = x[i];
+            stepY[(2 * i) - 1] = y[i - 1];
+            stepX[2 * i] = x[i];
+            stepY[2 * i] = y[i];
+        }
+        return (stepX, stepY);
     }
 
     /// <summary>Horizontal-free bar chart of one value per category.</summary>

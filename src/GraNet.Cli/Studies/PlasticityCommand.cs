@@ -443,7 +443,7 @@ public static class PlasticityCommand
             string title = seeds is null
                 ? $"Pruning plasticity, regeneration: {mode} ({epochs} of continued training)"
                 : $"Plasticity, regeneration: {mode} ({epochs} continued; mean ± std, {seeds} seeds)";
-            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), title, "pruning rate (%)", "plasticity (accuracy points)", series);
+            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), new Charts.LineChart(title, "pruning rate (%)", "plasticity (accuracy points)", series));
         }
     }
 

@@ -112,7 +112,7 @@ public static class ReportCommand
         if (epochs.Count > 0)
         {
             double[] x = epochs.Select(e => (double)e.Number).ToArray();
-            Charts.Lines(Path.Combine(images, "loss.png"), "Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]);
+            Charts.Lines(Path.Combine(images, "loss.png"), new Charts.LineChart("Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]));
             Embed(text, "Training loss", "loss.png");
 
             var accuracy = new List<Charts.Series> { new("train", x, epochs.Select(e => e.TrainAccuracy).ToArray()) };
@@ -120,7 +120,7 @@ public static class ReportCommand
             {
                 accuracy.Add(new("validation", x, epochs.Select(e => e.ValidationAccuracy!.Value).ToArray()));
             }
-            Charts.Lines(Path.Combine(images, "accuracy.png"), "Accuracy", "epoch", "accuracy (%)", accuracy);
+            Charts.Lines(Path.Combine(images, "accuracy.png"), new Charts.LineChart("Accuracy", "epoch", "accuracy (%)", accuracy));
             Embed(text, "Accuracy", "accuracy.png");
         }
 
@@ -139,17 +139,17 @@ public static class ReportCommand
                 // Regeneration follows pruning at the same step and keeps the density: open circles, so the pruning dots show inside.
                 series.Add(new("regeneration events", regenerations.Select(u => (double)u.Step).ToArray(), regenerations.Select(u => u.Density).ToArray(), MarkersOnly: true, Hollow: true));
             }
-            Charts.Lines(Path.Combine(images, "density.png"), "Density schedule and mask updates", "optimizer step", "density", series);
+            Charts.Lines(Path.Combine(images, "density.png"), new Charts.LineChart("Density schedule and mask updates", "optimizer step", "density", series));
             Embed(text, "Density schedule and mask updates", "density.png");
-            Charts.Lines(Path.Combine(images, "ever-active.png"), "Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, updates.Select(u => u.EverActive).ToArray())]);
+            Charts.Lines(Path.Combine(images, "ever-active.png"), new Charts.LineChart("Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, updates.Select(u => u.EverActive).ToArray())]));
             Embed(text, "Ever-active share", "ever-active.png");
         }
 
         if (epochs.Count > 0 && epochs.All(e => e.TrainingFlops is not null && e.InferenceFlops is not null))
         {
             double[] x = epochs.Select(e => (double)e.Number).ToArray();
-            Charts.Lines(Path.Combine(images, "flops.png"), "FLOPs relative to dense", "epoch", "relative FLOPs",
-                [new("training (cumulative)", x, epochs.Select(e => e.TrainingFlops!.Value).ToArray()), new("inference (current masks)", x, epochs.Select(e => e.InferenceFlops!.Value).ToArray())]);
+            Charts.Lines(Path.Combine(images, "flops.png"), new Charts.LineChart("FLOPs relative to dense", "epoch", "relative FLOPs",
+                [new("training (cumulative)", x, epochs.Select(e => e.TrainingFlops!.Value).ToArray()), new("inference (current masks)", x, epochs.Select(e => e.InferenceFlops!.Value).ToArray())]));
             Embed(text, "FLOPs relative to dense", "flops.png");
         }
 

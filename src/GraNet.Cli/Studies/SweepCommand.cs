@@ -458,7 +458,7 @@ public static class SweepCommand
         string chart = Path.Combine(folder, "accuracy.png");
         if (series.Count > 0)
         {
-            Charts.Lines(chart, $"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series);
+            Charts.Lines(chart, new Charts.LineChart($"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series));
         }
         else
         {
