@@ -428,12 +428,37 @@ public static class PlasticityCommand
     }
 
     /// <summary>
-    /// <c>plasticity-MODE.png</c> for every regeneration mode: plasticity against pruning rate, a line per epoch (the
-    /// control at 0 %); for a study over <paramref name="seeds"/> seeds the cells are means, with an error bar each from <paramref name="errors"/>.
+    /// <c>plasticity-MODE.png</c> for every regeneration mode (<see cref="PlasticityCharts"/>); for a study over
+    /// <paramref name="seeds"/> seeds the cells are means, with an error bar each from <paramref name="errors"/>.
     /// </summary>
     internal static void DrawCharts(string folder, IReadOnlyList<PlasticityCell> cells, int continueEpochs, IReadOnlyDictionary<PlasticityCell, double>? errors = null, int? seeds = null)
     {
-        foreach (var mode in cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct())
+        foreach (var (file, chart) in PlasticityCharts(cells, continueEpochs, errors, seeds))
+        {
+            Charts.Lines(Path.Combine(folder, file), chart);
+        }
+    }
+
+    /// <summary>
+    /// The chart of every regeneration mode and its file name: plasticity against pruning rate, a line per epoch (the
+    /// control at 0 %). Every chart has the same y range, from the lowest to the highest value (error bars included) of
+    /// all of them, widened by 5 % of that span at each end, so that the modes can be compared by eye.
+    /// </summary>
+    public static IReadOnlyList<(string File, Charts.LineChart Chart)> PlasticityCharts(IReadOnlyList<PlasticityCell> cells, int continueEpochs, IReadOnlyDictionary<PlasticityCell, double>? errors = null, int? seeds = null)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var modes = cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct().ToList();
+        if (modes.Count == 0)
+        {
+            return [];
+        }
+        double Error(PlasticityCell c) => errors is null ? 0 : errors[c];
+        var drawn = cells.Where(c => modes.Contains(c.Regeneration) || c.IsControl).ToList();
+        double low = drawn.Min(c => c.Plasticity - Error(c));
+        double high = drawn.Max(c => c.Plasticity + Error(c));
+        double margin = high > low ? 0.05 * (high - low) : 0.5;
+        var charts = new List<(string, Charts.LineChart)>();
+        foreach (var mode in modes)
         {
             var series = cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
                 .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray(),
@@ -443,8 +468,9 @@ public static class PlasticityCommand
             string title = seeds is null
                 ? $"Pruning plasticity, regeneration: {mode} ({epochs} of continued training)"
                 : $"Plasticity, regeneration: {mode} ({epochs} continued; mean ± std, {seeds} seeds)";
-            Charts.Lines(Path.Combine(folder, $"plasticity-{mode}.png"), new Charts.LineChart(title, "pruning rate (%)", "plasticity (accuracy points)", series));
+            charts.Add(($"plasticity-{mode}.png", new Charts.LineChart(title, "pruning rate (%)", "plasticity (accuracy points)", series) { YRange = (low - margin, high + margin) }));
         }
+        return charts;
     }
 
     /// <summary>What a cell does and what plasticity means: the paragraph that opens a study's summary.</summary>

@@ -125,6 +125,27 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void The_charts_of_both_regeneration_modes_share_one_y_range()
+    {
+        PlasticityCell Cell(double rate, string mode, double continued) => new(1, rate, mode, 0.1, 1, 1 - rate, 90, 50, continued);
+        // Without regeneration plasticity spans -0.4 .. +2.4, with it -1.0 .. +1.2; the control is 0.
+        PlasticityCell[] cells = [Cell(0, "none", 90), Cell(0.2, "none", 92.4), Cell(0.9, "none", 89.6), Cell(0.2, "gradient", 91.2), Cell(0.9, "gradient", 89)];
+        var charts = PlasticityCommand.PlasticityCharts(cells, 1);
+        Assert.Equal(["plasticity-none.png", "plasticity-gradient.png"], charts.Select(c => c.File).ToArray());
+        // One range over both: -1.0 .. +2.4, widened by 5 % of its span of 3.4 (0.17) at each end.
+        foreach (var (_, chart) in charts)
+        {
+            var (low, high) = chart.YRange!.Value;
+            Assert.Equal(-1.17, low, 9);
+            Assert.Equal(2.57, high, 9);
+        }
+
+        // Error bars of a study over seeds count: a mean of +2.4 ± 0.6 reaches +3.0 (span 4.0, margin 0.2).
+        var errors = cells.ToDictionary(c => c, c => c.PruneRate == 0.2 && c.Regeneration == "none" ? 0.6 : 0);
+        Assert.All(PlasticityCommand.PlasticityCharts(cells, 1, errors, seeds: 3), c => Assert.Equal(3.2, c.Chart.YRange!.Value.Max, 9));
+    }
+
+    [Fact]
     public void With_one_pruning_rate_no_trend_over_rates_is_claimed()
     {
         PlasticityCell Cell(int epoch, string mode, double continued) => new(epoch, 0.5, mode, 0.1, 1, 0.5, 90, 50, continued);
