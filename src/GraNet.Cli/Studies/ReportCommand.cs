@@ -17,8 +17,9 @@ public static class ReportCommand
     /// <summary>One line of metrics.jsonl: an epoch's numbers (accuracies in percent).</summary>
     private sealed record Epoch(long Number, double TrainLoss, double TrainAccuracy, double? ValidationAccuracy, double? TrainingFlops, double? InferenceFlops);
 
-    /// <summary>One line of mask-updates.jsonl.</summary>
-    private sealed record Update(long Step, string Kind, double Density, double EverActive);
+    /// <summary>One line of mask-updates.jsonl: the density and ever-active share from this optimizer step until the next update.</summary>
+    /// <param name="Kind">initial, prune or regenerate.</param>
+    public sealed record Update(long Step, string Kind, double Density, double EverActive);
 
     /// <summary>What the report takes from summary.json, checked whole before anything is drawn.</summary>
     private sealed record Summary(string Title, string Outcome, string? Message, IReadOnlyDictionary<string, double> Numbers, IReadOnlyList<(string Label, double Value)>? Layers);
@@ -126,22 +127,9 @@ public static class ReportCommand
 
         if (updates.Count > 0)
         {
-            double[] steps = updates.Select(u => (double)u.Step).ToArray();
-            var prunes = updates.Where(u => u.Kind == "prune").ToList();
-            var series = new List<Charts.Series> { new("density", steps, updates.Select(u => u.Density).ToArray()) };
-            if (prunes.Count > 0)
-            {
-                series.Add(new("pruning events", prunes.Select(u => (double)u.Step).ToArray(), prunes.Select(u => u.Density).ToArray(), MarkersOnly: true));
-            }
-            var regenerations = updates.Where(u => u.Kind == "regenerate").ToList();
-            if (regenerations.Count > 0)
-            {
-                // Regeneration follows pruning at the same step and keeps the density: open circles, so the pruning dots show inside.
-                series.Add(new("regeneration events", regenerations.Select(u => (double)u.Step).ToArray(), regenerations.Select(u => u.Density).ToArray(), MarkersOnly: true, Hollow: true));
-            }
-            Charts.Lines(Path.Combine(images, "density.png"), new Charts.LineChart("Density schedule and mask updates", "optimizer step", "density", series));
+            Charts.Lines(Path.Combine(images, "density.png"), DensityChart(updates));
             Embed(text, "Density schedule and mask updates", "density.png");
-            Charts.Lines(Path.Combine(images, "ever-active.png"), new Charts.LineChart("Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share", [new Charts.Series("ever active", steps, updates.Select(u => u.EverActive).ToArray())]));
+            Charts.Lines(Path.Combine(images, "ever-active.png"), EverActiveChart(updates));
             Embed(text, "Ever-active share", "ever-active.png");
         }
 
@@ -161,6 +149,36 @@ public static class ReportCommand
         string report = Path.Combine(folder.Path, "report.md");
         AtomicFile.WriteText(report, text.ToString());
         return report;
+    }
+
+    /// <summary>
+    /// density.png: the density against the optimizer step, with its pruning and regeneration events. The masks change only
+    /// at an update, so the density holds from one update to the next: it is drawn as steps, not as slopes between updates.
+    /// </summary>
+    public static Charts.LineChart DensityChart(IReadOnlyList<Update> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        var series = new List<Charts.Series> { new("density", [.. updates.Select(u => (double)u.Step)], [.. updates.Select(u => u.Density)], Steps: true) };
+        var prunes = updates.Where(u => u.Kind == "prune").ToList();
+        if (prunes.Count > 0)
+        {
+            series.Add(new("pruning events", prunes.Select(u => (double)u.Step).ToArray(), prunes.Select(u => u.Density).ToArray(), MarkersOnly: true));
+        }
+        var regenerations = updates.Where(u => u.Kind == "regenerate").ToList();
+        if (regenerations.Count > 0)
+        {
+            // Regeneration follows pruning at the same step and keeps the density: open circles, so the pruning dots show inside.
+            series.Add(new("regeneration events", regenerations.Select(u => (double)u.Step).ToArray(), regenerations.Select(u => u.Density).ToArray(), MarkersOnly: true, Hollow: true));
+        }
+        return new Charts.LineChart("Density schedule and mask updates", "optimizer step", "density", series);
+    }
+
+    /// <summary>ever-active.png: the share of weights ever active, which also changes only at a mask update: drawn as steps.</summary>
+    public static Charts.LineChart EverActiveChart(IReadOnlyList<Update> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        return new Charts.LineChart("Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share",
+            [new Charts.Series("ever active", [.. updates.Select(u => (double)u.Step)], [.. updates.Select(u => u.EverActive)], Steps: true)]);
     }
 
     /// <summary>metrics.jsonl: one epoch a line, the epochs going up (a repeated or backward epoch is refused, not drawn as a loop).</summary>

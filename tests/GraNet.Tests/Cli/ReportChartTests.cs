@@ -1,0 +1,42 @@
+using GraNet.Cli.Output;
+using GraNet.Cli.Studies;
+using Xunit;
+
+namespace GraNet.Tests.Cli;
+
+/// <summary>What the charts of <c>granet report</c> draw, checked on the plots before they are rendered.</summary>
+public class ReportChartTests
+{
+    /// <summary>
+    /// Half the weights active at step 0; pruned to 0.4 at step 100 and regenerated there, which activates a tenth of the
+    /// weights for the first time (ever active 0.5 to 0.6); pruned to 0.2 at step 200.
+    /// </summary>
+    private static readonly ReportCommand.Update[] Updates =
+    [
+        new(0, "initial", 0.5, 0.5), new(100, "prune", 0.4, 0.5), new(100, "regenerate", 0.4, 0.6), new(200, "prune", 0.2, 0.6),
+    ];
+
+    private static ScottPlot.Plottables.Scatter Line(Charts.LineChart chart, string label) =>
+        Charts.Plot(chart).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Single(s => s.LegendText == label);
+
+    [Fact]
+    public void The_density_holds_between_mask_updates_and_is_drawn_as_steps()
+    {
+        var chart = ReportCommand.DensityChart(Updates);
+        var density = Line(chart, "density");
+        // 0.5 until step 100, 0.4 from there (pruning and regeneration both at step 100) until step 200, then 0.2.
+        Assert.Equal([0, 100, 100, 100, 100, 200, 200], density.Data.GetScatterPoints().Select(p => p.X).ToArray());
+        Assert.Equal([0.5, 0.5, 0.4, 0.4, 0.4, 0.4, 0.2], density.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+        // The events stay markers at the points of the updates.
+        Assert.Equal([100, 200], Line(chart, "pruning events").Data.GetScatterPoints().Select(p => p.X).ToArray());
+        Assert.Equal([100], Line(chart, "regeneration events").Data.GetScatterPoints().Select(p => p.X).ToArray());
+    }
+
+    [Fact]
+    public void The_ever_active_share_is_drawn_as_steps_too()
+    {
+        var everActive = Line(ReportCommand.EverActiveChart(Updates), "ever active");
+        Assert.Equal([0, 100, 100, 100, 100, 200, 200], everActive.Data.GetScatterPoints().Select(p => p.X).ToArray());
+        Assert.Equal([0.5, 0.5, 0.5, 0.5, 0.6, 0.6, 0.6], everActive.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+    }
+}
