@@ -14,8 +14,8 @@ public static class ReportCommand
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>One line of metrics.jsonl: an epoch's numbers (accuracies in percent).</summary>
-    private sealed record Epoch(long Number, double TrainLoss, double TrainAccuracy, double? ValidationAccuracy, double? TrainingFlops, double? InferenceFlops);
+    /// <summary>One line of metrics.jsonl: an epoch's numbers (accuracies in percent; FLOPs relative to dense, training's over every step so far).</summary>
+    public sealed record Epoch(long Number, double TrainLoss, double TrainAccuracy, double? ValidationAccuracy, double? TrainingFlops, double? InferenceFlops);
 
     /// <summary>One line of mask-updates.jsonl: the density and ever-active share from this optimizer step until the next update.</summary>
     /// <param name="Kind">initial, prune or regenerate.</param>
@@ -135,9 +135,7 @@ public static class ReportCommand
 
         if (epochs.Count > 0 && epochs.All(e => e.TrainingFlops is not null && e.InferenceFlops is not null))
         {
-            double[] x = epochs.Select(e => (double)e.Number).ToArray();
-            Charts.Lines(Path.Combine(images, "flops.png"), new Charts.LineChart("FLOPs relative to dense", "epoch", "relative FLOPs",
-                [new("training (cumulative)", x, epochs.Select(e => e.TrainingFlops!.Value).ToArray()), new("inference (current masks)", x, epochs.Select(e => e.InferenceFlops!.Value).ToArray())]));
+            Charts.Lines(Path.Combine(images, "flops.png"), FlopsChart(epochs));
             Embed(text, "FLOPs relative to dense", "flops.png");
         }
 
@@ -179,6 +177,19 @@ public static class ReportCommand
         ArgumentNullException.ThrowIfNull(updates);
         return new Charts.LineChart("Share of weights ever active (in-time over-parameterisation)", "optimizer step", "ever-active share",
             [new Charts.Series("ever active", [.. updates.Select(u => (double)u.Step)], [.. updates.Select(u => u.EverActive)], Steps: true)]);
+    }
+
+    /// <summary>
+    /// flops.png, for epochs that all have their FLOPs. The training line is the training FLOPs of every step so far over
+    /// those of dense training for as many steps: a ratio of running totals, which falls as pruning goes on (it is not a
+    /// running total itself). The inference line is a forward pass with the epoch's masks, relative to a dense one.
+    /// </summary>
+    public static Charts.LineChart FlopsChart(IReadOnlyList<Epoch> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        double[] x = [.. epochs.Select(e => (double)e.Number)];
+        return new Charts.LineChart("FLOPs relative to dense", "epoch", "relative FLOPs",
+            [new("training so far, relative to dense training so far", x, [.. epochs.Select(e => e.TrainingFlops ?? double.NaN)]), new("inference (current masks)", x, [.. epochs.Select(e => e.InferenceFlops ?? double.NaN)])]);
     }
 
     /// <summary>metrics.jsonl: one epoch a line, the epochs going up (a repeated or backward epoch is refused, not drawn as a loop).</summary>

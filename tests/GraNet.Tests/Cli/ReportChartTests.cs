@@ -39,4 +39,14 @@ public class ReportChartTests
         Assert.Equal([0, 100, 100, 100, 100, 200, 200], everActive.Data.GetScatterPoints().Select(p => p.X).ToArray());
         Assert.Equal([0.5, 0.5, 0.5, 0.5, 0.6, 0.6, 0.6], everActive.Data.GetScatterPoints().Select(p => p.Y).ToArray());
     }
+
+    [Fact]
+    public void The_training_flops_line_says_it_is_a_ratio_of_what_was_spent_so_far()
+    {
+        // 0.42 of dense after epoch 1 and 0.27 after epoch 2: the ratio falls as the sparse epochs add up; the FLOPs spent only grow.
+        var chart = ReportCommand.FlopsChart([new(1, 0.5, 82, null, 0.42, 0.05), new(2, 0.3, 87, null, 0.27, 0.05)]);
+        Assert.Equal(["training so far, relative to dense training so far", "inference (current masks)"], chart.Series.Select(s => s.Label).ToArray());
+        Assert.Equal([0.42, 0.27], chart.Series[0].Y);
+        Assert.Equal([0.05, 0.05], chart.Series[1].Y);
+    }
 }
