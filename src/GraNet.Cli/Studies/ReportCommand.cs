@@ -112,16 +112,9 @@ public static class ReportCommand
 
         if (epochs.Count > 0)
         {
-            double[] x = epochs.Select(e => (double)e.Number).ToArray();
-            Charts.Lines(Path.Combine(images, "loss.png"), new Charts.LineChart("Training loss", "epoch", "loss", [new Charts.Series("train", x, epochs.Select(e => e.TrainLoss).ToArray())]));
+            Charts.Lines(Path.Combine(images, "loss.png"), LossChart(epochs));
             Embed(text, "Training loss", "loss.png");
-
-            var accuracy = new List<Charts.Series> { new("train", x, epochs.Select(e => e.TrainAccuracy).ToArray()) };
-            if (epochs.All(e => e.ValidationAccuracy is not null))
-            {
-                accuracy.Add(new("validation", x, epochs.Select(e => e.ValidationAccuracy!.Value).ToArray()));
-            }
-            Charts.Lines(Path.Combine(images, "accuracy.png"), new Charts.LineChart("Accuracy", "epoch", "accuracy (%)", accuracy));
+            Charts.Lines(Path.Combine(images, "accuracy.png"), AccuracyChart(epochs));
             Embed(text, "Accuracy", "accuracy.png");
         }
 
@@ -147,6 +140,26 @@ public static class ReportCommand
         string report = Path.Combine(folder.Path, "report.md");
         AtomicFile.WriteText(report, text.ToString());
         return report;
+    }
+
+    /// <summary>loss.png: the training loss of each epoch (ticks on whole epochs).</summary>
+    public static Charts.LineChart LossChart(IReadOnlyList<Epoch> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        return new Charts.LineChart("Training loss", "epoch", "loss", [new Charts.Series("train", [.. epochs.Select(e => (double)e.Number)], [.. epochs.Select(e => e.TrainLoss)])]) { WholeX = true };
+    }
+
+    /// <summary>accuracy.png: training accuracy of each epoch, and validation accuracy when every epoch has one (ticks on whole epochs).</summary>
+    public static Charts.LineChart AccuracyChart(IReadOnlyList<Epoch> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        double[] x = [.. epochs.Select(e => (double)e.Number)];
+        var accuracy = new List<Charts.Series> { new("train", x, [.. epochs.Select(e => e.TrainAccuracy)]) };
+        if (epochs.All(e => e.ValidationAccuracy is not null))
+        {
+            accuracy.Add(new("validation", x, [.. epochs.Select(e => e.ValidationAccuracy!.Value)]));
+        }
+        return new Charts.LineChart("Accuracy", "epoch", "accuracy (%)", accuracy) { WholeX = true };
     }
 
     /// <summary>
@@ -180,7 +193,7 @@ public static class ReportCommand
     }
 
     /// <summary>
-    /// flops.png, for epochs that all have their FLOPs. The training line is the training FLOPs of every step so far over
+    /// flops.png, for epochs that all have their FLOPs (ticks on whole epochs). The training line is the training FLOPs of every step so far over
     /// those of dense training for as many steps: a ratio of running totals, which falls as pruning goes on (it is not a
     /// running total itself). The inference line is a forward pass with the epoch's masks, relative to a dense one.
     /// </summary>
@@ -189,7 +202,10 @@ public static class ReportCommand
         ArgumentNullException.ThrowIfNull(epochs);
         double[] x = [.. epochs.Select(e => (double)e.Number)];
         return new Charts.LineChart("FLOPs relative to dense", "epoch", "relative FLOPs",
-            [new("training so far, relative to dense training so far", x, [.. epochs.Select(e => e.TrainingFlops ?? double.NaN)]), new("inference (current masks)", x, [.. epochs.Select(e => e.InferenceFlops ?? double.NaN)])]);
+            [new("training so far, relative to dense training so far", x, [.. epochs.Select(e => e.TrainingFlops ?? double.NaN)]), new("inference (current masks)", x, [.. epochs.Select(e => e.InferenceFlops ?? double.NaN)])])
+        {
+            WholeX = true,
+        };
     }
 
     /// <summary>metrics.jsonl: one epoch a line, the epochs going up (a repeated or backward epoch is refused, not drawn as a loop).</summary>

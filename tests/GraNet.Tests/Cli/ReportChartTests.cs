@@ -49,4 +49,19 @@ public class ReportChartTests
         Assert.Equal([0.42, 0.27], chart.Series[0].Y);
         Assert.Equal([0.05, 0.05], chart.Series[1].Y);
     }
+
+    [Fact]
+    public void Epoch_axes_tick_whole_epochs_only()
+    {
+        ReportCommand.Epoch[] epochs = [new(1, 0.49, 82.15, 86.37, 0.41, 0.05), new(2, 0.34, 87.44, 86.87, 0.23, 0.05)];
+        foreach (var chart in new[] { ReportCommand.LossChart(epochs), ReportCommand.AccuracyChart(epochs), ReportCommand.FlopsChart(epochs) })
+        {
+            var plot = Charts.Plot(chart);
+            plot.RenderInMemory(800, 500);
+            // Two epochs: ticks at 1 and 2, none at 1.05, 1.1, … between them (which an automatic axis puts there).
+            var major = plot.Axes.Bottom.TickGenerator.Ticks.Where(t => t.IsMajor).Select(t => t.Position).ToArray();
+            Assert.Equal([1.0, 2.0], major.Where(p => p >= 1 && p <= 2).ToArray());
+            Assert.All(major, p => Assert.Equal(Math.Round(p), p));
+        }
+    }
 }
