@@ -448,17 +448,10 @@ public static class SweepCommand
     {
         AtomicFile.WriteText(Path.Combine(folder, "results.csv"), SweepTables.Csv(results));
         AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed));
-        var trained = results.Where(r => r.Outcome == "completed").ToList();
-        var series = trained.GroupBy(r => r.Cell.Label).Select(g =>
-        {
-            var points = g.GroupBy(r => g.First().Cell.Method == SparsityMethodKind.Dense ? 0 : 100 * (1 - r.Cell.FinalDensity)).OrderBy(p => p.Key).ToList();
-            var stats = points.Select(p => SweepTables.MeanStd(p.Select(r => r.TestAccuracy).ToList())).ToList();
-            return new Charts.Series(g.Key, points.Select(p => p.Key).ToArray(), stats.Select(s => s.Mean).ToArray(), stats.Select(s => s.Std).ToArray());
-        }).ToList();
         string chart = Path.Combine(folder, "accuracy.png");
-        if (series.Count > 0)
+        if (SweepTables.AccuracyChart(results, $"{baseline.Model} on {baseline.Dataset}") is { } accuracy)
         {
-            Charts.Lines(chart, new Charts.LineChart($"{baseline.Model} on {baseline.Dataset}", "sparsity (%)", "test accuracy (%)", series));
+            Charts.Lines(chart, accuracy);
         }
         else
         {

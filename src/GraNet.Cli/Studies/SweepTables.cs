@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using GraNet.Cli.Output;
+using GraNet.Sparsity;
 
 namespace GraNet.Cli.Studies;
 
@@ -17,6 +19,47 @@ public static class SweepTables
             text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds}"));
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// accuracy.png: test accuracy (mean ± std over the runs that trained) against sparsity, a line per sparse method. The
+    /// x axis spans the sparsities of the sparse runs (widened by 10 % of that span at each end, 1 point for a single
+    /// sparsity), not 0–100 %, where they would crowd together at one end; dense is a dashed horizontal line across them
+    /// with its accuracy in the legend. With no sparse run that trained, dense is a point at sparsity 0. Null if no run trained.
+    /// </summary>
+    public static Charts.LineChart? AccuracyChart(IReadOnlyList<SweepResult> results, string title)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var trained = results.Where(r => r.Outcome == "completed").ToList();
+        var dense = trained.Where(r => r.Cell.Method == SparsityMethodKind.Dense).Select(r => r.TestAccuracy).ToList();
+        var series = trained.Where(r => r.Cell.Method != SparsityMethodKind.Dense).GroupBy(r => r.Cell.Label).Select(g =>
+        {
+            var points = g.GroupBy(r => 100 * (1 - r.Cell.FinalDensity)).OrderBy(p => p.Key).ToList();
+            var stats = points.Select(p => MeanStd(p.Select(r => r.TestAccuracy).ToList())).ToList();
+            return new Charts.Series(g.Key, points.Select(p => p.Key).ToArray(), stats.Select(s => s.Mean).ToArray(), stats.Select(s => s.Std).ToArray());
+        }).ToList();
+        if (series.Count == 0)
+        {
+            return dense.Count == 0 ? null
+                : new Charts.LineChart(title, "sparsity (%)", "test accuracy (%)", [new Charts.Series("dense", [0], [MeanStd(dense).Mean], [MeanStd(dense).Std])]);
+        }
+        double low = series.Min(s => s.X.Min());
+        double high = series.Max(s => s.X.Max());
+        double margin = high > low ? 0.1 * (high - low) : 1;
+        var references = new List<Charts.Reference>();
+        if (dense.Count > 0)
+        {
+            var (mean, std) = MeanStd(dense);
+            string label = dense.Count == 1
+                ? string.Create(Invariant, $"dense: {mean:F2} %")
+                : string.Create(Invariant, $"dense: {mean:F2} ± {std:F2} % ({dense.Count} runs)");
+            references.Add(new Charts.Reference(label, mean));
+        }
+        return new Charts.LineChart(title, "sparsity (%)", "test accuracy (%)", series)
+        {
+            XRange = (Math.Max(0, low - margin), Math.Min(100, high + margin)),
+            References = references,
+        };
     }
 
     /// <summary>Mean and sample standard deviation; std is 0 for a single value.</summary>
@@ -160,5 +203,5 @@ public static class SweepTables
     }
 
     /// <summary>The density a cell trains to: dense is 1.0.</summary>
-    private static double Density(SweepCell cell) => cell.Method == Sparsity.SparsityMethodKind.Dense ? 1.0 : cell.FinalDensity;
+    private static double Density(SweepCell cell) => cell.Method == SparsityMethodKind.Dense ? 1.0 : cell.FinalDensity;
 }

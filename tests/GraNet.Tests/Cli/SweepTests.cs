@@ -127,6 +127,36 @@ public class SweepTests : IDisposable
         new(new SweepCell(method, density, method == SparsityMethodKind.Static ? density : 1.0, seed), "completed", accuracy, density, flops, flops, 10);
 
     [Fact]
+    public void The_accuracy_chart_spans_the_sparse_runs_and_draws_dense_as_a_reference_line()
+    {
+        SweepResult[] results =
+        [
+            Result(SparsityMethodKind.RigL, 0.05, 17, 84.5), Result(SparsityMethodKind.RigL, 0.02, 17, 83.5),
+            Result(SparsityMethodKind.Dense, 1, 17, 86), Result(SparsityMethodKind.Dense, 1, 18, 87), Failed(SparsityMethodKind.Dense, 1, 19, "diverged"),
+        ];
+        var chart = SweepTables.AccuracyChart(results, "t")!;
+        var rigl = Assert.Single(chart.Series);
+        Assert.Equal("rigl", rigl.Label);
+        Assert.Equal([95.0, 98.0], rigl.X.Select(x => Math.Round(x, 9)).ToArray());
+        Assert.Equal([84.5, 83.5], rigl.Y);
+        // Sparsity 95 .. 98 %, widened by 10 % of the span of 3 points (0.3) at each end: not 0 .. 100 %, where dense sat alone at 0.
+        Assert.Equal(94.7, chart.XRange!.Value.Min, 9);
+        Assert.Equal(98.3, chart.XRange!.Value.Max, 9);
+        // Dense over the runs that trained (86 and 87: mean 86.5, sample std 0.71), across the chart.
+        Assert.Equal([new GraNet.Cli.Output.Charts.Reference("dense: 86.50 ± 0.71 % (2 runs)", 86.5)], chart.References);
+
+        // One sparsity: a point either side of it. Dense alone: a point at sparsity 0, as there is nothing to span.
+        var one = SweepTables.AccuracyChart([Result(SparsityMethodKind.RigL, 0.05, 17, 84.5), Result(SparsityMethodKind.Dense, 1, 17, 86)], "t")!;
+        Assert.Equal((94.0, 96.0), (Math.Round(one.XRange!.Value.Min, 9), Math.Round(one.XRange!.Value.Max, 9)));
+        Assert.Equal("dense: 86.00 %", Assert.Single(one.References).Label);
+        var denseOnly = SweepTables.AccuracyChart([Result(SparsityMethodKind.Dense, 1, 17, 86)], "t")!;
+        var dense = Assert.Single(denseOnly.Series);
+        Assert.Equal(("dense", 0.0, 86.0), (dense.Label, Assert.Single(dense.X), Assert.Single(dense.Y)));
+        Assert.Null(denseOnly.XRange);
+        Assert.Null(SweepTables.AccuracyChart([Failed(SparsityMethodKind.RigL, 0.05, 17, "collapsed")], "t"));
+    }
+
+    [Fact]
     public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
     {
         // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
