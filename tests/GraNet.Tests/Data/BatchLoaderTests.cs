@@ -125,4 +125,24 @@ public class BatchLoaderTests
         }
         Assert.True(padded);
     }
+
+    [Fact]
+    public void Each_batch_of_an_epoch_draws_its_own_crops_and_flips()
+    {
+        // Two copies of one 4x4 image (values 1..16), one per batch, in a fixed order: with crops and flips drawn from
+        // (seed, epoch, batch), the two batches of an epoch get the same one of the 9 x 9 x 2 = 162 transforms only by chance
+        // (1 in 162 per epoch), so over 10 epochs some epoch must show them different. Drawn from (seed, epoch) alone, the
+        // two would always match.
+        var image = Enumerable.Range(1, 16).Select(v => (byte)v).ToArray();
+        var data = new ImageDataset("twins", new ImageShape(1, 4, 4), 10, [.. image, .. image], [0, 0]);
+        var loader = new BatchLoader(data, null, [0f], [1f / 255f], 1);
+        int differing = 0;
+        for (int epoch = 0; epoch < 10; epoch++)
+        {
+            var batches = loader.Epoch(epoch, shuffle: false, augment: true, seed: 3).Select(b => b.Images.Take(16).Select(v => (int)Math.Round(v)).ToArray()).ToList();
+            Assert.Equal(2, batches.Count);
+            differing += batches[0].SequenceEqual(batches[1]) ? 0 : 1;
+        }
+        Assert.True(differing > 0, "every epoch gave both batches the same crop and flip");
+    }
 }
