@@ -28,6 +28,19 @@ public class LearningRateScheduleTests
         Assert.Equal(expected, schedule.At(step), 12);
     }
 
+    [Theory]
+    [InlineData(19, 0.1)] // last warm-up step: 0.1 * 20 / 20
+    [InlineData(20, 0.1)] // the cosine starts where the warm-up ends
+    [InlineData(60, 0.05)] // halfway through the 80 steps after the warm-up: cos(pi / 2) = 0
+    [InlineData(100, 0.0)] // the end of training
+    public void Cosine_after_a_warmup_decays_over_the_remaining_steps_to_zero(long step, double expected)
+    {
+        // 10 epochs of 10 steps, 2 of them warm-up: the cosine spans steps 20..100, so progress = (t - 20) / 80.
+        // Over all 100 steps instead it would give 0.05 * (1 + cos(0.4 pi)) = 0.0655 at step 60 and 0.0095 at the end.
+        var schedule = new LearningRateSchedule(new TrainingOptions { Epochs = 10, LearningRate = 0.1, WarmupEpochs = 2, Schedule = LearningRateScheduleKind.Cosine }, 10);
+        Assert.Equal(expected, schedule.At(step), 12);
+    }
+
     [Fact]
     public void Warmup_ramps_linearly_per_step_then_hands_over()
     {
