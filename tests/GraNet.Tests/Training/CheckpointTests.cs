@@ -33,6 +33,28 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_restores_the_global_random_generator_as_it_was_saved()
+    {
+        // The checkpoint keeps the global generator's state, so a resumed run draws the numbers the uninterrupted one drew
+        // next (dropout, random initialisations). Draw after saving, reseed the generator elsewhere, load: the same draw again.
+        string path = Path.Combine(folder, "rng.ckpt");
+        using var model = nn.Linear(3, 2);
+        using var optimizer = new GraNet.Training.Optimizers.ScalarSafeSgd(model.parameters(), 0.1);
+        manual_seed(11);
+        Checkpoint.Save(path, Header, model, optimizer, null);
+        static float[] Draw()
+        {
+            using var values = randn(5);
+            return values.data<float>().ToArray();
+        }
+        float[] next = Draw();
+        manual_seed(99);
+        Assert.NotEqual(next, Draw());
+        Checkpoint.Load(path, model, optimizer, null);
+        Assert.Equal(next, Draw());
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_is_named()
     {
         string path = Path.Combine(folder, "junk.ckpt");
