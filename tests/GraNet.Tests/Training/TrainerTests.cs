@@ -137,6 +137,60 @@ public class TrainerTests
         }
     }
 
+    /// <summary>Records the learning rate the optimizer held for each step.</summary>
+    private sealed class RateRecorder : ITrainingHook
+    {
+        private TorchSharp.Modules.OptimizerHelper? optimizer;
+
+        public List<double> Rates { get; } = [];
+
+        public bool ReadyForSelection => true;
+
+        public void Attach(TrainingContext context) => optimizer = context.Optimizer;
+
+        public void AfterOptimizerStep(long step) => Rates.Add(optimizer!.ParamGroups.First().LearningRate);
+
+        public IReadOnlyDictionary<string, double> EpochScalars() => new Dictionary<string, double>();
+
+        public void Save(BinaryWriter writer)
+        {
+        }
+
+        public void Load(BinaryReader reader)
+        {
+        }
+    }
+
+    [Fact]
+    public void Each_step_trains_at_the_rate_for_the_steps_completed_before_it()
+    {
+        // 320 training images in batches of 32: 10 steps per epoch. Half an epoch of warm-up (5 steps) at base rate 0.05
+        // gives 0.05 * (k + 1) / 5 to the step after k completed steps: 0.01 .. 0.05; then 0.05 up to the milestone at
+        // epoch 1 (steps 6..10), and 0.005 in epoch 2 (steps 11..20). A rate looked up one step ahead would start at 0.02
+        // and drop to 0.005 at step 10, the last of epoch 1.
+        var options = Options with { Epochs = 2, WarmupEpochs = 0.5, Milestones = [1], Gamma = 0.1, StopOnCollapse = false };
+        var recorder = new RateRecorder();
+        manual_seed(options.Seed);
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var trainer = new Trainer(model, TinyTraining.Data(options), options, recorder);
+        trainer.Run(null, false, ("lenet-300-100", "tiny", "{}"));
+        double[] expected = [0.01, 0.02, 0.03, 0.04, 0.05, .. Enumerable.Repeat(0.05, 5), .. Enumerable.Repeat(0.005, 10)];
+        Assert.Equal(expected, recorder.Rates.Select(r => Math.Round(r, 12)));
+    }
+
+    [Fact]
+    public void Among_epochs_of_equal_validation_accuracy_the_first_is_selected()
+    {
+        // At a rate of 1e-12 no float32 weight moves (the updates are far below the weights' last bit), so all three epochs
+        // have the same validation accuracy: only a strictly better epoch replaces the best, so epoch 1 stays selected (and
+        // the test accuracy is that of the earliest model reaching the best validation accuracy).
+        var options = Options with { LearningRate = 1e-12, Momentum = 0, Nesterov = false, WeightDecay = 0, StopOnCollapse = false };
+        var (result, _) = Train(options);
+        Assert.Equal(3, result.History.Count);
+        Assert.Single(result.History.Select(h => h.ValidationAccuracy).Distinct());
+        Assert.Equal(1, result.BestEpoch);
+    }
+
     private sealed class Notices(List<string> notices) : ITrainingObserver
     {
         public void OnNotice(string message) => notices.Add(message);
