@@ -30,10 +30,13 @@ public class SparseNetworkTests
     [InlineData("lenet-300-100", LayerKernel.Csr, 1)]
     [InlineData("lenet-300-100", LayerKernel.Csr, 5)]
     [InlineData("lenet-300-100", LayerKernel.LibTorchCsr, 5)]
+    [InlineData("lenet-300-100", LayerKernel.DenseBatchMajor, 1)]
+    [InlineData("lenet-300-100", LayerKernel.DenseBatchMajor, 5)]
     [InlineData("lenet5-caffe", LayerKernel.Dense, 3)]
     [InlineData("lenet5-caffe", LayerKernel.Csr, 1)]
     [InlineData("lenet5-caffe", LayerKernel.Csr, 3)]
     [InlineData("lenet5-caffe", LayerKernel.LibTorchCsr, 3)]
+    [InlineData("lenet5-caffe", LayerKernel.DenseBatchMajor, 3)]
     public void Every_kernel_gives_the_logits_of_the_masked_model(string model, LayerKernel kernel, int batch)
     {
         using var module = Pruned(model, 0.1);
