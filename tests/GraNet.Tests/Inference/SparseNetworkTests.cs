@@ -50,6 +50,40 @@ public class SparseNetworkTests
         Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
     }
 
+    /// <summary>Conv 1→2 (3x3) on 12x12, ReLU, 3x3 max-pool, flatten (18), fc 18→4: a pool our 2x2 kernel must not take over.</summary>
+    private sealed class PoolThree : ISequentialNetwork, IDisposable
+    {
+        private readonly TorchSharp.Modules.Conv2d conv = nn.Conv2d(1, 2, 3);
+        private readonly TorchSharp.Modules.Linear fc = nn.Linear(18, 4);
+
+        public PoolThree() => Stages = [new ConvolutionStage("conv", conv), new ReluStage(), new MaxPoolStage(3), new FlattenStage(), new LinearStage("fc", fc)];
+
+        public IReadOnlyList<NetworkStage> Stages { get; }
+
+        public void Dispose()
+        {
+            conv.Dispose();
+            fc.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(LayerKernel.Csr)]
+    [InlineData(LayerKernel.LibTorchCsr)]
+    public void A_max_pool_other_than_2x2_runs_as_libtorch_pools_it(LayerKernel kernel)
+    {
+        manual_seed(8);
+        using var network = new PoolThree();
+        using var engine = new SparseNetwork(network, new ImageShape(1, 12, 12));
+        engine.UseForAll(kernel);
+        using var guard = no_grad();
+        using var x = randn(2, 1, 12, 12);
+        using var expected = SequentialForward.Run(network.Stages, x);
+        using var actual = engine.call(x);
+        Assert.Equal([2L, 4L], actual.shape);
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
+    }
+
     [Fact]
     public void Each_new_batch_size_is_calibrated_once_and_reported()
     {
