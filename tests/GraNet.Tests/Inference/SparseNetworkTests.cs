@@ -129,6 +129,23 @@ public class SparseNetworkTests
     }
 
     [Fact]
+    public void The_whole_sparse_plan_is_kept_only_when_it_beats_the_dense_pass_by_the_margin()
+    {
+        // At 2% density fc1 (784 x 300) runs several times faster sparse, so some layer chooses a sparse kernel
+        // and the whole network is compared; the kept plan must follow that comparison, whichever way it went.
+        using var module = Pruned("lenet-300-100", 0.02);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        engine.Calibrate(1, secondsPerKernel: 0.005);
+        engine.Calibrate(32, secondsPerKernel: 0.005);
+        Assert.NotEmpty(engine.ModelCalibrations);
+        foreach (var m in engine.ModelCalibrations)
+        {
+            Assert.Equal(m.SparseMilliseconds < SparseNetwork.Margin * m.DenseMilliseconds, m.UsesSparse);
+            Assert.Equal(m.UsesSparse, engine.RunsSparse(m.Batch));
+        }
+    }
+
+    [Fact]
     public void The_LeNets_list_their_layers_as_stages_and_VGG_does_not()
     {
         using var lenet = ModelRegistry.Create("lenet5-caffe", Mnist, 10);
