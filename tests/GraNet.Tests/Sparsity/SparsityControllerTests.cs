@@ -50,20 +50,12 @@ public class SparsityControllerTests
         var updates = new List<MaskUpdate>();
         controller.MaskUpdated += updates.Add;
         var perStep = new List<bool[]>();
-        var generator = new Generator(9);
-        for (long step = 1; step <= (long)StepsPerEpoch * Epochs; step++)
+        Train(model, optimizer, step =>
         {
-            using var scope = NewDisposeScope();
-            var x = randn([8, 16], generator: generator);
-            var y = randint(0, 4, [8], generator: generator);
-            optimizer.zero_grad();
-            var loss = nn.functional.cross_entropy(model.call(x), y);
-            loss.backward();
-            optimizer.step();
             controller.AfterOptimizerStep(step);
             check?.Invoke(controller, step);
             perStep.Add(controller.Masks.Layers.SelectMany(l => TinyNets.Flat(l.Mask)).ToArray());
-        }
+        });
         return new Trace(updates, perStep, controller.Density, controller.TrainingFlopsRelative, controller.InferenceFlopsRelative, controller.Masks.EverActiveFraction);
     }
 
@@ -236,6 +228,13 @@ public class SparsityControllerTests
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 5e-4, true);
         var weights = model.named_parameters().Where(p => p.name.EndsWith(".weight", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
         var perStep = new List<float[]>();
+        Train(model, optimizer, _ => perStep.Add(weights.SelectMany(w => TinyNets.Values(w)).ToArray()));
+        return perStep;
+    }
+
+    /// <summary>The training of <see cref="Run"/>: random batches from a fixed generator, <paramref name="afterStep"/> after each optimizer step.</summary>
+    private static void Train(Sequential model, OptimizerHelper optimizer, Action<long> afterStep)
+    {
         var generator = new Generator(9);
         for (long step = 1; step <= (long)StepsPerEpoch * Epochs; step++)
         {
@@ -246,9 +245,8 @@ public class SparsityControllerTests
             var loss = nn.functional.cross_entropy(model.call(x), y);
             loss.backward();
             optimizer.step();
-            perStep.Add(weights.SelectMany(w => TinyNets.Values(w)).ToArray());
+            afterStep(step);
         }
-        return perStep;
     }
 
     [Theory]
