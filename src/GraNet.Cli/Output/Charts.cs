@@ -7,7 +7,7 @@ public static class Charts
     /// <param name="Hollow">Markers drawn as larger open circles, so that they do not hide other markers at the same points.</param>
     /// <param name="Steps">
     /// The value holds from each point until the next one and changes there (a density between mask updates): drawn as
-    /// steps through <see cref="StepPoints"/>, with markers at the points themselves, not as slopes between them.
+    /// steps (ScottPlot's <c>ConnectStyle.StepHorizontal</c>), with markers at the points themselves, not as slopes between them.
     /// </param>
     public sealed record Series(string Label, double[] X, double[] Y, double[]? Error = null, bool MarkersOnly = false, bool Hollow = false, bool Steps = false);
 
@@ -55,27 +55,18 @@ public static class Charts
             var s = series[i];
             var color = palette.GetColor(i);
             float markerSize = s.Hollow ? 12 : s.MarkersOnly ? 7 : s.X.Length > 60 ? 0 : 6;
+            var line = plot.Add.Scatter(s.X, s.Y, color);
+            line.LegendText = s.Label;
+            line.MarkerSize = markerSize;
+            if (s.Hollow)
+            {
+                line.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
+            }
+            line.LineWidth = s.MarkersOnly ? 0 : 1.5f;
             if (s.Steps)
             {
-                var (x, y) = StepPoints(s.X, s.Y);
-                var steps = plot.Add.Scatter(x, y, color);
-                steps.LegendText = s.Label;
-                steps.MarkerSize = 0;
-                steps.LineWidth = 1.5f;
-                // The markers sit at the points measured, not at the corners of the steps.
-                var points = plot.Add.ScatterPoints(s.X, s.Y, color);
-                points.MarkerSize = markerSize;
-            }
-            else
-            {
-                var line = plot.Add.Scatter(s.X, s.Y, color);
-                line.LegendText = s.Label;
-                line.MarkerSize = markerSize;
-                if (s.Hollow)
-                {
-                    line.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
-                }
-                line.LineWidth = s.MarkersOnly ? 0 : 1.5f;
+                // Each value holds until the next point: ScottPlot draws the horizontal run, then the change; markers stay at the points.
+                line.ConnectStyle = ScottPlot.ConnectStyle.StepHorizontal;
             }
             if (s.Error is { } error)
             {
@@ -115,36 +106,6 @@ public static class Charts
             plot.Axes.SetLimitsY(yRange.Min, yRange.Max);
         }
         return plot;
-    }
-
-    /// <summary>
-    /// The corners of a step line through the points: each value held until the next point's x, then the change there.
-    /// (0, 1), (100, 0.5), (200, 0.2) give (0, 1), (100, 1), (100, 0.5), (200, 0.5), (200, 0.2).
-    /// </summary>
-    public static (double[] X, double[] Y) StepPoints(IReadOnlyList<double> x, IReadOnlyList<double> y)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(y);
-        if (x.Count != y.Count)
-        {
-            throw new ArgumentException($"{x.Count} x values and {y.Count} y values: a step line needs one of each per point.", nameof(y));
-        }
-        if (x.Count == 0)
-        {
-            return ([], []);
-        }
-        var stepX = new double[(2 * x.Count) - 1];
-        var stepY = new double[stepX.Length];
-        stepX[0] = x[0];
-        stepY[0] = y[0];
-        for (int i = 1; i < x.Count; i++)
-        {
-            stepX[(2 * i) - 1] = x[i];
-            stepY[(2 * i) - 1] = y[i - 1];
-            stepX[2 * i] = x[i];
-            stepY[2 * i] = y[i];
-        }
-        return (stepX, stepY);
     }
 
     /// <summary>Horizontal-free bar chart of one value per category.</summary>

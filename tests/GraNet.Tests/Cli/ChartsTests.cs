@@ -10,34 +10,20 @@ public class ChartsTests
     private static double[] Ys(ScottPlot.Plottables.Scatter scatter) => scatter.Data.GetScatterPoints().Select(p => p.Y).ToArray();
 
     [Fact]
-    public void Step_points_hold_each_value_until_the_next_point()
+    public void A_step_series_holds_each_value_until_the_next_point_with_markers_at_its_points()
     {
-        // A density of 1 until step 100, pruned there to 0.5 and regenerated at the same step (same density), 0.2 from step 200.
-        var (x, y) = Charts.StepPoints([0, 100, 100, 200], [1, 0.5, 0.5, 0.2]);
-        Assert.Equal([0, 100, 100, 100, 100, 200, 200], x);
-        Assert.Equal([1, 1, 0.5, 0.5, 0.5, 0.5, 0.2], y);
-
-        var (oneX, oneY) = Charts.StepPoints([3], [0.7]);
-        Assert.Equal([3.0], oneX);
-        Assert.Equal([0.7], oneY);
-        Assert.Empty(Charts.StepPoints([], []).X);
-        Assert.Throws<ArgumentException>(() => Charts.StepPoints([0, 1], [1]));
-    }
-
-    [Fact]
-    public void A_step_series_is_drawn_through_its_corners_with_markers_at_its_points()
-    {
+        // A density of 1 until step 100, 0.5 until step 200, then 0.2: one scatter through the points measured, joined
+        // horizontally first (the value holds), then vertically (the change at the update).
         var plot = Charts.Plot(new Charts.LineChart("t", "step", "density", [new Charts.Series("density", [0, 100, 200], [1, 0.5, 0.2], Steps: true)]));
-        var scatters = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
-        Assert.Equal(2, scatters.Count);
-        var line = scatters.Single(s => s.LegendText == "density");
-        Assert.Equal([0, 100, 100, 200, 200], Xs(line));
-        Assert.Equal([1, 1, 0.5, 0.5, 0.2], Ys(line));
-        Assert.Equal(0, line.MarkerSize);
-        var points = scatters.Single(s => s != line);
-        Assert.Equal([0, 100, 200], Xs(points));
-        Assert.Equal(0, points.LineWidth);
-        Assert.True(points.MarkerSize > 0);
+        var line = Assert.Single(plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>());
+        Assert.Equal("density", line.LegendText);
+        Assert.Equal(ScottPlot.ConnectStyle.StepHorizontal, line.ConnectStyle);
+        Assert.Equal([0, 100, 200], Xs(line));
+        Assert.Equal([1, 0.5, 0.2], Ys(line));
+        Assert.True(line.MarkerSize > 0);
+        Assert.True(line.LineWidth > 0);
+        var plain = Assert.Single(Charts.Plot(new Charts.LineChart("t", "step", "density", [new Charts.Series("density", [0, 100], [1, 0.5])])).GetPlottables().OfType<ScottPlot.Plottables.Scatter>());
+        Assert.Equal(ScottPlot.ConnectStyle.Straight, plain.ConnectStyle);
     }
 
     [Fact]
