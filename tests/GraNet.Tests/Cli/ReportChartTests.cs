@@ -24,9 +24,11 @@ public class ReportChartTests
     {
         var chart = ReportCommand.DensityChart(Updates);
         var density = Line(chart, "density");
-        // 0.5 until step 100, 0.4 from there (pruning and regeneration both at step 100) until step 200, then 0.2.
-        Assert.Equal([0, 100, 100, 100, 100, 200, 200], density.Data.GetScatterPoints().Select(p => p.X).ToArray());
-        Assert.Equal([0.5, 0.5, 0.4, 0.4, 0.4, 0.4, 0.2], density.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+        // 0.5 until step 100, 0.4 from there (pruning and regeneration both at step 100) until step 200, then 0.2: the
+        // updates' points, joined horizontally first (the value holds), then vertically (the change at the update).
+        Assert.Equal([0, 100, 100, 200], density.Data.GetScatterPoints().Select(p => p.X).ToArray());
+        Assert.Equal([0.5, 0.4, 0.4, 0.2], density.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+        Assert.Equal(ScottPlot.ConnectStyle.StepHorizontal, density.ConnectStyle);
         // The events stay markers at the points of the updates.
         Assert.Equal([100, 200], Line(chart, "pruning events").Data.GetScatterPoints().Select(p => p.X).ToArray());
         Assert.Equal([100], Line(chart, "regeneration events").Data.GetScatterPoints().Select(p => p.X).ToArray());
@@ -36,8 +38,9 @@ public class ReportChartTests
     public void The_ever_active_share_is_drawn_as_steps_too()
     {
         var everActive = Line(ReportCommand.EverActiveChart(Updates), "ever active");
-        Assert.Equal([0, 100, 100, 100, 100, 200, 200], everActive.Data.GetScatterPoints().Select(p => p.X).ToArray());
-        Assert.Equal([0.5, 0.5, 0.5, 0.5, 0.6, 0.6, 0.6], everActive.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+        Assert.Equal([0, 100, 100, 200], everActive.Data.GetScatterPoints().Select(p => p.X).ToArray());
+        Assert.Equal([0.5, 0.5, 0.6, 0.6], everActive.Data.GetScatterPoints().Select(p => p.Y).ToArray());
+        Assert.Equal(ScottPlot.ConnectStyle.StepHorizontal, everActive.ConnectStyle);
     }
 
     [Fact]
