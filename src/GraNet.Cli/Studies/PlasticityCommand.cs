@@ -40,8 +40,9 @@ public static class PlasticityCommand
         var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
         var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
         var seeds = new Option<int>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed", DefaultValueFactory = _ => 1 };
+        var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
-        var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, from };
+        var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, replacements, from };
         train.AddTo(command);
         // The base run is dense or holds a static mask: it neither prunes nor regrows, so these never apply.
         Option[] schedule = [train.UpdateInterval, train.PruneStartEpoch, train.PruneEndEpoch, train.RegrowthRate, train.Growth, train.RigLStop, train.ClassifierRule];
@@ -152,9 +153,15 @@ public static class PlasticityCommand
             string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
             // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
-            return seedCount == 1 && parse.GetResult(seeds) is not { Implicit: false }
-                ? Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null)
-                : PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null);
+            bool overSeeds = seedCount > 1 || parse.GetResult(seeds) is { Implicit: false };
+            int replacementCount = SeedPlan.RequireReplacements(parse.GetValue(replacements));
+            if (!overSeeds && parse.GetResult(replacements) is { Implicit: false })
+            {
+                throw new ArgumentException("--replacements applies to a study over seeds (--seeds N), which replaces a base run that collapses or diverges; a study of one run has none: add --seeds 1, or drop --replacements.");
+            }
+            return overSeeds
+                ? PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null, replacements: replacementCount)
+                : Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
         });
         return command;
     }

@@ -33,11 +33,14 @@ public static class PlasticitySeeds
 
     /// <summary>Runs the study on <paramref name="seeds"/> base runs that trained and writes the averaged outputs into <paramref name="folder"/>.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one instead of continuing one.</param>
-    public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false)
+    /// <param name="replacements">Seeds that may replace base runs that collapsed or diverged; more if the folder already holds later seeds' studies (from a command given more).</param>
+    public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false,
+        int replacements = SeedPlan.DefaultReplacements)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(replacements);
         // Before the folder is made: an unknown name is refused with nothing written.
         GraNet.Models.ModelRegistry.Get(baseline.Model);
         GraNet.Data.DatasetCatalog.Get(baseline.Dataset);
@@ -51,11 +54,16 @@ public static class PlasticitySeeds
         }
         Directory.CreateDirectory(folder);
         using var locked = new RunFolder(folder).Lock();
+        int first = baseline.Training.Seed;
+        while (Directory.Exists(SeedFolder(folder, SeedPlan.LastSeed(first, seeds, replacements) + 1)))
+        {
+            replacements++; // a later seed's study, from a command given more replacements, stays in the averages
+        }
         string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
         var studies = new List<SeedStudy>();
         // The base run is dense or a static mask that keeps every layer: it never prunes, so no collapse of it has a cause that
         // every seed shares (summary.json's collapseCause), and a collapsed base run is replaced.
-        foreach (int seed in SeedPlan.Seeds(baseline.Training.Seed, seeds, s => BaseOutcome(folder, s) is { } outcome ? new RunOutcome(outcome) : null))
+        foreach (int seed in SeedPlan.Seeds(first, seeds, replacements, s => BaseOutcome(folder, s) is { } outcome ? new RunOutcome(outcome) : null))
         {
             string study = SeedFolder(folder, seed);
             string? failure = BaseOutcome(folder, seed);
@@ -91,10 +99,10 @@ public static class PlasticitySeeds
             if (SeedPlan.Failed(failure))
             {
                 studies.Add(new SeedStudy(seed, failure, []));
-                bool left = seed < SeedPlan.LastSeed(baseline.Training.Seed, seeds);
+                bool left = seed < SeedPlan.LastSeed(first, seeds, replacements);
                 output.WriteLine(left
                     ? $"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it"
-                    : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({SeedPlan.MaxExtraSeeds} replacements at most)");
+                    : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({replacements} replacements at most)");
             }
             Write(folder, studies, baseline, continueEpochs, commandLine);
         }
@@ -104,7 +112,7 @@ public static class PlasticitySeeds
             var failed = studies.Where(s => s.Failure is not null).Select(s => string.Create(Invariant, $"{s.Seed} {s.Failure}"));
             // The folder's base runs were made with this command's options: another --lr or --seed needs another --output.
             string averaged = measured == 0 ? string.Empty : $" The {measured} measured seed{(measured == 1 ? " is" : "s are")} averaged in {Path.Combine(folder, "plasticity.md")}.";
-            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {SeedPlan.MaxExtraSeeds} replacements at most); try another --seed, or a lower --lr, with another --output.{averaged}");
+            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {replacements} replacements at most); try more --replacements, another --seed, or a lower --lr, with another --output.{averaged}");
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return ExitCodes.Success;

@@ -3,12 +3,17 @@ namespace GraNet.Cli.Studies;
 /// <summary>
 /// Which seeds a study runs when it wants <c>count</c> runs that trained: seeds from the first on, where a run
 /// that collapsed (stuck at chance) or diverged (NaN loss) is kept, counted and replaced by the next seed, at most
-/// <see cref="MaxExtraSeeds"/> times; a run that collapsed because pruning emptied whole layers ends the seeds at once,
+/// <c>replacements</c> times (<see cref="DefaultReplacements"/> unless the study is told otherwise); a run that collapsed because pruning emptied whole layers ends the seeds at once,
 /// as every seed would collapse alike (<see cref="RunOutcome.FailsEverySeed"/>). Shared by <c>granet sweep</c> (per cell) and <c>granet plasticity --seeds</c> (per base run).
 /// </summary>
 public static class SeedPlan
 {
-    public const int MaxExtraSeeds = 3;
+    /// <summary>Replacement seeds per cell or study when none is given: enough for the occasional collapse, few enough that a setting where every seed fails stops soon.</summary>
+    public const int DefaultReplacements = 3;
+
+    /// <summary>The value of <c>--replacements</c>, refused when negative.</summary>
+    public static int RequireReplacements(int replacements) => replacements >= 0 ? replacements
+        : throw new ArgumentException($"--replacements {replacements} cannot be negative (0: a run that collapses or diverges is not replaced).");
 
     /// <summary>Whether a run's outcome (summary.json's <c>outcome</c>) is one that a next seed replaces.</summary>
     public static bool Failed(string? outcome) => outcome is "collapsed" or "diverged";
@@ -17,11 +22,12 @@ public static class SeedPlan
     /// The seeds to run, given what is known so far: lazy, so a run made while this is enumerated counts when the
     /// seeds after it are decided (<paramref name="outcomeOf"/> is asked after each seed has been handed out).
     /// </summary>
-    public static IEnumerable<int> Seeds(int first, int count, Func<int, RunOutcome?> outcomeOf)
+    public static IEnumerable<int> Seeds(int first, int count, int replacements, Func<int, RunOutcome?> outcomeOf)
     {
         ArgumentNullException.ThrowIfNull(outcomeOf);
+        ArgumentOutOfRangeException.ThrowIfNegative(replacements);
         int trained = 0;
-        for (int seed = first; seed < first + count + MaxExtraSeeds && trained < count; seed++)
+        for (int seed = first; seed < first + count + replacements && trained < count; seed++)
         {
             yield return seed;
             var outcome = outcomeOf(seed);
@@ -37,8 +43,8 @@ public static class SeedPlan
     }
 
     /// <summary>The last seed a study may run: after it, a run that did not train has no replacement.</summary>
-    public static int LastSeed(int first, int count) => first + count + MaxExtraSeeds - 1;
+    public static int LastSeed(int first, int count, int replacements) => first + count + replacements - 1;
 
     /// <summary>Every seed a study may run: <paramref name="count"/> from <paramref name="first"/> on, and the replacements.</summary>
-    public static IEnumerable<int> All(int first, int count) => Enumerable.Range(first, count + MaxExtraSeeds);
+    public static IEnumerable<int> All(int first, int count, int replacements) => Enumerable.Range(first, count + replacements);
 }

@@ -24,10 +24,11 @@ public static class SweepCommand
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods", DefaultValueFactory = _ => "granet,gmp,rigl,set,static,dense" };
         var finals = new Option<string>("--final-densities") { Description = "Comma-separated final densities", DefaultValueFactory = _ => "0.1,0.05,0.02" };
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
-        var seeds = new Option<int>("--seeds") { Description = $"Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most {SweepGrid.MaxExtraSeeds} times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most --replacements times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
+        var replacements = new Option<int>("--replacements") { Description = "Seeds a cell may try in place of runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished in --output; train nothing" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
-        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, reportOnly, jobs };
+        var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, replacements, reportOnly, jobs };
         train.AddTo(command);
         // Options of train that the sweep refuses: parsed (to be refused with advice), not shown in its help.
         var perCell = new Option[] { train.Method, train.FinalDensity, train.InitDensity };
@@ -64,7 +65,8 @@ public static class SweepCommand
                 TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05"),
                 TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity, "1.0,0.5"),
                 parse.GetValue(seeds),
-                baseline.Training.Seed);
+                baseline.Training.Seed,
+                SeedPlan.RequireReplacements(parse.GetValue(replacements)));
             if (grid.Seeds < 1)
             {
                 throw new ArgumentException($"--seeds {grid.Seeds} must be at least 1.");
@@ -115,6 +117,11 @@ public static class SweepCommand
         {
             // A new folder has nothing to tabulate.
             throw new ArgumentException("--report-only needs --output DIR, the folder of the sweep to tabulate.");
+        }
+        if (!claimFolder)
+        {
+            // Runs of replacement seeds that an earlier command (with more --replacements) trained stay in the tables.
+            grid = grid.Reaching(cell => Directory.Exists(Path.Combine(folder, cell.FolderName)));
         }
         Check(grid, baseline, claimFolder ? null : folder);
         if (!reportOnly)
@@ -204,7 +211,7 @@ public static class SweepCommand
         // that pruning emptied layers of gives its own fix (another --final-density is a new cell in this folder).
         var luck = shortfalls.Where(s => !s.PrunedAway).ToList();
         string advice = luck.Count == 0 ? string.Empty
-            : luck.Any(s => s.Collapsed) ? "; try another --seed, or a lower --lr with another --output" : "; try a lower --lr with another --output";
+            : luck.Any(s => s.Collapsed) ? "; try more --replacements, another --seed, or a lower --lr with another --output" : "; try more --replacements, or a lower --lr with another --output";
         throw new ExitCodeException(ExitCodes.TrainingFailed, $"{string.Join("; ", shortfalls.Select(s => s.Text))}{advice}.");
     }
 
@@ -447,7 +454,7 @@ public static class SweepCommand
     private static void Write(string folder, SweepGrid grid, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)
     {
         AtomicFile.WriteText(Path.Combine(folder, "results.csv"), SweepTables.Csv(results));
-        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed));
+        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed, grid.Replacements));
         string chart = Path.Combine(folder, "accuracy.png");
         if (SweepTables.AccuracyChart(results, $"{baseline.Model} on {baseline.Dataset}") is { } accuracy)
         {

@@ -79,9 +79,10 @@ public static class SweepTables
     /// Markdown: test accuracy (mean ± std over the runs that trained, with their count) per
     /// method and sparsity (dense in the column of sparsity 0 %), then training and inference FLOPs
     /// relative to dense, and the densities reached. Collapsed and diverged runs are listed below the tables,
-    /// those at <paramref name="lastSeed"/> (<see cref="SweepGrid.LastSeed"/>) apart: no seed is left to replace them.
+    /// those at <paramref name="lastSeed"/> (<see cref="SweepGrid.LastSeed"/>) apart: no seed is left to replace them
+    /// (<paramref name="replacements"/>, <see cref="SweepGrid.Replacements"/>, were used).
     /// </summary>
-    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command, int lastSeed)
+    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command, int lastSeed, int replacements = SeedPlan.DefaultReplacements)
     {
         ArgumentNullException.ThrowIfNull(results);
         var trained = results.Where(r => r.Outcome == "completed").ToList();
@@ -129,7 +130,7 @@ public static class SweepTables
         }
         if (unreplaced.Count > 0)
         {
-            text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({SweepGrid.MaxExtraSeeds} replacements at most per cell): ")
+            text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({replacements} replacements at most per cell): ")
                 + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
         }
         if (prunedAway.Count > 0)

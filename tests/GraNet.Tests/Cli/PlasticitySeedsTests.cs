@@ -131,14 +131,14 @@ public class PlasticitySeedsTests : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(Args(folder, "--lr", "1e-9"), output, error));
-        var seeds = Enumerable.Range(17, 2 + SeedPlan.MaxExtraSeeds).ToList();
+        var seeds = Enumerable.Range(17, 2 + SeedPlan.DefaultReplacements).ToList();
         Assert.All(seeds, seed => Assert.Contains($"=== seed {seed}: the base run collapsed; not counted", output.ToString(), StringComparison.Ordinal));
         Assert.All(seeds, seed => Assert.Contains("\"outcome\": \"collapsed\"", File.ReadAllText(Path.Combine(folder, $"seed-{seed}", "base", "summary.json")), StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(folder, $"seed-{seeds[^1] + 1}")));
         Assert.Contains("=== seed 20: the base run collapsed; not counted, the next seed replaces it", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("=== seed 21: the base run collapsed; not counted, and no seed is left to replace it (3 replacements at most)", output.ToString(), StringComparison.Ordinal);
         // No seed was measured: no average is promised.
-        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try another --seed, or a lower --lr, with another --output.",
+        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try more --replacements, another --seed, or a lower --lr, with another --output.",
             error.ToString().Trim());
         Assert.False(File.Exists(Path.Combine(folder, "plasticity.md")));
 
@@ -146,6 +146,17 @@ public class PlasticitySeedsTests : IDisposable
         var again = new StringWriter();
         Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(Args(folder, "--lr", "1e-9"), again, new StringWriter()));
         Assert.DoesNotContain("base training", again.ToString(), StringComparison.Ordinal);
+
+        // One more replacement trains seed 22 only; a later command without --replacements counts it too.
+        var more = new StringWriter();
+        Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(Args(folder, "--lr", "1e-9", "--replacements", "4"), more, new StringWriter()));
+        Assert.Equal(1, more.ToString().Split('\n').Count(l => l.Contains("base training", StringComparison.Ordinal)));
+        Assert.Contains("=== seed 22: the base run collapsed; not counted, and no seed is left to replace it (4 replacements at most)", more.ToString(), StringComparison.Ordinal);
+        var counted = new StringWriter();
+        var message = new StringWriter();
+        Assert.Equal(ExitCodes.TrainingFailed, Runner.Run(Args(folder, "--lr", "1e-9"), counted, message));
+        Assert.DoesNotContain("base training", counted.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed, 22 collapsed; 4 replacements at most)", message.ToString().Trim(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -74,6 +74,48 @@ public class StudyFolderTests : IDisposable
     }
 
     [Fact]
+    public void More_replacements_continue_a_cell_and_its_later_seeds_stay_in_the_tables_without_them()
+    {
+        // lr 1e9 diverges every seed. No replacement: seed 17 alone; --replacements 2 continues the cell with 18 and 19; a
+        // command without it (the default 3 would stop at seed 20) still counts the folder's later seeds, here with 2 more.
+        string folder = Path.Combine(root, "more");
+        var none = Run(Sweep(folder, "--lr", "1e9", "--replacements", "0"));
+        Assert.Equal(ExitCodes.TrainingFailed, none.Code);
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seed 17 diverged); try more --replacements, or a lower --lr with another --output.", none.Error.Trim());
+        Assert.Equal(["dense-s17"], Directory.GetDirectories(folder, "dense-*").Select(d => Path.GetFileName(d)!).ToArray());
+        Assert.Contains("Runs that did not train, with no seed left to replace them (0 replacements at most per cell): dense-s17 (diverged).",
+            File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+
+        var more = Run(Sweep(folder, "--lr", "1e9", "--replacements", "2"));
+        Assert.Equal(ExitCodes.TrainingFailed, more.Code);
+        Assert.Contains("== dense-s17: done (diverged)", more.Output, StringComparison.Ordinal);
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–19 diverged); try more --replacements, or a lower --lr with another --output.", more.Error.Trim());
+
+        var five = Run(Sweep(folder, "--lr", "1e9", "--replacements", "5"));
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–22 diverged); try more --replacements, or a lower --lr with another --output.", five.Error.Trim());
+        var report = Run(Sweep(folder, "--lr", "1e9", "--report-only"));
+        Assert.Equal(ExitCodes.TrainingFailed, report.Code);
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–22 diverged); try more --replacements, or a lower --lr with another --output.", report.Error.Trim());
+        string markdown = File.ReadAllText(Path.Combine(folder, "results.md"));
+        Assert.Contains("Runs that did not train (replaced by the next seed): dense-s17 (diverged), dense-s18 (diverged), dense-s19 (diverged), dense-s20 (diverged), dense-s21 (diverged).", markdown, StringComparison.Ordinal);
+        Assert.Contains("Runs that did not train, with no seed left to replace them (5 replacements at most per cell): dense-s22 (diverged).", markdown, StringComparison.Ordinal);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+    }
+
+    [Fact]
+    public void Negative_replacements_are_refused_and_a_single_plasticity_study_has_none()
+    {
+        string folder = Path.Combine(root, "negative");
+        var sweep = Run(Sweep(folder, "--replacements", "-1"));
+        Assert.Equal(ExitCodes.BadArguments, sweep.Code);
+        Assert.Equal("granet: --replacements -1 cannot be negative (0: a run that collapses or diverges is not replaced).", sweep.Error.Trim());
+        var study = Run(Plasticity(folder, "--replacements", "2"));
+        Assert.Equal(ExitCodes.BadArguments, study.Code);
+        Assert.Equal("granet: --replacements applies to a study over seeds (--seeds N), which replaces a base run that collapses or diverges; a study of one run has none: add --seeds 1, or drop --replacements.", study.Error.Trim());
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void A_sweep_with_an_impossible_cell_is_refused_before_any_cell_trains()
     {
         string folder = Path.Combine(root, "impossible");
@@ -94,9 +136,9 @@ public class StudyFolderTests : IDisposable
         string folder = Path.Combine(root, "nan");
         var (code, output, error) = Run(Sweep(folder, "--lr", "1e9", "--jobs", jobs));
         Assert.Equal(ExitCodes.TrainingFailed, code);
-        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–20 diverged); try a lower --lr with another --output.", error.Trim());
+        Assert.Equal("granet: dense: 0 of 1 runs trained (seeds 17–20 diverged); try more --replacements, or a lower --lr with another --output.", error.Trim());
         Assert.EndsWith($"results: {Path.Combine(folder, "results.md")}", output.Trim(), StringComparison.Ordinal);
-        var seeds = Enumerable.Range(17, 1 + SweepGrid.MaxExtraSeeds).ToList();
+        var seeds = Enumerable.Range(17, 1 + SeedPlan.DefaultReplacements).ToList();
         Assert.All(seeds, seed => Assert.Contains(jobs == "1" ? $"== dense-s{seed} diverged: The training loss became" : $"== dense-s{seed}: diverged (NaN loss; see the log)", output, StringComparison.Ordinal));
         // The library names the options it suggests by property; the tool shows its flags, in the output and in summary.json.
         Assert.Contains("or add --warmup-epochs.", jobs == "1" ? output : File.ReadAllText(Path.Combine(folder, "logs", "dense-s17.log")), StringComparison.Ordinal);

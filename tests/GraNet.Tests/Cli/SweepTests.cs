@@ -70,6 +70,28 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Replacements_bound_the_seeds_of_a_group_and_a_folder_s_later_seeds_raise_the_bound()
+    {
+        var failed = new RunOutcome("collapsed");
+        var none = new SweepGrid([SparsityMethodKind.Dense], [], [], 2, 17, replacements: 0);
+        Assert.Equal([17, 18], none.SeedsFor(_ => failed).ToArray());
+        Assert.Equal(18, none.LastSeed);
+        var five = new SweepGrid([SparsityMethodKind.Dense, SparsityMethodKind.Static], [0.1], [1.0], 2, 17, replacements: 5);
+        Assert.Equal([17, 18, 19, 20, 21, 22, 23], five.SeedsFor(_ => failed).ToArray());
+        Assert.Equal([17, 18, 19, 20, 21, 22, 23], five.AllSeeds.ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SweepGrid([SparsityMethodKind.Dense], [], [], 2, 17, replacements: -1));
+
+        // The default grid ends at seed 21 (2 + 3 replacements from 17); the static group's folder holds seeds up to 24, and 26 after a gap.
+        var grid = new SweepGrid([SparsityMethodKind.Dense, SparsityMethodKind.Static], [0.1], [1.0], 2, 17);
+        Assert.Equal(21, grid.LastSeed);
+        var present = new HashSet<string> { "static-d0.1-s22", "static-d0.1-s23", "static-d0.1-s24", "static-d0.1-s26", "dense-s17" };
+        var reaching = grid.Reaching(cell => present.Contains(cell.FolderName));
+        Assert.Equal(6, reaching.Replacements);
+        Assert.Equal(24, reaching.LastSeed);
+        Assert.Same(grid, grid.Reaching(cell => cell.Seed <= 21));
+    }
+
+    [Fact]
     public void A_collapse_that_pruning_caused_ends_the_seeds_of_its_group()
     {
         // Every seed prunes the same layers away: after such a collapse no seed is tried, and a shortfall gives the cause instead of advising another seed.
