@@ -2,8 +2,10 @@
 // library and writes what PyTorch needs to repeat the run (reference.py): the initial weights, the
 // raw pixels and labels, our per-step losses and final weights.
 //
-// usage: dotnet run --project tools/GraNet.ReferenceCheck -c Release -- STEPS dense|gmp OUTPUT_DIR [SEED]
+// usage: dotnet run --project tools/GraNet.ReferenceCheck -c Release -- STEPS dense|gmp|rigl OUTPUT_DIR [SEED]
 //   gmp: global magnitude pruning from density 1 to 0.05, an event every 10 steps up to step 100.
+//   rigl: RigL at density 0.05 (ERK), drop and grow every 10 steps at the cosine rate over 300 steps (r_0 0.5), never stopping;
+//         the initial masks are written too (mask_NAME.bin, one byte per entry).
 using GraNet.Data;
 using GraNet.Models;
 using GraNet.Runtime;
@@ -12,10 +14,10 @@ using GraNet.Training.Optimizers;
 using static TorchSharp.torch;
 
 int seed = 17;
-if (args.Length < 3 || !int.TryParse(args[0], out int steps) || steps < 1 || args[1] is not ("dense" or "gmp")
+if (args.Length < 3 || !int.TryParse(args[0], out int steps) || steps < 1 || args[1] is not ("dense" or "gmp" or "rigl")
     || (args.Length > 3 && !int.TryParse(args[3], System.Globalization.CultureInfo.InvariantCulture, out seed)))
 {
-    Console.Error.WriteLine("usage: GraNet.ReferenceCheck STEPS dense|gmp OUTPUT_DIR [SEED]");
+    Console.Error.WriteLine("usage: GraNet.ReferenceCheck STEPS dense|gmp|rigl OUTPUT_DIR [SEED]");
     return 2;
 }
 
@@ -25,10 +27,6 @@ Directory.CreateDirectory(output);
 TorchRuntime.Configure(1);
 manual_seed(seed);
 using var model = new LeNet5Caffe(new ImageShape(1, 28, 28), 10);
-foreach (var (name, p) in model.named_parameters())
-{
-    File.WriteAllBytes(Path.Combine(output, $"init_{name}.bin"), p.detach().contiguous().bytes.ToArray());
-}
 
 ImageDataset train;
 try
@@ -56,8 +54,20 @@ for (int v = 0; v < 256; v++)
 }
 
 using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0.9, 0, 5e-4, true);
-var options = new SparsityOptions { Method = SparsityMethodKind.Gmp, InitDensity = 1, FinalDensity = 0.05, UpdateInterval = 10, PruneStartEpoch = 0, PruneEndEpoch = 1 };
-using var controller = mode == "gmp" ? SparsityController.Create(model, optimizer, options, 100, 3, [1, 28, 28], seed: 1) : null;
+var options = mode == "rigl"
+    ? new SparsityOptions { Method = SparsityMethodKind.RigL, FinalDensity = 0.05, UpdateInterval = 10, RigLStopFraction = 1 }
+    : new SparsityOptions { Method = SparsityMethodKind.Gmp, InitDensity = 1, FinalDensity = 0.05, UpdateInterval = 10, PruneStartEpoch = 0, PruneEndEpoch = 1 };
+using var controller = mode == "dense" ? null : SparsityController.Create(model, optimizer, options, 100, 3, [1, 28, 28], seed: 1);
+// After Create, which masks the weights of a sparse start (gmp starts dense: the weights are as initialised).
+foreach (var (name, p) in model.named_parameters())
+{
+    File.WriteAllBytes(Path.Combine(output, $"init_{name}.bin"), p.detach().contiguous().bytes.ToArray());
+}
+foreach (var layer in controller?.Masks.Layers ?? [])
+{
+    File.WriteAllBytes(Path.Combine(output, $"mask_{layer.Name}.bin"), layer.Mask.contiguous().bytes.ToArray());
+}
+
 var losses = new List<string>();
 for (int step = 0; step < steps; step++)
 {
