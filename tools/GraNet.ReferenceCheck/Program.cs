@@ -57,7 +57,7 @@ using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0.9, 0, 5e-4, t
 var options = mode == "rigl"
     ? new SparsityOptions { Method = SparsityMethodKind.RigL, FinalDensity = 0.05, UpdateInterval = 10, RigLStopFraction = 1 }
     : new SparsityOptions { Method = SparsityMethodKind.Gmp, InitDensity = 1, FinalDensity = 0.05, UpdateInterval = 10, PruneStartEpoch = 0, PruneEndEpoch = 1 };
-using var controller = mode == "dense" ? null : SparsityController.Create(model, optimizer, options, 100, 3, [1, 28, 28], seed: 1);
+using var controller = mode == "dense" ? null : SparsityController.Create(model, optimizer, options, 100, 3, [1, 28, 28], seed: seed);
 // After Create, which masks the weights of a sparse start (gmp starts dense: the weights are as initialised).
 foreach (var (name, p) in model.named_parameters())
 {
