@@ -11,7 +11,7 @@ public static class ExitCodes
     /// <summary>A data, configuration or checkpoint file is missing or damaged.</summary>
     public const int BadInput = 3;
 
-    /// <summary>Training collapsed (stuck at chance) or diverged (NaN loss).</summary>
+    /// <summary>Training collapsed (training loss not below chance) or diverged (NaN loss).</summary>
     public const int TrainingFailed = 4;
 
     /// <summary>The run folder is being written by another granet process: try again when it has ended (sysexits' EX_TEMPFAIL).</summary>

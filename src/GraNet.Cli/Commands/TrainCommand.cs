@@ -36,7 +36,7 @@ public static class TrainCommand
             int code = Execute(configuration, folder, resume, output, adviseResume: true);
             if (code == ExitCodes.TrainingFailed)
             {
-                error.WriteLine($"granet: training in {folder.Path} collapsed (loss stuck at chance) and was stopped; the note above says what to change.");
+                error.WriteLine($"granet: training in {folder.Path} collapsed (training loss not below chance) and was stopped; the note above says what to change.");
             }
             return code;
         });

@@ -253,7 +253,7 @@ public static class PlasticityCommand
         }
         if (from is null && SeedPlan.Failed(baseFolder.ReadOutcome()))
         {
-            // Measured before (a rerun): a base run stuck at chance has no plasticity to measure.
+            // Measured before (a rerun): a collapsed base run has no plasticity to measure.
             return (ExitCodes.TrainingFailed, [], baseFolder);
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);

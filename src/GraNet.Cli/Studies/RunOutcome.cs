@@ -1,7 +1,7 @@
 namespace GraNet.Cli.Studies;
 
 /// <summary>How a run of a study ended, as its summary.json says.</summary>
-/// <param name="Outcome"><c>completed</c>, <c>collapsed</c> (stuck at chance) or <c>diverged</c> (NaN loss).</param>
+/// <param name="Outcome"><c>completed</c>, <c>collapsed</c> (training loss not below chance) or <c>diverged</c> (NaN loss).</param>
 /// <param name="CollapseCause">
 /// For a run that collapsed because pruning emptied whole layers, which ones and the fix (summary.json's <c>collapseCause</c>);
 /// null otherwise. Another seed prunes them alike, so such a run is not replaced by the next seed.

@@ -2,7 +2,7 @@ namespace GraNet.Cli.Studies;
 
 /// <summary>
 /// Which seeds a study runs when it wants <c>count</c> runs that trained: seeds from the first on, where a run
-/// that collapsed (stuck at chance) or diverged (NaN loss) is kept, counted and replaced by the next seed, at most
+/// that collapsed (training loss not below chance) or diverged (NaN loss) is kept, counted and replaced by the next seed, at most
 /// <c>replacements</c> times (<see cref="DefaultReplacements"/> unless the study is told otherwise); a run that collapsed because pruning emptied whole layers ends the seeds at once,
 /// as every seed would collapse alike (<see cref="RunOutcome.FailsEverySeed"/>). Shared by <c>granet sweep</c> (per cell) and <c>granet plasticity --seeds</c> (per base run).
 /// </summary>

@@ -169,7 +169,7 @@ public sealed class Trainer : IDisposable
             observer.OnEpochCompleted(metrics, history);
             if (IsCollapsed(metrics))
             {
-                observer.OnNotice(CollapseNotice(epoch, metrics));
+                observer.OnNotice(NoticeFor(metrics));
                 outcome = TrainingOutcome.Collapsed;
                 break;
             }
@@ -195,21 +195,42 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>What a collapsed epoch's notice says: the rule, and the likely cause with its fix.</summary>
-    private string CollapseNotice(int epoch, EpochMetrics metrics)
+    private string NoticeFor(EpochMetrics metrics) =>
+        CollapseNotice(metrics, data.Classes, data.Train.BatchesPerEpoch, hook?.CollapseCause());
+
+    /// <summary>
+    /// The notice for an epoch whose mean training loss is not below chance (ln C − <see cref="CollapseMargin"/>): the rule,
+    /// then the likely cause with its fix. A cause that a hook knows (<paramref name="cause"/>, e.g. layers pruned away)
+    /// comes first. Otherwise the epoch tells which failure it was: a mean loss above chance (ln C + the margin) means the
+    /// loss rose far above chance at some point, i.e. the weights blew up; a training accuracy of at least twice chance
+    /// (2 / C) over the epoch means the network had learned before it failed. In a later epoch the network lost what
+    /// it had learned; in the first one, at chance and never above it, it learned nothing (with few steps per epoch,
+    /// a smaller batch helps too).
+    /// </summary>
+    public static string CollapseNotice(EpochMetrics metrics, int classes, int stepsPerEpoch, string? cause = null)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        string rule = string.Create(invariant, $"the mean training loss of epoch {epoch + 1} is {metrics.TrainLoss:F4}, not below ln({data.Classes}) - {CollapseMargin} = {Math.Log(data.Classes) - CollapseMargin:F4} (chance is ln({data.Classes}) = {Math.Log(data.Classes):F4})");
-        if (hook?.CollapseCause() is { } cause)
+        double chance = Math.Log(classes);
+        string rule = string.Create(invariant, $"the mean training loss of epoch {metrics.Epoch} is {metrics.TrainLoss:F4}, not below ln({classes}) - {CollapseMargin} = {chance - CollapseMargin:F4} (chance is ln({classes}) = {chance:F4})");
+        if (cause is not null)
         {
             return $"Training collapsed: {rule}; {cause}";
         }
-        if (epoch > 0)
+        bool learned = metrics.TrainAccuracy >= 2.0 / classes;
+        string accuracy = string.Create(invariant, $"{metrics.TrainAccuracy * 100:F2} % training accuracy over the epoch");
+        if (metrics.TrainLoss > chance + CollapseMargin)
         {
-            return $"Training collapsed: {rule}; the network lost what it had learned. Try a lower TrainingOptions.LearningRate.";
+            string when = learned ? $"the network learned ({accuracy}), then its loss rose far above chance" : "the loss rose far above chance";
+            return $"Training collapsed: {rule}; {when}: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.";
+        }
+        if (metrics.Epoch > 1 || learned)
+        {
+            string what = metrics.Epoch > 1 ? "the network lost what it had learned" : $"the network learned ({accuracy}), then fell back to chance";
+            return $"Training collapsed: {rule}; {what}. Try a lower TrainingOptions.LearningRate{(metrics.Epoch > 1 ? string.Empty : " or another TrainingOptions.Seed")}.";
         }
         // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
-        int steps = data.Train.BatchesPerEpoch;
-        string fewSteps = steps < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {steps} step{(steps == 1 ? string.Empty : "s")})" : string.Empty;
+        string fewSteps = stepsPerEpoch < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")})" : string.Empty;
         return $"Training collapsed: {rule}; the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}.";
     }
 

@@ -6,7 +6,8 @@ public enum TrainingOutcome
     /// <summary>All epochs ran.</summary>
     Completed,
 
-    /// <summary>The training loss was not below ln(classes) − 0.02 after the first epoch: the network
-    /// learned nothing (at a high learning rate this happens for some seeds). Try another seed or a lower rate.</summary>
+    /// <summary>An epoch's mean training loss was not below ln(classes) − 0.02: the network learned nothing, fell back
+    /// to chance, or its weights blew up (at a high learning rate this happens for some seeds); the run stopped there.
+    /// <see cref="Trainer.CollapseNotice"/> says which, with the fix.</summary>
     Collapsed,
 }

@@ -68,7 +68,7 @@ public class CliTests : IDisposable
         var (code, output, error) = Run(Train(run, "--epochs", "4", "--method", "gmp", "--final-density", "0.0002", "--prune-end-epoch", "2",
             "--update-interval", "1", "--validation", "0"));
         Assert.Equal(4, code);
-        Assert.Contains("collapsed (loss stuck at chance) and was stopped", error, StringComparison.Ordinal);
+        Assert.Contains("collapsed (training loss not below chance) and was stopped", error, StringComparison.Ordinal);
         Assert.Matches(@"Training collapsed: the mean training loss of epoch [234] is", output);
         Assert.Contains("layer fc1.weight has no weight left (53 of 266,200 weights active at density 0.000199), so a plain chain of layers no longer depends on its input; raise --final-density (0.0002 now).", output, StringComparison.Ordinal);
         Assert.True(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length >= 2);
@@ -159,7 +159,7 @@ public class CliTests : IDisposable
         string run = Path.Combine(root, "collapsed");
         var (code, output, error) = Run(Train(run, "--lr", "1e-9", "--validation", "0"));
         Assert.Equal(4, code);
-        Assert.Contains("collapsed (loss stuck at chance) and was stopped; the note above says what to change.", error, StringComparison.Ordinal);
+        Assert.Contains("collapsed (training loss not below chance) and was stopped; the note above says what to change.", error, StringComparison.Ordinal);
         // The trainer's notice names options by property; the tool shows its flags.
         Assert.Contains("Try another --seed or a lower --lr", output, StringComparison.Ordinal);
         // The tiny data set gives few steps per epoch, which the notice names as a cause too.
