@@ -178,6 +178,9 @@ public static class TrainCommand
             ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
             // A collapse that pruning caused (whole layers emptied), and its fix: every seed collapses so, and a study does not try another.
             ["collapseCause"] = result.Outcome == TrainingOutcome.Collapsed && sparsity.CollapseCause() is { } cause ? OptionFlags.Rewrite(cause) : null,
+            // Which failure the collapsed epoch (the last) was: blew-up, fell-back or learned-nothing.
+            ["collapseKind"] = result.Outcome == TrainingOutcome.Collapsed && result.History.Count > 0
+                ? EnumNames.Of(Trainer.Classify(result.History[^1], DatasetCatalog.Get(dataset).Classes)) : null,
             ["model"] = modelName,
             ["dataset"] = dataset,
             ["testAccuracy"] = RunFolder.Percent(result.TestAccuracy),

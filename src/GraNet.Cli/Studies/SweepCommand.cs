@@ -194,7 +194,7 @@ public static class SweepCommand
 
     /// <summary><c>completed, 88.12%</c>; a diverged run has no accuracy: <c>diverged</c>.</summary>
     private static string Outcome(SweepResult result) =>
-        double.IsNaN(result.TestAccuracy) ? result.Outcome : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
+        double.IsNaN(result.TestAccuracy) ? result.Ending : string.Create(CultureInfo.InvariantCulture, $"{result.Ending}, {result.TestAccuracy:F2}%");
 
     /// <summary>
     /// Success, unless a cell ran out of seeds with fewer runs that trained than <see cref="SweepGrid.Seeds"/>: then exit code 4
@@ -484,8 +484,9 @@ public static class SweepCommand
             static double Number(JsonElement root, string key) => root.GetProperty(key) is { ValueKind: JsonValueKind.Null } ? double.NaN : root.GetProperty(key).GetDouble();
             // A summary written before collapseCause existed has none: its collapse is taken for bad luck, as it was then.
             string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
-                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause);
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -2,10 +2,22 @@ namespace GraNet.Cli.Studies;
 
 /// <summary>The outcome of one sweep cell, read from its summary.json.</summary>
 /// <param name="CollapseCause">Which layers pruning emptied, and the fix, for a run that collapsed so (see <see cref="RunOutcome"/>); null otherwise.</param>
-public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds, string? CollapseCause = null)
+/// <param name="CollapseKind">summary.json's <c>collapseKind</c> for a collapsed run (<c>blew-up</c>, <c>fell-back</c>, <c>learned-nothing</c>); null otherwise, and for runs written before it existed.</param>
+public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds, string? CollapseCause = null,
+    string? CollapseKind = null)
 {
     /// <summary>How the run ended, for <see cref="SeedPlan"/>.</summary>
     public RunOutcome Run => new(Outcome, CollapseCause);
+
+    /// <summary>How the run ended, for the tables: <c>collapsed: weights blew up</c>, <c>collapsed: fell back to chance</c>,
+    /// <c>collapsed: learned nothing</c>, or the outcome alone (<c>collapsed</c> of a run that does not say which, <c>diverged</c>).</summary>
+    public string Ending => CollapseKind switch
+    {
+        "blew-up" => $"{Outcome}: weights blew up",
+        "fell-back" => $"{Outcome}: fell back to chance",
+        "learned-nothing" => $"{Outcome}: learned nothing",
+        _ => Outcome,
+    };
 }
 
 /// <summary>A cell that ran out of seeds with fewer runs that trained than the sweep asks for.</summary>

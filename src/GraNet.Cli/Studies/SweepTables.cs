@@ -13,10 +13,10 @@ public static class SweepTables
     public static string Csv(IEnumerable<SweepResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var text = new StringBuilder("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds\n");
+        var text = new StringBuilder("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds,collapseKind\n");
         foreach (var r in results)
         {
-            text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds}"));
+            text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds},{r.CollapseKind}"));
         }
         return text.ToString();
     }
@@ -126,12 +126,12 @@ public static class SweepTables
         }
         if (replaced.Count > 0)
         {
-            text.AppendLine("Runs that did not train (replaced by the next seed): " + string.Join(", ", replaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+            text.AppendLine("Runs that did not train (replaced by the next seed): " + string.Join(", ", replaced.Select(r => $"{r.Cell.FolderName} ({r.Ending})")) + ".");
         }
         if (unreplaced.Count > 0)
         {
             text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({replacements} replacements at most per cell): ")
-                + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Outcome})")) + ".");
+                + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Ending})")) + ".");
         }
         if (prunedAway.Count > 0)
         {

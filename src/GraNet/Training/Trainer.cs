@@ -199,13 +199,27 @@ public sealed class Trainer : IDisposable
         CollapseNotice(metrics, data.Classes, data.Train.BatchesPerEpoch, hook?.CollapseCause());
 
     /// <summary>
-    /// The notice for an epoch whose mean training loss is not below chance (ln C − <see cref="CollapseMargin"/>): the rule,
-    /// then the likely cause with its fix. A cause that a hook knows (<paramref name="cause"/>, e.g. layers pruned away)
-    /// comes first. Otherwise the epoch tells which failure it was: a mean loss above chance (ln C + the margin) means the
-    /// loss rose far above chance at some point, i.e. the weights blew up; a training accuracy of at least twice chance
-    /// (2 / C) over the epoch means the network had learned before it failed. In a later epoch the network lost what
-    /// it had learned; in the first one, at chance and never above it, it learned nothing (with few steps per epoch,
-    /// a smaller batch helps too).
+    /// Which failure an epoch whose mean training loss is not below chance (ln C − <see cref="CollapseMargin"/>) was: a
+    /// mean loss above ln C + the margin means the loss rose far above chance at some point, i.e. the weights blew up;
+    /// otherwise the network is at chance, and fell back there if it had learned before (a later epoch, or a training
+    /// accuracy of at least twice chance, 2 / C, over this one), or learned nothing.
+    /// </summary>
+    public static CollapseKind Classify(EpochMetrics metrics, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        if (metrics.TrainLoss > Math.Log(classes) + CollapseMargin)
+        {
+            return CollapseKind.BlewUp;
+        }
+        return metrics.Epoch > 1 || metrics.TrainAccuracy >= 2.0 / classes ? CollapseKind.FellBack : CollapseKind.LearnedNothing;
+    }
+
+    /// <summary>
+    /// The notice for an epoch whose mean training loss is not below chance: the rule, then the likely cause with its
+    /// fix. A cause that a hook knows (<paramref name="cause"/>, e.g. layers pruned away) comes first; otherwise the
+    /// <see cref="Classify">kind</see> of failure says what to change (with few steps per epoch, a smaller batch helps
+    /// a network that learned nothing too).
     /// </summary>
     public static string CollapseNotice(EpochMetrics metrics, int classes, int stepsPerEpoch, string? cause = null)
     {
@@ -217,21 +231,22 @@ public sealed class Trainer : IDisposable
         {
             return $"Training collapsed: {rule}; {cause}";
         }
-        bool learned = metrics.TrainAccuracy >= 2.0 / classes;
+        bool learnedHere = metrics.TrainAccuracy >= 2.0 / classes;
         string accuracy = string.Create(invariant, $"{metrics.TrainAccuracy * 100:F2} % training accuracy over the epoch");
-        if (metrics.TrainLoss > chance + CollapseMargin)
+        switch (Classify(metrics, classes))
         {
-            string when = learned ? $"the network learned ({accuracy}), then its loss rose far above chance" : "the loss rose far above chance";
-            return $"Training collapsed: {rule}; {when}: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.";
+            case CollapseKind.BlewUp:
+                string when = learnedHere ? $"the network learned ({accuracy}), then its loss rose far above chance" : "the loss rose far above chance";
+                return $"Training collapsed: {rule}; {when}: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.";
+            case CollapseKind.FellBack when metrics.Epoch > 1:
+                return $"Training collapsed: {rule}; the network lost what it had learned. Try a lower TrainingOptions.LearningRate.";
+            case CollapseKind.FellBack:
+                return $"Training collapsed: {rule}; the network learned ({accuracy}), then fell back to chance. Try a lower TrainingOptions.LearningRate or another TrainingOptions.Seed.";
+            default:
+                // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
+                string fewSteps = stepsPerEpoch < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")})" : string.Empty;
+                return $"Training collapsed: {rule}; the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}.";
         }
-        if (metrics.Epoch > 1 || learned)
-        {
-            string what = metrics.Epoch > 1 ? "the network lost what it had learned" : $"the network learned ({accuracy}), then fell back to chance";
-            return $"Training collapsed: {rule}; {what}. Try a lower TrainingOptions.LearningRate{(metrics.Epoch > 1 ? string.Empty : " or another TrainingOptions.Seed")}.";
-        }
-        // Few steps per epoch (a batch near the size of the training set) leave the network at chance whatever the seed.
-        string fewSteps = stepsPerEpoch < FewStepsPerEpoch ? $", or a smaller TrainingOptions.BatchSize (epoch 1 had only {stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")})" : string.Empty;
-        return $"Training collapsed: {rule}; the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate{fewSteps}.";
     }
 
     /// <summary>Whether an epoch's mean training loss is not below ln(classes) − <see cref="CollapseMargin"/>: the network is at chance.</summary>

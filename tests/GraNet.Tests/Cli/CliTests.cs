@@ -72,6 +72,9 @@ public class CliTests : IDisposable
         Assert.Matches(@"Training collapsed: the mean training loss of epoch [234] is", output);
         Assert.Contains("layer fc1.weight has no weight left (53 of 266,200 weights active at density 0.000199), so a plain chain of layers no longer depends on its input; raise --final-density (0.0002 now).", output, StringComparison.Ordinal);
         Assert.True(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length >= 2);
+        // A later epoch at chance, after epoch 1 learned: the network fell back.
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        Assert.Equal("fell-back", summary.RootElement.GetProperty("collapseKind").GetString());
     }
 
     [Fact]

@@ -255,6 +255,29 @@ public class SweepTests : IDisposable
         new(new SweepCell(method, density, density, seed), outcome, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
 
     [Fact]
+    public void Collapsed_runs_are_listed_with_the_failure_their_summary_names()
+    {
+        // RigL at 95 % as on P1: three kinds of collapse, one run written before summaries named the kind, and a divergence.
+        var grid = new SweepGrid([SparsityMethodKind.RigL], [0.05], [1.0], 1, 17, replacements: 4);
+        SweepResult[] results =
+        [
+            Failed(SparsityMethodKind.RigL, 0.05, 17, "collapsed") with { CollapseKind = "blew-up", TestAccuracy = 10 },
+            Failed(SparsityMethodKind.RigL, 0.05, 18, "collapsed") with { CollapseKind = "fell-back" },
+            Failed(SparsityMethodKind.RigL, 0.05, 19, "collapsed") with { CollapseKind = "learned-nothing" },
+            Failed(SparsityMethodKind.RigL, 0.05, 20, "collapsed"),
+            Failed(SparsityMethodKind.RigL, 0.05, 21, "diverged"),
+        ];
+        string markdown = SweepTables.Markdown(results, "t", "./granet sweep", grid.LastSeed, grid.Replacements).ReplaceLineEndings("\n");
+        Assert.Contains("Runs that did not train (replaced by the next seed): rigl-d0.05-s17 (collapsed: weights blew up), rigl-d0.05-s18 (collapsed: fell back to chance), "
+            + "rigl-d0.05-s19 (collapsed: learned nothing), rigl-d0.05-s20 (collapsed).\n", markdown, StringComparison.Ordinal);
+        Assert.Contains("with no seed left to replace them (4 replacements at most per cell): rigl-d0.05-s21 (diverged).", markdown, StringComparison.Ordinal);
+        // The CSV's last column holds the kind as summary.json writes it (empty where there is none).
+        var rows = SweepTables.Csv(results).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith(",wallSeconds,collapseKind", rows[0], StringComparison.Ordinal);
+        Assert.Equal(["blew-up", "fell-back", "learned-nothing", "", ""], rows.Skip(1).Select(r => r[(r.LastIndexOf(',') + 1)..]).ToArray());
+    }
+
+    [Fact]
     public void Runs_at_the_last_seed_are_listed_as_not_replaced_and_their_cells_as_short()
     {
         // --seeds 1 from 17: seeds 18-20 replace, nothing replaces 20. static ran out of seeds; set still has a seed to run.
@@ -377,8 +400,13 @@ public class SweepTests : IDisposable
         var output = new StringWriter();
         Assert.True(Runner.Run(Args(two, "--jobs", "2"), output, error) == 0, error.ToString());
 
-        // Same rows in the same (grid) order; only the wall time (last column) may differ.
-        static string[] Numbers(string folder) => File.ReadAllLines(Path.Combine(folder, "results.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        // Same rows in the same (grid) order; only the wall time (the wallSeconds column) may differ.
+        static string[] Numbers(string folder)
+        {
+            var lines = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+            int wall = Array.IndexOf(lines[0].Split(','), "wallSeconds");
+            return lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => i != wall))).ToArray();
+        }
         Assert.Equal(5, Numbers(two).Length);
         Assert.Equal(Numbers(one), Numbers(two));
         Assert.Equal(4, output.ToString().Split('\n').Count(l => l.Contains(": started, log ", StringComparison.Ordinal)));

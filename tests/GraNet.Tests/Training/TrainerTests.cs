@@ -101,20 +101,21 @@ public class TrainerTests
 
     [Theory]
     // RigL 95 % on P1, seed 18, epoch 1 (measured): 48 % accuracy, then the loss went far above chance.
-    [InlineData(1, 3.0932, 0.4822, 469, "the network learned (48.22 % training accuracy over the epoch), then its loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
+    [InlineData(CollapseKind.BlewUp, 1, 3.0932, 0.4822, 469, "the network learned (48.22 % training accuracy over the epoch), then its loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
     // Above chance (2.3026 + 0.02) without having learned: blew up from the start.
-    [InlineData(1, 2.4, 0.15, 469, "the loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
+    [InlineData(CollapseKind.BlewUp, 1, 2.4, 0.15, 469, "the loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
     // At chance (between 2.2826 and 2.3226) after 20 % accuracy (twice chance): learned, then fell back.
-    [InlineData(1, 2.30, 0.20, 469, "the network learned (20.00 % training accuracy over the epoch), then fell back to chance. Try a lower TrainingOptions.LearningRate or another TrainingOptions.Seed.")]
+    [InlineData(CollapseKind.FellBack, 1, 2.30, 0.20, 469, "the network learned (20.00 % training accuracy over the epoch), then fell back to chance. Try a lower TrainingOptions.LearningRate or another TrainingOptions.Seed.")]
     // At chance all epoch (2.3225 is within ln 10 + 0.02 = 2.322585; 19.99 % is below twice chance): learned nothing.
-    [InlineData(1, 2.3225, 0.1999, 469, "the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate.")]
-    [InlineData(1, 2.3026, 0.1, 3, "the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate, or a smaller TrainingOptions.BatchSize (epoch 1 had only 3 steps).")]
+    [InlineData(CollapseKind.LearnedNothing, 1, 2.3225, 0.1999, 469, "the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate.")]
+    [InlineData(CollapseKind.LearnedNothing, 1, 2.3026, 0.1, 3, "the network learned nothing. Try another TrainingOptions.Seed or a lower TrainingOptions.LearningRate, or a smaller TrainingOptions.BatchSize (epoch 1 had only 3 steps).")]
     // A later epoch at chance: it had learned in the epochs before.
-    [InlineData(3, 2.29, 0.11, 469, "the network lost what it had learned. Try a lower TrainingOptions.LearningRate.")]
-    [InlineData(3, 5.0, 0.3, 469, "the network learned (30.00 % training accuracy over the epoch), then its loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
-    public void A_collapse_notice_tells_a_blow_up_a_fall_back_and_nothing_learned_apart(int epoch, double loss, double accuracy, int steps, string expected)
+    [InlineData(CollapseKind.FellBack, 3, 2.29, 0.11, 469, "the network lost what it had learned. Try a lower TrainingOptions.LearningRate.")]
+    [InlineData(CollapseKind.BlewUp, 3, 5.0, 0.3, 469, "the network learned (30.00 % training accuracy over the epoch), then its loss rose far above chance: the weights blew up. Try a lower TrainingOptions.LearningRate, a warm-up (TrainingOptions.WarmupEpochs) or another TrainingOptions.Seed.")]
+    public void A_collapse_notice_tells_a_blow_up_a_fall_back_and_nothing_learned_apart(CollapseKind kind, int epoch, double loss, double accuracy, int steps, string expected)
     {
         var metrics = new EpochMetrics(epoch, loss, accuracy, null, 0.1, 1, 1, 0, new Dictionary<string, double>());
+        Assert.Equal(kind, Trainer.Classify(metrics, 10));
         string notice = Trainer.CollapseNotice(metrics, 10, steps);
         string rule = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Training collapsed: the mean training loss of epoch {epoch} is {loss:F4}, not below ln(10) - 0.02 = 2.2826 (chance is ln(10) = 2.3026); ");
