@@ -289,7 +289,7 @@ public static class SweepCommand
                     }
                     continue;
                 }
-                string line = result.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : string.Create(CultureInfo.InvariantCulture, $"{result.Outcome}, {result.TestAccuracy:F2}%");
+                string line = result.Outcome == "diverged" ? "diverged (NaN loss; see the log)" : Outcome(result);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== {ended.Cell.FolderName}: {line} ({ended.Elapsed.TotalMinutes:F1} min)"));
                 ended.Dispose();
                 Write(folder, grid, Collect(grid, folder), baseline, commandLine);

@@ -134,6 +134,11 @@ public class SweepTests : IDisposable
         Assert.StartsWith("layer fc1.weight has no weight left (", cause, StringComparison.Ordinal);
         Assert.EndsWith("; raise --final-density (0.0002 now).", cause, StringComparison.Ordinal);
         Assert.Equal($"granet: gmp-d0.0002: 0 of 1 runs trained (seed 17 collapsed, and every other seed would collapse alike: {cause.TrimEnd('.')}).", error.Trim());
+        // It learned in epoch 1 and sat at chance once pruning had emptied the layers; run again, the sweep says so.
+        Assert.Equal("fell-back", summary.RootElement.GetProperty("collapseKind").GetString());
+        var again = CliHarness.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "4", "--batch-size", "32",
+            "--threads", "1", "--validation", "0", "--methods", "gmp", "--final-densities", "0.0002", "--prune-end-epoch", "2", "--update-interval", "1", "--seeds", "1", "--output", folder]);
+        Assert.Contains("== gmp-d0.0002-s17: done (collapsed: fell back to chance, ", again.Output, StringComparison.Ordinal);
     }
 
     [Fact]
