@@ -46,6 +46,14 @@ if mode == 'rigl':
 total = sum(w.numel() for w in weights)
 
 
+def apply_masks():
+    """Weights and momentum are zero where the mask is off."""
+    with torch.no_grad():
+        for w, m in zip(weights, masks):
+            w.mul_(m)
+            optimizer.state[w]['momentum_buffer'].mul_(m)
+
+
 def regenerate(t):
     rate = 0.005 + (0.5 - 0.005) * (1 + math.cos(math.pi * t / 300)) / 2
     with torch.no_grad():
@@ -84,21 +92,12 @@ for step in range(steps):
     if mode == 'gmp':
         if (step + 1) % 10 == 0 and step + 1 <= 100:
             prune(step + 1)
-        with torch.no_grad():
-            for w, m in zip(weights, masks):
-                w.mul_(m)
-                optimizer.state[w]['momentum_buffer'].mul_(m)
+        apply_masks()
     if mode == 'rigl':
-        with torch.no_grad():
-            for w, m in zip(weights, masks):
-                w.mul_(m)
-                optimizer.state[w]['momentum_buffer'].mul_(m)
+        apply_masks()
         if (step + 1) % 10 == 0:
             regenerate(step + 1)
-            with torch.no_grad():
-                for w, m in zip(weights, masks):
-                    w.mul_(m)
-                    optimizer.state[w]['momentum_buffer'].mul_(m)
+            apply_masks()
     losses.append(loss.item())
 
 ours = np.array([float(line) for line in open(os.path.join(folder, f'losses_{mode}.txt'))])

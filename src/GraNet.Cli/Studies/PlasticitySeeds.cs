@@ -55,10 +55,8 @@ public static class PlasticitySeeds
         Directory.CreateDirectory(folder);
         using var locked = new RunFolder(folder).Lock();
         int first = baseline.Training.Seed;
-        while (Directory.Exists(SeedFolder(folder, SeedPlan.LastSeed(first, seeds, replacements) + 1)))
-        {
-            replacements++; // a later seed's study, from a command given more replacements, stays in the averages
-        }
+        // A later seed's study, from a command given more replacements, stays in the averages.
+        replacements = SeedPlan.Reaching(first, seeds, replacements, seed => Directory.Exists(SeedFolder(folder, seed)));
         string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
         var studies = new List<SeedStudy>();
         // The base run is dense or a static mask that keeps every layer: it never prunes, so no collapse of it has a cause that

@@ -45,6 +45,21 @@ public static class SeedPlan
     /// <summary>The last seed a study may run: after it, a run that did not train has no replacement.</summary>
     public static int LastSeed(int first, int count, int replacements) => first + count + replacements - 1;
 
+    /// <summary>
+    /// <paramref name="replacements"/>, raised to reach the runs of later seeds that <paramref name="present"/> finds (seeds
+    /// counted on from <see cref="LastSeed"/> while one is present): a folder holding the replacement seeds of an earlier
+    /// command given more of them keeps them in its tables when continued or tabulated without the option.
+    /// </summary>
+    public static int Reaching(int first, int count, int replacements, Func<int, bool> present)
+    {
+        ArgumentNullException.ThrowIfNull(present);
+        while (present(LastSeed(first, count, replacements) + 1))
+        {
+            replacements++;
+        }
+        return replacements;
+    }
+
     /// <summary>Every seed a study may run: <paramref name="count"/> from <paramref name="first"/> on, and the replacements.</summary>
     public static IEnumerable<int> All(int first, int count, int replacements) => Enumerable.Range(first, count + replacements);
 }

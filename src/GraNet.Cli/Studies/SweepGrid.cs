@@ -54,20 +54,12 @@ public sealed class SweepGrid(IReadOnlyList<SparsityMethodKind> methods, IReadOn
 
     /// <summary>
     /// This grid, with as many more replacements as it takes to reach the runs of later seeds that <paramref name="present"/>
-    /// finds (a sweep folder holding the replacement seeds of an earlier command given more of them): continuing the sweep
-    /// or tabulating it never leaves out a run it holds. Seeds count on from <see cref="LastSeed"/> while a run is present.
+    /// finds in any group (<see cref="SeedPlan.Reaching"/>): continuing the sweep or tabulating it never leaves out a run it holds.
     /// </summary>
     public SweepGrid Reaching(Func<SweepCell, bool> present)
     {
         ArgumentNullException.ThrowIfNull(present);
-        int last = LastSeed;
-        foreach (var group in Groups())
-        {
-            for (int seed = LastSeed + 1; present(group with { Seed = seed }); seed++)
-            {
-                last = Math.Max(last, seed);
-            }
-        }
-        return last == LastSeed ? this : new SweepGrid(methods, finalDensities, initDensities, Seeds, FirstSeed, Replacements + last - LastSeed);
+        int reaching = Groups().Select(group => SeedPlan.Reaching(FirstSeed, Seeds, Replacements, seed => present(group with { Seed = seed }))).DefaultIfEmpty(Replacements).Max();
+        return reaching == Replacements ? this : new SweepGrid(methods, finalDensities, initDensities, Seeds, FirstSeed, reaching);
     }
 }

@@ -11,12 +11,14 @@ public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccu
 
     /// <summary>How the run ended, for the tables: <c>collapsed: weights blew up</c>, <c>collapsed: fell back to chance</c>,
     /// <c>collapsed: learned nothing</c>, or the outcome alone (<c>collapsed</c> of a run that does not say which, <c>diverged</c>).</summary>
-    public string Ending => CollapseKind switch
+    public string Ending => CollapseKind is { } kind && Kinds.TryGetValue(kind, out string? words) ? $"{Outcome}: {words}" : Outcome;
+
+    /// <summary>The words for each <see cref="GraNet.Training.CollapseKind"/>, by the name summary.json gives it.</summary>
+    private static readonly Dictionary<string, string> Kinds = new()
     {
-        "blew-up" => $"{Outcome}: weights blew up",
-        "fell-back" => $"{Outcome}: fell back to chance",
-        "learned-nothing" => $"{Outcome}: learned nothing",
-        _ => Outcome,
+        [EnumNames.Of(Training.CollapseKind.BlewUp)] = "weights blew up",
+        [EnumNames.Of(Training.CollapseKind.FellBack)] = "fell back to chance",
+        [EnumNames.Of(Training.CollapseKind.LearnedNothing)] = "learned nothing",
     };
 }
 

@@ -212,8 +212,11 @@ public sealed class Trainer : IDisposable
         {
             return CollapseKind.BlewUp;
         }
-        return metrics.Epoch > 1 || metrics.TrainAccuracy >= 2.0 / classes ? CollapseKind.FellBack : CollapseKind.LearnedNothing;
+        return metrics.Epoch > 1 || LearnedIn(metrics, classes) ? CollapseKind.FellBack : CollapseKind.LearnedNothing;
     }
+
+    /// <summary>Whether the epoch's training accuracy reached twice chance (2 / C): the network learned in it.</summary>
+    private static bool LearnedIn(EpochMetrics metrics, int classes) => metrics.TrainAccuracy >= 2.0 / classes;
 
     /// <summary>
     /// The notice for an epoch whose mean training loss is not below chance: the rule, then the likely cause with its
@@ -231,7 +234,7 @@ public sealed class Trainer : IDisposable
         {
             return $"Training collapsed: {rule}; {cause}";
         }
-        bool learnedHere = metrics.TrainAccuracy >= 2.0 / classes;
+        bool learnedHere = LearnedIn(metrics, classes);
         string accuracy = string.Create(invariant, $"{metrics.TrainAccuracy * 100:F2} % training accuracy over the epoch");
         switch (Classify(metrics, classes))
         {
