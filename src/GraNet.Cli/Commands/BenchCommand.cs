@@ -27,19 +27,26 @@ public static class BenchCommand
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
         var steps = new Option<int>("--steps") { Description = "Timed steps per variant", DefaultValueFactory = _ => 20 };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
+        var kernels = new Option<CpuKernels?>("--cpu-kernels")
+        {
+            Description = "Instruction set of libtorch's CPU kernels (default auto: the best this CPU has)",
+            HelpName = string.Join("|", EnumNames.All(typeof(CpuKernels))),
+            CustomParser = r => TrainOptions.EnumOption<CpuKernels>(r, "--cpu-kernels"),
+        };
         var method = new Option<string>("--method") { Description = "Sparse methods to compare with dense, comma-separated (e.g. granet,gmp,rigl,set,snfs,static)", DefaultValueFactory = _ => "granet" };
-        var sparse = new Command("sparse", "Time a training step dense vs sparse, one mask update, and the mask memory.") { model, dataset, batch, steps, threads, method };
+        var sparse = new Command("sparse", "Time a training step dense vs sparse, one mask update, and the mask memory.") { model, dataset, batch, steps, threads, kernels, method };
         sparse.SetAction(parse =>
         {
             // Every option is checked before anything is printed or timed.
             int b = Count(parse.GetValue(batch), "--batch-size");
             int n = Count(parse.GetValue(steps), "--steps", MaxSteps);
-            TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? Math.Min(TorchRuntime.DefaultThreads, TrainOptions.MaxThreads)));
+            TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? Math.Min(TorchRuntime.DefaultThreads, TrainOptions.MaxThreads)),
+                TrainOptions.KernelsToRun(parse.GetValue(kernels), CpuKernels.Auto, null, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported));
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));
             CreateFor(info, spec, "--model", "Choose another --dataset or --model.").Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
-            output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {n} timed steps after 3 warm-up steps");
+            output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
             long denseGrowth = LastMemoryGrowth;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, dense:             {dense * 1000,9:F1} ms"));

@@ -61,7 +61,7 @@ public static class TrainCommand
         configuration.Sparsity.Validate(configuration.Training.Epochs);
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
-        TorchRuntime.Configure(configuration.Threads);
+        TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
         var (train, test) = DatasetLoader.Load(spec, configuration.DataDir);
         var data = TrainingData.Create(spec, train, test, configuration.Training, configuration.EvaluationBatchSize);
 
@@ -91,7 +91,7 @@ public static class TrainCommand
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);
         output.WriteLine($"run folder: {folder.Path}");
-        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}");
+        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
 
         var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);
@@ -192,6 +192,8 @@ public static class TrainCommand
             ["dataWaitShare"] = Math.Round(result.History.Sum(h => h.DataWaitSeconds) / Math.Max(1e-9, result.History.Sum(h => h.Seconds)), 4),
             ["parameters"] = result.Parameters,
             ["threads"] = configuration.Threads,
+            // The set ATen reports it runs (the one pinned; where ATen cannot be asked, the one configured).
+            ["cpuKernels"] = EnumNames.Of(TorchRuntime.AtenKernels() ?? configuration.CpuKernels),
             ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
             ["finalDensity"] = Math.Round(sparsity.Density, 6),
             ["inferenceFlopsRelative"] = Math.Round(sparsity.InferenceFlopsRelative, 6),

@@ -3,6 +3,7 @@ using System.CommandLine;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
 using GraNet.Data;
+using GraNet.Runtime;
 using GraNet.Sparsity;
 using GraNet.Training;
 
@@ -44,13 +45,15 @@ public sealed class TrainOptions
 
     public Option<double?> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing in [0, 1)" };
 
-    public Option<int?> Seed { get; } = new("--seed") { Description = "Random seed (same seed and --threads give the same numbers)" };
+    public Option<int?> Seed { get; } = new("--seed") { Description = "Random seed (same seed, --threads and --cpu-kernels give the same numbers)" };
 
     public Option<double?> Validation { get; } = new("--validation") { Description = "Share of the training set held out to select the best epoch (0: report the final epoch)" };
 
     public Option<bool?> Augment { get; } = new("--augment") { Description = "Random crop (pad 4) and horizontal flip (default: on for CIFAR)" };
 
     public Option<int?> Threads { get; } = new("--threads") { Description = "Intra-op threads (default: cores, at most 4)" };
+
+    public Option<CpuKernels?> CpuKernels { get; } = new("--cpu-kernels") { Description = "Instruction set of libtorch's CPU kernels; pin one (e.g. avx2) to repeat runs across CPUs (default auto: the best this CPU has)", CustomParser = r => EnumOption<CpuKernels>(r, "--cpu-kernels") };
 
     public Option<string?> OutputDir { get; } = new("--output", "-o") { Description = "Run folder (default: a new folder under runs/)" };
 
@@ -93,7 +96,7 @@ public sealed class TrainOptions
         foreach (var (option, values) in new (Option Option, Type Values)[]
         {
             (Method, typeof(SparsityMethodKind)), (Distribution, typeof(DistributionKind)), (Growth, typeof(GrowthKind)),
-            (Optimizer, typeof(OptimizerKind)), (Schedule, typeof(LearningRateScheduleKind)),
+            (Optimizer, typeof(OptimizerKind)), (Schedule, typeof(LearningRateScheduleKind)), (CpuKernels, typeof(CpuKernels)),
         })
         {
             option.HelpName = string.Join("|", EnumNames.All(values));
@@ -107,7 +110,7 @@ public sealed class TrainOptions
     private IEnumerable<Option> All() =>
     [
         Model, Dataset, DataDir, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, Optimizer, Schedule,
-        Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, OutputDir, Preset, ConfigFile, Resume, TensorBoard,
+        Milestones, Gamma, Warmup, LabelSmoothing, Seed, Validation, Augment, Threads, CpuKernels, OutputDir, Preset, ConfigFile, Resume, TensorBoard,
         Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, ClassifierRule, RigLStop,
     ];
 
@@ -129,10 +132,10 @@ public sealed class TrainOptions
         {
             // What is trained comes from the run's config.json; where the data is, how many threads and where TensorBoard
             // logs go may change (they do not change the numbers; see ConfigurationComparison.MayDiffer).
-            var given = GivenExcept(parse, Resume, Threads, DataDir, TensorBoard);
+            var given = GivenExcept(parse, Resume, Threads, CpuKernels, DataDir, TensorBoard);
             if (given.Count > 0)
             {
-                throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)} (only --threads, --data-dir and --tensorboard may change).");
+                throw new ArgumentException($"--resume continues with the run's own config.json; drop {string.Join(", ", given)} (only --threads, --cpu-kernels, --data-dir and --tensorboard may change).");
             }
             var resumed = new RunFolder(resume);
             if (!File.Exists(resumed.ConfigFile) && File.Exists(resumed.LastCheckpoint))
@@ -152,6 +155,7 @@ public sealed class TrainOptions
             saved = saved with
             {
                 Threads = ThreadsFor(parse, saved.Threads),
+                CpuKernels = KernelsFor(parse, saved.CpuKernels, resume),
                 DataDir = parse.GetValue(DataDir) ?? SavedDataDir(saved.DataDir, saved.Dataset),
                 TensorBoard = parse.GetValue(TensorBoard) ?? saved.TensorBoard,
             };
@@ -248,6 +252,7 @@ public sealed class TrainOptions
             Dataset = parse.GetValue(Dataset) ?? configuration.Dataset,
             DataDir = parse.GetValue(DataDir) ?? configuration.DataDir,
             Threads = ThreadsFor(parse, configuration.Threads),
+            CpuKernels = KernelsFor(parse, configuration.CpuKernels),
             TensorBoard = parse.GetValue(TensorBoard) ?? configuration.TensorBoard,
             Training = training,
         };
@@ -281,7 +286,8 @@ public sealed class TrainOptions
     public static string EnumName<T>(T value)
         where T : struct, Enum => EnumNames.Of(value);
 
-    private static T? EnumOption<T>(System.CommandLine.Parsing.ArgumentResult result, string option)
+    /// <summary>An enum option's parser: the value by <see cref="ParseEnum"/>, or a parse error that lists the names.</summary>
+    public static T? EnumOption<T>(System.CommandLine.Parsing.ArgumentResult result, string option)
         where T : struct, Enum
     {
         try
@@ -388,6 +394,29 @@ public sealed class TrainOptions
     /// lowered to the cores of this one.
     /// </summary>
     private int ThreadsFor(ParseResult parse, int configured) => CheckThreads(parse.GetValue(Threads) ?? Math.Min(configured, MaxThreads));
+
+    private CpuKernels KernelsFor(ParseResult parse, CpuKernels configured, string? run = null) =>
+        KernelsToRun(parse.GetValue(CpuKernels), configured, run, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported);
+
+    /// <summary>
+    /// The kernel set to run with, never auto: <paramref name="given"/> (<c>--cpu-kernels</c>) if any, else
+    /// <paramref name="configured"/> (the default auto, a <c>--config</c> file's, or the set a resumed run in
+    /// <paramref name="run"/> was trained with), resolved by <see cref="CpuKernelSets.Resolve"/> with
+    /// <paramref name="atenVariable"/>. A set that <paramref name="supported"/> refuses is refused, saying what to give instead.
+    /// </summary>
+    public static CpuKernels KernelsToRun(CpuKernels? given, CpuKernels configured, string? run, string? atenVariable, Func<CpuKernels, bool> supported)
+    {
+        ArgumentNullException.ThrowIfNull(supported);
+        var kernels = CpuKernelSets.Resolve(given ?? configured, atenVariable, supported);
+        if (supported(kernels))
+        {
+            return kernels;
+        }
+        string name = EnumName(kernels), best = EnumName(CpuKernelSets.Best(supported));
+        throw new ArgumentException(run is not null && given is null
+            ? $"{run} was trained with {name} CPU kernels, which this CPU does not have (its best is {best}); continue it on a CPU with {name} for the numbers of an uninterrupted run, or here with --cpu-kernels {best} (the numbers then differ)."
+            : $"CPU kernels {name} (--cpu-kernels, or cpuKernels of a --config file): this CPU does not have them (its best is {best}); give --cpu-kernels {best}, or auto.");
+    }
 
     /// <summary>Refuses a <c>--threads</c> below 1 or above the cores (<see cref="MaxThreads"/>), for every command that takes it.</summary>
     /// <returns><paramref name="threads"/>.</returns>

@@ -51,7 +51,7 @@ public sealed class TrainedModel : IDisposable
         {
             var header = CompactModel.ReadVerifiedHeader(path);
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
-            TorchRuntime.Configure(threads ?? Math.Min(configuration.Threads, TrainOptions.MaxThreads));
+            TorchRuntime.Configure(threads ?? Math.Min(configuration.Threads, TrainOptions.MaxThreads), KernelsOf(configuration));
             var spec = DatasetCatalog.Get(header.Dataset);
             var module = ModelRegistry.Create(header.Model, new ImageShape(header.Channels, header.Height, header.Width), header.Classes);
             CompactModel.Load(path, module);
@@ -59,7 +59,7 @@ public sealed class TrainedModel : IDisposable
         }
         var checkpoint = Checkpoint.ReadVerifiedHeader(path);
         var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
-        TorchRuntime.Configure(threads ?? Math.Min(config.Threads, TrainOptions.MaxThreads));
+        TorchRuntime.Configure(threads ?? Math.Min(config.Threads, TrainOptions.MaxThreads), KernelsOf(config));
         var dataset = DatasetCatalog.Get(checkpoint.Dataset);
         var model = ModelRegistry.Create(checkpoint.Model, dataset.Shape, dataset.Classes);
         Checkpoint.Load(path, model, null, null);
@@ -67,4 +67,8 @@ public sealed class TrainedModel : IDisposable
     }
 
     public void Dispose() => Module.Dispose();
+
+    /// <summary>The kernel set the model was trained with where this CPU has it (evaluation then repeats the run's figures), else this CPU's best.</summary>
+    private static CpuKernels KernelsOf(RunConfiguration configuration) =>
+        CpuKernelSets.IsSupported(configuration.CpuKernels) ? configuration.CpuKernels : CpuKernels.Auto;
 }

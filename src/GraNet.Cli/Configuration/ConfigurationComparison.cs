@@ -11,11 +11,12 @@ public static class ConfigurationComparison
 {
     /// <summary>
     /// Top-level settings of config.json that may change between a run and its continuation, because they do not change
-    /// what is trained: <c>threads</c> (<c>train --resume --threads</c> allows another count), <c>dataDir</c> (where the
+    /// what is trained: <c>threads</c> (<c>train --resume --threads</c> allows another count), <c>cpuKernels</c> (likewise:
+    /// a run moved to a CPU without its kernel set continues with another), <c>dataDir</c> (where the
     /// same data set is found), <c>tensorBoard</c> (where extra logs go), <c>evaluationBatchSize</c> (no effect on
     /// results) and <c>preset</c> (only a label: the recipe's values are compared in <c>training</c>).
     /// </summary>
-    public static readonly IReadOnlySet<string> MayDiffer = new HashSet<string> { "threads", "dataDir", "tensorBoard", "evaluationBatchSize", "preset" };
+    public static readonly IReadOnlySet<string> MayDiffer = new HashSet<string> { "threads", "cpuKernels", "dataDir", "tensorBoard", "evaluationBatchSize", "preset" };
 
     /// <summary>
     /// The first setting in which <paramref name="saved"/> and <paramref name="current"/> would train differently, or null.

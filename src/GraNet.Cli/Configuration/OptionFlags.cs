@@ -138,6 +138,7 @@ public static partial class OptionFlags
             [Key<SparsityOptions>(nameof(SparsityOptions.ClassifierRule))] = o.ClassifierRule.Name,
             [Key<SparsityOptions>(nameof(SparsityOptions.RigLStopFraction))] = o.RigLStop.Name,
             [$"{nameof(TorchRuntime)}.{nameof(TorchRuntime.Configure)}.threads"] = o.Threads.Name,
+            [$"{nameof(TorchRuntime)}.{nameof(TorchRuntime.Configure)}.cpuKernels"] = o.CpuKernels.Name,
         };
     }
 }

@@ -14,6 +14,13 @@ public sealed record RunConfiguration
 
     public int Threads { get; init; } = GraNet.Runtime.TorchRuntime.DefaultThreads;
 
+    /// <summary>
+    /// The instruction set of libtorch's CPU kernels (<c>--cpu-kernels</c>): a run writes the set it ran with, never
+    /// <see cref="GraNet.Runtime.CpuKernels.Auto"/>, so that its continuation runs the same kernels (a config.json from before
+    /// this setting reads as auto: the best set of the machine that continues it).
+    /// </summary>
+    public GraNet.Runtime.CpuKernels CpuKernels { get; init; } = GraNet.Runtime.CpuKernels.Auto;
+
     public string? Preset { get; init; }
 
     /// <summary>Folder for TensorBoard event files; null: none.</summary>

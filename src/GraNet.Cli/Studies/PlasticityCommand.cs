@@ -192,8 +192,14 @@ public static class PlasticityCommand
         if (from is not null)
         {
             var trained = ReadRun(from);
-            // Where to find the data and how many threads to use are this command's to choose.
-            baseline = trained with { Threads = baseline.Threads, DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir, trained.Dataset) };
+            // Where to find the data and how many threads to use are this command's to choose; the cells run the CPU kernels
+            // the run was trained with where this CPU has them (else its best, which the command resolved).
+            baseline = trained with
+            {
+                Threads = baseline.Threads,
+                CpuKernels = trained.CpuKernels != GraNet.Runtime.CpuKernels.Auto && GraNet.Runtime.CpuKernelSets.IsSupported(trained.CpuKernels) ? trained.CpuKernels : baseline.CpuKernels,
+                DataDir = baseline.DataDir ?? TrainOptions.SavedDataDir(trained.DataDir, trained.Dataset),
+            };
             if (baseFolder.ReadOutcome() is { } outcome && SeedPlan.Failed(outcome))
             {
                 throw new ExitCodeException(ExitCodes.TrainingFailed, $"--from {from}: that run {outcome}, so there is nothing to measure; give a run that trained.");
@@ -258,7 +264,7 @@ public static class PlasticityCommand
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
 
-        TorchRuntime.Configure(baseline.Threads);
+        TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
         var spec = DatasetCatalog.Get(baseline.Dataset);
         // The base run just trained in this process left its copy of the data set to the garbage collector: collect it
         // before loading another, or the study holds both.

@@ -419,7 +419,7 @@ public static class SweepCommand
         {
             return;
         }
-        GraNet.Runtime.TorchRuntime.Configure(baseline.Threads);
+        GraNet.Runtime.TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
         var spec = DatasetCatalog.Get(baseline.Dataset);
         var modelInfo = ModelRegistry.Get(baseline.Model);
         ImageDataset train, test;

@@ -7,12 +7,14 @@ namespace GraNet.Runtime;
 /// Process-wide native settings that must be made before libtorch is first touched.
 /// OpenMP reads <c>OMP_NUM_THREADS</c> and <c>OMP_WAIT_POLICY</c> when its library loads; .NET's
 /// <see cref="Environment.SetEnvironmentVariable(string, string?)"/> does not reach the C
-/// environment that OpenMP reads, so they are set with libc's <c>setenv</c>.
+/// environment that OpenMP reads, so they are set with libc's <c>setenv</c>. The CPU kernel set (<see cref="CpuKernels"/>)
+/// is pinned the same way, before ATen, oneDNN and MKL first read their variables.
 /// </summary>
 public static partial class TorchRuntime
 {
     private static readonly Lock Gate = new();
     private static int? configuredThreads;
+    private static CpuKernels? configuredKernels;
 
     /// <summary>
     /// The default intra-op thread count: the number of cores, at most 4. More threads than that
@@ -24,26 +26,55 @@ public static partial class TorchRuntime
     /// <summary>The thread count in force, or null before <see cref="Configure"/>.</summary>
     public static int? Threads => configuredThreads;
 
+    /// <summary>The CPU kernel set in force (never <see cref="CpuKernels.Auto"/>), or null before <see cref="Configure"/>.</summary>
+    public static CpuKernels? Kernels => configuredKernels;
+
     /// <summary>
     /// Sets the thread count and a passive OpenMP wait policy (threads sleep instead of
-    /// spin-waiting, so a busy core does not slow every step tenfold). A user's own
-    /// <c>OMP_WAIT_POLICY</c> is kept. Call before any other torch call; later calls only
-    /// change the intra-op thread count.
+    /// spin-waiting, so a busy core does not slow every step tenfold), and pins libtorch's CPU kernels to
+    /// <paramref name="cpuKernels"/> (<see cref="CpuKernels.Auto"/>: the set <see cref="CpuKernelSets.Resolve"/> gives here).
+    /// A user's own <c>OMP_WAIT_POLICY</c> is kept. Call before any other torch call; later calls only
+    /// change the intra-op thread count, and must ask for the same kernel set or <see cref="CpuKernels.Auto"/>.
     /// </summary>
-    public static void Configure(int threads)
+    /// <exception cref="OptionValueException">Fewer than one thread, or a kernel set this CPU does not have.</exception>
+    /// <exception cref="InvalidOperationException">Another kernel set than the one already in force (libtorch chooses its kernels once per process).</exception>
+    public static void Configure(int threads, CpuKernels cpuKernels = CpuKernels.Auto)
     {
         if (threads < 1)
         {
             throw new OptionValueException($"{nameof(TorchRuntime)}.{nameof(Configure)}", nameof(threads), threads, "must be at least 1");
         }
+        if (!CpuKernelSets.IsSupported(cpuKernels))
+        {
+            throw new OptionValueException($"{nameof(TorchRuntime)}.{nameof(Configure)}", nameof(cpuKernels), EnumNames.Of(cpuKernels),
+                $"is not supported by this CPU (it has {EnumNames.Of(CpuKernelSets.Best(CpuKernelSets.IsSupported))} at best)");
+        }
         lock (Gate)
         {
+            if (configuredKernels is { } inForce && cpuKernels != CpuKernels.Auto && cpuKernels != inForce)
+            {
+                throw new InvalidOperationException($"libtorch already runs {EnumNames.Of(inForce)} kernels in this process and cannot change them; run {EnumNames.Of(cpuKernels)} in a process of its own.");
+            }
             if (configuredThreads is null && !OperatingSystem.IsWindows())
             {
                 string threadText = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 SetNativeEnvironment("OMP_NUM_THREADS", threadText, overwrite: true);
                 SetNativeEnvironment("MKL_NUM_THREADS", threadText, overwrite: true);
                 SetNativeEnvironment("OMP_WAIT_POLICY", "PASSIVE", overwrite: false);
+            }
+            if (configuredKernels is null)
+            {
+                var resolved = CpuKernelSets.Resolve(cpuKernels, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported);
+                foreach (var (name, value) in CpuKernelSets.Environment(resolved))
+                {
+                    SetNativeEnvironment(name, value, overwrite: true);
+                }
+                // ATen reads its variable once, at its first kernel: if that ran before this call, the set cannot be pinned.
+                if (AtenKernels() is { } running && running != resolved)
+                {
+                    throw new InvalidOperationException($"libtorch chose {EnumNames.Of(running)} kernels before {nameof(TorchRuntime)}.{nameof(Configure)} pinned {EnumNames.Of(resolved)} (a tensor operation ran first); call {nameof(Configure)} before any tensor work.");
+                }
+                configuredKernels = resolved;
             }
             torch.set_num_threads(threads);
             if (configuredThreads is null)
@@ -72,6 +103,37 @@ public static partial class TorchRuntime
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+    }
+
+    /// <summary>
+    /// The kernel set ATen itself reports that it dispatches to (its <c>at::get_cpu_capability()</c>: <c>DEFAULT</c>,
+    /// <c>AVX2</c> or <c>AVX512</c>), or null where that cannot be asked (another platform, or a libtorch without the
+    /// function). Asking fixes ATen's choice, so call it after <see cref="Configure"/>.
+    /// </summary>
+    public static CpuKernels? AtenKernels() => CpuKernelSets.FromAtenName(AtenCapabilityName());
+
+    private static unsafe string? AtenCapabilityName()
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            return null;
+        }
+        // libtorch_cpu as loaded by TorchSharp (its path is the loaded module's; loading it again by path returns the same copy).
+        _ = torch.get_num_threads();
+        string? path = System.Diagnostics.Process.GetCurrentProcess().Modules.Cast<System.Diagnostics.ProcessModule>()
+            .Select(m => m.FileName).FirstOrDefault(f => Path.GetFileName(f) == "libtorch_cpu.so");
+        if (path is null || !NativeLibrary.TryLoad(path, out nint library)
+            || !NativeLibrary.TryGetExport(library, "_ZN2at18get_cpu_capabilityB5cxx11Ev", out nint function))
+        {
+            return null;
+        }
+        // std::string at::get_cpu_capability(): returned through a slot the caller passes (x86-64 System V); libstdc++'s
+        // string is {char* data; size_t length; char local[16]}, and a name of at most 15 characters stays in 'local'.
+        byte* slot = stackalloc byte[32];
+        ((delegate* unmanaged<byte*, byte*>)function)(slot);
+        byte* data = *(byte**)slot;
+        ulong length = *(ulong*)(slot + 8);
+        return data == slot + 16 && length <= 15 ? System.Text.Encoding.ASCII.GetString(data, (int)length) : null;
     }
 
     private static void SetNativeEnvironment(string name, string value, bool overwrite)

@@ -86,7 +86,7 @@ public class ConfigurationFileTests : IDisposable
     [InlineData("{ \"epochs\": 3 }", "epochs is not a configuration key (did you mean training.epochs?)")]
     [InlineData("{ \"training\": { \"method\": \"rigl\" } }", "training.method is not a configuration key (did you mean sparsity.method?)")]
     [InlineData("{ \"training\": { \"Epochs\": 3 } }", "training.Epochs is not a configuration key (did you mean training.epochs?)")]
-    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
+    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, cpuKernels, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
     public void A_key_in_the_wrong_place_or_case_points_to_the_key_meant(string json, string what)
     {
         var (code, error) = TrainWith(json, "--epochs", "1");

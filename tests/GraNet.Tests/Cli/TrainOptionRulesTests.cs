@@ -141,7 +141,7 @@ public class TrainOptionRulesTests : IDisposable
         // What is trained still comes from config.json only.
         var (refused, _, refusal) = Run("train", "--resume", run, "--lr", "0.1");
         Assert.Equal(ExitCodes.BadArguments, refused);
-        Assert.Equal("granet: --resume continues with the run's own config.json; drop --lr (only --threads, --data-dir and --tensorboard may change).", refusal);
+        Assert.Equal("granet: --resume continues with the run's own config.json; drop --lr (only --threads, --cpu-kernels, --data-dir and --tensorboard may change).", refusal);
     }
 
     [Theory]
@@ -149,7 +149,7 @@ public class TrainOptionRulesTests : IDisposable
     [InlineData("{ \"training\": { \"epochs\": 1.5 } }", "training.epochs 1.5 must be a whole number")]
     [InlineData("{ \"sparsity\": { \"method\": \"magic\" } }", "sparsity.method \"magic\" must be one of: granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static, dense")]
     [InlineData("{ \"training\": { \"nesterov\": 1 } }", "training.nesterov 1 must be true or false")]
-    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
+    [InlineData("{ \"foo\": 1 }", "foo is not a configuration key (the top-level keys: model, dataset, dataDir, threads, cpuKernels, preset, tensorBoard, evaluationBatchSize, training, sparsity)")]
     public void A_bad_value_in_a_config_file_is_named_by_its_key_and_kind(string json, string what)
     {
         string file = Path.Combine(root, "bad.json");
