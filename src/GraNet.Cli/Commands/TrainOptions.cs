@@ -395,6 +395,16 @@ public sealed class TrainOptions
     /// </summary>
     private int ThreadsFor(ParseResult parse, int configured) => CheckThreads(parse.GetValue(Threads) ?? Math.Min(configured, MaxThreads));
 
+    /// <summary>
+    /// <c> --cpu-kernels SET</c> for a study's "Reproduce with" line when the command did not give the option, so that the
+    /// line repeats the runs on another CPU too (auto would choose that CPU's set); empty when it was given.
+    /// </summary>
+    public string KernelsUnlessGiven(ParseResult parse, CpuKernels inForce)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.GetResult(CpuKernels) is { Implicit: false } ? string.Empty : $" --cpu-kernels {EnumName(inForce)}";
+    }
+
     private CpuKernels KernelsFor(ParseResult parse, CpuKernels configured, string? run = null) =>
         KernelsToRun(parse.GetValue(CpuKernels), configured, run, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported);
 

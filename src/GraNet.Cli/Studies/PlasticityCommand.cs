@@ -151,7 +151,8 @@ public static class PlasticityCommand
             string? given = parse.GetValue(train.OutputDir);
             var named = trained ?? baseline; // the default folder is named after the model and data set the study measures
             string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
-            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+            // A study of a --from run runs that run's kernels (and refuses --cpu-kernels); one that trains its base runs names its set.
+            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value)) + (fromRun is null ? train.KernelsUnlessGiven(parse, baseline.CpuKernels) : string.Empty);
             // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
             bool overSeeds = seedCount > 1 || parse.GetResult(seeds) is { Implicit: false };
             int replacementCount = SeedPlan.RequireReplacements(parse.GetValue(replacements));

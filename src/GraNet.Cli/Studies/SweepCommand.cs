@@ -94,7 +94,8 @@ public static class SweepCommand
             }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
-            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
+            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value))
+                + train.KernelsUnlessGiven(parse, baseline.CpuKernels);
             return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount);
         });
         return command;

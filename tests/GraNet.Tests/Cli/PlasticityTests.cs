@@ -41,6 +41,8 @@ public class PlasticityTests : IDisposable
         Assert.Contains("Regeneration raises plasticity in", summary, StringComparison.Ordinal);
         Assert.Contains("| control, no pruning: continued (change) | prune 50 %", summary, StringComparison.Ordinal);
         Assert.Contains("Continued training alone (the control, no pruning) changes the accuracy by ", summary, StringComparison.Ordinal);
+        // The line to reproduce names the CPU kernels the runs used (the command gave none: auto resolved here).
+        Assert.Contains($"--output {folder} --cpu-kernels {GraNet.EnumNames.Of(GraNet.Runtime.TorchRuntime.Kernels!.Value)}\n", summary.ReplaceLineEndings("\n"), StringComparison.Ordinal);
 
         // Pruning 90 % of a dense network leaves 10 % of the weights; regeneration restores the count.
         var cells = csv.Skip(1).Select(l => l.Split(',')).ToList();
@@ -194,6 +196,7 @@ public class PlasticityTests : IDisposable
     [InlineData("--preset", "quick")]
     [InlineData("--config", "settings.json")]
     [InlineData("--validation", "0.2")]
+    [InlineData("--cpu-kernels", "baseline")]
     public void With_from_an_option_the_run_decides_is_refused(string option, string value)
     {
         string run = SixEpochRun();

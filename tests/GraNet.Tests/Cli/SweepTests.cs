@@ -339,6 +339,8 @@ public class SweepTests : IDisposable
         Assert.Matches(@"\| static \| – \| \d+\.\d\d ± \d+\.\d\d \(2\) \|", markdown);
         Assert.Matches(@"\| dense \| \d+\.\d\d ± \d+\.\d\d \(2\) \| – \|", markdown);
         Assert.Contains("./granet sweep --model lenet-300-100", markdown, StringComparison.Ordinal);
+        // The line to reproduce names the CPU kernels the cells ran with (the command gave none: auto resolved here).
+        Assert.Contains($"--output {folder} --cpu-kernels {GraNet.EnumNames.Of(GraNet.Runtime.TorchRuntime.Kernels!.Value)}\n```", markdown.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         PngAssert.Valid(Path.Combine(folder, "accuracy.png"), 800, 500);
 
         var again = new StringWriter();
