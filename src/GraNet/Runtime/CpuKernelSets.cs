@@ -33,11 +33,17 @@ public static class CpuKernelSets
         : FromAtenName(atenVariable) is { } named ? named
         : Best(supported);
 
-    /// <summary>The best set that <paramref name="supported"/> accepts: AVX-512, else AVX2, else the baseline.</summary>
+    /// <summary>
+    /// The best set that <paramref name="supported"/> accepts: AVX-512, else AVX2, else the baseline; on a CPU that has none
+    /// of them (not x86-64), <see cref="CpuKernels.Auto"/>, which pins nothing.
+    /// </summary>
     public static CpuKernels Best(Func<CpuKernels, bool> supported)
     {
         ArgumentNullException.ThrowIfNull(supported);
-        return supported(CpuKernels.Avx512) ? CpuKernels.Avx512 : supported(CpuKernels.Avx2) ? CpuKernels.Avx2 : CpuKernels.Baseline;
+        return supported(CpuKernels.Avx512) ? CpuKernels.Avx512
+            : supported(CpuKernels.Avx2) ? CpuKernels.Avx2
+            : supported(CpuKernels.Baseline) ? CpuKernels.Baseline
+            : CpuKernels.Auto;
     }
 
     /// <summary>The set ATen calls <paramref name="name"/> (<c>default</c>, <c>avx2</c>, <c>avx512</c>, any case), or null.</summary>
@@ -52,17 +58,23 @@ public static class CpuKernelSets
     /// <summary>
     /// The environment that pins libtorch to <paramref name="kernels"/>: ATen's capability, oneDNN's highest instruction set,
     /// and MKL's instructions with its conditional numerical reproducibility (<c>MKL_CBWR</c>) at the same level, so that
-    /// MKL takes the same code path on Intel and AMD CPUs. <see cref="CpuKernels.Auto"/> is resolved first.
+    /// MKL takes the same code path on Intel and AMD CPUs. Nothing for <see cref="CpuKernels.Auto"/> (libtorch's own choice:
+    /// resolve it first where the CPU has a set, <see cref="Resolve"/>).
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Environment(CpuKernels kernels)
     {
         var (aten, onednn, mkl) = kernels switch
         {
+            CpuKernels.Auto => (null, null, null),
             CpuKernels.Baseline => ("default", "SSE41", "SSE4_2"),
             CpuKernels.Avx2 => ("avx2", "AVX2", "AVX2"),
             CpuKernels.Avx512 => ("avx512", "AVX512_CORE", "AVX512"),
-            _ => throw new ArgumentException($"{kernels} is not a kernel set; resolve {nameof(CpuKernels.Auto)} first ({nameof(Resolve)}).", nameof(kernels)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kernels), kernels, null),
         };
+        if (aten is null || onednn is null || mkl is null)
+        {
+            return [];
+        }
         return
         [
             new(AtenVariable, aten),

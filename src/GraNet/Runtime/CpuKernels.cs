@@ -10,7 +10,10 @@ namespace GraNet.Runtime;
 /// </summary>
 public enum CpuKernels
 {
-    /// <summary>The best set this CPU offers (AVX-512, else AVX2, else the baseline), or the one <c>ATEN_CPU_CAPABILITY</c> names.</summary>
+    /// <summary>
+    /// The best set this CPU offers (AVX-512, else AVX2, else the baseline), or the one <c>ATEN_CPU_CAPABILITY</c> names;
+    /// on a CPU that is not x86-64, libtorch's own choice, not pinned.
+    /// </summary>
     [JsonStringEnumMemberName("auto")]
     Auto,
 

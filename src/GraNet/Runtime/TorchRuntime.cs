@@ -26,7 +26,7 @@ public static partial class TorchRuntime
     /// <summary>The thread count in force, or null before <see cref="Configure"/>.</summary>
     public static int? Threads => configuredThreads;
 
-    /// <summary>The CPU kernel set in force (never <see cref="CpuKernels.Auto"/>), or null before <see cref="Configure"/>.</summary>
+    /// <summary>The CPU kernel set in force (on x86-64 never <see cref="CpuKernels.Auto"/>, which elsewhere means libtorch's own choice), or null before <see cref="Configure"/>.</summary>
     public static CpuKernels? Kernels => configuredKernels;
 
     /// <summary>
@@ -120,7 +120,8 @@ public static partial class TorchRuntime
         }
         // libtorch_cpu as loaded by TorchSharp (its path is the loaded module's; loading it again by path returns the same copy).
         _ = torch.get_num_threads();
-        string? path = System.Diagnostics.Process.GetCurrentProcess().Modules.Cast<System.Diagnostics.ProcessModule>()
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        string? path = process.Modules.Cast<System.Diagnostics.ProcessModule>()
             .Select(m => m.FileName).FirstOrDefault(f => Path.GetFileName(f) == "libtorch_cpu.so");
         if (path is null || !NativeLibrary.TryLoad(path, out nint library)
             || !NativeLibrary.TryGetExport(library, "_ZN2at18get_cpu_capabilityB5cxx11Ev", out nint function))
@@ -139,7 +140,10 @@ public static partial class TorchRuntime
     private static void SetNativeEnvironment(string name, string value, bool overwrite)
     {
         Environment.SetEnvironmentVariable(name, overwrite ? value : Environment.GetEnvironmentVariable(name) ?? value);
-        _ = NativeSetEnv(name, value, overwrite ? 1 : 0);
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = NativeSetEnv(name, value, overwrite ? 1 : 0);
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

@@ -94,5 +94,10 @@ public class CpuKernelsOptionTests : IDisposable
         Assert.Equal(CpuKernels.Avx2, TrainOptions.KernelsToRun(null, CpuKernels.Auto, null, null, avx2Machine));
         Assert.Equal(CpuKernels.Baseline, TrainOptions.KernelsToRun(null, CpuKernels.Auto, "runs/r1", "default", avx2Machine));
         Assert.Equal(CpuKernels.Baseline, TrainOptions.KernelsToRun(null, CpuKernels.Baseline, null, null, avx2Machine));
+
+        // A CPU with none of the sets (not x86-64): auto pins nothing, a set is refused.
+        Assert.Equal(CpuKernels.Auto, TrainOptions.KernelsToRun(null, CpuKernels.Auto, null, null, Has()));
+        Assert.Equal("CPU kernels avx2: this CPU is not x86-64 and has none of the pinned sets; give --cpu-kernels auto.",
+            Assert.Throws<ArgumentException>(() => TrainOptions.KernelsToRun(CpuKernels.Avx2, CpuKernels.Auto, null, null, Has())).Message);
     }
 }
