@@ -94,8 +94,7 @@ public static class SweepCommand
             }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
-            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value))
-                + train.KernelsUnlessGiven(parse, baseline.CpuKernels);
+            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
             return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount);
         });
         return command;
@@ -486,8 +485,9 @@ public static class SweepCommand
             // A summary written before collapseCause existed has none: its collapse is taken for bad luck, as it was then.
             string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
             string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+            string? kernels = root.TryGetProperty("cpuKernels", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
-                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind);
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

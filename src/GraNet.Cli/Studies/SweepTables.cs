@@ -13,10 +13,10 @@ public static class SweepTables
     public static string Csv(IEnumerable<SweepResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var text = new StringBuilder("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds,collapseKind\n");
+        var text = new StringBuilder("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds,collapseKind,cpuKernels\n");
         foreach (var r in results)
         {
-            text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds},{r.CollapseKind}"));
+            text.AppendLine(string.Create(Invariant, $"{Commands.TrainOptions.MethodName(r.Cell.Method)},{r.Cell.InitDensity},{r.Cell.FinalDensity},{r.Cell.Seed},{r.Outcome},{r.TestAccuracy},{r.FinalDensity},{r.TrainingFlops},{r.InferenceFlops},{r.WallSeconds},{r.CollapseKind},{r.CpuKernels}"));
         }
         return text.ToString();
     }
@@ -92,12 +92,21 @@ public static class SweepTables
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
         text.AppendLine();
+        // The CPU kernels the runs used (summary.json's): named on the line to reproduce when the command did not give them
+        // (auto would choose another CPU's set), or listed when the runs differ (a sweep continued on another machine).
+        var kernels = results.Select(r => r.CpuKernels).OfType<string>().GroupBy(k => k, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ToList();
+        bool givesKernels = command.Contains(" --cpu-kernels ", StringComparison.Ordinal);
         text.AppendLine("Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
-        text.AppendLine(command);
+        text.AppendLine(kernels.Count == 1 && !givesKernels ? $"{command} --cpu-kernels {kernels[0].Key}" : command);
         text.AppendLine("```");
         text.AppendLine();
+        if (kernels.Count > 1)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"The runs used different CPU kernels: {string.Join(", ", kernels.Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? string.Empty : "s")})"))}. A run repeats only with its own set (`--cpu-kernels`; each run's config.json has it).");
+            text.AppendLine();
+        }
         text.AppendLine("## Test accuracy (%), mean ± std over the runs that trained (n)");
         text.AppendLine();
         Table(text, labels, sparsities, trained, rows =>

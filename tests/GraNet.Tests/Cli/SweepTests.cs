@@ -184,6 +184,26 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void The_line_to_reproduce_names_the_cpu_kernels_of_the_runs_or_the_tables_say_they_differ()
+    {
+        static string Head(string markdown) => string.Join("\n", markdown.ReplaceLineEndings("\n").Split('\n').Skip(4).Take(4));
+        SweepResult[] avx2 = [Result(SparsityMethodKind.Dense, 1, 17, 88.5) with { CpuKernels = "avx2" }, Result(SparsityMethodKind.Dense, 1, 18, 89.5) with { CpuKernels = "avx2" }];
+        // The command gave no set: the runs' one is added (auto would take another CPU's); one given stays as given.
+        Assert.Equal("```bash\n./granet sweep --seeds 2 --cpu-kernels avx2\n```\n", Head(SweepTables.Markdown(avx2, "t", "./granet sweep --seeds 2", lastSeed: 22)));
+        Assert.Equal("```bash\n./granet sweep --cpu-kernels avx2 --seeds 2\n```\n", Head(SweepTables.Markdown(avx2, "t", "./granet sweep --cpu-kernels avx2 --seeds 2", lastSeed: 22)));
+        // Runs from before the setting name none: the line stays as it was.
+        SweepResult[] old = [Result(SparsityMethodKind.Dense, 1, 17, 88.5)];
+        Assert.Equal("```bash\n./granet sweep\n```\n", Head(SweepTables.Markdown(old, "t", "./granet sweep", lastSeed: 22)));
+        // A sweep continued on another CPU: no set is added, and the tables say which runs used which.
+        SweepResult[] mixed = [.. avx2, Result(SparsityMethodKind.Dense, 1, 19, 89.0) with { CpuKernels = "avx512" }];
+        string markdown = SweepTables.Markdown(mixed, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
+        Assert.Equal("```bash\n./granet sweep\n```\n", Head(markdown));
+        Assert.Contains("\nThe runs used different CPU kernels: avx2 (2 runs), avx512 (1 run). A run repeats only with its own set (`--cpu-kernels`; each run's config.json has it).\n", markdown, StringComparison.Ordinal);
+        Assert.EndsWith(",avx512", SweepTables.Csv(mixed).TrimEnd(), StringComparison.Ordinal);
+        Assert.StartsWith("method,initDensity,finalDensity,seed,outcome,testAccuracy,measuredDensity,trainingFlopsRelative,inferenceFlopsRelative,wallSeconds,collapseKind,cpuKernels\n", SweepTables.Csv(mixed), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
     {
         // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
@@ -276,10 +296,10 @@ public class SweepTests : IDisposable
         Assert.Contains("Runs that did not train (replaced by the next seed): rigl-d0.05-s17 (collapsed: weights blew up), rigl-d0.05-s18 (collapsed: fell back to chance), "
             + "rigl-d0.05-s19 (collapsed: learned nothing), rigl-d0.05-s20 (collapsed).\n", markdown, StringComparison.Ordinal);
         Assert.Contains("with no seed left to replace them (4 replacements at most per cell): rigl-d0.05-s21 (diverged).", markdown, StringComparison.Ordinal);
-        // The CSV's last column holds the kind as summary.json writes it (empty where there is none).
+        // The CSV's column after wallSeconds holds the kind as summary.json writes it (empty where there is none).
         var rows = SweepTables.Csv(results).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.EndsWith(",wallSeconds,collapseKind", rows[0], StringComparison.Ordinal);
-        Assert.Equal(["blew-up", "fell-back", "learned-nothing", "", ""], rows.Skip(1).Select(r => r[(r.LastIndexOf(',') + 1)..]).ToArray());
+        Assert.EndsWith(",wallSeconds,collapseKind,cpuKernels", rows[0], StringComparison.Ordinal);
+        Assert.Equal(["blew-up", "fell-back", "learned-nothing", "", ""], rows.Skip(1).Select(r => r.Split(',')[^2]).ToArray());
     }
 
     [Fact]
