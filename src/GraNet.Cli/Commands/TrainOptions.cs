@@ -130,8 +130,9 @@ public sealed class TrainOptions
         string? resume = parse.GetValue(Resume);
         if (resume is not null)
         {
-            // What is trained comes from the run's config.json; where the data is, how many threads and where TensorBoard
-            // logs go may change (they do not change the numbers; see ConfigurationComparison.MayDiffer).
+            // What is trained comes from the run's config.json; where the data is, how many threads, which CPU kernels and where
+            // TensorBoard logs go may change (see ConfigurationComparison.MayDiffer). Threads and kernels change the rounding: a run
+            // continued with others than its own no longer matches an uninterrupted one, but a run moved to another machine can go on.
             var given = GivenExcept(parse, Resume, Threads, CpuKernels, DataDir, TensorBoard);
             if (given.Count > 0)
             {
@@ -409,7 +410,7 @@ public sealed class TrainOptions
         KernelsToRun(parse.GetValue(CpuKernels), configured, run, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported);
 
     /// <summary>
-    /// The kernel set to run with, never auto: <paramref name="given"/> (<c>--cpu-kernels</c>) if any, else
+    /// The kernel set to run with, never auto on x86-64: <paramref name="given"/> (<c>--cpu-kernels</c>) if any, else
     /// <paramref name="configured"/> (the default auto, a <c>--config</c> file's, or the set a resumed run in
     /// <paramref name="run"/> was trained with), resolved by <see cref="CpuKernelSets.Resolve"/> with
     /// <paramref name="atenVariable"/>. A set that <paramref name="supported"/> refuses is refused, saying what to give instead.
