@@ -429,6 +429,11 @@ public sealed class TrainOptions
             throw new ArgumentException($"CPU kernels {EnumName(kernels)}: this CPU is not x86-64 and has none of the pinned sets; give --cpu-kernels auto.");
         }
         string name = EnumName(kernels), best = EnumName(widest);
+        if ((given ?? configured) == GraNet.Runtime.CpuKernels.Auto)
+        {
+            // Auto took the set from ATen's variable (auto alone never picks one the CPU lacks): auto again would too.
+            throw new ArgumentException($"{CpuKernelSets.AtenVariable}={atenVariable} asks for {name} CPU kernels, which this CPU does not have (its best is {best}); unset {CpuKernelSets.AtenVariable}, or give --cpu-kernels {best}.");
+        }
         throw new ArgumentException(run is not null && given is null
             ? $"{run} was trained with {name} CPU kernels, which this CPU does not have (its best is {best}); continue it on a CPU with {name} for the numbers of an uninterrupted run, or here with --cpu-kernels {best} (the numbers then differ)."
             : $"CPU kernels {name} (--cpu-kernels, or cpuKernels of a --config file): this CPU does not have them (its best is {best}); give --cpu-kernels {best}, or auto.");

@@ -95,6 +95,11 @@ public class CpuKernelsOptionTests : IDisposable
         Assert.Equal(CpuKernels.Baseline, TrainOptions.KernelsToRun(null, CpuKernels.Auto, "runs/r1", "default", avx2Machine));
         Assert.Equal(CpuKernels.Baseline, TrainOptions.KernelsToRun(null, CpuKernels.Baseline, null, null, avx2Machine));
 
+        // Auto following ATen's variable to a set the CPU lacks names the variable, not --cpu-kernels (auto again would do the same).
+        Assert.Equal("ATEN_CPU_CAPABILITY=avx512 asks for avx512 CPU kernels, which this CPU does not have (its best is avx2); unset ATEN_CPU_CAPABILITY, or give --cpu-kernels avx2.",
+            Assert.Throws<ArgumentException>(() => TrainOptions.KernelsToRun(null, CpuKernels.Auto, null, "avx512", avx2Machine)).Message);
+        Assert.Equal(CpuKernels.Avx2, TrainOptions.KernelsToRun(CpuKernels.Avx2, CpuKernels.Auto, null, "avx512", avx2Machine));
+
         // A CPU with none of the sets (not x86-64): auto pins nothing, a set is refused.
         Assert.Equal(CpuKernels.Auto, TrainOptions.KernelsToRun(null, CpuKernels.Auto, null, null, Has()));
         Assert.Equal("CPU kernels avx2: this CPU is not x86-64 and has none of the pinned sets; give --cpu-kernels auto.",
