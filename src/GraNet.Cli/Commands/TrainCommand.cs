@@ -194,6 +194,9 @@ public static class TrainCommand
             ["threads"] = configuration.Threads,
             // The set ATen reports it runs (the one pinned; where ATen cannot be asked, the one configured).
             ["cpuKernels"] = EnumNames.Of(TorchRuntime.AtenKernels() ?? configuration.CpuKernels),
+            // Epochs from which a resumed run ran with other threads or kernels than the epoch before (from there its numbers
+            // differ from an uninterrupted run's); empty for a run trained with one setting throughout.
+            ["settingsChangedAtEpochs"] = Trainer.EpochsWithOtherSettings(result.History),
             ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
             ["finalDensity"] = Math.Round(sparsity.Density, 6),
             ["inferenceFlopsRelative"] = Math.Round(sparsity.InferenceFlopsRelative, 6),

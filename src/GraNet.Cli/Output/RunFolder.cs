@@ -205,6 +205,12 @@ public sealed class RunFolder(string path)
                 ["imagesPerSecond"] = Math.Round(m.ImagesPerSecond, 1),
                 ["dataWaitSeconds"] = Math.Round(m.DataWaitSeconds, 3),
             };
+            if (m.Runtime is { } runtime)
+            {
+                // Which threads and kernels the epoch ran with: a run resumed with others shows where it changed.
+                line["threads"] = runtime.Threads;
+                line["cpuKernels"] = runtime.CpuKernels is { } kernels ? EnumNames.Of(kernels) : null;
+            }
             foreach (var (key, value) in m.Scalars)
             {
                 line[key] = value;

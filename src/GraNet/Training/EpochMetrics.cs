@@ -1,3 +1,5 @@
+using GraNet.Runtime;
+
 namespace GraNet.Training;
 
 /// <summary>What one epoch of training measured.</summary>
@@ -14,4 +16,8 @@ public sealed record EpochMetrics(
     double Seconds,
     double ImagesPerSecond,
     double DataWaitSeconds,
-    IReadOnlyDictionary<string, double> Scalars);
+    IReadOnlyDictionary<string, double> Scalars)
+{
+    /// <summary>The threads and CPU kernels libtorch ran the epoch with; null in checkpoints of earlier versions.</summary>
+    public RuntimeSettings? Runtime { get; init; }
+}

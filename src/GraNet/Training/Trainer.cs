@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.Data;
 using GraNet.IO;
+using GraNet.Runtime;
 using GraNet.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -125,6 +126,12 @@ public sealed class Trainer : IDisposable
             File.Delete(bestNext); // a run starting afresh: of an earlier start's first epoch
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
+        // What this process computes with, recorded with every epoch it trains.
+        var running = RuntimeSettings.Current();
+        if (firstEpoch < options.Epochs && history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
+        {
+            observer.OnNotice(OtherSettingsNotice(lastEpoch.Epoch, before, running));
+        }
         // A resumed run that had already collapsed stays collapsed instead of training on.
         var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         for (int epoch = firstEpoch; outcome == TrainingOutcome.Completed && epoch < options.Epochs; epoch++)
@@ -132,7 +139,12 @@ public sealed class Trainer : IDisposable
             cancellation.ThrowIfCancellationRequested();
             var metrics = TrainEpoch(epoch, ref step, cancellation);
             double? validation = data.Validation is null ? null : Evaluate(model, data.Validation);
-            metrics = metrics with { ValidationAccuracy = validation, Scalars = hook?.EpochScalars() ?? new Dictionary<string, double>() };
+            metrics = metrics with
+            {
+                ValidationAccuracy = validation,
+                Scalars = hook?.EpochScalars() ?? new Dictionary<string, double>(),
+                Runtime = running,
+            };
             history.Add(metrics);
             bool selectable = hook?.ReadyForSelection ?? true;
             bool improved = selectable && (validation is null || bestValidation is null || validation > bestValidation);
@@ -192,6 +204,67 @@ public sealed class Trainer : IDisposable
         double trainSeconds = history.Sum(h => h.Seconds);
         double images = (double)data.Train.Count * history.Count;
         return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, earlierWall + wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
+    }
+
+    /// <summary>
+    /// The epochs (1-based) that ran with other threads or CPU kernels than the epoch before them (<see cref="RuntimeSettings.DiffersFrom"/>):
+    /// empty for a run trained in one go, or resumed with its own settings. Epochs of earlier versions, which did not record them, are passed over.
+    /// </summary>
+    public static IReadOnlyList<int> EpochsWithOtherSettings(IReadOnlyList<EpochMetrics> history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var epochs = new List<int>();
+        RuntimeSettings? previous = null;
+        foreach (var epoch in history)
+        {
+            if (epoch.Runtime is { } settings)
+            {
+                if (previous is not null && settings.DiffersFrom(previous))
+                {
+                    epochs.Add(epoch.Epoch);
+                }
+                previous = settings;
+            }
+        }
+        return epochs;
+    }
+
+    /// <summary>
+    /// The notice of a run resumed with other threads or CPU kernels than its last epoch ran with: from here on it rounds
+    /// differently, so its numbers no longer repeat an uninterrupted run's; the settings that would keep them, where this
+    /// machine has them.
+    /// </summary>
+    public static string OtherSettingsNotice(int lastEpoch, RuntimeSettings before, RuntimeSettings now)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(now);
+        const string Configure = $"{nameof(TorchRuntime)}.{nameof(TorchRuntime.Configure)}";
+        var keep = new List<string>();
+        var cannot = new List<string>();
+        if (before.Threads != now.Threads)
+        {
+            if (before.Threads <= Environment.ProcessorCount)
+            {
+                keep.Add($"{Configure}.threads {before.Threads}");
+            }
+            else
+            {
+                cannot.Add($"{before.Threads} threads (it has {Environment.ProcessorCount} cores)");
+            }
+        }
+        if (before.CpuKernels is { } kernels && now.CpuKernels is not null && kernels != now.CpuKernels)
+        {
+            if (CpuKernelSets.IsSupported(kernels))
+            {
+                keep.Add($"{Configure}.cpuKernels {EnumNames.Of(kernels)}");
+            }
+            else
+            {
+                cannot.Add($"{EnumNames.Of(kernels)} CPU kernels");
+            }
+        }
+        string advice = cannot.Count > 0 ? $"this machine cannot run {string.Join(" or ", cannot)}" : $"{string.Join(" and ", keep)} would keep them";
+        return $"epochs up to {lastEpoch} ran with {before}, this process runs {now}: from epoch {lastEpoch + 1} on the run rounds differently, and its numbers differ from an uninterrupted run's; {advice}.";
     }
 
     /// <summary>What a collapsed epoch's notice says: the rule, and the likely cause with its fix.</summary>

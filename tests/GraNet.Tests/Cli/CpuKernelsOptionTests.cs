@@ -46,6 +46,16 @@ public class CpuKernelsOptionTests : IDisposable
         Assert.Equal(inForce, Read(Path.Combine(run, "config.json"), "cpuKernels"));
         Assert.Equal(inForce, Read(Path.Combine(run, "summary.json"), "cpuKernels"));
         Assert.Contains($"1 thread, {inForce} CPU kernels", output, StringComparison.Ordinal);
+        // Each epoch's line says what it ran with; the summary, where a resume changed it (nowhere).
+        using (var epoch = JsonDocument.Parse(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Single()))
+        {
+            Assert.Equal(1, epoch.RootElement.GetProperty("threads").GetInt32());
+            Assert.Equal(inForce, epoch.RootElement.GetProperty("cpuKernels").GetString());
+        }
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))))
+        {
+            Assert.Equal(0, summary.RootElement.GetProperty("settingsChangedAtEpochs").GetArrayLength());
+        }
 
         // --cpu-kernels may be given to a resume, as --threads may.
         var (resumed, _, resumeError) = CliHarness.Run("train", "--resume", run, "--cpu-kernels", inForce);

@@ -1,0 +1,149 @@
+using System.Text.Json;
+using GraNet.Cli.Configuration;
+using GraNet.Data;
+using GraNet.Models;
+using GraNet.Runtime;
+using GraNet.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Training;
+
+/// <summary>
+/// Every epoch records the threads and CPU kernels it ran with; a run resumed with others says that from there its numbers
+/// differ from an uninterrupted run's, and where they changed.
+/// </summary>
+public class RuntimeSettingsTests : IDisposable
+{
+    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 50, LearningRate = 0.05, Seed = 6, ValidationFraction = 0 };
+
+    private readonly string folder = TestFiles.TempFolder("granet-runtime-settings");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static EpochMetrics Epoch(int epoch, RuntimeSettings? runtime) =>
+        new(epoch, 0.5, 0.8, null, 0.1, 1, 100, 0, new Dictionary<string, double>()) { Runtime = runtime };
+
+    private sealed class Recorder(CancellationTokenSource? stopAfterFirstEpoch = null) : ITrainingObserver
+    {
+        public List<string> Notices { get; } = [];
+
+        public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) => stopAfterFirstEpoch?.Cancel();
+
+        public void OnNotice(string message) => Notices.Add(message);
+    }
+
+    private TrainingResult Train(bool resume, ITrainingObserver observer, CancellationToken cancellation = default, Action<Trainer>? afterRun = null)
+    {
+        manual_seed(Options.Seed);
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var trainer = new Trainer(model, TinyTraining.Data(Options, count: 100), Options, null, observer);
+        try
+        {
+            return trainer.Run(folder, resume, ("lenet-300-100", "tiny", "{}"), cancellation);
+        }
+        finally
+        {
+            afterRun?.Invoke(trainer);
+        }
+    }
+
+    [Fact]
+    public void The_epochs_where_the_settings_changed_are_those_after_a_change_of_threads_or_of_two_known_kernel_sets()
+    {
+        var history = new[]
+        {
+            Epoch(1, null), // a checkpoint of an earlier version: nothing recorded
+            Epoch(2, new RuntimeSettings(2, CpuKernels.Avx512)),
+            Epoch(3, new RuntimeSettings(2, CpuKernels.Avx512)),
+            Epoch(4, new RuntimeSettings(1, CpuKernels.Avx512)), // threads changed
+            Epoch(5, new RuntimeSettings(1, null)), // kernels unknown: not a change
+            Epoch(6, new RuntimeSettings(1, CpuKernels.Avx2)), // compared with epoch 5's unknown set: not a change
+            Epoch(7, new RuntimeSettings(1, CpuKernels.Baseline)), // kernels changed
+            Epoch(8, null),
+            Epoch(9, new RuntimeSettings(1, CpuKernels.Baseline)), // compared with epoch 7: the same
+        };
+        Assert.Equal([4, 7], Trainer.EpochsWithOtherSettings(history));
+        Assert.Empty(Trainer.EpochsWithOtherSettings([Epoch(1, new RuntimeSettings(2, CpuKernels.Avx2)), Epoch(2, new RuntimeSettings(2, CpuKernels.Avx2))]));
+    }
+
+    [Fact]
+    public void The_notice_names_both_settings_and_what_would_keep_the_numbers_or_why_nothing_can()
+    {
+        string notice = Trainer.OtherSettingsNotice(3, new RuntimeSettings(1, CpuKernels.Baseline), new RuntimeSettings(2, CpuKernels.Baseline));
+        Assert.Equal(
+            "epochs up to 3 ran with 1 thread and baseline CPU kernels, this process runs 2 threads and baseline CPU kernels: from epoch 4 on the run rounds differently, and its numbers differ from an uninterrupted run's; TorchRuntime.Configure.threads 1 would keep them.",
+            notice);
+        // The tool names its options.
+        Assert.EndsWith("; --threads 1 would keep them.", OptionFlags.Rewrite(notice), StringComparison.Ordinal);
+
+        // Every x86-64 CPU has the baseline set; both settings named.
+        if (CpuKernelSets.IsSupported(CpuKernels.Baseline))
+        {
+            Assert.EndsWith(
+                "; TorchRuntime.Configure.threads 1 and TorchRuntime.Configure.cpuKernels baseline would keep them.",
+                Trainer.OtherSettingsNotice(1, new RuntimeSettings(1, CpuKernels.Baseline), new RuntimeSettings(2, CpuKernels.Avx2)), StringComparison.Ordinal);
+        }
+
+        int cores = Environment.ProcessorCount;
+        Assert.EndsWith(
+            $": from epoch 6 on the run rounds differently, and its numbers differ from an uninterrupted run's; this machine cannot run {cores + 1} threads (it has {cores} cores).",
+            Trainer.OtherSettingsNotice(5, new RuntimeSettings(cores + 1, null), new RuntimeSettings(1, null)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_settings_survive_a_checkpoint_header_and_a_header_of_an_earlier_version_has_none()
+    {
+        var epoch = Epoch(1, new RuntimeSettings(3, CpuKernels.Avx2));
+        string json = JsonSerializer.Serialize(epoch);
+        Assert.Contains("\"CpuKernels\":\"avx2\"", json, StringComparison.Ordinal); // by name: the enum's order may change
+        Assert.Equal(new RuntimeSettings(3, CpuKernels.Avx2), JsonSerializer.Deserialize<EpochMetrics>(json)!.Runtime);
+
+        using var document = JsonDocument.Parse(json);
+        var older = document.RootElement.EnumerateObject().Where(p => p.Name != nameof(EpochMetrics.Runtime)).ToDictionary(p => p.Name, p => p.Value);
+        Assert.Null(JsonSerializer.Deserialize<EpochMetrics>(JsonSerializer.Serialize(older))!.Runtime);
+    }
+
+    [Fact]
+    public void A_run_resumed_with_other_threads_says_so_and_records_where_they_changed()
+    {
+        var now = RuntimeSettings.Current();
+        // Epoch 1 of 2, written as a process with one thread more than this machine's cores would have written it.
+        using (var source = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token, trainer =>
+            {
+                string last = Path.Combine(folder, "last.ckpt");
+                var header = Checkpoint.ReadHeader(last);
+                var other = new RuntimeSettings(Environment.ProcessorCount + 1, now.CpuKernels);
+                Assert.Equal(now, header.History[0].Runtime);
+                using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+                Checkpoint.Load(last, model, null, null);
+                Checkpoint.Save(last, header with { History = [header.History[0] with { Runtime = other }] }, model, trainer.Optimizer, null);
+            }));
+        }
+
+        var recorder = new Recorder();
+        var result = Train(true, recorder);
+        string notice = Assert.Single(recorder.Notices);
+        Assert.StartsWith($"epochs up to 1 ran with {Environment.ProcessorCount + 1} threads and ", notice, StringComparison.Ordinal);
+        Assert.Contains($", this process runs {now}: from epoch 2 on the run rounds differently", notice, StringComparison.Ordinal);
+        Assert.Equal(now, result.History[1].Runtime);
+        Assert.Equal([2], Trainer.EpochsWithOtherSettings(result.History));
+    }
+
+    [Fact]
+    public void A_run_resumed_with_its_own_settings_gives_no_notice()
+    {
+        using (var source = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token));
+        }
+        var recorder = new Recorder();
+        var result = Train(true, recorder);
+        Assert.Empty(recorder.Notices);
+        Assert.Equal(2, result.History.Count);
+        Assert.All(result.History, e => Assert.Equal(RuntimeSettings.Current(), e.Runtime));
+        Assert.Empty(Trainer.EpochsWithOtherSettings(result.History));
+    }
+}
