@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GraNet.IO;
 using GraNet.Runtime;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Flops;
@@ -46,6 +49,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <summary>The method's pieces (distribution, schedule, pruner, regenerator), after <see cref="Attach"/>.</summary>
     public SparsityMethod Method => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : method ?? throw new InvalidOperationException("The controller is not attached to a model yet.");
 
+    /// <summary>
+    /// The model's trained weights of two or more dimensions that no mask covers, by name: only convolution and linear
+    /// layers are masked (spec), so embeddings, transposed convolutions, recurrent layers and the projections inside
+    /// TorchSharp's transformer layers (native modules with no <c>Linear</c> children) stay dense, as does a dense first
+    /// layer. Empty when every such weight is masked; <see cref="Density"/> and the FLOPs count only the masked ones.
+    /// </summary>
+    public IReadOnlyList<string> UnmaskedWeights { get; private set; } = [];
+
     /// <summary>The options the controller was made with.</summary>
     public SparsityOptions Options => options;
 
@@ -64,6 +75,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        // In the names of this call (Attach would name the trainer's TrainingOptions.Epochs).
+        options.Validate(epochs, $"{nameof(SparsityController)}.{nameof(Create)}'s epochs");
         var controller = new SparsityController(options);
         controller.MaskUpdated += maskUpdated;
         try
@@ -101,6 +115,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             OptimizerStateAccess.RequireSupported(context.Optimizer);
         }
         masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
+        var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
+        UnmaskedWeights = context.Model.named_parameters()
+            .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(p.parameter.Handle))
+            .Select(p => p.name).ToList();
         var steps = new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed);
         if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
         {
@@ -125,11 +143,15 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (method.MasksWeights)
         {
             RequireEveryLayerKept(masks, method);
+        }
+        // Before the initial masks zero any weight: a sample shape that does not fit the model is refused with the model untouched.
+        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType);
+        if (method.MasksWeights)
+        {
             InitialiseMasks();
         }
-        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType);
         forwardFlops = flops.Forward();
-        Report(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList());
+        MaskUpdated?.Invoke(Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList()));
     }
 
     /// <summary>
@@ -158,6 +180,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             }
         }
         var plan = Method;
+        bool prunes = plan.MasksWeights && plan.Schedule is { } due && plan.Pruner is not null && due.IsPruningStep(step);
+        bool regenerates = plan.MasksWeights && plan.Window is { } window && plan.Regenerator is not null && plan.Rate is not null && window.IsUpdateStep(step);
+        if (regenerates)
+        {
+            // Refused (no gradient to grow by) before anything of this step changes, so the loop can be corrected and the step given again.
+            plan.Regenerator!.Growth.RequireReady(m);
+        }
         trainingFlops += 3 * forwardFlops;
         lastStep = step;
         if (!plan.MasksWeights)
@@ -166,24 +195,30 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         m.Apply();
         plan.Regenerator?.Growth.AfterStep(m);
-        if (plan.Schedule is { } schedule && plan.Pruner is { } pruner && schedule.IsPruningStep(step))
+        // The step's updates are reported once both are made: a handler that throws cannot leave the step half done.
+        var updates = new List<MaskUpdate>(2);
+        if (prunes)
         {
             var before = m.Layers.Select(l => l.ActiveCount).ToArray();
-            pruner.Prune(m, schedule.DensityAt(step));
+            plan.Pruner!.Prune(m, plan.Schedule!.DensityAt(step));
             m.Apply();
-            Report(step, MaskUpdateKind.Prune, null, m.Layers.Select((l, i) => new LayerUpdate(l.Name, l.ActiveCount, l.Count, before[i] - l.ActiveCount, 0)).ToList());
+            updates.Add(Describe(step, MaskUpdateKind.Prune, null, m.Layers.Select((l, i) => new LayerUpdate(l.Name, l.ActiveCount, l.Count, before[i] - l.ActiveCount, 0)).ToList()));
         }
-        if (plan.Window is { } window && plan.Regenerator is { } regenerator && plan.Rate is { } rate && window.IsUpdateStep(step))
+        if (regenerates)
         {
-            double r = rate.RateAt(step);
-            var updates = regenerator.Regenerate(m, r);
-            Report(step, MaskUpdateKind.Regenerate, r, updates);
+            double r = plan.Rate!.RateAt(step);
+            updates.Add(Describe(step, MaskUpdateKind.Regenerate, r, plan.Regenerator!.Regenerate(m, r)));
+        }
+        foreach (var update in updates)
+        {
+            MaskUpdated?.Invoke(update);
         }
     }
 
     /// <summary>Layers pruned away entirely (no active weight), named with the density that emptied them and its fix.</summary>
     public string? CollapseCause()
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (masks is null || method is null || !method.MasksWeights || masks.Layers.FirstOrDefault(l => l.ActiveCount == 0) is null)
         {
             return null;
@@ -200,10 +235,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public double Density => Method.MasksWeights ? Masks.Density : 1;
 
     /// <summary>Forward FLOPs of the current masks relative to the dense model.</summary>
-    public double InferenceFlopsRelative => flops is null || flops.DenseForward == 0 ? 1 : forwardFlops / flops.DenseForward;
+    public double InferenceFlopsRelative => Live.flops is not { } f || f.DenseForward == 0 ? 1 : forwardFlops / f.DenseForward;
 
     /// <summary>Training FLOPs so far relative to dense training for the same steps.</summary>
-    public double TrainingFlopsRelative => flops is null || lastStep == 0 || flops.DenseForward == 0 ? 1 : trainingFlops / (3 * flops.DenseForward * lastStep);
+    public double TrainingFlopsRelative => Live.flops is not { } f || lastStep == 0 || f.DenseForward == 0 ? 1 : trainingFlops / (3 * f.DenseForward * lastStep);
+
+    /// <summary>This controller, unless it is disposed (its masks are freed then, and nothing it reports would be of a live run).</summary>
+    private SparsityController Live => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : this;
 
     public IReadOnlyDictionary<string, double> EpochScalars() => new Dictionary<string, double>
     {
@@ -213,9 +251,23 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         ["trainingFlopsRelative"] = Math.Round(TrainingFlopsRelative, 6),
     };
 
+    /// <summary>The first string of what <see cref="Save"/> writes (from this version on; earlier ones began with the method's name).</summary>
+    private const string StateMagic = "GRANET-SPARSITY-STATE-2";
+
+    /// <summary>The options as saved: enums by their names (as config.json has them), so that a difference reads "rigl", not 4.</summary>
+    private static readonly JsonSerializerOptions StateJson = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
+
+    /// <summary>
+    /// Writes the controller's state (not the model's or the optimizer's): the options and the run's length it was made
+    /// with, the step reached, training FLOPs so far, the masks and the growth criterion's state.
+    /// </summary>
     public void Save(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        writer.Write(StateMagic);
+        writer.Write(JsonSerializer.Serialize(options, StateJson));
+        writer.Write(totalSteps);
         writer.Write(Method.Name);
         writer.Write(lastStep);
         writer.Write(trainingFlops);
@@ -223,20 +275,55 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         Method.Regenerator?.Growth.Save(writer);
     }
 
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote into a controller created for the same model with the same options and step
+    /// counts; the run then continues from the step reached (<see cref="Step"/>). State written by earlier versions,
+    /// which did not record the options, is checked by method and masked layers only.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers.</exception>
     public void Load(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        string name = reader.ReadString();
-        if (name != Method.Name)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        string first = reader.ReadString();
+        string name = first;
+        if (first == StateMagic)
         {
-            throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; resume with the same SparsityOptions.Method.");
+            string saved = reader.ReadString();
+            long savedSteps = reader.ReadInt64();
+            name = reader.ReadString();
+            RequireMethod(name);
+            if (JsonDifference.First(JsonNode.Parse(saved), JsonNode.Parse(JsonSerializer.Serialize(options, StateJson))) is { } difference)
+            {
+                throw new InvalidDataException($"The saved state was made with {nameof(SparsityOptions)}.{difference.Key} {difference.Saved}, this controller with {difference.Current}; load it into a controller created with the options the run was saved with.");
+            }
+            if (savedSteps != totalSteps)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is of a run of {savedSteps} steps, this controller was created for {totalSteps} (steps per epoch × epochs given to Create); create it with the saved run's step counts."));
+            }
         }
+        else if (!Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == first))
+        {
+            throw new InvalidDataException("This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.");
+        }
+        RequireMethod(name);
         lastStep = reader.ReadInt64();
         trainingFlops = reader.ReadDouble();
         Masks.Load(reader);
         Method.Regenerator?.Growth.Load(reader, Masks);
         forwardFlops = flops!.Forward();
     }
+
+    private void RequireMethod(string name)
+    {
+        if (name != Method.Name)
+        {
+            throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; resume with the same SparsityOptions.Method.");
+        }
+    }
+
+    /// <summary>The last step given to <see cref="AfterOptimizerStep"/> (0 before the first); after <see cref="Load"/>, the step the saved run had reached, so the next call takes this plus one.</summary>
+    public long Step => disposed ? throw new ObjectDisposedException(nameof(SparsityController)) : lastStep;
 
     public void Dispose()
     {
@@ -306,15 +393,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         m.Apply();
     }
 
-    private void Report(long step, MaskUpdateKind kind, double? rate, IReadOnlyList<LayerUpdate> layers)
+    /// <summary>A mask update as it stands now (density, ever-active share), with the forward FLOPs brought up to the new masks.</summary>
+    private MaskUpdate Describe(long step, MaskUpdateKind kind, double? rate, IReadOnlyList<LayerUpdate> layers)
     {
         forwardFlops = flops?.Forward() ?? forwardFlops;
-        if (MaskUpdated is { } handler)
-        {
-            handler(new MaskUpdate(step, kind, Density, rate, layers, Method.MasksWeights ? Masks.EverActiveFraction : 1));
-        }
+        return new MaskUpdate(step, kind, Density, rate, layers, Method.MasksWeights ? Masks.EverActiveFraction : 1);
     }
 
     /// <summary>Steps of the run this controller is attached to.</summary>
-    public long TotalSteps => totalSteps;
+    public long TotalSteps => Live.totalSteps;
 }

@@ -57,7 +57,8 @@ public sealed record SparsityOptions
         method is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform or SparsityMethodKind.Gmp or SparsityMethodKind.GmpUniform;
 
     /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range; <paramref name="epochs"/> is the run's length.</summary>
-    public void Validate(int epochs)
+    /// <param name="epochsName">What the caller calls the run's length in a message (default <c>TrainingOptions.Epochs</c>).</param>
+    public void Validate(int epochs, string? epochsName = null)
     {
         Require(InitDensity > 0 && InitDensity <= 1, nameof(InitDensity), InitDensity, "must be in (0, 1]");
         Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
@@ -70,7 +71,7 @@ public sealed record SparsityOptions
             Require(FinalDensity <= InitDensity, nameof(FinalDensity), FinalDensity, Invariant($"must not exceed {Name(nameof(InitDensity))} {InitDensity} for a pruning method"));
             Require(PruneStartEpoch >= 0, nameof(PruneStartEpoch), PruneStartEpoch, "must be 0 or more");
             Require(PruneEndEpoch > PruneStartEpoch, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must come after {Name(nameof(PruneStartEpoch))} {PruneStartEpoch}"));
-            Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {nameof(Training.TrainingOptions)}.{nameof(Training.TrainingOptions.Epochs)} {epochs}"));
+            Require(PruneEndEpoch <= epochs, nameof(PruneEndEpoch), PruneEndEpoch, Invariant($"must not exceed {epochsName ?? $"{nameof(Training.TrainingOptions)}.{nameof(Training.TrainingOptions.Epochs)}"} {epochs}"));
         }
         Require(Growth is null || Regrows,
             nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {OptionValueException.Format(Method)}; drop it");

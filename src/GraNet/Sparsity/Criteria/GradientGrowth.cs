@@ -13,6 +13,9 @@ namespace GraNet.Sparsity.Criteria;
 public sealed class GradientGrowth : IGrowthScore
 {
     /// <exception cref="InvalidOperationException">Every gradient of the model is zero or undefined (cleared before the mask update).</exception>
+    public void RequireReady(MaskSet masks) => GrowthGradient.RequireSome(masks, "gradient");
+
+    /// <exception cref="InvalidOperationException">Every gradient of the model is zero or undefined (cleared before the mask update).</exception>
     public Tensor Score(MaskedLayer layer, MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(layer);

@@ -33,8 +33,32 @@ internal static class GrowthGradient
         {
             return null;
         }
-        string state = grad is null ? "undefined" : "all zeros";
-        throw new InvalidOperationException(
+        throw NoGradient(layer, criterion);
+    }
+
+    /// <summary>
+    /// Refuses a growth event at which no parameter of the model has a non-zero gradient, before the event changes anything
+    /// (the controller calls it ahead of the step's pruning). One reduction when the first layer has a gradient, as it usually does.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No parameter of the model has a non-zero gradient.</exception>
+    public static void RequireSome(MaskSet masks, string criterion)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        if (masks.Layers.Count == 0 || masks.Layers.Any(l => l.Weight.grad is { } g && NonZero(g)))
+        {
+            return;
+        }
+        var parameters = masks.Optimizer?.parameters() ?? [];
+        if (!parameters.Any(p => p.grad is { } g && NonZero(g)))
+        {
+            throw NoGradient(masks.Layers[0], criterion);
+        }
+    }
+
+    private static InvalidOperationException NoGradient(MaskedLayer layer, string criterion)
+    {
+        string state = layer.Weight.grad is null ? "undefined" : "all zeros";
+        return new InvalidOperationException(
             $"Every gradient of the model is zero or undefined at this growth event ({layer.Name}'s is {state}), so {criterion} growth cannot rank the positions to grow: call SparsityController.AfterOptimizerStep after optimizer.step() and before optimizer.zero_grad(), or, if it is called there, no gradient reaches the weights (the loss does not depend on them).");
     }
 

@@ -9,6 +9,14 @@ public interface IGrowthScore
     /// <summary>A tensor shaped like the layer's weight; larger is better.</summary>
     Tensor Score(MaskedLayer layer, MaskSet masks);
 
+    /// <summary>
+    /// Called before a step with a growth event changes anything (before its pruning and <see cref="AfterStep"/>): refuses
+    /// an event this score cannot rank (e.g. no gradient), so that the caller can correct the loop with the masks untouched.
+    /// </summary>
+    void RequireReady(MaskSet masks)
+    {
+    }
+
     /// <summary>Called after every optimizer step, before any mask update of that step (e.g. to accumulate gradients).</summary>
     void AfterStep(MaskSet masks)
     {

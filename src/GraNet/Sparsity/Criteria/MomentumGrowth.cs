@@ -136,6 +136,9 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
         }
     }
 
+    /// <exception cref="InvalidOperationException">Every gradient of the model is zero or undefined (cleared before the mask update).</exception>
+    public void RequireReady(MaskSet masks) => GrowthGradient.RequireSome(masks, "momentum");
+
     /// <exception cref="InvalidOperationException">Every gradient of the model is zero or undefined (cleared before the mask update), or <see cref="AfterStep"/> never saw this layer's gradient.</exception>
     public Tensor Score(MaskedLayer layer, MaskSet masks)
     {

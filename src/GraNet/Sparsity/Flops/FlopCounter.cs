@@ -63,7 +63,9 @@ public sealed class FlopCounter
             });
             removers.Add(remover.remove);
         }
-        bool training = model.training;
+        // Each module's own mode, restored after the probe: train(bool) sets a whole subtree, and a user may hold a part of
+        // the model in eval mode (a frozen batch norm) while the rest trains.
+        var modes = ModuleOrder.DepthFirst(model).Select(m => (m.Module, m.Module.training)).ToList();
         var first = model.parameters().FirstOrDefault();
         try
         {
@@ -83,7 +85,10 @@ public sealed class FlopCounter
             {
                 remover();
             }
-            model.train(training);
+            foreach (var (module, training) in modes)
+            {
+                module.train(training); // parents before children, so each module ends in its own mode
+            }
         }
         var byHandle = masks?.Layers.ToDictionary(l => (nint)l.Weight.Handle) ?? [];
         var list = weights

@@ -1,0 +1,263 @@
+using GraNet.Sparsity;
+using GraNet.Training.Optimizers;
+using TorchSharp.Modules;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+/// <summary>
+/// A library caller's mistakes and surprises: a refused <c>Create</c> leaves the model as it was, a step refused for want of
+/// gradients changes nothing and can be given again, a saved state goes only into a controller made the same way, and the
+/// weights no mask covers are named.
+/// </summary>
+public class ControllerRobustnessTests
+{
+    private const int StepsPerEpoch = 4;
+    private const int Epochs = 4;
+
+    private static readonly SparsityOptions GraNet = new()
+    {
+        Method = SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.2, UpdateInterval = 2, PruneStartEpoch = 0, PruneEndEpoch = 2,
+    };
+
+    private static Sequential Mlp()
+    {
+        manual_seed(3);
+        return nn.Sequential(("fc1", nn.Linear(10, 12)), ("relu", nn.ReLU()), ("fc2", nn.Linear(12, 3)));
+    }
+
+    private static long NonZero(nn.Module model) => model.parameters().Sum(p => p.count_nonzero().item<long>());
+
+    /// <summary>One optimizer step on a fixed random batch; gradients are left in place for the controller.</summary>
+    private static void Step(Sequential model, OptimizerHelper optimizer, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var x = randn([8, 10], generator: generator);
+        using var y = randint(0, 3, [8], generator: generator);
+        optimizer.zero_grad();
+        using var loss = nn.functional.cross_entropy(model.call(x), y);
+        loss.backward();
+        optimizer.step();
+    }
+
+    [Fact]
+    public void A_create_refused_for_a_sample_shape_that_does_not_fit_leaves_every_weight_as_it_was()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        long before = NonZero(model);
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, GraNet with { Method = SparsityMethodKind.RigL }, StepsPerEpoch, Epochs, [7]));
+        Assert.StartsWith("sampleShape [7] does not fit the model", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, NonZero(model)); // a RigL start at 0.2 would have zeroed 80 % of the weights
+    }
+
+    [Fact]
+    public void Create_keeps_a_part_of_the_model_the_caller_put_in_eval_mode_in_eval_mode()
+    {
+        var fc1 = nn.Linear(10, 12);
+        var drop = nn.Dropout(0.5);
+        var fc2 = nn.Linear(12, 3);
+        using var model = nn.Sequential(("fc1", fc1), ("drop", drop), ("fc2", fc2));
+        model.train();
+        drop.eval(); // a part the caller holds in eval mode while the rest trains
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, GraNet, StepsPerEpoch, Epochs, [10]);
+        Assert.True(model.training);
+        Assert.True(fc1.training);
+        Assert.False(drop.training);
+        Assert.True(fc2.training);
+    }
+
+    [Fact]
+    public void A_growth_step_without_gradients_is_refused_before_it_prunes_and_can_be_given_again()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, GraNet, StepsPerEpoch, Epochs, [10], seed: 5);
+        var updates = new List<MaskUpdate>();
+        controller.MaskUpdated += updates.Add;
+        Step(model, optimizer, 1);
+        controller.AfterOptimizerStep(1);
+        Step(model, optimizer, 2);
+        optimizer.zero_grad(); // the mistake: gradients cleared before the controller sees them
+        double density = controller.Density;
+        var e = Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(2));
+        Assert.StartsWith("Every gradient of the model is zero or undefined at this growth event", e.Message, StringComparison.Ordinal);
+        // Step 2 prunes (0.5 → below) and regenerates: neither happened, and step 2 is still to come.
+        Assert.Equal(density, controller.Density);
+        Assert.Equal(1, controller.Step);
+        Assert.Empty(updates);
+
+        // Corrected: the same batch's gradient again, then the step.
+        var generator = new Generator(2);
+        using (var x = randn([8, 10], generator: generator))
+        using (var y = randint(0, 3, [8], generator: generator))
+        using (var loss = nn.functional.cross_entropy(model.call(x), y))
+        {
+            loss.backward();
+        }
+        controller.AfterOptimizerStep(2);
+        Assert.Equal(2, controller.Step);
+        Assert.Equal([MaskUpdateKind.Prune, MaskUpdateKind.Regenerate], updates.Select(u => u.Kind));
+        Assert.True(controller.Density < density);
+    }
+
+    [Fact]
+    public void A_handler_that_throws_at_a_pruning_event_does_not_cost_the_steps_regeneration()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, GraNet, StepsPerEpoch, Epochs, [10], seed: 5);
+        var seen = new List<MaskUpdate>();
+        controller.MaskUpdated += u =>
+        {
+            seen.Add(u);
+            if (u.Kind == MaskUpdateKind.Prune)
+            {
+                throw new IOException("log full");
+            }
+        };
+        Step(model, optimizer, 1);
+        controller.AfterOptimizerStep(1);
+        Step(model, optimizer, 2);
+        var masksBefore = controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList();
+        Assert.Throws<IOException>(() => controller.AfterOptimizerStep(2));
+        // Both updates of step 2 were made (the handler saw the pruning), the step is counted, and step 3 follows.
+        Assert.Equal(MaskUpdateKind.Prune, Assert.Single(seen).Kind);
+        Assert.Equal(2, controller.Step);
+        Assert.Equal(controller.Masks.Layers.Sum(l => l.ActiveCount), controller.Masks.Active);
+        Assert.NotEqual(masksBefore, controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList());
+        Step(model, optimizer, 3);
+        controller.AfterOptimizerStep(3);
+    }
+
+    private static (byte[] State, long Step) SavedAfterThreeSteps(SparsityOptions options)
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [10], seed: 5);
+        for (int step = 1; step <= 3; step++)
+        {
+            Step(model, optimizer, step);
+            controller.AfterOptimizerStep(step);
+        }
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            controller.Save(writer);
+        }
+        return (stream.ToArray(), controller.Step);
+    }
+
+    private static SparsityController Fresh(Sequential model, OptimizerHelper optimizer, SparsityOptions options, int epochs = Epochs) =>
+        SparsityController.Create(model, optimizer, options, StepsPerEpoch, epochs, [10], seed: 5);
+
+    private static void Load(SparsityController controller, byte[] state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state));
+        controller.Load(reader);
+    }
+
+    [Fact]
+    public void A_saved_state_loads_into_a_controller_made_the_same_way_and_tells_the_step_reached()
+    {
+        var (state, step) = SavedAfterThreeSteps(GraNet);
+        Assert.Equal(3, step);
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        Assert.Equal(0, controller.Step);
+        Load(controller, state);
+        Assert.Equal(3, controller.Step);
+        Step(model, optimizer, 4);
+        controller.AfterOptimizerStep(controller.Step + 1);
+    }
+
+    [Fact]
+    public void A_saved_state_is_refused_by_a_controller_with_other_options_or_another_run_length_naming_the_difference()
+    {
+        var (state, _) = SavedAfterThreeSteps(GraNet);
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using (var other = Fresh(model, optimizer, GraNet with { FinalDensity = 0.5 }))
+        {
+            var e = Assert.Throws<InvalidDataException>(() => Load(other, state));
+            Assert.Equal("The saved state was made with SparsityOptions.FinalDensity 0.2, this controller with 0.5; load it into a controller created with the options the run was saved with.", e.Message);
+        }
+        using (var growth = Fresh(model, optimizer, GraNet with { Growth = GrowthKind.Random }))
+        {
+            Assert.Contains("SparsityOptions.Growth null, this controller with random;", Assert.Throws<InvalidDataException>(() => Load(growth, state)).Message, StringComparison.Ordinal);
+        }
+        using (var longer = Fresh(model, optimizer, GraNet, epochs: 8))
+        {
+            Assert.Equal(
+                "The saved state is of a run of 16 steps, this controller was created for 32 (steps per epoch × epochs given to Create); create it with the saved run's step counts.",
+                Assert.Throws<InvalidDataException>(() => Load(longer, state)).Message);
+        }
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_a_saved_state_are_refused_as_such_and_a_state_of_the_earlier_layout_still_loads()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        var e = Assert.Throws<InvalidDataException>(() => Load(controller, [3, 0x41, 0x42, 0x43, 9, 9]));
+        Assert.Equal("This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.", e.Message);
+
+        // The earlier layout began with the method's name: the same bytes without the options and run length in front.
+        var (state, _) = SavedAfterThreeSteps(GraNet);
+        byte[] earlier;
+        using (var reader = new BinaryReader(new MemoryStream(state)))
+        {
+            reader.ReadString();
+            reader.ReadString();
+            reader.ReadInt64();
+            earlier = state[(int)reader.BaseStream.Position..];
+        }
+        using var reloaded = Fresh(model, optimizer, GraNet);
+        Load(reloaded, earlier);
+        Assert.Equal(3, reloaded.Step);
+    }
+
+    [Fact]
+    public void Weights_no_mask_covers_are_named()
+    {
+        manual_seed(1);
+        using var model = nn.Sequential(("emb", nn.Embedding(20, 6)), ("flat", nn.Flatten()), ("fc", nn.Linear(24, 3)));
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, GraNet with { Method = SparsityMethodKind.RigL }, StepsPerEpoch, Epochs, [4], inputType: ScalarType.Int64);
+        Assert.Equal(["emb.weight"], controller.UnmaskedWeights);
+        Assert.Equal(["fc.weight"], controller.Masks.Layers.Select(l => l.Name));
+
+        using var mlp = Mlp();
+        using var sgd = new ScalarSafeSgd(mlp.parameters(), 0.05, 0.9, 0, 0, true);
+        using var dense = SparsityController.Create(mlp, sgd, GraNet with { DenseFirstLayer = true }, StepsPerEpoch, Epochs, [10]);
+        Assert.Equal(["fc1.weight"], dense.UnmaskedWeights);
+    }
+
+    [Fact]
+    public void A_pruning_window_past_the_run_is_refused_in_the_names_of_create()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        var e = Assert.Throws<GraNet.OptionValueException>(() => SparsityController.Create(model, optimizer, GraNet with { PruneEndEpoch = 10 }, StepsPerEpoch, 3, [10]));
+        Assert.Equal("SparsityOptions.PruneEndEpoch 10 must not exceed SparsityController.Create's epochs 3.", e.Message);
+    }
+
+    [Fact]
+    public void A_disposed_controller_reports_nothing()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        var controller = Fresh(model, optimizer, GraNet);
+        controller.Dispose();
+        controller.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => controller.InferenceFlopsRelative);
+        Assert.Throws<ObjectDisposedException>(() => controller.TrainingFlopsRelative);
+        Assert.Throws<ObjectDisposedException>(() => controller.TotalSteps);
+        Assert.Throws<ObjectDisposedException>(() => controller.Step);
+        Assert.Throws<ObjectDisposedException>(controller.CollapseCause);
+    }
+}
