@@ -412,7 +412,7 @@ public class SweepTests : IDisposable
         Assert.False(Directory.Exists(folder));
     }
 
-    [Fact]
+    [MultiCoreFact]
     public void Jobs_train_cells_in_child_processes_with_the_same_numbers_as_one_after_another()
     {
         string data = Path.Combine(root, "data");
@@ -448,7 +448,7 @@ public class SweepTests : IDisposable
         Assert.DoesNotContain("started", again.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [MultiCoreFact]
     public void Jobs_rewrite_the_result_files_for_the_grid_given_even_with_no_cell_left_to_train()
     {
         // One job at a time writes the tables of the grid it was given while it walks the finished cells; --jobs did
@@ -472,7 +472,7 @@ public class SweepTests : IDisposable
         Assert.Contains("--methods dense --final-densities", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
     }
 
-    [Theory]
+    [MultiCoreTheory]
     [InlineData("-TERM")] // the sweep stops its children
     [InlineData("-KILL")] // the children notice that the sweep is gone
     public void Ending_the_sweep_process_ends_its_cell_processes(string signal)
@@ -507,7 +507,7 @@ public class SweepTests : IDisposable
         Assert.Empty(Children());
     }
 
-    [Fact]
+    [MultiCoreFact]
     public void Jobs_keep_a_thread_count_from_a_config_file()
     {
         // --jobs divides the cores only when nothing chose a thread count: a --config file's "threads" stands.
@@ -515,7 +515,7 @@ public class SweepTests : IDisposable
         Directory.CreateDirectory(data);
         TestFiles.WriteTinyMnist(data);
         string file = Path.Combine(root, "threads.json");
-        // 2 threads: at most the cores of this (2-core) machine, and not the 1 that --jobs 2 would give each cell.
+        // 2 threads: at most the cores of this machine (the test needs 2), and not the 1 that --jobs 2 would give each cell.
         File.WriteAllText(file, "{ \"threads\": 2 }");
         string folder = Path.Combine(root, "cfg-jobs");
         var error = new StringWriter();
@@ -525,7 +525,7 @@ public class SweepTests : IDisposable
         Assert.Equal(2, config.RootElement.GetProperty("threads").GetInt32());
     }
 
-    [Fact]
+    [MultiCoreFact]
     public void A_failing_child_ends_the_sweep_with_its_exit_code_and_error()
     {
         // The data files are damaged: every child fails as 'granet train' would (exit 3), and the sweep says which cell and where its log is.
