@@ -19,7 +19,7 @@ namespace GraNet.Sparsity;
 /// optimizer step masks the weights and the optimizer state, runs the pruning and regeneration
 /// events the method's schedule asks for, and keeps the FLOPs and ever-active statistics.
 /// Plugs into <see cref="Trainer"/> as an <see cref="ITrainingHook"/>, or into any training loop:
-/// create it with <see cref="Create"/> and call <see cref="AfterOptimizerStep"/> after each step.
+/// create it with <c>Create</c> (one overload for a model taking one tensor, one for any forward pass) and call <see cref="AfterOptimizerStep"/> after each step.
 /// </summary>
 public sealed class SparsityController : ITrainingHook, IDisposable
 {
@@ -74,6 +74,26 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, masks => FlopCounter.Measure(model, sampleShape, masks, inputType));
+    }
+
+    /// <summary>
+    /// <see cref="Create(nn.Module{Tensor, Tensor}, OptimizerHelper, SparsityOptions, int, int, long[], int, Action{MaskUpdate}?, ScalarType?)"/>
+    /// for a model whose forward pass does not take one tensor (several inputs, such as token ids and an attention mask) or
+    /// does not return one: <paramref name="forwardOneSample"/> runs one forward pass of one sample (a batch of 1) through
+    /// it, which counts the FLOPs. It runs once, in eval mode (each module's own mode is restored after), without gradients.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="forwardOneSample"/> failed.</exception>
+    public static SparsityController Create(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, Action forwardOneSample, int seed = 0, Action<MaskUpdate>? maskUpdated = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(forwardOneSample);
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, masks => FlopCounter.Measure(model, forwardOneSample, masks));
+    }
+
+    private static SparsityController CreateWith(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, int seed, Action<MaskUpdate>? maskUpdated, Func<MaskSet, FlopCounter> measure)
+    {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
         // In the names of this call (Attach would name the trainer's TrainingOptions.Epochs).
@@ -82,7 +102,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         controller.MaskUpdated += maskUpdated;
         try
         {
-            controller.Attach(new TrainingContext(model, optimizer, stepsPerEpoch, (long)stepsPerEpoch * epochs, epochs, seed, sampleShape, inputType));
+            controller.AttachTo(model, optimizer, stepsPerEpoch, epochs, (long)stepsPerEpoch * epochs, seed, measure);
         }
         catch
         {
@@ -93,49 +113,56 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     }
 
     /// <summary>Makes the masks for <paramref name="context"/>'s model and optimizer (once per controller) and reports them as the <see cref="MaskUpdateKind.Initial"/> update.</summary>
-    /// <exception cref="ArgumentException">See <see cref="Create"/>.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or the sample shape does not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The controller is attached already.</exception>
     public void Attach(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        AttachTo(context.Model, context.Optimizer, context.StepsPerEpoch, context.Epochs, context.TotalSteps, context.Seed,
+            masks => FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType));
+    }
+
+    /// <param name="measure">Measures the model's FLOPs (a forward pass of one sample), before the initial masks zero any weight.</param>
+    private void AttachTo(nn.Module model, OptimizerHelper optimizer, int stepsPerEpoch, int epochs, long totalRunSteps, int seed, Func<MaskSet, FlopCounter> measure)
+    {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (masks is not null)
         {
             throw new InvalidOperationException("The controller is attached to a model already; create one controller per model.");
         }
-        if (context.StepsPerEpoch < 1 || context.Epochs < 1)
+        if (stepsPerEpoch < 1 || epochs < 1)
         {
-            throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {context.StepsPerEpoch} and {context.Epochs}.", nameof(context));
+            throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {stepsPerEpoch} and {epochs}.", nameof(stepsPerEpoch));
         }
-        options.Validate(context.Epochs);
-        totalSteps = context.TotalSteps;
+        options.Validate(epochs);
+        totalSteps = totalRunSteps;
         if (options.Method != SparsityMethodKind.Dense)
         {
             // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
-            OptimizerStateAccess.RequireSupported(context.Optimizer);
+            OptimizerStateAccess.RequireSupported(optimizer);
         }
-        masks = MaskSet.ForModel(context.Model, context.Optimizer, options.DenseFirstLayer);
+        masks = MaskSet.ForModel(model, optimizer, options.DenseFirstLayer);
         var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
-        UnmaskedWeights = context.Model.named_parameters()
+        UnmaskedWeights = model.named_parameters()
             .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(p.parameter.Handle))
             .Select(p => p.name).ToList();
-        var steps = new StepPlan(context.StepsPerEpoch, context.TotalSteps, context.Seed);
+        var steps = new StepPlan(stepsPerEpoch, totalRunSteps, seed);
         if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
         {
             throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.PruneEndEpoch), options.PruneEndEpoch,
-                string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {context.StepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
+                string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {stepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
         }
         method = SparsityMethodFactory.Create(options, steps);
-        if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, context.TotalSteps))
+        if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
             throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
-                string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, context.TotalSteps)} of this run ({context.StepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"));
+                string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"));
         }
         if (method.Regenerator?.Growth is MomentumGrowth)
         {
-            MomentumGrowth.RequireSupported(context.Optimizer);
+            MomentumGrowth.RequireSupported(optimizer);
         }
-        generator = new Generator((ulong)context.Seed + 104729);
+        generator = new Generator((ulong)seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
             layerwise.RequireFeasible(masks, options.FinalDensity);
@@ -145,7 +172,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             RequireEveryLayerKept(masks, method);
         }
         // Before the initial masks zero any weight: a sample shape that does not fit the model is refused with the model untouched.
-        flops = FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType);
+        flops = measure(masks);
         if (method.MasksWeights)
         {
             InitialiseMasks();

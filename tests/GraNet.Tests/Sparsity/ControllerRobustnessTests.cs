@@ -260,4 +260,44 @@ public class ControllerRobustnessTests
         Assert.Throws<ObjectDisposedException>(() => controller.Step);
         Assert.Throws<ObjectDisposedException>(controller.CollapseCause);
     }
+
+    /// <summary>Two inputs: <c>out(relu(a(x) + b(z)))</c>.</summary>
+    private sealed class TwoInputs : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Linear a = nn.Linear(4, 8);
+        private readonly Linear b = nn.Linear(6, 8);
+        private readonly Linear output = nn.Linear(8, 2);
+
+        public TwoInputs()
+            : base(nameof(TwoInputs)) => RegisterComponents();
+
+        public override Tensor forward(Tensor x, Tensor z)
+        {
+            using var sum = a.call(x).add_(b.call(z), global::GraNet.Runtime.HeldScalars.One);
+            using var hidden = nn.functional.relu(sum);
+            return output.call(hidden);
+        }
+    }
+
+    [Fact]
+    public void A_model_of_two_inputs_is_masked_and_its_flops_counted_through_the_forward_pass_given()
+    {
+        manual_seed(2);
+        using var model = new TwoInputs();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = SparsityController.Create(model, optimizer, GraNet with { Method = SparsityMethodKind.Static, Distribution = DistributionKind.Uniform, FinalDensity = 0.5 },
+            StepsPerEpoch, Epochs, () => model.call(zeros(1, 4), zeros(1, 6)));
+        Assert.Equal(["a.weight", "b.weight", "output.weight"], controller.Masks.Layers.Select(l => l.Name));
+        // Uniform 0.5: 16 of 32, 24 of 48 and 8 of 16 weights, one multiply-add each per sample.
+        Assert.Equal([16L, 24, 8], controller.Masks.Layers.Select(l => l.ActiveCount));
+        Assert.Equal((16.0 + 24 + 8) / (32 + 48 + 16), controller.InferenceFlopsRelative, 12);
+
+        // A forward pass that fails is refused with the model untouched.
+        using var other = new TwoInputs();
+        using var sgd = new ScalarSafeSgd(other.parameters(), 0.05, 0.9, 0, 0, true);
+        long before = NonZero(other);
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(other, sgd, GraNet with { Method = SparsityMethodKind.Static }, StepsPerEpoch, Epochs, () => other.call(zeros(1, 5), zeros(1, 6))));
+        Assert.StartsWith("the forward pass given for the FLOPs probe failed (", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, NonZero(other));
+    }
 }

@@ -34,6 +34,30 @@ public sealed class FlopCounter
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleShape);
+        var first = model.parameters().FirstOrDefault();
+        return Measure(model, () =>
+        {
+            var sample = zeros([1, .. sampleShape], dtype: inputType ?? first?.dtype ?? ScalarType.Float32, device: first?.device);
+            model.call(sample);
+        }, masks, e => $"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({e}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28], and for a model whose input is not floating point (token ids) its input type.", "sampleShape");
+    }
+
+    /// <summary>
+    /// Measures output sizes with <paramref name="forwardOneSample"/>, which runs one forward pass of one sample (batch of 1)
+    /// through <paramref name="model"/>: for models whose forward pass takes several inputs or returns several outputs. It
+    /// runs in eval mode, without gradients, inside a dispose scope.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="forwardOneSample"/> failed.</exception>
+    public static FlopCounter Measure(nn.Module model, Action forwardOneSample, MaskSet? masks)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(forwardOneSample);
+        return Measure(model, forwardOneSample, masks,
+            e => $"the forward pass given for the FLOPs probe failed ({e}); give one that runs one sample (a batch of 1) through the model.", nameof(forwardOneSample));
+    }
+
+    private static FlopCounter Measure(nn.Module model, Action forward, MaskSet? masks, Func<string, string> failure, string parameter)
+    {
         var positions = new Dictionary<nint, long>();
         var removers = new List<Action>();
         var weights = new List<(nint Handle, long Count)>();
@@ -66,18 +90,16 @@ public sealed class FlopCounter
         // Each module's own mode, restored after the probe: train(bool) sets a whole subtree, and a user may hold a part of
         // the model in eval mode (a frozen batch norm) while the rest trains.
         var modes = ModuleOrder.DepthFirst(model).Select(m => (m.Module, m.Module.training)).ToList();
-        var first = model.parameters().FirstOrDefault();
         try
         {
             model.eval();
             using var guard = no_grad();
             using var scope = NewDisposeScope();
-            var sample = zeros([1, .. sampleShape], dtype: inputType ?? first?.dtype ?? ScalarType.Float32, device: first?.device);
-            model.call(sample);
+            forward();
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
         {
-            throw new ArgumentException($"sampleShape [{string.Join(", ", sampleShape)}] does not fit the model: a forward pass of one zero sample of that shape failed ({ErrorText.FirstLine(e.Message)}); give one input sample's shape without the batch dimension, e.g. [1, 28, 28], and for a model whose input is not floating point (token ids) its input type.", nameof(sampleShape), e);
+            throw new ArgumentException(failure(ErrorText.FirstLine(e.Message)), parameter, e);
         }
         finally
         {
