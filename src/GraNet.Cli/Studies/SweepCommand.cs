@@ -486,8 +486,9 @@ public static class SweepCommand
             string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
             string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
             string? kernels = root.TryGetProperty("cpuKernels", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
+            int[]? changed = root.TryGetProperty("settingsChangedAtEpochs", out var a) && a.ValueKind == JsonValueKind.Array ? [.. a.EnumerateArray().Select(e => e.GetInt32())] : null;
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
-                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels);
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -4,8 +4,9 @@ namespace GraNet.Cli.Studies;
 /// <param name="CollapseCause">Which layers pruning emptied, and the fix, for a run that collapsed so (see <see cref="RunOutcome"/>); null otherwise.</param>
 /// <param name="CollapseKind">summary.json's <c>collapseKind</c> for a collapsed run (<c>blew-up</c>, <c>fell-back</c>, <c>learned-nothing</c>); null otherwise, and for runs written before it existed.</param>
 /// <param name="CpuKernels">summary.json's <c>cpuKernels</c>, the kernel set the run ran (<c>avx2</c>, …); null for runs written before it existed.</param>
+/// <param name="SettingsChangedAtEpochs">summary.json's <c>settingsChangedAtEpochs</c>: the epochs from which a resumed run ran with other threads or kernels (empty, or null for runs written before it existed, when none).</param>
 public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds, string? CollapseCause = null,
-    string? CollapseKind = null, string? CpuKernels = null)
+    string? CollapseKind = null, string? CpuKernels = null, IReadOnlyList<int>? SettingsChangedAtEpochs = null)
 {
     /// <summary>How the run ended, for <see cref="SeedPlan"/>.</summary>
     public RunOutcome Run => new(Outcome, CollapseCause);

@@ -107,6 +107,13 @@ public static class SweepTables
             text.AppendLine(CultureInfo.InvariantCulture, $"The runs used different CPU kernels: {string.Join(", ", kernels.Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? string.Empty : "s")})"))}. A run repeats only with its own set (`--cpu-kernels`; each run's config.json has it).");
             text.AppendLine();
         }
+        // A run resumed with other threads or kernels than it started with rounds differently from there: the line repeats it only up to there.
+        var mixed = results.Where(r => r.SettingsChangedAtEpochs is { Count: > 0 }).ToList();
+        if (mixed.Count > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Resumed with other threads or CPU kernels than they started with (summary.json's `settingsChangedAtEpochs`): {string.Join(", ", mixed.Select(r => $"{r.Cell.FolderName} (from epoch {string.Join(", ", r.SettingsChangedAtEpochs!)})"))}. The command above repeats such a run only up to that epoch.");
+            text.AppendLine();
+        }
         text.AppendLine("## Test accuracy (%), mean ± std over the runs that trained (n)");
         text.AppendLine();
         Table(text, labels, sparsities, trained, rows =>

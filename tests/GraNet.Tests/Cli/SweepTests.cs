@@ -204,6 +204,21 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Runs_resumed_with_other_threads_or_kernels_are_named_with_the_epoch_from_which_the_line_does_not_repeat_them()
+    {
+        SweepResult[] runs =
+        [
+            Result(SparsityMethodKind.Dense, 1, 17, 88.5) with { SettingsChangedAtEpochs = [] },
+            Result(SparsityMethodKind.Dense, 1, 18, 89.5) with { SettingsChangedAtEpochs = [6] },
+            Result(SparsityMethodKind.Dense, 1, 19, 89.0) with { SettingsChangedAtEpochs = [3, 9] },
+            Result(SparsityMethodKind.Dense, 1, 20, 89.0), // written before the field existed
+        ];
+        string markdown = SweepTables.Markdown(runs, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
+        Assert.Contains("\nResumed with other threads or CPU kernels than they started with (summary.json's `settingsChangedAtEpochs`): dense-s18 (from epoch 6), dense-s19 (from epoch 3, 9). The command above repeats such a run only up to that epoch.\n", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("Resumed with other", SweepTables.Markdown(runs[..1], "t", "./granet sweep", lastSeed: 22), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
     {
         // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
