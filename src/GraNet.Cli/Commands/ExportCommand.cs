@@ -38,8 +38,8 @@ public static class ExportCommand
     }
 
     /// <summary>
-    /// Refuses an --output that is a folder, is below a file, is the checkpoint itself, or (without --force) an existing
-    /// file, before anything is read.
+    /// Refuses an --output that is a folder, is below a file, is a device, pipe or socket, is the checkpoint itself, or
+    /// (without --force) an existing file, before anything is read.
     /// </summary>
     private static void CheckTarget(string source, string path, bool replace)
     {
@@ -54,6 +54,11 @@ public static class ExportCommand
             {
                 throw new ArgumentException($"--output {path}: {folder} is a file, not a folder; choose another --output.");
             }
+        }
+        if (GraNet.IO.FileKind.IsSpecial(path))
+        {
+            // Renaming the new file over it would replace the device or pipe itself, --force or not.
+            throw new ArgumentException($"--output {path} is a device, pipe or socket, not a file; give the path of a file.");
         }
         if (!File.Exists(path))
         {

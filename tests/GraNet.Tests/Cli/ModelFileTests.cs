@@ -68,6 +68,33 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
     }
 
     [Fact]
+    public void Export_refuses_a_device_or_a_pipe_even_with_force_and_leaves_it_in_place()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the kind of a file system entry is read with Linux's statx
+        }
+        string run = CopyOfRun();
+        string pipe = Path.Combine(root, "pipe");
+        using (var make = System.Diagnostics.Process.Start("mkfifo", [pipe]))
+        {
+            make.WaitForExit();
+        }
+        // As root a rename would have replaced /dev/null itself with the model file.
+        foreach (string target in new[] { "/dev/null", pipe })
+        {
+            var (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", target, "--force");
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: --output {target} is a device, pipe or socket, not a file; give the path of a file.\n", error);
+            Assert.Equal("", output);
+            Assert.True(GraNet.IO.FileKind.IsSpecial(target));
+        }
+        Assert.False(GraNet.IO.FileKind.IsSpecial(Path.Combine(run, "config.json")));
+        Assert.False(GraNet.IO.FileKind.IsSpecial(run));
+        Assert.False(GraNet.IO.FileKind.IsSpecial(Path.Combine(root, "missing")));
+    }
+
+    [Fact]
     public void Export_below_a_file_is_refused_naming_the_file()
     {
         string file = Path.Combine(root, "afile");
