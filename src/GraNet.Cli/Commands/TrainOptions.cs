@@ -103,6 +103,11 @@ public sealed class TrainOptions
         }
         foreach (var option in All())
         {
+            if (option is Option<double?> real)
+            {
+                // System.CommandLine reads "0,1" as 1 (a thousands separator): numbers are read in the invariant form only.
+                real.CustomParser = r => RealOption(r, real.Name);
+            }
             command.Options.Add(option);
         }
     }
@@ -300,6 +305,21 @@ public sealed class TrainOptions
             result.AddError(e.Message);
             return null;
         }
+    }
+
+    /// <summary>A real number written as in config.json (<c>0.1</c>, <c>1e-4</c>); a comma is refused rather than read as a thousands separator.</summary>
+    public static double? RealOption(System.CommandLine.Parsing.ArgumentResult result, string option)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        string text = result.Tokens[0].Value;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        {
+            return value;
+        }
+        result.AddError(text.Contains(',', StringComparison.Ordinal)
+            ? $"{option} '{text}' is not a number: write decimals with a point ({text.Replace(',', '.')})."
+            : $"{option} '{text}' is not a number.");
+        return null;
     }
 
     /// <summary>Parses an enum value written in kebab case (<c>granet-uniform</c>) or as its C# name, ignoring case.</summary>

@@ -33,6 +33,9 @@ public class ErrorLineTests : IDisposable
 
     [Theory]
     [InlineData("granet: --lr 'abc' is not a number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--lr", "abc")]
+    [InlineData("granet: --lr '0,1' is not a number: write decimals with a point (0.1). (see 'granet --help' or 'granet COMMAND --help').", "train", "--lr", "0,1")]
+    [InlineData("granet: --prune-end-epoch '0,5' is not a number: write decimals with a point (0.5). (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--prune-end-epoch", "0,5")]
+    [InlineData("granet: --validation '1,000' is not a number: write decimals with a point (1.000). (see 'granet --help' or 'granet COMMAND --help').", "train", "--validation", "1,000")]
     [InlineData("granet: --epochs '1.5' is not a whole number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "1.5")]
     [InlineData("granet: --schedule 'cos' is not one of: multistep, cosine, constant. (see 'granet --help' or 'granet COMMAND --help').", "train", "--schedule", "cos")]
     [InlineData("granet: --optimizer 'foo' is not one of: sgd, adam. (see 'granet --help' or 'granet COMMAND --help').", "train", "--optimizer", "foo")]
