@@ -29,7 +29,6 @@ namespace GraNet.Cli.Studies;
 public static class PlasticityCommand
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
 
     public static Command Create(TextWriter output)
     {
@@ -286,14 +285,14 @@ public static class PlasticityCommand
                     PlasticityCell cell;
                     if (File.Exists(file))
                     {
-                        cell = JsonSerializer.Deserialize<PlasticityCell>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"{file}: empty cell record; delete it to measure the cell again.");
+                        cell = PlasticityCell.Read(file, epoch, rate, mode);
                         output.WriteLine($"== epoch {epoch}, {What(rate, mode)}: done");
                     }
                     else
                     {
                         output.WriteLine($"== epoch {epoch}, {What(rate, mode)}");
                         cell = Measure(baseline, data, spec, Trainer.EpochCheckpoint(baseFolder.Path, epoch), epoch, rate, mode, schedule.AtEpoch(epoch - 1), continueEpochs);
-                        AtomicFile.WriteText(file, JsonSerializer.Serialize(cell, Json));
+                        AtomicFile.WriteText(file, cell.ToJson());
                         output.WriteLine(string.Create(Invariant, $"   accuracy {cell.AccuracyBefore:F2} -> pruned {cell.AccuracyPruned:F2} -> continued {cell.AccuracyContinued:F2}; plasticity {cell.Plasticity:+0.00;-0.00}"));
                     }
                     results.Add(cell);

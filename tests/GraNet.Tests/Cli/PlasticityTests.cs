@@ -24,6 +24,29 @@ public class PlasticityTests : IDisposable
         extra);
 
     [Fact]
+    public void A_cell_record_is_read_back_and_a_damaged_or_foreign_one_is_refused_naming_the_file_and_the_fix()
+    {
+        string file = Path.Combine(root, "e2-p0.5-gradient.json");
+        var cell = new PlasticityCell(2, 0.5, "gradient", 0.1, 0.4, 0.2, 81.5, 40.25, 80.0);
+        File.WriteAllText(file, cell.ToJson());
+        Assert.Equal(cell, PlasticityCell.Read(file, 2, 0.5, "gradient"));
+
+        string Refusal(string text)
+        {
+            File.WriteAllText(file, text);
+            return Assert.Throws<InvalidDataException>(() => PlasticityCell.Read(file, 2, 0.5, "gradient")).Message;
+        }
+        string fix = "; delete it to measure the cell again.";
+        Assert.Equal($"{file}: not the record of this cell (it records epoch 0, rate 0, regeneration '', not epoch 2, rate 0.5, gradient){fix}", Refusal("{\"x\":1}"));
+        Assert.Equal($"{file}: not the record of this cell (it records epoch 2, rate 0.5, regeneration 'none', not epoch 2, rate 0.5, gradient){fix}", Refusal((cell with { Regeneration = "none" }).ToJson()));
+        Assert.Equal($"{file}: not the record of this cell (an accuracy is outside [0, 100] %){fix}", Refusal((cell with { AccuracyContinued = -5 }).ToJson()));
+        Assert.Equal($"{file}: not the record of this cell (a density is outside [0, 1]){fix}", Refusal((cell with { DensityAfter = 2 }).ToJson()));
+        Assert.Equal($"{file}: not the record of this cell (it is empty){fix}", Refusal("null"));
+        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal("{"), StringComparison.Ordinal);
+        Assert.EndsWith(fix, Refusal("[1]"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_study_measures_every_cell_writes_its_outputs_and_resumes_without_redoing_cells()
     {
         string folder = Path.Combine(root, "study");
