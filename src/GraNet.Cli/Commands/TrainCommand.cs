@@ -21,10 +21,10 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var (configuration, folder, resume) = o.Resolve(parse, refuseUnused: true);
-            if (!resume && StudyIn(folder.Path) is { } study)
+            if (!resume)
             {
-                // A run's files would land among the study's cells and results.
-                throw new ArgumentException($"{folder.Path} holds {study}; give the run a folder of its own with --output.");
+                // A run's files would land among a study's cells and results.
+                Studies.FolderContents.RequireNoOther(folder.Path, Studies.FolderOutput.Run, "run");
             }
             if (!resume && folder.HoldsRun)
             {
@@ -42,12 +42,6 @@ public static class TrainCommand
         });
         return command;
     }
-
-    /// <summary>What study the folder holds ("a sweep (results.csv)", "a plasticity study (study.json)"), or null.</summary>
-    private static string? StudyIn(string path) =>
-        File.Exists(Path.Combine(path, "results.csv")) ? "a sweep (results.csv)"
-        : File.Exists(Path.Combine(path, Studies.PlasticityStudy.FileName)) || Studies.PlasticitySeeds.HoldsSeedStudies(path) ? "a plasticity study"
-        : null;
 
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
     /// <param name="keepEpochs">Epochs after which a copy of the checkpoint is kept (<c>epoch-N.ckpt</c>).</param>

@@ -174,6 +174,10 @@ public static class PlasticityCommand
         {
             throw new ArgumentException($"{folder} holds a study over several seeds (seed-N folders); continue it with its --seeds, or choose another --output.");
         }
+        if (!claimFolder)
+        {
+            FolderContents.RequireNoOther(folder, FolderOutput.PlasticityStudy, "study");
+        }
         var (code, _, baseRun) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
         if (code == ExitCodes.TrainingFailed && from is null && baseRun.ReadOutcome() is { } outcome)
         {

@@ -44,6 +44,10 @@ public static class PlasticitySeeds
         // Before the folder is made: an unknown name is refused with nothing written.
         GraNet.Models.ModelRegistry.Get(baseline.Model);
         GraNet.Data.DatasetCatalog.Get(baseline.Dataset);
+        if (!claimFolder)
+        {
+            FolderContents.RequireNoOther(folder, FolderOutput.PlasticityStudy, "study");
+        }
         if (claimFolder)
         {
             folder = RunFolder.Claim(folder);

@@ -120,6 +120,8 @@ public static class SweepCommand
         }
         if (!claimFolder)
         {
+            // A sweep's tables and cells beside a run's files or a study's would mix two outputs in one folder.
+            FolderContents.RequireNoOther(folder, FolderOutput.Sweep, "sweep");
             // Runs of replacement seeds that an earlier command (with more --replacements) trained stay in the tables.
             grid = grid.Reaching(cell => Directory.Exists(Path.Combine(folder, cell.FolderName)));
         }

@@ -282,4 +282,34 @@ public class TrainOptionRulesTests : IDisposable
         Assert.Equal($"granet: {sweep} holds a sweep (results.csv); give the run a folder of its own with --output.", error);
         Assert.False(File.Exists(Path.Combine(sweep, "config.json")));
     }
+
+    [Fact]
+    public void A_sweep_or_a_study_is_not_written_into_a_folder_holding_another_kind_of_output()
+    {
+        string run = Directory.CreateDirectory(Path.Combine(root, "a-run")).FullName;
+        File.WriteAllText(Path.Combine(run, "config.json"), "{}");
+        string sweep = Directory.CreateDirectory(Path.Combine(root, "the-sweep")).FullName;
+        File.WriteAllText(Path.Combine(sweep, "results.csv"), "method\n");
+        string study = Directory.CreateDirectory(Path.Combine(root, "a-study")).FullName;
+        File.WriteAllText(Path.Combine(study, "study.json"), "{}");
+        string[] Sweep(string output) => ArgumentList.Build("sweep",
+            [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "1"), ("--threads", "1"), ("--methods", "dense"), ("--seeds", "1"), ("--output", output)], []);
+        string[] Study(string output, params string[] extra) => ArgumentList.Build("plasticity",
+            [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"), ("--threads", "1"), ("--at-epochs", "1"), ("--output", output)], extra);
+        foreach (var (args, folder, held, what) in new[]
+        {
+            (Sweep(run), run, "a training run (config.json, checkpoints)", "sweep"),
+            (Sweep(study), study, "a plasticity study", "sweep"),
+            (Study(run), run, "a training run (config.json, checkpoints)", "study"),
+            (Study(sweep), sweep, "a sweep (results.csv)", "study"),
+            (Study(sweep, "--seeds", "2"), sweep, "a sweep (results.csv)", "study"),
+        })
+        {
+            var before = Directory.GetFileSystemEntries(folder).Order().ToList();
+            var (code, _, error) = Run(args);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: {folder} holds {held}; give the {what} a folder of its own with --output.", error);
+            Assert.Equal(before, Directory.GetFileSystemEntries(folder).Order().ToList());
+        }
+    }
 }
