@@ -24,6 +24,7 @@ public sealed class OptionValueException(string owner, string property, object? 
         null => "(none)",
         bool b => b ? "true" : "false",
         Enum e => EnumNames.Of(e),
+        double d => d.ToString(CultureInfo.InvariantCulture).Replace('E', 'e'), // 1e-09, as typed, not 1E-09
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
     };
 

@@ -19,7 +19,7 @@ public sealed class RunFolder(string path)
     /// <summary>Whether <see cref="Create"/> must claim a folder of its own (a default folder) rather than use <see cref="Path"/> as given.</summary>
     private bool claimOnCreate;
 
-    /// <summary>Whether <see cref="Create"/> claimed a new default folder (so it holds nothing but this run).</summary>
+    /// <summary>Whether <see cref="Create"/> claimed a new default folder or made the folder given (so it holds nothing but this run).</summary>
     private bool claimed;
 
     /// <summary>The folder; for a default folder, the final name is known once <see cref="Create"/> has claimed it.</summary>
@@ -109,6 +109,8 @@ public sealed class RunFolder(string path)
             {
                 throw new IOException($"--output {Path} is a file; give a folder for the run (it is created if missing).");
             }
+            // A folder made here holds nothing but this run: one that is discarded unstarted goes with it.
+            claimed = !Directory.Exists(Path);
             Directory.CreateDirectory(Path);
         }
     }
@@ -138,8 +140,8 @@ public sealed class RunFolder(string path)
 
     /// <summary>
     /// Removes what a new run wrote before it was refused with nothing trained (a density that empties a layer, say),
-    /// so that the corrected command can use the folder: a claimed default folder goes whole, a given folder loses the
-    /// run's files.
+    /// so that the corrected command can use the folder: a folder this run made (a claimed default one, or a missing
+    /// --output) goes whole, a folder that was there loses the run's files.
     /// </summary>
     public void DiscardUnstarted()
     {

@@ -377,8 +377,16 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         int Empty(double[] densities) => Enumerable.Range(0, sizes.Count).FirstOrDefault(l => MaskedLayer.KeepCount(densities[l], sizes[l]) < 1, -1);
         if (plan.StartDensity < 1 && Empty(plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity)) is >= 0 and int start)
         {
+            // ERK already gives small layers the most; the other distributions are told to try it.
+            string remedy = options.Distribution == DistributionKind.ERK ? "raise it" : "raise it, or use ERK, which gives small layers more";
             Refuse(start, options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity), plan.StartDensity,
-                $"the {OptionValueException.Format(options.Distribution)} distribution; raise it, or use ERK, which gives small layers more");
+                $"the {OptionValueException.Format(options.Distribution)} distribution; {remedy}");
+        }
+        if (plan.Pruner is GlobalMagnitudePruner && MaskedLayer.KeepCount(options.FinalDensity, masks.Total) < 1)
+        {
+            // Which layers global pruning empties shows only as it prunes; a density that keeps nothing at all is known now.
+            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.FinalDensity), options.FinalDensity,
+                string.Create(CultureInfo.InvariantCulture, $"keeps no weight of the model's {masks.Total:N0} (it rounds to 0 weights); raise it"));
         }
         if (plan.Pruner is LayerwiseMagnitudePruner layerwise && Empty(layerwise.TargetDensities(sizes, options.FinalDensity)) is >= 0 and int final)
         {

@@ -87,10 +87,28 @@ public class RunFolderTests : IDisposable
 
         Assert.Equal(ExitCodes.BadArguments, code);
         Assert.Equal("granet: --final-density 0.0004 leaves layer fc3.weight (1000 weights) with no weight under the uniform distribution; raise it, or use ERK, which gives small layers more.", error.ToString().Trim());
-        Assert.False(new RunFolder(run).HoldsRun);
+        Assert.False(Directory.Exists(run)); // made for this run, so gone with it (not left holding a lock file)
         error = new StringWriter();
         Assert.True(Runner.Run([.. args, "--final-density", "0.5"], new StringWriter(), error) == 0, error.ToString());
         Assert.True(File.Exists(Path.Combine(run, "summary.json")));
+
+        // A folder that was there stays, without the run's files; ERK is not advised to a run under ERK.
+        string mine = Directory.CreateDirectory(Path.Combine(root, "mine")).FullName;
+        File.WriteAllText(Path.Combine(mine, "notes.txt"), "keep");
+        error = new StringWriter();
+        code = Runner.Run([.. args[..^4], "--output", mine, "--final-density", "1e-9"], new StringWriter(), error);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --final-density 1e-09 leaves layer fc1.weight (235200 weights) with no weight under the erk distribution; raise it.", error.ToString().Trim());
+        Assert.False(new RunFolder(mine).HoldsRun);
+        Assert.Equal("keep", File.ReadAllText(Path.Combine(mine, "notes.txt")));
+
+        // Global pruning to a density that keeps no weight at all is refused before training, not found after it.
+        error = new StringWriter();
+        code = Runner.Run(["train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--threads", "1", "--method", "gmp", "--prune-end-epoch", "1", "--final-density", "1e-9", "--output", Path.Combine(root, "gmp")], new StringWriter(), error);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --final-density 1e-09 keeps no weight of the model's 266,200 (it rounds to 0 weights); raise it.", error.ToString().Trim());
+        Assert.False(Directory.Exists(Path.Combine(root, "gmp")));
     }
 
     [Fact]
