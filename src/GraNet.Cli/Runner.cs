@@ -51,6 +51,12 @@ public static partial class Runner
             error.WriteLine($"granet: {OneLine(Configuration.OptionFlags.Rewrite(e.Message))}");
             return ExitCodes.BadArguments;
         }
+        catch (FileNotFoundException e) when (e.Message.StartsWith("Could not find file '", StringComparison.Ordinal))
+        {
+            // .NET's own text (our messages name the option and the fix): a file that could not be opened or made there.
+            error.WriteLine($"granet: {FileSystemErrorText(e, args)}");
+            return ExitCodes.BadInput;
+        }
         catch (Exception e) when (e is DataException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
         {
             error.WriteLine($"granet: {Configuration.OptionFlags.Rewrite(e.Message)}");
@@ -206,6 +212,14 @@ public static partial class Runner
             {
                 return $"{path}: the folder {missing} does not exist; create it, or choose another path.";
             }
+        }
+        if (path is not null && error is FileNotFoundException && Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            // The folder is there, the file is not and could not be made: a file system that takes no new files (/proc, /sys).
+            string? option = GivenPathOption(path, args, out string? value);
+            return option is null
+                ? $"{path}: no such file, and none can be made in {Path.GetDirectoryName(path)}; check the path."
+                : $"{option} {value}: no file can be made in {Path.GetDirectoryName(path)} (a file system that takes no new files); choose another {option}.";
         }
         return OneLine(error.Message);
     }

@@ -104,7 +104,10 @@ public static class ExportCommand
             int start = e.Message.IndexOf($"'{temporary}", StringComparison.Ordinal);
             int end = e.Message.IndexOf('\'', start + 1);
             string message = end < 0 ? e.Message : $"{e.Message[..start]}'{full}'{e.Message[(end + 1)..]}";
-            throw new IOException(message, e) { HResult = e.HResult };
+            // The same kind of error (a file that cannot be made there stays a FileNotFoundException), for the tool's message.
+            IOException named = e is FileNotFoundException ? new FileNotFoundException(message, full, e) : new IOException(message, e);
+            named.HResult = e.HResult;
+            throw named;
         }
         finally
         {

@@ -162,6 +162,21 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void An_output_where_no_file_can_be_made_is_named_with_the_option_to_change()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // /proc takes no new files on Linux
+        }
+        string data = Directory.CreateDirectory(Path.Combine(root, "tiny")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string output = $"/proc/granet-test-{Environment.ProcessId}";
+        var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", output);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --output {output}: no file can be made in /proc (a file system that takes no new files); choose another --output.", Assert.Single(lines));
+    }
+
+    [Fact]
     public void A_data_dir_that_is_a_file_is_refused_as_a_file()
     {
         string file = Path.Combine(root, "train-images-idx3-ubyte.gz");
