@@ -59,7 +59,15 @@ public static class ReportCommand
         var folder = new RunFolder(runDirectory);
         if (!File.Exists(folder.MetricsFile) && !File.Exists(folder.SummaryFile))
         {
-            throw new FileNotFoundException($"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.", folder.MetricsFile);
+            // Told apart: no such folder, a study's folder (whose runs are in its sub-folders), a run that has not finished an epoch.
+            string message = !Directory.Exists(runDirectory)
+                ? $"{runDirectory}: no such folder; 'granet report' takes a run folder written by 'granet train'."
+                : FolderContents.Of(runDirectory) is { Kind: not FolderOutput.Run } held
+                    ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? "a cell, e.g. dense-s17" : "base")}); the study's own tables are in it."
+                    : File.Exists(folder.ConfigFile)
+                        ? $"{folder.MetricsFile}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {runDirectory}', then report."
+                        : $"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.";
+            throw new FileNotFoundException(message, folder.MetricsFile);
         }
         var summary = File.Exists(folder.SummaryFile) ? ReadSummary(folder) : null;
         var epochs = File.Exists(folder.MetricsFile) ? ReadEpochs(folder.MetricsFile) : [];

@@ -229,4 +229,27 @@ public class ReportDamageTests : IDisposable
         Assert.Contains($"note: {Path.Combine("RUN", "config.json")}: ", Reported(), StringComparison.Ordinal);
         Assert.Contains("(epoch 2 of 2 trained),", ReportText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_folder_that_is_not_a_finished_run_is_told_apart_by_what_it_is()
+    {
+        string Refusal(string folder)
+        {
+            var (code, output, error) = CliHarness.Run("report", folder);
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Equal("", output);
+            return error.Trim();
+        }
+        string missing = Path.Combine(run, "no-such");
+        Assert.Equal($"granet: {missing}: no such folder; 'granet report' takes a run folder written by 'granet train'.", Refusal(missing));
+        string sweep = Directory.CreateDirectory(Path.Combine(run, "sweep")).FullName;
+        File.WriteAllText(Path.Combine(sweep, "results.csv"), "method\n");
+        Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, e.g. dense-s17); the study's own tables are in it.", Refusal(sweep));
+        string study = Directory.CreateDirectory(Path.Combine(run, "study")).FullName;
+        File.WriteAllText(Path.Combine(study, "study.json"), "{}");
+        Assert.Equal($"granet: {study} holds a plasticity study, not a run; 'granet report' takes one of its run folders (base); the study's own tables are in it.", Refusal(study));
+        string started = Directory.CreateDirectory(Path.Combine(run, "started")).FullName;
+        File.WriteAllText(Path.Combine(started, "config.json"), "{}");
+        Assert.Equal($"granet: {Path.Combine(started, "metrics.jsonl")}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {started}', then report.", Refusal(started));
+    }
 }
