@@ -40,8 +40,8 @@ public static partial class Runner
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
             {
-                string messages = string.Join("; ", parse.Errors.Select(ParseErrorText));
-                error.WriteLine($"granet: {messages} (see 'granet --help' or 'granet COMMAND --help').");
+                string messages = string.Join("; ", Unrecognized(parse, root) ?? parse.Errors.Select(ParseErrorText).Select(m => m.TrimEnd('.')));
+                error.WriteLine($"granet: {messages}{(messages.EndsWith('?') ? string.Empty : ".")} (see 'granet --help' or 'granet COMMAND --help').");
                 return ExitCodes.BadArguments;
             }
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
@@ -98,6 +98,57 @@ public static partial class Runner
             }
             return ExitCodes.InternalError;
         }
+    }
+
+    /// <summary>
+    /// For a mistyped command or option, one message with the nearest name (<c>unknown option --epoch; did you mean
+    /// --epochs?</c>) instead of one error per word that follows it; null when every word was recognised.
+    /// </summary>
+    private static string[]? Unrecognized(ParseResult parse, Command root)
+    {
+        var words = parse.UnmatchedTokens;
+        if (words.Count == 0)
+        {
+            return null;
+        }
+        string first = words[0];
+        if (parse.CommandResult.Command == root && !first.StartsWith('-'))
+        {
+            var commands = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
+            return [$"unknown command '{first}'{Nearest(first, commands)}"];
+        }
+        if (words.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) is { } option)
+        {
+            var options = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
+            return [$"unknown option {option} for 'granet {parse.CommandResult.Command.Name}'{Nearest(option, options)}"];
+        }
+        return null;
+    }
+
+    /// <summary>"; did you mean X?" for the name nearest to <paramref name="word"/> within two edits (three for a long word), else empty.</summary>
+    private static string Nearest(string word, IEnumerable<string> names)
+    {
+        int most = word.Length >= 10 ? 3 : 2;
+        var best = names.Distinct().Select(n => (Name: n, Distance: EditDistance(word, n))).Where(c => c.Distance <= most).OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
+        return best.Name is null ? string.Empty : $"; did you mean {best.Name}?";
+    }
+
+    /// <summary>The Levenshtein distance: insertions, deletions and substitutions that turn <paramref name="a"/> into <paramref name="b"/>.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     /// <summary>

@@ -266,9 +266,10 @@ public class CliTests : IDisposable
     [Fact]
     public void Report_of_a_folder_without_metrics_exits_3()
     {
-        var (code, _, error) = Run("report", Path.Combine(root, "nothing"));
+        string empty = Directory.CreateDirectory(Path.Combine(root, "nothing")).FullName;
+        var (code, _, error) = Run("report", empty);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Contains("metrics.jsonl", error, StringComparison.Ordinal);
+        Assert.Equal($"granet: {Path.Combine(empty, "metrics.jsonl")}: not found; 'granet report' takes a run folder written by 'granet train'.", error.Trim());
     }
 
     [Fact]

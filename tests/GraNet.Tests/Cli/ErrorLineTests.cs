@@ -52,6 +52,30 @@ public class ErrorLineTests : IDisposable
         Assert.Equal(expected, Assert.Single(lines));
     }
 
+    [Theory]
+    [InlineData("granet: unknown option --epoch for 'granet train'; did you mean --epochs? (see 'granet --help' or 'granet COMMAND --help').", "train", "--epoch", "1")]
+    [InlineData("granet: unknown option --final-densites for 'granet sweep'; did you mean --final-densities? (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--final-densites", "0.1")]
+    [InlineData("granet: unknown option --foo for 'granet train'. (see 'granet --help' or 'granet COMMAND --help').", "train", "--foo")]
+    [InlineData("granet: unknown command 'trian'; did you mean train? (see 'granet --help' or 'granet COMMAND --help').", "trian", "--epochs", "1")]
+    [InlineData("granet: unknown command 'frobnicate'. (see 'granet --help' or 'granet COMMAND --help').", "frobnicate")]
+    public void A_mistyped_command_or_option_is_one_message_with_the_nearest_name(string expected, params string[] args)
+    {
+        var (code, lines) = Run(args);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(expected, Assert.Single(lines));
+    }
+
+    [Theory]
+    [InlineData("kitten", "sitting", 3)]
+    [InlineData("--epoch", "--epochs", 1)]
+    [InlineData("", "abc", 3)]
+    [InlineData("trian", "train", 2)]
+    public void The_edit_distance_counts_insertions_deletions_and_substitutions(string a, string b, int expected)
+    {
+        Assert.Equal(expected, Runner.EditDistance(a, b));
+        Assert.Equal(expected, Runner.EditDistance(b, a));
+    }
+
     [Fact]
     public void A_value_outside_an_allowed_list_names_its_option()
     {
