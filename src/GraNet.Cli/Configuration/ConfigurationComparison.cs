@@ -3,6 +3,7 @@ using GraNet.Cli.Output;
 using GraNet.Data;
 using GraNet.IO;
 using GraNet.Models;
+using GraNet.Training;
 
 namespace GraNet.Cli.Configuration;
 
@@ -41,11 +42,16 @@ public static class ConfigurationComparison
     public static void RequireSameRun(RunFolder folder, RunConfiguration current)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (!File.Exists(folder.ConfigFile) && File.Exists(folder.LastCheckpoint))
+        {
+            // Deleted or lost: the checkpoint keeps the configuration the run was trained with (checked whole first), as for --resume.
+            AtomicFile.WriteText(folder.ConfigFile, Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint).Configuration);
+        }
         if (!File.Exists(folder.ConfigFile))
         {
             if (folder.HoldsRun)
             {
-                throw new InvalidDataException($"{folder.Path} holds a run without config.json, so its settings cannot be checked; delete the folder to train it again, or choose another --output.");
+                throw new InvalidDataException($"{folder.Path} holds a run without config.json or a checkpoint to restore it from, so its settings cannot be checked; delete the run's files (config.json, metrics.jsonl, mask-updates.jsonl, summary.json) in it to train it again, or choose another --output.");
             }
             return;
         }

@@ -79,7 +79,7 @@ public sealed class RunFolder(string path)
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); delete the folder {Path} to train that run again.", e);
+            throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {Path}' writes it again from the run's last checkpoint (or delete the folder to train the run again).", e);
         }
     }
 

@@ -24,14 +24,24 @@ public sealed record PlasticityStudy(string? From, int ContinueEpochs)
         {
             return null;
         }
+        // Deleting study.json keeps the base run and the measured cells; the command then records its own settings, which
+        // must be the study's, or cells of two settings mix.
+        const string Fix = "delete study.json and rerun the study's own command (its base run and measured cells are kept), or choose another --output";
+        PlasticityStudy? study;
         try
         {
-            return JsonSerializer.Deserialize<PlasticityStudy>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"{file}: empty; delete the study folder to measure again, or choose another --output.");
+            study = JsonSerializer.Deserialize<PlasticityStudy>(File.ReadAllText(file), Json);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{file}: not a study.json written by 'granet plasticity' ({e.Message}); delete the study folder to measure again, or choose another --output.", e);
+            throw new InvalidDataException($"{file}: not a study.json written by 'granet plasticity' ({e.Message.Split(" Path:")[0].TrimEnd('.')}); {Fix}.", e);
         }
+        return study switch
+        {
+            null => throw new InvalidDataException($"{file}: empty; {Fix}."),
+            { ContinueEpochs: < 1 } => throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{file}: not a study.json written by 'granet plasticity' (continueEpochs {study.ContinueEpochs}); {Fix}.")),
+            _ => study,
+        };
     }
 
     public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));

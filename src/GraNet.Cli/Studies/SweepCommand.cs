@@ -494,7 +494,7 @@ public static class SweepCommand
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); delete the folder {Path.GetDirectoryName(path)} to run the cell again.", e);
+            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
         }
     }
 }

@@ -249,4 +249,37 @@ public class StudyFolderTests : IDisposable
         Assert.Equal(message, error.Trim());
         Assert.False(Directory.Exists(folder));
     }
+
+    [Fact]
+    public void A_cell_that_lost_its_config_json_gets_it_back_from_its_checkpoint_and_the_sweep_goes_on()
+    {
+        string folder = Path.Combine(root, "lost-config");
+        Assert.Equal(0, Run(Sweep(folder)).Code);
+        string config = Path.Combine(folder, "dense-s17", "config.json");
+        string saved = File.ReadAllText(config);
+        File.Delete(config);
+        var again = Run(Sweep(folder));
+        Assert.True(again.Code == 0, again.Error);
+        Assert.Null(ConfigurationComparison.FirstDifference(ConfigurationJson.Deserialize(saved, config), ConfigurationJson.Deserialize(File.ReadAllText(config), config)));
+
+        // Checked all the same: a changed option is refused.
+        File.Delete(config);
+        var changed = Run(Sweep(folder, "--lr", "0.01"));
+        Assert.Equal(ExitCodes.BadArguments, changed.Code);
+        Assert.StartsWith($"granet: {Path.Combine(folder, "dense-s17")} was trained with --lr 0.05, but this command gives 0.01;", changed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_damaged_study_json_is_refused_with_a_fix_that_keeps_the_measured_cells()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(root, "damaged-study")).FullName;
+        string file = Path.Combine(folder, PlasticityStudy.FileName);
+        const string Fix = "; delete study.json and rerun the study's own command (its base run and measured cells are kept), or choose another --output.";
+        File.WriteAllText(file, "{\"x\":1}");
+        Assert.Equal($"{file}: not a study.json written by 'granet plasticity' (continueEpochs 0){Fix}", Assert.Throws<InvalidDataException>(() => PlasticityStudy.Read(folder)).Message);
+        File.WriteAllText(file, "{");
+        Assert.EndsWith(Fix, Assert.Throws<InvalidDataException>(() => PlasticityStudy.Read(folder)).Message, StringComparison.Ordinal);
+        File.WriteAllText(file, "null");
+        Assert.Equal($"{file}: empty{Fix}", Assert.Throws<InvalidDataException>(() => PlasticityStudy.Read(folder)).Message);
+    }
 }
