@@ -42,4 +42,17 @@ public class TrainingDataTests
         Assert.Equal(Enumerable.Range(0, 10), Served(data.Train).Order());
         Assert.True(data.Augment);
     }
+
+    [Fact]
+    public void A_validation_share_that_holds_out_no_image_is_refused_and_one_that_leaves_too_few_is_named()
+    {
+        // 10 images: 0.04 rounds to 0 held out; 0.05 rounds to 1 (half away from zero).
+        var none = Assert.Throws<OptionValueException>(() => TrainingData.Create(Spec, Numbered(10), Numbered(5, 100), new TrainingOptions { BatchSize = 4, ValidationFraction = 0.04 }));
+        Assert.Equal("TrainingOptions.ValidationFraction 0.04 holds out no image of 10; give 0 for no validation split, or at least 0.1.", none.Message);
+        Assert.Equal(9, TrainingData.Create(Spec, Numbered(10), Numbered(5, 100), new TrainingOptions { BatchSize = 4, ValidationFraction = 0.05 }).Train.Count);
+        var few = Assert.Throws<OptionValueException>(() => TrainingData.Create(Spec, Numbered(10), Numbered(5, 100), new TrainingOptions { BatchSize = 4, ValidationFraction = 0.8 }));
+        Assert.Equal("TrainingOptions.BatchSize 4 must not exceed the 2 training images (TrainingOptions.ValidationFraction 0.8 holds out 8 of 10).", few.Message);
+        var large = Assert.Throws<OptionValueException>(() => TrainingData.Create(Spec, Numbered(10), Numbered(5, 100), new TrainingOptions { BatchSize = 20, ValidationFraction = 0.1 }));
+        Assert.Equal("TrainingOptions.BatchSize 20 must not exceed the 9 training images.", large.Message);
+    }
 }
