@@ -410,7 +410,7 @@ public class SweepTests : IDisposable
     // Layer-wise pruning to 0.0002 cannot keep the classifier rule's last layer; dense first trained.
     [InlineData("dense,gmp-uniform", "--final-densities", "0.0002", "gmp-uniform-d0.0002-s17: --classifier-rule keeps the last layer (fc3.weight, 1000 weights) at density 0.2, more than final density 0.0002 allows the whole model (53 of 266200 weights), so the other layers would be emptied; set --classifier-rule to false or raise --final-density.")]
     // More than the training images the hold-out leaves: every cell would be refused.
-    [InlineData("dense,static", "--batch-size", "280", "dense-s17: --batch-size 280 must not exceed the 270 training images.")]
+    [InlineData("dense,static", "--batch-size", "280", "dense-s17: --batch-size 280 must not exceed the 270 training images (--validation 0.1 holds out 30 of 300).")]
     public void What_a_cell_would_be_refused_when_it_starts_is_refused_before_any_cell_trains(string methods, string option, string value, string message)
     {
         // Validate() alone let the first method's cells train; the sweep then stopped with exit 2 at the first cell the controller refused.
