@@ -26,6 +26,11 @@ public static class TrainCommand
                 // A run's files would land among a study's cells and results.
                 Studies.FolderContents.RequireNoOther(folder.Path, Studies.FolderOutput.Run, "run");
             }
+            if (resume && folder.ReadOutcome() == "diverged")
+            {
+                // Its losses turned NaN: continuing repeats the same steps (from the start, or from the last epoch kept) into the same NaN.
+                throw new ExitCodeException(ExitCodes.TrainingFailed, $"{folder.Path} holds a run that diverged (see its summary.json); a --resume would repeat it: train with other options (a lower --lr, --warmup-epochs) in another --output.");
+            }
             if (!resume && folder.HoldsRun)
             {
                 // Training would overwrite its config.json, metrics, summary and checkpoints.

@@ -107,6 +107,14 @@ public class CliTests : IDisposable
         Assert.Equal(4, code);
         Assert.Matches(@"^granet: The training loss became (NaN|∞|-?Infinity) at epoch 1, step \d+ .*; lower --lr \(now 1E\+09\) or .*, in another --output \(.*diverged keeps this run's record\)\.$", error.Trim());
         Assert.Contains("\"outcome\": \"diverged\"", File.ReadAllText(Path.Combine(run, "summary.json")), StringComparison.Ordinal);
+
+        // Resuming it would only repeat it.
+        var before = File.ReadAllText(Path.Combine(run, "summary.json"));
+        var (again, output, refusal) = Run("train", "--resume", run);
+        Assert.Equal(4, again);
+        Assert.Equal($"granet: {run} holds a run that diverged (see its summary.json); a --resume would repeat it: train with other options (a lower --lr, --warmup-epochs) in another --output.", refusal.Trim());
+        Assert.Equal("", output);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(run, "summary.json")));
     }
 
     [Fact]
