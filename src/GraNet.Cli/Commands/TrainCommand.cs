@@ -62,6 +62,9 @@ public static class TrainCommand
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
         var (train, test) = DatasetLoader.Load(spec, configuration.DataDir);
+        // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
+        // whatever $GRANET_DATA says then.
+        configuration = configuration with { DataDir = configuration.DataDir ?? train.Folder };
         var data = TrainingData.Create(spec, train, test, configuration.Training, configuration.EvaluationBatchSize);
 
         manual_seed(configuration.Training.Seed);
@@ -90,6 +93,10 @@ public static class TrainCommand
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);
         output.WriteLine($"run folder: {folder.Path}");
+        if (DataMismatch(spec, train) is { } mismatch)
+        {
+            output.WriteLine($"note: {mismatch}");
+        }
         output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
 
         var reporter = new ConsoleReporter(output);
@@ -139,6 +146,19 @@ public static class TrainCommand
             throw;
         }
         return Summarise(configuration, folder, output, result, sparsity, modelInfo.Name, spec.Name);
+    }
+
+    /// <summary>
+    /// MNIST and Fashion-MNIST come in files of the same names and format: images whose mean brightness is far from the
+    /// data set's own (MNIST 0.131, Fashion-MNIST 0.286) are likely the other one, found in a --data-dir given for it.
+    /// </summary>
+    public static string? DataMismatch(DatasetSpec spec, ImageDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(train);
+        double expected = spec.Mean.Average(), mean = train.MeanIntensity();
+        return Math.Abs(mean - expected) <= 0.05 ? null
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the training images in {train.Folder} have a mean brightness of {mean:F3}, {spec.Name}'s is {expected:F3}: they may be another data set (MNIST and Fashion-MNIST files have the same names); check --data-dir and --dataset.");
     }
 
     /// <summary>The step of the run's last checkpoint, read whole (its checksum checked) before anything of the run is rewritten.</summary>

@@ -41,6 +41,17 @@ public sealed class ImageDataset
 
     public int Count => Labels.Length;
 
+    /// <summary>The mean pixel value over every image and channel, scaled to [0, 1] (0 for an empty set).</summary>
+    public double MeanIntensity()
+    {
+        long sum = 0;
+        foreach (byte pixel in Pixels)
+        {
+            sum += pixel;
+        }
+        return Pixels.Length == 0 ? 0 : sum / 255.0 / Pixels.Length;
+    }
+
     /// <summary>
     /// The folder the images were read from (by <see cref="DatasetLoader"/>), to tell the user which copy of the data
     /// was used when several places are searched; null for a data set made in memory or derived from another.

@@ -135,7 +135,8 @@ public class TrainOptionRulesTests : IDisposable
         Assert.True(resumed.ExitCode == 0, await found);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
         {
-            Assert.Equal(JsonValueKind.Null, config.RootElement.GetProperty("dataDir").ValueKind);
+            // Where it found them, recorded for the next resume and for evaluate.
+            Assert.Equal(elsewhere, config.RootElement.GetProperty("dataDir").GetString());
         }
 
         // What is trained still comes from config.json only.
