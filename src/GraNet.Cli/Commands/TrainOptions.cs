@@ -15,23 +15,28 @@ namespace GraNet.Cli.Commands;
 /// </summary>
 public sealed class TrainOptions
 {
-    public Option<string?> Model { get; } = new("--model", "-m") { Description = "Model name (see 'granet list')" };
+    /// <summary>The configuration with nothing given, whose values the help names as defaults (a preset or --config may set others).</summary>
+    private static readonly RunConfiguration Defaults = new();
 
-    public Option<string?> Dataset { get; } = new("--dataset", "-d") { Description = "Data set: fashion-mnist, mnist, cifar10, cifar100" };
+    private static string Default(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = $"Model name (see 'granet list'; default {Defaults.Model})" };
+
+    public Option<string?> Dataset { get; } = new("--dataset", "-d") { Description = $"Data set: fashion-mnist, mnist, cifar10, cifar100 (default {Defaults.Dataset})" };
 
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder holding the data set (else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
 
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Training epochs" };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Training epochs (default {Default(Defaults.Training.Epochs)})" };
 
-    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size" };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = $"Mini-batch size (default {Default(Defaults.Training.BatchSize)})" };
 
-    public Option<double?> LearningRate { get; } = new("--lr") { Description = "Base learning rate" };
+    public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Base learning rate (default {Default(Defaults.Training.LearningRate)})" };
 
-    public Option<double?> Momentum { get; } = new("--momentum") { Description = "SGD momentum" };
+    public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {Default(Defaults.Training.Momentum)})" };
 
-    public Option<bool?> Nesterov { get; } = new("--nesterov") { Description = "Nesterov momentum (true/false)" };
+    public Option<bool?> Nesterov { get; } = new("--nesterov") { Description = "Nesterov momentum (true/false; default true, false with --momentum 0)" };
 
-    public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay" };
+    public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = $"L2 weight decay (default {Default(Defaults.Training.WeightDecay)})" };
 
     public Option<OptimizerKind?> Optimizer { get; } = new("--optimizer") { Description = "Optimizer (default sgd)", CustomParser = r => EnumOption<OptimizerKind>(r, "--optimizer") };
 
@@ -39,15 +44,15 @@ public sealed class TrainOptions
 
     public Option<string?> Milestones { get; } = new("--milestones") { Description = "Epochs after which the rate is multiplied by --gamma, e.g. 80,120 (default: 50 % and 75 % of the epochs)" };
 
-    public Option<double?> Gamma { get; } = new("--gamma") { Description = "Multi-step factor" };
+    public Option<double?> Gamma { get; } = new("--gamma") { Description = $"Multi-step factor (default {Default(Defaults.Training.Gamma)})" };
 
-    public Option<double?> Warmup { get; } = new("--warmup-epochs") { Description = "Linear learning-rate warm-up, in epochs" };
+    public Option<double?> Warmup { get; } = new("--warmup-epochs") { Description = "Linear learning-rate warm-up, in epochs (default 0)" };
 
-    public Option<double?> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing in [0, 1)" };
+    public Option<double?> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing in [0, 1) (default 0)" };
 
-    public Option<int?> Seed { get; } = new("--seed") { Description = "Random seed (same seed, --threads and --cpu-kernels give the same numbers)" };
+    public Option<int?> Seed { get; } = new("--seed") { Description = $"Random seed (default {Default(Defaults.Training.Seed)}; same seed, --threads and --cpu-kernels give the same numbers)" };
 
-    public Option<double?> Validation { get; } = new("--validation") { Description = "Share of the training set held out to select the best epoch (0: report the final epoch)" };
+    public Option<double?> Validation { get; } = new("--validation") { Description = $"Share of the training set held out to select the best epoch (default {Default(Defaults.Training.ValidationFraction)}; 0: report the final epoch)" };
 
     public Option<bool?> Augment { get; } = new("--augment") { Description = "Random crop (pad 4) and horizontal flip (default: on for CIFAR)" };
 

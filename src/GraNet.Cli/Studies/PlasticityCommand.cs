@@ -38,7 +38,7 @@ public static class PlasticityCommand
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
         var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
         var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
-        var seeds = new Option<int>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int?>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed (default: none, one base run in STUDY itself)" };
         var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
         var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, replacements, from };
@@ -130,7 +130,7 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException($"--continue-epochs {k} must be at least 1.");
             }
-            int seedCount = parse.GetValue(seeds);
+            int seedCount = parse.GetValue(seeds) ?? 1;
             if (seedCount < 1)
             {
                 throw new ArgumentException($"--seeds {seedCount} must be at least 1.");
@@ -153,7 +153,7 @@ public static class PlasticityCommand
             // A study of a --from run runs that run's kernels (and refuses --cpu-kernels); one that trains its base runs names its set.
             string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value)) + (fromRun is null ? train.KernelsUnlessGiven(parse, baseline.CpuKernels) : string.Empty);
             // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
-            bool overSeeds = seedCount > 1 || parse.GetResult(seeds) is { Implicit: false };
+            bool overSeeds = parse.GetValue(seeds) is not null;
             int replacementCount = SeedPlan.RequireReplacements(parse.GetValue(replacements));
             if (!overSeeds && parse.GetResult(replacements) is { Implicit: false })
             {

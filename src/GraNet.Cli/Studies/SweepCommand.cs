@@ -27,9 +27,10 @@ public static class SweepCommand
         var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most --replacements times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
         var replacements = new Option<int>("--replacements") { Description = "Seeds a cell may try in place of runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished in --output; train nothing" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (default 1; with more, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (with more than 1, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, replacements, reportOnly, jobs };
         train.AddTo(command);
+        train.Seed.Description = "First seed of every cell: its runs use --seed, --seed + 1, … (default 17)";
         // Options of train that the sweep refuses: parsed (to be refused with advice), not shown in its help.
         var perCell = new Option[] { train.Method, train.FinalDensity, train.InitDensity };
         foreach (var option in perCell.Append(train.Resume))
