@@ -111,6 +111,13 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException(string.Create(Invariant, $"--at-epochs '{parse.GetValue(atEpochs)}' gives epoch {repeated.Key} more than once; give each checkpoint epoch once."));
             }
+            if (runEpochs < 2)
+            {
+                // No checkpoint comes before the end of a 1-epoch run.
+                throw new ArgumentException(trained is null
+                    ? "--epochs 1 leaves no pruning point: a study prunes checkpoints before the end of the base run; give --epochs 2 or more."
+                    : "the --from run trained 1 epoch, so it has no checkpoint before its end to prune; give a run of 2 or more epochs.");
+            }
             if (epochs.Where(e => e < 1 || e >= runEpochs).Select(e => (int?)e).FirstOrDefault() is { } outside)
             {
                 // A pruning point needs the base run's checkpoint of that epoch and the learning rate in force after it.
