@@ -164,6 +164,10 @@ public static partial class Runner
         {
             return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}.";
         }
+        if (Repeated().Match(message) is { Success: true } repeated)
+        {
+            return $"{repeated.Groups[1].Value} is given {repeated.Groups[2].Value} times; give it once.";
+        }
         var option = error.SymbolResult switch
         {
             System.CommandLine.Parsing.OptionResult o => o.Option,
@@ -176,6 +180,9 @@ public static partial class Runner
     /// <summary>The suffix of the temporary file an atomic write goes through (<c>.PID.tmp</c>).</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"\.[0-9]+\.tmp$")]
     private static partial System.Text.RegularExpressions.Regex TemporarySuffix();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' expects a single argument but ([0-9]+) were provided")]
+    private static partial System.Text.RegularExpressions.Regex Repeated();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.")]
     private static partial System.Text.RegularExpressions.Regex ExpectedType();

@@ -158,7 +158,9 @@ public sealed class TrainOptions
             {
                 throw new FileNotFoundException(Directory.Exists(resume)
                     ? $"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'."
-                    : $"--resume {resume}: no such folder; give a run folder written by 'granet train'.", resumed.ConfigFile);
+                    : File.Exists(resume)
+                        ? $"--resume {resume} is a file; give the run's folder (the one holding config.json and last.ckpt)."
+                        : $"--resume {resume}: no such folder; give a run folder written by 'granet train'.", resumed.ConfigFile);
             }
             var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
             // Every value is the file's (an older config.json leaves some out: they take their defaults, which pass).

@@ -290,7 +290,9 @@ public static partial class ConfigurationJson
     {
         if (!File.Exists(overlayFile))
         {
-            throw new FileNotFoundException($"{overlayFile}: configuration file not found; give the path of a JSON file (e.g. a run's config.json).", overlayFile);
+            throw new FileNotFoundException(Directory.Exists(overlayFile)
+                ? $"--config {overlayFile} is a folder; give the path of a JSON file (e.g. {Path.Combine(overlayFile, "config.json")})."
+                : $"{overlayFile}: configuration file not found; give the path of a JSON file (e.g. a run's config.json).", overlayFile);
         }
         var overlay = Parse(File.ReadAllText(overlayFile), overlayFile);
         var merged = JsonNode.Parse(Serialize(baseline))!.AsObject();

@@ -321,6 +321,10 @@ public static class PlasticityCommand
     private static RunConfiguration ReadRun(string path)
     {
         var run = new RunFolder(path);
+        if (File.Exists(path))
+        {
+            throw new FileNotFoundException($"--from {path} is a file; --from takes a run folder: the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", path);
+        }
         if (!File.Exists(run.ConfigFile))
         {
             string studyBase = Path.Combine(path, "base");

@@ -27,7 +27,7 @@ public static class IdxFile
 
     private static (int[] Dims, byte[] Data) Read(string path, int expectedDims)
     {
-        byte[] bytes = ReadAllBytes(path);
+        byte[] bytes = ReadAllBytes(path, out bool gzip);
         string fix = "download it again or reinstall the data package";
         if (bytes.Length < 4)
         {
@@ -37,7 +37,9 @@ public static class IdxFile
         {
             uint magic = BinaryPrimitives.ReadUInt32BigEndian(bytes);
             string kind = expectedDims == 3 ? "image file (0x00000803)" : "label file (0x00000801)";
-            throw new DataException($"{path}: wrong magic number 0x{magic:X8}, expected an idx {kind}; check the file name or {fix}.");
+            // A .gz name on a file that is not gzip data (read as is): say so, the magic number alone does not.
+            string notGzip = !gzip && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? " (the file is not gzip data either, despite its .gz name)" : string.Empty;
+            throw new DataException($"{path}: wrong magic number 0x{magic:X8}, expected an idx {kind}{notGzip}; check the file name or {fix}.");
         }
         if (bytes.Length < 4 + (4 * expectedDims))
         {
@@ -63,15 +65,16 @@ public static class IdxFile
         return (dims, bytes[offset..]);
     }
 
-    private static byte[] ReadAllBytes(string path)
+    private static byte[] ReadAllBytes(string path, out bool gzip)
     {
+        gzip = false;
         try
         {
             using var file = File.OpenRead(path);
             Span<byte> head = stackalloc byte[2];
             int read = file.Read(head);
             file.Position = 0;
-            bool gzip = read == 2 && head[0] == 0x1f && head[1] == 0x8b;
+            gzip = read == 2 && head[0] == 0x1f && head[1] == 0x8b;
             if (!gzip)
             {
                 using var memory = new MemoryStream();

@@ -202,6 +202,18 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void A_path_of_the_wrong_kind_is_named_as_such()
+    {
+        string file = Path.Combine(root, "model.gsm");
+        File.WriteAllText(file, "x");
+        string folder = Directory.CreateDirectory(Path.Combine(root, "a-folder")).FullName;
+        Assert.Equal($"granet: --resume {file} is a file; give the run's folder (the one holding config.json and last.ckpt).", Assert.Single(Run("train", "--resume", file).Lines));
+        Assert.Equal($"granet: --config {folder} is a folder; give the path of a JSON file (e.g. {Path.Combine(folder, "config.json")}).", Assert.Single(Run("train", "--config", folder).Lines));
+        Assert.Equal($"granet: --from {file} is a file; --from takes a run folder: the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", Assert.Single(Run("plasticity", "--from", file, "--at-epochs", "1").Lines));
+        Assert.Equal("granet: --lr is given 2 times; give it once. (see 'granet --help' or 'granet COMMAND --help').", Assert.Single(Run("train", "--lr", "0.1", "--lr", "0.2").Lines));
+    }
+
+    [Fact]
     public void A_data_dir_that_is_a_file_is_refused_as_a_file()
     {
         string file = Path.Combine(root, "train-images-idx3-ubyte.gz");

@@ -35,6 +35,20 @@ public class IdxFileTests : IDisposable
     }
 
     [Fact]
+    public void A_gz_name_on_a_file_that_is_not_gzip_is_said_with_its_wrong_magic_number()
+    {
+        string text = Path.Combine(folder, "train-images-idx3-ubyte.gz");
+        File.WriteAllText(text, "plain text");
+        Assert.Equal(
+            $"{text}: wrong magic number 0x706C6169, expected an idx image file (0x00000803) (the file is not gzip data either, despite its .gz name); check the file name or download it again or reinstall the data package.",
+            Assert.Throws<DataException>(() => IdxFile.ReadImages(text)).Message);
+        // Gzip data of a label file, read as images: the wrong magic number alone.
+        string labels = Path.Combine(folder, "labels.gz");
+        TestFiles.Write(labels, TestFiles.Idx([3], [1, 2, 3]), gzip: true);
+        Assert.DoesNotContain("not gzip", Assert.Throws<DataException>(() => IdxFile.ReadImages(labels)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Truncated_data_names_the_file()
     {
         string path = Path.Combine(folder, "short");
