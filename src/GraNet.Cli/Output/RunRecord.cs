@@ -94,6 +94,15 @@ public sealed class RunRecord
             : throw Wrong(key, "a number", value);
     }
 
+    /// <summary>A field that must be a finite number in [<paramref name="minimum"/>, <paramref name="maximum"/>] (an accuracy in percent, a share).</summary>
+    public double Number(string key, double minimum, double maximum)
+    {
+        double number = Number(key);
+        return number >= minimum && number <= maximum
+            ? number
+            : throw Wrong(key, string.Create(CultureInfo.InvariantCulture, $"a number from {minimum} to {maximum}"), element.GetProperty(key));
+    }
+
     /// <summary>A field that must be a whole number no less than <paramref name="minimum"/>.</summary>
     public long Whole(string key, long minimum)
     {

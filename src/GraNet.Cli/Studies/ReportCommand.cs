@@ -32,7 +32,12 @@ public static class ReportCommand
     private static readonly string[] Kinds = [.. Enum.GetNames<GraNet.Sparsity.MaskUpdateKind>().Select(n => n.ToLowerInvariant())];
 
     /// <summary>The numbers of a completed or collapsed run's summary that the report's first line gives.</summary>
-    private static readonly string[] SummaryNumbers = ["testAccuracy", "finalDensity", "inferenceFlopsRelative", "trainingFlopsRelative", "everActiveFraction", "imagesPerSecond"];
+    /// <remarks>Each with the range it must lie in: a value outside (an accuracy of -5 %) is a damaged file, not a result.</remarks>
+    private static readonly (string Key, double Minimum, double Maximum)[] SummaryNumbers =
+    [
+        ("testAccuracy", 0, 100), ("finalDensity", 0, 1), ("inferenceFlopsRelative", 0, 1), ("trainingFlopsRelative", 0, 1),
+        ("everActiveFraction", 0, 1), ("imagesPerSecond", 0, double.MaxValue),
+    ];
 
     public static Command Create(TextWriter output)
     {
@@ -263,9 +268,9 @@ public static class ReportCommand
         if (outcome != "diverged")
         {
             // A diverged run's numbers are null; any other run's are all there.
-            foreach (string key in SummaryNumbers)
+            foreach (var (key, minimum, maximum) in SummaryNumbers)
             {
-                numbers[key] = summary.Number(key);
+                numbers[key] = summary.Number(key, minimum, maximum);
             }
             numbers["bestEpoch"] = summary.Whole("bestEpoch", 0);
             numbers["epochs"] = summary.Whole("epochs", 0);

@@ -490,6 +490,16 @@ public static class SweepCommand
             string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
             string? kernels = root.TryGetProperty("cpuKernels", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
             int[]? changed = root.TryGetProperty("settingsChangedAtEpochs", out var a) && a.ValueKind == JsonValueKind.Array ? [.. a.EnumerateArray().Select(e => e.GetInt32())] : null;
+            // A summary of another cell's method, or with numbers no run gives, would enter the tables as a result.
+            string method = Commands.TrainOptions.MethodName(cell.Method);
+            string? wrong = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() != method ? $"it is of method {m.GetString()}, the cell's is {method}"
+                : Number(root, "testAccuracy") is var accuracy && !double.IsNaN(accuracy) && accuracy is < 0 or > 100 ? string.Create(CultureInfo.InvariantCulture, $"testAccuracy {accuracy} is not in [0, 100]")
+                : Number(root, "finalDensity") is var density && !double.IsNaN(density) && density is < 0 or > 1 ? string.Create(CultureInfo.InvariantCulture, $"finalDensity {density} is not in [0, 1]")
+                : null;
+            if (wrong is not null)
+            {
+                throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
+            }
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
                 Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }

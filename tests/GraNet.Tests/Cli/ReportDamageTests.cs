@@ -144,6 +144,7 @@ public class ReportDamageTests : IDisposable
     [InlineData("\"outcome\": \"completed\"", "\"outcome\": \"finished\"", """: "outcome" must be "completed", "collapsed" or "diverged", not "finished" """)]
     [InlineData("\"testAccuracy\": 86.31", "\"testAccuracy\": \"x\"", """: "testAccuracy" must be a number, not "x" """)]
     [InlineData("\"testAccuracy\": 86.31", "\"testAccuracy\": null", """: "testAccuracy" must be a number, not null""")]
+    [InlineData("\"testAccuracy\": 86.31", "\"testAccuracy\": -5", """: "testAccuracy" must be a number from 0 to 100, not -5""")]
     [InlineData("\"everActiveFraction\": 1,", "", """: "everActiveFraction" is missing (it must be a number)""")]
     [InlineData("\"bestEpoch\": 2", "\"bestEpoch\": 1.5", """: "bestEpoch" must be a whole number from 0, not 1.5""")]
     [InlineData("\"model\": \"lenet-300-100\"", "\"model\": 7", """: "model" must be a string, not 7""")]

@@ -219,6 +219,29 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void A_cell_summary_of_another_method_or_with_impossible_numbers_is_refused_not_tabulated()
+    {
+        var cell = new SweepCell(SparsityMethodKind.Set, 0.1, 1, 17);
+        string folder = Directory.CreateDirectory(Path.Combine(root, "read-cells", cell.FolderName)).FullName;
+        string path = Path.Combine(folder, "summary.json");
+        string Summary(string method, string accuracy, string density) =>
+            $$"""{ "outcome": "completed", "method": "{{method}}", "testAccuracy": {{accuracy}}, "finalDensity": {{density}}, "trainingFlopsRelative": 0.2, "inferenceFlopsRelative": 0.1, "wallSeconds": 3 }""";
+        File.WriteAllText(path, Summary("set", "88.5", "0.1"));
+        Assert.Equal(88.5, SweepCommand.Read(Path.Combine(root, "read-cells"), cell)!.TestAccuracy);
+        string fix = $"; 'granet train --resume {folder}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).";
+        foreach (var (text, wrong) in new[]
+        {
+            (Summary("rigl", "88.5", "0.1"), "it is of method rigl, the cell's is set"),
+            (Summary("set", "-5", "0.1"), "testAccuracy -5 is not in [0, 100]"),
+            (Summary("set", "88.5", "1.5"), "finalDensity 1.5 is not in [0, 1]"),
+        })
+        {
+            File.WriteAllText(path, text);
+            Assert.Equal($"{path}: not this cell's summary ({wrong}){fix}", Assert.Throws<InvalidDataException>(() => SweepCommand.Read(Path.Combine(root, "read-cells"), cell)).Message);
+        }
+    }
+
+    [Fact]
     public void Dense_alone_has_its_numbers_in_the_column_of_sparsity_0()
     {
         // The columns came from the sparse cells only: dense alone gave "| method |  |" with no numbers.
