@@ -61,10 +61,28 @@ public static class SweepCommand
                 // It goes to the cells that regrow; with none, it would do nothing.
                 throw new ArgumentException($"--growth {TrainOptions.EnumName(growth)} has no effect with --methods {string.Join(",", methodList.Select(TrainOptions.MethodName))} (none of them regrows); drop it.");
             }
+            var finalList = TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05");
+            var initList = TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity, "1.0,0.5");
+            foreach (var (list, name) in new[] { (methodList.Select(TrainOptions.MethodName).ToList(), "--methods"), (finalList.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList(), "--final-densities"), (initList.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList(), "--init-densities") })
+            {
+                if (list.GroupBy(v => v, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                {
+                    throw new ArgumentException($"{name} gives {twice.Key} more than once; give each value once.");
+                }
+            }
+            // Given explicitly but used by no cell (dense trains at 1.0; only granet and granet-uniform take an initial density): refused, as train refuses unused options.
+            if (parse.GetResult(finals) is { Implicit: false } && methodList.All(m => m == SparsityMethodKind.Dense))
+            {
+                throw new ArgumentException("--final-densities has no effect with --methods dense (dense trains at density 1); drop it, or add a sparse method.");
+            }
+            if (parse.GetResult(inits) is { Implicit: false } && !methodList.Any(m => m is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform))
+            {
+                throw new ArgumentException("--init-densities applies to granet and granet-uniform only (the others start at their own density), and --methods has neither; drop it.");
+            }
             var grid = new SweepGrid(
                 methodList,
-                TrainOptions.ParseList(parse.GetValue(finals)!, "--final-densities", TrainOptions.ParseDensity, "0.1,0.05"),
-                TrainOptions.ParseList(parse.GetValue(inits)!, "--init-densities", TrainOptions.ParseDensity, "1.0,0.5"),
+                finalList,
+                initList,
                 parse.GetValue(seeds),
                 baseline.Training.Seed,
                 SeedPlan.RequireReplacements(parse.GetValue(replacements)));

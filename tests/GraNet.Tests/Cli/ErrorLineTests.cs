@@ -45,6 +45,10 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --milestones: 'x' is not a whole number.", "train", "--milestones", "10,x")]
     [InlineData("granet: --prune-rates '0.2,0.9,' has an empty entry; give values separated by single commas, such as 0.2,0.5,0.9.", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,0.9,")]
     [InlineData("granet: --prune-rates: '1.5' is not a rate in (0, 1).", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,1.5")]
+    [InlineData("granet: --final-densities has no effect with --methods dense (dense trains at density 1); drop it, or add a sparse method.", "sweep", "--methods", "dense", "--final-densities", "0.1")]
+    [InlineData("granet: --final-densities gives 0.1 more than once; give each value once.", "sweep", "--methods", "set", "--final-densities", "0.1,0.10")]
+    [InlineData("granet: --methods gives set more than once; give each value once.", "sweep", "--methods", "set,dense,set")]
+    [InlineData("granet: --init-densities applies to granet and granet-uniform only (the others start at their own density), and --methods has neither; drop it.", "sweep", "--methods", "gmp", "--init-densities", "0.5")]
     [InlineData("granet: --epochs 1 leaves no pruning point: a study prunes checkpoints before the end of the base run; give --epochs 2 or more.", "plasticity", "--epochs", "1", "--at-epochs", "1")]
     public void A_value_of_the_wrong_kind_is_named_by_option_and_kind_not_by_dotnet_type(string expected, params string[] args)
     {

@@ -496,9 +496,9 @@ public class SweepTests : IDisposable
         TestFiles.WriteTinyMnist(data);
         string folder = Path.Combine(root, "rewrite");
         string[] Args(string methods, params string[] more) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
-            "--threads", "1", "--methods", methods, "--final-densities", "0.3", "--seeds", "1", "--output", folder, .. more];
+            "--threads", "1", "--methods", methods, "--seeds", "1", "--output", folder, .. more];
         var error = new StringWriter();
-        Assert.True(Runner.Run(Args("static,dense"), new StringWriter(), error) == 0, error.ToString());
+        Assert.True(Runner.Run(Args("static,dense", "--final-densities", "0.3"), new StringWriter(), error) == 0, error.ToString());
         Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
 
         var output = new StringWriter();
@@ -507,7 +507,7 @@ public class SweepTests : IDisposable
         string[] rows = File.ReadAllLines(Path.Combine(folder, "results.csv"));
         Assert.Equal(2, rows.Length);
         Assert.StartsWith("dense,", rows[1], StringComparison.Ordinal);
-        Assert.Contains("--methods dense --final-densities", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+        Assert.Contains("--methods dense --seeds 1", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
     }
 
     [MultiCoreTheory]
