@@ -129,7 +129,18 @@ public static class Charts
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string temporary = full + ".tmp.png";
-        plot.SavePng(temporary, width, height);
-        File.Move(temporary, full, overwrite: true);
+        try
+        {
+            plot.SavePng(temporary, width, height);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            // A write that failed (a full disk) leaves no half-written chart beside the one it was to replace.
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
     }
 }

@@ -67,4 +67,21 @@ public class ReportChartTests
             Assert.All(major, p => Assert.Equal(Math.Round(p), p));
         }
     }
+
+    [Fact]
+    public void A_chart_that_cannot_be_put_in_place_leaves_no_temporary_file()
+    {
+        string folder = TestFiles.TempFolder("granet-chart");
+        try
+        {
+            // The chart's name is taken by a folder: the PNG is drawn, then cannot replace it.
+            string target = Directory.CreateDirectory(Path.Combine(folder, "bars.png")).FullName;
+            Assert.ThrowsAny<IOException>(() => Charts.Bars(target, "t", "y", [("a", 1.0), ("b", 2.0)]));
+            Assert.Equal([target], Directory.GetFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
