@@ -274,6 +274,7 @@ public static class PlasticityCommand
             return (ExitCodes.TrainingFailed, [], baseFolder);
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
+        RequireOwnCheckpoints(baseFolder, baseline, epochs);
 
         TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
         var spec = DatasetCatalog.Get(baseline.Dataset);
@@ -353,6 +354,27 @@ public static class PlasticityCommand
                 ? "give --at-epochs among those, or run 'granet plasticity' without --from to train a base run that keeps them"
                 : "give --at-epochs among those, or choose another --output to train a new base run that keeps them";
             throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)} ({has}); {remedy}.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses, before any cell is measured, an epoch checkpoint that another run wrote (a file copied in by hand): each is
+    /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
+    /// </summary>
+    private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs)
+    {
+        foreach (int epoch in epochs)
+        {
+            string path = Trainer.EpochCheckpoint(run.Path, epoch);
+            var header = Checkpoint.ReadVerifiedHeader(path);
+            var written = ConfigurationJson.Deserialize(header.Configuration, path);
+            string? other = header.EpochsCompleted != epoch ? string.Create(Invariant, $"it was kept after epoch {header.EpochsCompleted}, not {epoch}")
+                : ConfigurationComparison.FirstDifference(written, configuration) is { } d ? $"its run had {OptionFlags.ForConfigKey(d.Key)} {d.Saved}, this one {d.Current}"
+                : null;
+            if (other is not null)
+            {
+                throw new InvalidDataException($"{path}: not this run's checkpoint ({other}); restore the run's own epoch-{epoch}.ckpt, or study the run that wrote it.");
+            }
         }
     }
 

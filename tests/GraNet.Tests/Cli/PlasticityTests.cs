@@ -193,6 +193,26 @@ public class PlasticityTests : IDisposable
         extra);
 
     [Fact]
+    public void An_epoch_checkpoint_of_another_run_is_refused_before_any_cell_is_measured()
+    {
+        string[] Study(string output, string lr) => ArgumentList.Build("plasticity",
+            [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"), ("--batch-size", "32"), ("--lr", lr),
+                ("--threads", "1"), ("--at-epochs", "1"), ("--prune-rates", "0.5"), ("--regenerate", "none"), ("--continue-epochs", "1"), ("--output", output)], []);
+        var error = new StringWriter();
+        Assert.True(Runner.Run(Study(Path.Combine(root, "mine"), "0.05"), new StringWriter(), error) == 0, error.ToString());
+        Assert.True(Runner.Run(Study(Path.Combine(root, "other"), "0.02"), new StringWriter(), error) == 0, error.ToString());
+        string run = Path.Combine(root, "mine", "base");
+        string checkpoint = Path.Combine(run, "epoch-1.ckpt");
+        File.Copy(Path.Combine(root, "other", "base", "epoch-1.ckpt"), checkpoint, overwrite: true);
+
+        var output = new StringWriter();
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(FromArgs(run, Path.Combine(root, "from-foreign"), "--at-epochs", "1"), output, error));
+        Assert.Equal($"granet: {checkpoint}: not this run's checkpoint (its run had --lr 0.02, this one 0.05); restore the run's own epoch-1.ckpt, or study the run that wrote it.", error.ToString().Trim());
+        Assert.DoesNotContain("== epoch", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void With_from_the_checkpoint_epochs_are_bounded_by_that_run()
     {
         // The --from run trained 6 epochs: its checkpoints lie in 1..5.
