@@ -313,4 +313,15 @@ public class TrainOptionRulesTests : IDisposable
             Assert.Equal(before, Directory.GetFileSystemEntries(folder).Order().ToList());
         }
     }
+
+    [Fact]
+    public void An_alias_is_recorded_by_its_canonical_name()
+    {
+        string run = Path.Combine(root, "alias");
+        var (code, _, error) = Run("train", "--model", "mlp", "--dataset", "fmnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--output", run);
+        Assert.True(code == 0, error);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal("lenet-300-100", config.RootElement.GetProperty("model").GetString());
+        Assert.Equal("fashion-mnist", config.RootElement.GetProperty("dataset").GetString());
+    }
 }
