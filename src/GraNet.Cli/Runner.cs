@@ -120,7 +120,8 @@ public static partial class Runner
         if (words.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) is { } option)
         {
             var options = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
-            return [$"unknown option {option} for 'granet {parse.CommandResult.Command.Name}'{Nearest(option, options)}"];
+            string command = parse.CommandResult.Command == root ? "granet" : $"granet {parse.CommandResult.Command.Name}";
+            return [$"unknown option {option} for '{command}'{Nearest(option, options)}"];
         }
         return null;
     }
@@ -276,7 +277,7 @@ public static partial class Runner
             // The folder is there, the file is not and could not be made: a file system that takes no new files (/proc, /sys).
             string? option = GivenPathOption(path, args, out string? value);
             return option is null
-                ? $"{path}: no such file, and none can be made in {Path.GetDirectoryName(path)}; check the path."
+                ? $"{path}: not found; check the path."
                 : $"{option} {value}: no file can be made in {Path.GetDirectoryName(path)} (a file system that takes no new files); choose another {option}.";
         }
         return OneLine(error.Message);

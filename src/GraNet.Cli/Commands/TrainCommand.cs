@@ -26,7 +26,7 @@ public static class TrainCommand
                 // A run's files would land among a study's cells and results.
                 Studies.FolderContents.RequireNoOther(folder.Path, Studies.FolderOutput.Run, "run");
             }
-            if (resume && folder.ReadOutcome() == "diverged")
+            if (resume && OutcomeOrNull(folder) == "diverged")
             {
                 // Its losses turned NaN: continuing repeats the same steps (from the start, or from the last epoch kept) into the same NaN.
                 throw new ExitCodeException(ExitCodes.TrainingFailed, $"{folder.Path} holds a run that diverged (see its summary.json); a --resume would repeat it: train with other options (a lower --lr, --warmup-epochs) in another --output.");
@@ -46,6 +46,19 @@ public static class TrainCommand
             return code;
         });
         return command;
+    }
+
+    /// <summary>The outcome in the folder's summary.json, or null when it has none or it is damaged (a resume writes it again).</summary>
+    private static string? OutcomeOrNull(RunFolder folder)
+    {
+        try
+        {
+            return folder.ReadOutcome();
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
@@ -180,7 +193,7 @@ public static class TrainCommand
         reporter.Run(observer =>
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
-            using var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.MayDiffer };
+            using var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.ResumeMayDiffer };
             if (configuration.TensorBoard is { } board)
             {
                 var log = new TensorBoardLog(board, sparsity.Masks);

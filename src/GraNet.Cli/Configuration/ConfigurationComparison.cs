@@ -20,6 +20,13 @@ public static class ConfigurationComparison
     public static readonly IReadOnlySet<string> MayDiffer = new HashSet<string> { "threads", "cpuKernels", "dataDir", "tensorBoard", "evaluationBatchSize", "preset" };
 
     /// <summary>
+    /// <see cref="MayDiffer"/> for the trainer's check of a checkpoint's configuration, which compares the JSON as written:
+    /// with the model and data set too, which it compares by their canonical names itself (a run of an earlier version
+    /// wrote an alias, "mlp", where config.json now says "lenet-300-100").
+    /// </summary>
+    public static readonly IReadOnlySet<string> ResumeMayDiffer = new HashSet<string>(MayDiffer) { "model", "dataset" };
+
+    /// <summary>
     /// The first setting in which <paramref name="saved"/> and <paramref name="current"/> would train differently, or null.
     /// The comparison is by meaning (<see cref="JsonDifference.First"/>), the settings in <see cref="MayDiffer"/> aside;
     /// keys missing from an older config.json take their default, model and data set names are compared as resolved

@@ -37,7 +37,10 @@ public static class FolderContents
         {
             return (FolderOutput.PlasticityStudy, "a plasticity study");
         }
-        return new RunFolder(path).HoldsRun ? (FolderOutput.Run, "a training run (config.json, checkpoints)") : null;
+        // The run's own files, not the claim marker, which default-named sweeps and studies get too.
+        var run = new RunFolder(path);
+        return run.RunFiles.Where(f => Path.GetFileName(f) != RunFolder.ClaimFileName).Any(File.Exists)
+            ? (FolderOutput.Run, "a training run (config.json, checkpoints)") : null;
     }
 
     /// <summary>Refuses <paramref name="path"/> when it holds another kind of output than <paramref name="own"/>.</summary>

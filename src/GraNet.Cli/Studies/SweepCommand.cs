@@ -521,7 +521,7 @@ public static class SweepCommand
             return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
                 Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
         }

@@ -312,15 +312,31 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         ArgumentNullException.ThrowIfNull(reader);
         ObjectDisposedException.ThrowIf(disposed, this);
-        string first = reader.ReadString();
-        string name = first;
+        string first;
+        long savedSteps = 0;
+        string name;
+        JsonNode? savedOptions = null;
+        try
+        {
+            first = reader.ReadString();
+            name = first;
+            if (first == StateMagic)
+            {
+                string optionsText = reader.ReadString();
+                savedSteps = reader.ReadInt64();
+                name = reader.ReadString();
+                savedOptions = JsonNode.Parse(optionsText);
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or JsonException)
+        {
+            // Bytes that are not a saved state (BinaryReader reads a length and text from whatever is there).
+            throw new InvalidDataException(NotAState, e);
+        }
         if (first == StateMagic)
         {
-            string saved = reader.ReadString();
-            long savedSteps = reader.ReadInt64();
-            name = reader.ReadString();
             RequireMethod(name);
-            if (JsonDifference.First(JsonNode.Parse(saved), JsonNode.Parse(JsonSerializer.Serialize(options, StateJson))) is { } difference)
+            if (JsonDifference.First(savedOptions, JsonNode.Parse(JsonSerializer.Serialize(options, StateJson))) is { } difference)
             {
                 throw new InvalidDataException($"The saved state was made with {nameof(SparsityOptions)}.{difference.Key} {difference.Saved}, this controller with {difference.Current}; load it into a controller created with the options the run was saved with.");
             }
@@ -331,7 +347,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         else if (!Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == first))
         {
-            throw new InvalidDataException("This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.");
+            throw new InvalidDataException(NotAState);
         }
         RequireMethod(name);
         lastStep = reader.ReadInt64();
@@ -340,6 +356,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         Method.Regenerator?.Growth.Load(reader, Masks);
         forwardFlops = flops!.Forward();
     }
+
+    private const string NotAState = "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.";
 
     private void RequireMethod(string name)
     {

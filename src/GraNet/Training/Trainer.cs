@@ -126,14 +126,14 @@ public sealed class Trainer : IDisposable
             File.Delete(bestNext); // a run starting afresh: of an earlier start's first epoch
         }
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
-        // What this process computes with, recorded with every epoch it trains.
+        // A resumed run that had already collapsed stays collapsed instead of training on.
+        var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
+        // What this process computes with, recorded with every epoch it trains; said when it differs from the last epoch's.
         var running = RuntimeSettings.Current();
-        if (firstEpoch < options.Epochs && history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
+        if (outcome == TrainingOutcome.Completed && firstEpoch < options.Epochs && history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
         {
             observer.OnNotice(OtherSettingsNotice(lastEpoch.Epoch, before, running));
         }
-        // A resumed run that had already collapsed stays collapsed instead of training on.
-        var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         for (int epoch = firstEpoch; outcome == TrainingOutcome.Completed && epoch < options.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();

@@ -118,6 +118,18 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_summary_is_written_again_by_a_resume_as_its_message_says()
+    {
+        string run = Path.Combine(root, "damaged-summary");
+        Assert.Equal(0, Run(Train(run)).Code);
+        File.WriteAllText(Path.Combine(run, "summary.json"), "{ not json");
+        var (code, _, error) = Run("train", "--resume", run);
+        Assert.True(code == 0, error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        Assert.Equal("completed", summary.RootElement.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
     public void A_resume_without_a_checkpoint_says_it_starts_again()
     {
         string run = Path.Combine(root, "no-checkpoint");

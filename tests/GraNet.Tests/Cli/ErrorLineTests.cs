@@ -60,6 +60,7 @@ public class ErrorLineTests : IDisposable
     [Theory]
     [InlineData("granet: unknown option --epoch for 'granet train'; did you mean --epochs? (see 'granet --help' or 'granet COMMAND --help').", "train", "--epoch", "1")]
     [InlineData("granet: unknown option --final-densites for 'granet sweep'; did you mean --final-densities? (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--final-densites", "0.1")]
+    [InlineData("granet: unknown option --verison for 'granet'; did you mean --version? (see 'granet --help' or 'granet COMMAND --help').", "--verison")]
     [InlineData("granet: unknown option --foo for 'granet train'. (see 'granet --help' or 'granet COMMAND --help').", "train", "--foo")]
     [InlineData("granet: unknown command 'trian'; did you mean train? (see 'granet --help' or 'granet COMMAND --help').", "trian", "--epochs", "1")]
     [InlineData("granet: unknown command 'frobnicate'. (see 'granet --help' or 'granet COMMAND --help').", "frobnicate")]

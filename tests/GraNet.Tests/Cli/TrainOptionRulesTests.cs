@@ -324,4 +324,18 @@ public class TrainOptionRulesTests : IDisposable
         Assert.Equal("lenet-300-100", config.RootElement.GetProperty("model").GetString());
         Assert.Equal("fashion-mnist", config.RootElement.GetProperty("dataset").GetString());
     }
+
+    [Fact]
+    public void A_default_sweep_folder_stopped_before_its_first_cell_finished_is_continued_not_taken_for_a_run()
+    {
+        // Claimed (the marker every default folder gets) and locked, with no results.csv yet: what Ctrl+C leaves.
+        string sweep = Directory.CreateDirectory(Path.Combine(root, "sweep-claimed")).FullName;
+        File.WriteAllText(Path.Combine(sweep, GraNet.Cli.Output.RunFolder.ClaimFileName), string.Empty);
+        File.WriteAllText(Path.Combine(sweep, GraNet.Cli.Output.RunFolder.LockFileName), string.Empty);
+        Assert.Null(GraNet.Cli.Studies.FolderContents.Of(sweep));
+        var (code, _, error) = Run(ArgumentList.Build("sweep",
+            [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "1"), ("--batch-size", "32"), ("--threads", "1"), ("--methods", "dense"), ("--seeds", "1"), ("--output", sweep)], []));
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(Path.Combine(sweep, "results.csv")));
+    }
 }

@@ -106,30 +106,52 @@ public class ControllerRobustnessTests
     [Fact]
     public void A_handler_that_throws_at_a_pruning_event_does_not_cost_the_steps_regeneration()
     {
-        using var model = Mlp();
-        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
-        using var controller = SparsityController.Create(model, optimizer, GraNet, StepsPerEpoch, Epochs, [10], seed: 5);
-        var seen = new List<MaskUpdate>();
-        controller.MaskUpdated += u =>
+        // The same two steps twice, once with a handler that throws at the pruning event: the masks after step 2 (pruned,
+        // then regenerated) are the same, and step 3 follows.
+        List<bool[]> MasksAfterTwoSteps(bool throwing, out SparsityController kept, out Sequential model, out ScalarSafeSgd optimizer)
         {
-            seen.Add(u);
-            if (u.Kind == MaskUpdateKind.Prune)
+            model = Mlp();
+            optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+            var controller = SparsityController.Create(model, optimizer, GraNet, StepsPerEpoch, Epochs, [10], seed: 5);
+            var seen = new List<MaskUpdateKind>();
+            controller.MaskUpdated += u =>
             {
-                throw new IOException("log full");
+                seen.Add(u.Kind);
+                if (throwing && u.Kind == MaskUpdateKind.Prune)
+                {
+                    throw new IOException("log full");
+                }
+            };
+            Step(model, optimizer, 1);
+            controller.AfterOptimizerStep(1);
+            Step(model, optimizer, 2);
+            if (throwing)
+            {
+                Assert.Throws<IOException>(() => controller.AfterOptimizerStep(2));
+                Assert.Equal([MaskUpdateKind.Prune], seen); // the handler saw the pruning, then threw
             }
-        };
-        Step(model, optimizer, 1);
-        controller.AfterOptimizerStep(1);
-        Step(model, optimizer, 2);
-        var masksBefore = controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList();
-        Assert.Throws<IOException>(() => controller.AfterOptimizerStep(2));
-        // Both updates of step 2 were made (the handler saw the pruning), the step is counted, and step 3 follows.
-        Assert.Equal(MaskUpdateKind.Prune, Assert.Single(seen).Kind);
-        Assert.Equal(2, controller.Step);
-        Assert.Equal(controller.Masks.Layers.Sum(l => l.ActiveCount), controller.Masks.Active);
-        Assert.NotEqual(masksBefore, controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList());
-        Step(model, optimizer, 3);
-        controller.AfterOptimizerStep(3);
+            else
+            {
+                controller.AfterOptimizerStep(2);
+                Assert.Equal([MaskUpdateKind.Prune, MaskUpdateKind.Regenerate], seen);
+            }
+            kept = controller;
+            return controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList();
+        }
+        var plain = MasksAfterTwoSteps(throwing: false, out var quiet, out var quietModel, out var quietOptimizer);
+        var thrown = MasksAfterTwoSteps(throwing: true, out var controller, out var model, out var optimizer);
+        using (quiet)
+        using (quietModel)
+        using (quietOptimizer)
+        using (controller)
+        using (model)
+        using (optimizer)
+        {
+            Assert.Equal(plain, thrown);
+            Assert.Equal(2, controller.Step);
+            Step(model, optimizer, 3);
+            controller.AfterOptimizerStep(3);
+        }
     }
 
     private static (byte[] State, long Step) SavedAfterThreeSteps(SparsityOptions options)
@@ -205,6 +227,9 @@ public class ControllerRobustnessTests
         using var controller = Fresh(model, optimizer, GraNet);
         var e = Assert.Throws<InvalidDataException>(() => Load(controller, [3, 0x41, 0x42, 0x43, 9, 9]));
         Assert.Equal("This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.", e.Message);
+        // A length the bytes do not hold, and a length prefix that is not one: the same refusal, not a reader's exception.
+        Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [200, 0x41])).Message);
+        Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])).Message);
 
         // The earlier layout began with the method's name: the same bytes without the options and run length in front.
         var (state, _) = SavedAfterThreeSteps(GraNet);

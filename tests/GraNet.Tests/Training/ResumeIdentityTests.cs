@@ -85,4 +85,20 @@ public class ResumeIdentityTests : IDisposable
         Assert.Equal(2, result.History.Count);
         Assert.Equal(2, Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).EpochsCompleted);
     }
+
+    [Fact]
+    public void A_checkpoint_whose_configuration_names_the_model_by_an_alias_resumes_when_the_model_and_data_set_are_compared_by_the_header()
+    {
+        // A run of an earlier version wrote "mlp" into its configuration; config.json now says "lenet-300-100". The header's
+        // model and data set are compared by canonical name, so the tool lets the JSON's model and dataset differ.
+        const string Alias = """{"model":"mlp","dataset":"fmnist","threads":2,"training":{"epochs":2,"milestones":[1]},"sparsity":{"method":"granet","finalDensity":0.1}}""";
+        using (var source = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => Train(folder, false, ("lenet-300-100", "tiny", Alias), source.Token, new StopAfterFirstEpoch(source)));
+        }
+        string canonical = Alias.Replace("\"mlp\"", "\"lenet-300-100\"", StringComparison.Ordinal).Replace("\"fmnist\"", "\"fashion-mnist\"", StringComparison.Ordinal);
+        Assert.Contains("model mlp", Assert.Throws<InvalidDataException>(() => Train(folder, true, ("lenet-300-100", "tiny", canonical))).Message, StringComparison.Ordinal);
+        var result = Train(folder, true, ("lenet-300-100", "tiny", canonical), mayDiffer: GraNet.Cli.Configuration.ConfigurationComparison.ResumeMayDiffer);
+        Assert.Equal(2, result.History.Count);
+    }
 }
