@@ -291,24 +291,11 @@ public sealed class TrainOptions
         // Canonical names (lenet-300-100, not the alias mlp typed) for config.json, folder names and titles.
         configuration = configuration with
         {
-            Model = Canonical(configuration.Model, n => GraNet.Models.ModelRegistry.Get(n).Name),
-            Dataset = Canonical(configuration.Dataset, n => DatasetCatalog.Get(n).Name),
+            Model = ConfigurationComparison.CanonicalModel(configuration.Model),
+            Dataset = ConfigurationComparison.CanonicalDataset(configuration.Dataset),
         };
         var folder = parse.GetValue(OutputDir) is { } path ? new RunFolder(path) : RunFolder.NewDefault(configuration.Model, configuration.Dataset, MethodName(sparsity.Method));
         return (configuration, folder, false);
-    }
-
-    /// <summary>The canonical name of <paramref name="name"/>, or the name as given when it is unknown (refused when the run starts).</summary>
-    private static string Canonical(string name, Func<string, string> canonical)
-    {
-        try
-        {
-            return canonical(name);
-        }
-        catch (ArgumentException)
-        {
-            return name;
-        }
     }
 
     /// <summary>The command-line spelling of a method (e.g. <c>granet-uniform</c>).</summary>

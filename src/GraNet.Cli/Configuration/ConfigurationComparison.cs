@@ -71,10 +71,16 @@ public static class ConfigurationComparison
 
     private static RunConfiguration Normalize(RunConfiguration c) => c with
     {
-        Model = Resolve(c.Model, name => ModelRegistry.Get(name).Name),
-        Dataset = Resolve(c.Dataset, name => DatasetCatalog.Get(name).Name),
+        Model = CanonicalModel(c.Model),
+        Dataset = CanonicalDataset(c.Dataset),
         Training = c.Training with { Milestones = c.Training.EffectiveMilestones.ToList() },
     };
+
+    /// <summary>The model's canonical name (<c>lenet-300-100</c> for <c>mlp</c>), or the name as written if it is unknown.</summary>
+    public static string CanonicalModel(string name) => Resolve(name, n => ModelRegistry.Get(n).Name);
+
+    /// <summary>The data set's canonical name (<c>fashion-mnist</c> for <c>fmnist</c>), or the name as written if it is unknown.</summary>
+    public static string CanonicalDataset(string name) => Resolve(name, n => DatasetCatalog.Get(n).Name);
 
     /// <summary>The canonical name, or the name as written if it is unknown (then it differs from any known one).</summary>
     private static string Resolve(string name, Func<string, string> canonical)

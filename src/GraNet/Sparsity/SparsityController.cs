@@ -96,13 +96,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
-        // In the names of this call (Attach would name the trainer's TrainingOptions.Epochs).
-        options.Validate(epochs, $"{nameof(SparsityController)}.{nameof(Create)}'s epochs");
         var controller = new SparsityController(options);
         controller.MaskUpdated += maskUpdated;
         try
         {
-            controller.AttachTo(model, optimizer, stepsPerEpoch, epochs, (long)stepsPerEpoch * epochs, seed, measure);
+            // The run's length in the names of this call (Attach names the trainer's TrainingOptions.Epochs).
+            controller.AttachTo(model, optimizer, stepsPerEpoch, epochs, (long)stepsPerEpoch * epochs, seed, measure, $"{nameof(SparsityController)}.{nameof(Create)}'s epochs");
         }
         catch
         {
@@ -123,7 +122,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     }
 
     /// <param name="measure">Measures the model's FLOPs (a forward pass of one sample), before the initial masks zero any weight.</param>
-    private void AttachTo(nn.Module model, OptimizerHelper optimizer, int stepsPerEpoch, int epochs, long totalRunSteps, int seed, Func<MaskSet, FlopCounter> measure)
+    /// <param name="epochsName">What the caller calls the run's length in a refusal (default <c>TrainingOptions.Epochs</c>).</param>
+    private void AttachTo(nn.Module model, OptimizerHelper optimizer, int stepsPerEpoch, int epochs, long totalRunSteps, int seed, Func<MaskSet, FlopCounter> measure, string? epochsName = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (masks is not null)
@@ -134,7 +134,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {stepsPerEpoch} and {epochs}.", nameof(stepsPerEpoch));
         }
-        options.Validate(epochs);
+        options.Validate(epochs, epochsName);
         totalSteps = totalRunSteps;
         if (options.Method != SparsityMethodKind.Dense)
         {
@@ -333,9 +333,13 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             // Bytes that are not a saved state (BinaryReader reads a length and text from whatever is there).
             throw new InvalidDataException(NotAState, e);
         }
+        if (first != StateMagic && !Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == first))
+        {
+            throw new InvalidDataException(NotAState); // neither this version's state nor an earlier one's (which began with the method)
+        }
+        RequireMethod(name);
         if (first == StateMagic)
         {
-            RequireMethod(name);
             if (JsonDifference.First(savedOptions, JsonNode.Parse(JsonSerializer.Serialize(options, StateJson))) is { } difference)
             {
                 throw new InvalidDataException($"The saved state was made with {nameof(SparsityOptions)}.{difference.Key} {difference.Saved}, this controller with {difference.Current}; load it into a controller created with the options the run was saved with.");
@@ -345,11 +349,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is of a run of {savedSteps} steps, this controller was created for {totalSteps} (steps per epoch × epochs given to Create); create it with the saved run's step counts."));
             }
         }
-        else if (!Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == first))
-        {
-            throw new InvalidDataException(NotAState);
-        }
-        RequireMethod(name);
         lastStep = reader.ReadInt64();
         trainingFlops = reader.ReadDouble();
         Masks.Load(reader);

@@ -33,7 +33,9 @@ internal static class GrowthGradient
         {
             return null;
         }
-        throw NoGradient(layer, criterion);
+        string state = grad is null ? "undefined" : "all zeros";
+        throw new InvalidOperationException(
+            $"Every gradient of the model is zero or undefined at this growth event ({layer.Name}'s is {state}), so {criterion} growth cannot rank the positions to grow: call SparsityController.AfterOptimizerStep after optimizer.step() and before optimizer.zero_grad(), or, if it is called there, no gradient reaches the weights (the loss does not depend on them).");
     }
 
     /// <summary>
@@ -44,22 +46,11 @@ internal static class GrowthGradient
     public static void RequireSome(MaskSet masks, string criterion)
     {
         ArgumentNullException.ThrowIfNull(masks);
-        if (masks.Layers.Count == 0 || masks.Layers.Any(l => l.Weight.grad is { } g && NonZero(g)))
+        if (masks.Layers.Count > 0)
         {
-            return;
+            // Of throws exactly when no parameter has a non-zero gradient; its answer for the first layer is not needed here.
+            _ = Of(masks.Layers[0], masks, criterion);
         }
-        var parameters = masks.Optimizer?.parameters() ?? [];
-        if (!parameters.Any(p => p.grad is { } g && NonZero(g)))
-        {
-            throw NoGradient(masks.Layers[0], criterion);
-        }
-    }
-
-    private static InvalidOperationException NoGradient(MaskedLayer layer, string criterion)
-    {
-        string state = layer.Weight.grad is null ? "undefined" : "all zeros";
-        return new InvalidOperationException(
-            $"Every gradient of the model is zero or undefined at this growth event ({layer.Name}'s is {state}), so {criterion} growth cannot rank the positions to grow: call SparsityController.AfterOptimizerStep after optimizer.step() and before optimizer.zero_grad(), or, if it is called there, no gradient reaches the weights (the loss does not depend on them).");
     }
 
     private static bool NonZero(Tensor grad)
