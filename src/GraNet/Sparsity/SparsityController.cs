@@ -24,6 +24,7 @@ namespace GraNet.Sparsity;
 public sealed class SparsityController : ITrainingHook, IDisposable
 {
     private readonly SparsityOptions options;
+    private readonly Func<StepPlan, SparsityMethod>? compose;
     private MaskSet? masks;
     private SparsityMethod? method;
     private FlopCounter? flops;
@@ -34,10 +35,17 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private long totalSteps;
     private bool disposed;
 
-    public SparsityController(SparsityOptions options)
+    /// <param name="options">The method and its settings.</param>
+    /// <param name="method">
+    /// Makes a method of your own from the run's step counts, instead of the one <paramref name="options"/> name
+    /// (<see cref="SparsityMethodFactory.Create"/>): e.g. <c>steps =&gt; SparsityMethodFactory.Create(options, steps) with { Name = "granet-mine", Regenerator = new Regenerator(new MyGrowth()) }</c>.
+    /// The options are still validated and saved with the state; the method's name is saved too.
+    /// </param>
+    public SparsityController(SparsityOptions options, Func<StepPlan, SparsityMethod>? method = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
+        compose = method;
     }
 
     /// <summary>Every mask change: the initial masks, each pruning event and each regeneration.</summary>
@@ -70,33 +78,34 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <param name="seed">Seeds the initial random masks and random growth.</param>
     /// <param name="maskUpdated">Subscribed to <see cref="MaskUpdated"/> before the masks are made, so that it also sees the initial masks.</param>
     /// <param name="inputType">Element type of the model's input, for the FLOPs probe (e.g. <c>ScalarType.Int64</c> for a model that starts with an embedding); null: the type of the model's first parameter.</param>
-    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="sampleShape"/> does not fit the model.</exception>
-    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null)
+    /// <param name="method">A method of your own, made from the run's step counts (see <see cref="SparsityController(SparsityOptions, Func{StepPlan, SparsityMethod}?)"/>); null: the one <paramref name="options"/> name.</param>
+    /// <exception cref="ArgumentException">An option is out of range, the method's pieces do not fit together, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="sampleShape"/> does not fit the model.</exception>
+    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null, Func<StepPlan, SparsityMethod>? method = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleShape);
-        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, masks => FlopCounter.Measure(model, sampleShape, masks, inputType));
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, masks => FlopCounter.Measure(model, sampleShape, masks, inputType));
     }
 
     /// <summary>
-    /// <see cref="Create(nn.Module{Tensor, Tensor}, OptimizerHelper, SparsityOptions, int, int, long[], int, Action{MaskUpdate}?, ScalarType?)"/>
+    /// <see cref="Create(nn.Module{Tensor, Tensor}, OptimizerHelper, SparsityOptions, int, int, long[], int, Action{MaskUpdate}?, ScalarType?, Func{StepPlan, SparsityMethod}?)"/>
     /// for a model whose forward pass does not take one tensor (several inputs, such as token ids and an attention mask) or
     /// does not return one: <paramref name="forwardOneSample"/> runs one forward pass of one sample (a batch of 1) through
     /// it, which counts the FLOPs. It runs once, in eval mode (each module's own mode is restored after), without gradients.
     /// </summary>
-    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="forwardOneSample"/> failed.</exception>
-    public static SparsityController Create(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, Action forwardOneSample, int seed = 0, Action<MaskUpdate>? maskUpdated = null)
+    /// <exception cref="ArgumentException">An option is out of range, the method's pieces do not fit together, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="forwardOneSample"/> failed.</exception>
+    public static SparsityController Create(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, Action forwardOneSample, int seed = 0, Action<MaskUpdate>? maskUpdated = null, Func<StepPlan, SparsityMethod>? method = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(forwardOneSample);
-        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, masks => FlopCounter.Measure(model, forwardOneSample, masks));
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, masks => FlopCounter.Measure(model, forwardOneSample, masks));
     }
 
-    private static SparsityController CreateWith(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, int seed, Action<MaskUpdate>? maskUpdated, Func<MaskSet, FlopCounter> measure)
+    private static SparsityController CreateWith(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, int seed, Action<MaskUpdate>? maskUpdated, Func<StepPlan, SparsityMethod>? method, Func<MaskSet, FlopCounter> measure)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
-        var controller = new SparsityController(options);
+        var controller = new SparsityController(options, method);
         controller.MaskUpdated += maskUpdated;
         try
         {
@@ -136,27 +145,31 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         options.Validate(epochs, epochsName);
         totalSteps = totalRunSteps;
-        if (options.Method != SparsityMethodKind.Dense)
-        {
-            // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
-            OptimizerStateAccess.RequireSupported(optimizer);
-        }
-        masks = MaskSet.ForModel(model, optimizer, options.DenseFirstLayer);
-        var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
-        UnmaskedWeights = model.named_parameters()
-            .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(p.parameter.Handle))
-            .Select(p => p.name).ToList();
         var steps = new StepPlan(stepsPerEpoch, totalRunSteps, seed);
         if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
         {
             throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.PruneEndEpoch), options.PruneEndEpoch,
                 string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {stepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
         }
-        method = SparsityMethodFactory.Create(options, steps);
+        var plan = compose is null ? SparsityMethodFactory.Create(options, steps) : Compose(compose, steps);
+        if (plan.MasksWeights)
+        {
+            // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
+            OptimizerStateAccess.RequireSupported(optimizer);
+        }
+        masks = MaskSet.ForModel(model, optimizer, options.DenseFirstLayer);
+        method = plan;
+        var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
+        UnmaskedWeights = model.named_parameters()
+            .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(p.parameter.Handle))
+            .Select(p => p.name).ToList();
         if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
-            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
-                string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"));
+            string run = string.Create(CultureInfo.InvariantCulture, $"no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch)");
+            throw compose is null || window.Interval == options.UpdateInterval
+                ? new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
+                    $"leaves {run}, so {(compose is null ? OptionValueException.Format(options.Method) : method.Name)} would not regenerate at all; use a shorter interval")
+                : new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{method.Name}' has a regeneration Window of interval {window.Interval} that leaves {run}, so it would not regenerate at all; use a shorter interval."), nameof(SparsityMethod.Window));
         }
         if (method.Regenerator?.Growth is MomentumGrowth)
         {
@@ -165,7 +178,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         generator = new Generator((ulong)seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
-            layerwise.RequireFeasible(masks, options.FinalDensity);
+            layerwise.RequireFeasible(masks, method.FinalDensity);
         }
         if (method.MasksWeights)
         {
@@ -209,10 +222,16 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         var plan = Method;
         bool prunes = plan.MasksWeights && plan.Schedule is { } due && plan.Pruner is not null && due.IsPruningStep(step);
         bool regenerates = plan.MasksWeights && plan.Window is { } window && plan.Regenerator is not null && plan.Rate is not null && window.IsUpdateStep(step);
+        double rate = 0;
         if (regenerates)
         {
-            // Refused (no gradient to grow by) before anything of this step changes, so the loop can be corrected and the step given again.
+            // Refused (no gradient to grow by, a rate out of range) before anything of this step changes, so the loop can be corrected and the step given again.
             plan.Regenerator!.Growth.RequireReady(m);
+            rate = plan.Rate!.RateAt(step);
+            if (!(rate >= 0 && rate <= 1))
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The regrowth rate of method '{plan.Name}' at step {step} is {rate}; a Rate must give a share in [0, 1] of each layer's active weights."));
+            }
         }
         trainingFlops += 3 * forwardFlops;
         lastStep = step;
@@ -233,8 +252,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         if (regenerates)
         {
-            double r = plan.Rate!.RateAt(step);
-            updates.Add(Describe(step, MaskUpdateKind.Regenerate, r, plan.Regenerator!.Regenerate(m, r)));
+            updates.Add(Describe(step, MaskUpdateKind.Regenerate, rate, plan.Regenerator!.Regenerate(m, rate)));
         }
         foreach (var update in updates)
         {
@@ -362,7 +380,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         if (name != Method.Name)
         {
-            throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; resume with the same SparsityOptions.Method.");
+            // A built-in method is chosen by the options; a method of the caller's own by the function given to Create.
+            bool builtIn = compose is null && Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == name);
+            throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; " +
+                (builtIn ? "resume with the same SparsityOptions.Method." : $"create the controller with the method that wrote it (for a method of your own, the same function as Create's method argument, making '{name}')."));
         }
     }
 
@@ -375,6 +396,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         masks?.Dispose();
         generator?.Dispose();
         (method?.Regenerator?.Growth as IDisposable)?.Dispose();
+    }
+
+    /// <summary>The method that <paramref name="method"/> makes for <paramref name="steps"/>, refused unless its pieces fit together.</summary>
+    private static SparsityMethod Compose(Func<StepPlan, SparsityMethod> method, StepPlan steps)
+    {
+        var made = method(steps) ?? throw new ArgumentException("The function given for the sparsity method returned null; return a SparsityMethod (e.g. SparsityMethodFactory.Create(options, steps) with { ... }).", nameof(method));
+        made.Validate();
+        return made;
     }
 
     /// <summary>Whether <paramref name="window"/> holds an update step within the run's <paramref name="totalSteps"/>.</summary>
@@ -392,28 +421,34 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         var sizes = masks.Layers.Select(l => l.Count).ToList();
         int Empty(double[] densities) => Enumerable.Range(0, sizes.Count).FirstOrDefault(l => MaskedLayer.KeepCount(densities[l], sizes[l]) < 1, -1);
+        // A method of the caller's own is told by its own pieces; a built-in one by the options that made it.
+        bool own = compose is not null;
+        double final = plan.FinalDensity;
+        (string Owner, string Property) startName = own ? (nameof(SparsityMethod), nameof(SparsityMethod.StartDensity))
+            : (nameof(SparsityOptions), options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity));
+        (string Owner, string Property) finalName = own ? (nameof(SparsityMethod), nameof(SparsityMethod.FinalDensity)) : (nameof(SparsityOptions), nameof(SparsityOptions.FinalDensity));
         if (plan.StartDensity < 1 && Empty(plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity)) is >= 0 and int start)
         {
             // ERK already gives small layers the most; the other distributions are told to try it.
-            string remedy = options.Distribution == DistributionKind.ERK ? "raise it" : "raise it, or use ERK, which gives small layers more";
-            Refuse(start, options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity), plan.StartDensity,
-                $"the {OptionValueException.Format(options.Distribution)} distribution; {remedy}");
+            string remedy = own ? $"the distribution of method '{plan.Name}'; raise it"
+                : $"the {OptionValueException.Format(options.Distribution)} distribution; {(options.Distribution == DistributionKind.ERK ? "raise it" : "raise it, or use ERK, which gives small layers more")}";
+            Refuse(start, startName, plan.StartDensity, remedy);
         }
-        if (plan.Pruner is GlobalMagnitudePruner && MaskedLayer.KeepCount(options.FinalDensity, masks.Total) < 1)
+        if (plan.Pruner is GlobalMagnitudePruner && MaskedLayer.KeepCount(final, masks.Total) < 1)
         {
             // Which layers global pruning empties shows only as it prunes; a density that keeps nothing at all is known now.
-            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.FinalDensity), options.FinalDensity,
+            throw new OptionValueException(finalName.Owner, finalName.Property, final,
                 string.Create(CultureInfo.InvariantCulture, $"keeps no weight of the model's {masks.Total:N0} (it rounds to 0 weights); raise it"));
         }
-        if (plan.Pruner is LayerwiseMagnitudePruner layerwise && Empty(layerwise.TargetDensities(sizes, options.FinalDensity)) is >= 0 and int final)
+        if (plan.Pruner is LayerwiseMagnitudePruner layerwise && Empty(layerwise.TargetDensities(sizes, final)) is >= 0 and int emptied)
         {
-            Refuse(final, nameof(SparsityOptions.FinalDensity), options.FinalDensity, "layer-wise pruning; raise it, or use global pruning (granet, gmp)");
+            Refuse(emptied, finalName, final, "layer-wise pruning; raise it, or use global pruning (granet, gmp)");
         }
 
-        void Refuse(int layer, string property, double density, string remedy)
+        void Refuse(int layer, (string Owner, string Property) name, double density, string remedy)
         {
             var l = masks.Layers[layer];
-            throw new OptionValueException(nameof(SparsityOptions), property, density, $"leaves layer {l.Name} ({l.Count} weights) with no weight under {remedy}");
+            throw new OptionValueException(name.Owner, name.Property, density, $"leaves layer {l.Name} ({l.Count} weights) with no weight under {remedy}");
         }
     }
 

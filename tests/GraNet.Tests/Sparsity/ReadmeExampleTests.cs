@@ -1,5 +1,9 @@
 using System.Runtime.CompilerServices;
+using GraNet.Runtime;
 using GraNet.Sparsity;
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using GraNet.Sparsity.Methods;
 using GraNet.Training.Optimizers;
 using Xunit;
 using TorchSharp.Modules;
@@ -144,10 +148,75 @@ public class ReadmeExampleTests
         }
     }
 
+    // README-CUSTOM-SCORE-BEGIN
+    // Growth by |gradient|, doubled where a weight has never been active: the run explores more of the network.
+    private sealed class ExploringGrowth : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks)
+        {
+            var gradient = layer.Weight.grad?.abs() ?? zeros_like(layer.Weight);
+            return gradient.add(gradient.mul(layer.EverActive.logical_not()), alpha: HeldScalars.One);
+        }
+    }
+    // README-CUSTOM-SCORE-END
+
+    private static (SparsityController Sparsity, List<MaskUpdate> Updates) CustomExample(Sequential model, ScalarSafeSgd optimizer, SparsityOptions options, int stepsPerEpoch, int epochs)
+    {
+        var updates = new List<MaskUpdate>();
+        // README-CUSTOM-BEGIN
+        var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784],
+            method: steps => SparsityMethodFactory.Create(options, steps) with
+            {
+                Name = "granet-exploring",                             // saved with the state: Load wants the same name
+                Regenerator = new Regenerator(new ExploringGrowth()),  // every other piece as options make it
+            });
+        // README-CUSTOM-END
+        sparsity.MaskUpdated += updates.Add;
+        return (sparsity, updates);
+    }
+
+    [Fact]
+    public void The_exploring_growth_of_the_readme_doubles_the_score_where_no_weight_has_been()
+    {
+        using var model = TinyNets.Row([0.5f, -0.9f, 0.8f, 0.2f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        var options = new SparsityOptions { Method = SparsityMethodKind.Static, Distribution = DistributionKind.Uniform, FinalDensity = 0.5 };
+        using var sparsity = SparsityController.Create(model, optimizer, options, 1, 1, [4]);
+        var layer = sparsity.Masks.Layers[0];
+        TinyNets.SetGradient(layer.Weight, [1f, -0.6f, 0.4f, -0.1f]);
+        var everActive = TinyNets.Flat(layer.EverActive);
+        Assert.Equal(2, everActive.Count(a => a)); // the random initial mask: 2 of 4
+
+        using var score = new ExploringGrowth().Score(layer, sparsity.Masks);
+
+        float[] gradient = [1f, 0.6f, 0.4f, 0.1f];
+        Assert.Equal(gradient.Select((g, i) => everActive[i] ? g : 2 * g).ToArray(), TinyNets.Values(score));
+    }
+
+    [Fact]
+    public void The_readme_example_of_a_method_of_ones_own_trains_to_the_final_density_under_its_own_name()
+    {
+        manual_seed(11);
+        using var model = nn.Sequential(("fc1", nn.Linear(784, 30)), ("relu", nn.ReLU()), ("fc2", nn.Linear(30, 4)));
+        using var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
+        int stepsPerEpoch = 5, epochs = 3;
+        var (sparsity, updates) = CustomExample(model, optimizer, ResumeOptions, stepsPerEpoch, epochs);
+        using (sparsity)
+        {
+            Train(model, optimizer, sparsity, 0, epochs, stepsPerEpoch);
+            Assert.Equal("granet-exploring", sparsity.Method.Name);
+            Assert.IsType<ExploringGrowth>(sparsity.Method.Regenerator!.Growth);
+            Assert.Equal(Math.Round(0.1 * ((784 * 30) + (30 * 4))) / ((784 * 30) + (30 * 4)), sparsity.Density, 12);
+            Assert.Contains(updates, u => u.Kind == MaskUpdateKind.Regenerate && u.Layers.Sum(l => l.Added) > 0);
+        }
+    }
+
     [Theory]
     [InlineData("README")]
     [InlineData("README-SAVE")]
     [InlineData("README-RESUME")]
+    [InlineData("README-CUSTOM-SCORE")]
+    [InlineData("README-CUSTOM")]
     public void The_readme_shows_exactly_these_examples(string marker)
     {
         string[] source = File.ReadAllLines(ThisFile());

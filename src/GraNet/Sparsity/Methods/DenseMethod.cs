@@ -1,9 +1,12 @@
 namespace GraNet.Sparsity.Methods;
 
 /// <summary>The dense baseline: nothing is masked; FLOPs are reported for comparison.</summary>
-public sealed class DenseMethod : SparsityMethod
+public sealed record DenseMethod : SparsityMethod
 {
-    public override string Name => "dense";
+    public DenseMethod()
+        : base("dense")
+    {
+    }
 
     public override bool MasksWeights => false;
 }

@@ -8,19 +8,17 @@ namespace GraNet.Sparsity.Methods;
 /// RigL (gradient growth, stops at a fraction of training), SET (random growth) and SNFS
 /// (momentum growth). They differ only in the growth score and the stop step.
 /// </summary>
-public sealed class DynamicSparseMethod : SparsityMethod
+public sealed record DynamicSparseMethod : SparsityMethod
 {
     private DynamicSparseMethod(string name, SparsityOptions options, StepPlan steps, GrowthKind growth, long stopStep)
+        : base(name)
     {
-        Name = name;
         StartDensity = options.FinalDensity;
         Distribution = DistributionOf(options);
         Window = new UpdateWindow(options.UpdateInterval, 0, stopStep);
         Rate = RateOf(options, steps);
         Regenerator = new Regenerator(GrowthOf(options, growth, steps.Seed));
     }
-
-    public override string Name { get; }
 
     public static DynamicSparseMethod RigL(SparsityOptions options, StepPlan steps)
     {

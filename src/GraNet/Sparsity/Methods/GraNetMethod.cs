@@ -8,13 +8,13 @@ namespace GraNet.Sparsity.Methods;
 /// <c>t0</c> and <c>tf</c>, and zero-cost neuroregeneration every ΔT from <c>t0</c> to the end.
 /// With <c>layerwise</c>, GraNet-uniform: each layer pruned to the same density.
 /// </summary>
-public sealed class GraNetMethod : SparsityMethod
+public sealed record GraNetMethod : SparsityMethod
 {
     public GraNetMethod(SparsityOptions options, StepPlan steps, bool layerwise)
+        : base(layerwise ? "granet-uniform" : "granet")
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(steps);
-        Name = layerwise ? "granet-uniform" : "granet";
         StartDensity = options.InitDensity;
         Distribution = DistributionOf(options);
         Schedule = ScheduleOf(options, steps);
@@ -23,6 +23,4 @@ public sealed class GraNetMethod : SparsityMethod
         Rate = RateOf(options, steps);
         Regenerator = new Regenerator(GrowthOf(options, GrowthKind.Gradient, steps.Seed));
     }
-
-    public override string Name { get; }
 }

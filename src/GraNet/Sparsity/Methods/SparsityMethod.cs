@@ -8,31 +8,90 @@ namespace GraNet.Sparsity.Methods;
 /// A sparse-training method as a composition of pieces: how density is spread at the start
 /// (<see cref="Distribution"/>, <see cref="StartDensity"/>), when and how it prunes
 /// (<see cref="Schedule"/>, <see cref="Pruner"/>), and when and how it regenerates
-/// (<see cref="Window"/>, <see cref="Rate"/>, <see cref="Regenerator"/>). Each concrete method only
-/// chooses its pieces.
+/// (<see cref="Window"/>, <see cref="Rate"/>, <see cref="Regenerator"/>). Each built-in method only
+/// chooses its pieces. A method of your own is one too: compose the pieces in an object initializer, or
+/// change some of a built-in method's with <c>with</c>
+/// (<c>SparsityMethodFactory.Create(options, steps) with { Name = "granet-mine", Regenerator = new Regenerator(new MyGrowth()) }</c>),
+/// and give <c>SparsityController.Create</c> the function that makes it. <see cref="Validate"/> says which pieces go together.
 /// </summary>
-public abstract class SparsityMethod
+public record SparsityMethod
 {
-    /// <summary>The method's name on the command line.</summary>
-    public abstract string Name { get; }
+    /// <param name="name">The method's name: recorded by <c>SparsityController.Save</c>, and a saved state loads only into a controller whose method has the same name.</param>
+    public SparsityMethod(string name)
+    {
+        Name = name;
+    }
 
-    /// <summary>Overall density of the initial masks.</summary>
-    public double StartDensity { get; protected init; } = 1;
+    /// <summary>The method's name (the built-in ones: as on the command line).</summary>
+    public string Name { get; init; }
 
-    public ILayerDensityDistribution Distribution { get; protected init; } = new UniformDistribution();
+    /// <summary>Overall density of the initial masks, in (0, 1]; 1: dense.</summary>
+    public double StartDensity { get; init; } = 1;
 
-    public CubicPruningSchedule? Schedule { get; protected init; }
+    /// <summary>How <see cref="StartDensity"/> is spread over the layers.</summary>
+    public ILayerDensityDistribution Distribution { get; init; } = new UniformDistribution();
 
-    public IPruner? Pruner { get; protected init; }
+    /// <summary>When pruning events happen and to what density; null: the method never prunes (then <see cref="Pruner"/> is null too).</summary>
+    public IPruningSchedule? Schedule { get; init; }
 
-    public UpdateWindow? Window { get; protected init; }
+    /// <summary>Which weights a pruning event removes; null: never prunes.</summary>
+    public IPruner? Pruner { get; init; }
 
-    public CosineRegrowthRate? Rate { get; protected init; }
+    /// <summary>When regeneration events happen; null: never regenerates (then <see cref="Rate"/> and <see cref="Regenerator"/> are null too).</summary>
+    public UpdateWindow? Window { get; init; }
 
-    public Regenerator? Regenerator { get; protected init; }
+    /// <summary>The share of active weights a regeneration event moves.</summary>
+    public IRegrowthRate? Rate { get; init; }
+
+    /// <summary>Drops the smallest active weights and grows by its growth score.</summary>
+    public Regenerator? Regenerator { get; init; }
 
     /// <summary>False for the dense baseline: nothing is ever masked.</summary>
     public virtual bool MasksWeights => true;
+
+    /// <summary>The density the method ends at: its schedule's at the last pruning event, else <see cref="StartDensity"/>.</summary>
+    public double FinalDensity => Schedule is { } schedule ? schedule.DensityAt(schedule.EndStep) : StartDensity;
+
+    /// <summary>Refuses pieces that do not make a method: a name that is empty, a start density outside (0, 1], a schedule without a pruner or the reverse, a regeneration window without its rate and regenerator or the reverse, a method that masks nothing but has pieces.</summary>
+    /// <exception cref="ArgumentException">The first piece that does not fit, named with the fix.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("A sparsity method needs a name (SparsityMethod.Name): Save records it, and Load accepts only a state of the same name.", nameof(Name));
+        }
+        string what = $"Sparsity method '{Name}'";
+        if (!MasksWeights)
+        {
+            if (Schedule is not null || Pruner is not null || Window is not null || Rate is not null || Regenerator is not null)
+            {
+                throw new ArgumentException($"{what} masks no weight (MasksWeights is false), so it cannot prune or regenerate; leave out Schedule, Pruner, Window, Rate and Regenerator, or start from a method that masks.", nameof(MasksWeights));
+            }
+            return;
+        }
+        if (!(StartDensity > 0 && StartDensity <= 1))
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} has StartDensity {StartDensity}; it must lie in (0, 1] (1: dense start)."), nameof(StartDensity));
+        }
+        if ((Schedule is null) != (Pruner is null))
+        {
+            throw new ArgumentException($"{what} has a {(Schedule is null ? "Pruner but no Schedule" : "Schedule but no Pruner")}: pruning needs both (when, and which weights); give both or neither.", Schedule is null ? nameof(Schedule) : nameof(Pruner));
+        }
+        if (Schedule is { } s && s.EndStep <= s.StartStep)
+        {
+            throw new ArgumentException($"{what} has a Schedule ending at step {s.EndStep}, not after its start step {s.StartStep}; its last pruning event must come after the start.", nameof(Schedule));
+        }
+        var missing = new[] { (Window is null, nameof(Window)), (Rate is null, nameof(Rate)), (Regenerator is null, nameof(Regenerator)) };
+        if (missing.Any(m => m.Item1) && !missing.All(m => m.Item1))
+        {
+            var absent = missing.Where(m => m.Item1).Select(m => m.Item2).ToList();
+            throw new ArgumentException($"{what} has no {string.Join(" and no ", absent)}: regeneration needs a Window (when), a Rate (how many) and a Regenerator (which); give all three or none.", absent[0]);
+        }
+        if (Window is { Interval: < 1 } w)
+        {
+            throw new ArgumentException($"{what} has a regeneration Window with interval {w.Interval}; it must be at least 1 step.", nameof(Window));
+        }
+    }
 
     /// <summary>The distribution chosen by the options.</summary>
     protected static ILayerDensityDistribution DistributionOf(SparsityOptions options)

@@ -4,7 +4,7 @@ namespace GraNet.Sparsity.Schedules;
 /// The share of active weights regenerated at an update (spec §4):
 /// <c>r_t = r_min + (r_0 − r_min)(1 + cos(π t / T)) / 2</c>.
 /// </summary>
-public sealed class CosineRegrowthRate(double initialRate, double minimumRate, long totalSteps)
+public sealed class CosineRegrowthRate(double initialRate, double minimumRate, long totalSteps) : IRegrowthRate
 {
     public double InitialRate { get; } = initialRate;
 

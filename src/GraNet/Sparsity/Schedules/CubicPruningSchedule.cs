@@ -5,7 +5,7 @@ namespace GraNet.Sparsity.Schedules;
 /// steps with <c>t % ΔT == 0</c> and <c>t0 &lt; t &lt; tf</c>, plus one at <c>tf</c>, where the target is
 /// <c>d_t = d_f + (d_i − d_f)(1 − (t − t0)/(tf − t0))³</c>; at <c>tf</c> it is exactly <c>d_f</c>.
 /// </summary>
-public sealed class CubicPruningSchedule
+public sealed class CubicPruningSchedule : IPruningSchedule
 {
     public CubicPruningSchedule(long startStep, long endStep, long interval, double initialDensity, double finalDensity)
     {

@@ -1,0 +1,225 @@
+using GraNet.Sparsity;
+using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Masks;
+using GraNet.Sparsity.Methods;
+using GraNet.Sparsity.Schedules;
+using GraNet.Training;
+using GraNet.Training.Optimizers;
+using TorchSharp.Modules;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GraNet.Tests.Sparsity;
+
+/// <summary>Methods of a caller's own: pieces of their own (growth score, schedule, pruner, rate) plugged into the controller.</summary>
+public class CustomMethodTests
+{
+    /// <summary>Scores position i as −i: the lowest inactive index grows first.</summary>
+    private sealed class LowestIndexFirst : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) =>
+            tensor(Enumerable.Range(0, (int)layer.Count).Select(i => -(float)i).ToArray()).reshape(layer.Shape);
+    }
+
+    /// <summary>Linear from <c>from</c> to <c>to</c> between steps <c>start</c> and <c>end</c>, an event every <c>every</c> steps.</summary>
+    private sealed class LinearSchedule(long start, long end, long every, double from, double to) : IPruningSchedule
+    {
+        public long StartStep => start;
+
+        public long EndStep => end;
+
+        public bool IsPruningStep(long step) => step > start && step <= end && step % every == 0;
+
+        public double DensityAt(long step) => from + ((to - from) * Math.Clamp((double)(step - start) / (end - start), 0, 1));
+    }
+
+    /// <summary>Global magnitude pruning that records the densities it was asked for.</summary>
+    private sealed class RecordingPruner : IPruner
+    {
+        public List<double> Densities { get; } = [];
+
+        public void Prune(MaskSet masks, double density)
+        {
+            Densities.Add(density);
+            new GlobalMagnitudePruner().Prune(masks, density);
+        }
+    }
+
+    private sealed class ConstantRate(double rate) : IRegrowthRate
+    {
+        public double RateAt(long step) => rate;
+    }
+
+    private static readonly SparsityOptions Set = new() { Method = SparsityMethodKind.Set, Distribution = DistributionKind.Uniform, FinalDensity = 0.5, UpdateInterval = 1 };
+
+    private static readonly SparsityOptions Gmp = new() { Method = SparsityMethodKind.Gmp, FinalDensity = 0.25, UpdateInterval = 2, PruneEndEpoch = 2 };
+
+    [Fact]
+    public void A_growth_score_of_ones_own_decides_what_grows()
+    {
+        using var model = TinyNets.Row([0.5f, 0.9f, 0.8f, 0.2f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        var updates = new List<MaskUpdate>();
+        using var sparsity = SparsityController.Create(model, optimizer, Set, stepsPerEpoch: 2, epochs: 1, sampleShape: [4], maskUpdated: updates.Add,
+            method: steps => SparsityMethodFactory.Create(Set, steps) with { Name = "set-lowest-index", Regenerator = new Regenerator(new LowestIndexFirst()) });
+        var layer = sparsity.Masks.Layers[0];
+        using (var mask = tensor(new[] { true, false, false, true }))
+        using (var weights = tensor(new[] { 0.5f, 0f, 0f, 0.2f }))
+        using (no_grad())
+        {
+            layer.SetMask(mask); // in place of the random initial mask
+            layer.Weight.copy_(weights.reshape(1, 4));
+        }
+
+        // Step 1 of 2: rate 0.005 + 0.495 (1 + cos(π/2)) / 2 = 0.2525, so ceil(0.2525 · 2) = 1 moves: the active weight of
+        // smallest |w| (index 3, 0.2) drops; of the inactive positions 1, 2, 3 the score −i ranks 1 first.
+        sparsity.AfterOptimizerStep(1);
+
+        Assert.Equal("set-lowest-index", sparsity.Method.Name);
+        Assert.Equal([true, true, false, false], TinyNets.Flat(layer.Mask));
+        Assert.Equal([0.5f, 0f, 0f, 0f], TinyNets.Values(layer.Weight));
+        var regeneration = Assert.Single(updates, u => u.Kind == MaskUpdateKind.Regenerate);
+        Assert.Equal(0.2525, regeneration.Rate!.Value, 12);
+        Assert.Equal(new LayerUpdate("fc.weight", 2, 4, 1, 1, 1), Assert.Single(regeneration.Layers));
+    }
+
+    private static SparsityController LinearGmp(Sequential model, ScalarSafeSgd optimizer, RecordingPruner pruner) =>
+        SparsityController.Create(model, optimizer, Gmp, stepsPerEpoch: 2, epochs: 3, sampleShape: [8],
+            method: steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-linear", Schedule = new LinearSchedule(0, 4, 2, 1.0, 0.25), Pruner = pruner });
+
+    [Fact]
+    public void A_schedule_and_a_pruner_of_ones_own_set_when_and_how_far_to_prune()
+    {
+        using var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        var pruner = new RecordingPruner();
+        using var sparsity = LinearGmp(model, optimizer, pruner);
+        var layer = sparsity.Masks.Layers[0];
+
+        sparsity.AfterOptimizerStep(1);
+        Assert.Empty(pruner.Densities);
+        sparsity.AfterOptimizerStep(2); // 1 + (0.25 − 1) · 2/4 = 0.625: keep round(0.625 · 8) = 5, the |w| 8, 7, 6, 5, 4
+        Assert.Equal([false, true, false, true, false, true, true, true], TinyNets.Flat(layer.Mask));
+        sparsity.AfterOptimizerStep(3);
+        sparsity.AfterOptimizerStep(4); // 0.25: keep 2, the |w| 8 and 7
+        Assert.Equal([false, true, false, false, false, true, false, false], TinyNets.Flat(layer.Mask));
+        sparsity.AfterOptimizerStep(5);
+        sparsity.AfterOptimizerStep(6);
+
+        Assert.Equal([0.625, 0.25], pruner.Densities);
+        Assert.Equal(0.25, sparsity.Density);
+        Assert.Equal(0.25, sparsity.Method.FinalDensity);
+        Assert.Equal([0f, -8f, 0f, 0f, 0f, 7f, 0f, 0f], TinyNets.Values(layer.Weight));
+        Assert.True(sparsity.ReadyForSelection); // after the schedule's own end step, 4
+    }
+
+    [Fact]
+    public void A_state_saved_by_a_method_of_ones_own_loads_only_into_the_same_method()
+    {
+        using var stream = new MemoryStream();
+        using (var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]))
+        using (var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false))
+        using (var sparsity = LinearGmp(model, optimizer, new RecordingPruner()))
+        {
+            sparsity.AfterOptimizerStep(1);
+            sparsity.AfterOptimizerStep(2);
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            sparsity.Save(writer);
+        }
+
+        using (var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]))
+        using (var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false))
+        using (var sparsity = LinearGmp(model, optimizer, new RecordingPruner()))
+        {
+            stream.Position = 0;
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            sparsity.Load(reader);
+            Assert.Equal(2, sparsity.Step);
+            Assert.Equal([false, true, false, true, false, true, true, true], TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
+        }
+
+        using (var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]))
+        using (var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false))
+        using (var builtIn = SparsityController.Create(model, optimizer, Gmp, 2, 3, [8]))
+        {
+            stream.Position = 0;
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            var e = Assert.Throws<InvalidDataException>(() => builtIn.Load(reader));
+            Assert.Equal("The checkpoint was written by method gmp-linear, this run uses gmp; create the controller with the method that wrote it (for a method of your own, the same function as Create's method argument, making 'gmp-linear').", e.Message);
+        }
+    }
+
+    public static TheoryData<string, string, string> Misfits => new()
+    {
+        { "no rate", "Sparsity method 'granet' has no Rate: regeneration needs a Window (when), a Rate (how many) and a Regenerator (which); give all three or none.", "Rate" },
+        { "no pruner", "Sparsity method 'gmp' has a Schedule but no Pruner: pruning needs both (when, and which weights); give both or neither.", "Pruner" },
+        { "no name", "A sparsity method needs a name (SparsityMethod.Name): Save records it, and Load accepts only a state of the same name.", "Name" },
+        { "empty start", "Sparsity method 'static' has StartDensity 0; it must lie in (0, 1] (1: dense start).", "StartDensity" },
+        { "dense that regrows", "Sparsity method 'dense' masks no weight (MasksWeights is false), so it cannot prune or regenerate; leave out Schedule, Pruner, Window, Rate and Regenerator, or start from a method that masks.", "MasksWeights" },
+        { "null", "The function given for the sparsity method returned null; return a SparsityMethod (e.g. SparsityMethodFactory.Create(options, steps) with { ... }).", "method" },
+        { "window that never opens", "Sparsity method 'granet' has a regeneration Window of interval 50 that leaves no regeneration step in steps 1..6 of this run (2 per epoch), so it would not regenerate at all; use a shorter interval.", "Window" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Misfits))]
+    public void Pieces_that_do_not_make_a_method_are_refused_with_the_model_untouched(string misfit, string message, string parameter)
+    {
+        var options = new SparsityOptions { Method = SparsityMethodKind.GraNet, FinalDensity = 0.25, UpdateInterval = 2, PruneEndEpoch = 2 };
+        Func<StepPlan, SparsityMethod> make = misfit switch
+        {
+            "no rate" => steps => SparsityMethodFactory.Create(options, steps) with { Rate = null },
+            "no pruner" => steps => SparsityMethodFactory.Create(options with { Method = SparsityMethodKind.Gmp }, steps) with { Pruner = null },
+            "no name" => steps => SparsityMethodFactory.Create(options, steps) with { Name = " " },
+            "empty start" => steps => SparsityMethodFactory.Create(options with { Method = SparsityMethodKind.Static }, steps) with { StartDensity = 0 },
+            "dense that regrows" => steps => new DenseMethod() with { Window = new UpdateWindow(2, 0, 6), Rate = new ConstantRate(0.3), Regenerator = new Regenerator(new GradientGrowth()) },
+            "null" => _ => null!,
+            _ => steps => SparsityMethodFactory.Create(options, steps) with { Window = new UpdateWindow(50, 0, steps.TotalSteps) },
+        };
+        float[] weights = [3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f];
+        using var model = TinyNets.Row(weights);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+
+        var e = Assert.ThrowsAny<ArgumentException>(() => SparsityController.Create(model, optimizer, options, 2, 3, [8], method: make));
+
+        Assert.Equal(message, e.Message.Split(" (Parameter")[0]);
+        Assert.Equal(parameter, e.ParamName);
+        Assert.Equal(weights, TinyNets.Values(model.parameters().Single()));
+    }
+
+    [Fact]
+    public void A_rate_outside_0_to_1_is_refused_before_the_step_changes_anything()
+    {
+        var options = Set with { UpdateInterval = 2 };
+        using var model = TinyNets.Row([0.5f, 0.9f, 0.8f, 0.2f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var sparsity = SparsityController.Create(model, optimizer, options, 2, 2, [4],
+            method: steps => SparsityMethodFactory.Create(options, steps) with { Name = "set-too-fast", Rate = new ConstantRate(1.5), Regenerator = new Regenerator(new LowestIndexFirst()) });
+        sparsity.AfterOptimizerStep(1);
+        var before = TinyNets.Flat(sparsity.Masks.Layers[0].Mask);
+
+        var e = Assert.Throws<InvalidOperationException>(() => sparsity.AfterOptimizerStep(2));
+
+        Assert.Equal("The regrowth rate of method 'set-too-fast' at step 2 is 1.5; a Rate must give a share in [0, 1] of each layer's active weights.", e.Message);
+        Assert.Equal(before, TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
+        Assert.Equal(1, sparsity.Step); // the step may be given again
+    }
+
+    [Fact]
+    public void A_trainer_hook_takes_a_method_of_ones_own_too()
+    {
+        var pruner = new RecordingPruner();
+        using var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var hook = new SparsityController(Gmp, steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-linear", Schedule = new LinearSchedule(0, 4, 2, 1.0, 0.25), Pruner = pruner });
+
+        hook.Attach(new TrainingContext(model, optimizer, StepsPerEpoch: 2, TotalSteps: 6, Epochs: 3, Seed: 0, SampleShape: [8]));
+        for (long step = 1; step <= 6; step++)
+        {
+            hook.AfterOptimizerStep(step);
+        }
+
+        Assert.Equal("gmp-linear", hook.Method.Name);
+        Assert.Equal([0.625, 0.25], pruner.Densities);
+        Assert.Equal(0.25, hook.Density);
+    }
+}
