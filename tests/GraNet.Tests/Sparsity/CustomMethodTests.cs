@@ -21,6 +21,25 @@ public class CustomMethodTests
             tensor(Enumerable.Range(0, (int)layer.Count).Select(i => -(float)i).ToArray()).reshape(layer.Shape);
     }
 
+    /// <summary>Scores position i as i: the highest inactive index grows first.</summary>
+    private sealed class HighestIndexFirst : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) =>
+            tensor(Enumerable.Range(0, (int)layer.Count).Select(i => (float)i).ToArray()).reshape(layer.Shape);
+    }
+
+    /// <summary>Drops the largest |w| first (the opposite of the spec's criterion, so that the two cannot be confused).</summary>
+    private sealed class LargestFirst : IDropScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => layer.Weight.detach().abs().neg();
+    }
+
+    /// <summary>A score of the wrong size.</summary>
+    private sealed class WrongSize : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => zeros(2);
+    }
+
     /// <summary>Linear from <c>from</c> to <c>to</c> between steps <c>start</c> and <c>end</c>, an event every <c>every</c> steps.</summary>
     private sealed class LinearSchedule(long start, long end, long every, double from, double to) : IPruningSchedule
     {
@@ -81,6 +100,50 @@ public class CustomMethodTests
         var regeneration = Assert.Single(updates, u => u.Kind == MaskUpdateKind.Regenerate);
         Assert.Equal(0.2525, regeneration.Rate!.Value, 12);
         Assert.Equal(new LayerUpdate("fc.weight", 2, 4, 1, 1, 1), Assert.Single(regeneration.Layers));
+    }
+
+    private static SparsityController SetOnRow(Sequential model, ScalarSafeSgd optimizer, Regenerator regenerator, bool[] mask, float[] weights)
+    {
+        var options = Set with { FinalDensity = 0.75 };
+        var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch: 2, epochs: 1, sampleShape: [4],
+            method: steps => SparsityMethodFactory.Create(options, steps) with { Name = "set-own", Regenerator = regenerator });
+        var layer = sparsity.Masks.Layers[0];
+        using (var m = tensor(mask))
+        using (var w = tensor(weights))
+        using (no_grad())
+        {
+            layer.SetMask(m); // in place of the random initial mask
+            layer.Weight.copy_(w.reshape(1, 4));
+        }
+        return sparsity;
+    }
+
+    [Theory]
+    [InlineData(false, new[] { true, false, true, true }, new[] { 0.5f, 0f, 0.8f, 0f })] // the spec's: the smallest |w|, index 1 (0.1)
+    [InlineData(true, new[] { true, true, false, true }, new[] { 0.5f, -0.1f, 0f, 0f })] // largest first: index 2 (0.8)
+    public void A_drop_score_of_ones_own_decides_what_drops(bool own, bool[] mask, float[] weights)
+    {
+        using var model = TinyNets.Row([0f, 0f, 0f, 0f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        // Step 1 of 2: rate 0.2525, ceil(0.2525 · 3) = 1 moves; growth ranks index 3 (inactive, score 3) above the just-dropped one.
+        using var sparsity = SetOnRow(model, optimizer, new Regenerator(new HighestIndexFirst(), own ? new LargestFirst() : null), [true, true, true, false], [0.5f, -0.1f, 0.8f, 0f]);
+
+        sparsity.AfterOptimizerStep(1);
+
+        Assert.Equal(mask, TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
+        Assert.Equal(weights, TinyNets.Values(sparsity.Masks.Layers[0].Weight));
+    }
+
+    [Fact]
+    public void A_score_not_shaped_like_the_layer_is_refused_naming_both_shapes()
+    {
+        using var model = TinyNets.Row([0f, 0f, 0f, 0f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var sparsity = SetOnRow(model, optimizer, new Regenerator(new WrongSize()), [true, true, true, false], [0.5f, -0.1f, 0.8f, 0f]);
+
+        var e = Assert.Throws<InvalidOperationException>(() => sparsity.AfterOptimizerStep(1));
+
+        Assert.Equal("The growth score of layer fc.weight has shape [2]; a score must be shaped like the layer's weight, [1, 4].", e.Message);
     }
 
     private static SparsityController LinearGmp(Sequential model, ScalarSafeSgd optimizer, RecordingPruner pruner) =>

@@ -11,9 +11,14 @@ namespace GraNet.Sparsity.Criteria;
 /// inactive before the event starts at 0 with zero optimizer state. Fully dense and empty layers
 /// are left alone (nothing can move).
 /// </summary>
-public sealed class Regenerator(IGrowthScore growth)
+/// <param name="growth">Ranks the inactive positions: the largest scores grow.</param>
+/// <param name="drop">Ranks the active weights: the smallest scores drop; null: the smallest <c>|w|</c> (spec §4).</param>
+public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
 {
     public IGrowthScore Growth { get; } = growth ?? throw new ArgumentNullException(nameof(growth));
+
+    /// <summary>The drop criterion given, or null for the spec's smallest <c>|w|</c>.</summary>
+    public IDropScore? Drop { get; } = drop;
 
     /// <summary>
     /// <c>k = ceil(r · n)</c> (spec §4), at most <paramref name="active"/>. The product is rounded to 9 decimals
@@ -38,12 +43,14 @@ public sealed class Regenerator(IGrowthScore growth)
             long k = MoveCount(rate, n);
             using var scope = NewDisposeScope();
             var before = layer.Mask.clone();
-            var weight = layer.Weight.detach();
-            var drop = RadixSelection.Supports(weight, before)
-                ? RadixSelection.Select([new RadixSelection.Segment(weight, before)], k, smallest: true, magnitude: true)[0]
-                : ExactSelection.Smallest(weight.abs(), k, before);
+            // The spec's criterion reads the weights in place (|w| by the selection itself); another one is scored first.
+            var dropScore = Drop is null ? layer.Weight.detach() : RequireShape(Drop.Score(layer, masks), layer, "drop");
+            bool magnitude = Drop is null;
+            var drop = RadixSelection.Supports(dropScore, before)
+                ? RadixSelection.Select([new RadixSelection.Segment(dropScore, before)], k, smallest: true, magnitude: magnitude)[0]
+                : ExactSelection.Smallest(magnitude ? dropScore.abs() : dropScore, k, before);
             var afterDrop = before.logical_and(drop.logical_not());
-            var score = Growth.Score(layer, masks);
+            var score = RequireShape(Growth.Score(layer, masks), layer, "growth");
             var candidates = afterDrop.logical_not();
             var grow = RadixSelection.Supports(score, candidates)
                 ? RadixSelection.Select([new RadixSelection.Segment(score, candidates)], k)[0]
@@ -57,5 +64,15 @@ public sealed class Regenerator(IGrowthScore growth)
         }
         masks.Apply();
         return updates;
+    }
+
+    /// <summary>A score of the layer's shape (or its size, flat), else an error naming the criterion and the layer.</summary>
+    private static Tensor RequireShape(Tensor score, MaskedLayer layer, string criterion)
+    {
+        if (score is null || score.numel() != layer.Count)
+        {
+            throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {(score is null ? "no tensor" : $"shape [{string.Join(", ", score.shape)}]")}; a score must be shaped like the layer's weight, [{string.Join(", ", layer.Shape)}].");
+        }
+        return score;
     }
 }
