@@ -143,15 +143,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {stepsPerEpoch} and {epochs}.", nameof(stepsPerEpoch));
         }
-        options.Validate(epochs, epochsName);
         totalSteps = totalRunSteps;
         var steps = new StepPlan(stepsPerEpoch, totalRunSteps, seed);
-        if (options.IsPruningMethod && steps.StepOfEpoch(options.PruneEndEpoch) <= steps.StepOfEpoch(options.PruneStartEpoch))
-        {
-            throw new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.PruneEndEpoch), options.PruneEndEpoch,
-                string.Create(CultureInfo.InvariantCulture, $"must be at least one step after {nameof(SparsityOptions)}.{nameof(SparsityOptions.PruneStartEpoch)} {options.PruneStartEpoch}: at {stepsPerEpoch} steps per epoch both fall on step {steps.StepOfEpoch(options.PruneStartEpoch)}"));
-        }
-        var plan = compose is null ? SparsityMethodFactory.Create(options, steps) : Compose(compose, steps);
+        // The options are checked by the factory that reads them: a method of the caller's own that does not start from
+        // a built-in one is not held to options it never reads.
+        var plan = compose is null ? SparsityMethodFactory.Create(options, steps, epochsName ?? $"{nameof(TrainingOptions)}.{nameof(TrainingOptions.Epochs)}") : Compose(compose, steps);
         if (plan.MasksWeights)
         {
             // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
@@ -165,11 +161,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             .Select(p => p.name).ToList();
         if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
-            string run = string.Create(CultureInfo.InvariantCulture, $"no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch)");
-            throw compose is null || window.Interval == options.UpdateInterval
+            throw compose is null
                 ? new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
-                    $"leaves {run}, so {(compose is null ? OptionValueException.Format(options.Method) : method.Name)} would not regenerate at all; use a shorter interval")
-                : new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{method.Name}' has a regeneration Window of interval {window.Interval} that leaves {run}, so it would not regenerate at all; use a shorter interval."), nameof(SparsityMethod.Window));
+                    string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"))
+                : new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{method.Name}' has a regeneration Window (every {window.Interval} steps after step {window.StartStep}, up to step {window.StopStep}) that holds no step of this run's {totalRunSteps}, so it would not regenerate at all; start it earlier, end it later or shorten its interval."), nameof(SparsityMethod.Window));
+        }
+        if (compose is not null && method.Schedule is { } schedule)
+        {
+            RequireWithinRun(method, schedule, totalRunSteps);
         }
         if (method.Regenerator?.Growth is MomentumGrowth)
         {
@@ -178,7 +177,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         generator = new Generator((ulong)seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
-            layerwise.RequireFeasible(masks, method.FinalDensity);
+            layerwise.RequireFeasible(masks, method.FinalDensity, compose is null ? null : $"the final density of method '{method.Name}' (its Schedule's at step {method.Schedule!.EndStep})");
         }
         if (method.MasksWeights)
         {
@@ -222,6 +221,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         var plan = Method;
         bool prunes = plan.MasksWeights && plan.Schedule is { } due && plan.Pruner is not null && due.IsPruningStep(step);
         bool regenerates = plan.MasksWeights && plan.Window is { } window && plan.Regenerator is not null && plan.Rate is not null && window.IsUpdateStep(step);
+        double target = prunes ? plan.Schedule!.DensityAt(step) : 1;
+        if (!(target > 0 && target <= 1))
+        {
+            // Refused before anything of this step changes, like a rate out of range below.
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The pruning schedule of method '{plan.Name}' asks for density {target:G6} at step {step}; a Schedule must give a density in (0, 1]."));
+        }
         double rate = 0;
         if (regenerates)
         {
@@ -230,7 +235,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             rate = plan.Rate!.RateAt(step);
             if (!(rate >= 0 && rate <= 1))
             {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The regrowth rate of method '{plan.Name}' at step {step} is {rate}; a Rate must give a share in [0, 1] of each layer's active weights."));
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The regrowth rate of method '{plan.Name}' at step {step} is {rate:G6}; a Rate must give a share in [0, 1] of each layer's active weights."));
             }
         }
         trainingFlops += 3 * forwardFlops;
@@ -246,7 +251,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (prunes)
         {
             var before = m.Layers.Select(l => l.ActiveCount).ToArray();
-            plan.Pruner!.Prune(m, plan.Schedule!.DensityAt(step));
+            plan.Pruner!.Prune(m, target);
             m.Apply();
             updates.Add(Describe(step, MaskUpdateKind.Prune, null, m.Layers.Select((l, i) => new LayerUpdate(l.Name, l.ActiveCount, l.Count, before[i] - l.ActiveCount, 0)).ToList()));
         }
@@ -270,7 +275,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         var empty = masks.Layers.Where(l => l.ActiveCount == 0).Select(l => l.Name).ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"{(empty.Count == 1 ? "layer " + empty[0] + " has" : "layers " + string.Join(", ", empty) + " have")} no weight left ({masks.Active:N0} of {masks.Total:N0} weights active at density {masks.Density:G3}), so a plain chain of layers no longer depends on its input; raise {nameof(SparsityOptions)}.{nameof(SparsityOptions.FinalDensity)} ({options.FinalDensity.ToString(CultureInfo.InvariantCulture)} now).");
+            $"{(empty.Count == 1 ? "layer " + empty[0] + " has" : "layers " + string.Join(", ", empty) + " have")} no weight left ({masks.Active:N0} of {masks.Total:N0} weights active at density {masks.Density:G3}), so a plain chain of layers no longer depends on its input; {(compose is null ? $"raise {nameof(SparsityOptions)}.{nameof(SparsityOptions.FinalDensity)} ({options.FinalDensity.ToString(CultureInfo.InvariantCulture)} now)" : $"raise the final density of method '{method.Name}' ({method.FinalDensity:G6} now)")}.");
     }
 
     /// <summary>Epochs before the end of pruning are never selected as the best.</summary>
@@ -395,7 +400,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         disposed = true;
         masks?.Dispose();
         generator?.Dispose();
-        (method?.Regenerator?.Growth as IDisposable)?.Dispose();
+        // The controller owns its method's pieces: every one that holds native or other resources is disposed once.
+        object?[] pieces = [method?.Regenerator?.Growth, method?.Regenerator?.Drop, method?.Pruner, method?.Schedule, method?.Rate, method?.Distribution];
+        foreach (var piece in pieces.OfType<IDisposable>().Distinct())
+        {
+            piece.Dispose();
+        }
     }
 
     /// <summary>The method that <paramref name="method"/> makes for <paramref name="steps"/>, refused unless its pieces fit together.</summary>
@@ -403,7 +413,47 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         var made = method(steps) ?? throw new ArgumentException("The function given for the sparsity method returned null; return a SparsityMethod (e.g. SparsityMethodFactory.Create(options, steps) with { ... }).", nameof(method));
         made.Validate();
+        if (Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == made.Name))
+        {
+            // Save records the name and Load trusts it: a built-in method's state must not load into another composition, nor the reverse.
+            throw new ArgumentException($"A method of your own is named '{made.Name}', a built-in method's name; give it a name of its own (with {{ Name = \"{made.Name}-mine\" }}): Save records it, and Load accepts only a state of the same name.", nameof(method));
+        }
         return made;
+    }
+
+    /// <summary>A schedule of the caller's own must end within the run, with a pruning event at its end step.</summary>
+    private static void RequireWithinRun(SparsityMethod plan, IPruningSchedule schedule, long totalRunSteps)
+    {
+        if (schedule.EndStep > totalRunSteps)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{plan.Name}' has a Schedule ending at step {schedule.EndStep}, after this run's {totalRunSteps} steps, so the run would end above its final density {plan.FinalDensity:G6}; end the schedule within the run."), nameof(SparsityMethod.Schedule));
+        }
+        if (!schedule.IsPruningStep(schedule.EndStep))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{plan.Name}' has a Schedule whose end step {schedule.EndStep} is not a pruning step, so the run would not reach its final density {plan.FinalDensity:G6}; make IsPruningStep true at EndStep."), nameof(SparsityMethod.Schedule));
+        }
+    }
+
+    /// <summary>The start densities of <paramref name="plan"/>'s distribution, refused unless there is one per layer in (0, 1] and they add up to its start density.</summary>
+    private static double[] StartDensities(SparsityMethod plan, MaskSet masks, bool own)
+    {
+        var densities = plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity);
+        string what = $"The distribution of method '{plan.Name}' ({plan.Distribution.GetType().Name})";
+        if (densities is null || densities.Length != masks.Layers.Count)
+        {
+            throw new ArgumentException($"{what} gave {(densities is null ? "no densities" : $"{densities.Length} densities")} for {masks.Layers.Count} masked layers; give one per layer, in the order of MaskSet.Layers.", nameof(SparsityMethod.Distribution));
+        }
+        // (A built-in distribution's empty layer is refused later, with its remedy, by RequireEveryLayerKept.)
+        if (own && Array.FindIndex(densities, d => !(d > 0 && d <= 1)) is >= 0 and int bad)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{what} gave layer {masks.Layers[bad].Name} density {densities[bad]:G6}; each layer's density must lie in (0, 1]."), nameof(SparsityMethod.Distribution));
+        }
+        double overall = densities.Select((d, l) => d * masks.Layers[l].Count).Sum() / masks.Total;
+        if (Math.Abs(overall - plan.StartDensity) > 1e-6)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{what} gave densities of overall density {overall:G6}, not the start density {plan.StartDensity:G6}; they must add up to it (Σ d_l N_l = d N)."), nameof(SparsityMethod.Distribution));
+        }
+        return densities;
     }
 
     /// <summary>Whether <paramref name="window"/> holds an update step within the run's <paramref name="totalSteps"/>.</summary>
@@ -424,31 +474,44 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         // A method of the caller's own is told by its own pieces; a built-in one by the options that made it.
         bool own = compose is not null;
         double final = plan.FinalDensity;
-        (string Owner, string Property) startName = own ? (nameof(SparsityMethod), nameof(SparsityMethod.StartDensity))
-            : (nameof(SparsityOptions), options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity));
-        (string Owner, string Property) finalName = own ? (nameof(SparsityMethod), nameof(SparsityMethod.FinalDensity)) : (nameof(SparsityOptions), nameof(SparsityOptions.FinalDensity));
-        if (plan.StartDensity < 1 && Empty(plan.Distribution.Densities(masks.Layers.Select(l => l.Shape).ToList(), plan.StartDensity)) is >= 0 and int start)
+        if (plan.StartDensity < 1 && Empty(StartDensities(plan, masks, own)) is >= 0 and int start)
         {
+            if (own)
+            {
+                Own(start, $"StartDensity {plan.StartDensity:G6} under its Distribution; raise it");
+            }
             // ERK already gives small layers the most; the other distributions are told to try it.
-            string remedy = own ? $"the distribution of method '{plan.Name}'; raise it"
-                : $"the {OptionValueException.Format(options.Distribution)} distribution; {(options.Distribution == DistributionKind.ERK ? "raise it" : "raise it, or use ERK, which gives small layers more")}";
-            Refuse(start, startName, plan.StartDensity, remedy);
+            string remedy = options.Distribution == DistributionKind.ERK ? "raise it" : "raise it, or use ERK, which gives small layers more";
+            Refuse(start, options.IsPruningMethod ? nameof(SparsityOptions.InitDensity) : nameof(SparsityOptions.FinalDensity), plan.StartDensity,
+                $"the {OptionValueException.Format(options.Distribution)} distribution; {remedy}");
         }
         if (plan.Pruner is GlobalMagnitudePruner && MaskedLayer.KeepCount(final, masks.Total) < 1)
         {
             // Which layers global pruning empties shows only as it prunes; a density that keeps nothing at all is known now.
-            throw new OptionValueException(finalName.Owner, finalName.Property, final,
-                string.Create(CultureInfo.InvariantCulture, $"keeps no weight of the model's {masks.Total:N0} (it rounds to 0 weights); raise it"));
+            throw own
+                ? new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{plan.Name}' ends at density {final:G6} (its Schedule), which keeps no weight of the model's {masks.Total:N0} (it rounds to 0 weights); make the schedule end higher."), nameof(SparsityMethod.Schedule))
+                : new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.FinalDensity), final,
+                    string.Create(CultureInfo.InvariantCulture, $"keeps no weight of the model's {masks.Total:N0} (it rounds to 0 weights); raise it"));
         }
         if (plan.Pruner is LayerwiseMagnitudePruner layerwise && Empty(layerwise.TargetDensities(sizes, final)) is >= 0 and int emptied)
         {
-            Refuse(emptied, finalName, final, "layer-wise pruning; raise it, or use global pruning (granet, gmp)");
+            if (own)
+            {
+                Own(emptied, $"final density {final:G6} (its Schedule's) under layer-wise pruning; make the schedule end higher, or prune globally (GlobalMagnitudePruner)");
+            }
+            Refuse(emptied, nameof(SparsityOptions.FinalDensity), final, "layer-wise pruning; raise it, or use global pruning (granet, gmp)");
         }
 
-        void Refuse(int layer, (string Owner, string Property) name, double density, string remedy)
+        void Refuse(int layer, string property, double density, string remedy)
         {
             var l = masks.Layers[layer];
-            throw new OptionValueException(name.Owner, name.Property, density, $"leaves layer {l.Name} ({l.Count} weights) with no weight under {remedy}");
+            throw new OptionValueException(nameof(SparsityOptions), property, density, $"leaves layer {l.Name} ({l.Count} weights) with no weight under {remedy}");
+        }
+
+        void Own(int layer, FormattableString what)
+        {
+            var l = masks.Layers[layer];
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{plan.Name}' leaves layer {l.Name} ({l.Count} weights) with no weight at its ") + FormattableString.Invariant(what) + ".", nameof(SparsityMethod));
         }
     }
 
@@ -457,7 +520,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         var m = Masks;
         double[] densities = Method.StartDensity >= 1
             ? Enumerable.Repeat(1.0, m.Layers.Count).ToArray()
-            : Method.Distribution.Densities(m.Layers.Select(l => l.Shape).ToList(), Method.StartDensity);
+            : StartDensities(Method, m, compose is not null);
         using var guard = no_grad();
         for (int l = 0; l < m.Layers.Count; l++)
         {

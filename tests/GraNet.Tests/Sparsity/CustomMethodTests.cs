@@ -1,5 +1,6 @@
 using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
+using GraNet.Sparsity.Distribution;
 using GraNet.Sparsity.Masks;
 using GraNet.Sparsity.Methods;
 using GraNet.Sparsity.Schedules;
@@ -218,9 +219,9 @@ public class CustomMethodTests
         { "no pruner", "Sparsity method 'gmp' has a Schedule but no Pruner: pruning needs both (when, and which weights); give both or neither.", "Pruner" },
         { "no name", "A sparsity method needs a name (SparsityMethod.Name): Save records it, and Load accepts only a state of the same name.", "Name" },
         { "empty start", "Sparsity method 'static' has StartDensity 0; it must lie in (0, 1] (1: dense start).", "StartDensity" },
-        { "dense that regrows", "Sparsity method 'dense' masks no weight (MasksWeights is false), so it cannot prune or regenerate; leave out Schedule, Pruner, Window, Rate and Regenerator, or start from a method that masks.", "MasksWeights" },
+        { "dense that regrows", "Sparsity method 'dense' masks no weight (MasksWeights is false), so it cannot prune, regenerate or start sparse; leave out Schedule, Pruner, Window, Rate and Regenerator and keep StartDensity 1, or start from a method that masks.", "MasksWeights" },
         { "null", "The function given for the sparsity method returned null; return a SparsityMethod (e.g. SparsityMethodFactory.Create(options, steps) with { ... }).", "method" },
-        { "window that never opens", "Sparsity method 'granet' has a regeneration Window of interval 50 that leaves no regeneration step in steps 1..6 of this run (2 per epoch), so it would not regenerate at all; use a shorter interval.", "Window" },
+        { "window that never opens", "Sparsity method 'granet-sparse-windows' has a regeneration Window (every 50 steps after step 0, up to step 6) that holds no step of this run's 6, so it would not regenerate at all; start it earlier, end it later or shorten its interval.", "Window" },
     };
 
     [Theory]
@@ -236,7 +237,7 @@ public class CustomMethodTests
             "empty start" => steps => SparsityMethodFactory.Create(options with { Method = SparsityMethodKind.Static }, steps) with { StartDensity = 0 },
             "dense that regrows" => steps => new DenseMethod() with { Window = new UpdateWindow(2, 0, 6), Rate = new ConstantRate(0.3), Regenerator = new Regenerator(new GradientGrowth()) },
             "null" => _ => null!,
-            _ => steps => SparsityMethodFactory.Create(options, steps) with { Window = new UpdateWindow(50, 0, steps.TotalSteps) },
+            _ => steps => SparsityMethodFactory.Create(options, steps) with { Name = "granet-sparse-windows", Window = new UpdateWindow(50, 0, steps.TotalSteps) },
         };
         float[] weights = [3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f];
         using var model = TinyNets.Row(weights);
@@ -265,6 +266,144 @@ public class CustomMethodTests
         Assert.Equal("The regrowth rate of method 'set-too-fast' at step 2 is 1.5; a Rate must give a share in [0, 1] of each layer's active weights.", e.Message);
         Assert.Equal(before, TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
         Assert.Equal(1, sparsity.Step); // the step may be given again
+    }
+
+    /// <summary>Fixed densities, whatever the shapes: for distributions that break the rules.</summary>
+    private sealed class FixedDistribution(params double[] densities) : ILayerDensityDistribution
+    {
+        public double[] Densities(IReadOnlyList<long[]> shapes, double density) => densities;
+    }
+
+    /// <summary>Scores position i as i, flat (not shaped like the layer).</summary>
+    private sealed class FlatHighestIndexFirst : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => tensor(Enumerable.Range(0, (int)layer.Count).Select(i => (float)i).ToArray());
+    }
+
+    /// <summary>Given densities at given steps (its events), ending at the last.</summary>
+    private sealed class StepsSchedule(long end, params (long Step, double Density)[] events) : IPruningSchedule
+    {
+        public long StartStep => 0;
+
+        public long EndStep => end;
+
+        public bool IsPruningStep(long step) => events.Any(e => e.Step == step);
+
+        public double DensityAt(long step) => step <= 0 ? 1 : events.Where(e => e.Step <= step).Select(e => e.Density).DefaultIfEmpty(1).Last();
+    }
+
+    private static SparsityController Own(Sequential model, ScalarSafeSgd optimizer, Func<StepPlan, SparsityMethod> method, SparsityOptions? options = null) =>
+        SparsityController.Create(model, optimizer, options ?? Gmp, stepsPerEpoch: 2, epochs: 3, sampleShape: [8], method: method);
+
+    [Fact]
+    public void A_method_built_from_pieces_alone_is_not_held_to_options_it_never_reads()
+    {
+        using var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        var updates = new List<MaskUpdate>();
+        var defaults = new SparsityOptions(); // PruneEndEpoch 10, beyond this 3-epoch run
+        using var sparsity = SparsityController.Create(model, optimizer, defaults, 2, 3, [8], maskUpdated: updates.Add,
+            method: steps => new SparsityMethod("set-constant")
+            {
+                StartDensity = 0.5,
+                Window = new UpdateWindow(2, 0, steps.TotalSteps),
+                Rate = new ConstantRate(0.25),
+                Regenerator = new Regenerator(new HighestIndexFirst()),
+            });
+        for (long step = 1; step <= 6; step++)
+        {
+            sparsity.AfterOptimizerStep(step);
+        }
+
+        Assert.Equal([2L, 4, 6], updates.Where(u => u.Kind == MaskUpdateKind.Regenerate).Select(u => u.Step));
+        Assert.All(updates.Where(u => u.Kind == MaskUpdateKind.Regenerate), u => Assert.Equal((0.25, 4L, 1L), (u.Rate!.Value, u.Layers[0].Active, u.Layers[0].Moved)));
+
+        // A built-in method is still checked against the run, by the factory that reads the options.
+        using var other = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var otherOptimizer = new ScalarSafeSgd(other.parameters(), 0.1, 0, 0, 0, false);
+        var e = Assert.Throws<OptionValueException>(() => Own(other, otherOptimizer, steps => SparsityMethodFactory.Create(defaults, steps) with { Name = "granet-mine" }, defaults));
+        Assert.Equal("SparsityOptions.PruneEndEpoch 10 must not exceed the run's epochs 3.", e.Message);
+    }
+
+    public static TheoryData<string, string, string> Refusals => new()
+    {
+        { "built-in name", "A method of your own is named 'gmp', a built-in method's name; give it a name of its own (with { Name = \"gmp-mine\" }): Save records it, and Load accepts only a state of the same name.", "method" },
+        { "start below the schedule", "Sparsity method 'gmp-from-0.3' has a Schedule from density 1 to 0.25, above its StartDensity 0.3: pruning cannot raise the density; start the schedule at the start density (a built-in method's schedule starts at SparsityOptions.InitDensity).", "Schedule" },
+        { "schedule past the run", "Sparsity method 'gmp-long' has a Schedule ending at step 100, after this run's 6 steps, so the run would end above its final density 0.25; end the schedule within the run.", "Schedule" },
+        { "no event at the end", "Sparsity method 'gmp-no-end' has a Schedule whose end step 5 is not a pruning step, so the run would not reach its final density 0.25; make IsPruningStep true at EndStep.", "Schedule" },
+        { "too few densities", "The distribution of method 'static-mine' (FixedDistribution) gave 2 densities for 1 masked layers; give one per layer, in the order of MaskSet.Layers.", "Distribution" },
+        { "density above 1", "The distribution of method 'static-mine' (FixedDistribution) gave layer fc.weight density 1.5; each layer's density must lie in (0, 1].", "Distribution" },
+        { "densities off the start density", "The distribution of method 'static-mine' (FixedDistribution) gave densities of overall density 1, not the start density 0.5; they must add up to it (Σ d_l N_l = d N).", "Distribution" },
+        { "global pruning to nothing", "Sparsity method 'gmp-to-nothing' ends at density 0.01 (its Schedule), which keeps no weight of the model's 8 (it rounds to 0 weights); make the schedule end higher.", "Schedule" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void Pieces_that_break_the_rules_of_a_run_are_refused_naming_the_piece(string refusal, string message, string parameter)
+    {
+        var statics = Gmp with { Method = SparsityMethodKind.Static, FinalDensity = 0.5 };
+        Func<StepPlan, SparsityMethod> make = refusal switch
+        {
+            "built-in name" => steps => SparsityMethodFactory.Create(Gmp, steps) with { Pruner = new RecordingPruner() },
+            "start below the schedule" => steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-from-0.3", StartDensity = 0.3, Schedule = new LinearSchedule(0, 4, 2, 1.0, 0.25) },
+            "schedule past the run" => steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-long", Schedule = new LinearSchedule(0, 100, 2, 1.0, 0.25) },
+            "no event at the end" => steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-no-end", Schedule = new LinearSchedule(0, 5, 2, 1.0, 0.25) },
+            "too few densities" => steps => SparsityMethodFactory.Create(statics, steps) with { Name = "static-mine", Distribution = new FixedDistribution(0.5, 0.5) },
+            "density above 1" => steps => SparsityMethodFactory.Create(statics, steps) with { Name = "static-mine", Distribution = new FixedDistribution(1.5) },
+            "densities off the start density" => steps => SparsityMethodFactory.Create(statics, steps) with { Name = "static-mine", Distribution = new FixedDistribution(1.0) },
+            _ => steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-to-nothing", Schedule = new LinearSchedule(0, 4, 2, 1.0, 0.01) },
+        };
+        float[] weights = [3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f];
+        using var model = TinyNets.Row(weights);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+
+        var e = Assert.ThrowsAny<ArgumentException>(() => Own(model, optimizer, make));
+
+        Assert.Equal(message, e.Message.Split(" (Parameter")[0]);
+        Assert.Equal(parameter, e.ParamName);
+        Assert.Equal(weights, TinyNets.Values(model.parameters().Single()));
+    }
+
+    [Fact]
+    public void A_schedule_density_outside_0_to_1_is_refused_before_the_step_changes_anything()
+    {
+        using var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var sparsity = Own(model, optimizer, steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-nan", Schedule = new StepsSchedule(4, (2, double.NaN), (4, 0.25)) });
+        sparsity.AfterOptimizerStep(1);
+
+        var e = Assert.Throws<InvalidOperationException>(() => sparsity.AfterOptimizerStep(2));
+
+        Assert.Equal("The pruning schedule of method 'gmp-nan' asks for density NaN at step 2; a Schedule must give a density in (0, 1].", e.Message);
+        Assert.Equal(1.0, sparsity.Density);
+        Assert.Equal(1, sparsity.Step);
+    }
+
+    [Fact]
+    public void Pruning_never_brings_a_weight_back_when_a_schedule_rises()
+    {
+        using var model = TinyNets.Row([3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var sparsity = Own(model, optimizer, steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-up-again", Schedule = new StepsSchedule(4, (2, 0.25), (4, 0.5)) });
+        for (long step = 1; step <= 4; step++)
+        {
+            sparsity.AfterOptimizerStep(step);
+        }
+
+        // 0.25 keeps the |w| 8 and 7; 0.5 would keep 4, but only those 2 are active: they stay, nothing comes back.
+        Assert.Equal([false, true, false, false, false, true, false, false], TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
+    }
+
+    [Fact]
+    public void A_flat_score_of_the_layers_size_is_taken_in_the_layers_shape()
+    {
+        using var model = TinyNets.Row([0f, 0f, 0f, 0f]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
+        using var sparsity = SetOnRow(model, optimizer, new Regenerator(new FlatHighestIndexFirst()), [true, true, true, false], [0.5f, -0.1f, 0.8f, 0f]);
+
+        sparsity.AfterOptimizerStep(1);
+
+        Assert.Equal([true, false, true, true], TinyNets.Flat(sparsity.Masks.Layers[0].Mask));
     }
 
     [Fact]

@@ -152,10 +152,14 @@ public class ReadmeExampleTests
     // Growth by |gradient|, doubled where a weight has never been active: the run explores more of the network.
     private sealed class ExploringGrowth : IGrowthScore
     {
+        private readonly GradientGrowth gradient = new();   // |∂L/∂w| of the step's mini-batch
+
+        public void RequireReady(MaskSet masks) => gradient.RequireReady(masks);   // refuses cleared gradients
+
         public Tensor Score(MaskedLayer layer, MaskSet masks)
         {
-            var gradient = layer.Weight.grad?.abs() ?? zeros_like(layer.Weight);
-            return gradient.add(gradient.mul(layer.EverActive.logical_not()), alpha: HeldScalars.One);
+            var g = gradient.Score(layer, masks);
+            return g.add(g.mul(layer.EverActive.logical_not()), alpha: HeldScalars.One);
         }
     }
     // README-CUSTOM-SCORE-END

@@ -5,7 +5,8 @@ namespace GraNet.Sparsity.Criteria;
 
 /// <summary>
 /// Global magnitude pruning (GraNet, GMP): over all maskable weights together keep exactly
-/// <c>K = round(d · N_total)</c> with the largest <c>|w|</c>; ties go to the lower position.
+/// <c>K = round(d · N_total)</c> with the largest <c>|w|</c>; ties go to the lower position. A density above the
+/// present one keeps every active weight (pruning never brings one back).
 /// </summary>
 public sealed class GlobalMagnitudePruner : IPruner
 {
@@ -14,7 +15,8 @@ public sealed class GlobalMagnitudePruner : IPruner
         ArgumentNullException.ThrowIfNull(masks);
         using var scope = NewDisposeScope();
         using var guard = no_grad();
-        long keep = MaskedLayer.KeepCount(density, masks.Total);
+        // Pruning never brings a weight back: a density above the present one keeps every active weight.
+        long keep = Math.Min(masks.Active, MaskedLayer.KeepCount(density, masks.Total));
         // Only active weights compete (a pruned one could never be kept while keep <= active). On the
         // CPU the selection reads the weights and masks in place (RadixSelection); elsewhere it
         // concatenates magnitude scores and selects with libtorch.

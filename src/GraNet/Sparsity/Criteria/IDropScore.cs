@@ -10,6 +10,6 @@ namespace GraNet.Sparsity.Criteria;
 /// </summary>
 public interface IDropScore
 {
-    /// <summary>A tensor shaped like the layer's weight; smaller drops first. Only the active positions are read.</summary>
+    /// <summary>A new tensor shaped like the layer's weight (the caller disposes it); smaller drops first. Only the active positions are read.</summary>
     Tensor Score(MaskedLayer layer, MaskSet masks);
 }

@@ -6,7 +6,10 @@ namespace GraNet.Sparsity.Criteria;
 /// <summary>Scores positions of a layer for regrowth; the largest scores among inactive positions grow.</summary>
 public interface IGrowthScore
 {
-    /// <summary>A tensor shaped like the layer's weight; larger is better.</summary>
+    /// <summary>
+    /// A tensor shaped like the layer's weight (or flat, of its size); larger is better. Return a new tensor: the caller
+    /// disposes it at the end of the event, so a tensor the score keeps must not be returned itself (return a copy).
+    /// </summary>
     Tensor Score(MaskedLayer layer, MaskSet masks);
 
     /// <summary>

@@ -68,8 +68,11 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
     /// Refuses a final density at which the classifier rule would leave the other layers empty
     /// (the last layer at <see cref="ClassifierDensity"/> alone holds more than the whole model may keep).
     /// </summary>
+    /// <param name="masks">The run's masks.</param>
+    /// <param name="finalDensity">The density pruning ends at.</param>
+    /// <param name="finalDensityName">What the caller calls that density in the refusal; null: <c>SparsityOptions.FinalDensity</c>.</param>
     /// <exception cref="ArgumentException">The rule cannot be kept at <paramref name="finalDensity"/>.</exception>
-    public void RequireFeasible(MaskSet masks, double finalDensity)
+    public void RequireFeasible(MaskSet masks, double finalDensity, string? finalDensityName = null)
     {
         ArgumentNullException.ThrowIfNull(masks);
         var sizes = masks.Layers.Select(l => l.Count).ToList();
@@ -79,7 +82,9 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         {
             var last = masks.Layers[^1];
             throw new ArgumentException(
-                $"SparsityOptions.ClassifierRule keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than final density {finalDensity} allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; set SparsityOptions.ClassifierRule to false or raise SparsityOptions.FinalDensity.");
+                finalDensityName is null
+                    ? $"SparsityOptions.ClassifierRule keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than final density {finalDensity} allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; set SparsityOptions.ClassifierRule to false or raise SparsityOptions.FinalDensity."
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The classifier rule of this LayerwiseMagnitudePruner keeps the last layer ({last.Name}, {last.Count} weights) at density {ClassifierDensity}, more than {finalDensityName}, {finalDensity:G6}, allows the whole model ({Math.Round(finalDensity * sizes.Sum())} of {sizes.Sum()} weights), so the other layers would be emptied; make it with classifierRule: false or raise that density."));
         }
     }
 

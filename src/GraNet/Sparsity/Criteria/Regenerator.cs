@@ -66,13 +66,13 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
         return updates;
     }
 
-    /// <summary>A score of the layer's shape (or its size, flat), else an error naming the criterion and the layer.</summary>
+    /// <summary>A score of the layer's shape (one of its size, flat, is reshaped), else an error naming the criterion and the layer.</summary>
     private static Tensor RequireShape(Tensor score, MaskedLayer layer, string criterion)
     {
         if (score is null || score.numel() != layer.Count)
         {
             throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {(score is null ? "no tensor" : $"shape [{string.Join(", ", score.shape)}]")}; a score must be shaped like the layer's weight, [{string.Join(", ", layer.Shape)}].");
         }
-        return score;
+        return score.shape.SequenceEqual(layer.Shape) ? score : score.reshape(layer.Shape);
     }
 }

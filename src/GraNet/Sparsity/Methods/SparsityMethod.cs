@@ -63,9 +63,9 @@ public record SparsityMethod
         string what = $"Sparsity method '{Name}'";
         if (!MasksWeights)
         {
-            if (Schedule is not null || Pruner is not null || Window is not null || Rate is not null || Regenerator is not null)
+            if (Schedule is not null || Pruner is not null || Window is not null || Rate is not null || Regenerator is not null || StartDensity != 1)
             {
-                throw new ArgumentException($"{what} masks no weight (MasksWeights is false), so it cannot prune or regenerate; leave out Schedule, Pruner, Window, Rate and Regenerator, or start from a method that masks.", nameof(MasksWeights));
+                throw new ArgumentException($"{what} masks no weight (MasksWeights is false), so it cannot prune, regenerate or start sparse; leave out Schedule, Pruner, Window, Rate and Regenerator and keep StartDensity 1, or start from a method that masks.", nameof(MasksWeights));
             }
             return;
         }
@@ -77,9 +77,22 @@ public record SparsityMethod
         {
             throw new ArgumentException($"{what} has a {(Schedule is null ? "Pruner but no Schedule" : "Schedule but no Pruner")}: pruning needs both (when, and which weights); give both or neither.", Schedule is null ? nameof(Schedule) : nameof(Pruner));
         }
-        if (Schedule is { } s && s.EndStep <= s.StartStep)
+        if (Schedule is { } s)
         {
-            throw new ArgumentException($"{what} has a Schedule ending at step {s.EndStep}, not after its start step {s.StartStep}; its last pruning event must come after the start.", nameof(Schedule));
+            if (s.EndStep <= s.StartStep)
+            {
+                throw new ArgumentException($"{what} has a Schedule ending at step {s.EndStep}, not after its start step {s.StartStep}; its last pruning event must come after the start.", nameof(Schedule));
+            }
+            double first = s.DensityAt(s.StartStep), last = s.DensityAt(s.EndStep);
+            if (!(last > 0 && last <= 1))
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} has a Schedule ending at density {last:G6}; it must end in (0, 1]."), nameof(Schedule));
+            }
+            // Pruning never brings weights back, so a schedule above the start density would prune nothing until it fell below it.
+            if (first > StartDensity + 1e-12 || last > StartDensity + 1e-12)
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} has a Schedule from density {first:G6} to {last:G6}, above its StartDensity {StartDensity:G6}: pruning cannot raise the density; start the schedule at the start density (a built-in method's schedule starts at SparsityOptions.InitDensity)."), nameof(Schedule));
+            }
         }
         var missing = new[] { (Window is null, nameof(Window)), (Rate is null, nameof(Rate)), (Regenerator is null, nameof(Regenerator)) };
         if (missing.Any(m => m.Item1) && !missing.All(m => m.Item1))

@@ -4,4 +4,7 @@ namespace GraNet.Sparsity.Methods;
 public sealed record StepPlan(int StepsPerEpoch, long TotalSteps, int Seed)
 {
     public long StepOfEpoch(double epoch) => (long)Math.Round(epoch * StepsPerEpoch, MidpointRounding.AwayFromZero);
+
+    /// <summary>Epochs of the run (the last one may be partial).</summary>
+    public int Epochs => (int)Math.Ceiling((double)TotalSteps / StepsPerEpoch);
 }
