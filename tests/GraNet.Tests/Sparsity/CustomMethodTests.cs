@@ -239,6 +239,12 @@ public class CustomMethodTests
             "null" => _ => null!,
             _ => steps => SparsityMethodFactory.Create(options, steps) with { Name = "granet-sparse-windows", Window = new UpdateWindow(50, 0, steps.TotalSteps) },
         };
+        AssertRefusedWithModelUntouched(options, make, message, parameter);
+    }
+
+    /// <summary>Create with <paramref name="make"/> throws <paramref name="message"/> naming <paramref name="parameter"/>, and the model's weights are as they were.</summary>
+    private static void AssertRefusedWithModelUntouched(SparsityOptions options, Func<StepPlan, SparsityMethod> make, string message, string parameter)
+    {
         float[] weights = [3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f];
         using var model = TinyNets.Row(weights);
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
@@ -353,15 +359,7 @@ public class CustomMethodTests
             "densities off the start density" => steps => SparsityMethodFactory.Create(statics, steps) with { Name = "static-mine", Distribution = new FixedDistribution(1.0) },
             _ => steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-to-nothing", Schedule = new LinearSchedule(0, 4, 2, 1.0, 0.01) },
         };
-        float[] weights = [3f, -8f, 1f, 6f, -2f, 7f, 5f, -4f];
-        using var model = TinyNets.Row(weights);
-        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0, 0, 0, false);
-
-        var e = Assert.ThrowsAny<ArgumentException>(() => Own(model, optimizer, make));
-
-        Assert.Equal(message, e.Message.Split(" (Parameter")[0]);
-        Assert.Equal(parameter, e.ParamName);
-        Assert.Equal(weights, TinyNets.Values(model.parameters().Single()));
+        AssertRefusedWithModelUntouched(Gmp, make, message, parameter);
     }
 
     [Fact]
