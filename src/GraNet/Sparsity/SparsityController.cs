@@ -39,7 +39,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <param name="method">
     /// Makes a method of your own from the run's step counts, instead of the one <paramref name="options"/> name
     /// (<see cref="SparsityMethodFactory.Create"/>): e.g. <c>steps =&gt; SparsityMethodFactory.Create(options, steps) with { Name = "granet-mine", Regenerator = new Regenerator(new MyGrowth()) }</c>.
-    /// The options are still validated and saved with the state; the method's name is saved too.
+    /// The options are saved with the state (and checked against the run by <see cref="SparsityMethodFactory.Create"/> when the function calls it); the method's name is saved too.
     /// </param>
     public SparsityController(SparsityOptions options, Func<StepPlan, SparsityMethod>? method = null)
     {
