@@ -356,7 +356,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             // Bytes that are not a saved state (BinaryReader reads a length and text from whatever is there).
             throw new InvalidDataException(NotAState, e);
         }
-        if (first != StateMagic && !Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == first))
+        if (first != StateMagic && !IsBuiltInName(first))
         {
             throw new InvalidDataException(NotAState); // neither this version's state nor an earlier one's (which began with the method)
         }
@@ -386,7 +386,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (name != Method.Name)
         {
             // A built-in method is chosen by the options; a method of the caller's own by the function given to Create.
-            bool builtIn = compose is null && Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == name);
+            bool builtIn = compose is null && IsBuiltInName(name);
             throw new InvalidDataException($"The checkpoint was written by method {name}, this run uses {Method.Name}; " +
                 (builtIn ? "resume with the same SparsityOptions.Method." : $"create the controller with the method that wrote it (for a method of your own, the same function as Create's method argument, making '{name}')."));
         }
@@ -413,13 +413,16 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         var made = method(steps) ?? throw new ArgumentException("The function given for the sparsity method returned null; return a SparsityMethod (e.g. SparsityMethodFactory.Create(options, steps) with { ... }).", nameof(method));
         made.Validate();
-        if (Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == made.Name))
+        if (IsBuiltInName(made.Name))
         {
             // Save records the name and Load trusts it: a built-in method's state must not load into another composition, nor the reverse.
             throw new ArgumentException($"A method of your own is named '{made.Name}', a built-in method's name; give it a name of its own (with {{ Name = \"{made.Name}-mine\" }}): Save records it, and Load accepts only a state of the same name.", nameof(method));
         }
         return made;
     }
+
+    /// <summary>Whether <paramref name="name"/> is a built-in method's (as the command line and saved states write it).</summary>
+    private static bool IsBuiltInName(string name) => Enum.GetValues<SparsityMethodKind>().Any(k => EnumNames.Of(k) == name);
 
     /// <summary>A schedule of the caller's own must end within the run, with a pruning event at its end step.</summary>
     private static void RequireWithinRun(SparsityMethod plan, IPruningSchedule schedule, long totalRunSteps)
