@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.IO;
@@ -68,7 +69,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <summary>The options the controller was made with.</summary>
     public SparsityOptions Options => options;
 
-    /// <summary>Attaches a controller to a model and optimizer for a run of <paramref name="epochs"/> epochs of <paramref name="stepsPerEpoch"/> steps.</summary>
+    /// <summary>
+    /// Attaches a controller to a model and optimizer for a run of <paramref name="epochs"/> epochs of <paramref name="stepsPerEpoch"/> steps.
+    /// A new run's initial masks zero the weights outside them; to continue a saved run, give its state as
+    /// <paramref name="resumeFrom"/> (then the model's saved weights may be loaded before or after).
+    /// </summary>
     /// <param name="model">The model; its trainable convolution and linear weights are masked.</param>
     /// <param name="optimizer">The optimizer that trains <paramref name="model"/>: its per-weight state (momentum, Adam moments) is masked too.</param>
     /// <param name="options">The method and its settings.</param>
@@ -76,32 +81,37 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <param name="epochs">Epochs of the run; with <paramref name="stepsPerEpoch"/>, the run's length for the schedules.</param>
     /// <param name="sampleShape">One input sample's shape without the batch dimension, e.g. <c>[1, 28, 28]</c> (for FLOPs).</param>
     /// <param name="seed">Seeds the initial random masks and random growth.</param>
-    /// <param name="maskUpdated">Subscribed to <see cref="MaskUpdated"/> before the masks are made, so that it also sees the initial masks.</param>
+    /// <param name="maskUpdated">Subscribed to <see cref="MaskUpdated"/> before the masks are made, so that it also sees the initial masks (reported before they zero any weight: if it throws, Create ends with the model as it was).</param>
     /// <param name="inputType">Element type of the model's input, for the FLOPs probe (e.g. <c>ScalarType.Int64</c> for a model that starts with an embedding); null: the type of the model's first parameter.</param>
     /// <param name="method">A method of your own, made from the run's step counts (see <see cref="SparsityController(SparsityOptions, Func{StepPlan, SparsityMethod}?)"/>); null: the one <paramref name="options"/> name.</param>
+    /// <param name="resumeFrom">What <see cref="Save"/> wrote, to continue that run (its masks, step and FLOPs so far, as <see cref="Load"/> reads them) instead of starting a new one with initial masks; no <see cref="MaskUpdateKind.Initial"/> update is reported then.</param>
     /// <exception cref="ArgumentException">An option is out of range, the method's pieces do not fit together, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="sampleShape"/> does not fit the model.</exception>
-    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null, Func<StepPlan, SparsityMethod>? method = null)
+    /// <exception cref="InvalidOperationException">Another controller, not disposed, masks the model's weights.</exception>
+    /// <exception cref="InvalidDataException"><paramref name="resumeFrom"/> is not a state of this run (see <see cref="Load"/>).</exception>
+    public static SparsityController Create(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, long[] sampleShape, int seed = 0, Action<MaskUpdate>? maskUpdated = null, ScalarType? inputType = null, Func<StepPlan, SparsityMethod>? method = null, BinaryReader? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleShape);
-        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, masks => FlopCounter.Measure(model, sampleShape, masks, inputType));
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, resumeFrom, masks => FlopCounter.Measure(model, sampleShape, masks, inputType));
     }
 
     /// <summary>
-    /// <see cref="Create(nn.Module{Tensor, Tensor}, OptimizerHelper, SparsityOptions, int, int, long[], int, Action{MaskUpdate}?, ScalarType?, Func{StepPlan, SparsityMethod}?)"/>
+    /// <see cref="Create(nn.Module{Tensor, Tensor}, OptimizerHelper, SparsityOptions, int, int, long[], int, Action{MaskUpdate}?, ScalarType?, Func{StepPlan, SparsityMethod}?, BinaryReader?)"/>
     /// for a model whose forward pass does not take one tensor (several inputs, such as token ids and an attention mask) or
     /// does not return one: <paramref name="forwardOneSample"/> runs one forward pass of one sample (a batch of 1) through
     /// it, which counts the FLOPs. It runs once, in eval mode (each module's own mode is restored after), without gradients.
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of range, the method's pieces do not fit together, the model has nothing to mask, the optimizer does not hold its weights, or <paramref name="forwardOneSample"/> failed.</exception>
-    public static SparsityController Create(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, Action forwardOneSample, int seed = 0, Action<MaskUpdate>? maskUpdated = null, Func<StepPlan, SparsityMethod>? method = null)
+    /// <exception cref="InvalidOperationException">Another controller, not disposed, masks the model's weights.</exception>
+    /// <exception cref="InvalidDataException"><paramref name="resumeFrom"/> is not a state of this run (see <see cref="Load"/>).</exception>
+    public static SparsityController Create(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, Action forwardOneSample, int seed = 0, Action<MaskUpdate>? maskUpdated = null, Func<StepPlan, SparsityMethod>? method = null, BinaryReader? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(forwardOneSample);
-        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, masks => FlopCounter.Measure(model, forwardOneSample, masks));
+        return CreateWith(model, optimizer, options, stepsPerEpoch, epochs, seed, maskUpdated, method, resumeFrom, masks => FlopCounter.Measure(model, forwardOneSample, masks));
     }
 
-    private static SparsityController CreateWith(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, int seed, Action<MaskUpdate>? maskUpdated, Func<StepPlan, SparsityMethod>? method, Func<MaskSet, FlopCounter> measure)
+    private static SparsityController CreateWith(nn.Module model, OptimizerHelper optimizer, SparsityOptions options, int stepsPerEpoch, int epochs, int seed, Action<MaskUpdate>? maskUpdated, Func<StepPlan, SparsityMethod>? method, BinaryReader? resumeFrom, Func<MaskSet, FlopCounter> measure)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
@@ -110,7 +120,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         try
         {
             // The run's length in the names of this call (Attach names the trainer's TrainingOptions.Epochs).
-            controller.AttachTo(model, optimizer, stepsPerEpoch, epochs, (long)stepsPerEpoch * epochs, seed, measure, $"{nameof(SparsityController)}.{nameof(Create)}'s epochs");
+            controller.AttachTo(model, optimizer, stepsPerEpoch, epochs, (long)stepsPerEpoch * epochs, seed, measure, $"{nameof(SparsityController)}.{nameof(Create)}'s epochs", resumeFrom);
         }
         catch
         {
@@ -132,7 +142,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
 
     /// <param name="measure">Measures the model's FLOPs (a forward pass of one sample), before the initial masks zero any weight.</param>
     /// <param name="epochsName">What the caller calls the run's length in a refusal (default <c>TrainingOptions.Epochs</c>).</param>
-    private void AttachTo(nn.Module model, OptimizerHelper optimizer, int stepsPerEpoch, int epochs, long totalRunSteps, int seed, Func<MaskSet, FlopCounter> measure, string? epochsName = null)
+    /// <param name="resumeFrom">A state written by <see cref="Save"/> to take the masks from, instead of drawing initial ones; null: a new run.</param>
+    private void AttachTo(nn.Module model, OptimizerHelper optimizer, int stepsPerEpoch, int epochs, long totalRunSteps, int seed, Func<MaskSet, FlopCounter> measure, string? epochsName = null, BinaryReader? resumeFrom = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (masks is not null)
@@ -148,12 +159,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         // The options are checked by the factory that reads them: a method of the caller's own that does not start from
         // a built-in one is not held to options it never reads.
         var plan = compose is null ? SparsityMethodFactory.Create(options, steps, epochsName ?? $"{nameof(TrainingOptions)}.{nameof(TrainingOptions.Epochs)}") : Compose(compose, steps);
+        // The model's weights, the optimizer that must hold them, and no other live controller on them, before what the optimizer keeps.
+        masks = MaskSet.ForModel(model, optimizer, options.DenseFirstLayer);
+        RequireNoOtherController(masks);
         if (plan.MasksWeights)
         {
             // An optimizer whose state masking cannot reset (Rprop) is refused before anything changes.
             OptimizerStateAccess.RequireSupported(optimizer);
         }
-        masks = MaskSet.ForModel(model, optimizer, options.DenseFirstLayer);
         method = plan;
         var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
         UnmaskedWeights = model.named_parameters()
@@ -185,18 +198,53 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         // Before the initial masks zero any weight: a sample shape that does not fit the model is refused with the model untouched.
         flops = measure(masks);
+        if (resumeFrom is not null)
+        {
+            // The saved masks, not new ones: no weight is zeroed but where the saved run's masks are inactive.
+            Load(resumeFrom);
+            return;
+        }
         if (method.MasksWeights)
         {
             InitialiseMasks();
         }
         forwardFlops = flops.Forward();
         MaskUpdated?.Invoke(Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList()));
+        if (method.MasksWeights)
+        {
+            // Once the initial masks are reported: a handler that throws ends Create with the model as it was.
+            masks.Apply();
+        }
+    }
+
+    /// <summary>The controller masking each weight, while it is not disposed: two controllers on one weight would each mask it by their own masks.</summary>
+    private static readonly ConditionalWeakTable<Tensor, WeakReference<SparsityController>> Owners = new();
+
+    private void RequireNoOtherController(MaskSet set)
+    {
+        lock (Owners)
+        {
+            foreach (var layer in set.Layers)
+            {
+                if (Owners.TryGetValue(layer.Weight, out var owner) && owner.TryGetTarget(out var other) && other != this && !other.disposed)
+                {
+                    throw new InvalidOperationException($"{layer.Name} is masked by another SparsityController already (its Step is {other.lastStep}); dispose that controller before creating another for the same model (one controller per model).");
+                }
+            }
+            foreach (var layer in set.Layers)
+            {
+                Owners.AddOrUpdate(layer.Weight, new WeakReference<SparsityController>(this));
+            }
+        }
     }
 
     /// <summary>
     /// Call after every optimizer step with the step's number counted over the whole run (1, 2, 3, …):
     /// masks the weights and the optimizer state, then runs the pruning or regeneration event due at
-    /// <paramref name="step"/>, if any.
+    /// <paramref name="step"/>, if any. Call it after <c>optimizer.step()</c> and before <c>zero_grad()</c>: called
+    /// before the optimizer's step, that step would train the inactive weights again and the next forward pass would
+    /// run on dense weights. After the run's last step, keep the masks while training on (fine-tuning) with
+    /// <c>Masks.Apply()</c> after each optimizer step.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the last step given plus one.</exception>
     public void AfterOptimizerStep(long step)
@@ -215,7 +263,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             if (m.Layers[l].Weight.IsInvalid)
             {
-                throw new InvalidOperationException($"The weight of {m.Layers[l].Name} is gone: the model's parameters were replaced after the controller was created (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.");
+                throw new InvalidOperationException($"The weight of {m.Layers[l].Name} is gone: the model's parameters were replaced or disposed after the controller was created (model.to(...) to another type or device replaces them; disposing the model frees them); move or convert the model first, then create the optimizer and the controller, and keep the model alive while they are used.");
             }
         }
         var plan = Method;
@@ -281,7 +329,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <summary>Epochs before the end of pruning are never selected as the best.</summary>
     public bool ReadyForSelection => Method.Schedule is not { } s || lastStep >= s.EndStep;
 
-    /// <summary>Overall density of the maskable weights now.</summary>
+    /// <summary>Overall density of the masks now (share of the maskable weights active), as the weights have it after <see cref="AfterOptimizerStep"/>.</summary>
     public double Density => Method.MasksWeights ? Masks.Density : 1;
 
     /// <summary>Forward FLOPs of the current masks relative to the dense model.</summary>
@@ -330,7 +378,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// counts; the run then continues from the step reached (<see cref="Step"/>). State written by earlier versions,
     /// which did not record the options, is checked by method and masked layers only.
     /// </summary>
+    /// <remarks>
+    /// A state that is refused changes nothing: the masks, the step and the weights stay as they were (a growth score of
+    /// your own must leave its own state as it was when its <see cref="IGrowthScore.Load"/> throws).
+    /// </remarks>
     /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers.</exception>
+    /// <exception cref="EndOfStreamException">The state ends early (a truncated file).</exception>
     public void Load(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -372,10 +425,24 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is of a run of {savedSteps} steps, this controller was created for {totalSteps} (steps per epoch × epochs given to Create); create it with the saved run's step counts."));
             }
         }
-        lastStep = reader.ReadInt64();
-        trainingFlops = reader.ReadDouble();
-        Masks.Load(reader);
-        Method.Regenerator?.Growth.Load(reader, Masks);
+        // Everything is read and checked before the weights change: a refused state leaves the controller and the model as they were.
+        long step = reader.ReadInt64();
+        double flopsSoFar = reader.ReadDouble();
+        var loaded = Masks.Read(reader);
+        var previous = Masks.Snapshot();
+        loaded.Set();
+        try
+        {
+            Method.Regenerator?.Growth.Load(reader, Masks); // reads the (new) masks' layers
+        }
+        catch
+        {
+            previous.Set();
+            throw;
+        }
+        lastStep = step;
+        trainingFlops = flopsSoFar;
+        Masks.Apply();
         forwardFlops = flops!.Forward();
     }
 
@@ -518,6 +585,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
     }
 
+    /// <summary>Draws the initial masks (exact counts per layer); the weights are masked by the caller.</summary>
     private void InitialiseMasks()
     {
         var m = Masks;
@@ -543,7 +611,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             layer.SetMask(mask);
         }
         m.ResetEverActive();
-        m.Apply();
     }
 
     /// <summary>A mask update as it stands now (density, ever-active share), with the forward FLOPs brought up to the new masks.</summary>

@@ -60,6 +60,10 @@ public sealed record SparsityOptions
     /// <param name="epochsName">What the caller calls the run's length in a message (default <c>TrainingOptions.Epochs</c>).</param>
     public void Validate(int epochs, string? epochsName = null)
     {
+        // A value cast from a number that names no member (e.g. (SparsityMethodKind)77) is refused like any other out of range.
+        Require(Enum.IsDefined(Method), nameof(Method), Method, $"must be one of {Members<SparsityMethodKind>()}");
+        Require(Enum.IsDefined(Distribution), nameof(Distribution), Distribution, $"must be one of {Members<DistributionKind>()}");
+        Require(Growth is not { } growth || Enum.IsDefined(growth), nameof(Growth), Growth, $"must be null or one of {Members<GrowthKind>()}");
         Require(InitDensity > 0 && InitDensity <= 1, nameof(InitDensity), InitDensity, "must be in (0, 1]");
         Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
         Require(UpdateInterval >= 1, nameof(UpdateInterval), UpdateInterval, "must be at least 1 step");
@@ -76,6 +80,8 @@ public sealed record SparsityOptions
         Require(Growth is null || Regrows,
             nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {OptionValueException.Format(Method)}; drop it");
     }
+
+    private static string Members<T>() where T : struct, Enum => string.Join(", ", Enum.GetValues<T>().Select(v => OptionValueException.Format(v)));
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 

@@ -241,6 +241,7 @@ public class ControllerRobustnessTests
             reader.ReadInt64();
             earlier = state[(int)reader.BaseStream.Position..];
         }
+        controller.Dispose(); // one controller per model
         using var reloaded = Fresh(model, optimizer, GraNet);
         Load(reloaded, earlier);
         Assert.Equal(3, reloaded.Step);

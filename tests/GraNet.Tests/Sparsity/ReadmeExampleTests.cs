@@ -126,15 +126,12 @@ public class ReadmeExampleTests
                 using var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
                 string modelFile = Path.Combine(folder, "model.bin"), optimizerFile = Path.Combine(folder, "optimizer.bin"), sparsityFile = Path.Combine(folder, "sparsity.bin");
                 // README-RESUME-BEGIN
-                // In a new process: the same model, optimizer, options and step counts. Create first (it makes initial
-                // masks and zeroes weights), then load all three; the run goes on from the saved step.
-                using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784]);
+                // In a new process: the same model, optimizer, options and step counts. The controller takes its masks, step
+                // and FLOPs so far from the saved state (resumeFrom), so the weights may be loaded before it or after.
                 model.load(modelFile);
                 optimizer.load_state_dict(optimizerFile);
-                using (var reader = new BinaryReader(File.OpenRead(sparsityFile)))
-                {
-                    sparsity.Load(reader);
-                }
+                using var reader = new BinaryReader(File.OpenRead(sparsityFile));
+                using var sparsity = SparsityController.Create(model, optimizer, options, stepsPerEpoch, epochs, sampleShape: [784], resumeFrom: reader);
                 // README-RESUME-END
                 Train(model, optimizer, sparsity, 2, epochs, stepsPerEpoch);
                 float[] resumed = model.parameters().SelectMany(p => p.detach().flatten().data<float>().ToArray()).ToArray();

@@ -197,7 +197,6 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(masks);
         var mirrors = MirrorsOf(masks);
-        Dispose();
         int head = reader.ReadInt32();
         bool firstFormat = head >= 0;
         if (!firstFormat && head != FormatTag)
@@ -209,24 +208,55 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
             throw new InvalidDataException("The checkpoint's growth momentum was written by an older GraNet, which kept a momentum of β = 0.9 without dampening whatever the optimizer; this run's optimizer keeps another, so the run cannot continue from it: train it again, or resume with SGD at momentum 0.9 without dampening.");
         }
         int count = firstFormat ? head : reader.ReadInt32();
-        for (int i = 0; i < count; i++)
+        // Read whole before the momenta held now are replaced: a refused checkpoint leaves them as they were.
+        var read = new Dictionary<string, Moments>();
+        try
         {
-            string name = reader.ReadString();
-            var rule = firstFormat ? Rule.Sgd : (Rule)reader.ReadByte();
-            long size = reader.ReadInt64();
-            int index = masks.Layers.ToList().FindIndex(l => l.Name == name);
-            if (index < 0 || masks.Layers[index].Count != size)
+            for (int i = 0; i < count; i++)
             {
-                throw new InvalidDataException($"The checkpoint's growth momentum of {name} ({size} weights) matches no masked layer of this model; resume with the same model.");
+                var (name, state) = ReadMoments(reader, masks, mirrors, firstFormat);
+                read[name] = state;
             }
-            if (rule != mirrors[index].Rule)
+        }
+        catch
+        {
+            foreach (var state in read.Values)
             {
-                throw new InvalidDataException($"The checkpoint's growth momentum of {name} follows {rule}, this run's optimizer is {masks.Optimizer!.GetType().Name}; resume with the same optimizer.");
+                state.Dispose();
             }
-            var layer = masks.Layers[index];
-            var first = ReadValues(reader, layer, name);
-            var second = rule == Rule.Adam ? ReadValues(reader, layer, name) : null;
-            moments[name] = new Moments(rule, first, second);
+            throw;
+        }
+        Dispose();
+        foreach (var (name, state) in read)
+        {
+            moments[name] = state;
+        }
+    }
+
+    private static (string Name, Moments State) ReadMoments(BinaryReader reader, MaskSet masks, IReadOnlyList<Mirror> mirrors, bool firstFormat)
+    {
+        string name = reader.ReadString();
+        var rule = firstFormat ? Rule.Sgd : (Rule)reader.ReadByte();
+        long size = reader.ReadInt64();
+        int index = masks.Layers.ToList().FindIndex(l => l.Name == name);
+        if (index < 0 || masks.Layers[index].Count != size)
+        {
+            throw new InvalidDataException($"The checkpoint's growth momentum of {name} ({size} weights) matches no masked layer of this model; resume with the same model.");
+        }
+        if (rule != mirrors[index].Rule)
+        {
+            throw new InvalidDataException($"The checkpoint's growth momentum of {name} follows {rule}, this run's optimizer is {masks.Optimizer!.GetType().Name}; resume with the same optimizer.");
+        }
+        var layer = masks.Layers[index];
+        var first = ReadValues(reader, layer, name);
+        try
+        {
+            return (name, new Moments(rule, first, rule == Rule.Adam ? ReadValues(reader, layer, name) : null));
+        }
+        catch
+        {
+            first.Dispose();
+            throw;
         }
     }
 

@@ -172,10 +172,20 @@ public sealed class MaskSet : IDisposable
     /// <summary>
     /// Reads what <see cref="Save"/> wrote; the layers must match by name and size (in any order:
     /// checkpoints written before the masks followed <see cref="ModuleOrder"/> list nested models' layers in another order).
+    /// Everything is read and checked before any mask changes: a refused state leaves the masks and weights as they were.
     /// </summary>
     /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
     /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
     public void Load(BinaryReader reader)
+    {
+        Read(reader).Set();
+        Apply();
+    }
+
+    /// <summary>Reads and checks what <see cref="Save"/> wrote without changing anything; <see cref="LoadedMasks.Set"/> sets it.</summary>
+    /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
+    /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
+    internal LoadedMasks Read(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         int count = reader.ReadInt32();
@@ -184,7 +194,7 @@ public sealed class MaskSet : IDisposable
             throw new InvalidDataException($"The checkpoint has {count} masked layers, this model {Layers.Count}; use the same model and SparsityOptions.DenseFirstLayer setting.");
         }
         var byName = Layers.ToDictionary(l => l.Name);
-        var loaded = new HashSet<string>();
+        var read = new List<(MaskedLayer Layer, byte[] Mask, byte[] Ever)>(count);
         for (int i = 0; i < count; i++)
         {
             string name = reader.ReadString();
@@ -193,18 +203,34 @@ public sealed class MaskSet : IDisposable
             {
                 throw new InvalidDataException($"The checkpoint masks {name}, which this version keeps dense as the first layer (SparsityOptions.DenseFirstLayer): it was written before layers followed PyTorch's module order, when a nested model's first layer was taken to be another; train the run again, or finish it with the version that started it.");
             }
-            if (!byName.TryGetValue(name, out var layer) || size != layer.Count || !loaded.Add(name))
+            if (!byName.TryGetValue(name, out var layer) || size != layer.Count || read.Exists(r => r.Layer == layer))
             {
                 string mine = layer is null ? "no masked layer of that name" : $"{layer.Name} ({layer.Count})";
                 throw new InvalidDataException($"The checkpoint's masked layer {name} ({size} weights) does not match this model's ({mine}); use the same model and SparsityOptions.DenseFirstLayer setting.");
             }
-            using var mask = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
-            using var ever = tensor(ReadExactly(reader, size, name), ScalarType.Byte).to(ScalarType.Bool);
-            layer.SetMask(mask);
-            using var shapedEver = ever.reshape(layer.Shape);
-            layer.EverActive.copy_(shapedEver);
+            read.Add((layer, ReadExactly(reader, size, name), ReadExactly(reader, size, name)));
         }
-        Apply();
+        return new LoadedMasks(read);
+    }
+
+    /// <summary>The masks and ever-active records as they are now, to be set again by <see cref="LoadedMasks.Set"/>.</summary>
+    internal LoadedMasks Snapshot() => new(Layers.Select(l => (l, l.Mask.bytes.ToArray(), l.EverActive.bytes.ToArray())).ToList());
+
+    /// <summary>Masks and ever-active records read (or kept) without changing the layers; <see cref="Set"/> puts them on the layers.</summary>
+    internal sealed class LoadedMasks(IReadOnlyList<(MaskedLayer Layer, byte[] Mask, byte[] Ever)> layers)
+    {
+        /// <summary>Sets the masks and records on their layers; the weights are not touched (<see cref="Apply"/> zeroes the inactive ones).</summary>
+        public void Set()
+        {
+            foreach (var (layer, maskBytes, everBytes) in layers)
+            {
+                using var mask = tensor(maskBytes, ScalarType.Byte).to(ScalarType.Bool);
+                using var ever = tensor(everBytes, ScalarType.Byte).to(ScalarType.Bool);
+                layer.SetMask(mask);
+                using var shapedEver = ever.reshape(layer.Shape);
+                layer.EverActive.copy_(shapedEver);
+            }
+        }
     }
 
     /// <exception cref="EndOfStreamException">The file ends before <paramref name="size"/> bytes (a truncated checkpoint).</exception>

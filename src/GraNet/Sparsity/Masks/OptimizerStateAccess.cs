@@ -39,13 +39,23 @@ public static class OptimizerStateAccess
     }
 
     /// <summary>The per-parameter states of <paramref name="optimizer"/> in <c>parameters()</c> order (read once per update, then indexed).</summary>
-    /// <exception cref="ArgumentException">The optimizer keeps no per-parameter states (e.g. LBFGS).</exception>
+    /// <exception cref="ArgumentException">The optimizer keeps no per-parameter states (e.g. LBFGS), or none for a parameter it holds (the model was converted after the optimizer was made).</exception>
     public static IReadOnlyList<OptimizerState> States(optim.Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        return optimizer is OptimizerHelper helper
-            ? helper.state_dict().State
-            : throw Unsupported(optimizer.GetType().Name, "it keeps no per-parameter state that masks can reach");
+        if (optimizer is not OptimizerHelper helper)
+        {
+            throw Unsupported(optimizer.GetType().Name, "it keeps no per-parameter state that masks can reach");
+        }
+        try
+        {
+            return helper.state_dict().State;
+        }
+        catch (KeyNotFoundException e)
+        {
+            // TorchSharp keys the state by each parameter's handle, which model.to(...) replaces under the optimizer.
+            throw new ArgumentException($"{optimizer.GetType().Name} has no state for one of its parameters: the model's parameters were replaced after the optimizer was made (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.", nameof(optimizer), e);
+        }
     }
 
     /// <summary>The options (hyperparameters) of each parameter's group, in <c>parameters()</c> order (read once per update, then indexed).</summary>

@@ -40,7 +40,7 @@ public sealed class ScalarSafeAdam : Adam
                 grad = grad.neg();
             }
 
-            var state = (State)_state[param.Handle];
+            var state = ParameterStates.Of<State>(_state, param, nameof(ScalarSafeAdam));
             state.step += 1;
             double correction1 = 1 - Math.Pow(beta1, state.step);
             double correction2 = 1 - Math.Pow(beta2, state.step);

@@ -48,7 +48,7 @@ public sealed class ScalarSafeSgd : SGD
 
             if (momentum != 0)
             {
-                var state = (State)_state[param.Handle];
+                var state = ParameterStates.Of<State>(_state, param, nameof(ScalarSafeSgd));
                 var buffer = state.momentum_buffer;
                 if (buffer is null)
                 {
