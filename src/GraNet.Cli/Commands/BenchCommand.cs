@@ -45,7 +45,7 @@ public static class BenchCommand
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));
-            CreateFor(info, spec, "--model", "Choose another --dataset or --model.").Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
+            CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false }).Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
             long denseGrowth = LastMemoryGrowth;
@@ -82,7 +82,8 @@ public static class BenchCommand
     /// Builds <paramref name="info"/> for <paramref name="spec"/>'s images and classes; a model that cannot take them
     /// is refused in one line naming <paramref name="modelFlag"/> and <c>--dataset</c>, ending with <paramref name="advice"/>.
     /// </summary>
-    internal static nn.Module<Tensor, Tensor> CreateFor(Models.ModelInfo info, DatasetSpec spec, string modelFlag, string advice)
+    /// <param name="datasetGiven">Whether the command line gave <c>--dataset</c> (else the message says it is the default).</param>
+    internal static nn.Module<Tensor, Tensor> CreateFor(Models.ModelInfo info, DatasetSpec spec, string modelFlag, string advice, bool datasetGiven = true)
     {
         try
         {
@@ -90,7 +91,7 @@ public static class BenchCommand
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{modelFlag} {info.Name} cannot take --dataset {spec.Name} ({spec.Shape} images): {Runner.OneLine(e.Message)} {advice}", e);
+            throw new ArgumentException($"{modelFlag} {info.Name} cannot take {(datasetGiven ? string.Empty : "the default ")}--dataset {spec.Name} ({spec.Shape} images): {Runner.OneLine(e.Message)} {advice}", e);
         }
     }
 

@@ -47,7 +47,12 @@ public static class BenchInferenceCommand
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var levels = TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity);
             string only = $"bench inference times sparse execution, which covers {SparseModels} so far; choose one of them.";
-            using (var probe = BenchCommand.CreateFor(info, spec, "--architecture", only))
+            if (!SparseArchitectures.Contains(info.Name, StringComparer.Ordinal))
+            {
+                // Said first: whatever --dataset, this architecture has nothing to time here.
+                throw new ArgumentException($"--architecture {info.Name}: bench inference times sparse execution, which covers {SparseModels} so far; {info.Name} runs dense in 'granet infer' and has no sparse kernels to time.");
+            }
+            using (var probe = BenchCommand.CreateFor(info, spec, "--architecture", only, datasetGiven: parse.GetResult(dataset) is { Implicit: false }))
             {
                 if (probe is not ISequentialNetwork)
                 {
@@ -71,7 +76,10 @@ public static class BenchInferenceCommand
     }
 
     /// <summary>The models that sparse execution covers: those that list their layers as stages (<see cref="ISequentialNetwork"/>).</summary>
-    internal const string SparseModels = "lenet-300-100 and lenet5-caffe";
+    /// <summary>The architectures whose layers run sparse (<see cref="ISequentialNetwork"/>).</summary>
+    internal static readonly string[] SparseArchitectures = ["lenet-300-100", "lenet5-caffe"];
+
+    internal static string SparseModels => string.Join(" and ", SparseArchitectures);
 
     private static void Run(TextWriter output, nn.Module<Tensor, Tensor> module, ImageShape shape, string label, int batch)
     {

@@ -97,7 +97,9 @@ public static class TrainCommand
         }
         if (adviseResume)
         {
-            Interruption.Advise($"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'.");
+            Interruption.Advise(() => File.Exists(folder.LastCheckpoint)
+                ? $"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {folder.Path}'."
+                : $"no epoch had finished, so no checkpoint is kept; 'granet train --resume {folder.Path}' starts the run again from epoch 1.");
         }
         // What a resume reads is checked before anything of the run is rewritten.
         long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? ResumeStep(folder) : null;

@@ -33,6 +33,10 @@ public static class FolderContents
         {
             return (FolderOutput.Sweep, "a sweep (results.csv)");
         }
+        if (File.Exists(Path.Combine(path, SweepRecord.FileName)))
+        {
+            return (FolderOutput.Sweep, $"a sweep ({SweepRecord.FileName})");
+        }
         if (File.Exists(Path.Combine(path, PlasticityStudy.FileName)) || PlasticitySeeds.HoldsSeedStudies(path))
         {
             return (FolderOutput.PlasticityStudy, "a plasticity study");

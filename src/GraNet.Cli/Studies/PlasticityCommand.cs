@@ -36,13 +36,16 @@ public static class PlasticityCommand
         var atEpochs = new Option<string>("--at-epochs") { Description = "Checkpoint epochs to prune at, e.g. 5,10,15", Required = true };
         var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9 (a control without pruning is always measured too)", DefaultValueFactory = _ => "0.2,0.5,0.9" };
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
-        var regenerate = new Option<string>("--regenerate") { Description = "none, gradient or both", DefaultValueFactory = _ => "both" };
-        var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense" };
+        var regenerate = new Option<string>("--regenerate") { Description = "Regrow the pruned share by gradient after pruning: none, gradient, or both (each cell measured both ways)", DefaultValueFactory = _ => "both", HelpName = "none|gradient|both" };
+        var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense", HelpName = "dense|sparse" };
         var seeds = new Option<int?>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed (default: none, one base run in STUDY itself)" };
         var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
         var command = new Command("plasticity", "The pruning-plasticity study: prune checkpoints at several rates, continue training, record the recovery.") { atEpochs, rates, continueEpochs, regenerate, start, seeds, replacements, from };
         train.AddTo(command);
+        // Train's wording where the study means something else by the same option.
+        train.InitDensity.Description = "With --start sparse: the density of the base run's static ERK mask, e.g. 0.5 (dense start: 1)";
+        train.OutputDir.Description = "Study folder (default: a new folder under runs/); the same one continues a study";
         // The base run is dense or holds a static mask: it neither prunes nor regrows, so these never apply.
         Option[] schedule = [train.UpdateInterval, train.PruneStartEpoch, train.PruneEndEpoch, train.RegrowthRate, train.Growth, train.RigLStop, train.ClassifierRule];
         foreach (var refused in schedule.Concat([train.Method, train.FinalDensity, train.Resume]))

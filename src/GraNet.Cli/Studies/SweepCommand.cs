@@ -40,6 +40,18 @@ public static class SweepCommand
         train.OutputDir.Description = "Sweep folder (default: a new folder under runs/); the same one continues a sweep; needed by --report-only";
         command.SetAction(parse =>
         {
+            var tokens = parse.Tokens.Where(t => t.Type != System.CommandLine.Parsing.TokenType.Command).Select(t => t.Value).ToList();
+            if (parse.GetValue(reportOnly) && parse.GetValue(train.OutputDir) is { } tabulated && SweepRecord.Of(tokens).Arguments.Count == 0
+                && SweepRecord.Read(tabulated) is { } recorded)
+            {
+                // Nothing but the folder: its own sweep's command says the grid and the settings.
+                var again = command.Parse([.. recorded.Arguments, "--output", tabulated, "--report-only"]);
+                if (again.Errors.Count > 0)
+                {
+                    throw new InvalidDataException($"{Path.Combine(tabulated, SweepRecord.FileName)}: its arguments do not parse ({again.Errors[0].Message.TrimEnd('.')}); delete it and give the sweep's own options with --report-only.");
+                }
+                return again.Invoke(new InvocationConfiguration { Output = output, EnableDefaultExceptionHandler = false });
+            }
             foreach (var fixedOption in perCell)
             {
                 if (parse.GetResult(fixedOption) is { Implicit: false })
@@ -113,8 +125,8 @@ public static class SweepCommand
             }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
-            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
-            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount);
+            string commandLine = "./granet sweep " + string.Join(' ', tokens.Select(t => t.Contains(' ', StringComparison.Ordinal) ? $"\"{t}\"" : t));
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount, record: SweepRecord.Of(tokens));
         });
         return command;
     }
@@ -126,7 +138,8 @@ public static class SweepCommand
     /// <param name="reportOnly">Tabulate the finished cells of <paramref name="folder"/> only (refused with no finished cell, or with <paramref name="claimFolder"/>); train nothing.</param>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
     /// <param name="jobs">Cells trained at once, each in a child process; 1: one after another in this process.</param>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1)
+    /// <param name="record">The command's arguments, written to the folder's sweep.json when it trains (null: none written).</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1, SweepRecord? record = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(baseline);
@@ -153,10 +166,20 @@ public static class SweepCommand
         {
             throw new ExitCodeException(ExitCodes.BadInput, $"no finished cells in {folder}; run the sweep without --report-only.");
         }
+        if (reportOnly && LeftOut(grid, folder) is { Count: > 0 } left)
+        {
+            // Tables of this grid would replace the sweep's own and drop these runs from them.
+            throw new ArgumentException($"{folder} holds finished cells that this grid leaves out ({string.Join(", ", left.Take(3))}{(left.Count > 3 ? $" and {left.Count - 3} more" : string.Empty)}), whose rows the tables would lose; give the sweep's own grid (results.md's 'Reproduce with' line){(File.Exists(Path.Combine(folder, SweepRecord.FileName)) ? ", or only --report-only --output " + folder + " (its sweep.json holds the command)" : string.Empty)}.");
+        }
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
         // One sweep at a time per folder: a second one would train cells the first is about to train.
         using var locked = reportOnly ? null : new RunFolder(folder).Lock();
+        if (!reportOnly)
+        {
+            // Before the first cell finishes: the folder is a sweep's from now on, and says with what command.
+            record?.Write(folder);
+        }
         Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
         if (jobs > 1 && !reportOnly)
         {
@@ -344,6 +367,15 @@ public static class SweepCommand
         grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Run)
             .Select(seed => group with { Seed = seed }))
             .Select(cell => (cell, Read(folder, cell)));
+
+    /// <summary>The folders of finished runs (a summary.json) in <paramref name="folder"/> that are no cell of <paramref name="grid"/>, by name.</summary>
+    private static List<string> LeftOut(SweepGrid grid, string folder)
+    {
+        var cells = grid.Groups().SelectMany(group => grid.AllSeeds.Select(seed => (group with { Seed = seed }).FolderName)).ToHashSet(StringComparer.Ordinal);
+        return Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>()
+            .Where(name => !cells.Contains(name) && File.Exists(Path.Combine(folder, name, "summary.json")))
+            .Order(StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>The next cell to start: the first, in grid order, that has not finished and was not started here.</summary>
     private static SweepCell? NextCell(SweepGrid grid, string folder, HashSet<string> started) =>

@@ -125,6 +125,8 @@ public sealed class Trainer : IDisposable
         {
             File.Delete(bestNext); // a run starting afresh: of an earlier start's first epoch
         }
+        // The epochs' wall time up to the last one finished (a resume that trains nothing reports the same figure again).
+        double epochsWall = earlierWall;
         observer.OnStarted(firstEpoch + 1, options.Epochs, StepsPerEpoch);
         // A resumed run that had already collapsed stays collapsed instead of training on.
         var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
@@ -153,9 +155,10 @@ public sealed class Trainer : IDisposable
                 bestEpoch = epoch + 1;
                 bestValidation = validation;
             }
+            epochsWall = earlierWall + wall.Elapsed.TotalSeconds;
             var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration)
             {
-                WallSeconds = earlierWall + wall.Elapsed.TotalSeconds,
+                WallSeconds = epochsWall,
             };
             observer.OnCheckpointing(epoch + 1);
             if (bestNext is not null && improved && validation is not null)
@@ -203,7 +206,7 @@ public sealed class Trainer : IDisposable
         double test = Evaluate(model, data.Test);
         double trainSeconds = history.Sum(h => h.Seconds);
         double images = (double)data.Train.Count * history.Count;
-        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, earlierWall + wall.Elapsed.TotalSeconds, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
+        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
     }
 
     /// <summary>

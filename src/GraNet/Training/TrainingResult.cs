@@ -4,7 +4,7 @@ namespace GraNet.Training;
 /// <param name="TestAccuracy">Test accuracy in [0, 1] of the selected model (best validation epoch, or the final one without validation).</param>
 /// <param name="BestEpoch">The selected epoch (1-based).</param>
 /// <param name="BestValidationAccuracy">Its validation accuracy; null without a validation split.</param>
-/// <param name="WallSeconds">Wall-clock seconds of the whole run, over every process that trained it (a resumed run adds the earlier ones' time kept in its checkpoint).</param>
+/// <param name="WallSeconds">Wall-clock seconds of the run's epochs (training and each epoch's evaluation, up to the end of the last epoch finished), over every process that trained it (a resumed run adds the earlier ones' time kept in its checkpoint; a resume that trains nothing reports the same figure again).</param>
 public sealed record TrainingResult(
     TrainingOutcome Outcome,
     double TestAccuracy,

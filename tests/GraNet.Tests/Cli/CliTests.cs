@@ -139,8 +139,11 @@ public class CliTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains($"note: {run} has no last.ckpt (deleted, or the run was stopped before it finished an epoch): training starts again from epoch 1.", output, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^training 1 epoch \(\d+ steps per epoch\)$", output);
+        string Wall() => System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("wallSeconds").GetRawText();
+        string wall = Wall();
         var again = Run("train", "--resume", run, "--data-dir", data);
         Assert.Contains("the epoch was trained already; the summary is written again from the last checkpoint", again.Output, StringComparison.Ordinal);
+        Assert.Equal(wall, Wall()); // a resume that trains nothing adds no time
     }
 
     [Fact]

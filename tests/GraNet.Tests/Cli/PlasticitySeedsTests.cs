@@ -211,6 +211,11 @@ public class PlasticitySeedsTests : IDisposable
         Assert.DoesNotContain("--final-density", help.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("--update-interval", help.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("--regrowth-rate", help.ToString(), StringComparison.Ordinal);
+        // Options shared with train say what they mean here, not what they mean to train.
+        Assert.Contains("With --start sparse: the density of the base run's static ERK mask", help.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("dense-to-sparse", help.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Study folder (default: a new folder under runs/)", help.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--regenerate <none|gradient|both>", help.ToString(), StringComparison.Ordinal);
 
         var error = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(Args(Path.Combine(root, "resumed"), "--resume", Path.Combine(root, "resumed")), new StringWriter(), error));

@@ -585,6 +585,55 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void A_sweep_records_its_command_from_the_start_and_report_only_with_the_folder_alone_uses_it()
+    {
+        string data = Path.Combine(root, "data-record");
+        Directory.CreateDirectory(data);
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "recorded");
+        string[] grid = ["--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--lr", "0.05",
+            "--threads", "1", "--methods", "static,dense", "--final-densities", "0.3", "--seeds", "1"];
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(Runner.Run(["sweep", .. grid, "--output", folder], output, error) == 0, error.ToString());
+        Assert.Equal(grid, SweepRecord.Read(folder)!.Arguments);
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        string markdown = File.ReadAllText(Path.Combine(folder, "results.md"));
+
+        // The folder alone: the recorded command's grid and settings (the defaults would name another grid and model settings).
+        var tabulated = new StringWriter();
+        Assert.True(Runner.Run(["sweep", "--report-only", "--output", folder], tabulated, error) == 0, error.ToString());
+        Assert.Contains("== static-d0.3-s17: done (completed, ", tabulated.ToString(), StringComparison.Ordinal);
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+        Assert.Equal(markdown, File.ReadAllText(Path.Combine(folder, "results.md")));
+
+        // A grid that leaves finished cells out would drop their rows from the tables: refused, nothing rewritten.
+        var refused = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", .. grid.Select((a, i) => i > 0 && grid[i - 1] == "--methods" ? "static" : a).ToArray(), "--output", folder, "--report-only"], new StringWriter(), refused));
+        Assert.Equal($"granet: {folder} holds finished cells that this grid leaves out (dense-s17), whose rows the tables would lose; give the sweep's own grid (results.md's 'Reproduce with' line), or only --report-only --output {folder} (its sweep.json holds the command).", refused.ToString().Trim());
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+
+        // Before its first cell finished (no results.csv yet) the folder is a sweep's all the same: a run or a study is refused
+        // there, report and --resume say what it is and how to continue it.
+        File.Delete(Path.Combine(folder, "results.csv"));
+        var train = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["train", "--model", "lenet-300-100", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", folder], new StringWriter(), train));
+        Assert.Equal($"granet: {folder} holds a sweep (sweep.json); give the run a folder of its own with --output.", train.ToString().Trim());
+        var resume = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(["train", "--resume", folder], new StringWriter(), resume));
+        Assert.Equal($"granet: {folder} holds a sweep (sweep.json), not a run; continue it by running its own command again ('granet sweep {string.Join(' ', grid)} --output {folder}': finished cells are kept, interrupted ones resumed), or give --resume one of its run folders.", resume.ToString().Trim());
+        var report = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(["report", folder], new StringWriter(), report));
+        Assert.StartsWith($"granet: {folder} holds a sweep (sweep.json), not a run;", report.ToString().Trim(), StringComparison.Ordinal);
+
+        // A damaged record is named, with what to do.
+        File.WriteAllText(Path.Combine(folder, SweepRecord.FileName), "{ \"arguments\": 3 }");
+        var damaged = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(["sweep", "--report-only", "--output", folder], new StringWriter(), damaged));
+        Assert.StartsWith($"granet: {Path.Combine(folder, SweepRecord.FileName)}: not a sweep.json written by 'granet sweep'", damaged.ToString().Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Report_only_needs_the_folder_of_a_sweep_with_a_finished_cell()
     {
         // --report-only without --output made a new empty runs/sweep-… folder; with an empty folder it printed

@@ -175,22 +175,58 @@ public class TrainOptionRulesTests : IDisposable
         string run = Path.Combine(root, "interrupted");
         using var train = CliHarness.Start(Train(run, "--epochs", "500"));
         var readError = train.StandardError.ReadToEndAsync();
+        var readOutput = train.StandardOutput.ReadToEndAsync();
         // Interrupt once the first epoch has been written (its checkpoint is the one to continue from).
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        string metrics = Path.Combine(run, "metrics.jsonl");
-        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 1))
-        {
-            Thread.Sleep(50);
-        }
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", train.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
-        Assert.True(train.WaitForExit(30_000));
-        string stderr = (await readError).Trim();
+        WaitFor(() => File.Exists(Path.Combine(run, "metrics.jsonl")) && File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length >= 1);
+        string stderr = await Interrupt(train, readOutput, readError);
         Assert.Equal(130, train.ExitCode);
         Assert.Equal($"granet: interrupted; the last finished epoch's checkpoint is kept; continue with 'granet train --resume {run}'.", stderr);
         Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_before_the_first_epoch_ends_says_no_checkpoint_is_kept()
+    {
+        // An epoch of seconds (6,000 images through LeNet-5-Caffe), interrupted as soon as the run folder is made.
+        string slow = Path.Combine(root, "data-slow");
+        Directory.CreateDirectory(slow);
+        TestFiles.WriteTinyMnist(slow, train: 6000);
+        string run = Path.Combine(root, "early");
+        using var train = CliHarness.Start(["train", "--model", "lenet5-caffe", "--dataset", "fashion-mnist", "--data-dir", slow, "--epochs", "5", "--batch-size", "32", "--threads", "1", "--output", run]);
+        var readError = train.StandardError.ReadToEndAsync();
+        var readOutput = train.StandardOutput.ReadToEndAsync();
+        WaitFor(() => File.Exists(Path.Combine(run, "config.json")));
+        string stderr = await Interrupt(train, readOutput, readError);
+        Assert.Equal(130, train.ExitCode);
+        // What the line says of the checkpoint is what the folder holds (the first epoch may have ended just before).
+        Assert.Equal(File.Exists(Path.Combine(run, "last.ckpt"))
+            ? $"granet: interrupted; the last finished epoch's checkpoint is kept; continue with 'granet train --resume {run}'."
+            : $"granet: interrupted; no epoch had finished, so no checkpoint is kept; 'granet train --resume {run}' starts the run again from epoch 1.", stderr);
+    }
+
+    private static void WaitFor(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !condition())
+        {
+            Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>Sends SIGINT and returns the process's standard error; if it does not end, fails with what it printed and how it treats SIGINT.</summary>
+    private static async Task<string> Interrupt(System.Diagnostics.Process process, Task<string> output, Task<string> error)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        if (!process.WaitForExit(30_000))
+        {
+            string signals = string.Join(", ", File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal)));
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"no exit 30 s after SIGINT ({signals}); stdout: {await output}; stderr: {await error}");
+        }
+        return (await error).Trim();
     }
 
     [Fact]

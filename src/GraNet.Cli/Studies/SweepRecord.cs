@@ -1,0 +1,65 @@
+using System.Text.Json;
+using GraNet.Training;
+
+namespace GraNet.Cli.Studies;
+
+/// <summary>
+/// The command of the sweep in a folder, kept in its <c>sweep.json</c> from the start (before any cell finishes): it marks
+/// the folder as a sweep's, and <c>granet sweep --report-only --output DIR</c> tabulates the folder with it.
+/// </summary>
+/// <param name="Arguments">The sweep's arguments after <c>sweep</c>, without <c>--output</c> and <c>--report-only</c>.</param>
+public sealed record SweepRecord(IReadOnlyList<string> Arguments)
+{
+    public const string FileName = "sweep.json";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+
+    /// <summary>The arguments of <paramref name="tokens"/> (a sweep command's, after <c>sweep</c>) that make its grid and cells: all but the folder and <c>--report-only</c>.</summary>
+    public static SweepRecord Of(IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var kept = new List<string>();
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i] is "--output" or "-o")
+            {
+                i++; // and its value
+            }
+            else if (tokens[i] != "--report-only" && !tokens[i].StartsWith("--output=", StringComparison.Ordinal))
+            {
+                kept.Add(tokens[i]);
+            }
+        }
+        return new SweepRecord(kept);
+    }
+
+    /// <summary>The sweep.json of <paramref name="folder"/>, or null if it has none (a sweep made before it was written).</summary>
+    /// <exception cref="InvalidDataException">The file is not one that <c>granet sweep</c> wrote.</exception>
+    public static SweepRecord? Read(string folder)
+    {
+        string file = Path.Combine(folder, FileName);
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+        const string Fix = "delete it and tabulate with the sweep's own options (results.md's 'Reproduce with' line) and --report-only, or rerun that command";
+        SweepRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize<SweepRecord>(File.ReadAllText(file), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{file}: not a sweep.json written by 'granet sweep' ({e.Message.Split(" Path:")[0].TrimEnd('.')}); {Fix}.", e);
+        }
+        return record is { Arguments: { } arguments } && arguments.All(a => a is not null)
+            ? record
+            : throw new InvalidDataException($"{file}: not a sweep.json written by 'granet sweep' (no arguments); {Fix}.");
+    }
+
+    /// <summary>The command that continues the sweep in <paramref name="folder"/>: <c>granet sweep ARGUMENTS --output FOLDER</c>.</summary>
+    public string CommandLine(string folder) =>
+        string.Join(' ', new[] { "granet", "sweep" }.Concat(Arguments).Concat(["--output", folder]).Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+
+    public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+}
