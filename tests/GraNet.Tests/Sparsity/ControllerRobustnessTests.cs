@@ -21,25 +21,11 @@ public class ControllerRobustnessTests
         Method = SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.2, UpdateInterval = 2, PruneStartEpoch = 0, PruneEndEpoch = 2,
     };
 
-    private static Sequential Mlp()
-    {
-        manual_seed(3);
-        return nn.Sequential(("fc1", nn.Linear(10, 12)), ("relu", nn.ReLU()), ("fc2", nn.Linear(12, 3)));
-    }
+    private static Sequential Mlp() => TinyNets.SeededMlp();
 
     private static long NonZero(nn.Module model) => model.parameters().Sum(p => p.count_nonzero().item<long>());
 
-    /// <summary>One optimizer step on a fixed random batch; gradients are left in place for the controller.</summary>
-    private static void Step(Sequential model, OptimizerHelper optimizer, int seed)
-    {
-        var generator = new Generator((ulong)seed);
-        using var x = randn([8, 10], generator: generator);
-        using var y = randint(0, 3, [8], generator: generator);
-        optimizer.zero_grad();
-        using var loss = nn.functional.cross_entropy(model.call(x), y);
-        loss.backward();
-        optimizer.step();
-    }
+    private static void Step(Sequential model, OptimizerHelper optimizer, int seed) => TinyNets.SeededStep(model, optimizer, seed);
 
     [Fact]
     public void A_create_refused_for_a_sample_shape_that_does_not_fit_leaves_every_weight_as_it_was()

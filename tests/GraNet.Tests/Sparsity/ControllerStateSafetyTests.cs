@@ -26,22 +26,9 @@ public sealed class ControllerStateSafetyTests : IDisposable
         Method = SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.2, UpdateInterval = 2, PruneStartEpoch = 0, PruneEndEpoch = 2,
     };
 
-    private static Sequential Mlp(int outputs = 3)
-    {
-        manual_seed(3);
-        return nn.Sequential(("fc1", nn.Linear(10, 12)), ("relu", nn.ReLU()), ("fc2", nn.Linear(12, outputs)));
-    }
+    private static Sequential Mlp(int outputs = 3) => TinyNets.SeededMlp(outputs);
 
-    private static void Step(Sequential model, OptimizerHelper optimizer, int seed)
-    {
-        var generator = new Generator((ulong)seed);
-        using var x = randn([8, 10], generator: generator);
-        using var y = randint(0, 3, [8], generator: generator);
-        optimizer.zero_grad();
-        using var loss = nn.functional.cross_entropy(model.call(x), y);
-        loss.backward();
-        optimizer.step();
-    }
+    private static void Step(Sequential model, OptimizerHelper optimizer, int seed) => TinyNets.SeededStep(model, optimizer, seed);
 
     private static SparsityController Fresh(Sequential model, OptimizerHelper optimizer, SparsityOptions options, BinaryReader? resumeFrom = null) =>
         SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [10], seed: 5, resumeFrom: resumeFrom);

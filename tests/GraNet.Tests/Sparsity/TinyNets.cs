@@ -30,6 +30,25 @@ internal static class TinyNets
         return nn.Sequential(("fc", fc));
     }
 
+    /// <summary>A 10 → 12 → <paramref name="outputs"/> perceptron with ReLU, drawn after <c>manual_seed(3)</c> (the same weights each time).</summary>
+    public static Sequential SeededMlp(int outputs = 3)
+    {
+        manual_seed(3);
+        return nn.Sequential(("fc1", nn.Linear(10, 12)), ("relu", nn.ReLU()), ("fc2", nn.Linear(12, outputs)));
+    }
+
+    /// <summary>One optimizer step of <see cref="SeededMlp"/> on a batch drawn from <paramref name="seed"/>; the gradients are left in place for a controller.</summary>
+    public static void SeededStep(Sequential model, OptimizerHelper optimizer, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var x = randn([8, 10], generator: generator);
+        using var y = randint(0, 3, [8], generator: generator);
+        optimizer.zero_grad();
+        using var loss = nn.functional.cross_entropy(model.call(x), y);
+        loss.backward();
+        optimizer.step();
+    }
+
     /// <summary>Gives <paramref name="weight"/> the gradient <paramref name="gradient"/> (backward of sum(w * g)).</summary>
     public static void SetGradient(Parameter weight, float[] gradient)
     {
