@@ -38,6 +38,21 @@ public class ScheduleTests
     public void Cosine_regrowth_rate(long step, double expected) =>
         Assert.Equal(expected, new CosineRegrowthRate(0.5, 0.005, 1000).RateAt(step), 10);
 
+    [Theory]
+    [InlineData(0.58, 100_000, 58_000)] // 0.58 × 100000 = 57999.99999999999 in floating point
+    [InlineData(0.29, 100, 29)]
+    [InlineData(0.57, 10_000, 5_700)]
+    [InlineData(0.75, 469 * 20, 7_035)] // ⌊7035⌋
+    [InlineData(0.75, 10, 7)] // ⌊7.5⌋
+    public void RigL_stops_at_the_floor_of_its_fraction_of_the_run_without_losing_a_step_to_rounding(double fraction, long total, long stop)
+    {
+        var options = new GraNet.Sparsity.SparsityOptions { Method = GraNet.Sparsity.SparsityMethodKind.RigL, RigLStopFraction = fraction, UpdateInterval = 1 };
+        var method = GraNet.Sparsity.Methods.DynamicSparseMethod.RigL(options, new GraNet.Sparsity.Methods.StepPlan(1, total, 0));
+        Assert.Equal(stop, method.Window!.StopStep);
+        Assert.True(method.Window.IsUpdateStep(stop));
+        Assert.False(method.Window.IsUpdateStep(stop + 1));
+    }
+
     [Fact]
     public void Update_window_excludes_its_start_and_includes_its_stop()
     {
