@@ -273,7 +273,7 @@ public sealed class TrainOptions
         };
         if (refuseUnused)
         {
-            RefuseUnused(parse, sparsity.Method);
+            RefuseUnused(parse, sparsity);
             RefuseUnused(parse, training);
         }
         try
@@ -490,14 +490,22 @@ public sealed class TrainOptions
     }
 
     /// <summary>
-    /// Refuses the sparsity options given on the command line that <paramref name="method"/> does not use, so that none is
-    /// accepted and silently ignored (e.g. <c>--final-density 0.1</c> without a sparse <c>--method</c> trains dense).
+    /// Refuses the sparsity options given on the command line that <paramref name="sparsity"/>'s method does not use, so that
+    /// none is accepted and silently ignored (e.g. <c>--final-density 0.1</c> without a sparse <c>--method</c> trains dense,
+    /// and <c>--distribution</c> spreads no initial mask for a pruning method starting dense).
     /// </summary>
-    public void RefuseUnused(ParseResult parse, SparsityMethodKind method)
+    public void RefuseUnused(ParseResult parse, SparsityOptions sparsity)
     {
         ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(sparsity);
+        var method = sparsity.Method;
         string by = $"--method {MethodName(method)}{(parse.GetResult(Method) is { Implicit: false } ? string.Empty : " (the default)")}";
         RefuseGiven(parse, UnusedBy(method), by, method == SparsityMethodKind.Dense ? "choose a sparse --method (e.g. granet, gmp, rigl, static), or " : string.Empty);
+        if (sparsity.IsPruningMethod && sparsity.InitDensity >= 1)
+        {
+            // A dense start has no initial mask to spread over the layers; pruning alone sets their densities.
+            RefuseGiven(parse, [Distribution], $"{by} at --init-density 1 (a dense start; pruning sets each layer's density)", "give --init-density below 1 for a sparse start, or ");
+        }
     }
 
     /// <summary>

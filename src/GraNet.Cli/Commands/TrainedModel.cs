@@ -28,7 +28,7 @@ public sealed class TrainedModel : IDisposable
 
     public RunConfiguration Configuration { get; }
 
-    /// <summary>E.g. "epoch 20 of a checkpoint" or "compact model".</summary>
+    /// <summary>What was loaded: <c>epoch 20</c> for a checkpoint (the epochs it had completed), or the compact model's description.</summary>
     public string Description { get; }
 
     /// <summary>Loads a checkpoint or a compact model (told apart by their magic bytes). Configures torch threads first.</summary>

@@ -89,7 +89,7 @@ public static class SweepCommand
             }
             if (parse.GetResult(inits) is { Implicit: false } && !methodList.Any(m => m is SparsityMethodKind.GraNet or SparsityMethodKind.GraNetUniform))
             {
-                throw new ArgumentException("--init-densities applies to granet and granet-uniform only (the others start at their own density), and --methods has neither; drop it.");
+                throw new ArgumentException("--init-densities applies to granet and granet-uniform only (in a sweep gmp starts dense, as in the paper, and the others at their final density), and --methods has neither; drop it.");
             }
             var grid = new SweepGrid(
                 methodList,

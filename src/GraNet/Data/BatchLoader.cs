@@ -59,9 +59,6 @@ public sealed class BatchLoader
     /// <summary>Seconds the consumer waited for a batch that was not ready yet, since creation.</summary>
     public double WaitSeconds { get; private set; }
 
-    /// <summary>Seconds spent building batches (on any thread), since creation.</summary>
-    public double BuildSeconds { get; private set; }
-
     /// <summary>
     /// The batches of one epoch. With <paramref name="shuffle"/> the order is a permutation drawn
     /// from (seed, epoch); with <paramref name="augment"/> each image gets a random crop with
@@ -97,7 +94,6 @@ public sealed class BatchLoader
 
     private Batch Build(int[] order, int batchIndex, Batch batch, bool augment, int seed, int epoch)
     {
-        long start = Stopwatch.GetTimestamp();
         int first = batchIndex * batchSize;
         int count = Math.Min(batchSize, order.Length - first);
         var shape = data.Shape;
@@ -147,7 +143,6 @@ public sealed class BatchLoader
             }
         }
         batch.Count = count;
-        BuildSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
         return batch;
     }
 

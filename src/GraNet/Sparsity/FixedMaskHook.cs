@@ -27,10 +27,14 @@ public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks, bool denseFirstLa
         set = MaskSet.ForModel(context.Model, context.Optimizer, denseFirstLayer);
         if (set.Layers.Count != masks.Count)
         {
-            throw new ArgumentException($"{masks.Count} masks given for {set.Layers.Count} maskable layers.");
+            throw new ArgumentException($"{masks.Count} masks given for the model's {set.Layers.Count} maskable layers ({string.Join(", ", set.Layers.Select(l => l.Name))}); give one per layer, in that order.");
         }
         for (int l = 0; l < masks.Count; l++)
         {
+            if (masks[l].numel() != set.Layers[l].Count)
+            {
+                throw new ArgumentException($"Mask {l} has {masks[l].numel()} entries, layer {set.Layers[l].Name} {set.Layers[l].Count} (shape [{string.Join(", ", set.Layers[l].Shape)}]); give each layer a mask of its weight's shape, in the order of the layers.");
+            }
             set.Layers[l].SetMask(masks[l]);
         }
         set.ResetEverActive();

@@ -1,6 +1,9 @@
 namespace GraNet.Sparsity;
 
-/// <summary>Typed options of a sparse-training method. Epochs are turned into steps by the trainer.</summary>
+/// <summary>
+/// Typed options of a sparse-training method. Epochs (the pruning window) are turned into steps once, by
+/// <see cref="Methods.SparsityMethodFactory"/> with the run's <see cref="Methods.StepPlan"/>, whose steps per epoch the trainer gives.
+/// </summary>
 public sealed record SparsityOptions
 {
     /// <summary>The method (spec §5): granet, granet-uniform, gmp, gmp-uniform, rigl, set, snfs, static or dense.</summary>

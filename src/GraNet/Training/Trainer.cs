@@ -206,7 +206,7 @@ public sealed class Trainer : IDisposable
         double test = Evaluate(model, data.Test);
         double trainSeconds = history.Sum(h => h.Seconds);
         double images = (double)data.Train.Count * history.Count;
-        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, model.parameters().Sum(p => p.numel()));
+        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, Models.ModelRegistry.CountParameters(model));
     }
 
     /// <summary>

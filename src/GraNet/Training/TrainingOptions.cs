@@ -47,6 +47,9 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="OptionValueException"/> naming the first option out of range.</summary>
     public void Validate()
     {
+        // A value cast from a number that names no member is refused like any other out of range.
+        Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, $"must be one of {string.Join(", ", Enum.GetValues<OptimizerKind>().Select(v => OptionValueException.Format(v)))}");
+        Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, $"must be one of {string.Join(", ", Enum.GetValues<LearningRateScheduleKind>().Select(v => OptionValueException.Format(v)))}");
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");

@@ -39,6 +39,8 @@ public class TrainOptionRulesTests : IDisposable
     [InlineData("granet: --distribution, --final-density have no effect with --method dense; choose a sparse --method (e.g. granet, gmp, rigl, static), or drop them.", "--method", "dense", "--final-density", "0.1", "--distribution", "er")]
     [InlineData("granet: --regrowth-rate, --growth have no effect with --method gmp; drop them.", "--method", "gmp", "--regrowth-rate", "0.3", "--growth", "random")]
     [InlineData("granet: --init-density has no effect with --method rigl; drop it.", "--method", "rigl", "--init-density", "0.5")]
+    [InlineData("granet: --distribution has no effect with --method gmp at --init-density 1 (a dense start; pruning sets each layer's density); give --init-density below 1 for a sparse start, or drop it.", "--method", "gmp", "--distribution", "uniform")]
+    [InlineData("granet: --distribution has no effect with --method granet-uniform at --init-density 1 (a dense start; pruning sets each layer's density); give --init-density below 1 for a sparse start, or drop it.", "--method", "granet-uniform", "--init-density", "1", "--distribution", "er")]
     [InlineData("granet: --rigl-stop has no effect with --method set; drop it.", "--method", "set", "--rigl-stop", "0.5")]
     [InlineData("granet: --update-interval has no effect with --method static; drop it.", "--method", "static", "--update-interval", "50")]
     [InlineData("granet: --classifier-rule has no effect with --method granet; drop it.", "--method", "granet", "--classifier-rule", "false")]

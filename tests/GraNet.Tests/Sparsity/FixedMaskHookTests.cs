@@ -44,6 +44,18 @@ public class FixedMaskHookTests
         using var mask = ones(2, 2, dtype: ScalarType.Bool);
         using var hook = new FixedMaskHook([mask]);
         var e = Assert.Throws<ArgumentException>(() => hook.Attach(new TrainingContext(model, optimizer, 1, 1, 1, 0, [2])));
-        Assert.StartsWith("1 masks given for 2 maskable layers", e.Message, StringComparison.Ordinal);
+        Assert.Equal("1 masks given for the model's 2 maskable layers (fc1.weight, fc2.weight); give one per layer, in that order.", e.Message);
+    }
+
+    [Fact]
+    public void A_mask_of_another_size_than_its_layer_is_refused_naming_both()
+    {
+        using var model = TinyNets.TwoLayers([1, 2, 3, 4], [5, 6]);
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1);
+        using var first = ones(2, 2, dtype: ScalarType.Bool);
+        using var second = ones(3, dtype: ScalarType.Bool);
+        using var hook = new FixedMaskHook([first, second]);
+        var e = Assert.Throws<ArgumentException>(() => hook.Attach(new TrainingContext(model, optimizer, 1, 1, 1, 0, [2])));
+        Assert.Equal("Mask 1 has 3 entries, layer fc2.weight 2 (shape [1, 2]); give each layer a mask of its weight's shape, in the order of the layers.", e.Message);
     }
 }

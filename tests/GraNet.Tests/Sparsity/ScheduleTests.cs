@@ -47,7 +47,7 @@ public class ScheduleTests
     public void RigL_stops_at_the_floor_of_its_fraction_of_the_run_without_losing_a_step_to_rounding(double fraction, long total, long stop)
     {
         var options = new GraNet.Sparsity.SparsityOptions { Method = GraNet.Sparsity.SparsityMethodKind.RigL, RigLStopFraction = fraction, UpdateInterval = 1 };
-        var method = GraNet.Sparsity.Methods.DynamicSparseMethod.RigL(options, new GraNet.Sparsity.Methods.StepPlan(1, total, 0));
+        var method = GraNet.Sparsity.Methods.SparsityMethodFactory.Create(options, new GraNet.Sparsity.Methods.StepPlan(1, total, 0));
         Assert.Equal(stop, method.Window!.StopStep);
         Assert.True(method.Window.IsUpdateStep(stop));
         Assert.False(method.Window.IsUpdateStep(stop + 1));

@@ -85,4 +85,13 @@ public class LearningRateScheduleTests
         Assert.Equal(nameof(TrainingOptions.WeightDecay), decay.Property);
         new TrainingOptions { LearningRate = 1e38, WeightDecay = 1e38 }.Validate();
     }
+
+    [Fact]
+    public void An_optimizer_or_schedule_value_that_names_no_member_is_refused_as_an_option()
+    {
+        var optimizer = Assert.Throws<OptionValueException>(new TrainingOptions { Optimizer = (OptimizerKind)7 }.Validate);
+        Assert.Equal("TrainingOptions.Optimizer 7 must be one of sgd, adam.", optimizer.Message);
+        var schedule = Assert.Throws<OptionValueException>(new TrainingOptions { Schedule = (LearningRateScheduleKind)9 }.Validate);
+        Assert.StartsWith("TrainingOptions.Schedule 9 must be one of multistep, ", schedule.Message, StringComparison.Ordinal);
+    }
 }

@@ -17,11 +17,10 @@ public sealed class GlobalMagnitudePruner : IPruner
         using var guard = no_grad();
         // Pruning never brings a weight back: a density above the present one keeps every active weight.
         long keep = Math.Min(masks.Active, MaskedLayer.KeepCount(density, masks.Total));
-        // Only active weights compete (a pruned one could never be kept while keep <= active). On the
-        // CPU the selection reads the weights and masks in place (RadixSelection); elsewhere it
-        // concatenates magnitude scores and selects with libtorch.
+        // Only active weights compete (keep <= active, so a pruned one is never kept). On the CPU the selection reads the
+        // weights and masks in place (RadixSelection); elsewhere it concatenates magnitude scores and selects with libtorch.
         var weights = masks.Layers.Select(l => l.Weight.detach()).ToList();
-        if (keep <= masks.Active && masks.Layers.Select((l, i) => RadixSelection.Supports(weights[i], l.Mask)).All(ok => ok))
+        if (masks.Layers.Select((l, i) => RadixSelection.Supports(weights[i], l.Mask)).All(ok => ok))
         {
             var chosen = RadixSelection.Select(masks.Layers.Select((l, i) => new RadixSelection.Segment(weights[i], l.Mask)).ToList(), keep, magnitude: true);
             for (int i = 0; i < chosen.Length; i++)
@@ -31,9 +30,7 @@ public sealed class GlobalMagnitudePruner : IPruner
             return;
         }
         var scores = cat(masks.Layers.Select(l => MagnitudeScores.Of(l).flatten()).ToList(), 0);
-        var selected = keep <= masks.Active
-            ? ExactSelection.Largest(scores, keep, cat(masks.Layers.Select(l => l.Mask.flatten()).ToList(), 0))
-            : ExactSelection.Largest(scores, keep);
+        var selected = ExactSelection.Largest(scores, keep, cat(masks.Layers.Select(l => l.Mask.flatten()).ToList(), 0));
         long offset = 0;
         foreach (var layer in masks.Layers)
         {

@@ -237,7 +237,7 @@ public sealed class MaskSet : IDisposable
     private static byte[] ReadExactly(BinaryReader reader, long size, string name)
     {
         byte[] bytes = reader.ReadBytes(checked((int)size));
-        return bytes.Length == size ? bytes : throw new EndOfStreamException($"the file ends inside the mask of {name}");
+        return bytes.Length == size ? bytes : throw new EndOfStreamException($"The saved state ends inside the mask of {name} (a truncated file); give the whole of what Save wrote.");
     }
 
     public void Dispose()

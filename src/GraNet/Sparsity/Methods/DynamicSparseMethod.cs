@@ -20,7 +20,7 @@ public sealed record DynamicSparseMethod : SparsityMethod
         Regenerator = new Regenerator(GrowthOf(options, growth, steps.Seed));
     }
 
-    public static DynamicSparseMethod RigL(SparsityOptions options, StepPlan steps)
+    internal static DynamicSparseMethod RigL(SparsityOptions options, StepPlan steps)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(steps);
@@ -29,14 +29,14 @@ public sealed record DynamicSparseMethod : SparsityMethod
         return new("rigl", options, steps, GrowthKind.Gradient, (long)Math.Floor(Math.Round(options.RigLStopFraction * steps.TotalSteps, 9)));
     }
 
-    public static DynamicSparseMethod Set(SparsityOptions options, StepPlan steps)
+    internal static DynamicSparseMethod Set(SparsityOptions options, StepPlan steps)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(steps);
         return new("set", options, steps, GrowthKind.Random, steps.TotalSteps);
     }
 
-    public static DynamicSparseMethod Snfs(SparsityOptions options, StepPlan steps)
+    internal static DynamicSparseMethod Snfs(SparsityOptions options, StepPlan steps)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(steps);

@@ -5,7 +5,7 @@ namespace GraNet.Sparsity.Methods;
 /// <summary>Gradual magnitude pruning (Zhu &amp; Gupta): the cubic schedule, no regeneration. Global, or layer-wise (GMP-uniform).</summary>
 public sealed record GmpMethod : SparsityMethod
 {
-    public GmpMethod(SparsityOptions options, StepPlan steps, bool layerwise)
+    internal GmpMethod(SparsityOptions options, StepPlan steps, bool layerwise)
         : base(layerwise ? "gmp-uniform" : "gmp")
     {
         ArgumentNullException.ThrowIfNull(options);

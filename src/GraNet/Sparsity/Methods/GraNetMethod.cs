@@ -10,7 +10,7 @@ namespace GraNet.Sparsity.Methods;
 /// </summary>
 public sealed record GraNetMethod : SparsityMethod
 {
-    public GraNetMethod(SparsityOptions options, StepPlan steps, bool layerwise)
+    internal GraNetMethod(SparsityOptions options, StepPlan steps, bool layerwise)
         : base(layerwise ? "granet-uniform" : "granet")
     {
         ArgumentNullException.ThrowIfNull(options);

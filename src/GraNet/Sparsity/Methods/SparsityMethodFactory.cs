@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace GraNet.Sparsity.Methods;
 
-/// <summary>The one place where options become a method.</summary>
+/// <summary>
+/// The one place where options become a method: the built-in methods' constructors are internal, and each builds its
+/// pieces from the options it is given here, after they are checked against the run.
+/// </summary>
 public static class SparsityMethodFactory
 {
     /// <summary>The method <paramref name="options"/> name, for a run of <paramref name="steps"/>, after checking the options against the run.</summary>

@@ -3,7 +3,7 @@ namespace GraNet.Sparsity.Methods;
 /// <summary>A random sparse mask at <c>d_f</c>, fixed for the whole run.</summary>
 public sealed record StaticSparseMethod : SparsityMethod
 {
-    public StaticSparseMethod(SparsityOptions options)
+    internal StaticSparseMethod(SparsityOptions options)
         : base("static")
     {
         ArgumentNullException.ThrowIfNull(options);
