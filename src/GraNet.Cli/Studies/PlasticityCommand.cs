@@ -391,23 +391,15 @@ public static class PlasticityCommand
         var masks = controller.Masks;
         double before = Trainer.Evaluate(model, data.Test);
         double densityBefore = masks.Density;
-        long active = masks.Active;
-        long keep = (long)Math.Round((1 - rate) * active, MidpointRounding.AwayFromZero);
-        if (keep < active)
-        {
-            new GlobalMagnitudePruner().Prune(masks, (double)keep / masks.Total);
-        }
-        using (no_grad())
-        {
-            foreach (var layer in masks.Layers)
-            {
-                layer.Weight.mul_(layer.Mask);
-            }
-        }
+        long removed = new GlobalMagnitudePruner().PruneShare(masks, rate);
+        masks.Apply();
         double pruned = Trainer.Evaluate(model, data.Test);
         if (mode == "gradient")
         {
-            RegrowByGradient(model, masks, data, active - keep, baseline.Training.Seed + epoch);
+            // As many connections as were pruned grow again, by the gradient of one training mini-batch.
+            BackpropagateOneBatch(model, data, baseline.Training.Seed + epoch);
+            GlobalGradientGrowth.Grow(masks, removed);
+            model.zero_grad();
         }
         var held = masks.Layers.Select(l => l.Mask.clone()).ToList();
         try
@@ -431,35 +423,15 @@ public static class PlasticityCommand
         }
     }
 
-    /// <summary>Grows <paramref name="count"/> connections with the largest |gradient| of one training mini-batch, across all layers; they start at 0.</summary>
-    private static void RegrowByGradient(nn.Module<Tensor, Tensor> model, MaskSet masks, TrainingData data, long count, int seed)
+    /// <summary>Leaves on the weights the gradient of the loss on one shuffled training mini-batch (drawn from <paramref name="seed"/>).</summary>
+    private static void BackpropagateOneBatch(nn.Module<Tensor, Tensor> model, TrainingData data, int seed)
     {
         model.train();
         model.zero_grad();
         var batch = data.Train.Epoch(0, shuffle: true, augment: false, seed: seed).First();
-        using (var scope = NewDisposeScope())
-        {
-            var (x, y) = Trainer.ToTensors(batch, data.Train.Shape);
-            nn.functional.cross_entropy(model.call(x), y).backward();
-        }
-        using var guard = no_grad();
-        using var scope2 = NewDisposeScope();
-        using Scalar excluded = double.NegativeInfinity.ToScalar();
-        var scores = cat(masks.Layers.Select(l =>
-        {
-            var grad = l.Weight.grad is { } g ? g.abs() : zeros_like(l.Weight);
-            return where(l.Mask, full_like(grad, excluded), grad).flatten();
-        }).ToList(), 0);
-        var grow = ExactSelection.Largest(scores, count);
-        long offset = 0;
-        foreach (var layer in masks.Layers)
-        {
-            var added = grow.narrow(0, offset, layer.Count).reshape(layer.Shape);
-            layer.Weight.masked_fill_(added, HeldScalars.Zero);
-            layer.SetMask(layer.Mask.logical_or(added));
-            offset += layer.Count;
-        }
-        model.zero_grad();
+        using var scope = NewDisposeScope();
+        var (x, y) = Trainer.ToTensors(batch, data.Train.Shape);
+        nn.functional.cross_entropy(model.call(x), y).backward();
     }
 
     /// <summary>The columns of <c>plasticity.csv</c>, one row per cell (<see cref="CsvRow"/>).</summary>

@@ -68,6 +68,59 @@ public class CriteriaTests
     }
 
     [Fact]
+    public void Pruning_a_share_removes_round_share_times_active_of_the_smallest_magnitudes_over_all_layers()
+    {
+        // Active: fc1 1, -2, 3, 4 (all) and fc2 5, -0.5; half of 6 pruned: keep 5, 4, 3.
+        using var model = TinyNets.TwoLayers([1f, -2f, 3f, 4f], [5f, -0.5f]);
+        using var masks = MaskSet.ForModel(model, null);
+        var pruner = new GlobalMagnitudePruner();
+        Assert.Equal(3, pruner.PruneShare(masks, 0.5));
+        Assert.Equal([false, false, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([true, false], TinyNets.Flat(masks.Layers[1].Mask));
+        Assert.Equal([1f, -2f, 3f, 4f], TinyNets.Values(masks.Layers[0].Weight)); // the weights are the caller's to mask
+        // A share of what is active now: 0.2 of 3 rounds to 1 (0.6 away from zero), the smallest of 3, 4, 5.
+        Assert.Equal(1, pruner.PruneShare(masks, 0.2));
+        Assert.Equal([false, false, false, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal(0, pruner.PruneShare(masks, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pruner.PruneShare(masks, 1.5));
+    }
+
+    [Fact]
+    public void Global_gradient_growth_takes_the_largest_gradients_among_inactive_positions_of_any_layer_at_zero()
+    {
+        using var model = TinyNets.TwoLayers([1f, -2f, 3f, 4f], [5f, -0.5f]);
+        using var masks = MaskSet.ForModel(model, null);
+        using (var first = tensor(new[] { false, false, true, true }))
+        using (var second = tensor(new[] { true, false }))
+        {
+            masks.Layers[0].SetMask(first);
+            masks.Layers[1].SetMask(second);
+        }
+        // Inactive: fc1[0] (|g| 0.1), fc1[1] (0.9), fc2[1] (0.5); the active fc1[2] has the largest gradient of all and is passed over.
+        TinyNets.SetGradient(masks.Layers[0].Weight, [0.1f, -0.9f, 7f, 0f]);
+        TinyNets.SetGradient(masks.Layers[1].Weight, [0f, 0.5f]);
+        GlobalGradientGrowth.Grow(masks, 2);
+        Assert.Equal([false, true, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([true, true], TinyNets.Flat(masks.Layers[1].Mask));
+        // Grown weights start at 0; the others keep their values (fc1[0] was never masked in this test).
+        Assert.Equal([1f, 0f, 3f, 4f], TinyNets.Values(masks.Layers[0].Weight));
+        Assert.Equal([5f, 0f], TinyNets.Values(masks.Layers[1].Weight));
+        GlobalGradientGrowth.Grow(masks, 10); // more than the one inactive position left: it grows
+        Assert.Equal(6, masks.Active);
+
+        foreach (var layer in masks.Layers)
+        {
+            layer.Weight.grad!.zero_();
+        }
+        using (var none = tensor(new[] { false, false, false, false }))
+        {
+            masks.Layers[0].SetMask(none);
+        }
+        Assert.Throws<InvalidOperationException>(() => GlobalGradientGrowth.Grow(masks, 1)); // no gradient to rank by
+        Assert.Equal(2, masks.Active);
+    }
+
+    [Fact]
     public void Layerwise_targets_follow_the_classifier_rule_only_past_80_percent_sparsity()
     {
         var rule = new LayerwiseMagnitudePruner(classifierRule: true);

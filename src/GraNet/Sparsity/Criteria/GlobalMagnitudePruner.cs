@@ -38,4 +38,26 @@ public sealed class GlobalMagnitudePruner : IPruner
             offset += layer.Count;
         }
     }
+
+    /// <summary>
+    /// Prunes a share of the active weights, those with the smallest <c>|w|</c> over all layers together (the
+    /// pruning-plasticity study's pruning, spec §7): <c>round((1 − share) · active)</c> stay active. The weights are not
+    /// touched (<see cref="MaskSet.Apply"/> zeroes the pruned ones).
+    /// </summary>
+    /// <returns>How many weights were pruned.</returns>
+    public long PruneShare(MaskSet masks, double share)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        if (!(share >= 0 && share <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(share), share, "The share of the active weights to prune must lie in [0, 1].");
+        }
+        long active = masks.Active;
+        long keep = (long)Math.Round((1 - share) * active, MidpointRounding.AwayFromZero);
+        if (keep < active)
+        {
+            Prune(masks, (double)keep / masks.Total);
+        }
+        return active - masks.Active;
+    }
 }
