@@ -10,9 +10,7 @@ using GraNet.Models;
 using GraNet.Runtime;
 using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
-using GraNet.Sparsity.Masks;
 using GraNet.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GraNet.Cli.Studies;
