@@ -41,6 +41,14 @@ public sealed class ConsoleReporter(TextWriter output)
         return string.Create(Invariant, $"epoch {m.Epoch}/{epochs}  loss {m.TrainLoss:F4}  train {m.TrainAccuracy * 100:F2}%{validation}  lr {m.LearningRate:G3}  {m.Seconds:F1}s  {m.ImagesPerSecond:F0} img/s  wait {m.DataWaitSeconds:F2}s{scalars}");
     }
 
+    /// <summary>What a run does from here: trains from the start, resumes at an epoch, or has trained every epoch already.</summary>
+    public static string StartLine(int firstEpoch, int epochs, int stepsPerEpoch) =>
+        firstEpoch > epochs
+            ? $"{(epochs == 1 ? "the epoch was" : $"all {epochs} epochs were")} trained already; the summary is written again from the last checkpoint"
+            : firstEpoch > 1
+            ? $"resuming at epoch {firstEpoch}/{epochs} ({stepsPerEpoch} steps per epoch)"
+            : $"training {epochs} epoch{(epochs == 1 ? string.Empty : "s")} ({stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")} per epoch)";
+
     private static string ShortName(string key) => key switch
     {
         "everActiveFraction" => "ever",
@@ -56,11 +64,7 @@ public sealed class ConsoleReporter(TextWriter output)
         public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch)
         {
             this.epochs = epochs;
-            output.WriteLine(firstEpoch > epochs
-                ? $"{(epochs == 1 ? "the epoch was" : $"all {epochs} epochs were")} trained already; the summary is written again from the last checkpoint"
-                : firstEpoch > 1
-                ? $"resuming at epoch {firstEpoch}/{epochs} ({stepsPerEpoch} steps per epoch)"
-                : $"training {epochs} epoch{(epochs == 1 ? string.Empty : "s")} ({stepsPerEpoch} step{(stepsPerEpoch == 1 ? string.Empty : "s")} per epoch)");
+            output.WriteLine(StartLine(firstEpoch, epochs, stepsPerEpoch));
         }
 
         public void OnEpochCompleted(EpochMetrics metrics, IReadOnlyList<EpochMetrics> history) => output.WriteLine(Describe(metrics, epochs));
@@ -78,6 +82,8 @@ public sealed class ConsoleReporter(TextWriter output)
         {
             this.epochs = epochs;
             this.stepsPerEpoch = stepsPerEpoch;
+            // The same line as without a terminal, above the bar (a resume says where it resumes).
+            AnsiConsole.MarkupLine(Markup.Escape(StartLine(firstEpoch, epochs, stepsPerEpoch)));
             task = context.AddTask("starting", maxValue: (double)epochs * stepsPerEpoch);
             task.Value = (double)(firstEpoch - 1) * stepsPerEpoch;
         }
