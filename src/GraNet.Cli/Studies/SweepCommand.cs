@@ -42,10 +42,11 @@ public static class SweepCommand
         {
             var tokens = parse.Tokens.Where(t => t.Type != System.CommandLine.Parsing.TokenType.Command).Select(t => t.Value).ToList();
             if (parse.GetValue(reportOnly) && parse.GetValue(train.OutputDir) is { } tabulated && SweepRecord.Of(tokens).Arguments.Count == 0
-                && SweepRecord.Read(tabulated) is { } recorded)
+                && SweepRecord.Read(tabulated) is { Arguments.Count: > 0 } recorded)
             {
-                // Nothing but the folder: its own sweep's command says the grid and the settings.
-                var again = command.Parse([.. recorded.Arguments, "--output", tabulated, "--report-only"]);
+                // Nothing but the folder: the last command that trained there says the grid and the settings. (A record
+                // without arguments is of a sweep of the defaults, which this command already is.)
+                var again = command.Parse([.. recorded.ForReport(TrainOptions.MaxThreads), "--output", tabulated, "--report-only"]);
                 if (again.Errors.Count > 0)
                 {
                     throw new InvalidDataException($"{Path.Combine(tabulated, SweepRecord.FileName)}: its arguments do not parse ({again.Errors[0].Message.TrimEnd('.')}); delete it and give the sweep's own options with --report-only.");
@@ -107,7 +108,9 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--jobs {jobCount} must be at least 1.");
             }
-            if (jobCount > TrainOptions.MaxThreads)
+            // A report trains nothing: how many cores the cells would need does not matter to it.
+            bool trains = !parse.GetValue(reportOnly);
+            if (trains && jobCount > TrainOptions.MaxThreads)
             {
                 // Each job is a training process of its own (hundreds of MB, at least one thread): more than the cores only wait for each other.
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} exceeds the {TrainOptions.MaxThreads} cores of this machine (each job trains a cell in a process of its own, with at least one thread); give at most {TrainOptions.MaxThreads}."));
@@ -117,7 +120,7 @@ public static class SweepCommand
                 // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.
                 baseline = baseline with { Threads = Math.Clamp(Environment.ProcessorCount / jobCount, 1, GraNet.Runtime.TorchRuntime.DefaultThreads) };
             }
-            if (parse.GetResult(train.Threads) is { Implicit: false } && jobCount * baseline.Threads > TrainOptions.MaxThreads)
+            if (trains && parse.GetResult(train.Threads) is { Implicit: false } && jobCount * baseline.Threads > TrainOptions.MaxThreads)
             {
                 // Jobs at once, each with the --threads given: more threads than cores only wait for each other. (A --config
                 // file's count stands, as its other settings do.)
@@ -162,14 +165,20 @@ public static class SweepCommand
         {
             RequireTrainable(grid, baseline, claimFolder ? null : folder);
         }
+        var leftOut = claimFolder || !Directory.Exists(folder) ? [] : LeftOut(grid, folder);
+        if (reportOnly && leftOut.Count > 0)
+        {
+            // Tables of this grid would replace the folder's and drop these runs from them.
+            throw new ArgumentException($"{folder} holds finished cells that this grid leaves out ({Named(leftOut)}), whose rows the tables would lose; give --methods, --final-densities, --init-densities and --seeds that include them.");
+        }
         if (reportOnly && Collect(grid, folder).Count == 0)
         {
             throw new ExitCodeException(ExitCodes.BadInput, $"no finished cells in {folder}; run the sweep without --report-only.");
         }
-        if (reportOnly && LeftOut(grid, folder) is { Count: > 0 } left)
+        if (leftOut.Count > 0)
         {
-            // Tables of this grid would replace the sweep's own and drop these runs from them.
-            throw new ArgumentException($"{folder} holds finished cells that this grid leaves out ({string.Join(", ", left.Take(3))}{(left.Count > 3 ? $" and {left.Count - 3} more" : string.Empty)}), whose rows the tables would lose; give the sweep's own grid (results.md's 'Reproduce with' line){(File.Exists(Path.Combine(folder, SweepRecord.FileName)) ? ", or only --report-only --output " + folder + " (its sweep.json holds the command)" : string.Empty)}.");
+            // Training another grid in the folder is how a sweep grows; its tables then show this grid alone.
+            output.WriteLine($"note: {folder} holds finished cells that this grid leaves out ({Named(leftOut)}); the tables will show this grid's cells only.");
         }
         folder = claimFolder ? RunFolder.Claim(folder) : folder;
         Directory.CreateDirectory(folder);
@@ -367,6 +376,10 @@ public static class SweepCommand
         grid.Groups().SelectMany(group => grid.SeedsFor(s => Read(folder, group with { Seed = s })?.Run)
             .Select(seed => group with { Seed = seed }))
             .Select(cell => (cell, Read(folder, cell)));
+
+    /// <summary>Up to three names, then how many more.</summary>
+    private static string Named(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(3)) + (names.Count > 3 ? $" and {names.Count - 3} more" : string.Empty);
 
     /// <summary>The folders of finished runs (a summary.json) in <paramref name="folder"/> that are no cell of <paramref name="grid"/>, by name.</summary>
     private static List<string> LeftOut(SweepGrid grid, string folder)

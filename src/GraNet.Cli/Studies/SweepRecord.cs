@@ -14,7 +14,13 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
 
-    /// <summary>The arguments of <paramref name="tokens"/> (a sweep command's, after <c>sweep</c>) that make its grid and cells: all but the folder and <c>--report-only</c>.</summary>
+    /// <summary>Options whose value is a path: recorded in full, so that the record reads the same from any folder.</summary>
+    private static readonly string[] PathOptions = ["--config", "--data-dir", "--tensorboard"];
+
+    /// <summary>
+    /// The arguments of <paramref name="tokens"/> (a sweep command's, after <c>sweep</c>, as the parser split them) that
+    /// make its grid and cells: all but the folder and <c>--report-only</c>, paths made full.
+    /// </summary>
     public static SweepRecord Of(IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
@@ -25,12 +31,38 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
             {
                 i++; // and its value
             }
-            else if (tokens[i] != "--report-only" && !tokens[i].StartsWith("--output=", StringComparison.Ordinal))
+            else if (tokens[i] == "--report-only")
+            {
+                i += i + 1 < tokens.Count && tokens[i + 1] is "true" or "false" ? 1 : 0; // and a value given to it
+            }
+            else if (PathOptions.Contains(tokens[i]) && i + 1 < tokens.Count)
+            {
+                kept.Add(tokens[i]);
+                kept.Add(Path.GetFullPath(tokens[++i]));
+            }
+            else
             {
                 kept.Add(tokens[i]);
             }
         }
         return new SweepRecord(kept);
+    }
+
+    /// <summary>
+    /// The arguments to tabulate the folder with on this machine: the recorded ones (the tables' "Reproduce with" line
+    /// repeats them), with a <c>--threads</c> above <paramref name="cores"/> lowered to it, since a report trains nothing.
+    /// </summary>
+    public IReadOnlyList<string> ForReport(int cores)
+    {
+        var kept = Arguments.ToList();
+        for (int i = 0; i + 1 < kept.Count; i++)
+        {
+            if (kept[i] == "--threads" && int.TryParse(kept[i + 1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int threads) && threads > cores)
+            {
+                kept[i + 1] = cores.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return kept;
     }
 
     /// <summary>The sweep.json of <paramref name="folder"/>, or null if it has none (a sweep made before it was written).</summary>

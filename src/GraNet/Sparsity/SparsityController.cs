@@ -202,18 +202,25 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             // The saved masks, not new ones: no weight is zeroed but where the saved run's masks are inactive.
             Load(resumeFrom);
-            return;
+        }
+        else
+        {
+            if (method.MasksWeights)
+            {
+                InitialiseMasks();
+            }
+            forwardFlops = flops.Forward();
+            MaskUpdated?.Invoke(Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList()));
+            if (method.MasksWeights)
+            {
+                // Once the initial masks are reported: a handler that throws ends Create with the model as it was.
+                masks.Apply();
+            }
         }
         if (method.MasksWeights)
         {
-            InitialiseMasks();
-        }
-        forwardFlops = flops.Forward();
-        MaskUpdated?.Invoke(Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList()));
-        if (method.MasksWeights)
-        {
-            // Once the initial masks are reported: a handler that throws ends Create with the model as it was.
-            masks.Apply();
+            // Only a controller that masks holds the weights (a dense one reports density 1 and changes nothing).
+            RegisterAsOwner(masks);
         }
     }
 
@@ -231,6 +238,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                     throw new InvalidOperationException($"{layer.Name} is masked by another SparsityController already (its Step is {other.lastStep}); dispose that controller before creating another for the same model (one controller per model).");
                 }
             }
+        }
+    }
+
+    /// <summary>Records this controller as the one masking its weights, once it is attached (a refused attach records nothing).</summary>
+    private void RegisterAsOwner(MaskSet set)
+    {
+        lock (Owners)
+        {
             foreach (var layer in set.Layers)
             {
                 Owners.AddOrUpdate(layer.Weight, new WeakReference<SparsityController>(this));
@@ -442,7 +457,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         lastStep = step;
         trainingFlops = flopsSoFar;
-        Masks.Apply();
+        if (Method.MasksWeights)
+        {
+            Masks.Apply(); // (a dense method's optimizer, which may be any, is never masked)
+        }
         forwardFlops = flops!.Forward();
     }
 

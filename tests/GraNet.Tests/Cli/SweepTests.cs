@@ -607,10 +607,27 @@ public class SweepTests : IDisposable
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(folder, "results.md")));
 
-        // A grid that leaves finished cells out would drop their rows from the tables: refused, nothing rewritten.
+        // "--report-only true" is the same request.
+        Assert.True(Runner.Run(["sweep", "--report-only", "true", "-o", folder], new StringWriter(), error) == 0, error.ToString());
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+
+        // A grid that leaves finished cells out would drop their rows from the tables: refused, nothing rewritten; also
+        // when it leaves out every one (it is not that nothing has finished).
+        string[] Grid(string option, string value, string? option2 = null, string? value2 = null) =>
+            [.. grid.Select((a, i) => i > 0 && grid[i - 1] == option ? value : i > 0 && grid[i - 1] == option2 ? value2! : a)];
         var refused = new StringWriter();
-        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", .. grid.Select((a, i) => i > 0 && grid[i - 1] == "--methods" ? "static" : a).ToArray(), "--output", folder, "--report-only"], new StringWriter(), refused));
-        Assert.Equal($"granet: {folder} holds finished cells that this grid leaves out (dense-s17), whose rows the tables would lose; give the sweep's own grid (results.md's 'Reproduce with' line), or only --report-only --output {folder} (its sweep.json holds the command).", refused.ToString().Trim());
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", .. Grid("--methods", "static"), "--output", folder, "--report-only"], new StringWriter(), refused));
+        Assert.Equal($"granet: {folder} holds finished cells that this grid leaves out (dense-s17), whose rows the tables would lose; give --methods, --final-densities, --init-densities and --seeds that include them.", refused.ToString().Trim());
+        var none = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", .. Grid("--methods", "static", "--final-densities", "0.5"), "--output", folder, "--report-only"], new StringWriter(), none));
+        Assert.StartsWith($"granet: {folder} holds finished cells that this grid leaves out (dense-s17, static-d0.3-s17), ", none.ToString().Trim(), StringComparison.Ordinal);
+        Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
+        // Training another grid there is how a sweep grows: it says that its tables show its own cells only.
+        var grown = new StringWriter();
+        Assert.True(Runner.Run(["sweep", .. Grid("--methods", "static"), "--output", folder], grown, error) == 0, error.ToString());
+        Assert.Contains($"note: {folder} holds finished cells that this grid leaves out (dense-s17); the tables will show this grid's cells only.", grown.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);
+        Assert.True(Runner.Run(["sweep", .. grid, "--output", folder], new StringWriter(), error) == 0, error.ToString());
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
 
         // Before its first cell finished (no results.csv yet) the folder is a sweep's all the same: a run or a study is refused
@@ -626,11 +643,28 @@ public class SweepTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, Runner.Run(["report", folder], new StringWriter(), report));
         Assert.StartsWith($"granet: {folder} holds a sweep (sweep.json), not a run;", report.ToString().Trim(), StringComparison.Ordinal);
 
+        // A record of a sweep of the defaults holds no argument: the folder alone is then tabulated as a sweep of the
+        // defaults (here refused, for its cells were trained with other settings), not replayed over and over.
+        new SweepRecord([]).Write(folder);
+        var defaults = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(["sweep", "--report-only", "--output", folder], new StringWriter(), defaults));
+        Assert.Contains("but this command gives", defaults.ToString(), StringComparison.Ordinal);
+
         // A damaged record is named, with what to do.
         File.WriteAllText(Path.Combine(folder, SweepRecord.FileName), "{ \"arguments\": 3 }");
         var damaged = new StringWriter();
         Assert.Equal(ExitCodes.BadInput, Runner.Run(["sweep", "--report-only", "--output", folder], new StringWriter(), damaged));
         Assert.StartsWith($"granet: {Path.Combine(folder, SweepRecord.FileName)}: not a sweep.json written by 'granet sweep'", damaged.ToString().Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sweep_record_keeps_paths_in_full_and_a_report_leaves_out_how_cells_train()
+    {
+        var record = SweepRecord.Of(["--config", "cfg.json", "--jobs", "2", "--report-only", "true", "-o", "out", "--data-dir", "/data", "--threads", "8", "--methods", "dense"]);
+        Assert.Equal(["--config", Path.GetFullPath("cfg.json"), "--jobs", "2", "--data-dir", "/data", "--threads", "8", "--methods", "dense"], record.Arguments);
+        // On a machine of 2 cores a report asks for at most 2 threads (it trains nothing, and more would be refused).
+        Assert.Equal(["--config", Path.GetFullPath("cfg.json"), "--jobs", "2", "--data-dir", "/data", "--threads", "2", "--methods", "dense"], record.ForReport(2));
+        Assert.Equal($"granet sweep --config {Path.GetFullPath("cfg.json")} --jobs 2 --data-dir /data --threads 8 --methods dense --output \"my runs\"", record.CommandLine("my runs"));
     }
 
     [Fact]

@@ -187,6 +187,45 @@ public sealed class ControllerStateSafetyTests : IDisposable
     }
 
     [Fact]
+    public void A_refused_attach_or_a_dense_controller_holds_no_weights()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        // Through the trainer's hook: refused (a sample shape that does not fit), and not disposed by anyone.
+        var refused = new SparsityController(GraNetOptions);
+        Assert.Throws<ArgumentException>(() => refused.Attach(new GraNet.Training.TrainingContext(model, optimizer, StepsPerEpoch, StepsPerEpoch * Epochs, Epochs, 0, [7])));
+        using (var dense = Fresh(model, optimizer, GraNetOptions with { Method = SparsityMethodKind.Dense }))
+        {
+            using var masking = Fresh(model, optimizer, GraNetOptions); // neither the refused nor the dense one masks the weights
+            Assert.Equal(0.5, masking.Density, 2);
+        }
+    }
+
+#pragma warning disable GRANET002 // TorchSharp's Rprop is what the test is about (it is never stepped)
+    private static OptimizerHelper Rprop(Sequential model) => optim.Rprop(model.parameters(), 0.01);
+#pragma warning restore GRANET002
+
+    [Fact]
+    public void A_dense_run_resumes_with_an_optimizer_whose_state_masks_could_not_reach()
+    {
+        // Rprop's state cannot be masked; a dense controller never masks it, and so neither does its resume.
+        var options = GraNetOptions with { Method = SparsityMethodKind.Dense };
+        byte[] state;
+        using (var model = Mlp())
+        using (OptimizerHelper optimizer = Rprop(model))
+        using (var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [10]))
+        {
+            controller.AfterOptimizerStep(1); // (a dense controller needs no step of the optimizer to count one)
+            state = Saved(controller);
+        }
+        using var again = Mlp();
+        using OptimizerHelper rprop = Rprop(again);
+        using var reader = new BinaryReader(new MemoryStream(state));
+        using var resumed = SparsityController.Create(again, rprop, options, StepsPerEpoch, Epochs, [10], resumeFrom: reader);
+        Assert.Equal(1, resumed.Step);
+    }
+
+    [Fact]
     public void A_handler_that_throws_at_the_initial_masks_ends_create_with_the_model_as_it_was()
     {
         using var model = Mlp();

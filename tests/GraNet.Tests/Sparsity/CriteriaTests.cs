@@ -83,6 +83,16 @@ public class CriteriaTests
         Assert.Equal([false, false, false, true], TinyNets.Flat(masks.Layers[0].Mask));
         Assert.Equal(0, pruner.PruneShare(masks, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => pruner.PruneShare(masks, 1.5));
+
+        // A half rounds up though (1 - 0.9) · 5 is 0.49999… in floating point: 0.9 of 5 active prunes 4, keeping 1.
+        using var five = TinyNets.TwoLayers([1f, -2f, 3f, 4f], [5f, 0f]);
+        using var fiveMasks = MaskSet.ForModel(five, null);
+        using (var active = tensor(new[] { true, false }))
+        {
+            fiveMasks.Layers[1].SetMask(active);
+        }
+        Assert.Equal(4, pruner.PruneShare(fiveMasks, 0.9));
+        Assert.Equal(1, fiveMasks.Active);
     }
 
     [Fact]

@@ -53,7 +53,8 @@ public sealed class GlobalMagnitudePruner : IPruner
             throw new ArgumentOutOfRangeException(nameof(share), share, "The share of the active weights to prune must lie in [0, 1].");
         }
         long active = masks.Active;
-        long keep = (long)Math.Round((1 - share) * active, MidpointRounding.AwayFromZero);
+        // Rounded to 9 decimals first: (1 - 0.9) · 43055 is 4305.4999… in floating point, not the 4305.5 that rounds up.
+        long keep = (long)Math.Round(Math.Round((1 - share) * active, 9), MidpointRounding.AwayFromZero);
         if (keep < active)
         {
             Prune(masks, (double)keep / masks.Total);

@@ -224,8 +224,10 @@ public sealed class MaskSet : IDisposable
         {
             foreach (var (layer, maskBytes, everBytes) in layers)
             {
-                using var mask = tensor(maskBytes, ScalarType.Byte).to(ScalarType.Bool);
-                using var ever = tensor(everBytes, ScalarType.Byte).to(ScalarType.Bool);
+                using var maskValues = tensor(maskBytes, ScalarType.Byte);
+                using var everValues = tensor(everBytes, ScalarType.Byte);
+                using var mask = maskValues.to(ScalarType.Bool);
+                using var ever = everValues.to(ScalarType.Bool);
                 layer.SetMask(mask);
                 using var shapedEver = ever.reshape(layer.Shape);
                 layer.EverActive.copy_(shapedEver);
