@@ -75,13 +75,19 @@ public sealed class RunFolder(string path)
         try
         {
             using var summary = JsonDocument.Parse(File.ReadAllText(SummaryFile));
-            return summary.RootElement.GetProperty("outcome").GetString();
+            string? outcome = summary.RootElement.GetProperty("outcome").GetString();
+            return Outcomes.Contains(outcome)
+                ? outcome
+                : throw new InvalidDataException($"{SummaryFile}: outcome {outcome ?? "null"} is none of {string.Join(", ", Outcomes)}; 'granet train --resume {Path}' writes it again from the run's last checkpoint (or delete the folder to train the run again).");
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {Path}' writes it again from the run's last checkpoint (or delete the folder to train the run again).", e);
         }
     }
+
+    /// <summary>The outcomes a summary.json can record: trained to the end, stopped at chance, or stopped by a NaN loss.</summary>
+    public static readonly IReadOnlyList<string> Outcomes = ["completed", "collapsed", "diverged"];
 
     /// <summary>Whether the folder already holds (part of) a run.</summary>
     public bool HoldsRun => RunFiles.Any(File.Exists);

@@ -27,7 +27,6 @@ public static class ReportCommand
     /// <summary>How to mend a damaged line of metrics.jsonl or mask-updates.jsonl.</summary>
     private const string LineFix = "fix or delete the line, or train the run again";
 
-    private static readonly string[] Outcomes = ["completed", "collapsed", "diverged"];
 
     private static readonly string[] Kinds = [.. Enum.GetNames<GraNet.Sparsity.MaskUpdateKind>().Select(n => n.ToLowerInvariant())];
 
@@ -263,7 +262,7 @@ public static class ReportCommand
         var summary = RunRecord.ReadObject(folder.SummaryFile,
             $"it is written at the end of a run: 'granet train --resume {folder.Path}' writes it again from the run's last checkpoint, or delete the file to report without it");
         string title = $"{summary.Text("model")} on {summary.Text("dataset")}, {summary.Text("method")}";
-        string outcome = summary.OptionalChoice("outcome", Outcomes) ?? "completed";
+        string outcome = summary.OptionalChoice("outcome", RunFolder.Outcomes) ?? "completed";
         var numbers = new Dictionary<string, double>();
         if (outcome != "diverged")
         {

@@ -555,7 +555,9 @@ public static class SweepCommand
             int[]? changed = root.TryGetProperty("settingsChangedAtEpochs", out var a) && a.ValueKind == JsonValueKind.Array ? [.. a.EnumerateArray().Select(e => e.GetInt32())] : null;
             // A summary of another cell's method, or with numbers no run gives, would enter the tables as a result.
             string method = Commands.TrainOptions.MethodName(cell.Method);
-            string? wrong = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() != method ? $"it is of method {m.GetString()}, the cell's is {method}"
+            string? outcome = root.GetProperty("outcome").GetString();
+            string? wrong = !RunFolder.Outcomes.Contains(outcome) ? $"outcome {outcome ?? "null"} is none of {string.Join(", ", RunFolder.Outcomes)}"
+                : root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() != method ? $"it is of method {m.GetString()}, the cell's is {method}"
                 : Number(root, "testAccuracy") is var accuracy && !double.IsNaN(accuracy) && accuracy is < 0 or > 100 ? string.Create(CultureInfo.InvariantCulture, $"testAccuracy {accuracy} is not in [0, 100]")
                 : Number(root, "finalDensity") is var density && !double.IsNaN(density) && density is < 0 or > 1 ? string.Create(CultureInfo.InvariantCulture, $"finalDensity {density} is not in [0, 1]")
                 : null;
@@ -563,7 +565,7 @@ public static class SweepCommand
             {
                 throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
             }
-            return new SweepResult(cell, root.GetProperty("outcome").GetString() ?? "completed", Number(root, "testAccuracy"), Number(root, "finalDensity"),
+            return new SweepResult(cell, outcome!, Number(root, "testAccuracy"), Number(root, "finalDensity"),
                 Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

@@ -234,6 +234,8 @@ public class SweepTests : IDisposable
             (Summary("rigl", "88.5", "0.1"), "it is of method rigl, the cell's is set"),
             (Summary("set", "-5", "0.1"), "testAccuracy -5 is not in [0, 100]"),
             (Summary("set", "88.5", "1.5"), "finalDensity 1.5 is not in [0, 1]"),
+            // An outcome no run records would count as neither trained nor failed.
+            (Summary("set", "88.5", "0.1").Replace("\"completed\"", "\"finished\"", StringComparison.Ordinal), "outcome finished is none of completed, collapsed, diverged"),
         })
         {
             File.WriteAllText(path, text);
