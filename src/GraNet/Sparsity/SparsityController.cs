@@ -183,14 +183,17 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             RequireWithinRun(method, schedule, totalRunSteps);
         }
-        if (method.Regenerator?.Growth is MomentumGrowth)
-        {
-            MomentumGrowth.RequireSupported(optimizer);
-        }
+        // Each piece refuses what it cannot work with before anything changes (a piece of the caller's own may too).
+        method.Regenerator?.Growth.RequireSupported(masks);
         generator = new Generator((ulong)seed + 104729);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
+            // Named in the terms of what made it: the options, or the caller's own composition.
             layerwise.RequireFeasible(masks, method.FinalDensity, compose is null ? null : $"the final density of method '{method.Name}' (its Schedule's at step {method.Schedule!.EndStep})");
+        }
+        else if (method.MasksWeights)
+        {
+            method.Pruner?.RequireFeasible(masks, method.FinalDensity);
         }
         if (method.MasksWeights)
         {

@@ -274,6 +274,48 @@ public class CustomMethodTests
         Assert.Equal(1, sparsity.Step); // the step may be given again
     }
 
+    [Fact]
+    public void Pieces_of_ones_own_refuse_what_they_cannot_work_with_when_the_controller_is_attached()
+    {
+        // The same hooks the built-in pieces use (momentum growth, layer-wise pruning with the classifier rule): the run is
+        // refused at Create, with the model untouched, not at its first event.
+        AssertRefusedWithModelUntouched(Set, steps => SparsityMethodFactory.Create(Set, steps) with { Name = "set-picky", Regenerator = new Regenerator(new NeedsAdam()) },
+            "This growth score follows Adam's moments; train with Adam.", "optimizer");
+        AssertRefusedWithModelUntouched(Gmp, steps => SparsityMethodFactory.Create(Gmp, steps) with { Name = "gmp-coarse", Pruner = new KeepsWholeRows() },
+            "This pruner keeps whole rows of 8 weights; a final density of 0.25 keeps 2 of 8 weights, not a whole row.", "finalDensity");
+    }
+
+    /// <summary>A growth score that works with Adam only, and says so when it is attached.</summary>
+    private sealed class NeedsAdam : IGrowthScore
+    {
+        public void RequireSupported(MaskSet masks)
+        {
+            if (masks.Optimizer is not ScalarSafeAdam)
+            {
+                throw new ArgumentException("This growth score follows Adam's moments; train with Adam.", "optimizer");
+            }
+        }
+
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => zeros_like(layer.Weight);
+    }
+
+    /// <summary>A pruner that keeps whole rows (here: the one row of 8), and refuses a final density that is not one.</summary>
+    private sealed class KeepsWholeRows : IPruner
+    {
+        public void RequireFeasible(MaskSet masks, double finalDensity)
+        {
+            long keep = MaskedLayer.KeepCount(finalDensity, masks.Total);
+            if (keep % 8 != 0)
+            {
+                throw new ArgumentException(System.FormattableString.Invariant($"This pruner keeps whole rows of 8 weights; a final density of {finalDensity} keeps {keep} of {masks.Total} weights, not a whole row."), nameof(finalDensity));
+            }
+        }
+
+        public void Prune(MaskSet masks, double density)
+        {
+        }
+    }
+
     /// <summary>Fixed densities, whatever the shapes: for distributions that break the rules.</summary>
     private sealed class FixedDistribution(params double[] densities) : ILayerDensityDistribution
     {

@@ -13,6 +13,14 @@ public interface IGrowthScore
     Tensor Score(MaskedLayer layer, MaskSet masks);
 
     /// <summary>
+    /// Called when the controller is attached, before anything changes: refuses (with an <see cref="ArgumentException"/>)
+    /// an optimizer or model this score cannot rank with (e.g. momentum growth with an optimizer that keeps no momentum).
+    /// </summary>
+    void RequireSupported(MaskSet masks)
+    {
+    }
+
+    /// <summary>
     /// Called before a step with a growth event changes anything (before its pruning and <see cref="AfterStep"/>): refuses
     /// an event this score cannot rank (e.g. no gradient), so that the caller can correct the loop with the masks untouched.
     /// </summary>

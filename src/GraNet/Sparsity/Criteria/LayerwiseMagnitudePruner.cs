@@ -88,6 +88,8 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
         }
     }
 
+    void IPruner.RequireFeasible(MaskSet masks, double finalDensity) => RequireFeasible(masks, finalDensity);
+
     public void Prune(MaskSet masks, double density)
     {
         ArgumentNullException.ThrowIfNull(masks);

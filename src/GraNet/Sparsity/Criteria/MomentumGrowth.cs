@@ -85,6 +85,14 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
         }
     }
 
+    /// <summary>Refuses masks without an optimizer, or with one whose momentum this score cannot follow.</summary>
+    /// <exception cref="ArgumentException">See <see cref="RequireSupported(optim.Optimizer)"/>; or the masks have no optimizer.</exception>
+    public void RequireSupported(MaskSet masks)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        RequireSupported(masks.Optimizer ?? throw new ArgumentException("Momentum growth follows the optimizer's momentum; make the masks with the optimizer that trains the model.", nameof(masks)));
+    }
+
     /// <summary>The mirror of each masked layer, from the optimizer's current parameter groups.</summary>
     private static Mirror[] MirrorsOf(MaskSet masks)
     {
