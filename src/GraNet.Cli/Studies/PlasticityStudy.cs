@@ -14,37 +14,23 @@ public sealed record PlasticityStudy(string? From, int ContinueEpochs)
 {
     public const string FileName = "study.json";
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-
     /// <summary>The study.json of <paramref name="folder"/>, or null if it has none.</summary>
     public static PlasticityStudy? Read(string folder)
     {
         string file = Path.Combine(folder, FileName);
-        if (!File.Exists(file))
-        {
-            return null;
-        }
         // Deleting study.json keeps the base run and the measured cells; the command then records its own settings, which
         // must be the study's, or cells of two settings mix.
         const string Fix = "delete study.json and rerun the study's own command (its base run and measured cells are kept), or choose another --output";
-        PlasticityStudy? study;
-        try
-        {
-            study = JsonSerializer.Deserialize<PlasticityStudy>(File.ReadAllText(file), Json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{file}: not a study.json written by 'granet plasticity' ({e.Message.Split(" Path:")[0].TrimEnd('.')}); {Fix}.", e);
-        }
+        var study = RecordFile.Read<PlasticityStudy>(file, "granet plasticity", Fix);
         return study switch
         {
-            null => throw new InvalidDataException($"{file}: empty; {Fix}."),
+            null => null,
             { ContinueEpochs: < 1 } => throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{file}: not a study.json written by 'granet plasticity' (continueEpochs {study.ContinueEpochs}); {Fix}.")),
             _ => study,
         };
     }
 
-    public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+    public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RecordFile.Json));
 
     /// <summary>Refuses (one line) to continue the study in <paramref name="folder"/>, measured as this, with the settings of <paramref name="current"/>.</summary>
     public void RequireSame(string folder, PlasticityStudy current)

@@ -12,8 +12,6 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
 {
     public const string FileName = "sweep.json";
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-
     /// <summary>Options whose value is a path: recorded in full, so that the record reads the same from any folder.</summary>
     private static readonly string[] PathOptions = ["--config", "--data-dir", "--tensorboard"];
 
@@ -70,28 +68,18 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
     public static SweepRecord? Read(string folder)
     {
         string file = Path.Combine(folder, FileName);
-        if (!File.Exists(file))
-        {
-            return null;
-        }
         const string Fix = "delete it and tabulate with the sweep's own options (results.md's 'Reproduce with' line) and --report-only, or rerun that command";
-        SweepRecord? record;
-        try
+        return RecordFile.Read<SweepRecord>(file, "granet sweep", Fix) switch
         {
-            record = JsonSerializer.Deserialize<SweepRecord>(File.ReadAllText(file), Json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{file}: not a sweep.json written by 'granet sweep' ({e.Message.Split(" Path:")[0].TrimEnd('.')}); {Fix}.", e);
-        }
-        return record is { Arguments: { } arguments } && arguments.All(a => a is not null)
-            ? record
-            : throw new InvalidDataException($"{file}: not a sweep.json written by 'granet sweep' (no arguments); {Fix}.");
+            null => null,
+            { Arguments: { } arguments } record when arguments.All(a => a is not null) => record,
+            _ => throw new InvalidDataException($"{file}: not a sweep.json written by 'granet sweep' (no arguments); {Fix}."),
+        };
     }
 
     /// <summary>The command that continues the sweep in <paramref name="folder"/>: <c>granet sweep ARGUMENTS --output FOLDER</c>.</summary>
     public string CommandLine(string folder) =>
         string.Join(' ', new[] { "granet", "sweep" }.Concat(Arguments).Concat(["--output", folder]).Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
 
-    public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+    public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RecordFile.Json));
 }
