@@ -26,7 +26,7 @@ public static class SweepCommand
         var inits = new Option<string>("--init-densities") { Description = "Initial densities for granet/granet-uniform", DefaultValueFactory = _ => "1.0" };
         var seeds = new Option<int>("--seeds") { Description = "Runs that trained per cell (a collapsed or diverged run is replaced by the next seed, at most --replacements times; exit 4 if a cell still has fewer)", DefaultValueFactory = _ => 3 };
         var replacements = new Option<int>("--replacements") { Description = "Seeds a cell may try in place of runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
-        var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished in --output; train nothing" };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Only tabulate the cells already finished in --output; train nothing (given with --output alone: the grid and settings of the last sweep that trained there, from its sweep.json)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells trained at once, each in its own process (with more than 1, --threads defaults to cores / jobs, at most 4)", DefaultValueFactory = _ => 1 };
         var command = new Command("sweep", "Run a grid of methods, densities and seeds; write results.csv, results.md and accuracy.png.") { methods, finals, inits, seeds, replacements, reportOnly, jobs };
         train.AddTo(command);
