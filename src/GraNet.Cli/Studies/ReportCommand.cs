@@ -27,7 +27,6 @@ public static class ReportCommand
     /// <summary>How to mend a damaged line of metrics.jsonl or mask-updates.jsonl.</summary>
     private const string LineFix = "fix or delete the line, or train the run again";
 
-
     private static readonly string[] Kinds = [.. Enum.GetNames<GraNet.Sparsity.MaskUpdateKind>().Select(n => n.ToLowerInvariant())];
 
     /// <summary>The numbers of a completed or collapsed run's summary that the report's first line gives.</summary>
