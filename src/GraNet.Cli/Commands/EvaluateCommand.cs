@@ -56,6 +56,11 @@ public static class EvaluateCommand
             // tried (when this is its data set) and passed over for the usual places if the data is no longer there.
             string? savedDir = spec.Name == trained.Dataset.Name ? trained.Configuration.DataDir : null;
             var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir);
+            if (TrainCommand.DataMismatch(spec, test, "test") is { } mismatch)
+            {
+                // The accuracy below would be quoted under the wrong data set's name.
+                output.WriteLine($"note: {mismatch}");
+            }
             // The model's own input normalisation (that of the data set it was trained on), whatever --dataset gives the images;
             // a batch never larger than the images (its buffers are allocated at full size).
             var loader = new BatchLoader(test, null, trained.Dataset.Mean, trained.Dataset.Std, Math.Min(batchSize, test.Count));
@@ -83,7 +88,7 @@ public static class EvaluateCommand
             double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);
             double seconds = clock.Elapsed.TotalSeconds;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trained.Model} ({trained.Description}) on {spec.Name}, {(sparse is null ? "dense" : "sparse")} execution: test accuracy {accuracy * 100:F2}% ({test.Count} images at batch {batchSize}: model {test.Count / forward:F0} images/s, {test.Count / seconds:F0} with data loading); test images from {test.Folder}"));
+                $"{trained.Model} ({trained.Description}) on {spec.Name}, {(sparse is null ? "dense" : "sparse")} execution: test accuracy {accuracy * 100:F2}% ({test.Count} images at batch {Math.Min(batchSize, test.Count)}: model {test.Count / forward:F0} images/s, {test.Count / seconds:F0} with data loading); test images from {test.Folder}"));
             return ExitCodes.Success;
         });
         return command;

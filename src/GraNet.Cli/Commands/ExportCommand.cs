@@ -22,6 +22,10 @@ public static class ExportCommand
             string path = parse.GetValue(target)!;
             bool replace = parse.GetValue(force);
             CheckTarget(source, path, replace);
+            if (File.Exists(source) && CompactModel.Format.Matches(source))
+            {
+                throw new ArgumentException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from, or use the file as it is.");
+            }
             using var trained = TrainedModel.Load(source, threads: 1);
             var shape = trained.Dataset.Shape;
             var header = Write(path, replace, temporary => CompactModel.Save(temporary, trained.Module, new CompactModelHeader(
@@ -31,7 +35,9 @@ public static class ExportCommand
             long compact = new FileInfo(path).Length;
             long stored = header.Tensors.Where(t => t.Sparse).Sum(t => t.NonZero);
             long sparseTotal = header.Tensors.Where(t => t.Sparse).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {path}: {compact:N0} bytes, {100.0 * compact / dense:F1} % of the dense model's {dense:N0} bytes ({100.0 * compact / new FileInfo(source).Length:F1} % of the checkpoint file); {header.Tensors.Count(t => t.Sparse)} sparse tensors keep {stored:N0} of {sparseTotal:N0} values"));
+            output.WriteLine(header.Tensors.Any(t => t.Sparse)
+                ? string.Create(CultureInfo.InvariantCulture, $"wrote {path}: {compact:N0} bytes, {100.0 * compact / dense:F1} % of the dense model's {dense:N0} bytes ({100.0 * compact / new FileInfo(source).Length:F1} % of the checkpoint file); {header.Tensors.Count(t => t.Sparse)} sparse tensors keep {stored:N0} of {sparseTotal:N0} values")
+                : string.Create(CultureInfo.InvariantCulture, $"wrote {path}: {compact:N0} bytes, {100.0 * compact / dense:F1} % of the dense model's {dense:N0} bytes; note: no tensor is sparse enough to store compactly (a dense run, or densities above one half), so the file is no smaller than the dense model"));
             return ExitCodes.Success;
         });
         return command;

@@ -47,6 +47,10 @@ public sealed class TrainedModel : IDisposable
         {
             throw new FileNotFoundException($"{path}: not found; give a .ckpt file from 'granet train' or a model from 'granet export'.", path);
         }
+        if (!CompactModel.Format.Matches(path) && !Checkpoint.Format.Matches(path))
+        {
+            throw new InvalidDataException($"{path}: neither a GraNet checkpoint nor a compact model; give a .ckpt file from 'granet train' or a model from 'granet export'.");
+        }
         if (CompactModel.Format.Matches(path))
         {
             var header = CompactModel.ReadVerifiedHeader(path);

@@ -63,7 +63,9 @@ public static class ReportCommand
         if (!File.Exists(folder.MetricsFile) && !File.Exists(folder.SummaryFile))
         {
             // Told apart: no such folder, a study's folder (whose runs are in its sub-folders), a run that has not finished an epoch.
-            string message = !Directory.Exists(runDirectory)
+            string message = File.Exists(runDirectory)
+                ? $"{runDirectory} is a file; 'granet report' takes the folder of a run written by 'granet train' (the one holding its metrics.jsonl and summary.json)."
+                : !Directory.Exists(runDirectory)
                 ? $"{runDirectory}: no such folder; 'granet report' takes a run folder written by 'granet train'."
                 : FolderContents.Of(runDirectory) is { Kind: not FolderOutput.Run } held
                     ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? "a cell, e.g. dense-s17" : "base")}); the study's own tables are in it."

@@ -17,6 +17,13 @@ namespace GraNet.IO;
 /// <param name="Fix">How a user gets a good file, e.g. "give a .ckpt file written by 'granet train'".</param>
 public sealed record FileFormat(string Magic, int Version, string What, string Fix)
 {
+    /// <summary>GraNet's binary files by their magic bytes, for naming one given where another is wanted.</summary>
+    private static readonly Dictionary<string, string> OtherKinds = new(StringComparer.Ordinal)
+    {
+        ["GRANETCK"] = "GraNet checkpoint (written by 'granet train')",
+        ["GRANETSM"] = "compact GraNet model (written by 'granet export')",
+    };
+
     /// <summary>Bytes of the checksum trailer.</summary>
     public const int ChecksumLength = SHA256.HashSizeInBytes;
 
@@ -77,9 +84,13 @@ public sealed record FileFormat(string Magic, int Version, string What, string F
         ArgumentNullException.ThrowIfNull(reader);
         try
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
+            string magic = Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length));
+            if (magic != Magic)
             {
-                throw new InvalidDataException($"{path}: not a {What} (bad magic); {Fix}.");
+                // Another of GraNet's own files given in its place is named as what it is.
+                throw new InvalidDataException(OtherKinds.TryGetValue(magic, out string? other)
+                    ? $"{path}: not a {What}: it is a {other}; {Fix}."
+                    : $"{path}: not a {What} (bad magic); {Fix}.");
             }
             int version = reader.ReadInt32();
             if (version < MinimumVersion || version > Version)

@@ -178,7 +178,60 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         var (code, output, error) = Run("evaluate", "--checkpoint", trained.Checkpoint, "--data-dir", data, "--threads", "1");
         Assert.True(code == 0, error);
         Assert.Contains(" on fashion-mnist, dense execution: test accuracy ", output, StringComparison.Ordinal);
-        Assert.Contains("(100 images at batch 1000:", output, StringComparison.Ordinal);
+        Assert.Contains("(100 images at batch 100:", output, StringComparison.Ordinal); // the batch served, not the 1000 asked for
+        Assert.DoesNotContain("note:", output, StringComparison.Ordinal); // the tiny images are about as bright as Fashion-MNIST's (0.27)
+    }
+
+    [Fact]
+    public void Evaluate_notes_test_images_as_bright_as_another_data_set()
+    {
+        // Test images of mean brightness 0.80 given as Fashion-MNIST (0.286): the accuracy would be quoted under the wrong name.
+        string data = Directory.CreateDirectory(Path.Combine(root, "bright")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        var pixels = Enumerable.Repeat((byte)204, 100 * 784).ToArray();
+        TestFiles.Write(Path.Combine(data, "t10k-images-idx3-ubyte.gz"), TestFiles.Idx([100, 28, 28], pixels), gzip: true);
+        var (code, output, error) = Run("evaluate", "--checkpoint", trained.Checkpoint, "--data-dir", data, "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains($"note: the test images in {data} have a mean brightness of 0.800, fashion-mnist's is 0.286: they may be another data set (MNIST and Fashion-MNIST files have the same names); check --data-dir and --dataset.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_dense_run_exports_with_a_note_and_a_compact_model_is_not_exported_again()
+    {
+        string run = CopyOfRun();
+        string model = Path.Combine(root, "dense.gsm");
+        var (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", model);
+        Assert.True(code == 0, error);
+        Assert.Contains("note: no tensor is sparse enough to store compactly (a dense run, or densities above one half), so the file is no smaller than the dense model", output, StringComparison.Ordinal);
+
+        string again = Path.Combine(root, "again.gsm");
+        var twice = Run("export", "--checkpoint", model, "--output", again);
+        Assert.Equal(ExitCodes.BadArguments, twice.Code);
+        Assert.Equal($"granet: --checkpoint {model} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from, or use the file as it is.\n", twice.Error);
+        Assert.False(File.Exists(again));
+    }
+
+    [Fact]
+    public void A_file_of_the_wrong_kind_is_named_as_what_it_is()
+    {
+        string run = CopyOfRun();
+        string model = Path.Combine(root, "m.gsm");
+        Assert.Equal(0, Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", model).Code);
+        // A compact model where a run's checkpoint must be.
+        File.Copy(model, Path.Combine(run, "last.ckpt"), overwrite: true);
+        var resume = Run("train", "--resume", run, "--threads", "1");
+        Assert.Equal(ExitCodes.BadInput, resume.Code);
+        Assert.Contains($"{Path.Combine(run, "last.ckpt")}: not a GraNet checkpoint: it is a compact GraNet model (written by 'granet export'); ", resume.Error, StringComparison.Ordinal);
+        // A file of neither kind, where either would do.
+        string junk = Path.Combine(root, "junk.gsm");
+        File.WriteAllText(junk, "not a model at all");
+        var infer = Run("infer", "--model", junk, "--threads", "1");
+        Assert.Equal(ExitCodes.BadInput, infer.Code);
+        Assert.Equal($"granet: {junk}: neither a GraNet checkpoint nor a compact model; give a .ckpt file from 'granet train' or a model from 'granet export'.\n", infer.Error);
+        // A file where report wants a run folder.
+        var report = Run("report", model);
+        Assert.Equal(ExitCodes.BadInput, report.Code);
+        Assert.Equal($"granet: {model} is a file; 'granet report' takes the folder of a run written by 'granet train' (the one holding its metrics.jsonl and summary.json).\n", report.Error);
     }
 
     [Fact]
@@ -204,11 +257,11 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
             {
                 var (code, output, error) = Run(command, option, file, "--threads", "1");
                 Assert.True(code == 0, error);
-                Assert.Contains("(60 images at batch 1000:", output, StringComparison.Ordinal);
+                Assert.Contains("(60 images at batch 60:", output, StringComparison.Ordinal);
                 Assert.EndsWith($"; test images from {Path.Combine(environment, "fashion-mnist")}\n", output, StringComparison.Ordinal);
                 var given = Run(command, option, file, "--threads", "1", "--data-dir", trained.Data);
                 Assert.True(given.Code == 0, given.Error);
-                Assert.Contains("(100 images at batch 1000:", given.Output, StringComparison.Ordinal);
+                Assert.Contains("(100 images at batch 100:", given.Output, StringComparison.Ordinal);
                 Assert.EndsWith($"; test images from {trained.Data}\n", given.Output, StringComparison.Ordinal);
             }
         }
