@@ -197,13 +197,17 @@ public static class TrainCommand
         {
             var recorder = new MetricsRecorder(folder, maskLog, observer);
             using var run = new Trainer(model, data, configuration.Training, hook: sparsity, observer: recorder) { KeepEpochs = keepEpochs ?? new HashSet<int>(), ResumeMayDiffer = ConfigurationComparison.ResumeMayDiffer };
+            TensorBoardLog? log = null;
             if (configuration.TensorBoard is { } board)
             {
-                var log = new TensorBoardLog(board, sparsity.Masks);
+                // A resumed run's initial masks were logged by the process that started it (and are not these).
+                log = new TensorBoardLog(board, sparsity.Masks, newRun: !File.Exists(folder.LastCheckpoint));
                 sparsity.MaskUpdated += log.OnMaskUpdate;
                 recorder.TensorBoard = log;
             }
-            return run.Run(folder.Path, resume, (modelName, dataset, json));
+            var result = run.Run(folder.Path, resume, (modelName, dataset, json));
+            log?.OnFinished(result.TestAccuracy, result.History.Count);
+            return result;
         });
 
     private static int Summarise(RunConfiguration configuration, RunFolder folder, TextWriter output, TrainingResult result, SparsityController sparsity, string modelName, string dataset)

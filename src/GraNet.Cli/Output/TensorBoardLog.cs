@@ -9,12 +9,17 @@ namespace GraNet.Cli.Output;
 /// <summary>
 /// Writes a run's scalars to TensorBoard event files (TorchSharp's SummaryWriter): per epoch the
 /// losses, accuracies, learning rate and the hook's scalars (density, FLOPs, ever-active share),
-/// and each layer's density; per mask update the density. (No histograms: TorchSharp's
+/// and each layer's density; per step with a mask update (and for a new run's initial masks, at step 0) the density
+/// and ever-active share after that step's updates; at the end the test accuracy. (No histograms: TorchSharp's
 /// add_histogram passes libtorch temporary Scalars, see analyzer GRANET002.)
 /// </summary>
-public sealed class TensorBoardLog(string directory, MaskSet masks)
+/// <param name="newRun">Whether the run starts here (its initial masks are logged at step 0), not resumed.</param>
+public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
 {
     private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(RequireWritable(directory));
+
+    /// <summary>The state after the mask updates of the latest step, written once that step is over (a step may prune, then regenerate).</summary>
+    private (long Step, double Density, double EverActive)? pending = newRun ? (0, masks.Density, masks.EverActiveFraction) : null;
 
     /// <summary>
     /// Creates the folder now, so that a path that cannot be written is refused before training rather than at the end of
@@ -40,6 +45,7 @@ public sealed class TensorBoardLog(string directory, MaskSet masks)
     public void OnEpoch(EpochMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
+        WritePending();
         int epoch = metrics.Epoch;
         writer.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
         writer.add_scalar("train/accuracy", (float)(metrics.TrainAccuracy * 100), epoch);
@@ -62,7 +68,27 @@ public sealed class TensorBoardLog(string directory, MaskSet masks)
     public void OnMaskUpdate(MaskUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        writer.add_scalar("mask_updates/density", (float)update.Density, checked((int)update.Step));
-        writer.add_scalar("mask_updates/ever_active", (float)update.EverActiveFraction, checked((int)update.Step));
+        if (pending is { } last && last.Step != update.Step)
+        {
+            WritePending();
+        }
+        pending = (update.Step, update.Density, update.EverActiveFraction);
+    }
+
+    /// <summary>The test accuracy of the finished run, at its last epoch.</summary>
+    public void OnFinished(double testAccuracy, int epoch)
+    {
+        WritePending();
+        writer.add_scalar("test/accuracy", (float)(testAccuracy * 100), epoch);
+    }
+
+    private void WritePending()
+    {
+        if (pending is { } state)
+        {
+            writer.add_scalar("mask_updates/density", (float)state.Density, checked((int)state.Step));
+            writer.add_scalar("mask_updates/ever_active", (float)state.EverActive, checked((int)state.Step));
+            pending = null;
+        }
     }
 }

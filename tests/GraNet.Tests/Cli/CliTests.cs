@@ -280,11 +280,29 @@ public class CliTests : IDisposable
         Assert.True(code == 0, error);
         string events = Assert.Single(Directory.GetFiles(board, "events.out.tfevents.*"));
         string content = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(events));
-        foreach (string tag in new[] { "train/loss", "validation/accuracy", "sparsity/density", "layer_density/fc1.weight" })
+        foreach (string tag in new[] { "train/loss", "validation/accuracy", "sparsity/density", "layer_density/fc1.weight", "test/accuracy" })
         {
             Assert.Contains(tag, content, StringComparison.Ordinal);
         }
+        Assert.Equal(1, Occurrences(content, "mask_updates/density")); // static: its initial masks only, at step 0
     }
+
+    [Fact]
+    public void Tensorboard_logs_the_masks_once_per_step_with_updates_and_the_initial_ones()
+    {
+        // GraNet prunes and then regenerates at the same steps: one point per step, the state after both.
+        string board = Path.Combine(root, "board-granet");
+        string run = Path.Combine(root, "tb-granet");
+        var (code, _, error) = Run(Train(run, "--method", "granet", "--init-density", "0.5", "--final-density", "0.2", "--update-interval", "2", "--prune-end-epoch", "1", "--tensorboard", board));
+        Assert.True(code == 0, error);
+        string content = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(Assert.Single(Directory.GetFiles(board, "events.out.tfevents.*"))));
+        var steps = File.ReadAllLines(Path.Combine(run, "mask-updates.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()).ToList();
+        Assert.True(steps.Distinct().Count() < steps.Count, "the run should have steps that both prune and regenerate");
+        Assert.Equal(steps.Distinct().Count(), Occurrences(content, "mask_updates/density"));
+        Assert.Equal(steps.Distinct().Count(), Occurrences(content, "mask_updates/ever_active"));
+    }
+
+    private static int Occurrences(string text, string tag) => (text.Length - text.Replace(tag, string.Empty, StringComparison.Ordinal).Length) / tag.Length;
 
     [Fact]
     public void Report_of_a_folder_without_metrics_exits_3()
