@@ -18,13 +18,26 @@ internal static class CliHarness
     /// Starts the command as a process of its own (for signals, and for environment variables that must not reach the
     /// tests running beside it), with standard output and error redirected.
     /// </summary>
-    public static System.Diagnostics.Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="keyboardInterrupt">
+    /// Start it with SIGINT handled as from a terminal. A shell without job control starts a background command with SIGINT
+    /// ignored, a process inherits that, and a program started so does not get Ctrl+C (by design: the user's keyboard is
+    /// not its). A test run started with <c>&amp;</c> would pass that on to the process under test (measured: the child
+    /// ignored SIGINT and trained all its epochs).
+    /// </param>
+    public static System.Diagnostics.Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool keyboardInterrupt = false)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(keyboardInterrupt ? "env" : dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (keyboardInterrupt)
+        {
+            // coreutils' env (8.31 and later) sets SIGINT's handling to the default, then runs dotnet in its place (the same process id).
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add(dotnet);
+        }
         start.ArgumentList.Add(typeof(Runner).Assembly.Location);
         foreach (string a in args)
         {

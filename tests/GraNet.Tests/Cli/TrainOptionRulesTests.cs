@@ -175,7 +175,7 @@ public class TrainOptionRulesTests : IDisposable
     public async Task Ctrl_c_says_how_to_continue_and_keeps_the_last_epochs_checkpoint()
     {
         string run = Path.Combine(root, "interrupted");
-        using var train = CliHarness.Start(Train(run, "--epochs", "500"));
+        using var train = CliHarness.Start(Train(run, "--epochs", "500"), keyboardInterrupt: true);
         var readError = train.StandardError.ReadToEndAsync();
         var readOutput = train.StandardOutput.ReadToEndAsync();
         // Interrupt once the first epoch has been written (its checkpoint is the one to continue from).
@@ -194,7 +194,7 @@ public class TrainOptionRulesTests : IDisposable
         Directory.CreateDirectory(slow);
         TestFiles.WriteTinyMnist(slow, train: 6000);
         string run = Path.Combine(root, "early");
-        using var train = CliHarness.Start(["train", "--model", "lenet5-caffe", "--dataset", "fashion-mnist", "--data-dir", slow, "--epochs", "5", "--batch-size", "32", "--threads", "1", "--output", run]);
+        using var train = CliHarness.Start(["train", "--model", "lenet5-caffe", "--dataset", "fashion-mnist", "--data-dir", slow, "--epochs", "5", "--batch-size", "32", "--threads", "1", "--output", run], keyboardInterrupt: true);
         var readError = train.StandardError.ReadToEndAsync();
         var readOutput = train.StandardOutput.ReadToEndAsync();
         WaitFor(() => File.Exists(Path.Combine(run, "config.json")));
