@@ -78,8 +78,11 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
     }
 
     /// <summary>The command that continues the sweep in <paramref name="folder"/>: <c>granet sweep ARGUMENTS --output FOLDER</c>.</summary>
-    public string CommandLine(string folder) =>
-        string.Join(' ', new[] { "granet", "sweep" }.Concat(Arguments).Concat(["--output", folder]).Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+    public string CommandLine(string folder) => "granet sweep " + Join([.. Arguments, "--output", folder]);
+
+    /// <summary>Arguments as a command line: one with a space in quotes.</summary>
+    public static string Join(IEnumerable<string> arguments) =>
+        string.Join(' ', arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
 
     public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RecordFile.Json));
 }

@@ -64,9 +64,9 @@ public sealed record SparsityOptions
     public void Validate(int epochs, string? epochsName = null)
     {
         // A value cast from a number that names no member (e.g. (SparsityMethodKind)77) is refused like any other out of range.
-        Require(Enum.IsDefined(Method), nameof(Method), Method, $"must be one of {Members<SparsityMethodKind>()}");
-        Require(Enum.IsDefined(Distribution), nameof(Distribution), Distribution, $"must be one of {Members<DistributionKind>()}");
-        Require(Growth is not { } growth || Enum.IsDefined(growth), nameof(Growth), Growth, $"must be null or one of {Members<GrowthKind>()}");
+        Require(Enum.IsDefined(Method), nameof(Method), Method, $"must be one of {string.Join(", ", EnumNames.All(typeof(SparsityMethodKind)))}");
+        Require(Enum.IsDefined(Distribution), nameof(Distribution), Distribution, $"must be one of {string.Join(", ", EnumNames.All(typeof(DistributionKind)))}");
+        Require(Growth is not { } growth || Enum.IsDefined(growth), nameof(Growth), Growth, $"must be null or one of {string.Join(", ", EnumNames.All(typeof(GrowthKind)))}");
         Require(InitDensity > 0 && InitDensity <= 1, nameof(InitDensity), InitDensity, "must be in (0, 1]");
         Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
         Require(UpdateInterval >= 1, nameof(UpdateInterval), UpdateInterval, "must be at least 1 step");
@@ -83,8 +83,6 @@ public sealed record SparsityOptions
         Require(Growth is null || Regrows,
             nameof(Growth), Growth, $"has no effect with {Name(nameof(Method))} {OptionValueException.Format(Method)}; drop it");
     }
-
-    private static string Members<T>() where T : struct, Enum => string.Join(", ", Enum.GetValues<T>().Select(v => OptionValueException.Format(v)));
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 

@@ -48,8 +48,8 @@ public sealed record TrainingOptions
     public void Validate()
     {
         // A value cast from a number that names no member is refused like any other out of range.
-        Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, $"must be one of {string.Join(", ", Enum.GetValues<OptimizerKind>().Select(v => OptionValueException.Format(v)))}");
-        Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, $"must be one of {string.Join(", ", Enum.GetValues<LearningRateScheduleKind>().Select(v => OptionValueException.Format(v)))}");
+        Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, $"must be one of {string.Join(", ", EnumNames.All(typeof(OptimizerKind)))}");
+        Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, $"must be one of {string.Join(", ", EnumNames.All(typeof(LearningRateScheduleKind)))}");
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");

@@ -54,7 +54,7 @@ public static class OptimizerStateAccess
         catch (KeyNotFoundException e)
         {
             // TorchSharp keys the state by each parameter's handle, which model.to(...) replaces under the optimizer.
-            throw new ArgumentException($"{optimizer.GetType().Name} has no state for one of its parameters: the model's parameters were replaced after the optimizer was made (model.to(...) to another type or device does that); move or convert the model first, then create the optimizer and the controller.", nameof(optimizer), e);
+            throw new ArgumentException(Training.Optimizers.ParameterStates.Replaced(optimizer.GetType().Name), nameof(optimizer), e);
         }
     }
 
