@@ -9,7 +9,7 @@ namespace GraNet.Cli.Studies;
 public sealed record PlasticityCell(
     int Epoch,
     double PruneRate,
-    string Regeneration,
+    RegenerationMode Regeneration,
     double LearningRate,
     double DensityBefore,
     double DensityAfter,
@@ -23,8 +23,14 @@ public sealed record PlasticityCell(
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsControl => PruneRate == 0;
 
-    /// <summary>How a cell's record is written (<c>cells/e10-p0.5-gradient.json</c>).</summary>
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase, WriteIndented = true };
+    /// <summary>How a cell's record is written (<c>cells/e10-p0.5-gradient.json</c>): the mode by its name (<c>none</c>, <c>gradient</c>), never a number.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        RespectRequiredConstructorParameters = true, // a record lacking a field is not read as a measurement of 0 (or as mode none)
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+    };
 
     /// <summary>The cell's record, as <see cref="Read"/> reads it.</summary>
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json);
@@ -35,7 +41,7 @@ public sealed record PlasticityCell(
     /// or an accuracy outside [0, 100]: a damaged record would otherwise enter the tables as a measurement.
     /// </summary>
     /// <exception cref="InvalidDataException">Naming the file and the fix (delete it: the cell is measured again).</exception>
-    public static PlasticityCell Read(string file, int epoch, double rate, string regeneration)
+    public static PlasticityCell Read(string file, int epoch, double rate, RegenerationMode regeneration)
     {
         ArgumentNullException.ThrowIfNull(file);
         string fix = "delete it to measure the cell again";
@@ -52,7 +58,7 @@ public sealed record PlasticityCell(
         {
             null => "it is empty",
             _ when cell.Epoch != epoch || cell.PruneRate != rate || cell.Regeneration != regeneration =>
-                string.Create(CultureInfo.InvariantCulture, $"it records epoch {cell.Epoch}, rate {cell.PruneRate}, regeneration '{cell.Regeneration}', not epoch {epoch}, rate {rate}, {regeneration}"),
+                string.Create(CultureInfo.InvariantCulture, $"it records epoch {cell.Epoch}, rate {cell.PruneRate}, regeneration '{EnumNames.Of(cell.Regeneration)}', not epoch {epoch}, rate {rate}, {EnumNames.Of(regeneration)}"),
             _ when !(cell.LearningRate > 0) || !double.IsFinite(cell.LearningRate) => string.Create(CultureInfo.InvariantCulture, $"its learning rate {cell.LearningRate} is not positive"),
             _ when new[] { cell.DensityBefore, cell.DensityAfter }.Any(d => !(d >= 0 && d <= 1)) => "a density is outside [0, 1]",
             _ when new[] { cell.AccuracyBefore, cell.AccuracyPruned, cell.AccuracyContinued }.Any(a => !(a >= 0 && a <= 100)) => "an accuracy is outside [0, 100] %",
@@ -62,6 +68,6 @@ public sealed record PlasticityCell(
     }
 
     /// <summary>The file name of the cell's record, e.g. <c>e10-p0.5-gradient.json</c>.</summary>
-    public static string FileName(int epoch, double rate, string regeneration) =>
-        string.Create(CultureInfo.InvariantCulture, $"e{epoch}-p{rate:0.###}-{regeneration}.json");
+    public static string FileName(int epoch, double rate, RegenerationMode regeneration) =>
+        string.Create(CultureInfo.InvariantCulture, $"e{epoch}-p{rate:0.###}-{EnumNames.Of(regeneration)}.json");
 }

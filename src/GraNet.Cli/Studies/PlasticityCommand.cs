@@ -35,7 +35,7 @@ public static class PlasticityCommand
         var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9 (a control without pruning is always measured too)", DefaultValueFactory = _ => "0.2,0.5,0.9" };
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
         var regenerate = new Option<string>("--regenerate") { Description = "Regrow the pruned share by gradient after pruning: none, gradient, or both (each cell measured both ways)", DefaultValueFactory = _ => "both", HelpName = "none|gradient|both" };
-        var start = new Option<string>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => "dense", HelpName = "dense|sparse" };
+        var start = new Option<StudyStart>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => StudyStart.Dense, HelpName = "dense|sparse", CustomParser = r => TrainOptions.EnumOption<StudyStart>(r, "--start") ?? default };
         var seeds = new Option<int?>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed (default: none, one base run in STUDY itself)" };
         var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
@@ -75,11 +75,7 @@ public static class PlasticityCommand
                     throw new ArgumentException($"--from {fromRun} reuses that run as its config.json trained it; drop {string.Join(", ", decided)}, or leave out --from to train a base run with {(decided.Count == 1 ? "it" : "them")}.");
                 }
             }
-            string startMode = parse.GetValue(start)!.Trim().ToLowerInvariant();
-            if (startMode is not ("dense" or "sparse"))
-            {
-                throw new ArgumentException($"--start '{startMode}' must be dense or sparse.");
-            }
+            var startMode = parse.GetValue(start);
             if (fromRun is null)
             {
                 var ignored = schedule.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
@@ -87,7 +83,7 @@ public static class PlasticityCommand
                 {
                     throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "does" : "do")} not apply to the plasticity study, whose base run neither prunes nor regrows (dense, or a static mask with --start sparse); drop {(ignored.Count == 1 ? "it" : "them")}.");
                 }
-                var sparseOnly = new Option[] { train.InitDensity, train.Distribution }.Where(o => startMode != "sparse" && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                var sparseOnly = new Option[] { train.InitDensity, train.Distribution }.Where(o => startMode != StudyStart.Sparse && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                 if (sparseOnly.Count > 0)
                 {
                     throw new ArgumentException($"{string.Join(", ", sparseOnly)} {(sparseOnly.Count == 1 ? "needs" : "need")} --start sparse (the base run is dense otherwise); add --start sparse, or drop {(sparseOnly.Count == 1 ? "it" : "them")}.");
@@ -97,10 +93,10 @@ public static class PlasticityCommand
             train.RefuseUnused(parse, baseline.Training);
             baseline = startMode switch
             {
-                "dense" => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Dense } },
+                StudyStart.Dense => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Dense } },
                 _ => baseline with { Sparsity = baseline.Sparsity with { Method = SparsityMethodKind.Static, FinalDensity = baseline.Sparsity.InitDensity } },
             };
-            if (startMode == "sparse" && baseline.Sparsity.InitDensity >= 1)
+            if (startMode == StudyStart.Sparse && baseline.Sparsity.InitDensity >= 1)
             {
                 throw new ArgumentException("--start sparse needs --init-density below 1, e.g. 0.5.");
             }
@@ -126,11 +122,11 @@ public static class PlasticityCommand
             }
             var pruneRates = TrainOptions.ParseList(parse.GetValue(rates)!, "--prune-rates",
                 r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"'{r}' is not a rate in (0, 1)."), "0.2,0.5,0.9");
-            string[] modes = parse.GetValue(regenerate)!.Trim().ToLowerInvariant() switch
+            RegenerationMode[] modes = parse.GetValue(regenerate)!.Trim().ToLowerInvariant() switch
             {
-                "none" => ["none"],
-                "gradient" => ["gradient"],
-                "both" => ["none", "gradient"],
+                "none" => [RegenerationMode.None],
+                "gradient" => [RegenerationMode.Gradient],
+                "both" => [RegenerationMode.None, RegenerationMode.Gradient],
                 var other => throw new ArgumentException($"--regenerate '{other}' must be none, gradient or both."),
             };
             int k = parse.GetValue(continueEpochs);
@@ -176,7 +172,7 @@ public static class PlasticityCommand
 
     /// <summary>Runs the study. Refuses, before anything is written, a folder whose base run or cells were made with other settings.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
-    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false)
+    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false)
     {
         if (!claimFolder && PlasticitySeeds.HoldsSeedStudies(folder))
         {
@@ -195,7 +191,7 @@ public static class PlasticityCommand
     }
 
     /// <summary>The study of <see cref="Run"/>: its exit code, the cells the command asked for (when it succeeded) and its base run's folder (in the folder claimed, for a default name).</summary>
-    internal static (int Code, IReadOnlyList<PlasticityCell> Cells, RunFolder BaseRun) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
+    internal static (int Code, IReadOnlyList<PlasticityCell> Cells, RunFolder BaseRun) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -292,7 +288,7 @@ public static class PlasticityCommand
             // Rate 0 is the control: the same continued training without pruning, which every pruned cell is read against.
             foreach (double rate in rates.Prepend(0).Distinct())
             {
-                foreach (string mode in rate == 0 ? ["none"] : modes)
+                foreach (var mode in rate == 0 ? [RegenerationMode.None] : modes)
                 {
                     string file = Path.Combine(cells, PlasticityCell.FileName(epoch, rate, mode));
                     PlasticityCell cell;
@@ -317,7 +313,7 @@ public static class PlasticityCommand
         return (ExitCodes.Success, results, baseFolder);
     }
 
-    private static string What(double rate, string mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {mode}");
+    private static string What(double rate, RegenerationMode mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {EnumNames.Of(mode)}");
 
     /// <summary>The configuration of a run folder written by <c>granet train</c> (or a study's base run).</summary>
     private static RunConfiguration ReadRun(string path)
@@ -347,8 +343,7 @@ public static class PlasticityCommand
         if (missing.Count > 0)
         {
             var kept = Directory.Exists(run.Path)
-                ? Directory.EnumerateFiles(run.Path, "epoch-*.ckpt").Select(f => Path.GetFileNameWithoutExtension(f)["epoch-".Length..])
-                    .Select(n => int.TryParse(n, NumberStyles.None, Invariant, out int e) ? e : 0).Where(e => e > 0).Order().ToList()
+                ? Directory.EnumerateFiles(run.Path).Select(Trainer.KeptEpoch).OfType<int>().Order().ToList()
                 : [];
             string has = kept.Count == 0 ? "it keeps none" : $"it keeps {string.Join(", ", kept)}";
             string remedy = reused
@@ -379,7 +374,7 @@ public static class PlasticityCommand
         }
     }
 
-    private static PlasticityCell Measure(RunConfiguration baseline, TrainingData data, DatasetSpec spec, string checkpoint, int epoch, double rate, string mode, double learningRate, int continueEpochs)
+    private static PlasticityCell Measure(RunConfiguration baseline, TrainingData data, DatasetSpec spec, string checkpoint, int epoch, double rate, RegenerationMode mode, double learningRate, int continueEpochs)
     {
         manual_seed(baseline.Training.Seed + epoch);
         using var model = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes);
@@ -392,7 +387,7 @@ public static class PlasticityCommand
         long removed = new GlobalMagnitudePruner().PruneShare(masks, rate);
         masks.Apply();
         double pruned = Trainer.Evaluate(model, data.Test);
-        if (mode == "gradient")
+        if (mode == RegenerationMode.Gradient)
         {
             // As many connections as were pruned grow again, by the gradient of one training mini-batch.
             BackpropagateOneBatch(model, data, baseline.Training.Seed + epoch);
@@ -436,7 +431,7 @@ public static class PlasticityCommand
     internal const string CsvHeader = "epoch,pruneRate,regeneration,learningRate,densityBefore,densityAfter,accuracyBefore,accuracyPruned,accuracyContinued,plasticity";
 
     internal static string CsvRow(PlasticityCell c) =>
-        string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{c.Regeneration},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}");
+        string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{EnumNames.Of(c.Regeneration)},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}");
 
     private static void WriteOutputs(string folder, List<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
     {
@@ -483,15 +478,16 @@ public static class PlasticityCommand
         var charts = new List<(string, Charts.LineChart)>();
         foreach (var mode in modes)
         {
+            string name = EnumNames.Of(mode);
             var series = cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key)
                 .Select(g => new Charts.Series(string.Create(Invariant, $"epoch {g.Key} (lr {g.First().LearningRate:G3})"), g.Select(c => c.PruneRate * 100).ToArray(), g.Select(c => c.Plasticity).ToArray(),
                     errors is null ? null : g.Select(c => errors[c]).ToArray()))
                 .ToList();
             string epochs = $"{continueEpochs} epoch{(continueEpochs == 1 ? string.Empty : "s")}";
             string title = seeds is null
-                ? $"Pruning plasticity, regeneration: {mode} ({epochs} of continued training)"
-                : $"Plasticity, regeneration: {mode} ({epochs} continued; mean ± std, {seeds} seeds)";
-            charts.Add(($"plasticity-{mode}.png", new Charts.LineChart(title, "pruning rate (%)", "plasticity (accuracy points)", series) { YRange = (low - margin, high + margin) }));
+                ? $"Pruning plasticity, regeneration: {name} ({epochs} of continued training)"
+                : $"Plasticity, regeneration: {name} ({epochs} continued; mean ± std, {seeds} seeds)";
+            charts.Add(($"plasticity-{name}.png", new Charts.LineChart(title, "pruning rate (%)", "plasticity (accuracy points)", series) { YRange = (low - margin, high + margin) }));
         }
         return charts;
     }
@@ -515,12 +511,13 @@ public static class PlasticityCommand
         text.AppendLine("```");
         var modes = cells.Where(c => !c.IsControl).Select(c => c.Regeneration).Distinct().ToList();
         var rates = cells.Select(c => c.PruneRate).Distinct().Order().ToList();
-        foreach (string mode in modes)
+        foreach (var mode in modes)
         {
+            string name = EnumNames.Of(mode);
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {mode}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {name}");
             text.AppendLine();
-            if (mode == "gradient" && cells.Any(c => c.Regeneration == mode && c.DensityBefore >= 1))
+            if (mode == RegenerationMode.Gradient && cells.Any(c => c.Regeneration == mode && c.DensityBefore >= 1))
             {
                 text.AppendLine("From a dense checkpoint the only inactive positions are the pruned ones, so regeneration regrows exactly them, at 0: these cells measure retraining the pruned weights from zero in a dense network, not another sparse network.");
                 text.AppendLine();
@@ -537,7 +534,7 @@ public static class PlasticityCommand
                 text.AppendLine(string.Create(Invariant, $"| {group.Key} ({group.First().LearningRate:G3}) | {group.First().AccuracyBefore:F2} | ") + string.Join(" | ", row) + " |");
             }
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {mode}](plasticity-{mode}.png)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {name}](plasticity-{name}.png)");
         }
         text.AppendLine();
         text.AppendLine("## The paper's findings, checked on these numbers");
@@ -587,8 +584,8 @@ public static class PlasticityCommand
                     : $"Mean raw plasticity (no control at epoch {string.Join(", ", uncontrolled)}, so it includes what continued training alone does)";
             lines.Add($"{what} by learning rate at the checkpoint ({means}): it {(FallsStrictly(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall")} at each decay of the learning rate.");
         }
-        var none = cells.Where(c => c.Regeneration == "none").ToList();
-        var grown = cells.Where(c => c.Regeneration == "gradient").ToList();
+        var none = cells.Where(c => c.Regeneration == RegenerationMode.None).ToList();
+        var grown = cells.Where(c => c.Regeneration == RegenerationMode.Gradient).ToList();
         if (none.Count > 0 && grown.Count > 0)
         {
             var pairs = none.Select(n => (n, g: grown.FirstOrDefault(g => g.Epoch == n.Epoch && g.PruneRate == n.PruneRate))).Where(p => p.g is not null).ToList();

@@ -34,7 +34,7 @@ public static class PlasticitySeeds
     /// <summary>Runs the study on <paramref name="seeds"/> base runs that trained and writes the averaged outputs into <paramref name="folder"/>.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one instead of continuing one.</param>
     /// <param name="replacements">Seeds that may replace base runs that collapsed or diverged; more if the folder already holds later seeds' studies (from a command given more).</param>
-    public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<string> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false,
+    public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false,
         int replacements = SeedPlan.DefaultReplacements)
     {
         ArgumentNullException.ThrowIfNull(baseline);
@@ -207,10 +207,11 @@ public static class PlasticitySeeds
         text.AppendLine(commandLine);
         text.AppendLine("```");
         var rates = cells.Select(c => c.Mean.PruneRate).Distinct().Order().ToList();
-        foreach (string mode in cells.Where(c => !c.Mean.IsControl).Select(c => c.Mean.Regeneration).Distinct())
+        foreach (var mode in cells.Where(c => !c.Mean.IsControl).Select(c => c.Mean.Regeneration).Distinct())
         {
+            string name = EnumNames.Of(mode);
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {mode}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {name}");
             text.AppendLine();
             text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning" : string.Create(Invariant, $"prune {r * 100:0.#} %"))) + " |");
             text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
@@ -221,7 +222,7 @@ public static class PlasticitySeeds
                 text.AppendLine(string.Create(Invariant, $"| {group.Key} ({before.LearningRate:G3}) | {before.AccuracyBefore:F2} | ") + string.Join(" | ", row) + " |");
             }
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {mode}](plasticity-{mode}.png)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"![plasticity, {name}](plasticity-{name}.png)");
         }
         text.AppendLine();
         text.AppendLine("## The paper's findings, checked on the means");
@@ -245,8 +246,8 @@ public static class PlasticitySeeds
     /// <summary>How often regeneration raised plasticity within a seed, over every (seed, epoch, rate) with both modes; null without both.</summary>
     private static string? RegenerationBySeed(IReadOnlyList<SeedStudy> measured)
     {
-        var pairs = measured.SelectMany(s => s.Cells.Where(c => c.Regeneration == "none" && !c.IsControl)
-                .Select(n => (n, g: s.Cells.FirstOrDefault(g => g.Regeneration == "gradient" && g.Epoch == n.Epoch && g.PruneRate == n.PruneRate))))
+        var pairs = measured.SelectMany(s => s.Cells.Where(c => c.Regeneration == RegenerationMode.None && !c.IsControl)
+                .Select(n => (n, g: s.Cells.FirstOrDefault(g => g.Regeneration == RegenerationMode.Gradient && g.Epoch == n.Epoch && g.PruneRate == n.PruneRate))))
             .Where(p => p.g is not null).ToList();
         if (pairs.Count == 0)
         {

@@ -33,7 +33,7 @@ public class PlasticitySeedsTests : IDisposable
         return at < 0 ? args : [.. args[..at], .. args[(at + 2)..]];
     }
 
-    private static PlasticityCell Cell(int epoch, double rate, string mode, double before, double continued) => new(epoch, rate, mode, 0.1, 1, 1 - rate, before, 50, continued);
+    private static PlasticityCell Cell(int epoch, double rate, RegenerationMode mode, double before, double continued) => new(epoch, rate, mode, 0.1, 1, 1 - rate, before, 50, continued);
 
     [Fact]
     public void Cells_are_averaged_over_seeds_with_the_sample_standard_deviation()
@@ -41,9 +41,9 @@ public class PlasticitySeedsTests : IDisposable
         // Plasticity 1, 2 and 4 points (continued − before): mean 7/3, sample variance ((4/3)² + (1/3)² + (5/3)²) / 2 = 7/3.
         List<IReadOnlyList<PlasticityCell>> seeds =
         [
-            [Cell(5, 0, "none", 90, 91), Cell(5, 0.5, "none", 90, 91)],
-            [Cell(5, 0.5, "none", 88, 90), Cell(5, 0, "none", 88, 88)],
-            [Cell(5, 0.5, "none", 86, 90), Cell(5, 0, "none", 86, 86.5)],
+            [Cell(5, 0, RegenerationMode.None, 90, 91), Cell(5, 0.5, RegenerationMode.None, 90, 91)],
+            [Cell(5, 0.5, RegenerationMode.None, 88, 90), Cell(5, 0, RegenerationMode.None, 88, 88)],
+            [Cell(5, 0.5, RegenerationMode.None, 86, 90), Cell(5, 0, RegenerationMode.None, 86, 86.5)],
         ];
         var cells = PlasticitySeeds.Aggregate(seeds);
         Assert.Equal([0, 0.5], cells.Select(c => c.Mean.PruneRate)); // the first seed's order
@@ -60,9 +60,9 @@ public class PlasticitySeedsTests : IDisposable
     [Fact]
     public void A_cell_missing_from_one_seed_is_left_out_and_one_seed_has_no_spread()
     {
-        var two = PlasticitySeeds.Aggregate([[Cell(5, 0.5, "none", 90, 91), Cell(5, 0.9, "none", 90, 80)], [Cell(5, 0.5, "none", 90, 92)]]);
+        var two = PlasticitySeeds.Aggregate([[Cell(5, 0.5, RegenerationMode.None, 90, 91), Cell(5, 0.9, RegenerationMode.None, 90, 80)], [Cell(5, 0.5, RegenerationMode.None, 90, 92)]]);
         Assert.Equal(0.5, Assert.Single(two).Mean.PruneRate);
-        var one = PlasticitySeeds.Aggregate([[Cell(5, 0.5, "none", 90, 91)]]);
+        var one = PlasticitySeeds.Aggregate([[Cell(5, 0.5, RegenerationMode.None, 90, 91)]]);
         Assert.Equal(0, Assert.Single(one).Std);
     }
 
@@ -71,9 +71,9 @@ public class PlasticitySeedsTests : IDisposable
     {
         var studies = new List<PlasticitySeeds.SeedStudy>
         {
-            new(17, null, [Cell(5, 0.9, "none", 90, 88), Cell(5, 0.9, "gradient", 90, 89)]),
+            new(17, null, [Cell(5, 0.9, RegenerationMode.None, 90, 88), Cell(5, 0.9, RegenerationMode.Gradient, 90, 89)]),
             new(18, "collapsed", []),
-            new(19, null, [Cell(5, 0.9, "none", 90, 87), Cell(5, 0.9, "gradient", 90, 86)]),
+            new(19, null, [Cell(5, 0.9, RegenerationMode.None, 90, 87), Cell(5, 0.9, RegenerationMode.Gradient, 90, 86)]),
         };
         string summary = PlasticitySeeds.Summary(studies, new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet5-caffe" }, 1, "./granet plasticity --seeds 2");
         Assert.Contains("# Pruning plasticity: lenet5-caffe on fashion-mnist, 2 seeds", summary, StringComparison.Ordinal);
@@ -275,7 +275,7 @@ public class PlasticitySeedsTests : IDisposable
     [Fact]
     public void One_seed_is_described_as_one_seed_without_a_spread()
     {
-        var studies = new List<PlasticitySeeds.SeedStudy> { new(17, null, [Cell(5, 0.9, "none", 90, 88)]) };
+        var studies = new List<PlasticitySeeds.SeedStudy> { new(17, null, [Cell(5, 0.9, RegenerationMode.None, 90, 88)]) };
         string summary = PlasticitySeeds.Summary(studies, new GraNet.Cli.Configuration.RunConfiguration(), 1, "./granet plasticity --seeds 1");
         Assert.Contains("Plasticity in points, of the base run of seed 17 alone (one seed: no spread to give).", summary, StringComparison.Ordinal);
         Assert.Contains("| -2.00 (one seed) |", summary, StringComparison.Ordinal);

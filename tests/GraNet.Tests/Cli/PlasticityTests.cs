@@ -27,18 +27,24 @@ public class PlasticityTests : IDisposable
     public void A_cell_record_is_read_back_and_a_damaged_or_foreign_one_is_refused_naming_the_file_and_the_fix()
     {
         string file = Path.Combine(root, "e2-p0.5-gradient.json");
-        var cell = new PlasticityCell(2, 0.5, "gradient", 0.1, 0.4, 0.2, 81.5, 40.25, 80.0);
+        var cell = new PlasticityCell(2, 0.5, RegenerationMode.Gradient, 0.1, 0.4, 0.2, 81.5, 40.25, 80.0);
         File.WriteAllText(file, cell.ToJson());
-        Assert.Equal(cell, PlasticityCell.Read(file, 2, 0.5, "gradient"));
+        Assert.Equal(cell, PlasticityCell.Read(file, 2, 0.5, RegenerationMode.Gradient));
 
         string Refusal(string text)
         {
             File.WriteAllText(file, text);
-            return Assert.Throws<InvalidDataException>(() => PlasticityCell.Read(file, 2, 0.5, "gradient")).Message;
+            return Assert.Throws<InvalidDataException>(() => PlasticityCell.Read(file, 2, 0.5, RegenerationMode.Gradient)).Message;
         }
         string fix = "; delete it to measure the cell again.";
-        Assert.Equal($"{file}: not the record of this cell (it records epoch 0, rate 0, regeneration '', not epoch 2, rate 0.5, gradient){fix}", Refusal("{\"x\":1}"));
-        Assert.Equal($"{file}: not the record of this cell (it records epoch 2, rate 0.5, regeneration 'none', not epoch 2, rate 0.5, gradient){fix}", Refusal((cell with { Regeneration = "none" }).ToJson()));
+        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal("{\"x\":1}"), StringComparison.Ordinal);
+        // The mode is read by its name only: a number, or a name that is not a mode, is not a record.
+        string json = cell.ToJson();
+        Assert.Contains("\"regeneration\": \"gradient\"", json, StringComparison.Ordinal);
+        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"gradient\"", "1", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"gradient\"", "\"random\"", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"regeneration\": \"gradient\",", string.Empty, StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal($"{file}: not the record of this cell (it records epoch 2, rate 0.5, regeneration 'none', not epoch 2, rate 0.5, gradient){fix}", Refusal((cell with { Regeneration = RegenerationMode.None }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (an accuracy is outside [0, 100] %){fix}", Refusal((cell with { AccuracyContinued = -5 }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (a density is outside [0, 1]){fix}", Refusal((cell with { DensityAfter = 2 }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (it is empty){fix}", Refusal("null"));
@@ -82,7 +88,7 @@ public class PlasticityTests : IDisposable
         Assert.All(controls, c => Assert.Equal(("none", "1", "1"), (c[2], c[4], c[5])));
         Assert.All(controls, c => Assert.Equal(c[6], c[7]));
 
-        File.Delete(Path.Combine(folder, "cells", PlasticityCell.FileName(2, 0.9, "gradient")));
+        File.Delete(Path.Combine(folder, "cells", PlasticityCell.FileName(2, 0.9, RegenerationMode.Gradient)));
         var again = new StringWriter();
         Assert.Equal(0, Runner.Run(Args(folder), again, error));
         Assert.Equal(9, again.ToString().Split('\n').Count(l => l.Contains(": done", StringComparison.Ordinal)));
@@ -92,13 +98,13 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void Findings_are_stated_from_the_numbers()
     {
-        PlasticityCell Cell(int epoch, double rate, string mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
+        PlasticityCell Cell(int epoch, double rate, RegenerationMode mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
         var cells = new[]
         {
-            Cell(5, 0.2, "none", 0.1, 90), Cell(5, 0.9, "none", 0.1, 85),
-            Cell(15, 0.2, "none", 0.01, 89), Cell(15, 0.9, "none", 0.01, 80),
-            Cell(5, 0.2, "gradient", 0.1, 90.5), Cell(5, 0.9, "gradient", 0.1, 87),
-            Cell(15, 0.2, "gradient", 0.01, 89), Cell(15, 0.9, "gradient", 0.01, 83),
+            Cell(5, 0.2, RegenerationMode.None, 0.1, 90), Cell(5, 0.9, RegenerationMode.None, 0.1, 85),
+            Cell(15, 0.2, RegenerationMode.None, 0.01, 89), Cell(15, 0.9, RegenerationMode.None, 0.01, 80),
+            Cell(5, 0.2, RegenerationMode.Gradient, 0.1, 90.5), Cell(5, 0.9, RegenerationMode.Gradient, 0.1, 87),
+            Cell(15, 0.2, RegenerationMode.Gradient, 0.01, 89), Cell(15, 0.9, RegenerationMode.Gradient, 0.01, 83),
         };
         var findings = PlasticityCommand.Findings(cells);
         Assert.Equal("Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in 4 of 4 (mode, epoch) series.", findings[0]);
@@ -110,7 +116,7 @@ public class PlasticityTests : IDisposable
 
         // Controls (rate 0) are reported on their own and are not cells of a series over rates or of the regeneration pairs,
         // even one that rises above the pruned cells; the learning-rate finding reads each cell against its epoch's control.
-        var withControls = PlasticityCommand.Findings([Cell(5, 0, "none", 0.1, 80), Cell(15, 0, "none", 0.01, 95.5), .. cells]);
+        var withControls = PlasticityCommand.Findings([Cell(5, 0, RegenerationMode.None, 0.1, 80), Cell(15, 0, RegenerationMode.None, 0.01, 95.5), .. cells]);
         Assert.Equal("Continued training alone (the control, no pruning) changes the accuracy by -10.00 at epoch 5, +5.50 at epoch 15; a pruned cell's plasticity below its epoch's control is the cost of pruning.", withControls[0]);
         Assert.Equal(findings[0], withControls[1]);
         Assert.Equal(findings[2], withControls[3]);
@@ -119,14 +125,14 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void The_learning_rate_finding_reads_each_cell_against_its_epochs_control()
     {
-        PlasticityCell Cell(int epoch, double rate, string mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
+        PlasticityCell Cell(int epoch, double rate, RegenerationMode mode, double lr, double continued) => new(epoch, rate, mode, lr, 1, 1 - rate, 90, 50, continued);
         // At lr 0.1 continued training alone gains 1 point, and the pruned cells gain less (+0.8, +0.6); at lr 0.01 the
         // control stays and the pruned cells gain (+0.4, +0.2). Raw means fall with the rate (+0.70, +0.30); against the
         // control they rise (0.8 - 1 and 0.6 - 1: -0.30; 0.4 - 0 and 0.2 - 0: +0.30).
         PlasticityCell[] cells =
         [
-            Cell(5, 0, "none", 0.1, 91.0), Cell(5, 0.5, "none", 0.1, 90.8), Cell(5, 0.5, "gradient", 0.1, 90.6),
-            Cell(15, 0, "none", 0.01, 90.0), Cell(15, 0.5, "none", 0.01, 90.4), Cell(15, 0.5, "gradient", 0.01, 90.2),
+            Cell(5, 0, RegenerationMode.None, 0.1, 91.0), Cell(5, 0.5, RegenerationMode.None, 0.1, 90.8), Cell(5, 0.5, RegenerationMode.Gradient, 0.1, 90.6),
+            Cell(15, 0, RegenerationMode.None, 0.01, 90.0), Cell(15, 0.5, RegenerationMode.None, 0.01, 90.4), Cell(15, 0.5, RegenerationMode.Gradient, 0.01, 90.2),
         ];
         Assert.Equal("Mean plasticity relative to the unpruned control (a pruned cell's plasticity minus its epoch's control) by learning rate at the checkpoint (lr 0.1: -0.30, lr 0.01: +0.30): it does not fall at each decay of the learning rate.",
             PlasticityCommand.Findings(cells)[1]);
@@ -139,7 +145,7 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void A_series_that_stays_level_between_two_rates_does_not_count_as_falling()
     {
-        PlasticityCell Cell(int epoch, double rate, double continued) => new(epoch, rate, "none", 0.1, 1, 1 - rate, 90, 50, continued);
+        PlasticityCell Cell(int epoch, double rate, double continued) => new(epoch, rate, RegenerationMode.None, 0.1, 1, 1 - rate, 90, 50, continued);
         // Epoch 5: +0.40, +0.40, +0.12 (level from 20 to 50 %); epoch 10: +0.50, +0.30, +0.10 (falls at each step).
         // Epoch 15: +0.304, +0.296, +0.10, which the tables show as +0.30, +0.30, +0.10: level as shown.
         var findings = PlasticityCommand.Findings([
@@ -152,9 +158,9 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void The_charts_of_both_regeneration_modes_share_one_y_range()
     {
-        PlasticityCell Cell(double rate, string mode, double continued) => new(1, rate, mode, 0.1, 1, 1 - rate, 90, 50, continued);
+        PlasticityCell Cell(double rate, RegenerationMode mode, double continued) => new(1, rate, mode, 0.1, 1, 1 - rate, 90, 50, continued);
         // Without regeneration plasticity spans -0.4 .. +2.4, with it -1.0 .. +1.2; the control is 0.
-        PlasticityCell[] cells = [Cell(0, "none", 90), Cell(0.2, "none", 92.4), Cell(0.9, "none", 89.6), Cell(0.2, "gradient", 91.2), Cell(0.9, "gradient", 89)];
+        PlasticityCell[] cells = [Cell(0, RegenerationMode.None, 90), Cell(0.2, RegenerationMode.None, 92.4), Cell(0.9, RegenerationMode.None, 89.6), Cell(0.2, RegenerationMode.Gradient, 91.2), Cell(0.9, RegenerationMode.Gradient, 89)];
         var charts = PlasticityCommand.PlasticityCharts(cells, 1);
         Assert.Equal(["plasticity-none.png", "plasticity-gradient.png"], charts.Select(c => c.File).ToArray());
         // One range over both: -1.0 .. +2.4, widened by 5 % of its span of 3.4 (0.17) at each end.
@@ -166,15 +172,15 @@ public class PlasticityTests : IDisposable
         }
 
         // Error bars of a study over seeds count: a mean of +2.4 ± 0.6 reaches +3.0 (span 4.0, margin 0.2).
-        var errors = cells.ToDictionary(c => c, c => c.PruneRate == 0.2 && c.Regeneration == "none" ? 0.6 : 0);
+        var errors = cells.ToDictionary(c => c, c => c.PruneRate == 0.2 && c.Regeneration == RegenerationMode.None ? 0.6 : 0);
         Assert.All(PlasticityCommand.PlasticityCharts(cells, 1, errors, seeds: 3), c => Assert.Equal(3.2, c.Chart.YRange!.Value.Max, 9));
     }
 
     [Fact]
     public void With_one_pruning_rate_no_trend_over_rates_is_claimed()
     {
-        PlasticityCell Cell(int epoch, string mode, double continued) => new(epoch, 0.5, mode, 0.1, 1, 0.5, 90, 50, continued);
-        var findings = PlasticityCommand.Findings([Cell(5, "none", 88), Cell(5, "gradient", 89)]);
+        PlasticityCell Cell(int epoch, RegenerationMode mode, double continued) => new(epoch, 0.5, mode, 0.1, 1, 0.5, 90, 50, continued);
+        var findings = PlasticityCommand.Findings([Cell(5, RegenerationMode.None, 88), Cell(5, RegenerationMode.Gradient, 89)]);
         Assert.DoesNotContain(findings, f => f.StartsWith("Plasticity falls", StringComparison.Ordinal));
         Assert.Contains(findings, f => f.StartsWith("Regeneration raises plasticity in 1 of 1 cells", StringComparison.Ordinal));
     }
@@ -330,10 +336,10 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void The_summary_says_when_regeneration_from_a_dense_checkpoint_only_resets_the_pruned_weights()
     {
-        PlasticityCell Cell(string mode, double densityBefore) => new(5, 0.5, mode, 0.1, densityBefore, mode == "none" ? densityBefore / 2 : densityBefore, 90, 50, 88);
+        PlasticityCell Cell(RegenerationMode mode, double densityBefore) => new(5, 0.5, mode, 0.1, densityBefore, mode == RegenerationMode.None ? densityBefore / 2 : densityBefore, 90, 50, 88);
         var configuration = new GraNet.Cli.Configuration.RunConfiguration();
-        string dense = PlasticityCommand.Summary([Cell("none", 1), Cell("gradient", 1)], configuration, 1, "./granet plasticity");
-        string sparse = PlasticityCommand.Summary([Cell("none", 0.5), Cell("gradient", 0.5)], configuration, 1, "./granet plasticity");
+        string dense = PlasticityCommand.Summary([Cell(RegenerationMode.None, 1), Cell(RegenerationMode.Gradient, 1)], configuration, 1, "./granet plasticity");
+        string sparse = PlasticityCommand.Summary([Cell(RegenerationMode.None, 0.5), Cell(RegenerationMode.Gradient, 0.5)], configuration, 1, "./granet plasticity");
         Assert.Contains("regeneration regrows exactly them, at 0", dense, StringComparison.Ordinal);
         Assert.DoesNotContain("regeneration regrows exactly them", sparse, StringComparison.Ordinal);
         Assert.Contains("with a fresh optimizer (momentum starts at 0)", sparse, StringComparison.Ordinal);
