@@ -38,7 +38,7 @@ public sealed class TrainedModel : IDisposable
         if (Directory.Exists(path))
         {
             // A run folder (or any folder) where a file is wanted: point at the checkpoints inside it.
-            var inside = new[] { "last.ckpt", "best.ckpt" }.Select(name => Path.Combine(path, name)).Where(File.Exists).ToList();
+            var inside = new[] { Trainer.LastCheckpoint(path), Trainer.BestCheckpoint(path) }.Where(File.Exists).ToList();
             throw new ArgumentException(inside.Count > 0
                 ? $"{path} is a folder; give the checkpoint file in it: {string.Join(" or ", inside)}."
                 : $"{path} is a folder without last.ckpt or best.ckpt; give a .ckpt file from 'granet train' or a model from 'granet export'.");

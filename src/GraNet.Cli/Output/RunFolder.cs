@@ -33,9 +33,9 @@ public sealed class RunFolder(string path)
 
     public string SummaryFile => System.IO.Path.Combine(Path, "summary.json");
 
-    public string LastCheckpoint => System.IO.Path.Combine(Path, "last.ckpt");
+    public string LastCheckpoint => Trainer.LastCheckpoint(Path);
 
-    public string BestCheckpoint => System.IO.Path.Combine(Path, "best.ckpt");
+    public string BestCheckpoint => Trainer.BestCheckpoint(Path);
 
     /// <summary>The files <c>granet train</c> writes; a folder holding any of them holds a run that a new run would overwrite.</summary>
     public IEnumerable<string> RunFiles => [ConfigFile, MetricsFile, MaskUpdatesFile, SummaryFile, LastCheckpoint, BestCheckpoint, System.IO.Path.Combine(Path, ClaimFileName)];

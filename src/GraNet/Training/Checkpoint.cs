@@ -16,6 +16,9 @@ namespace GraNet.Training;
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The file name extension of checkpoints (<c>last.ckpt</c>, <c>epoch-10.ckpt</c>).</summary>
+    public const string Extension = ".ckpt";
+
     /// <summary>The file's magic, version and messages.</summary>
     public static readonly FileFormat Format = new("GRANETCK", 2, "GraNet checkpoint", "give a .ckpt file written by 'granet train'")
     {

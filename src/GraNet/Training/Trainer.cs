@@ -68,8 +68,25 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public IReadOnlySet<string> ResumeMayDiffer { get; init; } = new HashSet<string>();
 
-    /// <summary>The path of the checkpoint kept after epoch <paramref name="epoch"/>.</summary>
-    public static string EpochCheckpoint(string folder, int epoch) => Path.Combine(folder, $"epoch-{epoch}.ckpt");
+    /// <summary>The path of the checkpoint kept after epoch <paramref name="epoch"/> (<c>epoch-N.ckpt</c>, see <see cref="KeepEpochs"/>).</summary>
+    public static string EpochCheckpoint(string folder, int epoch) => Path.Combine(folder, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{EpochCheckpointPrefix}{epoch}{Checkpoint.Extension}"));
+
+    /// <summary>The epoch of a checkpoint kept as <c>epoch-N.ckpt</c> (<see cref="EpochCheckpoint"/>), from its path; null for any other file.</summary>
+    public static int? KeptEpoch(string path)
+    {
+        string name = Path.GetFileName(path);
+        return name.StartsWith(EpochCheckpointPrefix, StringComparison.Ordinal) && name.EndsWith(Checkpoint.Extension, StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(EpochCheckpointPrefix.Length, name.Length - EpochCheckpointPrefix.Length - Checkpoint.Extension.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int epoch)
+            && epoch > 0 ? epoch : null;
+    }
+
+    /// <summary>The path of the checkpoint of the last finished epoch, which <see cref="Run"/> resumes from (<c>last.ckpt</c>).</summary>
+    public static string LastCheckpoint(string folder) => Path.Combine(folder, "last" + Checkpoint.Extension);
+
+    /// <summary>The path of the checkpoint of the epoch selected on the validation set (<c>best.ckpt</c>).</summary>
+    public static string BestCheckpoint(string folder) => Path.Combine(folder, "best" + Checkpoint.Extension);
+
+    private const string EpochCheckpointPrefix = "epoch-";
 
     /// <summary>
     /// Runs (or, when <paramref name="checkpointFolder"/> holds <c>last.ckpt</c> and
@@ -88,8 +105,8 @@ public sealed class Trainer : IDisposable
         long step = 0;
         int firstEpoch = 0;
         double earlierWall = 0; // spent by the processes that trained the run before this one
-        string? last = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "last.ckpt");
-        string? best = checkpointFolder is null ? null : Path.Combine(checkpointFolder, "best.ckpt");
+        string? last = checkpointFolder is null ? null : LastCheckpoint(checkpointFolder);
+        string? best = checkpointFolder is null ? null : BestCheckpoint(checkpointFolder);
         // A new best is written here first and renamed to best.ckpt only once last.ckpt records it as the best, so that a
         // run stopped between the two files (killed, disk full) still has the best.ckpt its last.ckpt names.
         string? bestNext = best is null ? null : best + ".next";

@@ -16,6 +16,20 @@ public class CheckpointTests : IDisposable
         [new EpochMetrics(1, 1.5, 0.4, 0.5, 0.1, 2, 100, 0.01, new Dictionary<string, double> { ["density"] = 0.3 })], "{\"a\":1}");
 
     [Fact]
+    public void Checkpoint_file_names_are_made_and_read_in_one_place()
+    {
+        Assert.Equal(Path.Combine("run", "last.ckpt"), Trainer.LastCheckpoint("run"));
+        Assert.Equal(Path.Combine("run", "best.ckpt"), Trainer.BestCheckpoint("run"));
+        Assert.Equal(Path.Combine("run", "epoch-12.ckpt"), Trainer.EpochCheckpoint("run", 12));
+        Assert.Equal(12, Trainer.KeptEpoch(Trainer.EpochCheckpoint("run", 12)));
+        Assert.Equal(7, Trainer.KeptEpoch("epoch-07.ckpt"));
+        foreach (string other in new[] { "last.ckpt", "epoch-0.ckpt", "epoch-.ckpt", "epoch-x.ckpt", "epoch--1.ckpt", "epoch- 3.ckpt", "epoch-3.ckpt.tmp", "epoch-3.gsm", "Epoch-3.ckpt", "epoch-99999999999.ckpt" })
+        {
+            Assert.Null(Trainer.KeptEpoch(Path.Combine("run", other)));
+        }
+    }
+
+    [Fact]
     public void Header_and_weights_round_trip()
     {
         string path = Path.Combine(folder, "a.ckpt");
