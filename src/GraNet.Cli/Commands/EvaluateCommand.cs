@@ -55,7 +55,7 @@ public static class EvaluateCommand
             // Only the test images are read. An explicit --data-dir wins; else the folder the model was trained with is
             // tried (when this is its data set) and passed over for the usual places if the data is no longer there.
             string? savedDir = spec.Name == trained.Dataset.Name ? trained.Configuration.DataDir : null;
-            var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir);
+            var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir, DataFolder.Locator());
             if (TrainCommand.DataMismatch(spec, test, "test") is { } mismatch)
             {
                 // The accuracy below would be quoted under the wrong data set's name.

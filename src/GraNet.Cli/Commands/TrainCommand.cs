@@ -74,7 +74,7 @@ public static class TrainCommand
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
-        var (train, test) = DatasetLoader.Load(spec, configuration.DataDir);
+        var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, DataFolder.Locator());
         // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
         // whatever $GRANET_DATA says then.
         configuration = configuration with { DataDir = configuration.DataDir ?? train.Folder };

@@ -278,7 +278,7 @@ public static class PlasticityCommand
         // The base run just trained in this process left its copy of the data set to the garbage collector: collect it
         // before loading another, or the study holds both.
         TorchRuntime.CollectGarbage();
-        var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir);
+        var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
         Directory.CreateDirectory(cells);

@@ -491,7 +491,7 @@ public static class SweepCommand
         ImageDataset train, test;
         try
         {
-            (train, test) = DatasetLoader.Load(spec, baseline.DataDir);
+            (train, test) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
         }
         catch (Exception e) when (e is DataException or InvalidDataException or IOException)
         {

@@ -2,10 +2,10 @@ namespace GraNet.Data;
 
 /// <summary>
 /// Finds a data set's files. Places are tried in this order: the folder given by the user
-/// (<c>--data-dir</c>), <c>$GRANET_DATA</c>, the user cache folder
+/// (the tool's <c>--data-dir</c>), <c>$GRANET_DATA</c>, the user cache folder
 /// (<c>$XDG_CACHE_HOME/granet/datasets</c> or <c>~/.cache/granet/datasets</c>), then
 /// <c>/usr/share/datasets</c> (where Debian's <c>dataset-*</c> packages install). Below each
-/// root the data set's usual sub-folders are tried. Without <c>--data-dir</c>, a folder saved
+/// root the data set's usual sub-folders are tried. Without a given folder, a folder saved
 /// with a model (the one it was trained with) may be tried first. Nothing is ever downloaded.
 /// </summary>
 public sealed class DataLocator
@@ -21,6 +21,13 @@ public sealed class DataLocator
         this.systemRoot = systemRoot;
     }
 
+    /// <summary>
+    /// How messages name the folder given to <see cref="Locate(DatasetSpec, string?)"/> and how they say to give none:
+    /// by default "data folder" and "give no data folder"; a command-line tool names its option instead
+    /// (<c>("--data-dir", "drop --data-dir")</c>).
+    /// </summary>
+    public (string Name, string Omit) GivenFolder { get; init; } = ("data folder", "give no data folder");
+
     /// <summary>The roots searched, in order, each with where it came from.</summary>
     public IReadOnlyList<(string Source, string Root)> Roots(string? dataDir) => Roots(dataDir, null);
 
@@ -33,7 +40,7 @@ public sealed class DataLocator
         var roots = new List<(string, string)>();
         if (!string.IsNullOrWhiteSpace(dataDir))
         {
-            roots.Add(("--data-dir", dataDir));
+            roots.Add((GivenFolder.Name, dataDir));
         }
         else if (!string.IsNullOrWhiteSpace(savedDir))
         {
@@ -70,7 +77,7 @@ public sealed class DataLocator
     /// Returns the folder that holds <paramref name="files"/> (some of <paramref name="spec"/>'s files, e.g. only
     /// its test files for an evaluation).
     /// </summary>
-    /// <param name="dataDir">The folder the user gave (<c>--data-dir</c>): searched first and checked (see <see cref="Locate(DatasetSpec, string?)"/>).</param>
+    /// <param name="dataDir">The folder the user gave (<see cref="GivenFolder"/>): searched first and checked (see <see cref="Locate(DatasetSpec, string?)"/>).</param>
     /// <param name="savedDir">
     /// A folder remembered from earlier, e.g. the one a model was trained with; ignored when <paramref name="dataDir"/>
     /// is given, else searched first and, when it no longer holds the files (moved, or another machine), passed over
@@ -78,7 +85,7 @@ public sealed class DataLocator
     /// </param>
     /// <exception cref="DataException">
     /// No place holds the files (the message lists the places and how to get the data), or a folder the user named
-    /// (<c>--data-dir</c>, <c>$GRANET_DATA</c>) is not a folder, is incomplete, or cannot be read.
+    /// (<paramref name="dataDir"/>, <c>$GRANET_DATA</c>) is not a folder, is incomplete, or cannot be read.
     /// </exception>
     public string Locate(DatasetSpec spec, string? dataDir, string? savedDir, IReadOnlyList<string> files)
     {
@@ -95,7 +102,7 @@ public sealed class DataLocator
             string? denied = DeniedFolder(spec, root, files);
             if (denied is not null && source == "$GRANET_DATA")
             {
-                // Named by the user, like --data-dir: whether it holds the data cannot be told, so it is not passed over.
+                // Named by the user, like the given folder: whether it holds the data cannot be told, so it is not passed over.
                 throw new DataException($"$GRANET_DATA {root}: {denied} cannot be read (permission denied); make it readable (e.g. chmod a+rx {denied}), or point $GRANET_DATA elsewhere.");
             }
             looked.AddRange(Folders(spec, root).Select(f => denied is not null && IsAtOrBelow(f, denied) ? $"{f} (permission denied)" : f));
@@ -117,38 +124,39 @@ public sealed class DataLocator
     private static IEnumerable<string> Folders(DatasetSpec spec, string root) => spec.SubFolders.Select(sub => sub.Length == 0 ? root : Path.Combine(root, sub));
 
     /// <summary>
-    /// An explicit <c>--data-dir</c> that does not exist, is a file, cannot be read, or holds part of the data set's
+    /// An explicit folder (<see cref="GivenFolder"/>) that does not exist, is a file, cannot be read, or holds part of the data set's
     /// files, is a mistake (a typo, a file's name, a permission, an unfinished copy): refused rather than quietly
     /// replaced by data found elsewhere. A readable folder that holds none of them (e.g. a root of other data sets)
     /// falls through to the next places.
     /// </summary>
-    private static void CheckGivenFolder(DatasetSpec spec, string? dataDir, IReadOnlyList<string> files)
+    private void CheckGivenFolder(DatasetSpec spec, string? dataDir, IReadOnlyList<string> files)
     {
         if (string.IsNullOrWhiteSpace(dataDir))
         {
             return;
         }
+        var (name, omit) = GivenFolder;
         switch (Probe(dataDir))
         {
             case Entry.Missing:
-                throw new DataException($"--data-dir {dataDir} does not exist; give the folder that holds the {spec.Name} files, or drop --data-dir to search the usual places.");
+                throw new DataException($"{name} {dataDir} does not exist; give the folder that holds the {spec.Name} files, or {omit} to search the usual places.");
             case Entry.File:
                 string? parent = Path.GetDirectoryName(Path.GetFullPath(dataDir));
                 bool ours = spec.TrainFiles.Concat(spec.TestFiles).Any(f => Path.GetFileName(dataDir) == f || Path.GetFileName(dataDir) == f + ".gz");
-                throw new DataException($"--data-dir {dataDir} is a file, not a folder; give the folder that holds the {spec.Name} files{(ours && parent is not null ? $" ({parent})" : string.Empty)}, or drop --data-dir to search the usual places.");
+                throw new DataException($"{name} {dataDir} is a file, not a folder; give the folder that holds the {spec.Name} files{(ours && parent is not null ? $" ({parent})" : string.Empty)}, or {omit} to search the usual places.");
             case Entry.Denied:
-                throw new DataException($"--data-dir {dataDir} cannot be reached (permission denied on a folder above it); check those folders' permissions, or give another --data-dir.");
+                throw new DataException($"{name} {dataDir} cannot be reached (permission denied on a folder above it); check those folders' permissions, or give another {name}.");
         }
         if (Holding(spec, dataDir, files) is null && DeniedFolder(spec, dataDir, files) is { } denied)
         {
-            throw new DataException($"--data-dir {dataDir}: {denied} cannot be read (permission denied), so whether it holds {spec.Name} cannot be told; make it readable (e.g. chmod a+rx {denied}), or give another --data-dir.");
+            throw new DataException($"{name} {dataDir}: {denied} cannot be read (permission denied), so whether it holds {spec.Name} cannot be told; make it readable (e.g. chmod a+rx {denied}), or give another {name}.");
         }
         foreach (string folder in Folders(spec, dataDir))
         {
             var missing = files.Where(f => ResolveFile(folder, f) is null).ToList();
             if (missing.Count > 0 && missing.Count < files.Count)
             {
-                throw new DataException($"--data-dir {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", missing)} (raw or .gz); complete it, or drop --data-dir to search the usual places.");
+                throw new DataException($"{name} {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", missing)} (raw or .gz); complete it, or {omit} to search the usual places.");
             }
         }
     }

@@ -193,6 +193,20 @@ public class ErrorLineTests : IDisposable
         Assert.False(Directory.Exists(run));
     }
 
+    [Theory]
+    [InlineData("sweep", "--methods", "dense", "--epochs", "1")]
+    [InlineData("plasticity", "--epochs", "2", "--at-epochs", "1")]
+    [InlineData("bench", "data")]
+    public void Every_command_that_reads_training_data_names_a_missing_data_dir_by_its_option(params string[] command)
+    {
+        string typo = Path.Combine(root, "no-such-folder");
+        string output = Path.Combine(root, "out");
+        string[] args = [.. command, "--dataset", "fashion-mnist", "--data-dir", typo, .. command[0] == "bench" ? Array.Empty<string>() : ["--model", "lenet-300-100", "--threads", "1", "--output", output]];
+        var (code, lines) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: --data-dir {typo} does not exist; give the folder that holds the fashion-mnist files, or drop --data-dir to search", lines[^1], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_output_where_no_file_can_be_made_is_named_with_the_option_to_change()
     {

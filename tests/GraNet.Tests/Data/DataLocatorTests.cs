@@ -19,8 +19,23 @@ public class DataLocatorTests : IDisposable
         return folder;
     }
 
+    /// <summary>A locator as the tool makes it: its messages name --data-dir.</summary>
     private DataLocator Locator(Dictionary<string, string> environment) =>
-        new(name => environment.GetValueOrDefault(name), Path.Combine(root, "system"));
+        new(name => environment.GetValueOrDefault(name), Path.Combine(root, "system")) { GivenFolder = ("--data-dir", "drop --data-dir") };
+
+    [Fact]
+    public void A_library_caller_is_not_told_about_the_tools_option()
+    {
+        var locator = new DataLocator(_ => null, Path.Combine(root, "system"));
+        string typo = Path.Combine(root, "fashon-mnist");
+        var e = Assert.Throws<DataException>(() => locator.Locate(DatasetCatalog.FashionMnist, typo));
+        Assert.Equal($"data folder {typo} does not exist; give the folder that holds the fashion-mnist files, or give no data folder to search the usual places.", e.Message);
+        string file = Path.Combine(root, "notes.txt");
+        File.WriteAllText(file, "x");
+        e = Assert.Throws<DataException>(() => DatasetLoader.Load(DatasetCatalog.FashionMnist, file, locator));
+        Assert.Equal($"data folder {file} is a file, not a folder; give the folder that holds the fashion-mnist files, or give no data folder to search the usual places.", e.Message);
+        Assert.Equal(("data folder", file), locator.Roots(file)[0]);
+    }
 
     [Fact]
     public void Data_dir_wins_over_every_other_place()

@@ -13,7 +13,7 @@ public class TestSplitTests : IDisposable
     private static readonly DatasetSpec Spec = DatasetCatalog.FashionMnist;
 
     private DataLocator Locator(string? environmentRoot = null) =>
-        new(name => name == "GRANET_DATA" ? environmentRoot : null, Path.Combine(root, "system"));
+        new(name => name == "GRANET_DATA" ? environmentRoot : null, Path.Combine(root, "system")) { GivenFolder = ("--data-dir", "drop --data-dir") };
 
     private string Tiny(string name, int test)
     {
