@@ -45,6 +45,7 @@ public static class DatasetLoader
                 {
                     throw new DataException($"{paths[1]}: {labels.Length} labels for {count} images in {paths[0]}; the files do not belong together, download them again.");
                 }
+                RequireVaried(spec, pixels, labels, paths[0], paths[1]);
                 return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels) { Folder = folder };
             case DatasetFormat.Cifar10Binary:
             case DatasetFormat.Cifar100Binary:
@@ -56,9 +57,36 @@ public static class DatasetLoader
                     int? expected = spec.TrainFiles.Contains(files[i]) ? spec.ImagesPerTrainFile : spec.ImagesPerTestFile;
                     CifarFile.Read(paths[i], labelBytes, spec.Classes, pixelList, labelList, expected);
                 }
-                return new ImageDataset(name, spec.Shape, spec.Classes, [.. pixelList], [.. labelList]) { Folder = folder };
+                byte[] cifarPixels = [.. pixelList];
+                byte[] cifarLabels = [.. labelList];
+                string named = paths.Count == 1 ? paths[0] : $"{folder} ({string.Join(", ", files)})";
+                RequireVaried(spec, cifarPixels, cifarLabels, named, named);
+                return new ImageDataset(name, spec.Shape, spec.Classes, cifarPixels, cifarLabels) { Folder = folder };
             default:
                 throw new ArgumentOutOfRangeException(nameof(spec), spec.Format, "Unknown data set format.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a split whose images are all the same (e.g. a file zeroed past its header) or, with more images than
+    /// classes, whose labels are all one class: well-formed files of the right size, but no data to learn from or test
+    /// on (a model would reach 100 % on a test split of one label, or learn nothing from blank images).
+    /// </summary>
+    /// <exception cref="DataException">Naming the file and the fix.</exception>
+    public static void RequireVaried(DatasetSpec spec, byte[] pixels, byte[] labels, string imageFile, string labelFile)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Length >= 2 && pixels.AsSpan().IndexOfAnyExcept(pixels[0]) < 0)
+        {
+            throw new DataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{imageFile}: all {labels.Length} images are the same (every pixel is {pixels[0]}): the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
+        }
+        if (labels.Length > spec.Classes && labels.AsSpan().IndexOfAnyExcept(labels[0]) < 0)
+        {
+            throw new DataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{labelFile}: all {labels.Length} labels are {labels[0]}, one class of {spec.Classes}: the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
         }
     }
 }

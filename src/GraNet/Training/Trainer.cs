@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using GraNet.Data;
 using GraNet.IO;
 using GraNet.Runtime;
+using GraNet.Sparsity;
 using GraNet.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -408,7 +409,20 @@ public sealed class Trainer : IDisposable
                 loss.backward();
                 optimizer.step();
                 step++;
-                hook?.AfterOptimizerStep(step);
+                try
+                {
+                    hook?.AfterOptimizerStep(step);
+                }
+                catch (NoGradientException)
+                {
+                    // The trainer calls the hook right after the step, with the step's gradients in place: none reached the weights.
+                    // At a loss of 0 the network fits the batch exactly (e.g. data of one label); else no unit passes a gradient on.
+                    float stepLoss = loss.item<float>();
+                    string why = stepLoss == 0
+                        ? "the network fits this batch exactly, so the data gives nothing to learn: check that its labels are not all one class"
+                        : "the network is dead (no unit passes a gradient on)";
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"At epoch {epoch + 1}, step {step} no gradient reached the weights (every gradient of the model is zero, loss {stepLoss:F4}), so the mask update had nothing to rank: {why}. Lower TrainingOptions.LearningRate (now {options.LearningRate:G4}), add a warm-up (TrainingOptions.WarmupEpochs) or try another TrainingOptions.Seed."));
+                }
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
                 {

@@ -68,7 +68,7 @@ public class ControllerRobustnessTests
         Step(model, optimizer, 2);
         optimizer.zero_grad(); // the mistake: gradients cleared before the controller sees them
         double density = controller.Density;
-        var e = Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(2));
+        var e = Assert.Throws<NoGradientException>(() => controller.AfterOptimizerStep(2));
         Assert.StartsWith("Every gradient of the model is zero or undefined at this growth event", e.Message, StringComparison.Ordinal);
         // Step 2 prunes (0.5 → below) and regenerates: neither happened, and step 2 is still to come.
         Assert.Equal(density, controller.Density);

@@ -126,7 +126,7 @@ public class CriteriaTests
         {
             masks.Layers[0].SetMask(none);
         }
-        Assert.Throws<InvalidOperationException>(() => GlobalGradientGrowth.Grow(masks, 1)); // no gradient to rank by
+        Assert.Throws<NoGradientException>(() => GlobalGradientGrowth.Grow(masks, 1)); // no gradient to rank by
         Assert.Equal(2, masks.Active);
     }
 

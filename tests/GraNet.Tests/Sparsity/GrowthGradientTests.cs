@@ -41,7 +41,7 @@ public class GrowthGradientTests
         nn.functional.cross_entropy(model.call(randn([8, 16], generator: generator)), randint(0, 4, [8], generator: generator)).backward();
         optimizer.step();
         clear(model, optimizer);
-        return Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(3));
+        return Assert.Throws<NoGradientException>(() => controller.AfterOptimizerStep(3));
     }
 
     [Theory]

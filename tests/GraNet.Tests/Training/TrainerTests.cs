@@ -87,6 +87,39 @@ public class TrainerTests
         Assert.Contains("lower TrainingOptions.LearningRate (now 1E+30) or lengthen TrainingOptions.WarmupEpochs (now 2).", warm.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A linear classifier whose output is multiplied by 0: no gradient reaches its weights.</summary>
+    private sealed class Unreachable : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Linear fc = nn.Linear(784, 10);
+
+        public Unreachable()
+            : base(nameof(Unreachable)) => RegisterComponents();
+
+        public override Tensor forward(Tensor input)
+        {
+            var output = fc.call(input.flatten(1));
+            return output * zeros_like(output);
+        }
+    }
+
+    [Fact]
+    public void A_mask_update_that_finds_no_gradient_stops_the_run_as_failed_saying_why()
+    {
+        // The library refuses such an event as a misplaced call (gradients cleared first); the trainer calls it in the right
+        // place, so there the network is dead, and the run fails (exit 4 in the tool) with advice instead of an internal error.
+        var options = Options with { Epochs = 1, ValidationFraction = 0 };
+        manual_seed(1);
+        using var model = new Unreachable();
+        using var controller = new GraNet.Sparsity.SparsityController(new GraNet.Sparsity.SparsityOptions
+        {
+            Method = GraNet.Sparsity.SparsityMethodKind.GraNet, InitDensity = 0.5, FinalDensity = 0.2, UpdateInterval = 3, PruneStartEpoch = 0, PruneEndEpoch = 1,
+        });
+        var trainer = new Trainer(model, TinyTraining.Data(options), options, controller);
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(null, false, ("unreachable", "tiny", "{}")));
+        Assert.StartsWith("At epoch 1, step 3 no gradient reached the weights (every gradient of the model is zero, loss 2.3026)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Lower TrainingOptions.LearningRate (now 0.05)", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_run_at_chance_after_the_first_epoch_is_reported_as_collapsed()
     {

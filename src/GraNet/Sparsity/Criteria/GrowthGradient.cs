@@ -18,7 +18,7 @@ internal static class GrowthGradient
     /// none of its positions ranks above another.
     /// </summary>
     /// <param name="criterion">The criterion's name for the message, e.g. "gradient".</param>
-    /// <exception cref="InvalidOperationException">No parameter of the model has a non-zero gradient.</exception>
+    /// <exception cref="NoGradientException">No parameter of the model has a non-zero gradient.</exception>
     public static Tensor? Of(MaskedLayer layer, MaskSet masks, string criterion)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -34,7 +34,7 @@ internal static class GrowthGradient
             return null;
         }
         string state = grad is null ? "undefined" : "all zeros";
-        throw new InvalidOperationException(
+        throw new NoGradientException(
             $"Every gradient of the model is zero or undefined at this growth event ({layer.Name}'s is {state}), so {criterion} growth cannot rank the positions to grow: call SparsityController.AfterOptimizerStep after optimizer.step() and before optimizer.zero_grad(), or, if it is called there, no gradient reaches the weights (the loss does not depend on them).");
     }
 
@@ -42,7 +42,7 @@ internal static class GrowthGradient
     /// Refuses a growth event at which no parameter of the model has a non-zero gradient, before the event changes anything
     /// (the controller calls it ahead of the step's pruning). One reduction when the first layer has a gradient, as it usually does.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No parameter of the model has a non-zero gradient.</exception>
+    /// <exception cref="NoGradientException">No parameter of the model has a non-zero gradient.</exception>
     public static void RequireSome(MaskSet masks, string criterion)
     {
         ArgumentNullException.ThrowIfNull(masks);
