@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using GraNet.Cli.Configuration;
 using GraNet.Cli.Output;
 using GraNet.Data;
@@ -102,7 +103,15 @@ public static class TrainCommand
                 : $"no epoch had finished, so no checkpoint is kept; 'granet train --resume {folder.Path}' starts the run again from epoch 1.");
         }
         // What a resume reads is checked before anything of the run is rewritten.
-        long? resumeStep = resume && File.Exists(folder.LastCheckpoint) ? ResumeStep(folder) : null;
+        var resumed = resume && File.Exists(folder.LastCheckpoint) ? ResumeHeader(folder, standalone: adviseResume) : null;
+        if (resumed is { EpochsCompleted: > 0 } && resumed.Step != (long)resumed.EpochsCompleted * data.Train.BatchesPerEpoch)
+        {
+            // Other data (a --data-dir of another size): the schedule's step counts would no longer match the run's, and the
+            // options a refusal would then name (--update-interval, --batch-size) cannot be given with --resume.
+            throw new DataException(string.Create(CultureInfo.InvariantCulture,
+                $"{train.Folder} holds {data.Train.Count} training images ({data.Train.BatchesPerEpoch} steps per epoch at batch {configuration.Training.BatchSize}{(data.Validation is null ? string.Empty : ", validation held out")}), but the run in {folder.Path} trained {resumed.Step / resumed.EpochsCompleted} steps per epoch: resume it with the data it was trained on (give that folder with --data-dir)."));
+        }
+        long? resumeStep = resumed?.Step;
         var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
         // next --resume should find the data where this one did.
@@ -178,16 +187,20 @@ public static class TrainCommand
     }
 
     /// <summary>The step of the run's last checkpoint, read whole (its checksum checked) before anything of the run is rewritten.</summary>
-    private static long ResumeStep(RunFolder folder)
+    /// <param name="standalone">The run is <c>granet train</c>'s own (else a sweep's cell or a study's base run, trained again by rerunning that command once the folder is gone).</param>
+    private static CheckpointHeader ResumeHeader(RunFolder folder, bool standalone)
     {
         try
         {
-            return Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint).Step;
+            return Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint);
         }
         catch (InvalidDataException e) when (e.Message.Contains(Checkpoint.Format.Fix, StringComparison.Ordinal))
         {
             // "Give another file" is no help to --resume, which reads the folder's own last.ckpt.
-            throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, "the run cannot continue from it: restore the file, or train the run again with another --output", StringComparison.Ordinal), e);
+            string fix = standalone
+                ? "the run cannot continue from it: restore the file, or train the run again with another --output"
+                : $"the run cannot continue from it: restore the file, or delete {folder.Path} and run the same command again to train it from the start";
+            throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, fix, StringComparison.Ordinal), e);
         }
     }
 

@@ -271,7 +271,7 @@ public static class PlasticityCommand
             return (ExitCodes.TrainingFailed, [], baseFolder);
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
-        RequireOwnCheckpoints(baseFolder, baseline, epochs);
+        RequireOwnCheckpoints(baseFolder, baseline, epochs, reused: from is not null);
 
         TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
         var spec = DatasetCatalog.Get(baseline.Dataset);
@@ -357,12 +357,25 @@ public static class PlasticityCommand
     /// Refuses, before any cell is measured, an epoch checkpoint that another run wrote (a file copied in by hand): each is
     /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
     /// </summary>
-    private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs)
+    /// <param name="reused">The run is a <c>--from</c> run (else the study's own base run, which is trained again once deleted).</param>
+    private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs, bool reused)
     {
         foreach (int epoch in epochs)
         {
             string path = Trainer.EpochCheckpoint(run.Path, epoch);
-            var header = Checkpoint.ReadVerifiedHeader(path);
+            CheckpointHeader header;
+            try
+            {
+                header = Checkpoint.ReadVerifiedHeader(path);
+            }
+            catch (InvalidDataException e) when (e.Message.Contains(Checkpoint.Format.Fix, StringComparison.Ordinal))
+            {
+                // "Give another file" is no help: the study reads the run's own epoch checkpoints.
+                string fix = reused
+                    ? string.Create(Invariant, $"restore the file, or give --at-epochs without {epoch}")
+                    : $"restore the file, or delete {run.Path} and run the same command again to train the base run again (measured cells are kept)";
+                throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, fix, StringComparison.Ordinal), e);
+            }
             var written = ConfigurationJson.Deserialize(header.Configuration, path);
             string? other = header.EpochsCompleted != epoch ? string.Create(Invariant, $"it was kept after epoch {header.EpochsCompleted}, not {epoch}")
                 : ConfigurationComparison.FirstDifference(written, configuration) is { } d ? $"its run had {OptionFlags.ForConfigKey(d.Key)} {d.Saved}, this one {d.Current}"

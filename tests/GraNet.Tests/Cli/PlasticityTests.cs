@@ -322,6 +322,26 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_epoch_checkpoint_of_the_base_run_is_told_to_be_trained_again_by_deleting_the_base_run()
+    {
+        string folder = Path.Combine(root, "damaged-base");
+        var error = new StringWriter();
+        string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none")];
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        string baseRun = Path.Combine(folder, "base");
+        using (var file = File.OpenWrite(Path.Combine(baseRun, "epoch-1.ckpt")))
+        {
+            file.SetLength(file.Length - 10);
+        }
+        Directory.Delete(Path.Combine(folder, "cells"), recursive: true);
+        var refused = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(args, new StringWriter(), refused));
+        Assert.EndsWith($"restore the file, or delete {baseRun} and run the same command again to train the base run again (measured cells are kept).", refused.ToString().Trim(), StringComparison.Ordinal);
+        Directory.Delete(baseRun, recursive: true);
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+    }
+
+    [Fact]
     public void A_finished_base_run_without_a_requested_checkpoint_says_which_it_keeps()
     {
         string folder = Path.Combine(root, "kept-1");

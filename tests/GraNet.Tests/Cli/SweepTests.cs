@@ -379,6 +379,31 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void A_cell_with_a_damaged_checkpoint_is_told_to_be_deleted_and_the_sweep_run_again()
+    {
+        // A cell cannot be given another --output, the fix that 'granet train' names.
+        string data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        TestFiles.WriteTinyMnist(data, train: 100);
+        string folder = Path.Combine(root, "sweep");
+        string[] args = ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
+            "--threads", "1", "--methods", "dense", "--seeds", "1", "--output", folder];
+        var error = new StringWriter();
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        string cell = Path.Combine(folder, "dense-s17");
+        File.Delete(Path.Combine(cell, "summary.json")); // as if stopped before it finished
+        using (var file = File.OpenWrite(Path.Combine(cell, "last.ckpt")))
+        {
+            file.SetLength(file.Length - 10);
+        }
+        var refused = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(args, new StringWriter(), refused));
+        Assert.EndsWith($"the run cannot continue from it: restore the file, or delete {cell} and run the same command again to train it from the start.", refused.ToString().Trim(), StringComparison.Ordinal);
+        Directory.Delete(cell, recursive: true);
+        Assert.Equal(0, Runner.Run(args, new StringWriter(), new StringWriter()));
+        Assert.True(File.Exists(Path.Combine(cell, "summary.json")));
+    }
+
+    [Fact]
     public void Sweep_runs_the_grid_writes_the_tables_and_a_png_and_skips_finished_cells()
     {
         string data = Path.Combine(root, "data");

@@ -283,6 +283,23 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_with_data_of_another_size_names_the_data_not_options_that_resume_refuses()
+    {
+        // Before: the step counts no longer matched, and the refusal named --update-interval or --batch-size, which
+        // --resume does not take, or gave the library's advice on Create's step counts.
+        string run = Path.Combine(root, "other-data");
+        Assert.Equal(0, Run(Train(run, "--method", "granet", "--final-density", "0.2", "--update-interval", "5", "--prune-end-epoch", "1")).Code);
+        string smaller = Directory.CreateDirectory(Path.Combine(root, "smaller")).FullName;
+        TestFiles.WriteTinyMnist(smaller, train: 100);
+        string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", smaller);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {smaller} holds 90 training images (3 steps per epoch at batch 32, validation held out), but the run in {run} trained 9 steps per epoch: resume it with the data it was trained on (give that folder with --data-dir).", error);
+        Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal(0, Run("train", "--resume", run, "--data-dir", data).Code);
+    }
+
+    [Fact]
     public void A_run_saved_with_more_threads_than_this_machine_has_resumes_with_its_cores()
     {
         // config.json keeps the thread count of the machine that started the run; only an explicit --threads is refused.
