@@ -174,9 +174,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             .Select(p => p.name).ToList();
         if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
+            // RigL's stop may be what cuts the window short (a small RigLStopFraction): then the message names it too.
+            string stop = compose is null && options.Method == SparsityMethodKind.RigL && options.RigLStopFraction < 1
+                ? string.Create(CultureInfo.InvariantCulture, $"; rigl stops at step {window.StopStep}, SparsityOptions.RigLStopFraction {options.RigLStopFraction} of the run")
+                : string.Empty;
+            string fix = stop.Length > 0 ? $"use a shorter interval or raise SparsityOptions.RigLStopFraction" : "use a shorter interval";
             throw compose is null
                 ? new OptionValueException(nameof(SparsityOptions), nameof(SparsityOptions.UpdateInterval), options.UpdateInterval,
-                    string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch), so {OptionValueException.Format(options.Method)} would not regenerate at all; use a shorter interval"))
+                    string.Create(CultureInfo.InvariantCulture, $"leaves no regeneration step in steps {window.StartStep + 1}..{Math.Min(window.StopStep, totalRunSteps)} of this run ({stepsPerEpoch} per epoch{stop}), so {OptionValueException.Format(options.Method)} would not regenerate at all; {fix}"))
                 : new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Sparsity method '{method.Name}' has a regeneration Window (every {window.Interval} steps after step {window.StartStep}, up to step {window.StopStep}) that holds no step of this run's {totalRunSteps}, so it would not regenerate at all; start it earlier, end it later or shorten its interval."), nameof(SparsityMethod.Window));
         }
         if (compose is not null && method.Schedule is { } schedule)

@@ -31,7 +31,10 @@ public sealed record SparsityOptions
     public double RegrowthRate { get; init; } = 0.5;
 
     /// <summary>The regeneration rate the cosine decay ends at, on the run's last step.</summary>
-    public double RegrowthRateMin { get; init; } = 0.005;
+    public double RegrowthRateMin { get; init; } = DefaultRegrowthRateMin;
+
+    /// <summary>The default of <see cref="RegrowthRateMin"/>.</summary>
+    public const double DefaultRegrowthRateMin = 0.005;
 
     /// <summary>Growth criterion; null: the method's own (gradient; random for set; momentum for snfs).</summary>
     public GrowthKind? Growth { get; init; }
@@ -71,6 +74,12 @@ public sealed record SparsityOptions
         Require(FinalDensity > 0 && FinalDensity <= 1, nameof(FinalDensity), FinalDensity, "must be in (0, 1]");
         Require(UpdateInterval >= 1, nameof(UpdateInterval), UpdateInterval, "must be at least 1 step");
         Require(RegrowthRate is >= 0 and < 1, nameof(RegrowthRate), RegrowthRate, "must be in [0, 1)");
+        if (RegrowthRateMin == DefaultRegrowthRateMin)
+        {
+            // The minimum kept its default, so the rate is what was set: a rate below the minimum is named as the rate.
+            Require(RegrowthRate >= RegrowthRateMin, nameof(RegrowthRate), RegrowthRate,
+                Invariant($"must be at least {RegrowthRateMin}, the rate its cosine decay ends at ({Name(nameof(RegrowthRateMin))}); for pruning without regeneration use gmp"));
+        }
         Require(RegrowthRateMin >= 0 && RegrowthRateMin <= RegrowthRate, nameof(RegrowthRateMin), RegrowthRateMin, $"must be in [0, {Name(nameof(RegrowthRate))}]");
         Require(RigLStopFraction is > 0 and <= 1, nameof(RigLStopFraction), RigLStopFraction, "must be in (0, 1]");
         if (IsPruningMethod)

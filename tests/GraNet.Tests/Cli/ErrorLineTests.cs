@@ -51,6 +51,7 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --final-densities gives 0.1 more than once; give each value once.", "sweep", "--methods", "set", "--final-densities", "0.1,0.10")]
     [InlineData("granet: --methods gives set more than once; give each value once.", "sweep", "--methods", "set,dense,set")]
     [InlineData("granet: --init-densities applies to granet and granet-uniform only (in a sweep gmp starts dense, as in the paper, and the others at their final density), and --methods has neither; drop it.", "sweep", "--methods", "gmp", "--init-densities", "0.5")]
+    [InlineData("granet: --regrowth-rate 0 must be at least 0.005, the rate its cosine decay ends at (--config key sparsity.regrowthRateMin); for pruning without regeneration use gmp.", "train", "--method", "granet", "--regrowth-rate", "0", "--epochs", "1", "--prune-end-epoch", "1")]
     [InlineData("granet: --epochs 1 leaves no pruning point: a study prunes checkpoints before the end of the base run; give --epochs 2 or more.", "plasticity", "--epochs", "1", "--at-epochs", "1")]
     public void A_value_of_the_wrong_kind_is_named_by_option_and_kind_not_by_dotnet_type(string expected, params string[] args)
     {

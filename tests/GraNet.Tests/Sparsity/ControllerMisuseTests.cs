@@ -226,7 +226,7 @@ public class ControllerMisuseTests
     }
 
     [Theory]
-    [InlineData(SparsityMethodKind.RigL, 16, "leaves no regeneration step in steps 1..12 of this run (4 per epoch), so rigl would not regenerate at all; use a shorter interval")]
+    [InlineData(SparsityMethodKind.RigL, 16, "leaves no regeneration step in steps 1..12 of this run (4 per epoch; rigl stops at step 12, SparsityOptions.RigLStopFraction 0.75 of the run), so rigl would not regenerate at all; use a shorter interval or raise SparsityOptions.RigLStopFraction")]
     [InlineData(SparsityMethodKind.GraNet, 20, "leaves no regeneration step in steps 1..16 of this run (4 per epoch), so granet would not regenerate at all; use a shorter interval")]
     public void An_update_interval_longer_than_the_run_is_refused_for_a_method_that_regenerates(SparsityMethodKind method, int interval, string rule)
     {
