@@ -159,6 +159,10 @@ public static class PlasticityCommand
             // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
             bool overSeeds = parse.GetValue(seeds) is not null;
             int replacementCount = SeedPlan.RequireReplacements(parse.GetValue(replacements));
+            if (overSeeds)
+            {
+                SeedPlan.RequireSeedRange(baseline.Training.Seed, seedCount, replacementCount);
+            }
             if (!overSeeds && parse.GetResult(replacements) is { Implicit: false })
             {
                 throw new ArgumentException("--replacements applies to a study over seeds (--seeds N), which replaces a base run that collapses or diverges; a study of one run has none: add --seeds 1, or drop --replacements.");

@@ -15,6 +15,17 @@ public static class SeedPlan
     public static int RequireReplacements(int replacements) => replacements >= 0 ? replacements
         : throw new ArgumentException($"--replacements {replacements} cannot be negative (0: a run that collapses or diverges is not replaced).");
 
+    /// <summary>Refuses seeds that would run past <see cref="int.MaxValue"/>: from <paramref name="first"/>, <paramref name="count"/> runs and <paramref name="replacements"/> replacements.</summary>
+    public static void RequireSeedRange(int first, int count, int replacements)
+    {
+        long last = (long)first + count + replacements - 1;
+        if (count >= 1 && last > int.MaxValue)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--seed {first} with --seeds {count} and {replacements} replacement(s) would run seeds up to {last}, past the largest seed {int.MaxValue}; give --seed {int.MaxValue - count - replacements + 1} or lower."));
+        }
+    }
+
     /// <summary>Whether a run's outcome (summary.json's <c>outcome</c>) is one that a next seed replaces.</summary>
     public static bool Failed(string? outcome) => outcome is "collapsed" or "diverged";
 

@@ -103,6 +103,7 @@ public static class SweepCommand
             {
                 throw new ArgumentException($"--seeds {grid.Seeds} must be at least 1.");
             }
+            SeedPlan.RequireSeedRange(baseline.Training.Seed, grid.Seeds, grid.Replacements);
             int jobCount = parse.GetValue(jobs);
             if (jobCount < 1)
             {

@@ -52,6 +52,8 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --methods gives set more than once; give each value once.", "sweep", "--methods", "set,dense,set")]
     [InlineData("granet: --init-densities applies to granet and granet-uniform only (in a sweep gmp starts dense, as in the paper, and the others at their final density), and --methods has neither; drop it.", "sweep", "--methods", "gmp", "--init-densities", "0.5")]
     [InlineData("granet: --regrowth-rate 0 must be at least 0.005, the rate its cosine decay ends at (--config key sparsity.regrowthRateMin); for pruning without regeneration use gmp.", "train", "--method", "granet", "--regrowth-rate", "0", "--epochs", "1", "--prune-end-epoch", "1")]
+    [InlineData("granet: --seed 2147483646 with --seeds 2 and 3 replacement(s) would run seeds up to 2147483650, past the largest seed 2147483647; give --seed 2147483643 or lower.", "sweep", "--methods", "dense", "--seeds", "2", "--seed", "2147483646")]
+    [InlineData("granet: --seed 2147483647 with --seeds 1 and 1 replacement(s) would run seeds up to 2147483648, past the largest seed 2147483647; give --seed 2147483646 or lower.", "plasticity", "--at-epochs", "1", "--seeds", "1", "--replacements", "1", "--seed", "2147483647")]
     [InlineData("granet: --epochs 1 leaves no pruning point: a study prunes checkpoints before the end of the base run; give --epochs 2 or more.", "plasticity", "--epochs", "1", "--at-epochs", "1")]
     public void A_value_of_the_wrong_kind_is_named_by_option_and_kind_not_by_dotnet_type(string expected, params string[] args)
     {
