@@ -220,7 +220,7 @@ public static partial class Runner
         }
         if (folder is { } isFolder && !(readable ?? CanRead)(path))
         {
-            return $"cannot read {path} (permission denied); check its permissions (e.g. chmod {(isFolder ? "a+rx" : "a+r")} {path}).";
+            return $"cannot read {path} (permission denied); check its permissions (e.g. chmod {(isFolder ? "a+rx" : "a+r")} {GraNet.IO.ShellQuoting.Quote(path)}).";
         }
         string parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)) ?? path;
         return $"cannot write {path} (permission denied); check the permissions of {(folder is null ? "its folder" : "it and of its folder")} {parent}{(TakesOutput(args) ? ", or choose another --output" : string.Empty)}.";
@@ -302,7 +302,7 @@ public static partial class Runner
                 // The run folder: the one resumed or given, or the one the file was written in; only once it holds a run.
                 string?[] candidates = [OptionValue(args, "--resume"), OptionValue(args, "--output", "-o"), path is null ? null : Path.GetDirectoryName(path)];
                 return candidates.FirstOrDefault(folder => folder is not null && File.Exists(Path.Combine(folder, "config.json"))) is { } run
-                    ? $"continue with 'granet train --resume {run}'"
+                    ? $"continue with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(run)}'"
                     : "run the command again";
             case "sweep":
             case "plasticity":
