@@ -63,7 +63,7 @@ public static class PlasticityCommand
                     throw new ArgumentException($"{perCell.Name} does not apply to the plasticity study; use --start dense|sparse and --init-density.");
                 }
             }
-            string? fromRun = parse.GetValue(from);
+            string? fromRun = GivenText.Require(parse.GetValue(from), "--from", "give the base run of an earlier plasticity study (STUDY/base), or leave the option out");
             if (fromRun is not null)
             {
                 // The --from run's config.json decides the checkpoints and how the cells train; this command keeps the threads,

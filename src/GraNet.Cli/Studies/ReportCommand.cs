@@ -43,7 +43,7 @@ public static class ReportCommand
         var command = new Command("report", "Draw a run's charts (PNG) and write report.md in its folder.") { run };
         command.SetAction(parse =>
         {
-            string path = Write(parse.GetValue(run)!, output);
+            string path = Write(Commands.GivenText.Require(parse.GetValue(run), "RUN_DIR", "give the folder of a run written by 'granet train'")!, output);
             output.WriteLine($"report: {path}");
             return ExitCodes.Success;
         });
