@@ -100,6 +100,11 @@ public static class ReportCommand
         }
 
         string images = Path.Combine(folder.Path, "report");
+        if (!divergedEarly && File.Exists(images))
+        {
+            // The charts go in that folder: refused before anything is printed or written.
+            throw new IOException($"{images} is a file, not a folder; the report draws its charts in the folder {images}: move the file away (or delete it), then report again.");
+        }
         var text = new StringBuilder();
         string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : summary.Title;
         text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");

@@ -275,8 +275,15 @@ public class ErrorLineTests : IDisposable
         string run = Path.Combine(root, "run");
         var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run, "--tensorboard", Path.Combine(file, "tb"));
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.StartsWith($"granet: --tensorboard {Path.Combine(file, "tb")}: cannot write there (", Assert.Single(lines), StringComparison.Ordinal);
+        Assert.Equal($"granet: --tensorboard {Path.Combine(file, "tb")}: {file} is a file, not a folder; choose another --tensorboard, or move the file away.", Assert.Single(lines));
         Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+
+        // The file itself, not .NET's "already exists".
+        (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run, "--tensorboard", file);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --tensorboard {file} is a file, not a folder; give a folder for the logs (it is created if missing), or move the file away.", Assert.Single(lines));
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal("x", File.ReadAllText(file));
     }
 
     [Fact]
