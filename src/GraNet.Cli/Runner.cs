@@ -163,7 +163,9 @@ public static partial class Runner
         var typed = ExpectedType().Match(message);
         if (typed.Success)
         {
-            return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}.";
+            // A whole number beyond the option's type (--epochs 99999999999) is one, only too large.
+            string kind = Configuration.WholeNumber.OutOfRange(typed.Groups[1].Value, typed.Groups[3].Value) ?? $"not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}";
+            return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is {kind}.";
         }
         if (Repeated().Match(message) is { Success: true } repeated)
         {

@@ -356,7 +356,7 @@ public sealed class TrainOptions
     public static IReadOnlyList<int> ParseIntegers(string text, string option) =>
         ParseList(text, option, part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
             ? value
-            : throw new ArgumentException($"'{part}' is not a whole number."), "10,15");
+            : throw new ArgumentException($"'{part}' is {WholeNumber.OutOfRange(part, int.MinValue, int.MaxValue) ?? "not a whole number"}."), "10,15");
 
     /// <summary>Parses a density in (0, 1].</summary>
     public static double ParseDensity(string text) =>
