@@ -45,7 +45,7 @@ public static class BenchInferenceCommand
             }
             var info = ModelRegistry.Get(parse.GetValue(architecture)!);
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
-            var levels = TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity);
+            var levels = BenchCommand.Once(TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity), "--densities", d => d.ToString(CultureInfo.InvariantCulture));
             string only = $"bench inference times sparse execution, which covers {SparseModels} so far; choose one of them.";
             if (!SparseArchitectures.Contains(info.Name, StringComparer.Ordinal))
             {
