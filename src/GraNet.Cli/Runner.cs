@@ -163,7 +163,9 @@ public static partial class Runner
         var typed = ExpectedType().Match(message);
         if (typed.Success)
         {
-            return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}.";
+            // A whole number beyond the option's type (--epochs 99999999999) is one, only too large.
+            string kind = Configuration.WholeNumber.OutOfRange(typed.Groups[1].Value, typed.Groups[3].Value) ?? $"not {Configuration.ConfigurationJson.Kind(typed.Groups[3].Value)}";
+            return $"{typed.Groups[2].Value} '{typed.Groups[1].Value}' is {kind}.";
         }
         if (Repeated().Match(message) is { Success: true } repeated)
         {
@@ -220,7 +222,7 @@ public static partial class Runner
         }
         if (folder is { } isFolder && !(readable ?? CanRead)(path))
         {
-            return $"cannot read {path} (permission denied); check its permissions (e.g. chmod {(isFolder ? "a+rx" : "a+r")} {path}).";
+            return $"cannot read {path} (permission denied); check its permissions (e.g. chmod {(isFolder ? "a+rx" : "a+r")} {GraNet.IO.ShellQuoting.Quote(path)}).";
         }
         string parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)) ?? path;
         return $"cannot write {path} (permission denied); check the permissions of {(folder is null ? "its folder" : "it and of its folder")} {parent}{(TakesOutput(args) ? ", or choose another --output" : string.Empty)}.";
@@ -302,7 +304,7 @@ public static partial class Runner
                 // The run folder: the one resumed or given, or the one the file was written in; only once it holds a run.
                 string?[] candidates = [OptionValue(args, "--resume"), OptionValue(args, "--output", "-o"), path is null ? null : Path.GetDirectoryName(path)];
                 return candidates.FirstOrDefault(folder => folder is not null && File.Exists(Path.Combine(folder, "config.json"))) is { } run
-                    ? $"continue with 'granet train --resume {run}'"
+                    ? $"continue with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(run)}'"
                     : "run the command again";
             case "sweep":
             case "plasticity":

@@ -44,7 +44,7 @@ public static class BenchCommand
                 TrainOptions.KernelsToRun(parse.GetValue(kernels), CpuKernels.Auto, null, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported));
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
-            var kinds = TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method"));
+            var kinds = Once(TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method")), "--method", TrainOptions.MethodName);
             CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false }).Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
@@ -77,6 +77,20 @@ public static class BenchCommand
         value < 1 ? throw new ArgumentException($"{flag} {value} must be at least 1.")
         : value > max ? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{flag} {value} must be at most {max}."))
         : value;
+
+    /// <summary>
+    /// Returns <paramref name="values"/> if each is given once; else refuses the list, naming <paramref name="flag"/> and the
+    /// first value repeated (as sweep does): timing it twice would only print the same row again.
+    /// </summary>
+    /// <param name="name">A value as the option writes it (<c>granet</c>, <c>0.1</c>).</param>
+    internal static IReadOnlyList<T> Once<T>(IReadOnlyList<T> values, string flag, Func<T, string> name)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(name);
+        return values.Select(name).GroupBy(v => v, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice
+            ? throw new ArgumentException($"{flag} gives {twice.Key} more than once; give each value once.")
+            : values;
+    }
 
     /// <summary>
     /// Builds <paramref name="info"/> for <paramref name="spec"/>'s images and classes; a model that cannot take them

@@ -25,7 +25,7 @@ public static class BenchDataCommand
             int n = BenchCommand.Count(parse.GetValue(epochs), "--epochs");
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var clock = Stopwatch.StartNew();
-            var (train, _) = DatasetLoader.Load(spec, parse.GetValue(dataDir), DataFolder.Locator());
+            var (train, _) = DatasetLoader.Load(spec, GivenText.Require(parse.GetValue(dataDir), "--data-dir", "give a value, or leave the option out"), DataFolder.Locator());
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Name}: {train.Count} training images {spec.Shape} loaded and decoded in {clock.Elapsed.TotalSeconds:F2} s"));
             var loader = new BatchLoader(train, null, spec.Mean, spec.Std, size);
             foreach (bool augment in new[] { false, true })

@@ -32,7 +32,7 @@ public static class BenchInferenceCommand
             // Every option is checked before anything is printed or timed.
             int b = BenchCommand.Count(parse.GetValue(batch), "--batch-size");
             TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? 1));
-            if (parse.GetValue(file) is { } path)
+            if (GivenText.Require(parse.GetValue(file), "--model", "give a .ckpt file from 'granet train' or a model from 'granet export', or leave the option out to time --architecture") is { } path)
             {
                 var ignored = new Option[] { architecture, densities, dataset }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                 if (ignored.Count > 0)
@@ -45,7 +45,7 @@ public static class BenchInferenceCommand
             }
             var info = ModelRegistry.Get(parse.GetValue(architecture)!);
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
-            var levels = TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity);
+            var levels = BenchCommand.Once(TrainOptions.ParseList(parse.GetValue(densities)!, "--densities", TrainOptions.ParseDensity), "--densities", d => d.ToString(CultureInfo.InvariantCulture));
             string only = $"bench inference times sparse execution, which covers {SparseModels} so far; choose one of them.";
             if (!SparseArchitectures.Contains(info.Name, StringComparer.Ordinal))
             {

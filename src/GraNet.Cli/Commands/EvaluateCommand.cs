@@ -35,14 +35,16 @@ public static class EvaluateCommand
         var command = new Command(name, description) { file, dataset, dataDir, batch, threads, engine };
         command.SetAction(parse =>
         {
-            string path = parse.GetValue(file)!;
+            string path = GivenText.Require(parse.GetValue(file), fileOption, "give a .ckpt file from 'granet train' or a model from 'granet export'")!;
+            string? datasetName = GivenText.Require(parse.GetValue(dataset), "--dataset", "give a value, or leave the option out");
+            string? dataFolder = GivenText.Require(parse.GetValue(dataDir), "--data-dir", "give a value, or leave the option out");
             int? threadCount = parse.GetValue(threads);
             if (threadCount is { } count)
             {
                 TrainOptions.CheckThreads(count);
             }
             using var trained = TrainedModel.Load(path, threadCount);
-            var spec = parse.GetValue(dataset) is { } d ? DatasetCatalog.Get(d) : trained.Dataset;
+            var spec = datasetName is { } d ? DatasetCatalog.Get(d) : trained.Dataset;
             if (spec.Shape != trained.Dataset.Shape || spec.Classes != trained.Dataset.Classes)
             {
                 throw new ArgumentException($"--dataset {spec.Name} has {spec.Shape} images and {spec.Classes} classes; {path} was trained for {trained.Dataset.Shape} and {trained.Dataset.Classes}.");
@@ -55,7 +57,7 @@ public static class EvaluateCommand
             // Only the test images are read. An explicit --data-dir wins; else the folder the model was trained with is
             // tried (when this is its data set) and passed over for the usual places if the data is no longer there.
             string? savedDir = spec.Name == trained.Dataset.Name ? trained.Configuration.DataDir : null;
-            var test = DatasetLoader.LoadTest(spec, parse.GetValue(dataDir), savedDir, DataFolder.Locator());
+            var test = DatasetLoader.LoadTest(spec, dataFolder, savedDir, DataFolder.Locator());
             if (TrainCommand.DataMismatch(spec, test, "test") is { } mismatch)
             {
                 // The accuracy below would be quoted under the wrong data set's name.

@@ -18,8 +18,8 @@ public static class ExportCommand
         var command = new Command("export", "Write a trained network in compact sparse form (active values and their positions).") { checkpoint, target, force };
         command.SetAction(parse =>
         {
-            string source = parse.GetValue(checkpoint)!;
-            string path = parse.GetValue(target)!;
+            string source = GivenText.Require(parse.GetValue(checkpoint), "--checkpoint", "give a .ckpt file from 'granet train' (last.ckpt or best.ckpt)")!;
+            string path = GivenText.Require(parse.GetValue(target), "--output", "give the compact model file to write, e.g. model.gsm")!;
             bool replace = parse.GetValue(force);
             CheckTarget(source, path, replace);
             if (File.Exists(source) && CompactModel.Format.Matches(source))

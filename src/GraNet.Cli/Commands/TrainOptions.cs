@@ -158,7 +158,7 @@ public sealed class TrainOptions
             {
                 throw new FileNotFoundException(Directory.Exists(resume)
                     ? Studies.FolderContents.Of(resume) is { Kind: not Studies.FolderOutput.Run } held
-                        ? $"{resume} holds {held.Text}, not a run; continue it by running its own command again ({(held.Kind == Studies.FolderOutput.Sweep ? Studies.SweepRecord.Read(resume) is { } sweep ? $"'{sweep.CommandLine(resume)}'" : "its results.md's 'Reproduce with' line" : $"'granet plasticity ... --output {resume}'")}: finished cells are kept, interrupted ones resumed), or give --resume one of its run folders."
+                        ? $"{resume} holds {held.Text}, not a run; continue it by running its own command again ({(held.Kind == Studies.FolderOutput.Sweep ? Studies.SweepRecord.Read(resume) is { } sweep ? $"'{sweep.CommandLine(resume)}'" : "its results.md's 'Reproduce with' line" : $"'granet plasticity ... --output {GraNet.IO.ShellQuoting.Quote(resume)}'")}: finished cells are kept, interrupted ones resumed), or give --resume one of its run folders."
                         : $"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'."
                     : File.Exists(resume)
                         ? $"--resume {resume} is a file; give the run's folder (the one holding config.json and last.ckpt)."
@@ -356,7 +356,7 @@ public sealed class TrainOptions
     public static IReadOnlyList<int> ParseIntegers(string text, string option) =>
         ParseList(text, option, part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
             ? value
-            : throw new ArgumentException($"'{part}' is not a whole number."), "10,15");
+            : throw new ArgumentException($"'{part}' is {WholeNumber.OutOfRange(part, int.MinValue, int.MaxValue) ?? "not a whole number"}."), "10,15");
 
     /// <summary>Parses a density in (0, 1].</summary>
     public static double ParseDensity(string text) =>

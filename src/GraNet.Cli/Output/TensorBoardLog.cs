@@ -28,6 +28,17 @@ public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
     public static string RequireWritable(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        // The folder, or one it would be made in, that is a file: said as such rather than in .NET's "already exists".
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        for (string? path = full; path is not null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
+        {
+            if (File.Exists(path))
+            {
+                throw new IOException(path == full
+                    ? $"--tensorboard {directory} is a file, not a folder; give a folder for the logs (it is created if missing), or move the file away."
+                    : $"--tensorboard {directory}: {path} is a file, not a folder; choose another --tensorboard, or move the file away.");
+            }
+        }
         try
         {
             Directory.CreateDirectory(directory);

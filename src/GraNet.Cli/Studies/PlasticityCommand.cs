@@ -63,7 +63,7 @@ public static class PlasticityCommand
                     throw new ArgumentException($"{perCell.Name} does not apply to the plasticity study; use --start dense|sparse and --init-density.");
                 }
             }
-            string? fromRun = parse.GetValue(from);
+            string? fromRun = GivenText.Require(parse.GetValue(from), "--from", "give the base run of an earlier plasticity study (STUDY/base), or leave the option out");
             if (fromRun is not null)
             {
                 // The --from run's config.json decides the checkpoints and how the cells train; this command keeps the threads,
@@ -155,7 +155,7 @@ public static class PlasticityCommand
             var named = trained ?? baseline; // the default folder is named after the model and data set the study measures
             string folder = given ?? Path.Combine("runs", $"plasticity-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Invariant)}-{named.Model}-{named.Dataset}");
             // A study of a --from run runs that run's kernels (and refuses --cpu-kernels); one that trains its base runs names its set.
-            string commandLine = "./granet " + string.Join(' ', parse.Tokens.Select(t => t.Value)) + (fromRun is null ? train.KernelsUnlessGiven(parse, baseline.CpuKernels) : string.Empty);
+            string commandLine = "./granet " + GraNet.IO.ShellQuoting.Join(parse.Tokens.Select(t => t.Value)) + (fromRun is null ? train.KernelsUnlessGiven(parse, baseline.CpuKernels) : string.Empty);
             // An explicit --seeds (even 1) asks for the study over seeds, with its replacement of a failed base run.
             bool overSeeds = parse.GetValue(seeds) is not null;
             int replacementCount = SeedPlan.RequireReplacements(parse.GetValue(replacements));
@@ -247,7 +247,7 @@ public static class PlasticityCommand
         }
         if (advise)
         {
-            Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
+            Interruption.Advise($"finished cells are kept; run the same command again with --output {GraNet.IO.ShellQuoting.Quote(folder)} to continue.");
         }
         string cells = Path.Combine(folder, "cells");
         bool measuredBefore = Directory.Exists(cells) && Directory.EnumerateFiles(cells, "*.json").Any();
@@ -331,7 +331,7 @@ public static class PlasticityCommand
         {
             string studyBase = Path.Combine(path, "base");
             throw new FileNotFoundException(File.Exists(new RunFolder(studyBase).ConfigFile)
-                ? $"{run.ConfigFile}: not found; {path} is a study folder: give its base run, --from {studyBase}."
+                ? $"{run.ConfigFile}: not found; {path} is a study folder: give its base run, --from {GraNet.IO.ShellQuoting.Quote(studyBase)}."
                 : $"{run.ConfigFile}: not found; --from takes the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", run.ConfigFile);
         }
         var configuration = ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);

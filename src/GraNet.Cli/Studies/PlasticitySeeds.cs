@@ -61,7 +61,7 @@ public static class PlasticitySeeds
         int first = baseline.Training.Seed;
         // A later seed's study, from a command given more replacements, stays in the averages.
         replacements = SeedPlan.Reaching(first, seeds, replacements, seed => Directory.Exists(SeedFolder(folder, seed)));
-        string advice = $"finished seeds and cells are kept; run the same command again with --output {folder} to continue.";
+        string advice = $"finished seeds and cells are kept; run the same command again with --output {GraNet.IO.ShellQuoting.Quote(folder)} to continue.";
         var studies = new List<SeedStudy>();
         // The base run is dense or a static mask that keeps every layer: it never prunes, so no collapse of it has a cause that
         // every seed shares (summary.json's collapseCause), and a collapsed base run is replaced.

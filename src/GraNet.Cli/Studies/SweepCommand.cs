@@ -190,7 +190,7 @@ public static class SweepCommand
             // Before the first cell finishes: the folder is a sweep's from now on, and says with what command.
             record?.Write(folder);
         }
-        Interruption.Advise($"finished cells are kept; run the same command again with --output {folder} to continue.");
+        Interruption.Advise($"finished cells are kept; run the same command again with --output {GraNet.IO.ShellQuoting.Quote(folder)} to continue.");
         if (jobs > 1 && !reportOnly)
         {
             RunInParallel(grid, baseline, folder, commandLine, output, jobs);
@@ -564,14 +564,14 @@ public static class SweepCommand
                 : null;
             if (wrong is not null)
             {
-                throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
+                throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path.GetDirectoryName(path)!)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
             }
             return new SweepResult(cell, outcome!, Number(root, "testAccuracy"), Number(root, "finalDensity"),
                 Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {Path.GetDirectoryName(path)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
+            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path.GetDirectoryName(path)!)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
         }
     }
 }

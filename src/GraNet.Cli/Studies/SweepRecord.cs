@@ -80,9 +80,8 @@ public sealed record SweepRecord(IReadOnlyList<string> Arguments)
     /// <summary>The command that continues the sweep in <paramref name="folder"/>: <c>granet sweep ARGUMENTS --output FOLDER</c>.</summary>
     public string CommandLine(string folder) => "granet sweep " + Join([.. Arguments, "--output", folder]);
 
-    /// <summary>Arguments as a command line: one with a space in quotes.</summary>
-    public static string Join(IEnumerable<string> arguments) =>
-        string.Join(' ', arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+    /// <summary>Arguments as a command line for a POSIX shell: each quoted as <see cref="GraNet.IO.ShellQuoting.Quote"/> does.</summary>
+    public static string Join(IEnumerable<string> arguments) => GraNet.IO.ShellQuoting.Join(arguments);
 
     public void Write(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RecordFile.Json));
 }

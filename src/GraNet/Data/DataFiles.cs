@@ -5,7 +5,7 @@ internal static class DataFiles
 {
     /// <summary>The file's permissions refuse reading it.</summary>
     public static string Unreadable(string path) =>
-        $"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r {path}).";
+        $"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r {IO.ShellQuoting.Quote(path)}).";
 
     /// <summary>Reading failed otherwise (an I/O error of the disk or the network): the reason without .NET's repetition of the path.</summary>
     public static string Unreadable(string path, IOException error)

@@ -103,7 +103,7 @@ public sealed class DataLocator
             if (denied is not null && source == "$GRANET_DATA")
             {
                 // Named by the user, like the given folder: whether it holds the data cannot be told, so it is not passed over.
-                throw new DataException($"$GRANET_DATA {root}: {denied} cannot be read (permission denied); make it readable (e.g. chmod a+rx {denied}), or point $GRANET_DATA elsewhere.");
+                throw new DataException($"$GRANET_DATA {root}: {denied} cannot be read (permission denied); make it readable (e.g. chmod a+rx {IO.ShellQuoting.Quote(denied)}), or point $GRANET_DATA elsewhere.");
             }
             looked.AddRange(Folders(spec, root).Select(f => denied is not null && IsAtOrBelow(f, denied) ? $"{f} (permission denied)" : f));
         }
@@ -149,7 +149,7 @@ public sealed class DataLocator
         }
         if (Holding(spec, dataDir, files) is null && DeniedFolder(spec, dataDir, files) is { } denied)
         {
-            throw new DataException($"{name} {dataDir}: {denied} cannot be read (permission denied), so whether it holds {spec.Name} cannot be told; make it readable (e.g. chmod a+rx {denied}), or give another {name}.");
+            throw new DataException($"{name} {dataDir}: {denied} cannot be read (permission denied), so whether it holds {spec.Name} cannot be told; make it readable (e.g. chmod a+rx {IO.ShellQuoting.Quote(denied)}), or give another {name}.");
         }
         foreach (string folder in Folders(spec, dataDir))
         {

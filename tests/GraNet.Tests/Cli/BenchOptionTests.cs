@@ -33,6 +33,18 @@ public class BenchOptionTests
         Assert.Equal("", output.ToString());
     }
 
+    [Theory]
+    [InlineData("granet: --method gives granet more than once; give each value once.", "bench", "sparse", "--method", "granet,granet")]
+    [InlineData("granet: --method gives set more than once; give each value once.", "bench", "sparse", "--method", "set,rigl,SET")]
+    [InlineData("granet: --densities gives 0.1 more than once; give each value once.", "bench", "inference", "--densities", "0.1,0.5,0.10")]
+    public void A_list_that_gives_a_value_twice_is_refused_before_anything_is_timed(string expected, params string[] args)
+    {
+        var (code, output, error) = CliHarness.Run([.. args, "--threads", "1"]);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(expected, Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal("", output);
+    }
+
     [Fact]
     public void Bench_sparse_times_every_method_with_its_defaults()
     {

@@ -37,10 +37,25 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --prune-end-epoch '0,5' is not a number: write decimals with a point (0.5). (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--prune-end-epoch", "0,5")]
     [InlineData("granet: --validation '1,000' is not a number: write decimals with a point (1.000). (see 'granet --help' or 'granet COMMAND --help').", "train", "--validation", "1,000")]
     [InlineData("granet: --epochs '1.5' is not a whole number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "1.5")]
+    [InlineData("granet: --epochs '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "99999999999")]
+    [InlineData("granet: --seeds '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--seeds", "99999999999")]
+    [InlineData("granet: --seeds '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--at-epochs", "1", "--seeds", "99999999999")]
+    [InlineData("granet: --batch-size '-99999999999' is too small (at least -2147483648). (see 'granet --help' or 'granet COMMAND --help').", "evaluate", "--checkpoint", "x.ckpt", "--batch-size", "-99999999999")]
+    [InlineData("granet: --milestones: '99999999999' is too large (at most 2147483647).", "train", "--milestones", "10,99999999999")]
     [InlineData("granet: --schedule 'cos' is not one of: multistep, cosine, constant. (see 'granet --help' or 'granet COMMAND --help').", "train", "--schedule", "cos")]
     [InlineData("granet: --optimizer 'foo' is not one of: sgd, adam. (see 'granet --help' or 'granet COMMAND --help').", "train", "--optimizer", "foo")]
     [InlineData("granet: --output is empty; give a value, or leave the option out.", "train", "--output", "")]
     [InlineData("granet: --data-dir is empty; give a value, or leave the option out.", "sweep", "--data-dir", " ")]
+    [InlineData("granet: --output is empty; give the compact model file to write, e.g. model.gsm.", "export", "--checkpoint", "C", "--output", "")]
+    [InlineData("granet: --checkpoint is empty; give a .ckpt file from 'granet train' (last.ckpt or best.ckpt).", "export", "--checkpoint", " ", "--output", "m.gsm")]
+    [InlineData("granet: --checkpoint is empty; give a .ckpt file from 'granet train' or a model from 'granet export'.", "evaluate", "--checkpoint", "")]
+    [InlineData("granet: --data-dir is empty; give a value, or leave the option out.", "evaluate", "--checkpoint", "x.ckpt", "--data-dir", "")]
+    [InlineData("granet: --dataset is empty; give a value, or leave the option out.", "evaluate", "--checkpoint", "x.ckpt", "--dataset", "")]
+    [InlineData("granet: --model is empty; give a .ckpt file from 'granet train' or a model from 'granet export'.", "infer", "--model", "")]
+    [InlineData("granet: --model is empty; give a .ckpt file from 'granet train' or a model from 'granet export', or leave the option out to time --architecture.", "bench", "inference", "--model", "")]
+    [InlineData("granet: --data-dir is empty; give a value, or leave the option out.", "bench", "data", "--data-dir", "")]
+    [InlineData("granet: RUN_DIR is empty; give the folder of a run written by 'granet train'.", "report", "")]
+    [InlineData("granet: --from is empty; give the base run of an earlier plasticity study (STUDY/base), or leave the option out.", "plasticity", "--from", "", "--at-epochs", "1")]
     [InlineData("granet: --milestones '10,,15' has an empty entry; give values separated by single commas, such as 10,15.", "train", "--milestones", "10,,15")]
     [InlineData("granet: --milestones: 'x' is not a whole number.", "train", "--milestones", "10,x")]
     [InlineData("granet: --prune-rates '0.2,0.9,' has an empty entry; give values separated by single commas, such as 0.2,0.5,0.9.", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,0.9,")]
@@ -290,8 +305,15 @@ public class ErrorLineTests : IDisposable
         string run = Path.Combine(root, "run");
         var (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run, "--tensorboard", Path.Combine(file, "tb"));
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.StartsWith($"granet: --tensorboard {Path.Combine(file, "tb")}: cannot write there (", Assert.Single(lines), StringComparison.Ordinal);
+        Assert.Equal($"granet: --tensorboard {Path.Combine(file, "tb")}: {file} is a file, not a folder; choose another --tensorboard, or move the file away.", Assert.Single(lines));
         Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+
+        // The file itself, not .NET's "already exists".
+        (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run, "--tensorboard", file);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --tensorboard {file} is a file, not a folder; give a folder for the logs (it is created if missing), or move the file away.", Assert.Single(lines));
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal("x", File.ReadAllText(file));
     }
 
     [Fact]

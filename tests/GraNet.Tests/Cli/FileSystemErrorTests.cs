@@ -51,6 +51,16 @@ public class FileSystemErrorTests : IDisposable
     }
 
     [Fact]
+    public void The_chmod_suggested_for_a_file_that_cannot_be_read_quotes_its_path_for_the_shell()
+    {
+        string checkpoint = Path.Combine(RunFolder("my run"), "it's.ckpt");
+        File.WriteAllText(checkpoint, "x");
+        Assert.Equal(
+            $"cannot read {checkpoint} (permission denied); check its permissions (e.g. chmod a+r '{root}/my run/it'\\''s.ckpt').",
+            Runner.AccessDeniedText(Denied(checkpoint), ["evaluate", "--checkpoint", checkpoint], readable: _ => false));
+    }
+
+    [Fact]
     public void A_write_that_is_refused_names_the_folder_and_another_output_only_where_the_command_takes_one()
     {
         string run = RunFolder("run");

@@ -55,7 +55,8 @@ public class PlasticityTests : IDisposable
     [Fact]
     public void The_study_measures_every_cell_writes_its_outputs_and_resumes_without_redoing_cells()
     {
-        string folder = Path.Combine(root, "study");
+        // A folder name the shell would split and misread: the line to reproduce quotes it.
+        string folder = Path.Combine(root, "my study's");
         var error = new StringWriter();
         Assert.True(Runner.Run(Args(folder), new StringWriter(), error) == 0, error.ToString());
 
@@ -71,7 +72,7 @@ public class PlasticityTests : IDisposable
         Assert.Contains("| control, no pruning: continued (change) | prune 50 %", summary, StringComparison.Ordinal);
         Assert.Contains("Continued training alone (the control, no pruning) changes the accuracy by ", summary, StringComparison.Ordinal);
         // The line to reproduce names the CPU kernels the runs used (the command gave none: auto resolved here).
-        Assert.Contains($"--output {folder} --cpu-kernels {GraNet.EnumNames.Of(GraNet.Runtime.TorchRuntime.Kernels!.Value)}\n", summary.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains($"--output '{root}/my study'\\''s' --cpu-kernels {GraNet.EnumNames.Of(GraNet.Runtime.TorchRuntime.Kernels!.Value)}\n", summary.ReplaceLineEndings("\n"), StringComparison.Ordinal);
 
         // Pruning 90 % of a dense network leaves 10 % of the weights; regeneration restores the count.
         var cells = csv.Skip(1).Select(l => l.Split(',')).ToList();

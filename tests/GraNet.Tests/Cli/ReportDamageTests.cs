@@ -76,6 +76,14 @@ public class ReportDamageTests : IDisposable
     }
 
     [Fact]
+    public void A_file_where_the_charts_folder_goes_is_refused_as_a_file_with_the_fix()
+    {
+        File.WriteAllText(FileOf("report"), "mine");
+        Assert.Equal("granet: RUN/report is a file, not a folder; the report draws its charts in the folder RUN/report: move the file away (or delete it), then report again.", Refused());
+        Assert.Equal("mine", File.ReadAllText(FileOf("report")));
+    }
+
+    [Fact]
     public void The_undamaged_folder_is_reported_with_all_its_charts()
     {
         Assert.Equal($"report: {Path.Combine("RUN", "report.md")}\n", Reported().Replace("\r", string.Empty, StringComparison.Ordinal));

@@ -691,7 +691,15 @@ public class SweepTests : IDisposable
         Assert.Equal(["--config", Path.GetFullPath("cfg.json"), "--jobs", "2", "--data-dir", "/data", "--threads", "8", "--methods", "dense"], record.Arguments);
         // On a machine of 2 cores a report asks for at most 2 threads (it trains nothing, and more would be refused).
         Assert.Equal(["--config", Path.GetFullPath("cfg.json"), "--jobs", "2", "--data-dir", "/data", "--threads", "2", "--methods", "dense"], record.ForReport(2));
-        Assert.Equal($"granet sweep --config {Path.GetFullPath("cfg.json")} --jobs 2 --data-dir /data --threads 8 --methods dense --output \"my runs\"", record.CommandLine("my runs"));
+        Assert.Equal($"granet sweep --config {Path.GetFullPath("cfg.json")} --jobs 2 --data-dir /data --threads 8 --methods dense --output 'my runs'", record.CommandLine("my runs"));
+    }
+
+    [Fact]
+    public void A_sweep_command_line_quotes_each_argument_for_the_shell_and_leaves_plain_ones_bare()
+    {
+        Assert.Equal("--methods set,dense --output '/tmp/q dir/ü '\\''x'\\'' $HOME \"y\"/sw eep' --data-dir '/tmp/a&b' --note ''",
+            SweepRecord.Join(["--methods", "set,dense", "--output", "/tmp/q dir/ü 'x' $HOME \"y\"/sw eep", "--data-dir", "/tmp/a&b", "--note", ""]));
+        Assert.Equal("granet sweep --seeds 2 --output '/tmp/a&b/sw'", new SweepRecord(["--seeds", "2"]).CommandLine("/tmp/a&b/sw"));
     }
 
     [Fact]

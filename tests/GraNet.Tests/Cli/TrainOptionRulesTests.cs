@@ -99,7 +99,7 @@ public class TrainOptionRulesTests : IDisposable
         string run = Path.Combine(root, "tb-run");
         var (code, _, error) = Run(Train(run, "--tensorboard", Path.Combine(blocker, "tb")));
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.StartsWith($"granet: --tensorboard {Path.Combine(blocker, "tb")}: cannot write there", error, StringComparison.Ordinal);
+        Assert.StartsWith($"granet: --tensorboard {Path.Combine(blocker, "tb")}: {blocker} is a file, not a folder; choose another --tensorboard", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(run));
         // The same command with a folder that can be written trains into the same --output.
         var (again, _, againError) = Run(Train(run, "--tensorboard", Path.Combine(root, "tb")));

@@ -95,6 +95,16 @@ public class IdxFileTests : IDisposable
         Assert.Equal($"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r {path}).", e.Message);
     }
 
+    [NotAsRootFact]
+    public void The_chmod_suggested_for_an_unreadable_file_quotes_its_path_for_the_shell()
+    {
+        string path = Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "my data")).FullName, "train-images-idx3-ubyte.gz");
+        TestFiles.Write(path, TestFiles.Idx([1, 28, 28], new byte[784]), gzip: true);
+        TestFiles.Chmod(path, UnixFileMode.None);
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadImages(path));
+        Assert.Equal($"{path}: cannot be read (permission denied); check the file's permissions (e.g. chmod a+r '{folder}/my data/train-images-idx3-ubyte.gz').", e.Message);
+    }
+
     [Fact]
     public void Zero_dimension_is_refused()
     {
