@@ -39,7 +39,16 @@ public static class TrainCommand
                     ? $"{folder.Path} holds a run that {outcome}; a --resume cannot change its options: train with other options in another --output (or delete the folder)."
                     : $"{folder.Path} already holds a run; continue it with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}', or choose another --output.");
             }
-            int code = Execute(configuration, folder, resume, output, adviseResume: true);
+            int code;
+            try
+            {
+                code = Execute(configuration, folder, resume, output, adviseResume: true);
+            }
+            catch (OptionValueException e)
+            {
+                // Refused once the model and data are known (e.g. a density that leaves a layer no weight): named as Resolve names them.
+                throw o.Named(e);
+            }
             if (code == ExitCodes.TrainingFailed)
             {
                 error.WriteLine($"granet: training in {folder.Path} collapsed (training loss not below chance) and was stopped; the note above says what to change.");

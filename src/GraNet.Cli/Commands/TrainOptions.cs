@@ -124,11 +124,24 @@ public sealed class TrainOptions
         Method, Distribution, InitDensity, FinalDensity, UpdateInterval, PruneStartEpoch, PruneEndEpoch, RegrowthRate, Growth, DenseFirst, ClassifierRule, RigLStop,
     ];
 
+    /// <summary>
+    /// A library refusal of an option's value (<see cref="OptionValueException"/>), as the tool says it: each option by where
+    /// the last <see cref="Resolve"/> took its value from, a flag given, else the <c>--config</c> file's key, else its flag.
+    /// </summary>
+    public ArgumentException Named(OptionValueException refusal)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        return new ArgumentException(OptionFlags.Rewrite(refusal.Message, sourceName), refusal);
+    }
+
+    private Func<string, string> sourceName = OptionFlags.Name;
+
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
     /// <param name="refuseUnused">Refuse options the run does not use (see the two <c>RefuseUnused</c>): for one run, not for a study whose cells differ in method.</param>
     /// <param name="validateSparsity">Check the sparsity options against the configuration's method; a sweep, whose method is set per cell, checks each cell instead.</param>
     public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false, bool validateSparsity = true)
     {
+        sourceName = OptionFlags.Name;
         ArgumentNullException.ThrowIfNull(parse);
         foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
         {
@@ -188,6 +201,9 @@ public sealed class TrainOptions
         if (parse.GetValue(ConfigFile) is { } file)
         {
             (configuration, fromFile) = ConfigurationJson.Overlay(configuration, file);
+            var fileKeys = fromFile;
+            // Each option by where its value comes from: a flag given, else the --config file's key, else (a default) its flag.
+            sourceName = name => OptionFlags.ConfigKey(name) is var key && !flagged.Contains(key) && fileKeys.Contains(key) ? $"--config key {key}" : OptionFlags.Name(name);
             // --epochs scales the milestones and the pruning window with it (below): their relation to the epochs stays the file's.
             var scaled = new HashSet<string>(StringComparer.Ordinal);
             if (parse.GetValue(Milestones) is null)
@@ -286,9 +302,7 @@ public sealed class TrainOptions
         }
         catch (OptionValueException e)
         {
-            // Each option by where its value comes from: a flag given, else the --config file's key, else (a default) its flag.
-            throw new ArgumentException(OptionFlags.Rewrite(e.Message, name =>
-                OptionFlags.ConfigKey(name) is var key && !flagged.Contains(key) && fromFile.Contains(key) ? $"--config key {key}" : OptionFlags.Name(name)), e);
+            throw Named(e);
         }
         // Canonical names (lenet-300-100, not the alias mlp typed) for config.json, folder names and titles.
         configuration = configuration with

@@ -173,6 +173,15 @@ public class ErrorLineTests : IDisposable
         var (code, lines) = Run("train", "--config", file, "--regrowth-rate", "0.5", "--epochs", "1", "--prune-end-epoch", "1", "--threads", "1", "--output", Path.Combine(root, "min"));
         Assert.Equal(ExitCodes.BadArguments, code);
         Assert.Equal("granet: --config key sparsity.regrowthRateMin 0.9 must be in [0, --regrowth-rate].", Assert.Single(lines));
+
+        // Refused later, once the model is known (a density that rounds to no weight): still named by its key.
+        File.WriteAllText(file, "{ \"sparsity\": { \"method\": \"granet\", \"finalDensity\": 1e-300 } }");
+        string data = Directory.CreateDirectory(Path.Combine(root, "tiny")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        (code, lines) = Run("train", "--config", file, "--model", "lenet-300-100", "--data-dir", data, "--epochs", "1", "--prune-end-epoch", "1", "--update-interval", "2", "--threads", "1", "--output", Path.Combine(root, "tiny-run"));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --config key sparsity.finalDensity 1e-300 keeps no weight of the model's 266,200 (it rounds to 0 weights); raise it.", Assert.Single(lines));
+        Assert.False(Directory.Exists(Path.Combine(root, "tiny-run")));
     }
 
     [Theory]
