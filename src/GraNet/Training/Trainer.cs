@@ -113,7 +113,7 @@ public sealed class Trainer : IDisposable
         string? bestNext = best is null ? null : best + ".next";
         if (resume && last is not null && File.Exists(last))
         {
-            RefuseAnotherRun(last, Checkpoint.ReadHeader(last), identity);
+            RefuseAnotherRun(last, Checkpoint.ReadVerifiedHeader(last), identity);
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
@@ -513,7 +513,8 @@ public sealed class Trainer : IDisposable
         {
             throw new InvalidDataException($"{path} is missing: it holds epoch {bestEpoch}, selected by validation accuracy, on which the test accuracy is measured; restore the file, or train the run again in another folder.");
         }
-        var header = Checkpoint.ReadHeader(path);
+        // Verified first: a damaged file is named as damaged, not as another run's (its header may read as anything).
+        var header = Checkpoint.ReadVerifiedHeader(path);
         RefuseAnotherRun(path, header, identity);
         if (header.EpochsCompleted != bestEpoch)
         {

@@ -77,6 +77,14 @@ public sealed class BestCheckpointTests : IDisposable
         File.Copy(Path.Combine(otherFolder, "best.ckpt"), Best, overwrite: true);
         var e = Assert.Throws<InvalidDataException>(() => Train(folder, true, Configuration));
         Assert.StartsWith($"{Best}: the checkpoint was written by a run with training.seed 7, this run's configuration says 6;", e.Message, StringComparison.Ordinal);
+
+        // The same file cut short is named as damaged (its checksum), not as another run's: its header still reads.
+        using (var file = File.OpenWrite(Best))
+        {
+            file.SetLength(file.Length - 10);
+        }
+        e = Assert.Throws<InvalidDataException>(() => Train(folder, true, Configuration));
+        Assert.StartsWith($"{Best}: the GraNet checkpoint is damaged", e.Message, StringComparison.Ordinal);
         File.Copy(own, Best, overwrite: true);
         Assert.Equal(3, Train(folder, true, Configuration).History.Count);
     }
