@@ -59,6 +59,19 @@ public static class BenchInferenceCommand
                     throw new ArgumentException($"--architecture {info.Name}: bench inference times sparse execution, which covers {SparseModels} so far; {info.Name} runs dense in 'granet infer' and has no sparse kernels to time.");
                 }
             }
+            // Every density is checked before anything is timed (the sparse architectures are small). An empty layer's output no
+            // longer depends on its input: nothing a trained model would be, and no timing of one.
+            foreach (double density in levels)
+            {
+                using var probe = info.Create(spec.Shape, spec.Classes);
+                using var masks = MaskSet.ForModel(probe, null);
+                new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, density);
+                if (masks.Layers.FirstOrDefault(l => l.ActiveCount == 0) is { } emptied)
+                {
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                        $"--densities {density:0.##########} leaves {emptied.Name} of {info.Name} ({emptied.Count:N0} weights) no weight; give densities of at least {1.0 / masks.Layers.Min(l => l.Count):G3}."));
+                }
+            }
             foreach (double density in levels)
             {
                 manual_seed(1);

@@ -401,6 +401,12 @@ public static class PlasticityCommand
         var masks = controller.Masks;
         double before = Trainer.Evaluate(model, data.Test);
         double densityBefore = masks.Density;
+        long active = masks.Active;
+        if (rate > 0 && Math.Round(Math.Round((1 - rate) * active, 9), MidpointRounding.AwayFromZero) < 1)
+        {
+            // Every weight gone: the network's output no longer depends on its input, which is no measure of plasticity.
+            throw new ArgumentException(string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of the epoch-{epoch} checkpoint; give rates below {1 - (0.5 / active):G6}."));
+        }
         long removed = new GlobalMagnitudePruner().PruneShare(masks, rate);
         masks.Apply();
         double pruned = Trainer.Evaluate(model, data.Test);

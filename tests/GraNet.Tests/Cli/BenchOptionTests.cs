@@ -23,6 +23,7 @@ public class BenchOptionTests
     [InlineData("granet: --densities, --dataset apply to a random network (without --model); --model m.gsm is timed as trained, on its own input. Drop them or --model.", "bench", "inference", "--model", "m.gsm", "--densities", "0.1", "--dataset", "cifar10")]
     [InlineData("granet: --batch-size 0 must be at least 1.", "bench", "data", "--batch-size", "0", "--epochs", "0")]
     [InlineData("granet: --epochs 0 must be at least 1.", "bench", "data", "--epochs", "0")]
+    [InlineData("granet: --densities 0.0000001 leaves fc1.weight of lenet-300-100 (235,200 weights) no weight; give densities of at least 0.001.", "bench", "inference", "--densities", "0.5,0.0000001")]
     public void A_bad_option_is_one_line_naming_it_before_any_output(string expected, params string[] args)
     {
         var output = new StringWriter();

@@ -343,6 +343,17 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void A_rate_that_would_prune_every_weight_is_refused_naming_the_rate_that_keeps_one()
+    {
+        // 0.9999999 is inside (0, 1) but keeps round(1e-7 x 266,200) = 0 weights: a cell of an empty network.
+        string folder = Path.Combine(root, "everything");
+        var refused = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run([.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5,0.9999999", "--regenerate", "none")], new StringWriter(), refused));
+        Assert.Equal("granet: --prune-rates 0.9999999 would prune all 266,200 active weights of the epoch-1 checkpoint; give rates below 0.999998.", refused.ToString().Trim());
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length); // the header, the control and 0.5 of epoch 1: kept
+    }
+
+    [Fact]
     public void A_finished_base_run_without_a_requested_checkpoint_says_which_it_keeps()
     {
         string folder = Path.Combine(root, "kept-1");
