@@ -38,13 +38,17 @@ public static class BenchCommand
         sparse.SetAction(parse =>
         {
             // Every option is checked before anything is printed or timed.
-            int b = Count(parse.GetValue(batch), "--batch-size");
+            int b = Count(parse.GetValue(batch), "--batch-size", MaxBatch);
             int n = Count(parse.GetValue(steps), "--steps", MaxSteps);
             TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? Math.Min(TorchRuntime.DefaultThreads, TrainOptions.MaxThreads)),
                 TrainOptions.KernelsToRun(parse.GetValue(kernels), CpuKernels.Auto, null, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported));
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var info = ModelRegistry.Get(parse.GetValue(model)!);
             var kinds = Once(TrainOptions.ParseList(parse.GetValue(method)!, "--method", text => TrainOptions.ParseEnum<SparsityMethodKind>(text, "--method")), "--method", TrainOptions.MethodName);
+            if (kinds.Contains(SparsityMethodKind.Dense))
+            {
+                throw new ArgumentException("--method dense: bench sparse times every method against the dense step, which it always times; give sparse methods only (e.g. granet,gmp,rigl,set,snfs,static).");
+            }
             CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false }).Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             double dense = TimeSteps(info, spec, b, n, null, out _);
@@ -71,6 +75,9 @@ public static class BenchCommand
 
     /// <summary>The most timed steps <c>bench sparse</c> takes (far more than a benchmark needs; the step counter must not overflow).</summary>
     internal const int MaxSteps = 1_000_000;
+
+    /// <summary>The largest batch the timing commands take: past it a step's tensors take gigabytes (a batch of 10^8 asked libtorch for 313 GB) and the figures time memory, not the step.</summary>
+    internal const int MaxBatch = 4096;
 
     /// <summary>Returns <paramref name="value"/> if it is in [1, <paramref name="max"/>]; else refuses it, naming <paramref name="flag"/>.</summary>
     internal static int Count(int value, string flag, int max = int.MaxValue) =>

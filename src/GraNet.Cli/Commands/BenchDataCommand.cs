@@ -26,6 +26,11 @@ public static class BenchDataCommand
             var spec = DatasetCatalog.Get(parse.GetValue(dataset)!);
             var clock = Stopwatch.StartNew();
             var (train, _) = DatasetLoader.Load(spec, GivenText.Require(parse.GetValue(dataDir), "--data-dir", "give a value, or leave the option out"), DataFolder.Locator());
+            if (size > train.Count)
+            {
+                // As train refuses it: a batch the data cannot fill (and a huge one allocates its size before the first image).
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--batch-size {size} must not exceed the {train.Count} training images of {train.Folder}."));
+            }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Name}: {train.Count} training images {spec.Shape} loaded and decoded in {clock.Elapsed.TotalSeconds:F2} s"));
             var loader = new BatchLoader(train, null, spec.Mean, spec.Std, size);
             foreach (bool augment in new[] { false, true })

@@ -30,7 +30,7 @@ public static class BenchInferenceCommand
         command.SetAction(parse =>
         {
             // Every option is checked before anything is printed or timed.
-            int b = BenchCommand.Count(parse.GetValue(batch), "--batch-size");
+            int b = BenchCommand.Count(parse.GetValue(batch), "--batch-size", BenchCommand.MaxBatch);
             TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads) ?? 1));
             if (GivenText.Require(parse.GetValue(file), "--model", "give a .ckpt file from 'granet train' or a model from 'granet export', or leave the option out to time --architecture") is { } path)
             {

@@ -24,6 +24,9 @@ public class BenchOptionTests
     [InlineData("granet: --batch-size 0 must be at least 1.", "bench", "data", "--batch-size", "0", "--epochs", "0")]
     [InlineData("granet: --epochs 0 must be at least 1.", "bench", "data", "--epochs", "0")]
     [InlineData("granet: --densities 0.0000001 leaves fc1.weight of lenet-300-100 (235,200 weights) no weight; give densities of at least 0.001.", "bench", "inference", "--densities", "0.5,0.0000001")]
+    [InlineData("granet: --batch-size 100000000 must be at most 4096.", "bench", "sparse", "--batch-size", "100000000")]
+    [InlineData("granet: --method dense: bench sparse times every method against the dense step, which it always times; give sparse methods only (e.g. granet,gmp,rigl,set,snfs,static).", "bench", "sparse", "--method", "granet,dense")]
+    [InlineData("granet: --batch-size 4097 must be at most 4096.", "bench", "inference", "--batch-size", "4097")]
     public void A_bad_option_is_one_line_naming_it_before_any_output(string expected, params string[] args)
     {
         var output = new StringWriter();
@@ -32,6 +35,25 @@ public class BenchOptionTests
         Assert.Equal(ExitCodes.BadArguments, code);
         Assert.Equal(expected.Replace("{cores}", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + "\n", error.ToString());
         Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void Bench_data_refuses_a_batch_larger_than_the_training_images_before_timing()
+    {
+        // As train refuses it; a batch of 2e9 was allocated before the first image and the process was killed.
+        string data = TestFiles.TempFolder("granet-bench-data");
+        try
+        {
+            TestFiles.WriteTinyMnist(data, train: 100);
+            var (code, output, error) = CliHarness.Run(["bench", "data", "--data-dir", data, "--batch-size", "101", "--epochs", "1"]);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: --batch-size 101 must not exceed the 100 training images of {data}.", error.Trim());
+            Assert.Equal("", output);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 
     [Theory]
