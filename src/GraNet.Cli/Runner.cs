@@ -180,8 +180,8 @@ public static partial class Runner
         return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
     }
 
-    /// <summary>The suffix of the temporary file an atomic write goes through (<c>.PID.tmp</c>).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"\.[0-9]+\.tmp$")]
+    /// <summary>The suffix of the temporary file an atomic write goes through (<c>.PID.tmp</c>; a chart's <c>.tmp.png</c> after its name).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.[0-9]+\.tmp$|(?<=\.png)\.tmp\.png$")]
     private static partial System.Text.RegularExpressions.Regex TemporarySuffix();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' expects a single argument but ([0-9]+) were provided")]

@@ -125,6 +125,10 @@ public class FileSystemErrorTests : IDisposable
         Assert.Equal(
             $"{checkpoint}: the disk quota is used up; free space, then continue with 'granet train --resume {run}'.",
             Runner.FileSystemErrorText(new IOException($"Disk quota exceeded : '{checkpoint}.4833.tmp'", 122), ["train", "--resume", run]));
+        // A chart is written as NAME.tmp.png (the plotting library wants the extension): named as the chart.
+        string chart = Path.Combine(run, "report", "ever-active.png");
+        Assert.Equal($"{chart}: no space left on the device; free space, then run the command again.",
+            Runner.FileSystemErrorText(Full(Path.Combine(run, "report", "ever-active.png.tmp.png")), ["report", run]));
     }
 
     [Fact]
