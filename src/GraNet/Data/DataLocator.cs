@@ -156,7 +156,10 @@ public sealed class DataLocator
             var missing = files.Where(f => ResolveFile(folder, f) is null).ToList();
             if (missing.Count > 0 && missing.Count < files.Count)
             {
-                throw new DataException($"{name} {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", missing)} (raw or .gz); complete it, or {omit} to search the usual places.");
+                // A folder in a file's place (e.g. an archive unpacked under the file's own name) is said as such.
+                var named = missing.Select(f => new[] { f, f + ".gz" }.FirstOrDefault(n => Directory.Exists(Path.Combine(folder, n))) is { } entry
+                    ? $"{f} ({entry} there is a folder, not the file)" : f);
+                throw new DataException($"{name} {dataDir}: {folder} holds part of {spec.Name} but lacks {string.Join(", ", named)} (raw or .gz); complete it, or {omit} to search the usual places.");
             }
         }
     }

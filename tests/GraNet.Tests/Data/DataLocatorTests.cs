@@ -94,6 +94,11 @@ public class DataLocatorTests : IDisposable
         var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, folder));
         Assert.Contains("lacks t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+
+        // A folder where a file belongs is named as a folder.
+        Directory.CreateDirectory(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"));
+        e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.FashionMnist, folder));
+        Assert.Contains("lacks t10k-images-idx3-ubyte (t10k-images-idx3-ubyte.gz there is a folder, not the file), t10k-labels-idx1-ubyte (raw or .gz)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
