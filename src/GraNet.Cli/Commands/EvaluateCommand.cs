@@ -63,6 +63,10 @@ public static class EvaluateCommand
                 // The accuracy below would be quoted under the wrong data set's name.
                 output.WriteLine($"note: {mismatch}");
             }
+            if (trained.EmptyLayersNote() is { } empty)
+            {
+                output.WriteLine($"note: {empty}");
+            }
             // The model's own input normalisation (that of the data set it was trained on), whatever --dataset gives the images;
             // a batch never larger than the images (its buffers are allocated at full size).
             var loader = new BatchLoader(test, null, trained.Dataset.Mean, trained.Dataset.Std, Math.Min(batchSize, test.Count));

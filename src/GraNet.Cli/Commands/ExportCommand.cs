@@ -27,6 +27,10 @@ public static class ExportCommand
                 throw new ArgumentException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from, or use the file as it is.");
             }
             using var trained = TrainedModel.Load(source, threads: 1);
+            if (trained.EmptyLayersNote() is { } empty)
+            {
+                output.WriteLine($"note: {empty}");
+            }
             var shape = trained.Dataset.Shape;
             var header = Write(path, replace, temporary => CompactModel.Save(temporary, trained.Module, new CompactModelHeader(
                 trained.Model, trained.Dataset.Name, shape.Channels, shape.Height, shape.Width, trained.Dataset.Classes,

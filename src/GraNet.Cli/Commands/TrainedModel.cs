@@ -31,6 +31,18 @@ public sealed class TrainedModel : IDisposable
     /// <summary>What was loaded: <c>epoch 20</c> for a checkpoint (the epochs it had completed), or the compact model's description.</summary>
     public string Description { get; }
 
+    /// <summary>
+    /// A note naming the weight tensors (convolutions and linear layers) that hold no non-zero value, whose outputs no longer
+    /// depend on their inputs (pruning emptied them; <c>granet train</c> warned so at the end of the run); null if there is none.
+    /// </summary>
+    public string? EmptyLayersNote()
+    {
+        using var guard = no_grad();
+        var empty = Module.named_parameters().Where(p => p.parameter.dim() >= 2 && p.parameter.count_nonzero().item<long>() == 0).Select(p => p.name).ToList();
+        return empty.Count == 0 ? null
+            : $"{string.Join(", ", empty)} hold{(empty.Count == 1 ? "s" : string.Empty)} no non-zero weight: {(empty.Count == 1 ? "its" : "their")} output no longer depends on the input (pruning emptied {(empty.Count == 1 ? "it" : "them")}), so the network's predictions do not depend on the image.";
+    }
+
     /// <summary>Loads a checkpoint or a compact model (told apart by their magic bytes). Configures torch threads first.</summary>
     public static TrainedModel Load(string path, int? threads)
     {

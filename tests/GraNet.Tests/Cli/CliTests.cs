@@ -87,6 +87,15 @@ public class CliTests : IDisposable
             "--update-interval", "1", "--validation", "0"));
         Assert.True(code == 0, error);
         Assert.Contains("warning: layers fc1.weight, fc2.weight have no weight left (53 of 266,200 weights active at density 0.000199)", output, StringComparison.Ordinal);
+
+        // Evaluating or exporting it says so too: its accuracy no longer depends on the images.
+        string note = "note: fc1.weight, fc2.weight hold no non-zero weight: their output no longer depends on the input (pruning emptied them), so the network's predictions do not depend on the image.";
+        var evaluated = Run("evaluate", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--threads", "1");
+        Assert.True(evaluated.Code == 0, evaluated.Error);
+        Assert.Contains(note, evaluated.Output, StringComparison.Ordinal);
+        var exported = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", Path.Combine(root, "emptied.gsm"));
+        Assert.True(exported.Code == 0, exported.Error);
+        Assert.Contains(note, exported.Output, StringComparison.Ordinal);
     }
 
     [Fact]
