@@ -201,7 +201,13 @@ public static class TrainCommand
     {
         try
         {
-            return Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint);
+            var header = Checkpoint.ReadVerifiedHeader(folder.LastCheckpoint);
+            if (header.BestEpoch > 0 && File.Exists(folder.BestCheckpoint))
+            {
+                // Read at the end of the run for its test accuracy: a damaged one is named now, before anything is rewritten.
+                Checkpoint.ReadVerifiedHeader(folder.BestCheckpoint);
+            }
+            return header;
         }
         catch (InvalidDataException e) when (e.Message.Contains(Checkpoint.Format.Fix, StringComparison.Ordinal))
         {

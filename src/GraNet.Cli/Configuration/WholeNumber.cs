@@ -7,7 +7,7 @@ namespace GraNet.Cli.Configuration;
 public static class WholeNumber
 {
     /// <summary>
-    /// "too large (at most 2147483647)" or "too small (at least -2147483648)" when <paramref name="text"/> is a whole number
+    /// "too large (at most 2147483647)" or "far below any value the option takes" when <paramref name="text"/> is a whole number
     /// outside [<paramref name="minimum"/>, <paramref name="maximum"/>]; null when it lies inside, or is no whole number.
     /// </summary>
     public static string? OutOfRange(string text, long minimum, long maximum)
@@ -18,7 +18,7 @@ public static class WholeNumber
             return null;
         }
         return value > maximum ? string.Create(CultureInfo.InvariantCulture, $"too large (at most {maximum})")
-            : value < minimum ? string.Create(CultureInfo.InvariantCulture, $"too small (at least {minimum})")
+            : value < minimum ? "far below any value the option takes" // the type's bound is no option's: counts start at 0 or 1
             : null;
     }
 

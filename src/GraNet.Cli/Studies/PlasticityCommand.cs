@@ -405,7 +405,7 @@ public static class PlasticityCommand
         if (rate > 0 && Math.Round(Math.Round((1 - rate) * active, 9), MidpointRounding.AwayFromZero) < 1)
         {
             // Every weight gone: the network's output no longer depends on its input, which is no measure of plasticity.
-            throw new ArgumentException(string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of the epoch-{epoch} checkpoint; give rates below {1 - (0.5 / active):G6}."));
+            throw new ArgumentException(string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of the epoch-{epoch} checkpoint; give a lower rate, one that keeps at least one of them."));
         }
         long removed = new GlobalMagnitudePruner().PruneShare(masks, rate);
         masks.Apply();

@@ -18,6 +18,11 @@ public static class SeedPlan
     /// <summary>Refuses seeds that would run past <see cref="int.MaxValue"/>: from <paramref name="first"/>, <paramref name="count"/> runs and <paramref name="replacements"/> replacements.</summary>
     public static void RequireSeedRange(int first, int count, int replacements)
     {
+        if ((long)count + replacements > int.MaxValue)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--seeds {count} and --replacements {replacements} together exceed {int.MaxValue} seeds; lower them (--replacements 0 replaces no run)."));
+        }
         long last = (long)first + count + replacements - 1;
         if (count >= 1 && last > int.MaxValue)
         {

@@ -45,7 +45,7 @@ public static class DatasetLoader
                 {
                     throw new DataException($"{paths[1]}: {labels.Length} labels for {count} images in {paths[0]}; the files do not belong together, download them again.");
                 }
-                RequireVaried(spec, pixels, labels, paths[0], paths[1]);
+                RequireVaried(spec, pixels, labels, paths[0], paths[1], training: part == "train");
                 return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels) { Folder = folder };
             case DatasetFormat.Cifar10Binary:
             case DatasetFormat.Cifar100Binary:
@@ -55,12 +55,15 @@ public static class DatasetLoader
                 for (int i = 0; i < paths.Count; i++)
                 {
                     int? expected = spec.TrainFiles.Contains(files[i]) ? spec.ImagesPerTrainFile : spec.ImagesPerTestFile;
+                    int start = pixelList.Count;
                     CifarFile.Read(paths[i], labelBytes, spec.Classes, pixelList, labelList, expected);
+                    // Each file by itself: one zeroed file among five is the usual damage.
+                    RequireDistinctImages(spec, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pixelList)[start..], (pixelList.Count - start) / spec.Shape.Size, paths[i]);
                 }
                 byte[] cifarPixels = [.. pixelList];
                 byte[] cifarLabels = [.. labelList];
                 string named = paths.Count == 1 ? paths[0] : $"{folder} ({string.Join(", ", files)})";
-                RequireVaried(spec, cifarPixels, cifarLabels, named, named);
+                RequireVaried(spec, cifarPixels, cifarLabels, named, named, training: part == "train");
                 return new ImageDataset(name, spec.Shape, spec.Classes, cifarPixels, cifarLabels) { Folder = folder };
             default:
                 throw new ArgumentOutOfRangeException(nameof(spec), spec.Format, "Unknown data set format.");
@@ -68,25 +71,30 @@ public static class DatasetLoader
     }
 
     /// <summary>
-    /// Refuses a split whose images are all the same (e.g. a file zeroed past its header) or, with more images than
-    /// classes, whose labels are all one class: well-formed files of the right size, but no data to learn from or test
-    /// on (a model would reach 100 % on a test split of one label, or learn nothing from blank images).
+    /// Refuses a split whose images are all the same (e.g. a file zeroed past its header) or, for a training split of more
+    /// images than classes, whose labels are all one class: well-formed files of the right size, but no data to learn from
+    /// (a model reached 100 % on them). A test split of one class is left alone: a per-class evaluation set is one.
     /// </summary>
     /// <exception cref="DataException">Naming the file and the fix.</exception>
-    public static void RequireVaried(DatasetSpec spec, byte[] pixels, byte[] labels, string imageFile, string labelFile)
+    public static void RequireVaried(DatasetSpec spec, byte[] pixels, byte[] labels, string imageFile, string labelFile, bool training)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(labels);
-        if (labels.Length >= 2 && pixels.AsSpan().IndexOfAnyExcept(pixels[0]) < 0)
+        RequireDistinctImages(spec, pixels, labels.Length, imageFile);
+        if (training && labels.Length > spec.Classes && labels.AsSpan().IndexOfAnyExcept(labels[0]) < 0)
         {
             throw new DataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{imageFile}: all {labels.Length} images are the same (every pixel is {pixels[0]}): the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
+                $"{labelFile}: all {labels.Length} training labels are {labels[0]}, one class of {spec.Classes}: the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
         }
-        if (labels.Length > spec.Classes && labels.AsSpan().IndexOfAnyExcept(labels[0]) < 0)
+    }
+
+    private static void RequireDistinctImages(DatasetSpec spec, ReadOnlySpan<byte> pixels, int count, string file)
+    {
+        if (count >= 2 && pixels.IndexOfAnyExcept(pixels[0]) < 0)
         {
             throw new DataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{labelFile}: all {labels.Length} labels are {labels[0]}, one class of {spec.Classes}: the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
+                $"{file}: all {count} images are the same (every pixel is {pixels[0]}): the file is damaged (e.g. zeroed); replace it. To get it, {spec.HowToGet}."));
         }
     }
 }

@@ -175,7 +175,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
             // RigL's stop may be what cuts the window short (a small RigLStopFraction): then the message names it too.
-            string stop = compose is null && options.Method == SparsityMethodKind.RigL && options.RigLStopFraction < 1
+            // Named only when a step of the run would regenerate without the stop (raising it then helps).
+            long first = ((window.StartStep / window.Interval) + 1) * window.Interval;
+            string stop = compose is null && options.Method == SparsityMethodKind.RigL && options.RigLStopFraction < 1 && first <= totalRunSteps
                 ? string.Create(CultureInfo.InvariantCulture, $"; rigl stops at step {window.StopStep}, SparsityOptions.RigLStopFraction {options.RigLStopFraction} of the run")
                 : string.Empty;
             string fix = stop.Length > 0 ? $"use a shorter interval or raise SparsityOptions.RigLStopFraction" : "use a shorter interval";

@@ -113,7 +113,14 @@ public sealed class Trainer : IDisposable
         string? bestNext = best is null ? null : best + ".next";
         if (resume && last is not null && File.Exists(last))
         {
-            RefuseAnotherRun(last, Checkpoint.ReadVerifiedHeader(last), identity);
+            var saved = Checkpoint.ReadVerifiedHeader(last);
+            RefuseAnotherRun(last, saved, identity);
+            if (saved.EpochsCompleted > 0 && saved.Step != (long)saved.EpochsCompleted * StepsPerEpoch)
+            {
+                // Other data (or batch size): every step count of the schedule and the hook would be off.
+                throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{last}: the run trained {saved.Step / saved.EpochsCompleted} steps per epoch, this trainer's data gives {StepsPerEpoch} ({data.Train.Count} training images); resume with the data the run was trained on."));
+            }
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
@@ -413,15 +420,17 @@ public sealed class Trainer : IDisposable
                 {
                     hook?.AfterOptimizerStep(step);
                 }
-                catch (NoGradientException)
+                catch (NoGradientException e) when (hook is SparsityController)
                 {
-                    // The trainer calls the hook right after the step, with the step's gradients in place: none reached the weights.
+                    // The trainer calls the controller right after the step, with the step's gradients in place: none reached the
+                    // weights. (A hook of the caller's own that wraps a controller may clear them first: its exception passes on.)
                     // At a loss of 0 the network fits the batch exactly (e.g. data of one label); else no unit passes a gradient on.
                     float stepLoss = loss.item<float>();
-                    string why = stepLoss == 0
-                        ? "the network fits this batch exactly, so the data gives nothing to learn: check that its labels are not all one class"
-                        : "the network is dead (no unit passes a gradient on)";
-                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"At epoch {epoch + 1}, step {step} no gradient reached the weights (every gradient of the model is zero, loss {stepLoss:F4}), so the mask update had nothing to rank: {why}. Lower TrainingOptions.LearningRate (now {options.LearningRate:G4}), add a warm-up (TrainingOptions.WarmupEpochs) or try another TrainingOptions.Seed."));
+                    string what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"At epoch {epoch + 1}, step {step} no gradient reached the weights (every gradient of the model is zero, loss {stepLoss:F4}), so the mask update had nothing to rank: ");
+                    string warmup = options.WarmupEpochs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lengthen TrainingOptions.WarmupEpochs (now {options.WarmupEpochs:G4})") : "add TrainingOptions.WarmupEpochs";
+                    throw new TrainingDivergedException(what + (stepLoss == 0
+                        ? "the network fits this batch exactly, so the data gives nothing to learn; check that the training labels are not all one class."
+                        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the network is dead (no unit passes a gradient on). Lower TrainingOptions.LearningRate (now {options.LearningRate:G4}), {warmup} or try another TrainingOptions.Seed.")), e);
                 }
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
@@ -514,7 +523,16 @@ public sealed class Trainer : IDisposable
             throw new InvalidDataException($"{path} is missing: it holds epoch {bestEpoch}, selected by validation accuracy, on which the test accuracy is measured; restore the file, or train the run again in another folder.");
         }
         // Verified first: a damaged file is named as damaged, not as another run's (its header may read as anything).
-        var header = Checkpoint.ReadVerifiedHeader(path);
+        CheckpointHeader header;
+        try
+        {
+            header = Checkpoint.ReadVerifiedHeader(path);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains(Checkpoint.Format.Fix, StringComparison.Ordinal))
+        {
+            // "Give another file" is no help: the run reads its own best.ckpt.
+            throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, "restore the file, or train the run again in another folder", StringComparison.Ordinal), e);
+        }
         RefuseAnotherRun(path, header, identity);
         if (header.EpochsCompleted != bestEpoch)
         {

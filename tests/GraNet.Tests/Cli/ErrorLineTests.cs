@@ -40,7 +40,7 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --epochs '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "99999999999")]
     [InlineData("granet: --seeds '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--seeds", "99999999999")]
     [InlineData("granet: --seeds '99999999999' is too large (at most 2147483647). (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--at-epochs", "1", "--seeds", "99999999999")]
-    [InlineData("granet: --batch-size '-99999999999' is too small (at least -2147483648). (see 'granet --help' or 'granet COMMAND --help').", "evaluate", "--checkpoint", "x.ckpt", "--batch-size", "-99999999999")]
+    [InlineData("granet: --batch-size '-99999999999' is far below any value the option takes. (see 'granet --help' or 'granet COMMAND --help').", "evaluate", "--checkpoint", "x.ckpt", "--batch-size", "-99999999999")]
     [InlineData("granet: --milestones: '99999999999' is too large (at most 2147483647).", "train", "--milestones", "10,99999999999")]
     [InlineData("granet: --schedule 'cos' is not one of: multistep, cosine, constant. (see 'granet --help' or 'granet COMMAND --help').", "train", "--schedule", "cos")]
     [InlineData("granet: --optimizer 'foo' is not one of: sgd, adam. (see 'granet --help' or 'granet COMMAND --help').", "train", "--optimizer", "foo")]
@@ -67,6 +67,7 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --methods gives set more than once; give each value once.", "sweep", "--methods", "set,dense,set")]
     [InlineData("granet: --init-densities applies to granet and granet-uniform only (in a sweep gmp starts dense, as in the paper, and the others at their final density), and --methods has neither; drop it.", "sweep", "--methods", "gmp", "--init-densities", "0.5")]
     [InlineData("granet: --regrowth-rate 0 must be at least 0.005, the rate its cosine decay ends at (--config key sparsity.regrowthRateMin); for pruning without regeneration use gmp.", "train", "--method", "granet", "--regrowth-rate", "0", "--epochs", "1", "--prune-end-epoch", "1")]
+    [InlineData("granet: --seeds 5 and --replacements 2147483647 together exceed 2147483647 seeds; lower them (--replacements 0 replaces no run).", "sweep", "--methods", "dense", "--seeds", "5", "--replacements", "2147483647", "--seed", "0")]
     [InlineData("granet: --seed 2147483646 with --seeds 2 and 3 replacement(s) would run seeds up to 2147483650, past the largest seed 2147483647; give --seed 2147483643 or lower.", "sweep", "--methods", "dense", "--seeds", "2", "--seed", "2147483646")]
     [InlineData("granet: --seed 2147483647 with --seeds 1 and 1 replacement(s) would run seeds up to 2147483648, past the largest seed 2147483647; give --seed 2147483646 or lower.", "plasticity", "--at-epochs", "1", "--seeds", "1", "--replacements", "1", "--seed", "2147483647")]
     [InlineData("granet: --epochs 1 leaves no pruning point: a study prunes checkpoints before the end of the base run; give --epochs 2 or more.", "plasticity", "--epochs", "1", "--at-epochs", "1")]
@@ -253,7 +254,7 @@ public class ErrorLineTests : IDisposable
         TestFiles.Write(labels, TestFiles.Idx([300], new byte[300]), gzip: true);
         (code, lines) = Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1", "--output", run);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.StartsWith($"granet: {labels}: all 300 labels are 0, one class of 10: the file is damaged (e.g. zeroed); replace it.", Assert.Single(lines), StringComparison.Ordinal);
+        Assert.StartsWith($"granet: {labels}: all 300 training labels are 0, one class of 10: the file is damaged (e.g. zeroed); replace it.", Assert.Single(lines), StringComparison.Ordinal);
     }
 
     [Fact]

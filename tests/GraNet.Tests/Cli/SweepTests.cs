@@ -456,7 +456,7 @@ public class SweepTests : IDisposable
 
     [Theory]
     // rigl, the second method, has no update step in the 9 steps of the run (270 training images after the hold-out, 32 a batch).
-    [InlineData("dense,rigl", "--update-interval", "100", "rigl-d0.3-s17: --update-interval 100 leaves no regeneration step in steps 1..6 of this run (9 per epoch; rigl stops at step 6, --rigl-stop 0.75 of the run), so rigl would not regenerate at all; use a shorter interval or raise --rigl-stop.")]
+    [InlineData("dense,rigl", "--update-interval", "100", "rigl-d0.3-s17: --update-interval 100 leaves no regeneration step in steps 1..6 of this run (9 per epoch), so rigl would not regenerate at all; use a shorter interval.")]
     // Layer-wise pruning to 0.0002 cannot keep the classifier rule's last layer; dense first trained.
     [InlineData("dense,gmp-uniform", "--final-densities", "0.0002", "gmp-uniform-d0.0002-s17: --classifier-rule keeps the last layer (fc3.weight, 1000 weights) at density 0.2, more than final density 0.0002 allows the whole model (53 of 266200 weights), so the other layers would be emptied; set --classifier-rule to false or raise --final-density.")]
     // More than the training images the hold-out leaves: every cell would be refused.

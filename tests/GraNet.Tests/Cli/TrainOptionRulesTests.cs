@@ -283,6 +283,24 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_best_checkpoint_on_resume_is_named_before_anything_is_rewritten()
+    {
+        string run = Path.Combine(root, "damaged-best");
+        Assert.Equal(0, Run(Train(run)).Code);
+        string best = Path.Combine(run, "best.ckpt");
+        using (var file = File.OpenWrite(best))
+        {
+            file.SetLength(file.Length - 10);
+        }
+        string config = File.ReadAllText(Path.Combine(run, "config.json"));
+        var (code, _, error) = Run("train", "--resume", run, "--threads", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"granet: {best}: the GraNet checkpoint is damaged", error, StringComparison.Ordinal);
+        Assert.EndsWith("the run cannot continue from it: restore the file, or train the run again with another --output.", error, StringComparison.Ordinal);
+        Assert.Equal(config, File.ReadAllText(Path.Combine(run, "config.json")));
+    }
+
+    [Fact]
     public void A_resume_with_data_of_another_size_names_the_data_not_options_that_resume_refuses()
     {
         // Before: the step counts no longer matched, and the refusal named --update-interval or --batch-size, which

@@ -115,7 +115,7 @@ public class CifarFileTests : IDisposable
     }
 
     [Fact]
-    public void A_split_of_identical_images_or_of_one_label_is_refused_naming_its_files()
+    public void A_file_of_identical_images_or_a_training_split_of_one_label_is_refused_naming_it()
     {
         // Zero-filled files of the right size (headers intact) are well-formed but hold no data: a model reaches 100 % on them.
         string batches = Path.Combine(folder, "cifar-10-batches-bin");
@@ -123,24 +123,26 @@ public class CifarFileTests : IDisposable
         var tiny = DatasetCatalog.Cifar10 with { ImagesPerTrainFile = 12, ImagesPerTestFile = 12 };
         foreach (string file in tiny.TrainFiles.Concat(tiny.TestFiles))
         {
-            File.WriteAllBytes(Path.Combine(batches, file), new byte[12 * (1 + CifarFile.PixelsPerImage)]);
+            File.WriteAllBytes(Path.Combine(batches, file), [.. Enumerable.Range(0, 12).SelectMany(i => Record([(byte)(i % 10)], (byte)i))]);
         }
         var locator = new DataLocator(_ => null, Path.Combine(folder, "none"));
-        var e = Assert.Throws<DataException>(() => DatasetLoader.Load(tiny, folder, locator));
-        Assert.StartsWith($"{batches} (data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin): all 60 images are the same (every pixel is 0): the file is damaged (e.g. zeroed); replace it. To get it, download", e.Message, StringComparison.Ordinal);
+        Assert.Equal(60, DatasetLoader.Load(tiny, folder, locator).Train.Count);
 
-        // Images that differ, labels all 3 (12 images of 10 classes): refused too; the test file is named alone.
+        // One zeroed file among five is named by itself.
+        string third = Path.Combine(batches, "data_batch_3.bin");
+        File.WriteAllBytes(third, new byte[12 * (1 + CifarFile.PixelsPerImage)]);
+        var e = Assert.Throws<DataException>(() => DatasetLoader.Load(tiny, folder, locator));
+        Assert.StartsWith($"{third}: all 12 images are the same (every pixel is 0): the file is damaged (e.g. zeroed); replace it. To get it, download", e.Message, StringComparison.Ordinal);
+
+        // Images that differ, every training label 3 (60 images of 10 classes): refused, naming the training files.
         foreach (string file in tiny.TrainFiles.Concat(tiny.TestFiles))
         {
             File.WriteAllBytes(Path.Combine(batches, file), [.. Enumerable.Range(0, 12).SelectMany(i => Record([3], (byte)i))]);
         }
-        var test = Path.Combine(batches, "test_batch.bin");
-        e = Assert.Throws<DataException>(() => DatasetLoader.LoadTest(tiny, folder, locator: locator));
-        Assert.StartsWith($"{test}: all 12 labels are 3, one class of 10: the file is damaged (e.g. zeroed); replace it.", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<DataException>(() => DatasetLoader.Load(tiny, folder, locator));
+        Assert.StartsWith($"{batches} (data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin): all 60 training labels are 3, one class of 10: the file is damaged (e.g. zeroed); replace it.", e.Message, StringComparison.Ordinal);
 
-        // Ten images of one label are not refused: no more images than classes (a tiny set may hold one of each it has).
-        var ten = tiny with { ImagesPerTrainFile = 10, ImagesPerTestFile = 10 };
-        File.WriteAllBytes(test, [.. Enumerable.Range(0, 10).SelectMany(i => Record([3], (byte)i))]);
-        Assert.Equal(10, DatasetLoader.LoadTest(ten, folder, locator: locator).Count);
+        // A test split of one class is a per-class evaluation set: it loads.
+        Assert.Equal(12, DatasetLoader.LoadTest(tiny, folder, locator: locator).Count);
     }
 }

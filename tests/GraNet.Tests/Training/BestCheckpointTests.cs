@@ -85,6 +85,7 @@ public sealed class BestCheckpointTests : IDisposable
         }
         e = Assert.Throws<InvalidDataException>(() => Train(folder, true, Configuration));
         Assert.StartsWith($"{Best}: the GraNet checkpoint is damaged", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; restore the file, or train the run again in another folder.", e.Message, StringComparison.Ordinal);
         File.Copy(own, Best, overwrite: true);
         Assert.Equal(3, Train(folder, true, Configuration).History.Count);
     }

@@ -77,6 +77,29 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_resume_with_data_of_another_size_is_refused()
+    {
+        string root = Directory.CreateTempSubdirectory("granet-trainer-data").FullName;
+        try
+        {
+            var options = Options with { Epochs = 2, ValidationFraction = 0 };
+            manual_seed(options.Seed);
+            using (var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10))
+            {
+                new Trainer(model, TinyTraining.Data(options), options).Run(root, false, ("lenet-300-100", "tiny", "{}"));
+            }
+            using var other = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+            var trainer = new Trainer(other, TinyTraining.Data(options, count: 200), options);
+            var e = Assert.Throws<InvalidDataException>(() => trainer.Run(root, true, ("lenet-300-100", "tiny", "{}")));
+            Assert.Equal($"{Path.Combine(root, "last.ckpt")}: the run trained 13 steps per epoch, this trainer's data gives 7 (200 training images); resume with the data the run was trained on.", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_nan_loss_stops_with_a_message_that_says_what_to_do()
     {
         var e = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, ValidationFraction = 0 }));
@@ -117,7 +140,8 @@ public class TrainerTests
         var trainer = new Trainer(model, TinyTraining.Data(options), options, controller);
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(null, false, ("unreachable", "tiny", "{}")));
         Assert.StartsWith("At epoch 1, step 3 no gradient reached the weights (every gradient of the model is zero, loss 2.3026)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Lower TrainingOptions.LearningRate (now 0.05)", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("the network is dead (no unit passes a gradient on). Lower TrainingOptions.LearningRate (now 0.05), add TrainingOptions.WarmupEpochs or try another TrainingOptions.Seed.", e.Message, StringComparison.Ordinal);
+        Assert.IsType<GraNet.Sparsity.NoGradientException>(e.InnerException); // the library's diagnosis is kept
     }
 
     [Fact]
