@@ -131,8 +131,11 @@ public sealed class TrainOptions
     public ArgumentException Named(OptionValueException refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
-        return new ArgumentException(OptionFlags.Rewrite(refusal.Message, sourceName), refusal);
+        return new ArgumentException(Rewrite(refusal.Message), refusal);
     }
+
+    /// <summary>Library option names in <paramref name="message"/> as <see cref="Named"/> says them.</summary>
+    public string Rewrite(string message) => OptionFlags.Rewrite(message, sourceName);
 
     private Func<string, string> sourceName = OptionFlags.Name;
 

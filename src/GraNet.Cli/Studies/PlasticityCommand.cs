@@ -167,9 +167,17 @@ public static class PlasticityCommand
             {
                 throw new ArgumentException("--replacements applies to a study over seeds (--seeds N), which replaces a base run that collapses or diverges; a study of one run has none: add --seeds 1, or drop --replacements.");
             }
-            return overSeeds
-                ? PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null, replacements: replacementCount)
-                : Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
+            try
+            {
+                return overSeeds
+                    ? PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null, replacements: replacementCount)
+                    : Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
+            }
+            catch (OptionValueException e)
+            {
+                // Refused once the model and data are known (the base run's controller): named as Resolve names options.
+                throw train.Named(e);
+            }
         });
         return command;
     }

@@ -130,7 +130,7 @@ public static class SweepCommand
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet sweep " + SweepRecord.Join(tokens);
-            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount, record: SweepRecord.Of(tokens));
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount, record: SweepRecord.Of(tokens), rewrite: train.Rewrite);
         });
         return command;
     }
@@ -143,8 +143,10 @@ public static class SweepCommand
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
     /// <param name="jobs">Cells trained at once, each in a child process; 1: one after another in this process.</param>
     /// <param name="record">The command's arguments, written to the folder's sweep.json when it trains (null: none written).</param>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1, SweepRecord? record = null)
+    /// <param name="rewrite">How a library refusal names options (<see cref="TrainOptions.Rewrite"/>: by flag, or by --config key for a value the file gave); default by flag.</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1, SweepRecord? record = null, Func<string, string>? rewrite = null)
     {
+        rewrite ??= message => Configuration.OptionFlags.Rewrite(message);
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
@@ -161,10 +163,10 @@ public static class SweepCommand
             // Runs of replacement seeds that an earlier command (with more --replacements) trained stay in the tables.
             grid = grid.Reaching(cell => Directory.Exists(Path.Combine(folder, cell.FolderName)));
         }
-        Check(grid, baseline, claimFolder ? null : folder);
+        Check(grid, baseline, claimFolder ? null : folder, rewrite);
         if (!reportOnly)
         {
-            RequireTrainable(grid, baseline, claimFolder ? null : folder);
+            RequireTrainable(grid, baseline, claimFolder ? null : folder, rewrite);
         }
         var leftOut = claimFolder || !Directory.Exists(folder) ? [] : LeftOut(grid, folder);
         if (reportOnly && leftOut.Count > 0)
@@ -447,7 +449,7 @@ public static class SweepCommand
     /// cell), and cell folders left by a sweep with other settings (whose results this command would report as its own).
     /// </summary>
     /// <param name="folder">The sweep folder being continued; null for a new one.</param>
-    private static void Check(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder)
+    private static void Check(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder, Func<string, string> rewrite)
     {
         ModelRegistry.Get(baseline.Model);
         DatasetCatalog.Get(baseline.Dataset);
@@ -461,7 +463,7 @@ public static class SweepCommand
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Rewrite(e.Message)}", e);
+                throw new ArgumentException($"sweep cell {group.FolderName}: {rewrite(e.Message)}", e);
             }
             foreach (int seed in folder is null ? [] : grid.AllSeeds)
             {
@@ -478,7 +480,7 @@ public static class SweepCommand
     /// a layer no weight, a pruning window within one step). Each group's data split, model, optimizer and controller are made
     /// as its cell makes them (by <see cref="Trainer"/>), then dropped; the message is the cell's, naming the cell.
     /// </summary>
-    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder)
+    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder, Func<string, string> rewrite)
     {
         // Only groups with a cell left to train: a finished sweep run again to rebuild its tables is not refused.
         var open = folder is null ? grid.Groups() : Cells(grid, folder).Where(c => c.Result is null).Select(c => c.Cell with { Seed = grid.FirstSeed }).Distinct().ToList();
@@ -511,7 +513,7 @@ public static class SweepCommand
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"sweep cell {group.FolderName}: {Configuration.OptionFlags.Rewrite(e.Message)}", e);
+                throw new ArgumentException($"sweep cell {group.FolderName}: {rewrite(e.Message)}", e);
             }
         }
         // The first cell loads the data set again: this copy goes first.

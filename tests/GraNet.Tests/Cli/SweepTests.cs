@@ -477,6 +477,21 @@ public class SweepTests : IDisposable
         Assert.False(Directory.Exists(folder));
     }
 
+    [Fact]
+    public void A_cell_refused_for_a_value_of_the_config_file_names_its_key()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(root, "data-config")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string config = Path.Combine(root, "interval.json");
+        File.WriteAllText(config, "{ \"sparsity\": { \"updateInterval\": 100 } }");
+        string folder = Path.Combine(root, "refused-config");
+        var (code, _, error) = CliHarness.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--threads", "1",
+            "--batch-size", "32", "--methods", "rigl", "--final-densities", "0.3", "--seeds", "1", "--config", config, "--output", folder]);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: sweep cell rigl-d0.3-s17: --config key sparsity.updateInterval 100 leaves no regeneration step in steps 1..6 of this run (9 per epoch), so rigl would not regenerate at all; use a shorter interval.", error.Trim());
+        Assert.False(Directory.Exists(folder));
+    }
+
     [MultiCoreFact]
     public void Jobs_train_cells_in_child_processes_with_the_same_numbers_as_one_after_another()
     {
