@@ -37,6 +37,13 @@ internal static class TestFiles
         return bytes;
     }
 
+    /// <summary>Cuts the last <paramref name="bytes"/> bytes off <paramref name="path"/>, as a copy cut short or a full disk leaves a file.</summary>
+    public static void CutShort(string path, int bytes = 10)
+    {
+        using var file = File.OpenWrite(path);
+        file.SetLength(file.Length - bytes);
+    }
+
     public static void Write(string path, byte[] bytes, bool gzip)
     {
         if (!gzip)

@@ -330,10 +330,7 @@ public class PlasticityTests : IDisposable
         string[] args = [.. Args(folder, "--at-epochs", "1", "--prune-rates", "0.5", "--regenerate", "none")];
         Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
         string baseRun = Path.Combine(folder, "base");
-        using (var file = File.OpenWrite(Path.Combine(baseRun, "epoch-1.ckpt")))
-        {
-            file.SetLength(file.Length - 10);
-        }
+        TestFiles.CutShort(Path.Combine(baseRun, "epoch-1.ckpt"));
         Directory.Delete(Path.Combine(folder, "cells"), recursive: true);
         var refused = new StringWriter();
         Assert.Equal(ExitCodes.BadInput, Runner.Run(args, new StringWriter(), refused));

@@ -391,10 +391,7 @@ public class SweepTests : IDisposable
         Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
         string cell = Path.Combine(folder, "dense-s17");
         File.Delete(Path.Combine(cell, "summary.json")); // as if stopped before it finished
-        using (var file = File.OpenWrite(Path.Combine(cell, "last.ckpt")))
-        {
-            file.SetLength(file.Length - 10);
-        }
+        TestFiles.CutShort(Path.Combine(cell, "last.ckpt"));
         var refused = new StringWriter();
         Assert.Equal(ExitCodes.BadInput, Runner.Run(args, new StringWriter(), refused));
         Assert.EndsWith($"the run cannot continue from it: restore the file, or delete {cell} and run the same command again to train it from the start.", refused.ToString().Trim(), StringComparison.Ordinal);

@@ -79,10 +79,7 @@ public sealed class BestCheckpointTests : IDisposable
         Assert.StartsWith($"{Best}: the checkpoint was written by a run with training.seed 7, this run's configuration says 6;", e.Message, StringComparison.Ordinal);
 
         // The same file cut short is named as damaged (its checksum), not as another run's: its header still reads.
-        using (var file = File.OpenWrite(Best))
-        {
-            file.SetLength(file.Length - 10);
-        }
+        TestFiles.CutShort(Best);
         e = Assert.Throws<InvalidDataException>(() => Train(folder, true, Configuration));
         Assert.StartsWith($"{Best}: the GraNet checkpoint is damaged", e.Message, StringComparison.Ordinal);
         Assert.EndsWith("; restore the file, or train the run again in another folder.", e.Message, StringComparison.Ordinal);
