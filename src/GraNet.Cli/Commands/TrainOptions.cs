@@ -148,10 +148,7 @@ public sealed class TrainOptions
         ArgumentNullException.ThrowIfNull(parse);
         foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
         {
-            if (parse.GetResult(text) is { Implicit: false } && string.IsNullOrWhiteSpace(parse.GetValue(text)))
-            {
-                throw new ArgumentException($"{text.Name} is empty; give a value, or leave the option out.");
-            }
+            GivenText.Require(parse.GetValue(text), text.Name, "give a value, or leave the option out");
         }
         string? resume = parse.GetValue(Resume);
         if (resume is not null)
