@@ -304,7 +304,7 @@ public static partial class Runner
                 // The run folder: the one resumed or given, or the one the file was written in; only once it holds a run.
                 string?[] candidates = [OptionValue(args, "--resume"), OptionValue(args, "--output", "-o"), path is null ? null : Path.GetDirectoryName(path)];
                 return candidates.FirstOrDefault(folder => folder is not null && File.Exists(Path.Combine(folder, "config.json"))) is { } run
-                    ? $"continue with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(run)}'"
+                    ? $"continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", run)}"
                     : "run the command again";
             case "sweep":
             case "plasticity":

@@ -37,7 +37,7 @@ public static class TrainCommand
                 // Training would overwrite its config.json, metrics, summary and checkpoints.
                 throw new ArgumentException(folder.ReadOutcome() is { } outcome && Studies.SeedPlan.Failed(outcome)
                     ? $"{folder.Path} holds a run that {outcome}; a --resume cannot change its options: train with other options in another --output (or delete the folder)."
-                    : $"{folder.Path} already holds a run; continue it with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}', or choose another --output.");
+                    : $"{folder.Path} already holds a run; continue it with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)}, or choose another --output.");
             }
             int code;
             try
@@ -108,8 +108,8 @@ public static class TrainCommand
         if (adviseResume)
         {
             Interruption.Advise(() => File.Exists(folder.LastCheckpoint)
-                ? $"the last finished epoch's checkpoint is kept; continue with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}'."
-                : $"no epoch had finished, so no checkpoint is kept; 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}' starts the run again from epoch 1.");
+                ? $"the last finished epoch's checkpoint is kept; continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)}."
+                : $"no epoch had finished, so no checkpoint is kept; {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)} starts the run again from epoch 1.");
         }
         // What a resume reads is checked before anything of the run is rewritten.
         var resumed = resume && File.Exists(folder.LastCheckpoint) ? ResumeHeader(folder, standalone: adviseResume) : null;

@@ -60,7 +60,7 @@ public sealed class RunFolder(string path)
         }
         catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw new ExitCodeException(ExitCodes.Busy, $"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path)}' or the command that started it.");
+            throw new ExitCodeException(ExitCodes.Busy, $"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path)} or the command that started it.");
         }
     }
 
@@ -78,11 +78,11 @@ public sealed class RunFolder(string path)
             string? outcome = summary.RootElement.GetProperty("outcome").GetString();
             return Outcomes.Contains(outcome)
                 ? outcome
-                : throw new InvalidDataException($"{SummaryFile}: outcome {outcome ?? "null"} is none of {string.Join(", ", Outcomes)}; 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path)}' writes it again from the run's last checkpoint (or delete the folder to train the run again).");
+                : throw new InvalidDataException($"{SummaryFile}: outcome {outcome ?? "null"} is none of {string.Join(", ", Outcomes)}; {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path)} writes it again from the run's last checkpoint (or delete the folder to train the run again).");
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path)}' writes it again from the run's last checkpoint (or delete the folder to train the run again).", e);
+            throw new InvalidDataException($"{SummaryFile}: not a summary written by 'granet train' ({e.Message}); {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path)} writes it again from the run's last checkpoint (or delete the folder to train the run again).", e);
         }
     }
 

@@ -70,7 +70,7 @@ public static class ReportCommand
                 : FolderContents.Of(runDirectory) is { Kind: not FolderOutput.Run } held
                     ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? "a cell, e.g. dense-s17" : "base")}); the study's own tables are in it."
                     : File.Exists(folder.ConfigFile)
-                        ? $"{folder.MetricsFile}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(runDirectory)}', then report."
+                        ? $"{folder.MetricsFile}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", runDirectory)}, then report."
                         : $"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.";
             throw new FileNotFoundException(message, folder.MetricsFile);
         }
@@ -88,7 +88,7 @@ public static class ReportCommand
         bool divergedEarly = summary is { Outcome: "diverged" } && epochs.Count == 0;
         if (summary is null)
         {
-            notes.Add($"summary.json is missing: the run has not finished (it was stopped, or is still training), so the report has no test accuracy; the charts show the {Count(epochs.Count, "epoch")} it finished. Finish it with 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}'.");
+            notes.Add($"summary.json is missing: the run has not finished (it was stopped, or is still training), so the report has no test accuracy; the charts show the {Count(epochs.Count, "epoch")} it finished. Finish it with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)}.");
         }
         else if (epochs.Count == 0 && !divergedEarly)
         {
@@ -266,7 +266,7 @@ public static class ReportCommand
     private static Summary ReadSummary(RunFolder folder)
     {
         var summary = RunRecord.ReadObject(folder.SummaryFile,
-            $"it is written at the end of a run: 'granet train --resume {GraNet.IO.ShellQuoting.Quote(folder.Path)}' writes it again from the run's last checkpoint, or delete the file to report without it");
+            $"it is written at the end of a run: {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)} writes it again from the run's last checkpoint, or delete the file to report without it");
         string title = $"{summary.Text("model")} on {summary.Text("dataset")}, {summary.Text("method")}";
         string outcome = summary.OptionalChoice("outcome", RunFolder.Outcomes) ?? "completed";
         var numbers = new Dictionary<string, double>();

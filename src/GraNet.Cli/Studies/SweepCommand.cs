@@ -566,14 +566,14 @@ public static class SweepCommand
                 : null;
             if (wrong is not null)
             {
-                throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path.GetDirectoryName(path)!)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
+                throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path.GetDirectoryName(path)!)} writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
             }
             return new SweepResult(cell, outcome!, Number(root, "testAccuracy"), Number(root, "finalDensity"),
                 Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); 'granet train --resume {GraNet.IO.ShellQuoting.Quote(Path.GetDirectoryName(path)!)}' writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
+            throw new InvalidDataException($"{path}: not a summary written by 'granet train' ({e.Message}); {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path.GetDirectoryName(path)!)} writes it again from the cell's last checkpoint (or delete that folder to train the cell again).", e);
         }
     }
 }

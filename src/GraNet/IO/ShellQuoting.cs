@@ -33,5 +33,19 @@ public static class ShellQuoting
         return string.Join(' ', words.Select(Quote));
     }
 
+    /// <summary>
+    /// A command suggested in a message, its words joined as <see cref="Join"/> does, set off in single quotes as messages
+    /// set off commands (<c>'granet train --resume runs/a'</c>), or in double quotes when a word needed single quotes
+    /// (<c>"granet train --resume '/tmp/my runs'"</c>), which would otherwise be lost among the outer ones.
+    /// </summary>
+    public static string Suggest(params string[] words) => SetOff(Join(words));
+
+    /// <summary>A command line already quoted for the shell, set off as <see cref="Suggest"/> does.</summary>
+    public static string SetOff(string command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return command.Contains('\'', StringComparison.Ordinal) ? $"\"{command}\"" : $"'{command}'";
+    }
+
     private static bool IsSafe(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '@' or '%' or '+' or '=' or ':' or ',' or '.' or '/' or '-';
 }

@@ -75,6 +75,7 @@ public class RunFolderTests : IDisposable
     public void A_suggested_resume_command_quotes_the_folder_for_the_shell()
     {
         // A space, an ampersand and a single quote: pasted bare, the shell would split the path, start a background job and open a quote.
+        // The command is set off in double quotes, since its path needs single ones.
         string run = Path.Combine(root, "q dir", "r un&co's");
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "config.json"), "{}");
@@ -82,11 +83,11 @@ public class RunFolderTests : IDisposable
 
         var train = new StringWriter();
         Assert.Equal(ExitCodes.BadArguments, Runner.Run(["train", "--epochs", "1", "--threads", "1", "--output", run], new StringWriter(), train));
-        Assert.Equal($"granet: {run} already holds a run; continue it with 'granet train --resume {quoted}', or choose another --output.", train.ToString().Trim());
+        Assert.Equal($"granet: {run} already holds a run; continue it with \"granet train --resume {quoted}\", or choose another --output.", train.ToString().Trim());
 
         var report = new StringWriter();
         Assert.Equal(ExitCodes.BadInput, Runner.Run(["report", run], new StringWriter(), report));
-        Assert.Equal($"granet: {run}/metrics.jsonl: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {quoted}', then report.", report.ToString().Trim());
+        Assert.Equal($"granet: {run}/metrics.jsonl: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with \"granet train --resume {quoted}\", then report.", report.ToString().Trim());
     }
 
     [Fact]

@@ -43,4 +43,11 @@ public class ShellQuotingTests
         bash.WaitForExit();
         Assert.Equal(words, read.Split('\0')[..^1]);
     }
+
+    [Fact]
+    public void A_suggested_command_is_set_off_in_single_quotes_or_in_double_quotes_when_a_word_needs_single_ones()
+    {
+        Assert.Equal("'granet train --resume runs/a'", ShellQuoting.Suggest("granet", "train", "--resume", "runs/a"));
+        Assert.Equal("\"granet train --resume '/tmp/my runs'\"", ShellQuoting.Suggest("granet", "train", "--resume", "/tmp/my runs"));
+    }
 }
