@@ -233,6 +233,7 @@ public static class PlasticityCommand
             DatasetCatalog.Get(baseline.Dataset);
             baseline.Training.Validate();
             baseline.Sparsity.Validate(baseline.Training.Epochs);
+            RequireKeptWeights(baseline, rates);
         }
         var study = new PlasticityStudy(from is null ? null : Path.GetFullPath(from), continueEpochs);
         if (claimFolder)
@@ -369,6 +370,30 @@ public static class PlasticityCommand
     /// Refuses, before any cell is measured, an epoch checkpoint that another run wrote (a file copied in by hand): each is
     /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
     /// </summary>
+    /// <summary>
+    /// Refuses, before the base run trains, a rate that would prune every weight its checkpoints hold: all the model's
+    /// maskable weights from a dense start, its static mask's from a sparse one (about <c>--init-density</c> of them; the
+    /// exact count is checked again per cell).
+    /// </summary>
+    private static void RequireKeptWeights(RunConfiguration baseline, IReadOnlyList<double> rates)
+    {
+        TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
+        var spec = DatasetCatalog.Get(baseline.Dataset);
+        using var probe = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes); // the base run seeds its own model
+        using var masks = GraNet.Sparsity.Masks.MaskSet.ForModel(probe, null, baseline.Sparsity.DenseFirstLayer);
+        long active = baseline.Sparsity.Method == SparsityMethodKind.Static ? (long)Math.Round(baseline.Sparsity.InitDensity * masks.Total) : masks.Total;
+        if (rates.FirstOrDefault(rate => KeepsNone(rate, active)) is var rate and > 0)
+        {
+            throw new ArgumentException(PrunesAll(rate, active, "the base run's checkpoints"));
+        }
+    }
+
+    /// <summary>Whether pruning the share <paramref name="rate"/> of <paramref name="active"/> weights keeps none (as <see cref="GlobalMagnitudePruner.PruneShare"/> rounds).</summary>
+    private static bool KeepsNone(double rate, long active) => rate > 0 && Math.Round(Math.Round((1 - rate) * active, 9), MidpointRounding.AwayFromZero) < 1;
+
+    private static string PrunesAll(double rate, long active, string what) =>
+        string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of {what}; give a lower rate, one that keeps at least one of them.");
+
     /// <param name="reused">The run is a <c>--from</c> run (else the study's own base run, which is trained again once deleted).</param>
     private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs, bool reused)
     {
@@ -410,10 +435,10 @@ public static class PlasticityCommand
         double before = Trainer.Evaluate(model, data.Test);
         double densityBefore = masks.Density;
         long active = masks.Active;
-        if (rate > 0 && Math.Round(Math.Round((1 - rate) * active, 9), MidpointRounding.AwayFromZero) < 1)
+        if (KeepsNone(rate, active))
         {
             // Every weight gone: the network's output no longer depends on its input, which is no measure of plasticity.
-            throw new ArgumentException(string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of the epoch-{epoch} checkpoint; give a lower rate, one that keeps at least one of them."));
+            throw new ArgumentException(PrunesAll(rate, active, string.Create(Invariant, $"the epoch-{epoch} checkpoint")));
         }
         long removed = new GlobalMagnitudePruner().PruneShare(masks, rate);
         masks.Apply();
