@@ -35,7 +35,7 @@ public static class PlasticityCommand
         var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9 (a control without pruning is always measured too)", DefaultValueFactory = _ => "0.2,0.5,0.9" };
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
         var regenerate = new Option<string>("--regenerate") { Description = "Regrow the pruned share by gradient after pruning: none, gradient, or both (each cell measured both ways)", DefaultValueFactory = _ => "both", HelpName = "none|gradient|both" };
-        var start = new Option<StudyStart>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density)", DefaultValueFactory = _ => StudyStart.Dense, HelpName = "dense|sparse", CustomParser = r => TrainOptions.EnumOption<StudyStart>(r, "--start") ?? default };
+        var start = new Option<StudyStart?>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density) (default dense)", HelpName = "dense|sparse", CustomParser = r => TrainOptions.EnumOption<StudyStart>(r, "--start") };
         var seeds = new Option<int?>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed (default: none, one base run in STUDY itself)" };
         var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
         var from = new Option<string?>("--from") { Description = "Reuse the epoch-N.ckpt checkpoints of an earlier study's base run (STUDY/base) instead of training; its config.json decides the training options" };
@@ -75,7 +75,7 @@ public static class PlasticityCommand
                     throw new ArgumentException($"--from {fromRun} reuses that run as its config.json trained it; drop {string.Join(", ", decided)}, or leave out --from to train a base run with {(decided.Count == 1 ? "it" : "them")}.");
                 }
             }
-            var startMode = parse.GetValue(start);
+            var startMode = parse.GetValue(start) ?? StudyStart.Dense;
             if (fromRun is null)
             {
                 var ignored = schedule.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
