@@ -9,12 +9,12 @@ public static class DatasetCatalog
     public static readonly DatasetSpec FashionMnist = new(
         "fashion-mnist", DatasetFormat.Idx, new ImageShape(1, 28, 28), 10, [0.2860f], [0.3530f], false,
         ["fashion-mnist", "FashionMNIST/raw", "FashionMNIST", ""], IdxTrain, IdxTest,
-        "on Debian/Ubuntu run 'sudo apt-get install dataset-fashion-mnist'; elsewhere download the four idx .gz files from https://github.com/zalandoresearch/fashion-mnist and pass their folder with --data-dir");
+        "on Debian/Ubuntu run 'sudo apt-get install dataset-fashion-mnist'; elsewhere download the four idx .gz files from https://github.com/zalandoresearch/fashion-mnist and give their folder as the data folder (--data-dir)");
 
     public static readonly DatasetSpec Mnist = new(
         "mnist", DatasetFormat.Idx, new ImageShape(1, 28, 28), 10, [0.1307f], [0.3081f], false,
         ["mnist", "MNIST/raw", "MNIST", ""], IdxTrain, IdxTest,
-        "download the four idx .gz files from https://yann.lecun.com/exdb/mnist/ (or a mirror) and pass their folder with --data-dir");
+        "download the four idx .gz files from https://yann.lecun.com/exdb/mnist/ (or a mirror) and give their folder as the data folder (--data-dir)");
 
     public static readonly DatasetSpec Cifar10 = new(
         "cifar10", DatasetFormat.Cifar10Binary, new ImageShape(3, 32, 32), 10,
@@ -22,7 +22,7 @@ public static class DatasetCatalog
         [0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f], true,
         ["cifar10/cifar-10-batches-bin", "cifar-10-batches-bin", "cifar10", ""],
         ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"], ["test_batch.bin"],
-        "download 'CIFAR-10 binary version' (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-10-batches-bin with --data-dir",
+        "download 'CIFAR-10 binary version' (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and give the folder holding cifar-10-batches-bin as the data folder (--data-dir)",
         ReflectPadding: true,
         ImagesPerTrainFile: 10_000,
         ImagesPerTestFile: 10_000);
@@ -32,7 +32,7 @@ public static class DatasetCatalog
         [0.5071f, 0.4865f, 0.4409f], [0.2673f, 0.2564f, 0.2762f], true,
         ["cifar100/cifar-100-binary", "cifar-100-binary", "cifar100", ""],
         ["train.bin"], ["test.bin"],
-        "download 'CIFAR-100 binary version' (cifar-100-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and pass the folder holding cifar-100-binary with --data-dir",
+        "download 'CIFAR-100 binary version' (cifar-100-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and give the folder holding cifar-100-binary as the data folder (--data-dir)",
         ImagesPerTrainFile: 50_000,
         ImagesPerTestFile: 10_000);
 
