@@ -311,6 +311,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The regrowth rate of method '{plan.Name}' at step {step} is {rate:G6}; a Rate must give a share in [0, 1] of each layer's active weights."));
             }
         }
+        if (prunes || regenerates)
+        {
+            RequireFinite(m, step);
+        }
         trainingFlops += 3 * forwardFlops;
         lastStep = step;
         if (!plan.MasksWeights)
@@ -552,6 +556,25 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{what} gave densities of overall density {overall:G6}, not the start density {plan.StartDensity:G6}; they must add up to it (Σ d_l N_l = d N)."), nameof(SparsityMethod.Distribution));
         }
         return densities;
+    }
+
+    /// <summary>
+    /// Refuses a mask update over weights that hold a NaN or an infinity (a diverged run), before the step changes anything:
+    /// ranked by magnitude, a NaN selects nothing or everything and exact selection fails on it, and masking leaves it in
+    /// place (NaN × 0 is NaN). One pass over the weights per update event, none on other steps.
+    /// </summary>
+    private static void RequireFinite(MaskSet masks, long step)
+    {
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        foreach (var layer in masks.Layers)
+        {
+            if (!isfinite(layer.Weight).all().item<bool>())
+            {
+                throw new NonFiniteWeightsException(string.Create(CultureInfo.InvariantCulture,
+                    $"{layer.Name} holds NaN or infinite weights at step {step}, a mask update: the training diverged, and magnitudes cannot rank such weights. Lower the learning rate or add a warm-up, and train again from the last checkpoint before it (or from the start)."));
+            }
+        }
     }
 
     /// <summary>Whether <paramref name="window"/> holds an update step within the run's <paramref name="totalSteps"/>.</summary>

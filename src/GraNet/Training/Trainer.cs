@@ -399,6 +399,8 @@ public sealed class Trainer : IDisposable
         long seen = 0;
         int batchIndex = 0;
         double lr = schedule.At(step);
+        // The advice names the option's own value (not the warmed-up or decayed rate of a step) and warm-up only if it is off.
+        string WarmupAdvice() => options.WarmupEpochs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lengthen TrainingOptions.WarmupEpochs (now {options.WarmupEpochs:G4})") : "add TrainingOptions.WarmupEpochs";
         foreach (var batch in data.Train.Epoch(epoch, shuffle: true, augment: data.Augment, seed: options.Seed))
         {
             cancellation.ThrowIfCancellationRequested();
@@ -416,28 +418,29 @@ public sealed class Trainer : IDisposable
                 loss.backward();
                 optimizer.step();
                 step++;
+                float lossValue = loss.item<float>();
+                if (!float.IsFinite(lossValue))
+                {
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The training loss became {lossValue} at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {WarmupAdvice()}."));
+                }
                 try
                 {
                     hook?.AfterOptimizerStep(step);
+                }
+                catch (NonFiniteWeightsException e) when (hook is SparsityController)
+                {
+                    // The loss was finite, yet the step left a weight NaN or infinite: the same failure as a NaN loss.
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"A weight became NaN or infinite at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step; {e.Message.Split(':')[0]}); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {WarmupAdvice()}."), e);
                 }
                 catch (NoGradientException e) when (hook is SparsityController)
                 {
                     // The trainer calls the controller right after the step, with the step's gradients in place: none reached the
                     // weights. (A hook of the caller's own that wraps a controller may clear them first: its exception passes on.)
                     // At a loss of 0 the network fits the batch exactly (e.g. data of one label); else no unit passes a gradient on.
-                    float stepLoss = loss.item<float>();
-                    string what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"At epoch {epoch + 1}, step {step} no gradient reached the weights (every gradient of the model is zero, loss {stepLoss:F4}), so the mask update had nothing to rank: ");
-                    string warmup = options.WarmupEpochs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lengthen TrainingOptions.WarmupEpochs (now {options.WarmupEpochs:G4})") : "add TrainingOptions.WarmupEpochs";
-                    throw new TrainingDivergedException(what + (stepLoss == 0
+                    string what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"At epoch {epoch + 1}, step {step} no gradient reached the weights (every gradient of the model is zero, loss {lossValue:F4}), so the mask update had nothing to rank: ");
+                    throw new TrainingDivergedException(what + (lossValue == 0
                         ? "the network fits this batch exactly, so the data gives nothing to learn; check that the training labels are not all one class."
-                        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the network is dead (no unit passes a gradient on). Lower TrainingOptions.LearningRate (now {options.LearningRate:G4}), {warmup} or try another TrainingOptions.Seed.")), e);
-                }
-                float lossValue = loss.item<float>();
-                if (!float.IsFinite(lossValue))
-                {
-                    // The advice names the option's own value (not the warmed-up or decayed rate of this step) and warm-up only if it is off.
-                    string warmup = options.WarmupEpochs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lengthen TrainingOptions.WarmupEpochs (now {options.WarmupEpochs:G4})") : "add TrainingOptions.WarmupEpochs";
-                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The training loss became {lossValue} at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {warmup}."));
+                        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the network is dead (no unit passes a gradient on). Lower TrainingOptions.LearningRate (now {options.LearningRate:G4}), {WarmupAdvice()} or try another TrainingOptions.Seed.")), e);
                 }
                 lossSum += lossValue * batch.Count;
                 using (no_grad())

@@ -89,6 +89,41 @@ public class ControllerRobustnessTests
         Assert.True(controller.Density < density);
     }
 
+    [Theory]
+    [InlineData(SparsityMethodKind.GraNetUniform)] // layer-wise k-th value on a NaN: libtorch failed inside the step ("start (0) + length (2) exceeds dimension size (1)")
+    [InlineData(SparsityMethodKind.Gmp)] // global: a NaN ranked as the largest magnitude, silently
+    [InlineData(SparsityMethodKind.RigL)]
+    public void A_mask_update_over_a_nan_weight_is_refused_before_it_changes_anything(SparsityMethodKind method)
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        var options = GraNet with { Method = method, InitDensity = method == SparsityMethodKind.Gmp ? 1 : 0.5, FinalDensity = method == SparsityMethodKind.RigL ? 0.5 : 0.2 };
+        using var controller = SparsityController.Create(model, optimizer, options, StepsPerEpoch, Epochs, [10], seed: 5);
+        Step(model, optimizer, 1);
+        controller.AfterOptimizerStep(1);
+        Step(model, optimizer, 2);
+        var fc1 = controller.Masks.Layers[0];
+        float kept;
+        using (no_grad())
+        using (var flat = fc1.Weight.view(-1))
+        {
+            kept = flat[3].item<float>();
+            flat[3] = float.NaN;
+        }
+        long[] active = controller.Masks.Layers.Select(l => l.ActiveCount).ToArray();
+        var e = Assert.Throws<NonFiniteWeightsException>(() => controller.AfterOptimizerStep(2));
+        Assert.Equal("fc1.weight holds NaN or infinite weights at step 2, a mask update: the training diverged, and magnitudes cannot rank such weights. Lower the learning rate or add a warm-up, and train again from the last checkpoint before it (or from the start).", e.Message);
+        Assert.Equal(1, controller.Step); // step 2 is still to come
+        Assert.Equal(active, controller.Masks.Layers.Select(l => l.ActiveCount));
+        using (no_grad())
+        using (var flat = fc1.Weight.view(-1))
+        {
+            flat[3] = kept;
+        }
+        controller.AfterOptimizerStep(2);
+        Assert.Equal(2, controller.Step);
+    }
+
     [Fact]
     public void A_handler_that_throws_at_a_pruning_event_does_not_cost_the_steps_regeneration()
     {
