@@ -31,4 +31,23 @@ public class FlopCounterTests
         var counter = FlopCounter.Measure(model, [1, 28, 28], null);
         Assert.Equal(2.0 * ((500 * 576) + (25_000 * 64) + 400_000 + 5_000), counter.DenseForward);
     }
+
+    [Fact]
+    public void A_weight_shared_by_two_modules_counts_for_each_and_a_module_used_twice_counts_twice()
+    {
+        // in 2->4 (8 weights), then a 4->4 weight (16) run by two Linear modules, out 4->3 (12): 8 + 16 + 16 + 12 = 52 multiply-adds.
+        var a = nn.Linear(4, 4);
+        var b = nn.Linear(4, 4);
+        b.weight = a.weight; // tied: one parameter, two modules
+        using var tied = nn.Sequential(("in", nn.Linear(2, 4)), ("a", a), ("b", b), ("out", nn.Linear(4, 3)));
+        using var tiedMasks = MaskSet.ForModel(tied, null);
+        Assert.Equal(3, tiedMasks.Layers.Count); // the shared weight is masked once
+        Assert.Equal(2.0 * 52, FlopCounter.Measure(tied, [2], tiedMasks).DenseForward); // was 2 x 36: module b left out
+
+        // The same module twice in the chain: its hook runs twice.
+        var shared = nn.Linear(4, 4);
+        using var reused = nn.Sequential(("in", nn.Linear(2, 4)), ("a", shared), ("b", shared), ("out", nn.Linear(4, 3)));
+        using var reusedMasks = MaskSet.ForModel(reused, null);
+        Assert.Equal(2.0 * 52, FlopCounter.Measure(reused, [2], reusedMasks).DenseForward);
+    }
 }

@@ -61,6 +61,7 @@ public sealed class FlopCounter
         var positions = new Dictionary<nint, long>();
         var removers = new List<Action>();
         var weights = new List<(nint Handle, long Count)>();
+        var hooked = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
         foreach (var (_, module) in ModuleOrder.DepthFirst(model))
         {
             // Convolutions: one multiply-add per weight at every output position (all dimensions after channels).
@@ -73,13 +74,17 @@ public sealed class FlopCounter
                 Linear l => (l.weight, 1, 1),
                 _ => (null, 0, 0),
             };
-            if (weight is null || weights.Any(w => w.Handle == weight.Handle))
+            // One hook per module (a module used twice runs it twice); two modules that share one weight both count, on that weight.
+            if (weight is null || !hooked.Add(module))
             {
                 continue;
             }
             nint handle = weight.Handle;
-            weights.Add((handle, weight.numel()));
-            positions[handle] = 0;
+            if (!positions.ContainsKey(handle))
+            {
+                weights.Add((handle, weight.numel()));
+                positions[handle] = 0;
+            }
             var remover = ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, output) =>
             {
                 positions[handle] += output.shape[firstPositionDim..^lastPositionDim].Aggregate(1L, (a, b) => a * b);
