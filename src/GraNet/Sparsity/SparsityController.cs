@@ -411,8 +411,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// A state that is refused changes nothing: the masks, the step and the weights stay as they were (a growth score of
     /// your own must leave its own state as it was when its <see cref="IGrowthScore.Load"/> throws).
     /// </remarks>
-    /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers.</exception>
-    /// <exception cref="EndOfStreamException">The state ends early (a truncated file).</exception>
+    /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers; one that ends early (a truncated file) or records a step outside the run (no checksum covers the state itself: a checkpoint file's does).</exception>
     public void Load(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -455,14 +454,33 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             }
         }
         // Everything is read and checked before the weights change: a refused state leaves the controller and the model as they were.
-        long step = reader.ReadInt64();
-        double flopsSoFar = reader.ReadDouble();
-        var loaded = Masks.Read(reader);
+        long step;
+        double flopsSoFar;
+        MaskSet.LoadedMasks loaded;
+        try
+        {
+            step = reader.ReadInt64();
+            flopsSoFar = reader.ReadDouble();
+            loaded = Masks.Read(reader);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw CutShortError(e);
+        }
+        if (step < 0 || step > totalSteps || !(flopsSoFar >= 0) || double.IsInfinity(flopsSoFar))
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is damaged: it records step {step} of a run of {totalSteps} steps and {flopsSoFar:G6} training FLOPs; give what Save wrote, unchanged."));
+        }
         var previous = Masks.Snapshot();
         loaded.Set();
         try
         {
             Method.Regenerator?.Growth.Load(reader, Masks); // reads the (new) masks' layers
+        }
+        catch (EndOfStreamException e)
+        {
+            previous.Set();
+            throw CutShortError(e);
         }
         catch
         {
@@ -477,6 +495,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         forwardFlops = flops!.Forward();
     }
+
+    private const string CutShort = "The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.";
+
+    /// <summary>A state that ends early, said as such: the masks' and the growth state's readers name where ("ends inside the mask of fc1.weight"); a bare read past the end says nothing.</summary>
+    private static InvalidDataException CutShortError(EndOfStreamException e) =>
+        new(e.Message.Contains(" ends inside ", StringComparison.Ordinal) ? e.Message : CutShort, e);
 
     private const string NotAState = "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.";
 

@@ -94,7 +94,22 @@ public sealed class ControllerStateSafetyTests : IDisposable
         (masks, weights, density, flops) = (MaskBytes(same), Values(sameModel), same.Density, same.TrainingFlopsRelative);
         using (var reader = new BinaryReader(new MemoryStream(state[..^5]))) // the growth state's (or the last mask's) end is missing
         {
-            Assert.Throws<EndOfStreamException>(() => same.Load(reader));
+            var cut = Assert.Throws<InvalidDataException>(() => same.Load(reader));
+            Assert.Contains(" ends inside ", cut.Message, StringComparison.Ordinal); // the mask or growth state it ends in, named
+        }
+        // The step the state was saved at (3, the first 8-byte 3 after the header): cut inside it, and changed to one past the run's 16 steps.
+        int at = Enumerable.Range(0, state.Length - 8).First(i => BitConverter.ToInt64(state, i) == 3);
+        using (var reader = new BinaryReader(new MemoryStream(state[..(at + 4)])))
+        {
+            var cut = Assert.Throws<InvalidDataException>(() => same.Load(reader));
+            Assert.Equal("The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.", cut.Message); // was .NET's "Unable to read beyond the end of the stream."
+        }
+        byte[] damaged = [.. state];
+        BitConverter.GetBytes(17L).CopyTo(damaged, at);
+        using (var reader = new BinaryReader(new MemoryStream(damaged)))
+        {
+            var e = Assert.Throws<InvalidDataException>(() => same.Load(reader));
+            Assert.StartsWith("The saved state is damaged: it records step 17 of a run of 16 steps", e.Message, StringComparison.Ordinal);
         }
         Assert.Equal(1, same.Step);
         Assert.Equal(masks, MaskBytes(same));
