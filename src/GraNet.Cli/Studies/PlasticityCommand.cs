@@ -367,10 +367,6 @@ public static class PlasticityCommand
     }
 
     /// <summary>
-    /// Refuses, before any cell is measured, an epoch checkpoint that another run wrote (a file copied in by hand): each is
-    /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
-    /// </summary>
-    /// <summary>
     /// Refuses, before the base run trains, a rate that would prune every weight its checkpoints hold: all the model's
     /// maskable weights from a dense start, its static mask's from a sparse one (about <c>--init-density</c> of them; the
     /// exact count is checked again per cell).
@@ -389,11 +385,15 @@ public static class PlasticityCommand
     }
 
     /// <summary>Whether pruning the share <paramref name="rate"/> of <paramref name="active"/> weights keeps none (as <see cref="GlobalMagnitudePruner.PruneShare"/> rounds).</summary>
-    private static bool KeepsNone(double rate, long active) => rate > 0 && Math.Round(Math.Round((1 - rate) * active, 9), MidpointRounding.AwayFromZero) < 1;
+    private static bool KeepsNone(double rate, long active) => rate > 0 && GlobalMagnitudePruner.Kept(active, rate) < 1;
 
     private static string PrunesAll(double rate, long active, string what) =>
         string.Create(Invariant, $"--prune-rates {rate} would prune all {active:N0} active weights of {what}; give a lower rate, one that keeps at least one of them.");
 
+    /// <summary>
+    /// Refuses, before any cell is measured, an epoch checkpoint that another run wrote (a file copied in by hand): each is
+    /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
+    /// </summary>
     /// <param name="reused">The run is a <c>--from</c> run (else the study's own base run, which is trained again once deleted).</param>
     private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs, bool reused)
     {

@@ -465,7 +465,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         catch (EndOfStreamException e)
         {
-            throw CutShortError(e);
+            throw new InvalidDataException(CutShort, e);
         }
         if (step < 0 || step > totalSteps || !(flopsSoFar >= 0) || double.IsInfinity(flopsSoFar))
         {
@@ -480,7 +480,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         catch (EndOfStreamException e)
         {
             previous.Set();
-            throw CutShortError(e);
+            throw new InvalidDataException(CutShort, e);
         }
         catch
         {
@@ -496,11 +496,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         forwardFlops = flops!.Forward();
     }
 
+    /// <summary>A bare read past the end (the masks' and the growth state's readers name where a state ends, themselves).</summary>
     private const string CutShort = "The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.";
 
-    /// <summary>A state that ends early, said as such: the masks' and the growth state's readers name where ("ends inside the mask of fc1.weight"); a bare read past the end says nothing.</summary>
-    private static InvalidDataException CutShortError(EndOfStreamException e) =>
-        new(e.Message.Contains(" ends inside ", StringComparison.Ordinal) ? e.Message : CutShort, e);
 
     private const string NotAState = "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.";
 
@@ -595,7 +593,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             if (!isfinite(layer.Weight).all().item<bool>())
             {
-                throw new NonFiniteWeightsException(string.Create(CultureInfo.InvariantCulture,
+                throw new NonFiniteWeightsException(layer.Name, string.Create(CultureInfo.InvariantCulture,
                     $"{layer.Name} holds NaN or infinite weights at step {step}, a mask update: the training diverged, and magnitudes cannot rank such weights. Lower the learning rate or add a warm-up, and train again from the last checkpoint before it (or from the start)."));
             }
         }

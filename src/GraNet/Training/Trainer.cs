@@ -430,7 +430,7 @@ public sealed class Trainer : IDisposable
                 catch (NonFiniteWeightsException e) when (hook is SparsityController)
                 {
                     // The loss was finite, yet the step left a weight NaN or infinite: the same failure as a NaN loss.
-                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"A weight became NaN or infinite at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step; {e.Message.Split(':')[0]}); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {WarmupAdvice()}."), e);
+                    throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"A weight became NaN or infinite at epoch {epoch + 1}, step {step} (learning rate {lr:G4} at that step; {e.Layer} holds one); lower TrainingOptions.LearningRate (now {options.LearningRate:G4}) or {WarmupAdvice()}."), e);
                 }
                 catch (NoGradientException e) when (hook is SparsityController)
                 {

@@ -39,6 +39,11 @@ public sealed class GlobalMagnitudePruner : IPruner
         }
     }
 
+    /// <summary>How many of <paramref name="active"/> weights <see cref="PruneShare"/> keeps at <paramref name="share"/>: <c>round((1 − share) · active)</c>.</summary>
+    public static long Kept(long active, double share) =>
+        // Rounded to 9 decimals first: (1 - 0.9) · 43055 is 4305.4999… in floating point, not the 4305.5 that rounds up.
+        (long)Math.Round(Math.Round((1 - share) * active, 9), MidpointRounding.AwayFromZero);
+
     /// <summary>
     /// Prunes a share of the active weights, those with the smallest <c>|w|</c> over all layers together (the
     /// pruning-plasticity study's pruning, spec §7): <c>round((1 − share) · active)</c> stay active. The weights are not
@@ -53,8 +58,7 @@ public sealed class GlobalMagnitudePruner : IPruner
             throw new ArgumentOutOfRangeException(nameof(share), share, "The share of the active weights to prune must lie in [0, 1].");
         }
         long active = masks.Active;
-        // Rounded to 9 decimals first: (1 - 0.9) · 43055 is 4305.4999… in floating point, not the 4305.5 that rounds up.
-        long keep = (long)Math.Round(Math.Round((1 - share) * active, 9), MidpointRounding.AwayFromZero);
+        long keep = Kept(active, share);
         if (keep < active)
         {
             Prune(masks, (double)keep / masks.Total);

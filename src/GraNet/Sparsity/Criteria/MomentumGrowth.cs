@@ -273,7 +273,7 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
         byte[] bytes = reader.ReadBytes(checked((int)layer.Count * sizeof(float)));
         if (bytes.Length != layer.Count * sizeof(float))
         {
-            throw new EndOfStreamException($"The checkpoint ends inside the growth momentum of {name}.");
+            throw new InvalidDataException($"The saved state ends inside the growth momentum of {name} (a truncated file); give the whole of what Save wrote.");
         }
         var values = new float[layer.Count];
         Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);

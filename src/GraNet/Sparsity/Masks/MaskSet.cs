@@ -175,7 +175,7 @@ public sealed class MaskSet : IDisposable
     /// Everything is read and checked before any mask changes: a refused state leaves the masks and weights as they were.
     /// </summary>
     /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
-    /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
+    /// <exception cref="InvalidDataException">The file ends inside a mask.</exception>
     public void Load(BinaryReader reader)
     {
         Read(reader).Set();
@@ -184,7 +184,7 @@ public sealed class MaskSet : IDisposable
 
     /// <summary>Reads and checks what <see cref="Save"/> wrote without changing anything; <see cref="LoadedMasks.Set"/> sets it.</summary>
     /// <exception cref="InvalidDataException">The layers differ from this model's.</exception>
-    /// <exception cref="EndOfStreamException">The file ends inside a mask.</exception>
+    /// <exception cref="InvalidDataException">The file ends inside a mask.</exception>
     internal LoadedMasks Read(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -235,11 +235,11 @@ public sealed class MaskSet : IDisposable
         }
     }
 
-    /// <exception cref="EndOfStreamException">The file ends before <paramref name="size"/> bytes (a truncated checkpoint).</exception>
+    /// <exception cref="InvalidDataException">The file ends before <paramref name="size"/> bytes (a truncated checkpoint).</exception>
     private static byte[] ReadExactly(BinaryReader reader, long size, string name)
     {
         byte[] bytes = reader.ReadBytes(checked((int)size));
-        return bytes.Length == size ? bytes : throw new EndOfStreamException($"The saved state ends inside the mask of {name} (a truncated file); give the whole of what Save wrote.");
+        return bytes.Length == size ? bytes : throw new InvalidDataException($"The saved state ends inside the mask of {name} (a truncated file); give the whole of what Save wrote.");
     }
 
     public void Dispose()
