@@ -63,6 +63,10 @@ public static class EvaluateCommand
                 // The accuracy below would be quoted under the wrong data set's name.
                 output.WriteLine($"note: {mismatch}");
             }
+            if (trained.OtherTestImagesNote(spec, test) is { } other)
+            {
+                output.WriteLine($"note: {other}");
+            }
             if (trained.EmptyLayersNote() is { } empty)
             {
                 output.WriteLine($"note: {empty}");

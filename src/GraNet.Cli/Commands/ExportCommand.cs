@@ -34,7 +34,7 @@ public static class ExportCommand
             var shape = trained.Dataset.Shape;
             var header = Write(path, replace, temporary => CompactModel.Save(temporary, trained.Module, new CompactModelHeader(
                 trained.Model, trained.Dataset.Name, shape.Channels, shape.Height, shape.Width, trained.Dataset.Classes,
-                Configuration.ConfigurationJson.Serialize(trained.Configuration), [])));
+                Configuration.ConfigurationJson.Serialize(trained.Configuration), []) { TestImagesSha256 = trained.TestImagesSha256 }));
             long dense = trained.Module.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
             long compact = new FileInfo(path).Length;
             long stored = header.Tensors.Where(t => t.Sparse).Sum(t => t.NonZero);

@@ -120,6 +120,12 @@ public static class TrainCommand
             throw new DataException(string.Create(CultureInfo.InvariantCulture,
                 $"{train.Folder} holds {data.Train.Count} training images ({data.Train.BatchesPerEpoch} steps per epoch at batch {configuration.Training.BatchSize}{(data.Validation is null ? string.Empty : ", validation held out")}), but the run in {folder.Path} trained {resumed.Step / resumed.EpochsCompleted} steps per epoch: resume it with the data it was trained on (give that folder with --data-dir)."));
         }
+        if (resumed is not null && Trainer.OtherData(resumed, data) is { } other)
+        {
+            // As many images, other content (a copy edited or relabelled, the other of MNIST and Fashion-MNIST): the step
+            // counts would fit and the numbers would no longer be the run's.
+            throw new DataException($"{train.Folder} holds other {other} than the run in {folder.Path} was trained on (their SHA-256 digests differ): resume it with the data it was trained on (give that folder with --data-dir).");
+        }
         long? resumeStep = resumed?.Step;
         var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);
         // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
@@ -250,6 +256,9 @@ public static class TrainCommand
                 ? EnumNames.Of(Trainer.Classify(result.History[^1], DatasetCatalog.Get(dataset).Classes)) : null,
             ["model"] = modelName,
             ["dataset"] = dataset,
+            // What the run was trained and tested on, by content (ImageDataset.Digest): two runs on the same images agree.
+            ["trainingImagesSha256"] = result.TrainingImagesSha256,
+            ["testImagesSha256"] = result.TestImagesSha256,
             ["testAccuracy"] = RunFolder.Percent(result.TestAccuracy),
             ["bestValidationAccuracy"] = result.BestValidationAccuracy is { } v ? RunFolder.Percent(v) : null,
             ["bestEpoch"] = result.BestEpoch,

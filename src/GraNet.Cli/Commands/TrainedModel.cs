@@ -28,6 +28,22 @@ public sealed class TrainedModel : IDisposable
 
     public RunConfiguration Configuration { get; }
 
+    /// <summary>The digest of the test images the run was tested on (<see cref="ImageDataset.Digest"/>); null for files that predate digests.</summary>
+    public string? TestImagesSha256 { get; private init; }
+
+    /// <summary>
+    /// A note for when <paramref name="test"/> is this model's own data set but not the test images its run was tested on
+    /// (another copy, edited or relabelled), whose accuracy is then not comparable with the run's; null otherwise.
+    /// </summary>
+    public string? OtherTestImagesNote(DatasetSpec spec, ImageDataset test)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(test);
+        return spec.Name == Dataset.Name && TestImagesSha256 is { } tested && tested != test.Digest
+            ? $"the {spec.Name} test images in {test.Folder ?? "the data given"} are not the ones the run was tested on (their SHA-256 digests differ), so this accuracy is not comparable with the run's summary.json."
+            : null;
+    }
+
     /// <summary>What was loaded: <c>epoch 20</c> for a checkpoint (the epochs it had completed), or the compact model's description.</summary>
     public string Description { get; }
 
@@ -71,7 +87,7 @@ public sealed class TrainedModel : IDisposable
             var spec = DatasetCatalog.Get(header.Dataset);
             var module = ModelRegistry.Create(header.Model, new ImageShape(header.Channels, header.Height, header.Width), header.Classes);
             CompactModel.Load(path, module);
-            return new TrainedModel(module, header.Model, spec, configuration, "compact model");
+            return new TrainedModel(module, header.Model, spec, configuration, "compact model") { TestImagesSha256 = header.TestImagesSha256 };
         }
         var checkpoint = Checkpoint.ReadVerifiedHeader(path);
         var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
@@ -79,7 +95,7 @@ public sealed class TrainedModel : IDisposable
         var dataset = DatasetCatalog.Get(checkpoint.Dataset);
         var model = ModelRegistry.Create(checkpoint.Model, dataset.Shape, dataset.Classes);
         Checkpoint.Load(path, model, null, null);
-        return new TrainedModel(model, checkpoint.Model, dataset, config, $"epoch {checkpoint.EpochsCompleted}");
+        return new TrainedModel(model, checkpoint.Model, dataset, config, $"epoch {checkpoint.EpochsCompleted}") { TestImagesSha256 = checkpoint.TestImagesSha256 };
     }
 
     public void Dispose() => Module.Dispose();

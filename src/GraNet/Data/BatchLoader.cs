@@ -53,6 +53,9 @@ public sealed class BatchLoader
 
     public ImageShape Shape => data.Shape;
 
+    /// <summary>The data set this loader serves items of (all of it, whatever <c>indices</c> it was given).</summary>
+    public ImageDataset Source => data;
+
     /// <summary>Mini-batches per epoch; the last one may be partial.</summary>
     public int BatchesPerEpoch => (indices.Length + batchSize - 1) / batchSize;
 

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
 namespace GraNet.Data;
 
 /// <summary>
@@ -50,6 +53,30 @@ public sealed class ImageDataset
             sum += pixel;
         }
         return Pixels.Length == 0 ? 0 : sum / 255.0 / Pixels.Length;
+    }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of the decoded content: shape, classes, every pixel and every label, so the same data
+    /// gives the same digest whichever files held it (raw or <c>.gz</c>, one folder or another) and any changed image or
+    /// label gives another. Computed once, on first use (about 30 ms for Fashion-MNIST's training set).
+    /// </summary>
+    public string Digest => digest ??= ComputeDigest();
+
+    private string? digest;
+
+    private string ComputeDigest()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> header = stackalloc byte[5 * sizeof(int)];
+        BinaryPrimitives.WriteInt32LittleEndian(header, Count);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], Shape.Channels);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], Shape.Height);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], Shape.Width);
+        BinaryPrimitives.WriteInt32LittleEndian(header[16..], Classes);
+        hash.AppendData(header);
+        hash.AppendData(Pixels);
+        hash.AppendData(Labels);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>

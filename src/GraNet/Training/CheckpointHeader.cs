@@ -17,4 +17,13 @@ public sealed record CheckpointHeader(
 {
     /// <summary>Wall-clock seconds the run has spent in training up to this checkpoint, over every process that trained it (0 in checkpoints of earlier versions).</summary>
     public double WallSeconds { get; init; }
+
+    /// <summary>
+    /// <see cref="GraNet.Data.ImageDataset.Digest"/> of the training set the run was trained on (the whole set, validation
+    /// hold-out included); null in checkpoints of earlier versions and in model-only files.
+    /// </summary>
+    public string? TrainingImagesSha256 { get; init; }
+
+    /// <summary><see cref="GraNet.Data.ImageDataset.Digest"/> of the test set the run is tested on; null in checkpoints of earlier versions.</summary>
+    public string? TestImagesSha256 { get; init; }
 }

@@ -51,6 +51,26 @@ public sealed class Trainer : IDisposable
     /// <summary>Frees the optimizer's per-parameter state tensors (not the model).</summary>
     public void Dispose() => optimizer.Dispose();
 
+    /// <summary>
+    /// Which of <paramref name="data"/>'s image sets differ from those the checkpoint's run was trained and tested on
+    /// ("training images", "test images" or both), by <see cref="ImageDataset.Digest"/>; null when they are the same, or
+    /// when the checkpoint predates digests.
+    /// </summary>
+    public static string? OtherData(CheckpointHeader saved, TrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        ArgumentNullException.ThrowIfNull(data);
+        bool train = saved.TrainingImagesSha256 is { } trained && trained != data.Train.Source.Digest;
+        bool test = saved.TestImagesSha256 is { } tested && tested != data.Test.Source.Digest;
+        return (train, test) switch
+        {
+            (true, true) => "training and test images",
+            (true, false) => "training images",
+            (false, true) => "test images",
+            _ => null,
+        };
+    }
+
     /// <summary>Optimizer steps per epoch.</summary>
     public int StepsPerEpoch => data.Train.BatchesPerEpoch;
 
@@ -121,6 +141,11 @@ public sealed class Trainer : IDisposable
                 throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{last}: the run trained {saved.Step / saved.EpochsCompleted} steps per epoch, this trainer's data gives {StepsPerEpoch} ({data.Train.Count} training images); resume with the data the run was trained on."));
             }
+            if (OtherData(saved, data) is { } other)
+            {
+                // The same number of steps, other images or labels: the schedule would fit, the numbers would not be the run's.
+                throw new InvalidDataException($"{last}: the run was trained on other {other} than this trainer's data holds (their SHA-256 digests differ); resume with the data the run was trained on.");
+            }
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
@@ -184,6 +209,8 @@ public sealed class Trainer : IDisposable
             var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration)
             {
                 WallSeconds = epochsWall,
+                TrainingImagesSha256 = data.Train.Source.Digest,
+                TestImagesSha256 = data.Test.Source.Digest,
             };
             observer.OnCheckpointing(epoch + 1);
             if (bestNext is not null && improved && validation is not null)
@@ -231,7 +258,11 @@ public sealed class Trainer : IDisposable
         double test = Evaluate(model, data.Test);
         double trainSeconds = history.Sum(h => h.Seconds);
         double images = (double)data.Train.Count * history.Count;
-        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, Models.ModelRegistry.CountParameters(model));
+        return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, Models.ModelRegistry.CountParameters(model))
+        {
+            TrainingImagesSha256 = data.Train.Source.Digest,
+            TestImagesSha256 = data.Test.Source.Digest,
+        };
     }
 
     /// <summary>

@@ -13,4 +13,11 @@ public sealed record TrainingResult(
     IReadOnlyList<EpochMetrics> History,
     double WallSeconds,
     double ImagesPerSecond,
-    long Parameters);
+    long Parameters)
+{
+    /// <summary><see cref="GraNet.Data.ImageDataset.Digest"/> of the training set (validation hold-out included) the run was trained on.</summary>
+    public string? TrainingImagesSha256 { get; init; }
+
+    /// <summary><see cref="GraNet.Data.ImageDataset.Digest"/> of the test set the run was tested on.</summary>
+    public string? TestImagesSha256 { get; init; }
+}

@@ -196,6 +196,28 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
     }
 
     [Fact]
+    public void Evaluate_and_infer_note_test_images_other_than_the_runs_for_a_checkpoint_and_its_compact_model()
+    {
+        // The same files' names and counts, other pixels (a copy edited or redrawn): the accuracy printed would be taken
+        // for the run's. The run's own test images give no note.
+        string redrawn = Directory.CreateDirectory(Path.Combine(root, "redrawn")).FullName;
+        TestFiles.WriteTinyMnist(redrawn, seed: 2);
+        string model = Path.Combine(root, "model.gsm");
+        Assert.Equal(0, Run("export", "--checkpoint", trained.Checkpoint, "--output", model).Code);
+        string note = $"note: the fashion-mnist test images in {redrawn} are not the ones the run was tested on (their SHA-256 digests differ), so this accuracy is not comparable with the run's summary.json.";
+        foreach (string[] command in new[] { new[] { "evaluate", "--checkpoint", trained.Checkpoint }, ["infer", "--model", model] })
+        {
+            var (code, output, error) = Run([.. command, "--data-dir", redrawn, "--threads", "1"]);
+            Assert.True(code == 0, error);
+            Assert.Contains(note, output, StringComparison.Ordinal);
+            (code, output, error) = Run([.. command, "--data-dir", trained.Data, "--threads", "1"]);
+            Assert.True(code == 0, error);
+            Assert.DoesNotContain("not the ones the run was tested on", output, StringComparison.Ordinal);
+        }
+        Assert.Equal(GraNet.Training.Checkpoint.ReadHeader(trained.Checkpoint).TestImagesSha256, CompactModel.ReadVerifiedHeader(model).TestImagesSha256);
+    }
+
+    [Fact]
     public void A_dense_run_exports_with_a_note_and_a_compact_model_is_not_exported_again()
     {
         string run = CopyOfRun();

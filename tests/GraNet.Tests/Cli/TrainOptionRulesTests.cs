@@ -299,6 +299,28 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_with_other_images_of_the_same_size_is_refused_and_the_summary_names_the_data()
+    {
+        // As many images and labels, other pixels (another copy, edited): the step counts fit, so only the content tells.
+        string run = Path.Combine(root, "other-content");
+        Assert.Equal(0, Run(Train(run)).Code);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
+        var header = GraNet.Training.Checkpoint.ReadHeader(Path.Combine(run, "last.ckpt"));
+        Assert.Matches("^[0-9a-f]{64}$", (string)summary["trainingImagesSha256"]!);
+        Assert.Equal(header.TrainingImagesSha256, (string)summary["trainingImagesSha256"]!);
+        Assert.Equal(header.TestImagesSha256, (string)summary["testImagesSha256"]!);
+        Assert.NotEqual(header.TrainingImagesSha256, header.TestImagesSha256);
+
+        string redrawn = Directory.CreateDirectory(Path.Combine(root, "redrawn")).FullName;
+        TestFiles.WriteTinyMnist(redrawn, seed: 2);
+        string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", redrawn);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {redrawn} holds other training and test images than the run in {run} was trained on (their SHA-256 digests differ): resume it with the data it was trained on (give that folder with --data-dir).", error);
+        Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+    }
+
+    [Fact]
     public void A_run_saved_with_more_threads_than_this_machine_has_resumes_with_its_cores()
     {
         // config.json keeps the thread count of the machine that started the run; only an explicit --threads is refused.

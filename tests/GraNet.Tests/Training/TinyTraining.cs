@@ -6,9 +6,10 @@ namespace GraNet.Tests.Training;
 /// <summary>A learnable 10-class 28x28 data set held in memory, and loaders over it.</summary>
 internal static class TinyTraining
 {
-    public static TrainingData Data(TrainingOptions options, int count = 400)
+    /// <param name="seed">Draws the pixels' noise: another seed gives another data set of the same size and labels.</param>
+    public static TrainingData Data(TrainingOptions options, int count = 400, int seed = 2)
     {
-        var random = new Random(2);
+        var random = new Random(seed);
         var pixels = new byte[count * 784];
         var labels = new byte[count];
         for (int i = 0; i < count; i++)

@@ -100,6 +100,46 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_resume_with_other_images_of_the_same_size_is_refused_and_the_run_records_its_data()
+    {
+        string root = Directory.CreateTempSubdirectory("granet-trainer-digest").FullName;
+        try
+        {
+            var options = Options with { Epochs = 2, ValidationFraction = 0 };
+            var data = TinyTraining.Data(options);
+            manual_seed(options.Seed);
+            TrainingResult first;
+            using (var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10))
+            {
+                first = new Trainer(model, data, options with { Epochs = 1 }).Run(root, false, ("lenet-300-100", "tiny", "{}"));
+            }
+            Assert.Equal(data.Train.Source.Digest, first.TrainingImagesSha256);
+            Assert.Equal(data.Test.Source.Digest, first.TestImagesSha256);
+            var header = Checkpoint.ReadHeader(Path.Combine(root, "last.ckpt"));
+            Assert.Equal(data.Train.Source.Digest, header.TrainingImagesSha256);
+            Assert.Equal(data.Test.Source.Digest, header.TestImagesSha256);
+
+            // The same counts and labels, other pixels: the step counts fit, the numbers would not be the run's.
+            var other = TinyTraining.Data(options, seed: 3);
+            Assert.NotEqual(data.Train.Source.Digest, other.Train.Source.Digest);
+            Assert.Equal("training and test images", Trainer.OtherData(header, other));
+            Assert.Null(Trainer.OtherData(header, TinyTraining.Data(options)));
+            Assert.Null(Trainer.OtherData(header with { TrainingImagesSha256 = null, TestImagesSha256 = null }, other)); // checkpoints of earlier versions
+            Assert.Equal("test images", Trainer.OtherData(header with { TestImagesSha256 = other.Test.Source.Digest[..63] + "0" }, data));
+            byte[] before = File.ReadAllBytes(Path.Combine(root, "last.ckpt"));
+            using var again = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+            var e = Assert.Throws<InvalidDataException>(() => new Trainer(again, other, options).Run(root, true, ("lenet-300-100", "tiny", "{}")));
+            Assert.Equal($"{Path.Combine(root, "last.ckpt")}: the run was trained on other training and test images than this trainer's data holds (their SHA-256 digests differ); resume with the data the run was trained on.", e.Message);
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(root, "last.ckpt")));
+            Assert.Equal(2, new Trainer(again, TinyTraining.Data(options), options).Run(root, true, ("lenet-300-100", "tiny", "{}")).History.Count);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_nan_loss_stops_with_a_message_that_says_what_to_do()
     {
         var e = Assert.Throws<TrainingDivergedException>(() => Train(Options with { LearningRate = 1e30, ValidationFraction = 0 }));
