@@ -284,7 +284,7 @@ public static class PlasticityCommand
             return (ExitCodes.TrainingFailed, [], baseFolder);
         }
         RequireCheckpoints(baseFolder, epochs, reused: from is not null);
-        RequireOwnCheckpoints(baseFolder, baseline, epochs, reused: from is not null);
+        var headers = RequireOwnCheckpoints(baseFolder, baseline, epochs, reused: from is not null);
 
         TorchRuntime.Configure(baseline.Threads, baseline.CpuKernels);
         var spec = DatasetCatalog.Get(baseline.Dataset);
@@ -293,6 +293,11 @@ public static class PlasticityCommand
         TorchRuntime.CollectGarbage();
         var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
+        if (headers.Select(h => Trainer.OtherData(h, data)).FirstOrDefault(o => o is not null) is { } other)
+        {
+            // Continued training on other images than the base run's: the cells would measure another network's recovery.
+            throw new DataException($"{trainSet.Folder} holds other {other} than the base run in {baseFolder.Path} was trained on (their SHA-256 digests differ): give --data-dir the folder it was trained with.");
+        }
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
         Directory.CreateDirectory(cells);
         var results = new List<PlasticityCell>();
@@ -395,8 +400,10 @@ public static class PlasticityCommand
     /// read whole (checksum) and its recorded model, data set and configuration must be the run's.
     /// </summary>
     /// <param name="reused">The run is a <c>--from</c> run (else the study's own base run, which is trained again once deleted).</param>
-    private static void RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs, bool reused)
+    /// <returns>The checkpoints' headers, in the order of <paramref name="epochs"/>.</returns>
+    private static List<CheckpointHeader> RequireOwnCheckpoints(RunFolder run, RunConfiguration configuration, IReadOnlyList<int> epochs, bool reused)
     {
+        var headers = new List<CheckpointHeader>();
         foreach (int epoch in epochs)
         {
             string path = Trainer.EpochCheckpoint(run.Path, epoch);
@@ -421,7 +428,9 @@ public static class PlasticityCommand
             {
                 throw new InvalidDataException($"{path}: not this run's checkpoint ({other}); restore the run's own epoch-{epoch}.ckpt, or study the run that wrote it.");
             }
+            headers.Add(header);
         }
+        return headers;
     }
 
     private static PlasticityCell Measure(RunConfiguration baseline, TrainingData data, DatasetSpec spec, string checkpoint, int epoch, double rate, RegenerationMode mode, double learningRate, int continueEpochs)

@@ -220,6 +220,29 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void With_from_other_images_than_the_base_runs_are_refused_before_any_cell_is_measured()
+    {
+        // The same files' names and counts, other pixels: continued training would measure another network's recovery.
+        string[] study = ArgumentList.Build("plasticity",
+            [("--model", "lenet-300-100"), ("--dataset", "fashion-mnist"), ("--data-dir", data), ("--epochs", "2"), ("--batch-size", "32"), ("--lr", "0.05"),
+                ("--threads", "1"), ("--at-epochs", "1"), ("--prune-rates", "0.5"), ("--regenerate", "none"), ("--continue-epochs", "1"), ("--output", Path.Combine(root, "mine"))], []);
+        var error = new StringWriter();
+        Assert.True(Runner.Run(study, new StringWriter(), error) == 0, error.ToString());
+        string run = Path.Combine(root, "mine", "base");
+        string redrawn = Directory.CreateDirectory(Path.Combine(root, "redrawn")).FullName;
+        TestFiles.WriteTinyMnist(redrawn, seed: 2);
+
+        var output = new StringWriter();
+        error = new StringWriter();
+        string[] from = [.. FromArgs(run, Path.Combine(root, "from-redrawn"), "--at-epochs", "1")];
+        from[Array.IndexOf(from, "--data-dir") + 1] = redrawn;
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(from, output, error));
+        Assert.Equal($"granet: {redrawn} holds other training and test images than the base run in {run} was trained on (their SHA-256 digests differ): give --data-dir the folder it was trained with.", error.ToString().Trim());
+        Assert.DoesNotContain("== epoch", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, Runner.Run(FromArgs(run, Path.Combine(root, "from-own"), "--at-epochs", "1"), new StringWriter(), new StringWriter()));
+    }
+
+    [Fact]
     public void With_from_the_checkpoint_epochs_are_bounded_by_that_run()
     {
         // The --from run trained 6 epochs: its checkpoints lie in 1..5.
