@@ -555,6 +555,8 @@ public static class SweepCommand
             string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
             string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
             string? kernels = root.TryGetProperty("cpuKernels", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
+            (string, string)? images = root.TryGetProperty("trainingImagesSha256", out var ti) && ti.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("testImagesSha256", out var te) && te.ValueKind == JsonValueKind.String ? (ti.GetString()!, te.GetString()!) : null;
             int[]? changed = root.TryGetProperty("settingsChangedAtEpochs", out var a) && a.ValueKind == JsonValueKind.Array ? [.. a.EnumerateArray().Select(e => e.GetInt32())] : null;
             // A summary of another cell's method, or with numbers no run gives, would enter the tables as a result.
             string method = Commands.TrainOptions.MethodName(cell.Method);
@@ -569,7 +571,7 @@ public static class SweepCommand
                 throw new InvalidDataException($"{path}: not this cell's summary ({wrong}); {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path.GetDirectoryName(path)!)} writes it again from the cell's last checkpoint (or delete that folder to train the cell again).");
             }
             return new SweepResult(cell, outcome!, Number(root, "testAccuracy"), Number(root, "finalDensity"),
-                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed);
+                Number(root, "trainingFlopsRelative"), Number(root, "inferenceFlopsRelative"), Number(root, "wallSeconds"), cause, kind, kernels, changed, images);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -5,8 +5,9 @@ namespace GraNet.Cli.Studies;
 /// <param name="CollapseKind">summary.json's <c>collapseKind</c> for a collapsed run (<c>blew-up</c>, <c>fell-back</c>, <c>learned-nothing</c>); null otherwise, and for runs written before it existed.</param>
 /// <param name="CpuKernels">summary.json's <c>cpuKernels</c>, the kernel set the run ran (<c>avx2</c>, …); null for runs written before it existed.</param>
 /// <param name="SettingsChangedAtEpochs">summary.json's <c>settingsChangedAtEpochs</c>: the epochs from which a resumed run ran with other threads or kernels (empty, or null for runs written before it existed, when none).</param>
+/// <param name="Images">summary.json's <c>trainingImagesSha256</c> and <c>testImagesSha256</c>: what the run was trained and tested on; null for runs written before they existed.</param>
 public sealed record SweepResult(SweepCell Cell, string Outcome, double TestAccuracy, double FinalDensity, double TrainingFlops, double InferenceFlops, double WallSeconds, string? CollapseCause = null,
-    string? CollapseKind = null, string? CpuKernels = null, IReadOnlyList<int>? SettingsChangedAtEpochs = null)
+    string? CollapseKind = null, string? CpuKernels = null, IReadOnlyList<int>? SettingsChangedAtEpochs = null, (string Training, string Test)? Images = null)
 {
     /// <summary>How the run ended, for <see cref="SeedPlan"/>.</summary>
     public RunOutcome Run => new(Outcome, CollapseCause);

@@ -107,6 +107,19 @@ public static class SweepTables
             text.AppendLine(CultureInfo.InvariantCulture, $"The runs used different CPU kernels: {string.Join(", ", kernels.Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? string.Empty : "s")})"))}. A run repeats only with its own set (`--cpu-kernels`; each run's config.json has it).");
             text.AppendLine();
         }
+        // What the runs were trained and tested on, by content: one data set is recorded for whoever repeats the sweep;
+        // runs of several (a sweep continued with another --data-dir) are named, since their numbers do not compare.
+        var images = results.Where(r => r.Images is not null).GroupBy(r => r.Images!.Value).OrderByDescending(g => g.Count()).ToList();
+        if (images.Count == 1)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Data (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{images[0].Key.Training}`, test `{images[0].Key.Test}`.");
+            text.AppendLine();
+        }
+        else if (images.Count > 1)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"The runs were trained or tested on different images (summary.json's `trainingImagesSha256`, `testImagesSha256`), so their numbers do not compare: {string.Join("; ", images.Select(g => $"training `{g.Key.Training[..12]}…`, test `{g.Key.Test[..12]}…`: {string.Join(", ", g.Select(r => r.Cell.FolderName))}"))}.");
+            text.AppendLine();
+        }
         // A run resumed with other threads or kernels than it started with rounds differently from there: the line repeats it only up to there.
         var mixed = results.Where(r => r.SettingsChangedAtEpochs is { Count: > 0 }).ToList();
         if (mixed.Count > 0)

@@ -204,6 +204,23 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void The_tables_record_the_data_the_runs_had_or_name_the_runs_of_each_when_they_differ()
+    {
+        string a = new('a', 64), b = new('b', 64), c = new('c', 64);
+        SweepResult[] same = [Result(SparsityMethodKind.Dense, 1, 17, 88.5) with { Images = (a, b) }, Result(SparsityMethodKind.Dense, 1, 18, 89.5) with { Images = (a, b) },
+            Result(SparsityMethodKind.Dense, 1, 19, 89.0)]; // written before the digests existed: not counted either way
+        string markdown = SweepTables.Markdown(same, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
+        Assert.Contains($"\nData (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{a}`, test `{b}`.\n", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("different images", markdown, StringComparison.Ordinal);
+
+        SweepResult[] mixed = [.. same, Result(SparsityMethodKind.Dense, 1, 20, 70.0) with { Images = (c, b) }];
+        markdown = SweepTables.Markdown(mixed, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
+        Assert.Contains($"\nThe runs were trained or tested on different images (summary.json's `trainingImagesSha256`, `testImagesSha256`), so their numbers do not compare: training `aaaaaaaaaaaa…`, test `bbbbbbbbbbbb…`: {same[0].Cell.FolderName}, {same[1].Cell.FolderName}; training `cccccccccccc…`, test `bbbbbbbbbbbb…`: {mixed[3].Cell.FolderName}.\n", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nData (", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nData (", SweepTables.Markdown([same[2]], "t", "./granet sweep", lastSeed: 22), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Runs_resumed_with_other_threads_or_kernels_are_named_with_the_epoch_from_which_the_line_does_not_repeat_them()
     {
         SweepResult[] runs =
@@ -423,6 +440,9 @@ public class SweepTests : IDisposable
         Assert.Contains("./granet sweep --model lenet-300-100", markdown, StringComparison.Ordinal);
         // The line to reproduce names the CPU kernels the cells ran with (the command gave none: auto resolved here).
         Assert.Contains($"--output {folder} --cpu-kernels {GraNet.EnumNames.Of(GraNet.Runtime.TorchRuntime.Kernels!.Value)}\n```", markdown.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        // The data, as every cell's summary.json records it (all four read the same files).
+        var (train, test) = GraNet.Data.DatasetLoader.Load(GraNet.Data.DatasetCatalog.Get("fashion-mnist"), data);
+        Assert.Contains($"training `{train.Digest}`, test `{test.Digest}`.", markdown, StringComparison.Ordinal);
         PngAssert.Valid(Path.Combine(folder, "accuracy.png"), 800, 500);
 
         var again = new StringWriter();
