@@ -120,7 +120,13 @@ public static partial class Runner
         if (words.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) is { } option)
         {
             var options = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
-            string command = parse.CommandResult.Command == root ? "granet" : $"granet {parse.CommandResult.Command.Name}";
+            // The whole path, 'granet bench data', not the last word alone.
+            var names = new List<string>();
+            for (var at = parse.CommandResult; at.Command != root; at = (System.CommandLine.Parsing.CommandResult)at.Parent!)
+            {
+                names.Insert(0, at.Command.Name);
+            }
+            string command = string.Join(' ', names.Prepend("granet"));
             return [$"unknown option {option} for '{command}'{Nearest(option, options)}"];
         }
         return null;

@@ -21,6 +21,13 @@ public static class ReportCommand
     /// <param name="Kind">initial, prune or regenerate.</param>
     public sealed record Update(long Step, string Kind, double Density, double EverActive);
 
+    /// <summary>A cell of the sweep in <paramref name="folder"/> that has a run to report (the first by name), as an example for the message.</summary>
+    private static string SweepCellExample(string folder) =>
+        Directory.EnumerateDirectories(folder).Where(d => File.Exists(new RunFolder(d).MetricsFile) || File.Exists(new RunFolder(d).SummaryFile))
+            .Order(StringComparer.Ordinal).FirstOrDefault() is { } cell
+            ? $"a cell, e.g. {cell}"
+            : "a cell, once one has finished an epoch";
+
     /// <summary>What the report takes from summary.json, checked whole before anything is drawn.</summary>
     private sealed record Summary(string Title, string Outcome, string? Message, IReadOnlyDictionary<string, double> Numbers, IReadOnlyList<(string Label, double Value)>? Layers);
 
@@ -68,7 +75,7 @@ public static class ReportCommand
                 : !Directory.Exists(runDirectory)
                 ? $"{runDirectory}: no such folder; 'granet report' takes a run folder written by 'granet train'."
                 : FolderContents.Of(runDirectory) is { Kind: not FolderOutput.Run } held
-                    ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? "a cell, e.g. dense-s17" : "base")}); the study's own tables are in it."
+                    ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? SweepCellExample(runDirectory) : "base")}); the study's own tables are in it."
                     : File.Exists(folder.ConfigFile)
                         ? $"{folder.MetricsFile}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", runDirectory)}, then report."
                         : $"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.";

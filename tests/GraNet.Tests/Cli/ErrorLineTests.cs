@@ -83,6 +83,8 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: unknown option --final-densites for 'granet sweep'; did you mean --final-densities? (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--final-densites", "0.1")]
     [InlineData("granet: unknown option --verison for 'granet'; did you mean --version? (see 'granet --help' or 'granet COMMAND --help').", "--verison")]
     [InlineData("granet: unknown option --foo for 'granet train'. (see 'granet --help' or 'granet COMMAND --help').", "train", "--foo")]
+    [InlineData("granet: unknown option --threads for 'granet bench data'. (see 'granet --help' or 'granet COMMAND --help').", "bench", "data", "--threads", "1")]
+    [InlineData("granet: unknown option --methods for 'granet bench sparse'; did you mean --method? (see 'granet --help' or 'granet COMMAND --help').", "bench", "sparse", "--methods", "granet")]
     [InlineData("granet: unknown command 'trian'; did you mean train? (see 'granet --help' or 'granet COMMAND --help').", "trian", "--epochs", "1")]
     [InlineData("granet: unknown command 'frobnicate'. (see 'granet --help' or 'granet COMMAND --help').", "frobnicate")]
     public void A_mistyped_command_or_option_is_one_message_with_the_nearest_name(string expected, params string[] args)
