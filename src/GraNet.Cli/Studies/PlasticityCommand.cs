@@ -631,6 +631,11 @@ public static class PlasticityCommand
             string others = falling == groups.Count ? string.Empty : $"; in the other {groups.Count - falling} it stays level or rises somewhere";
             lines.Add($"Plasticity falls strictly as the pruning rate grows (each higher rate lower, at the two decimals shown) in {falling} of {groups.Count} (mode, epoch) series{others}.");
         }
+        else if (cells.Count > 0)
+        {
+            // Said, so that a finding of the paper is not silently missing from the list.
+            lines.Add("Whether plasticity falls as the pruning rate grows is not checked: every series has one pruning rate (give --prune-rates two or more).");
+        }
         // Continued training alone moves the accuracy too, most at a high learning rate: read against its epoch's control (measured
         // once per epoch, for both regeneration modes), a pruned cell's plasticity is what pruning costs or adds. Without a control
         // for every epoch the raw values are averaged, and the line says so.
@@ -649,6 +654,10 @@ public static class PlasticityCommand
                     : $"Mean raw plasticity (no control at epoch {string.Join(", ", uncontrolled)}, so it includes what continued training alone does)";
             lines.Add($"{what} by learning rate at the checkpoint ({means}): it {(FallsStrictly(byLearningRate.Select(b => b.Mean).ToList()) ? "falls" : "does not fall")} at each decay of the learning rate.");
         }
+        else if (cells.Count > 0)
+        {
+            lines.Add("Whether plasticity falls as the learning rate decays is not checked: every checkpoint has the same learning rate (give --at-epochs on both sides of a decay).");
+        }
         var none = cells.Where(c => c.Regeneration == RegenerationMode.None).ToList();
         var grown = cells.Where(c => c.Regeneration == RegenerationMode.Gradient).ToList();
         if (none.Count > 0 && grown.Count > 0)
@@ -657,6 +666,10 @@ public static class PlasticityCommand
             int higher = pairs.Count(p => p.g!.Plasticity > p.n.Plasticity);
             double gain = pairs.Average(p => p.g!.Plasticity - p.n.Plasticity);
             lines.Add(string.Create(Invariant, $"Regeneration raises plasticity in {higher} of {pairs.Count} cells (mean change {gain:+0.00;-0.00} points)."));
+        }
+        else if (cells.Count > 0)
+        {
+            lines.Add("Whether regeneration raises plasticity is not checked: the cells were measured one way only (give --regenerate both).");
         }
         return lines;
     }

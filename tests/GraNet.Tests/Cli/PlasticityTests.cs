@@ -136,11 +136,11 @@ public class PlasticityTests : IDisposable
             Cell(15, 0, RegenerationMode.None, 0.01, 90.0), Cell(15, 0.5, RegenerationMode.None, 0.01, 90.4), Cell(15, 0.5, RegenerationMode.Gradient, 0.01, 90.2),
         ];
         Assert.Equal("Mean plasticity relative to the unpruned control (a pruned cell's plasticity minus its epoch's control) by learning rate at the checkpoint (lr 0.1: -0.30, lr 0.01: +0.30): it does not fall at each decay of the learning rate.",
-            PlasticityCommand.Findings(cells)[1]);
+            PlasticityCommand.Findings(cells).Single(f => f.StartsWith("Mean", StringComparison.Ordinal)));
 
         // Without the control of epoch 15 the finding falls back to the raw values, and names the epoch.
         Assert.Equal("Mean raw plasticity (no control at epoch 15, so it includes what continued training alone does) by learning rate at the checkpoint (lr 0.1: +0.70, lr 0.01: +0.30): it falls at each decay of the learning rate.",
-            PlasticityCommand.Findings(cells.Where(c => c.Epoch != 15 || !c.IsControl).ToList())[1]);
+            PlasticityCommand.Findings(cells.Where(c => c.Epoch != 15 || !c.IsControl).ToList()).Single(f => f.StartsWith("Mean", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -184,6 +184,14 @@ public class PlasticityTests : IDisposable
         var findings = PlasticityCommand.Findings([Cell(5, RegenerationMode.None, 88), Cell(5, RegenerationMode.Gradient, 89)]);
         Assert.DoesNotContain(findings, f => f.StartsWith("Plasticity falls", StringComparison.Ordinal));
         Assert.Contains(findings, f => f.StartsWith("Regeneration raises plasticity in 1 of 1 cells", StringComparison.Ordinal));
+        // A finding the cells cannot check is said to be unchecked, with what would check it, not left out.
+        Assert.Contains("Whether plasticity falls as the pruning rate grows is not checked: every series has one pruning rate (give --prune-rates two or more).", findings);
+        Assert.Contains("Whether plasticity falls as the learning rate decays is not checked: every checkpoint has the same learning rate (give --at-epochs on both sides of a decay).", findings);
+        Assert.DoesNotContain(findings, f => f.StartsWith("Whether regeneration", StringComparison.Ordinal));
+        var oneWay = PlasticityCommand.Findings([Cell(5, RegenerationMode.None, 88), Cell(6, RegenerationMode.None, 89) with { LearningRate = 0.01 }]);
+        Assert.Contains("Whether regeneration raises plasticity is not checked: the cells were measured one way only (give --regenerate both).", oneWay);
+        Assert.DoesNotContain(oneWay, f => f.StartsWith("Whether plasticity falls as the learning rate", StringComparison.Ordinal));
+        Assert.Empty(PlasticityCommand.Findings([]));
     }
 
     /// <summary>A run folder of 6 epochs with a config.json and no checkpoints.</summary>
