@@ -79,5 +79,16 @@ public class BenchOptionTests
         {
             Assert.Contains($"training step, {method,-8} (masked):", output.ToString(), StringComparison.Ordinal);
         }
+        // The dense step is timed again after the methods, so the drift between the figures shows, and the expected ratio is said.
+        Assert.Matches(@"training step, dense, again: +\d+\.\d ms  \(median of 1 steps, \d+\.\d–\d+\.\d ms\)  \(\d\.\d{3}x the first\)", output.ToString());
+        Assert.Matches(@"so it is expected at 1\.\d{3}x dense; ratios further off are timing drift", output.ToString());
+    }
+
+    [Fact]
+    public void A_step_figure_is_the_median_of_the_steps()
+    {
+        Assert.Equal(3, GraNet.Cli.Commands.BenchCommand.Median([5, 1, 3]));
+        Assert.Equal(2.5, GraNet.Cli.Commands.BenchCommand.Median([4, 1, 3, 2]));
+        Assert.Equal(7, GraNet.Cli.Commands.BenchCommand.Median([7]));
     }
 }
