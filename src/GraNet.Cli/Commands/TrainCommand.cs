@@ -131,14 +131,14 @@ public static class TrainCommand
         // A resumed run's config.json is written again too: --threads, --data-dir or --tensorboard may have changed, and the
         // next --resume should find the data where this one did.
         AtomicFile.WriteText(folder.ConfigFile, json);
-        output.WriteLine($"run folder: {folder.Path}");
+        var reporter = new ConsoleReporter(output);
+        reporter.Preamble.Add($"run folder: {folder.Path}");
         if (DataMismatch(spec, train) is { } mismatch)
         {
-            output.WriteLine($"note: {mismatch}");
+            reporter.Preamble.Add($"note: {mismatch}");
         }
-        output.WriteLine($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
+        reporter.Preamble.Add($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
 
-        var reporter = new ConsoleReporter(output);
         using var sparsity = new SparsityController(configuration.Sparsity);
         sparsity.MaskUpdated += maskLog.Add;
         TrainingResult result;

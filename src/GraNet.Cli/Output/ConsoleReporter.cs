@@ -12,6 +12,13 @@ public sealed class ConsoleReporter(TextWriter output)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// Lines said once training starts, before its first line (the run folder, the data read): a run refused before it
+    /// starts (a setting the method finds impossible for these step counts) then prints its refusal alone, not a run
+    /// folder that was never made.
+    /// </summary>
+    public IList<string> Preamble { get; } = [];
+
     /// <summary>True when a live display can be drawn.</summary>
     public bool Interactive { get; } = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
@@ -21,14 +28,14 @@ public sealed class ConsoleReporter(TextWriter output)
         ArgumentNullException.ThrowIfNull(body);
         if (!Interactive)
         {
-            return body(new PlainObserver(output));
+            return body(new PlainObserver(output, Preamble));
         }
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context => result = body(new LiveObserver(context)));
+            .Start(context => result = body(new LiveObserver(context, Preamble)));
         return result;
     }
 
@@ -57,13 +64,17 @@ public sealed class ConsoleReporter(TextWriter output)
         _ => key,
     };
 
-    private sealed class PlainObserver(TextWriter output) : ITrainingObserver
+    private sealed class PlainObserver(TextWriter output, IList<string> preamble) : ITrainingObserver
     {
         private int epochs;
 
         public void OnStarted(int firstEpoch, int epochs, int stepsPerEpoch)
         {
             this.epochs = epochs;
+            foreach (string line in preamble)
+            {
+                output.WriteLine(line);
+            }
             output.WriteLine(StartLine(firstEpoch, epochs, stepsPerEpoch));
         }
 
@@ -72,7 +83,7 @@ public sealed class ConsoleReporter(TextWriter output)
         public void OnNotice(string message) => output.WriteLine($"note: {message}");
     }
 
-    private sealed class LiveObserver(ProgressContext context) : ITrainingObserver
+    private sealed class LiveObserver(ProgressContext context, IList<string> preamble) : ITrainingObserver
     {
         private ProgressTask? task;
         private int epochs;
@@ -82,7 +93,11 @@ public sealed class ConsoleReporter(TextWriter output)
         {
             this.epochs = epochs;
             this.stepsPerEpoch = stepsPerEpoch;
-            // The same line as without a terminal, above the bar (a resume says where it resumes).
+            // The same lines as without a terminal, above the bar (a resume says where it resumes).
+            foreach (string line in preamble)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape(line));
+            }
             AnsiConsole.MarkupLine(Markup.Escape(StartLine(firstEpoch, epochs, stepsPerEpoch)));
             task = context.AddTask("starting", maxValue: (double)epochs * stepsPerEpoch);
             task.Value = (double)(firstEpoch - 1) * stepsPerEpoch;

@@ -299,6 +299,21 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
+    public void A_run_the_method_refuses_before_it_starts_prints_the_refusal_alone()
+    {
+        // Before: "run folder: …" and the data line came first, naming a folder that the refusal then removed.
+        string run = Path.Combine(root, "refused");
+        var (code, output, error) = Run(Train(run, "--method", "set", "--update-interval", "1000"));
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("", output);
+        Assert.Equal("granet: --update-interval 1000 leaves no regeneration step in steps 1..9 of this run (9 per epoch), so set would not regenerate at all; use a shorter interval.", error);
+        Assert.False(Directory.Exists(run));
+        (code, output, _) = Run(Train(run, "--method", "set", "--update-interval", "4", "--final-density", "0.5"));
+        Assert.Equal(0, code);
+        Assert.StartsWith($"run folder: {run}\nlenet-300-100 on fashion-mnist: 270 training, 30 validation, 100 test images from {data}; 1 thread", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_resume_with_other_images_of_the_same_size_is_refused_and_the_summary_names_the_data()
     {
         // As many images and labels, other pixels (another copy, edited): the step counts fit, so only the content tells.
