@@ -1,4 +1,8 @@
 using System.Runtime.CompilerServices;
+using GraNet.Data;
+using GraNet.Export;
+using GraNet.Inference;
+using GraNet.Models;
 using GraNet.Runtime;
 using GraNet.Sparsity;
 using GraNet.Sparsity.Criteria;
@@ -212,7 +216,64 @@ public class ReadmeExampleTests
         }
     }
 
+    [Fact]
+    public void The_sparse_inference_example_gives_the_models_logits_and_a_compact_file_that_loads_back()
+    {
+        manual_seed(3);
+        using var model = nn.Sequential(("fc1", nn.Linear(784, 300)), ("relu", nn.ReLU()), ("fc2", nn.Linear(300, 10)));
+        using var optimizer = new ScalarSafeSgd(model.parameters(), lr: 0.1, momentum: 0.9);
+        using var sparsity = SparsityController.Create(model, optimizer, new SparsityOptions { Method = SparsityMethodKind.Static, FinalDensity = 0.05 }, 10, 1, sampleShape: [784]);
+        string modelFile = Path.Combine(Directory.CreateTempSubdirectory("granet-readme-sparse").FullName, "model.gsm");
+        try
+        {
+            // README-SPARSE-BEGIN
+            // After training: the model with sparse kernels. Each linear and convolution layer runs on the fastest of
+            // libtorch's dense kernel and two CSR kernels at the batch size served (timed on the first batch of each size).
+            model.eval();
+            using var engine = new SparseNetwork(SequentialNetwork.From(model), new ImageShape(1, 1, 784));
+            using var images = randn(64, 784);
+            using var logits = engine.call(images);   // the masked model's logits, computed sparsely
+            // A file with the positions and values of the active weights (of every tensor that is mostly zeros):
+            CompactModel.Save(modelFile, model, new CompactModelHeader("my-mlp", "my-data", 1, 1, 784, 10, "{}", []));
+            // README-SPARSE-END
+            using var dense = model.call(images);
+            Assert.True(engine.RunsSparse(64)); // at 5 % density the CSR kernels win here
+            Assert.True((dense - logits).abs().max().item<float>() < 1e-4f);
+            long denseBytes = model.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+            Assert.True(new FileInfo(modelFile).Length < denseBytes / 5, $"{new FileInfo(modelFile).Length} of {denseBytes}");
+            using var again = nn.Sequential(("fc1", nn.Linear(784, 300)), ("relu", nn.ReLU()), ("fc2", nn.Linear(300, 10)));
+            CompactModel.Load(modelFile, again);
+            again.eval();
+            using var reloaded = again.call(images);
+            Assert.Equal(dense.data<float>().ToArray(), reloaded.data<float>().ToArray());
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(modelFile)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_sequential_model_of_modules_sparse_inference_does_not_run_is_refused_naming_the_module()
+    {
+        using var pooled = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("relu", nn.ReLU()), ("pool", nn.MaxPool2d(2)), ("flat", nn.Flatten()), ("fc", nn.Linear(4 * 13 * 13, 10)));
+        var stages = SequentialNetwork.From(pooled).Stages;
+        Assert.Equal(["ConvolutionStage", "ReluStage", "MaxPoolStage", "FlattenStage", "LinearStage"], stages.Select(s => s.GetType().Name));
+        Assert.Equal(2, ((MaxPoolStage)stages[2]).Kernel);
+        // A first linear layer gets a flatten in front (images and rows alike); names are the model's.
+        using var mlp = nn.Sequential(("fc1", nn.Linear(4, 3)), ("relu", nn.ReLU()), ("fc2", nn.Linear(3, 2)));
+        var mlpStages = SequentialNetwork.From(mlp).Stages;
+        Assert.IsType<FlattenStage>(mlpStages[0]);
+        Assert.Equal(["fc1", "fc2"], mlpStages.OfType<LinearStage>().Select(s => s.Name));
+        using var tanh = nn.Sequential(("fc1", nn.Linear(4, 3)), ("act", nn.Tanh()), ("fc2", nn.Linear(3, 2)));
+        var e = Assert.Throws<ArgumentException>(() => SequentialNetwork.From(tanh));
+        Assert.StartsWith("act (Tanh): sparse inference runs Linear, Conv2d, ReLU, Flatten", e.Message, StringComparison.Ordinal);
+        using var strided = nn.Sequential(("pool", nn.MaxPool2d(3, stride: 2)));
+        Assert.StartsWith("pool (MaxPool2d): ", Assert.Throws<ArgumentException>(() => SequentialNetwork.From(strided)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("README-SPARSE")]
     [InlineData("README")]
     [InlineData("README-SAVE")]
     [InlineData("README-RESUME")]
