@@ -284,13 +284,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} is past the run's {totalSteps} steps (steps per epoch × epochs given to Create); give Create the run's real step counts, or the schedules end too early.");
         }
         var m = Masks;
-        for (int l = 0; l < m.Layers.Count; l++)
-        {
-            if (m.Layers[l].Weight.IsInvalid)
-            {
-                throw new InvalidOperationException($"The weight of {m.Layers[l].Name} is gone: the model's parameters were replaced or disposed after the controller was created (model.to(...) to another type or device replaces them; disposing the model frees them); move or convert the model first, then create the optimizer and the controller, and keep the model alive while they are used.");
-            }
-        }
+        m.RequireLiveWeights();
         var plan = Method;
         bool prunes = plan.MasksWeights && plan.Schedule is { } due && plan.Pruner is not null && due.IsPruningStep(step);
         bool regenerates = plan.MasksWeights && plan.Window is { } window && plan.Regenerator is not null && plan.Rate is not null && window.IsUpdateStep(step);

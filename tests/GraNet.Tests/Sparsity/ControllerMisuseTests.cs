@@ -74,6 +74,21 @@ public class ControllerMisuseTests
     }
 
     [Fact]
+    public void Masks_whose_model_was_disposed_say_so_naming_the_weight_when_applied_directly()
+    {
+        // Before: Masks.Apply() called by itself (not through AfterOptimizerStep, which checked) gave libtorch's "Tensor invalid".
+        var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]);
+        var masks = controller.Masks;
+        masks.Apply();
+        model.Dispose();
+        var e = Assert.Throws<InvalidOperationException>(masks.Apply);
+        Assert.StartsWith("The weight of fc1.weight is gone: the model's parameters were replaced or disposed after the controller was created", e.Message, StringComparison.Ordinal);
+        Assert.Equal(e.Message, Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(1)).Message);
+    }
+
+    [Fact]
     public void An_optimizer_that_does_not_train_the_model_is_refused_naming_the_weight()
     {
         using var model = Mlp();

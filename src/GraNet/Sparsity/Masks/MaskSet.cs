@@ -94,6 +94,7 @@ public sealed class MaskSet : IDisposable
     /// <summary>Zeroes inactive weights and their optimizer state.</summary>
     public void Apply()
     {
+        RequireLiveWeights();
         using var guard = no_grad();
         var states = optimizer is null ? [] : OptimizerStateAccess.States(optimizer);
         foreach (var layer in Layers)
@@ -103,6 +104,19 @@ public sealed class MaskSet : IDisposable
             {
                 ZeroInactive(state, layer.Mask);
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses masks whose weights are gone (libtorch would say only "Tensor invalid"): a handle check per layer, no
+    /// native call.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A layer's weight was disposed with its model, or replaced by <c>model.to(...)</c>.</exception>
+    public void RequireLiveWeights()
+    {
+        if (Layers.FirstOrDefault(l => l.Weight.IsInvalid) is { } gone)
+        {
+            throw new InvalidOperationException($"The weight of {gone.Name} is gone: the model's parameters were replaced or disposed after the controller was created (model.to(...) to another type or device replaces them; disposing the model frees them); move or convert the model first, then create the optimizer and the controller, and keep the model alive while they are used.");
         }
     }
 
