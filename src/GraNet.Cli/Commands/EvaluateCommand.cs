@@ -15,13 +15,14 @@ namespace GraNet.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
-    public static Command Create(TextWriter output) => Build(output, "evaluate", "--checkpoint", "-c", "Report the test accuracy of a checkpoint or compact model.", sparseByDefault: false);
+    // Both take either kind of file, so each also answers to the other's name (a checkpoint given to infer as --checkpoint).
+    public static Command Create(TextWriter output) => Build(output, "evaluate", "--checkpoint", ["-c", "--model"], "Report the test accuracy of a checkpoint or compact model.", sparseByDefault: false);
 
-    public static Command CreateInfer(TextWriter output) => Build(output, "infer", "--model", "-m", "Run a compact model (or checkpoint) on a data set's test images with sparse execution: accuracy and throughput.", sparseByDefault: true);
+    public static Command CreateInfer(TextWriter output) => Build(output, "infer", "--model", ["-m", "--checkpoint"], "Run a compact model (or checkpoint) on a data set's test images with sparse execution: accuracy and throughput.", sparseByDefault: true);
 
-    private static Command Build(TextWriter output, string name, string fileOption, string alias, string description, bool sparseByDefault)
+    private static Command Build(TextWriter output, string name, string fileOption, string[] aliases, string description, bool sparseByDefault)
     {
-        var file = new Option<string>(fileOption, alias) { Description = "A .ckpt file from 'granet train' or a model from 'granet export'", Required = true };
+        var file = new Option<string>(fileOption, aliases) { Description = "A .ckpt file from 'granet train' or a model from 'granet export'", Required = true };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "Data set to run on (default: the one trained on)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set's test files (default: the folder trained with if it still holds them, else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };

@@ -215,6 +215,9 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
             Assert.DoesNotContain("not the ones the run was tested on", output, StringComparison.Ordinal);
         }
         Assert.Equal(GraNet.Training.Checkpoint.ReadHeader(trained.Checkpoint).TestImagesSha256, CompactModel.ReadVerifiedHeader(model).TestImagesSha256);
+        // Either command takes either kind of file under either name.
+        Assert.Equal(0, Run("infer", "--checkpoint", trained.Checkpoint, "--data-dir", trained.Data, "--threads", "1").Code);
+        Assert.Equal(0, Run("evaluate", "--model", model, "--data-dir", trained.Data, "--threads", "1").Code);
     }
 
     [Fact]
