@@ -93,7 +93,8 @@ public static class EvaluateCommand
                 }
                 output.WriteLine("sparse execution: " + string.Join(", ", sparse.Calibrations.Where(c => c.Batch == served).Select(c =>
                     string.Create(CultureInfo.InvariantCulture, $"{c.Layer} {BenchInferenceCommand.Name(c.Choice)} ({c.DenseMilliseconds / c.ChosenMilliseconds:F1}x)"))) +
-                    (sparse.RunsSparse(served) ? "" : " -- the dense forward pass was as fast, so it is used"));
+                    (!sparse.UsesPlan(served) ? " -- the dense forward pass was as fast, so it is used"
+                        : sparse.RunsSparse(served) ? "" : " -- no layer ran faster sparse; the engine's own pooling and layout, with dense kernels, beat the dense forward pass"));
             }
             var clock = Stopwatch.StartNew();
             double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);

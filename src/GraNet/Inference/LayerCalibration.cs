@@ -22,5 +22,8 @@ public sealed record LayerCalibration(
     };
 }
 
-/// <summary>The whole network at one batch size: plain dense forward pass against the per-layer plan, and which one is used.</summary>
-public sealed record ModelCalibration(int Batch, double DenseMilliseconds, double SparseMilliseconds, bool UsesSparse);
+/// <summary>
+/// The whole network at one batch size: the plain dense forward pass against the per-layer plan run through the engine
+/// (<see cref="SparseNetwork"/>'s pooling and layout with each layer's chosen kernel, sparse or dense), and which one is used.
+/// </summary>
+public sealed record ModelCalibration(int Batch, double DenseMilliseconds, double SparseMilliseconds, bool UsesPlan);

@@ -59,7 +59,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     /// <summary>Everything measured so far, in calibration order.</summary>
     public IReadOnlyList<LayerCalibration> Calibrations => calibrations;
 
-    /// <summary>The whole-network comparisons made so far (only where some layer chose a sparse kernel).</summary>
+    /// <summary>The whole-network comparisons made so far, one per calibration.</summary>
     public IReadOnlyList<ModelCalibration> ModelCalibrations => wholeModel;
 
     /// <summary>The layers that have a sparse form, in order.</summary>
@@ -120,31 +120,32 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             }
             current = stages[i].Forward(current);
         }
-        plans[batch] = [];
-        if (plan.Values.Any(kernel => !kernel.IsDense()))
+        // The whole pass decides between the plain dense pass and the plan run through the engine (its own pooling,
+        // ReLU fused, and feature-major layout), even when every layer chose a dense kernel: the engine's pooling alone
+        // can beat libtorch's. It gets three times a layer's budget, alternating the two so that drift hits both.
+        plans[batch] = plan;
+        double planned = double.MaxValue;
+        double plain = double.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            plans[batch] = plan;
-            // The whole pass decides; it gets three times a layer's budget, alternating the two so that drift hits both.
-            double sparse = double.MaxValue;
-            double dense = double.MaxValue;
-            for (int round = 0; round < 3; round++)
-            {
-                sparse = Math.Min(sparse, Time(() => Run(sample, plan), minimumRepetitions, secondsPerKernel));
-                dense = Math.Min(dense, Time(() => SequentialForward.Run(stages, sample), minimumRepetitions, secondsPerKernel));
-            }
-            if (sparse >= Margin * dense)
-            {
-                plans[batch] = [];
-            }
-            wholeModel.Add(new ModelCalibration(batch, dense * 1000, sparse * 1000, plans[batch].Count > 0));
+            planned = Math.Min(planned, Time(() => Run(sample, plan), minimumRepetitions, secondsPerKernel));
+            plain = Math.Min(plain, Time(() => SequentialForward.Run(stages, sample), minimumRepetitions, secondsPerKernel));
         }
+        if (planned >= Margin * plain)
+        {
+            plans[batch] = [];
+        }
+        wholeModel.Add(new ModelCalibration(batch, plain * 1000, planned * 1000, plans[batch].Count > 0));
         calibrations.AddRange(measured);
         Calibrated?.Invoke(this, measured);
         return measured;
     }
 
-    /// <summary>Whether calibration at <paramref name="batch"/> kept a sparse kernel for at least one layer.</summary>
-    public bool RunsSparse(int batch) => forced is { } kernel ? !kernel.IsDense() : plans.TryGetValue(batch, out var plan) && plan.Count > 0;
+    /// <summary>Whether calibration at <paramref name="batch"/> kept a sparse kernel for at least one layer (and the engine's plan, not the plain dense pass).</summary>
+    public bool RunsSparse(int batch) => forced is { } kernel ? !kernel.IsDense() : plans.TryGetValue(batch, out var plan) && plan.Values.Any(k => !k.IsDense());
+
+    /// <summary>Whether calibration at <paramref name="batch"/> kept the engine's plan (its pooling and layout, with each layer's chosen kernel) over the plain dense pass.</summary>
+    public bool UsesPlan(int batch) => forced is not null || (plans.TryGetValue(batch, out var plan) && plan.Count > 0);
 
     /// <param name="input"><c>[N, C, H, W]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>

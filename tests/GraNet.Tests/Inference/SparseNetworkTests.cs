@@ -142,9 +142,32 @@ public class SparseNetworkTests
         Assert.NotEmpty(engine.ModelCalibrations);
         foreach (var m in engine.ModelCalibrations)
         {
-            Assert.Equal(m.SparseMilliseconds < SparseNetwork.Margin * m.DenseMilliseconds, m.UsesSparse);
-            Assert.Equal(m.UsesSparse, engine.RunsSparse(m.Batch));
+            Assert.Equal(m.SparseMilliseconds < SparseNetwork.Margin * m.DenseMilliseconds, m.UsesPlan);
+            Assert.Equal(m.UsesPlan, engine.UsesPlan(m.Batch));
+            // Sparse: the plan is used and holds a sparse kernel.
+            Assert.Equal(m.UsesPlan && engine.Calibrations.Any(c => c.Batch == m.Batch && !c.Choice.IsDense()), engine.RunsSparse(m.Batch));
         }
+    }
+
+    [Fact]
+    public void A_plan_of_dense_kernels_alone_is_still_weighed_against_the_plain_dense_pass()
+    {
+        // Before: the whole model was compared only when some layer chose a sparse kernel, so a dense LeNet-5-Caffe ran
+        // libtorch's pass even where the engine's own pooling made it about twice as fast.
+        manual_seed(2);
+        using var module = ModelRegistry.Create("lenet5-caffe", Mnist, 10);
+        module.eval();
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        engine.Calibrate(8, secondsPerKernel: 0.002);
+        Assert.All(engine.Calibrations, c => Assert.True(c.Density > 0.99));
+        var whole = Assert.Single(engine.ModelCalibrations);
+        Assert.Equal(8, whole.Batch);
+        Assert.Equal(whole.UsesPlan, engine.UsesPlan(8));
+        Assert.Equal(whole.UsesPlan && engine.Calibrations.Any(c => !c.Choice.IsDense()), engine.RunsSparse(8));
+        using var x = randn(8, 1, 28, 28);
+        using var expected = module.call(x);
+        using var served = engine.call(x);
+        Assert.True((expected - served).abs().max().item<float>() < 1e-5f);
     }
 
     [Fact]
