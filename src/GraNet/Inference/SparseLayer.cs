@@ -26,15 +26,22 @@ public sealed class SparseLayer : IDisposable
         : this(convolution, convolution?.Name ?? "", convolution!.Layer.weight!, convolution.Layer.bias)
     {
         var layer = convolution.Layer;
-        if (layer.groups != 1 || layer.transposed || layer.padding_mode != TorchSharp.PaddingModes.Zeros || layer.padding is null)
+        if (!Covers(layer))
         {
             throw new NotSupportedException($"{Name}: sparse execution covers plain convolutions (one group, explicit zero padding).");
         }
         IsConvolution = true;
         kernelSize = layer.kernel_size;
         stride = layer.stride;
-        padding = layer.padding;
+        padding = layer.padding!; // Covers checked it is there
         dilation = layer.dilation;
+    }
+
+    /// <summary>Whether sparse execution covers the convolution: one group, not transposed, explicit zero padding.</summary>
+    public static bool Covers(TorchSharp.Modules.Conv2d layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return layer.groups == 1 && !layer.transposed && layer.padding_mode == TorchSharp.PaddingModes.Zeros && layer.padding is not null;
     }
 
     public SparseLayer(LinearStage linear)

@@ -152,6 +152,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        RequireShape(input);
         using var guard = no_grad();
         if (forced is { } kernel)
         {
@@ -164,6 +165,23 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             plan = plans[batch];
         }
         return plan.Count == 0 ? SequentialForward.Run(stages, input) : Run(input, plan);
+    }
+
+    /// <summary>
+    /// Refuses an input of another shape than the network was made for (the kernels would index past it): images
+    /// <c>[N, C, H, W]</c>, or rows <c>[N, C·H·W]</c> for a network that flattens first.
+    /// </summary>
+    private void RequireShape(Tensor x)
+    {
+        bool images = x.dim() == 4 && x.size(1) == input.Channels && x.size(2) == input.Height && x.size(3) == input.Width;
+        bool takesRows = stages.Count > 0 && stages[0] is FlattenStage or LinearStage;
+        bool rows = takesRows && x.dim() == 2 && x.size(1) == input.Size;
+        if (!images && !rows)
+        {
+            throw new ArgumentException(
+                $"The input is [{string.Join(", ", x.shape)}]; this network was made for [N, {input.Channels}, {input.Height}, {input.Width}] images{(takesRows ? $" or [N, {input.Size}] rows" : string.Empty)} (the ImageShape given to SparseNetwork).",
+                nameof(x));
+        }
     }
 
     /// <summary>

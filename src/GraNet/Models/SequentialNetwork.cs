@@ -16,29 +16,47 @@ public sealed class SequentialNetwork : ISequentialNetwork
     public IReadOnlyList<NetworkStage> Stages { get; }
 
     /// <summary>
-    /// The stages of <paramref name="model"/>, in order. A model whose first layer is linear gets a flatten in front, so
-    /// that images (<c>[N, C, H, W]</c>) and rows (<c>[N, features]</c>) both reach it as rows.
+    /// The stages of <paramref name="model"/>, in order. A model whose very first module is a linear layer gets a flatten
+    /// in front, so that images (<c>[N, C, H, W]</c>) and rows (<c>[N, features]</c>) both reach it as rows.
     /// </summary>
-    /// <exception cref="ArgumentException">A module sparse inference does not run (named, with the ones it does).</exception>
+    /// <exception cref="ArgumentException">A module sparse inference does not run, or an order it does not run (named, with what it runs).</exception>
     public static SequentialNetwork From(Sequential model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var stages = new List<NetworkStage>();
+        bool flat = false; // a Flatten or a linear layer came before: from there the engine works on rows
         foreach (var (name, module) in model.named_children())
         {
+            string? refused = module switch
+            {
+                Linear when !flat && stages.Count > 0 => "a linear layer after a convolution or pooling needs a Flatten before it",
+                Conv2d when flat => "a convolution after a Flatten or a linear layer",
+                Conv2d convolution when !GraNet.Inference.SparseLayer.Covers(convolution) => "a convolution with groups, transposed, or padding other than explicit zeros ('same', reflect)",
+                MaxPool2d when flat => "a pooling after a Flatten or a linear layer",
+                Flatten when flat => "a second Flatten, or a Flatten after a linear layer",
+                Linear or Conv2d or ReLU => null,
+                Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => null,
+                MaxPool2d pool when Square(pool) is not null => null,
+                _ => "a module sparse inference does not run",
+            };
+            if (refused is not null)
+            {
+                throw new ArgumentException(
+                    $"{name} ({module.GetType().Name}): {refused}; sparse inference runs Conv2d (one group, zero padding), ReLU and MaxPool2d (square window, stride equal to it, no padding), then Flatten (of every dimension after the batch), then Linear and ReLU: build the model in that order, or run it dense.",
+                    nameof(model));
+            }
             stages.Add(module switch
             {
                 Linear linear => new LinearStage(name, linear),
                 Conv2d convolution => new ConvolutionStage(name, convolution),
                 ReLU => new ReluStage(),
-                Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => new FlattenStage(),
-                MaxPool2d pool when Square(pool) is { } kernel => new MaxPoolStage(kernel),
-                _ => throw new ArgumentException(
-                    $"{name} ({module.GetType().Name}): sparse inference runs Linear, Conv2d, ReLU, Flatten (of every dimension after the batch) and MaxPool2d (square window, stride equal to it, no padding); build the model of those, or run it dense.",
-                    nameof(model)),
+                Flatten => new FlattenStage(),
+                MaxPool2d pool => new MaxPoolStage(Square(pool)!.Value),
+                _ => throw new InvalidOperationException("unreachable: refused above"),
             });
+            flat |= module is Flatten or Linear;
         }
-        if (stages.FirstOrDefault(s => s is LinearStage or ConvolutionStage) is LinearStage && stages[0] is not FlattenStage)
+        if (stages.Count > 0 && stages[0] is LinearStage)
         {
             stages.Insert(0, new FlattenStage());
         }
