@@ -124,7 +124,7 @@ public static class TrainCommand
         {
             // As many images, other content (a copy edited or relabelled, the other of MNIST and Fashion-MNIST): the step
             // counts would fit and the numbers would no longer be the run's.
-            throw new DataException($"{train.Folder} holds other {other} than the run in {folder.Path} was trained on (their SHA-256 digests differ): resume it with the data it was trained on (give that folder with --data-dir).");
+            throw new DataException($"{train.Folder} holds other {other} than the run in {folder.Path} used (their SHA-256 digests over images and labels differ): resume it with the data it was trained on (give that folder with --data-dir).");
         }
         long? resumeStep = resumed?.Step;
         var maskLog = new MaskUpdateLog(folder.MaskUpdatesFile, resumeStep);

@@ -296,7 +296,7 @@ public static class PlasticityCommand
         if (headers.Select(h => Trainer.OtherData(h, data)).FirstOrDefault(o => o is not null) is { } other)
         {
             // Continued training on other images than the base run's: the cells would measure another network's recovery.
-            throw new DataException($"{trainSet.Folder} holds other {other} than the base run in {baseFolder.Path} was trained on (their SHA-256 digests differ): give --data-dir the folder it was trained with.");
+            throw new DataException($"{trainSet.Folder} holds other {other} than the base run in {baseFolder.Path} used (their SHA-256 digests over images and labels differ): give --data-dir the folder it was trained with.");
         }
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
         Directory.CreateDirectory(cells);

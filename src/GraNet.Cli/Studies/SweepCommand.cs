@@ -516,6 +516,11 @@ public static class SweepCommand
                 throw new ArgumentException($"sweep cell {group.FolderName}: {rewrite(e.Message)}", e);
             }
         }
+        if (folder is not null && Cells(grid, folder).FirstOrDefault(c => c.Result?.Images is { } images && images != (train.Digest, test.Digest)) is { Result: not null } other)
+        {
+            // A sweep continued with another --data-dir: its new cells would not compare with the finished ones.
+            throw new DataException($"{train.Folder} holds other images (or labels) than the finished cells of the sweep in {folder} used ({other.Cell.FolderName}, by the SHA-256 digests in its summary.json): give --data-dir the folder they were trained with, or another --output for a sweep on this data.");
+        }
         // The first cell loads the data set again: this copy goes first.
         GraNet.Runtime.TorchRuntime.CollectGarbage();
     }
@@ -555,8 +560,10 @@ public static class SweepCommand
             string? cause = root.TryGetProperty("collapseCause", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
             string? kind = root.TryGetProperty("collapseKind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
             string? kernels = root.TryGetProperty("cpuKernels", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
-            (string, string)? images = root.TryGetProperty("trainingImagesSha256", out var ti) && ti.ValueKind == JsonValueKind.String
-                && root.TryGetProperty("testImagesSha256", out var te) && te.ValueKind == JsonValueKind.String ? (ti.GetString()!, te.GetString()!) : null;
+            // Digests as the trainer writes them (64 hex digits); anything else (null for a run of unknown data, an edited file) is no record.
+            static bool IsDigest(JsonElement e) => e.ValueKind == JsonValueKind.String && e.GetString() is { Length: 64 } d && d.All(char.IsAsciiHexDigitLower);
+            (string, string)? images = root.TryGetProperty("trainingImagesSha256", out var ti) && IsDigest(ti)
+                && root.TryGetProperty("testImagesSha256", out var te) && IsDigest(te) ? (ti.GetString()!, te.GetString()!) : null;
             int[]? changed = root.TryGetProperty("settingsChangedAtEpochs", out var a) && a.ValueKind == JsonValueKind.Array ? [.. a.EnumerateArray().Select(e => e.GetInt32())] : null;
             // A summary of another cell's method, or with numbers no run gives, would enter the tables as a result.
             string method = Commands.TrainOptions.MethodName(cell.Method);

@@ -110,9 +110,12 @@ public static class SweepTables
         // What the runs were trained and tested on, by content: one data set is recorded for whoever repeats the sweep;
         // runs of several (a sweep continued with another --data-dir) are named, since their numbers do not compare.
         var images = results.Where(r => r.Images is not null).GroupBy(r => r.Images!.Value).OrderByDescending(g => g.Count()).ToList();
+        int unknown = results.Count(r => r.Images is null);
+        string unrecorded = unknown == 0 ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $" {unknown} run{(unknown == 1 ? " does" : "s do")} not record {(unknown == 1 ? "its" : "their")} data (written before digests, or resumed from such a checkpoint), so for {(unknown == 1 ? "it" : "them")} it is unknown.");
         if (images.Count == 1)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Data (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{images[0].Key.Training}`, test `{images[0].Key.Test}`.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Data (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{images[0].Key.Training}`, test `{images[0].Key.Test}`.{unrecorded}");
             text.AppendLine();
         }
         else if (images.Count > 1)

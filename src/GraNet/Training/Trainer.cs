@@ -131,9 +131,16 @@ public sealed class Trainer : IDisposable
         // A new best is written here first and renamed to best.ckpt only once last.ckpt records it as the best, so that a
         // run stopped between the two files (killed, disk full) still has the best.ckpt its last.ckpt names.
         string? bestNext = best is null ? null : best + ".next";
+        // What the run's epochs were trained on; unknown (null) for a run resumed from a checkpoint that predates digests,
+        // whose earlier epochs may have seen other images than these.
+        string? trainedOn = data.Train.Source.Digest;
         if (resume && last is not null && File.Exists(last))
         {
             var saved = Checkpoint.ReadVerifiedHeader(last);
+            if (saved.EpochsCompleted > 0 && saved.TrainingImagesSha256 is null)
+            {
+                trainedOn = null;
+            }
             RefuseAnotherRun(last, saved, identity);
             if (saved.EpochsCompleted > 0 && saved.Step != (long)saved.EpochsCompleted * StepsPerEpoch)
             {
@@ -144,7 +151,7 @@ public sealed class Trainer : IDisposable
             if (OtherData(saved, data) is { } other)
             {
                 // The same number of steps, other images or labels: the schedule would fit, the numbers would not be the run's.
-                throw new InvalidDataException($"{last}: the run was trained on other {other} than this trainer's data holds (their SHA-256 digests differ); resume with the data the run was trained on.");
+                throw new InvalidDataException($"{last}: this trainer's data holds other {other} than the run used (their SHA-256 digests over images and labels differ); resume with the data the run was trained on.");
             }
             var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
@@ -209,7 +216,7 @@ public sealed class Trainer : IDisposable
             var state = new CheckpointHeader(identity.Model, identity.Dataset, epoch + 1, step, bestEpoch, bestValidation, hook is not null, history, identity.Configuration)
             {
                 WallSeconds = epochsWall,
-                TrainingImagesSha256 = data.Train.Source.Digest,
+                TrainingImagesSha256 = trainedOn,
                 TestImagesSha256 = data.Test.Source.Digest,
             };
             observer.OnCheckpointing(epoch + 1);
@@ -260,7 +267,7 @@ public sealed class Trainer : IDisposable
         double images = (double)data.Train.Count * history.Count;
         return new TrainingResult(outcome, test, bestEpoch, bestValidation, history, epochsWall, trainSeconds > 0 ? images / trainSeconds : 0, Models.ModelRegistry.CountParameters(model))
         {
-            TrainingImagesSha256 = data.Train.Source.Digest,
+            TrainingImagesSha256 = trainedOn,
             TestImagesSha256 = data.Test.Source.Digest,
         };
     }

@@ -245,7 +245,7 @@ public class PlasticityTests : IDisposable
         string[] from = [.. FromArgs(run, Path.Combine(root, "from-redrawn"), "--at-epochs", "1")];
         from[Array.IndexOf(from, "--data-dir") + 1] = redrawn;
         Assert.Equal(ExitCodes.BadInput, Runner.Run(from, output, error));
-        Assert.Equal($"granet: {redrawn} holds other training and test images than the base run in {run} was trained on (their SHA-256 digests differ): give --data-dir the folder it was trained with.", error.ToString().Trim());
+        Assert.Equal($"granet: {redrawn} holds other training and test images than the base run in {run} used (their SHA-256 digests over images and labels differ): give --data-dir the folder it was trained with.", error.ToString().Trim());
         Assert.DoesNotContain("== epoch", output.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, Runner.Run(FromArgs(run, Path.Combine(root, "from-own"), "--at-epochs", "1"), new StringWriter(), new StringWriter()));
     }

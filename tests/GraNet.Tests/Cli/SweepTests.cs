@@ -210,7 +210,8 @@ public class SweepTests : IDisposable
         SweepResult[] same = [Result(SparsityMethodKind.Dense, 1, 17, 88.5) with { Images = (a, b) }, Result(SparsityMethodKind.Dense, 1, 18, 89.5) with { Images = (a, b) },
             Result(SparsityMethodKind.Dense, 1, 19, 89.0)]; // written before the digests existed: not counted either way
         string markdown = SweepTables.Markdown(same, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
-        Assert.Contains($"\nData (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{a}`, test `{b}`.\n", markdown, StringComparison.Ordinal);
+        Assert.Contains($"\nData (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{a}`, test `{b}`. 1 run does not record its data (written before digests, or resumed from such a checkpoint), so for it it is unknown.\n", markdown, StringComparison.Ordinal);
+        Assert.Contains($"test `{b}`.\n", SweepTables.Markdown(same[..2], "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.DoesNotContain("different images", markdown, StringComparison.Ordinal);
 
         SweepResult[] mixed = [.. same, Result(SparsityMethodKind.Dense, 1, 20, 70.0) with { Images = (c, b) }];
@@ -218,6 +219,27 @@ public class SweepTests : IDisposable
         Assert.Contains($"\nThe runs were trained or tested on different images (summary.json's `trainingImagesSha256`, `testImagesSha256`), so their numbers do not compare: training `aaaaaaaaaaaa…`, test `bbbbbbbbbbbb…`: {same[0].Cell.FolderName}, {same[1].Cell.FolderName}; training `cccccccccccc…`, test `bbbbbbbbbbbb…`: {mixed[3].Cell.FolderName}.\n", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("\nData (", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("\nData (", SweepTables.Markdown([same[2]], "t", "./granet sweep", lastSeed: 22), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sweep_continued_on_other_images_is_refused_before_a_cell_trains()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(root, "data-a")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string redrawn = Directory.CreateDirectory(Path.Combine(root, "data-b")).FullName;
+        TestFiles.WriteTinyMnist(redrawn, seed: 2);
+        string folder = Path.Combine(root, "continued");
+        string[] Args(string dataDir, string seeds) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", dataDir, "--epochs", "1", "--batch-size", "32", "--lr", "0.05",
+            "--threads", "1", "--methods", "dense", "--seeds", seeds, "--output", folder];
+        var error = new StringWriter();
+        Assert.True(Runner.Run(Args(data, "1"), new StringWriter(), error) == 0, error.ToString());
+        var output = new StringWriter();
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(Args(redrawn, "2"), output, error));
+        Assert.Equal($"granet: {redrawn} holds other images (or labels) than the finished cells of the sweep in {folder} used (dense-s17, by the SHA-256 digests in its summary.json): give --data-dir the folder they were trained with, or another --output for a sweep on this data.", error.ToString().Trim());
+        Assert.False(Directory.Exists(Path.Combine(folder, "dense-s18")));
+        Assert.True(Runner.Run(Args(data, "2"), new StringWriter(), new StringWriter()) == 0);
+        Assert.True(File.Exists(Path.Combine(folder, "dense-s18", "summary.json")));
     }
 
     [Fact]

@@ -329,10 +329,14 @@ public class TrainOptionRulesTests : IDisposable
         string redrawn = Directory.CreateDirectory(Path.Combine(root, "redrawn")).FullName;
         TestFiles.WriteTinyMnist(redrawn, seed: 2);
         string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        string config = File.ReadAllText(Path.Combine(run, "config.json")); // records the data folder: a resume rewrites it
+        byte[] checkpoint = File.ReadAllBytes(Path.Combine(run, "last.ckpt"));
         var (code, _, error) = Run("train", "--resume", run, "--data-dir", redrawn);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Equal($"granet: {redrawn} holds other training and test images than the run in {run} was trained on (their SHA-256 digests differ): resume it with the data it was trained on (give that folder with --data-dir).", error);
+        Assert.Equal($"granet: {redrawn} holds other training and test images than the run in {run} used (their SHA-256 digests over images and labels differ): resume it with the data it was trained on (give that folder with --data-dir).", error);
         Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal(config, File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(checkpoint, File.ReadAllBytes(Path.Combine(run, "last.ckpt")));
     }
 
     [Fact]

@@ -129,9 +129,22 @@ public class TrainerTests
             byte[] before = File.ReadAllBytes(Path.Combine(root, "last.ckpt"));
             using var again = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
             var e = Assert.Throws<InvalidDataException>(() => new Trainer(again, other, options).Run(root, true, ("lenet-300-100", "tiny", "{}")));
-            Assert.Equal($"{Path.Combine(root, "last.ckpt")}: the run was trained on other training and test images than this trainer's data holds (their SHA-256 digests differ); resume with the data the run was trained on.", e.Message);
+            Assert.Equal($"{Path.Combine(root, "last.ckpt")}: this trainer's data holds other training and test images than the run used (their SHA-256 digests over images and labels differ); resume with the data the run was trained on.", e.Message);
             Assert.Equal(before, File.ReadAllBytes(Path.Combine(root, "last.ckpt")));
             Assert.Equal(2, new Trainer(again, TinyTraining.Data(options), options).Run(root, true, ("lenet-300-100", "tiny", "{}")).History.Count);
+
+            // A checkpoint of an earlier version (no digests) cannot tell its data: the resume is taken, and the run's
+            // training images are unknown from then on (not the digest of the images the resume happened to get).
+            using var old = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+            string last = Path.Combine(root, "last.ckpt");
+            var trainer = new Trainer(old, other, options with { Epochs = 3 });
+            var saved = Checkpoint.Load(last, old, trainer.Optimizer, null);
+            Checkpoint.Save(last, saved with { TrainingImagesSha256 = null, TestImagesSha256 = null }, old, trainer.Optimizer, null);
+            var resumed = trainer.Run(root, true, ("lenet-300-100", "tiny", "{}"));
+            Assert.Equal(3, resumed.History.Count);
+            Assert.Null(resumed.TrainingImagesSha256);
+            Assert.Equal(other.Test.Source.Digest, resumed.TestImagesSha256); // the final test was on these
+            Assert.Null(Checkpoint.ReadHeader(last).TrainingImagesSha256);
         }
         finally
         {
