@@ -72,9 +72,8 @@ public static class BenchCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training step, dense, again:      {Median(denseAgain) * 1000,9:F1} ms  {Spread(denseAgain)}  ({Median(denseAgain) / dense:F3}x the first)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resident memory change over {n} timed steps: dense {denseGrowth / 1048576.0:+0.0;-0.0;0.0} MiB, masked ({TrainOptions.MethodName(kinds[^1])}) {maskedGrowth / 1048576.0:+0.0;-0.0;0.0} MiB"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"masking after each step (weights and optimizer state): {first.Apply * 1000:F2} ms, {100 * first.Apply / dense:F1} % of the dense step"));
-            // A masked step runs the dense step's kernels and then masks: that is its whole extra cost. Said, so that a ratio
-            // below 1 (or far above 1 + the masking share) is read as the drift the second dense figure shows.
-            // Masking multiplies every maskable weight and its state whatever the density, so its time is the same for every method.
+            // A masked step runs the dense step's kernels and then masks (every maskable weight and its state, whatever the
+            // density: the same for every method); said, so that a ratio below 1 is read as the drift the second dense figure shows.
             bool snfs = kinds.Contains(SparsityMethodKind.Snfs);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"a masked step computes the dense step and then masks (the same work for every method), so it is expected at {1 + (first.Apply / dense):F3}x dense{(snfs ? "; snfs also updates a dense momentum of the gradients every step (its growth criterion), so it costs more" : string.Empty)}; other ratios further off are timing drift of this machine (compare the two dense figures), not the method"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask update: global prune {first.Prune * 1000:F1} ms, regeneration {first.Regenerate * 1000:F1} ms over {first.Weights:N0} maskable weights"));
