@@ -17,7 +17,7 @@ public static class BenchDataCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set" };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs per variant", DefaultValueFactory = _ => 2 };
-        var command = new Command("data", "Data pipeline throughput: batches per second from the training images, with and without augmentation.") { dataset, dataDir, batch, epochs };
+        var command = new Command("data", "Data pipeline throughput: batches per second from the training images, with and without augmentation (built on one worker thread, as in training; no torch threads, so no --threads).") { dataset, dataDir, batch, epochs };
         command.SetAction(parse =>
         {
             // Every option is checked before anything is read or printed.
