@@ -110,7 +110,8 @@ public static class SweepTables
         // What the runs were trained and tested on, by content: one data set is recorded for whoever repeats the sweep;
         // runs of several (a sweep continued with another --data-dir) are named, since their numbers do not compare.
         var images = results.Where(r => r.Images is not null).GroupBy(r => r.Images!.Value).OrderByDescending(g => g.Count()).ToList();
-        int unknown = results.Count(r => r.Images is null);
+        // A diverged run has no numbers in the tables (and its summary no digests): it is not counted as of unknown data.
+        int unknown = results.Count(r => r.Images is null && r.Outcome != "diverged");
         string unrecorded = unknown == 0 ? string.Empty
             : string.Create(CultureInfo.InvariantCulture, $" {unknown} run{(unknown == 1 ? " does" : "s do")} not record {(unknown == 1 ? "its" : "their")} data (written before digests, or resumed from such a checkpoint), so for {(unknown == 1 ? "it" : "them")} it is unknown.");
         if (images.Count == 1)

@@ -212,6 +212,9 @@ public class SweepTests : IDisposable
         string markdown = SweepTables.Markdown(same, "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n");
         Assert.Contains($"\nData (SHA-256 of the images and labels as read; summary.json's `trainingImagesSha256`, `testImagesSha256`): training `{a}`, test `{b}`. 1 run does not record its data (written before digests, or resumed from such a checkpoint), so for it it is unknown.\n", markdown, StringComparison.Ordinal);
         Assert.Contains($"test `{b}`.\n", SweepTables.Markdown(same[..2], "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        // A diverged run (no numbers, no digests in its summary) is not a run of unknown data.
+        SweepResult diverged = Failed(SparsityMethodKind.Dense, 1, 21, "diverged");
+        Assert.Contains($"test `{b}`.\n", SweepTables.Markdown([.. same[..2], diverged], "t", "./granet sweep", lastSeed: 22).ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.DoesNotContain("different images", markdown, StringComparison.Ordinal);
 
         SweepResult[] mixed = [.. same, Result(SparsityMethodKind.Dense, 1, 20, 70.0) with { Images = (c, b) }];
