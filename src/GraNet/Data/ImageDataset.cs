@@ -58,7 +58,7 @@ public sealed class ImageDataset
     /// <summary>
     /// SHA-256 (lower-case hex) of the decoded content: shape, classes, every pixel and every label, so the same data
     /// gives the same digest whichever files held it (raw or <c>.gz</c>, one folder or another) and any changed image or
-    /// label gives another. Computed once, on first use (about 30 ms for Fashion-MNIST's training set).
+    /// label gives another. Computed once, on first use (measured: 43 ms for Fashion-MNIST's training set, 6 ms for its test set).
     /// </summary>
     public string Digest => digest ??= ComputeDigest();
 
