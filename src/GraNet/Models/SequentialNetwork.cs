@@ -27,32 +27,19 @@ public sealed class SequentialNetwork : ISequentialNetwork
         bool flat = false; // a Flatten or a linear layer came before: from there the engine works on rows
         foreach (var (name, module) in model.named_children())
         {
-            string? refused = module switch
-            {
-                Linear when !flat && stages.Count > 0 => "a linear layer after a convolution or pooling needs a Flatten before it",
-                Conv2d when flat => "a convolution after a Flatten or a linear layer",
-                Conv2d convolution when !GraNet.Inference.SparseLayer.Covers(convolution) => "a convolution with groups, transposed, or padding other than explicit zeros ('same', reflect)",
-                MaxPool2d when flat => "a pooling after a Flatten or a linear layer",
-                Flatten when flat => "a second Flatten, or a Flatten after a linear layer",
-                Linear or Conv2d or ReLU => null,
-                Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => null,
-                MaxPool2d pool when Square(pool) is not null => null,
-                _ => "a module sparse inference does not run",
-            };
-            if (refused is not null)
-            {
-                throw new ArgumentException(
-                    $"{name} ({module.GetType().Name}): {refused}; sparse inference runs Conv2d (one group, zero padding), ReLU and MaxPool2d (square window, stride equal to it, no padding), then Flatten (of every dimension after the batch), then Linear and ReLU: build the model in that order, or run it dense.",
-                    nameof(model));
-            }
             stages.Add(module switch
             {
+                Linear when !flat && stages.Count > 0 => throw Refused(name, module, "a linear layer after a convolution or pooling needs a Flatten before it"),
+                Conv2d when flat => throw Refused(name, module, "a convolution after a Flatten or a linear layer"),
+                MaxPool2d when flat => throw Refused(name, module, "a pooling after a Flatten or a linear layer"),
+                Flatten when flat => throw Refused(name, module, "a second Flatten, or a Flatten after a linear layer"),
+                Conv2d convolution when !GraNet.Inference.SparseLayer.Covers(convolution) => throw Refused(name, module, "a convolution with groups, transposed, or padding other than explicit zeros ('same', reflect)"),
                 Linear linear => new LinearStage(name, linear),
                 Conv2d convolution => new ConvolutionStage(name, convolution),
                 ReLU => new ReluStage(),
-                Flatten => new FlattenStage(),
-                MaxPool2d pool => new MaxPoolStage(Square(pool)!.Value),
-                _ => throw new InvalidOperationException("unreachable: refused above"),
+                Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => new FlattenStage(),
+                MaxPool2d pool when Square(pool) is { } kernel => new MaxPoolStage(kernel),
+                _ => throw Refused(name, module, "a module sparse inference does not run"),
             });
             flat |= module is Flatten or Linear;
         }
@@ -62,6 +49,10 @@ public sealed class SequentialNetwork : ISequentialNetwork
         }
         return new SequentialNetwork(stages);
     }
+
+    private static ArgumentException Refused(string name, nn.Module module, string why) => new(
+        $"{name} ({module.GetType().Name}): {why}; sparse inference runs Conv2d (one group, zero padding), ReLU and MaxPool2d (square window, stride equal to it, no padding), then Flatten (of every dimension after the batch), then Linear and ReLU: build the model in that order, or run it dense.",
+        "model");
 
     /// <summary>The window of a pooling whose window is square, whose stride equals it and which neither pads nor dilates; else null.</summary>
     private static int? Square(MaxPool2d pool)
