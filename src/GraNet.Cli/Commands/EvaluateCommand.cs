@@ -76,25 +76,30 @@ public static class EvaluateCommand
             // a batch never larger than the images (its buffers are allocated at full size).
             var loader = new BatchLoader(test, null, trained.Dataset.Mean, trained.Dataset.Std, Math.Min(batchSize, test.Count));
             bool wantsSparse = parse.GetValue(engine) == "sparse";
+            // Inference: batch normalisation on its running statistics (the sparse form folds them into the convolutions).
+            trained.Module.eval();
             using var sparse = wantsSparse && trained.Module is ISequentialNetwork network
                 ? new SparseNetwork(network, trained.Dataset.Shape, TorchRuntime.Threads ?? 1)
                 : null;
             if (wantsSparse && sparse is null)
             {
-                output.WriteLine($"sparse execution covers the sequential models (lenet-300-100, lenet5-caffe) so far; {trained.Model} runs dense.");
+                output.WriteLine($"{trained.Model} does not list its layers as stages, so sparse execution cannot run it; it runs dense.");
             }
             if (sparse is not null)
             {
                 // Calibrate before the clock starts: the batch sizes the test set is served in (the full one, and the last, smaller one).
                 int served = Math.Min(batchSize, test.Count);
+                var calibrating = Stopwatch.StartNew();
                 foreach (int size in new[] { served, test.Count % served }.Where(size => size > 0).Distinct())
                 {
                     sparse.Calibrate(size);
                 }
+                double calibrated = calibrating.Elapsed.TotalSeconds;
                 output.WriteLine("sparse execution: " + string.Join(", ", sparse.Calibrations.Where(c => c.Batch == served).Select(c =>
                     string.Create(CultureInfo.InvariantCulture, $"{c.Layer} {BenchInferenceCommand.Name(c.Choice)} ({c.DenseMilliseconds / c.ChosenMilliseconds:F1}x)"))) +
                     (!sparse.UsesPlan(served) ? " -- the dense forward pass was as fast, so it is used"
-                        : sparse.RunsSparse(served) ? "" : " -- no layer ran faster sparse; the engine's own pooling and layout, with dense kernels, beat the dense forward pass"));
+                        : sparse.RunsSparse(served) ? "" : " -- no layer ran faster sparse; the engine's own pooling and layout, with dense kernels, beat the dense forward pass") +
+                    string.Create(CultureInfo.InvariantCulture, $" (calibrated in {calibrated:F1} s)"));
             }
             var clock = Stopwatch.StartNew();
             double accuracy = Trainer.Evaluate(sparse ?? trained.Module, loader, out double forward);

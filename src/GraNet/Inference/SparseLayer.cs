@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
 using GraNet.Models;
+using GraNet.Runtime;
 using static TorchSharp.torch;
 
 namespace GraNet.Inference;
@@ -22,8 +23,14 @@ public sealed class SparseLayer : IDisposable
     private readonly long[] dilation = [];
     private Tensor? libTorchCsr;
 
-    public SparseLayer(ConvolutionStage convolution)
-        : this(convolution, convolution?.Name ?? "", convolution!.Layer.weight!, convolution.Layer.bias)
+    /// <param name="convolution">The convolution.</param>
+    /// <param name="norm">
+    /// The batch normalisation right after it, if any, folded in with its running statistics: each filter scaled by
+    /// γ / √(σ² + ε) and the bias made (b − μ)·γ / √(σ² + ε) + β, so the layer gives convolution and normalisation at
+    /// once, in any kernel. The normalisation must be in evaluation mode (its running statistics are what it computes).
+    /// </param>
+    public SparseLayer(ConvolutionStage convolution, BatchNormStage? norm = null)
+        : this(convolution, convolution?.Name ?? "", convolution!.Layer.weight!, convolution.Layer.bias, norm)
     {
         var layer = convolution.Layer;
         if (!Covers(layer))
@@ -45,21 +52,63 @@ public sealed class SparseLayer : IDisposable
     }
 
     public SparseLayer(LinearStage linear)
-        : this(linear, linear?.Name ?? "", linear!.Layer.weight!, linear.Layer.bias)
+        : this(linear, linear?.Name ?? "", linear!.Layer.weight!, linear.Layer.bias, null)
     {
     }
 
-    private SparseLayer(NetworkStage stage, string name, Tensor weight, Tensor? layerBias)
+    private SparseLayer(NetworkStage stage, string name, Tensor weight, Tensor? layerBias, BatchNormStage? norm)
     {
         this.stage = stage;
         Name = name;
+        Norm = norm;
         using var guard = no_grad();
-        matrix = weight.detach().reshape(weight.shape[0], -1).contiguous().clone().DetachFromDisposeScope();
+        using var scope = NewDisposeScope();
+        long rows = weight.shape[0];
+        var rowMajor = weight.detach().reshape(rows, -1);
+        var biasVector = layerBias is null ? zeros(rows) : layerBias.detach();
+        if (norm is not null)
+        {
+            (rowMajor, biasVector) = Fold(name, rowMajor, biasVector, norm);
+        }
+        matrix = rowMajor.contiguous().clone().DetachFromDisposeScope();
         Shape = [.. weight.shape];
         Csr = CsrMatrix.FromDense(MemoryMarshal.Cast<byte, float>(matrix.bytes), (int)matrix.shape[0], (int)matrix.shape[1]);
-        bias = layerBias is null ? new float[Csr.Rows] : layerBias.detach().data<float>().ToArray();
+        bias = biasVector.contiguous().data<float>().ToArray();
         biasColumn = tensor(bias, [Csr.Rows, 1]).DetachFromDisposeScope();
     }
+
+    /// <summary>The filters <c>[out, in·kh·kw]</c> and bias of a convolution followed by <paramref name="norm"/> (see the constructor).</summary>
+    private static (Tensor Matrix, Tensor Bias) Fold(string name, Tensor rowMajor, Tensor biasVector, BatchNormStage norm)
+    {
+        var layer = norm.Layer;
+        if (layer.training)
+        {
+            throw new InvalidOperationException($"{norm.Name} (after {name}) is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.");
+        }
+        if (layer.running_mean is not { } mean || layer.running_var is not { } variance)
+        {
+            throw new NotSupportedException($"{norm.Name} (after {name}) keeps no running statistics, so it normalises each batch by its own; sparse inference folds running statistics into the convolution: run this model dense.");
+        }
+        if (mean.shape[0] != rowMajor.shape[0])
+        {
+            throw new ArgumentException($"{norm.Name} normalises {mean.shape[0]} channels; {name} gives {rowMajor.shape[0]}.", nameof(norm));
+        }
+        using var epsilon = layer.eps.ToScalar();
+        var scale = variance.detach().add(epsilon, HeldScalars.One).rsqrt();
+        if (layer.weight is { } gamma)
+        {
+            scale = scale.mul(gamma.detach());
+        }
+        var folded = biasVector.sub(mean.detach()).mul(scale);
+        if (layer.bias is { } beta)
+        {
+            folded = folded.add(beta.detach(), HeldScalars.One);
+        }
+        return (rowMajor.mul(scale.unsqueeze(1)), folded);
+    }
+
+    /// <summary>The batch normalisation folded into this convolution (<see cref="SparseLayer(ConvolutionStage, BatchNormStage?)"/>), if any.</summary>
+    public BatchNormStage? Norm { get; }
 
     public string Name { get; }
 
@@ -80,7 +129,7 @@ public sealed class SparseLayer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         if (kernel.IsDense())
         {
-            return stage.Forward(input);
+            return Norm is null ? stage.Forward(input) : DenseFolded(input);
         }
         if (!IsConvolution)
         {
@@ -89,19 +138,29 @@ public sealed class SparseLayer : IDisposable
             using var product = ForwardFeatureMajor(columns, kernel, threads, relu: false);
             return product.t();
         }
-        if (kernel == LayerKernel.Csr && stride.All(s => s == 1) && dilation.All(d => d == 1))
+        long height = OutputSize(input.shape[2], 0);
+        long width = OutputSize(input.shape[3], 1);
+        // The direct kernel vectorises along output rows; narrower rows (VGG's last 4x4 and 2x2 maps) go through im2col,
+        // whose columns (every image and position) our product vectorises instead.
+        if (kernel == LayerKernel.Csr && stride.All(s => s == 1) && dilation.All(d => d == 1) && width >= System.Numerics.Vector<float>.Count)
         {
             return ConvolveDirect(input, threads);
         }
         long batch = input.shape[0];
-        long height = OutputSize(input.shape[2], 0);
-        long width = OutputSize(input.shape[3], 1);
         using var patches = nn.functional.unfold(input, (kernelSize[0], kernelSize[1]), (dilation[0], dilation[1]), (padding[0], padding[1]), (stride[0], stride[1]));
         using var byFeature = patches.permute(1, 0, 2);
         using var im2col = byFeature.reshape(patches.shape[1], -1);
         using var output = ForwardFeatureMajor(im2col, kernel, threads, relu: false);
         using var channelsFirst = output.view(Csr.Rows, batch, height, width);
         return channelsFirst.permute(1, 0, 2, 3);
+    }
+
+    /// <summary>libtorch's dense convolution with the folded filters and bias.</summary>
+    private Tensor DenseFolded(Tensor input)
+    {
+        using var filters = matrix.view([.. Shape]);
+        using var biasRow = biasColumn.view(-1);
+        return nn.functional.conv2d(input, filters, biasRow, stride, padding, dilation);
     }
 
     /// <summary>Our direct sparse convolution (<see cref="SparseKernels.Convolve"/>), images split over threads.</summary>

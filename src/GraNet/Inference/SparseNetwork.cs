@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using GraNet.Data;
 using GraNet.Models;
+using GraNet.Runtime;
 using static TorchSharp.torch;
 
 namespace GraNet.Inference;
@@ -13,7 +14,9 @@ namespace GraNet.Inference;
 /// every layer (the layer's real input at that size) and keeps the fastest; a sparse kernel is
 /// chosen only when it beats libtorch's dense one, so no layer runs slower than dense. What was
 /// measured is kept in <see cref="Calibrations"/> and reported through <see cref="Calibrated"/>.
-/// The module is read, not owned: dispose it after this.
+/// A batch normalisation right after a convolution is folded into it with its running statistics, so
+/// the model must be in evaluation mode. The weights are read when this is made; the module is not
+/// owned: dispose it after this.
 /// </summary>
 public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
 {
@@ -35,20 +38,38 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         stages = network.Stages;
         this.input = input;
         Threads = Math.Max(1, threads);
-        foreach (var stage in stages)
+        foreach (var norm in AllStages(stages).OfType<BatchNormStage>().Where(norm => norm.Layer.training))
         {
-            SparseLayer? layer = stage switch
+            // Calibration runs the stages on random images, which would move the running statistics of a training-mode layer.
+            throw new InvalidOperationException($"{norm.Name} is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.");
+        }
+        Register(stages);
+    }
+
+    /// <summary>Makes the sparse form of every convolution (with the batch norm right after it folded in) and linear layer, residual blocks included.</summary>
+    private void Register(IReadOnlyList<NetworkStage> list)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            switch (list[i])
             {
-                ConvolutionStage convolution => new SparseLayer(convolution),
-                LinearStage linear => new SparseLayer(linear),
-                _ => null,
-            };
-            if (layer is not null)
-            {
-                layers.Add(stage, layer);
+                case ConvolutionStage convolution:
+                    layers.Add(convolution, new SparseLayer(convolution, i + 1 < list.Count ? list[i + 1] as BatchNormStage : null));
+                    break;
+                case LinearStage linear:
+                    layers.Add(linear, new SparseLayer(linear));
+                    break;
+                case ResidualStage residual:
+                    Register(residual.Main);
+                    Register(residual.Shortcut);
+                    break;
             }
         }
     }
+
+    /// <summary>Every stage in order, those inside residual blocks (main path, then shortcut) after their block.</summary>
+    private static IEnumerable<NetworkStage> AllStages(IReadOnlyList<NetworkStage> list) =>
+        list.SelectMany(stage => stage is ResidualStage residual ? AllStages(residual.Main).Concat(AllStages(residual.Shortcut)).Prepend(stage) : [stage]);
 
     /// <summary>Raised after each calibration, with one entry per layer.</summary>
     public event EventHandler<IReadOnlyList<LayerCalibration>>? Calibrated;
@@ -63,7 +84,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     public IReadOnlyList<ModelCalibration> ModelCalibrations => wholeModel;
 
     /// <summary>The layers that have a sparse form, in order.</summary>
-    public IEnumerable<SparseLayer> Layers => stages.Where(layers.ContainsKey).Select(stage => layers[stage]);
+    public IEnumerable<SparseLayer> Layers => AllStages(stages).Where(layers.ContainsKey).Select(stage => layers[stage]);
 
     /// <summary>Runs every layer with one kernel, whatever the batch size (instead of calibrating).</summary>
     public void UseForAll(LayerKernel kernel) => forced = kernel;
@@ -85,41 +106,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var generator = new TorchSharp.torch.Generator(1);
         Tensor sample = randn([batch, input.Channels, input.Height, input.Width], generator: generator);
-        Tensor current = sample;
-        for (int i = 0; i < stages.Count; i++)
-        {
-            if (layers.TryGetValue(stages[i], out var layer))
-            {
-                var x = current;
-                var columns = stages[i] is LinearStage ? ToFeatureMajor(x) : null;
-                bool relu = FusesRelu(i);
-                Func<LayerKernel, Func<Tensor>> run = columns is not null
-                    ? kernel => () => layer.ForwardFeatureMajor(columns, kernel, Threads, relu)
-                    : kernel => () => layer.Forward(x, kernel, Threads);
-                double dense = Time(run(LayerKernel.Dense), minimumRepetitions, secondsPerKernel);
-                var denseKernel = LayerKernel.Dense;
-                if (columns is not null)
-                {
-                    // The fair dense reference for a linear layer is the faster of its two dense layouts.
-                    double batchMajor = Time(run(LayerKernel.DenseBatchMajor), minimumRepetitions, secondsPerKernel);
-                    (dense, denseKernel) = batchMajor < dense ? (batchMajor, LayerKernel.DenseBatchMajor) : (dense, LayerKernel.Dense);
-                }
-                double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel);
-                double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel);
-                var choice = denseKernel;
-                if (csr < Margin * dense && csr <= libTorch)
-                {
-                    choice = LayerKernel.Csr;
-                }
-                else if (libTorch < Margin * dense && libTorch < csr)
-                {
-                    choice = LayerKernel.LibTorchCsr;
-                }
-                plan[layer] = choice;
-                measured.Add(new LayerCalibration(layer.Name, string.Join("x", layer.Shape), layer.Csr.Density, batch, dense * 1000, csr * 1000, libTorch * 1000, choice));
-            }
-            current = stages[i].Forward(current);
-        }
+        CalibrateStages(stages, sample, batch, plan, measured, minimumRepetitions, secondsPerKernel);
         // The whole pass decides between the plain dense pass and the plan run through the engine (its own pooling,
         // ReLU fused, and feature-major layout), even when every layer chose a dense kernel: the engine's pooling alone
         // can beat libtorch's. It gets three times a layer's budget, alternating the two so that drift hits both.
@@ -139,6 +126,52 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         calibrations.AddRange(measured);
         Calibrated?.Invoke(this, measured);
         return measured;
+    }
+
+    /// <summary>Times every layer of <paramref name="list"/> on its input from <paramref name="current"/>, into the plan; returns the list's dense output (the caller's dispose scope holds the intermediates).</summary>
+    private Tensor CalibrateStages(IReadOnlyList<NetworkStage> list, Tensor current, int batch, Dictionary<SparseLayer, LayerKernel> plan, List<LayerCalibration> measured, int minimumRepetitions, double secondsPerKernel)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is ResidualStage residual)
+            {
+                CalibrateStages(residual.Main, current, batch, plan, measured, minimumRepetitions, secondsPerKernel);
+                CalibrateStages(residual.Shortcut, current, batch, plan, measured, minimumRepetitions, secondsPerKernel);
+            }
+            else if (layers.TryGetValue(list[i], out var layer))
+            {
+                var x = current;
+                var columns = list[i] is LinearStage ? ToFeatureMajor(x) : null;
+                bool relu = FusesRelu(list, i);
+                Func<LayerKernel, Func<Tensor>> run = columns is not null
+                    ? kernel => () => layer.ForwardFeatureMajor(columns, kernel, Threads, relu)
+                    : kernel => () => layer.Forward(x, kernel, Threads);
+                double dense = Time(run(LayerKernel.Dense), minimumRepetitions, secondsPerKernel);
+                var denseKernel = LayerKernel.Dense;
+                if (columns is not null)
+                {
+                    // The fair dense reference for a linear layer is the faster of its two dense layouts.
+                    double batchMajor = Time(run(LayerKernel.DenseBatchMajor), minimumRepetitions, secondsPerKernel);
+                    (dense, denseKernel) = batchMajor < dense ? (batchMajor, LayerKernel.DenseBatchMajor) : (dense, LayerKernel.Dense);
+                }
+                // A sparse kernel at twice the dense time after its first round cannot win: its other rounds are skipped.
+                double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel, giveUpAbove: 2 * dense);
+                double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel, giveUpAbove: 2 * dense);
+                var choice = denseKernel;
+                if (csr < Margin * dense && csr <= libTorch)
+                {
+                    choice = LayerKernel.Csr;
+                }
+                else if (libTorch < Margin * dense && libTorch < csr)
+                {
+                    choice = LayerKernel.LibTorchCsr;
+                }
+                plan[layer] = choice;
+                measured.Add(new LayerCalibration(layer.Name, string.Join("x", layer.Shape), layer.Csr.Density, batch, dense * 1000, csr * 1000, libTorch * 1000, choice));
+            }
+            current = list[i].Forward(current);
+        }
+        return current;
     }
 
     /// <summary>Whether calibration at <paramref name="batch"/> kept a sparse kernel for at least one layer (and the engine's plan, not the plain dense pass).</summary>
@@ -191,11 +224,25 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private Tensor Run(Tensor input, Dictionary<SparseLayer, LayerKernel> plan)
     {
-        Tensor current = input;
-        bool featureMajor = false;
-        for (int i = 0; i < stages.Count; i++)
+        var current = RunStages(stages, input, plan, out bool featureMajor);
+        if (!featureMajor)
         {
-            var stage = stages[i];
+            return current;
+        }
+        // A transposed view (the storage stays alive with it): copying 10 x N logits back costs more than the last layer.
+        var logits = current.t();
+        current.Dispose();
+        return logits;
+    }
+
+    /// <summary>Runs <paramref name="list"/> on <paramref name="input"/> (returned as it is when the list is empty); <paramref name="featureMajor"/>: the result is <c>[features, N]</c>.</summary>
+    private Tensor RunStages(IReadOnlyList<NetworkStage> list, Tensor input, Dictionary<SparseLayer, LayerKernel> plan, out bool featureMajor)
+    {
+        Tensor current = input;
+        featureMajor = false;
+        for (int i = 0; i < list.Count; i++)
+        {
+            var stage = list[i];
             Tensor next;
             if (stage is LinearStage && layers.TryGetValue(stage, out var linear))
             {
@@ -205,7 +252,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                     Replace(ref current, next, input);
                     featureMajor = true;
                 }
-                bool relu = FusesRelu(i);
+                bool relu = FusesRelu(list, i);
                 next = linear.ForwardFeatureMajor(current, plan.GetValueOrDefault(linear), Threads, relu);
                 if (relu)
                 {
@@ -216,7 +263,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             {
                 next = stage is ReluStage ? nn.functional.relu(current) : throw new NotSupportedException($"{stage} after a linear layer is not supported by sparse execution.");
             }
-            else if (stage is MaxPoolStage { Kernel: 2 } || (stage is ReluStage && i + 1 < stages.Count && stages[i + 1] is MaxPoolStage { Kernel: 2 }))
+            else if (stage is MaxPoolStage { Kernel: 2 } || (stage is ReluStage && i + 1 < list.Count && list[i + 1] is MaxPoolStage { Kernel: 2 }))
             {
                 bool relu = stage is ReluStage;
                 next = MaxPool2(current, relu);
@@ -225,20 +272,52 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                     i++;
                 }
             }
+            else if (layers.TryGetValue(stage, out var convolution))
+            {
+                next = convolution.Forward(current, plan.GetValueOrDefault(convolution), Threads);
+                if (convolution.Norm is not null)
+                {
+                    i++; // folded into the convolution
+                }
+            }
+            else if (stage is ResidualStage residual)
+            {
+                next = RunResidual(residual, current, plan);
+            }
             else
             {
-                next = layers.TryGetValue(stage, out var convolution) ? convolution.Forward(current, plan.GetValueOrDefault(convolution), Threads) : stage.Forward(current);
+                next = stage.Forward(current);
             }
             Replace(ref current, next, input);
         }
-        if (!featureMajor)
+        return current;
+    }
+
+    /// <summary><c>relu(main(x) + shortcut(x))</c>, both paths through the engine.</summary>
+    private Tensor RunResidual(ResidualStage residual, Tensor x, Dictionary<SparseLayer, LayerKernel> plan)
+    {
+        var main = RunStages(residual.Main, x, plan, out bool mainRows);
+        var shortcut = RunStages(residual.Shortcut, x, plan, out bool shortcutRows);
+        if (mainRows || shortcutRows)
         {
-            return current;
+            throw new NotSupportedException("A residual block with linear layers is not supported by sparse execution.");
         }
-        // A transposed view (the storage stays alive with it): copying 10 x N logits back costs more than the last layer.
-        var logits = current.t();
-        current.Dispose();
-        return logits;
+        Tensor sum;
+        if (ReferenceEquals(main, x))
+        {
+            sum = main.add(shortcut, HeldScalars.One);
+        }
+        else
+        {
+            sum = main;
+            sum.add_(shortcut, HeldScalars.One);
+        }
+        if (!ReferenceEquals(shortcut, x))
+        {
+            shortcut.Dispose();
+        }
+        sum.relu_();
+        return sum;
     }
 
     /// <summary>Our 2 x 2 max-pooling (with the preceding ReLU fused): libtorch's single-threaded max_pool2d takes several times longer than the convolutions around it.</summary>
@@ -253,7 +332,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         return pooled;
     }
 
-    private bool FusesRelu(int stage) => stage + 1 < stages.Count && stages[stage + 1] is ReluStage;
+    private static bool FusesRelu(IReadOnlyList<NetworkStage> list, int stage) => stage + 1 < list.Count && list[stage + 1] is ReluStage;
 
     private static void Replace(ref Tensor current, Tensor next, Tensor input)
     {
@@ -281,8 +360,11 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         return columns;
     }
 
-    /// <summary>Best mean time per call over three rounds of at least <paramref name="minimum"/> calls and <paramref name="seconds"/>.</summary>
-    private static double Time(Func<Tensor> run, int minimum, double seconds)
+    /// <summary>
+    /// Best mean time per call over three rounds of at least <paramref name="minimum"/> calls and <paramref name="seconds"/>;
+    /// after a round slower than <paramref name="giveUpAbove"/> seconds per call, that round's time.
+    /// </summary>
+    private static double Time(Func<Tensor> run, int minimum, double seconds, double giveUpAbove = double.MaxValue)
     {
         run().Dispose();
         double best = double.MaxValue;
@@ -296,6 +378,10 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                 count++;
             }
             best = Math.Min(best, clock.Elapsed.TotalSeconds / count);
+            if (best > giveUpAbove)
+            {
+                break;
+            }
         }
         return best;
     }

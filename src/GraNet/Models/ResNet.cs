@@ -11,7 +11,7 @@ namespace GraNet.Models;
 /// (64…512 planes, projection shortcuts, a classifier without bias); ResNet-20/32 use He et al.'s
 /// three stages of 16, 32 and 64 planes with parameter-free shortcuts, Kaiming-normal weights.
 /// </summary>
-public sealed class ResNet : nn.Module<Tensor, Tensor>
+public sealed class ResNet : nn.Module<Tensor, Tensor>, ISequentialNetwork
 {
     private readonly Sequential stem;
     private readonly Sequential stages;
@@ -32,7 +32,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
             {
                 long stride = s > 0 && b == 0 ? 2 : 1;
                 string blockName = $"stage{s + 1}_{b}";
-                blockList.Add((blockName, new ResNetBlock(blockName, channels, planes[s], stride, bottleneck, zeroPadShortcut)));
+                blockList.Add((blockName, new ResNetBlock(blockName, $"stages.{blockName}", channels, planes[s], stride, bottleneck, zeroPadShortcut)));
                 channels = bottleneck ? planes[s] * 4 : planes[s];
             }
         }
@@ -41,6 +41,12 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         // default initialisation; ResNet-20/32 (its cifar_resnet) a classifier with bias and Kaiming-normal weights.
         fc = nn.Linear(channels, classes, hasBias: zeroPadShortcut);
         RegisterComponents();
+        Stages =
+        [
+            new ConvolutionStage("stem.conv", (Conv2d)stem[0]), new BatchNormStage("stem.bn", (BatchNorm)stem[1]), new ReluStage(),
+            .. blockList.Select(block => ((ResNetBlock)block.Item2).Residual),
+            new GlobalAvgPoolStage(), new FlattenStage(), new LinearStage("fc", fc),
+        ];
         if (zeroPadShortcut)
         {
             using var guard = no_grad();
@@ -70,12 +76,8 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
 
     /// <param name="input"><c>[N, C, H, W]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>
-    public override Tensor forward(Tensor input)
-    {
-        using var s = stem.call(input);
-        using var f = stages.call(s);
-        using var pooled = nn.functional.adaptive_avg_pool2d(f, [1, 1]);
-        using var flat = pooled.flatten(1);
-        return fc.call(flat);
-    }
+    public override Tensor forward(Tensor input) => SequentialForward.Run(Stages, input);
+
+    /// <summary>The forward pass as stages (each residual block one <see cref="ResidualStage"/>), read by sparse inference; the modules are the registered ones.</summary>
+    public IReadOnlyList<NetworkStage> Stages { get; }
 }

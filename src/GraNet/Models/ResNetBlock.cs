@@ -18,7 +18,14 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
     private readonly long padChannels;
     private readonly bool subsample;
 
-    public ResNetBlock(string name, long inChannels, long planes, long stride, bool bottleneck, bool zeroPadShortcut)
+    /// <param name="name">The block's name.</param>
+    /// <param name="path">Where the model registers the block (e.g. <c>stages.stage1_0</c>): its stages are named by it, as the parameters are.</param>
+    /// <param name="inChannels">Channels of the block's input.</param>
+    /// <param name="planes">Channels of its convolutions (times 4 at the end of a bottleneck).</param>
+    /// <param name="stride">Stride of its first 3x3 convolution (and of a projection shortcut).</param>
+    /// <param name="bottleneck">Three convolutions (1x1, 3x3, 1x1) instead of two 3x3.</param>
+    /// <param name="zeroPadShortcut">A parameter-free shortcut where the shape changes, instead of a projection.</param>
+    public ResNetBlock(string name, string path, long inChannels, long planes, long stride, bool bottleneck, bool zeroPadShortcut)
         : base(name)
     {
         long outChannels = bottleneck ? planes * 4 : planes;
@@ -53,32 +60,23 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
             }
         }
         RegisterComponents();
+        var main = body.named_children().Select(child => child.module switch
+        {
+            Conv2d convolution => (NetworkStage)new ConvolutionStage($"{path}.body.{child.name}", convolution),
+            BatchNorm norm => new BatchNormStage($"{path}.body.{child.name}", norm),
+            ReLU => new ReluStage(),
+            var other => throw new InvalidOperationException($"{path}: no stage for {other.GetType().Name}."),
+        }).ToList();
+        IReadOnlyList<NetworkStage> shortcut = projection is not null
+            ? [new ConvolutionStage($"{path}.projection.conv", (Conv2d)projection[0]), new BatchNormStage($"{path}.projection.bn", (BatchNorm)projection[1])]
+            : subsample || padChannels != 0 ? [new ZeroPadShortcutStage(subsample, padChannels)] : [];
+        Residual = new ResidualStage(main, shortcut);
     }
+
+    /// <summary>The block as a stage (read by sparse inference, and run by <see cref="forward"/>); its modules are the registered ones.</summary>
+    public ResidualStage Residual { get; }
 
     /// <param name="input"><c>[N, C_in, H, W]</c>.</param>
     /// <returns><c>[N, C_out, H / stride, W / stride]</c>.</returns>
-    public override Tensor forward(Tensor input)
-    {
-        using var main = body.call(input);
-        using var shortcut = Shortcut(input);
-        using var sum = main.add(shortcut, HeldScalars.One);
-        return nn.functional.relu(sum);
-    }
-
-    private Tensor Shortcut(Tensor input)
-    {
-        if (projection is not null)
-        {
-            return projection.call(input);
-        }
-        if (!subsample && padChannels == 0)
-        {
-            return input.alias();
-        }
-        using var thinned = subsample
-            ? input[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(null, null, 2), TensorIndex.Slice(null, null, 2)]
-            : input.alias();
-        long half = padChannels / 2;
-        return nn.functional.pad(thinned, [0, 0, 0, 0, half, padChannels - half]);
-    }
+    public override Tensor forward(Tensor input) => Residual.Forward(input);
 }

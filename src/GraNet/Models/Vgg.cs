@@ -11,7 +11,7 @@ namespace GraNet.Models;
 /// pooling and one linear classifier on the 512 features. Initialised as there: convolutions
 /// Kaiming-normal (fan-out, ReLU), the classifier N(0, 0.01) with zero bias.
 /// </summary>
-public sealed class Vgg : nn.Module<Tensor, Tensor>
+public sealed class Vgg : nn.Module<Tensor, Tensor>, ISequentialNetwork
 {
     /// <summary>Channels per convolution; 0 marks a max-pool.</summary>
     public static readonly int[] Vgg16Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512];
@@ -26,6 +26,7 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(layout);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        var stages = new List<NetworkStage>();
         int channels = input.Channels;
         int size = input.Height;
         int index = 0;
@@ -34,6 +35,7 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
             if (width == 0)
             {
                 layers.Add(($"pool{index++}", nn.MaxPool2d(2, 2)));
+                stages.Add(new MaxPoolStage(2));
                 size /= 2;
                 continue;
             }
@@ -42,9 +44,14 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
             {
                 nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
             }
+            var norm = new ScalarSafeBatchNorm2d(width);
             layers.Add(($"conv{index}", conv));
-            layers.Add(($"bn{index}", new ScalarSafeBatchNorm2d(width)));
-            layers.Add(($"relu{index++}", nn.ReLU(inplace: true)));
+            layers.Add(($"bn{index}", norm));
+            layers.Add(($"relu{index}", nn.ReLU(inplace: true)));
+            stages.Add(new ConvolutionStage($"features.conv{index}", conv));
+            stages.Add(new BatchNormStage($"features.bn{index}", norm));
+            stages.Add(new ReluStage());
+            index++;
             channels = width;
         }
         if (size < 2)
@@ -61,14 +68,14 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
             nn.init.zeros_(classifier.bias!);
         }
         RegisterComponents();
+        stages.AddRange([new AvgPoolStage(2), new FlattenStage(), new LinearStage("classifier", classifier)]);
+        Stages = stages;
     }
+
+    /// <summary>The forward pass as stages, read by sparse inference; the modules are those registered under <c>features</c> and <c>classifier</c>.</summary>
+    public IReadOnlyList<NetworkStage> Stages { get; }
 
     /// <param name="input"><c>[N, 3, 32, 32]</c> images.</param>
     /// <returns><c>[N, classes]</c> logits.</returns>
-    public override Tensor forward(Tensor input)
-    {
-        using var f = features.call(input);
-        using var flat = f.flatten(1);
-        return classifier.call(flat);
-    }
+    public override Tensor forward(Tensor input) => SequentialForward.Run(Stages, input);
 }

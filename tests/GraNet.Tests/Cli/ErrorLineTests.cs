@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using GraNet.Cli;
 using Xunit;
 
@@ -353,21 +354,27 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
-    public void Infer_runs_a_model_without_sparse_kernels_dense_and_says_so()
+    public void Infer_runs_a_resnet_sparse_with_the_accuracy_evaluate_gives_dense()
     {
-        // A tiny Fashion-MNIST and one epoch of ResNet-20: sparse execution does not cover it. (Not a tiny CIFAR-10:
-        // its files must hold the data set's 10,000 images each.)
+        // A tiny Fashion-MNIST and one epoch of ResNet-20 (residual blocks, batch norms folded, zero-padding shortcuts).
+        // (Not a tiny CIFAR-10: its files must hold the data set's 10,000 images each.)
         string data = Directory.CreateDirectory(Path.Combine(root, "tiny")).FullName;
         TestFiles.WriteTinyMnist(data, train: 50, test: 10);
         string run = Path.Combine(root, "resnet");
         // The run may be reported as collapsed (exit 4), but its checkpoint is written, which is all this needs.
         Runner.Run(["train", "--model", "resnet20", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "25", "--threads", "1", "--validation", "0", "--output", run], new StringWriter(), new StringWriter());
         Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
-        var output = new StringWriter();
+        var sparse = new StringWriter();
         var error = new StringWriter();
-        int code = Runner.Run(["infer", "--model", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--threads", "1"], output, error);
+        int code = Runner.Run(["infer", "--model", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--threads", "1", "--batch-size", "4"], sparse, error);
         Assert.True(code == 0, error.ToString());
-        Assert.Contains("sparse execution covers the sequential models (lenet-300-100, lenet5-caffe) so far; resnet20 runs dense.", output.ToString(), StringComparison.Ordinal);
-        Assert.Contains("dense execution: test accuracy", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("sparse execution: stem.conv ", sparse.ToString(), StringComparison.Ordinal);
+        Assert.Contains("stages.stage3_0.body.conv2 ", sparse.ToString(), StringComparison.Ordinal);
+        var dense = new StringWriter();
+        Assert.Equal(0, Runner.Run(["evaluate", "--model", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--threads", "1", "--batch-size", "4"], dense, error));
+        string Accuracy(string text) => Regex.Match(text, @"test accuracy ([0-9.]+)%").Groups[1].Value;
+        Assert.Contains("sparse execution: test accuracy", sparse.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dense execution: test accuracy", dense.ToString(), StringComparison.Ordinal);
+        Assert.Equal(Accuracy(dense.ToString()), Accuracy(sparse.ToString()));
     }
 }

@@ -41,4 +41,62 @@ public class SparseLayerTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(4, 4)] // VGG's 4x4 maps: rows narrower than a vector go through im2col and our product
+    [InlineData(2, 2)]
+    [InlineData(3, 9)] // one vector wide and one left over: the direct kernel
+    public void Our_kernel_matches_libtorch_on_maps_narrower_and_wider_than_a_vector(int height, int width)
+    {
+        manual_seed(13);
+        using var conv = nn.Conv2d(5, 6, 3, padding: 1);
+        using var guard = no_grad();
+        using (Scalar density = 0.3.ToScalar())
+        using (var uniform = rand_like(conv.weight!))
+        using (var keep = uniform.lt(density))
+        {
+            conv.weight!.mul_(keep);
+        }
+        using var layer = new SparseLayer(new ConvolutionStage("conv", conv));
+        using var images = randn(3, 5, height, width);
+        using var expected = conv.call(images);
+        using var actual = layer.Forward(images, LayerKernel.Csr, threads: 2);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(LayerKernel.Csr)]
+    [InlineData(LayerKernel.LibTorchCsr)]
+    [InlineData(LayerKernel.Dense)]
+    public void A_batch_norm_after_a_convolution_is_folded_into_its_filter_and_bias(LayerKernel kernel)
+    {
+        // conv 1→1 1x1, weight 2, no bias; BN with mean 1, variance 3, eps 1, γ 4, β 0.5: scale γ/√(3 + 1) = 2, so the
+        // filter becomes 4 and the bias (0 − 1)·2 + 0.5 = −1.5. On x = 3: 4·3 − 1.5 = 10.5 = ((2·3 − 1)/2)·4 + 0.5.
+        using var conv = nn.Conv2d(1, 1, 1, bias: false);
+        using var norm = new ScalarSafeBatchNorm2d(1, eps: 1.0);
+        using (no_grad())
+        {
+            conv.weight!.copy_(tensor(new[] { 2f }).view(1, 1, 1, 1));
+            norm.running_mean!.copy_(tensor(new[] { 1f }));
+            norm.running_var!.copy_(tensor(new[] { 3f }));
+            norm.weight!.copy_(tensor(new[] { 4f }));
+            norm.bias!.copy_(tensor(new[] { 0.5f }));
+        }
+        norm.eval();
+        using var layer = new SparseLayer(new ConvolutionStage("conv", conv), new BatchNormStage("bn", norm));
+        Assert.Equal([4f], layer.Csr.Values);
+        using var images = tensor(new[] { 3f, 3f, 3f, 3f }).view(1, 1, 2, 2);
+        using var output = layer.Forward(images, kernel, threads: 1);
+        Assert.All(output.data<float>().ToArray(), value => Assert.Equal(10.5f, value, 5));
+    }
+
+    [Fact]
+    public void A_batch_norm_in_training_mode_is_not_folded_and_says_to_call_eval()
+    {
+        using var conv = nn.Conv2d(1, 2, 3);
+        using var norm = new ScalarSafeBatchNorm2d(2);
+        var error = Assert.Throws<InvalidOperationException>(() => new SparseLayer(new ConvolutionStage("conv", conv), new BatchNormStage("bn", norm)));
+        Assert.Equal("bn (after conv) is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.", error.Message);
+    }
 }

@@ -1,8 +1,10 @@
 using GraNet.Data;
 using GraNet.Inference;
 using GraNet.Models;
+using GraNet.Runtime;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Masks;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -171,12 +173,153 @@ public class SparseNetworkTests
     }
 
     [Fact]
-    public void The_LeNets_list_their_layers_as_stages_and_VGG_does_not()
+    public void The_LeNets_and_VGG_list_their_layers_as_stages()
     {
         using var lenet = ModelRegistry.Create("lenet5-caffe", Mnist, 10);
         var stages = ((ISequentialNetwork)lenet).Stages;
         Assert.Equal(["conv1", "conv2", "fc3", "fc4"], stages.OfType<ConvolutionStage>().Select(s => s.Name).Concat(stages.OfType<LinearStage>().Select(s => s.Name)));
         using var vgg = ModelRegistry.Create("vgg19", new ImageShape(3, 32, 32), 10);
-        Assert.False(vgg is ISequentialNetwork);
+        var vggStages = ((ISequentialNetwork)vgg).Stages;
+        // Each stage names the parameters of its layer, so that the engine's report and the masks agree.
+        var parameters = vgg.named_parameters().Select(p => p.name).ToHashSet();
+        Assert.All(vggStages.OfType<ConvolutionStage>(), s => Assert.Contains(s.Name + ".weight", parameters));
+        Assert.All(vggStages.OfType<BatchNormStage>(), s => Assert.Contains(s.Name + ".weight", parameters));
+        Assert.Equal(16, vggStages.OfType<ConvolutionStage>().Count());
+        Assert.Equal("classifier", Assert.Single(vggStages.OfType<LinearStage>()).Name);
+    }
+
+    /// <summary>A small VGG (conv 8, pool, conv 16, 16x16 input) pruned to 0.3, with batch-norm statistics and affine parameters far from their defaults.</summary>
+    private static Vgg TinyVgg()
+    {
+        manual_seed(12);
+        var vgg = new Vgg("tiny", [8, 0, 16], new ImageShape(3, 16, 16), 10);
+        using (var masks = MaskSet.ForModel(vgg, null))
+        {
+            new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.3);
+            masks.Apply();
+        }
+        using (no_grad())
+        {
+            foreach (var norm in vgg.modules().OfType<TorchSharp.Modules.BatchNorm>())
+            {
+                long channels = norm.running_mean!.shape[0];
+                norm.running_mean.copy_(randn(channels));
+                using var half = 0.5.ToScalar();
+                norm.running_var!.copy_(rand(channels).add(half, HeldScalars.One));
+                norm.weight!.copy_(randn(channels));
+                norm.bias!.copy_(randn(channels));
+            }
+        }
+        return vgg;
+    }
+
+    [Theory]
+    [InlineData(LayerKernel.Dense, 3)]
+    [InlineData(LayerKernel.Csr, 1)]
+    [InlineData(LayerKernel.Csr, 3)]
+    [InlineData(LayerKernel.LibTorchCsr, 3)]
+    [InlineData(LayerKernel.DenseBatchMajor, 2)]
+    public void VGG_runs_with_its_batch_norms_folded_into_the_convolutions(LayerKernel kernel, int batch)
+    {
+        using var vgg = TinyVgg();
+        vgg.eval();
+        using var engine = new SparseNetwork(vgg, new ImageShape(3, 16, 16), threads: 2);
+        Assert.Equal(["features.bn0", "features.bn2"], engine.Layers.Select(l => l.Norm?.Name).OfType<string>());
+        engine.UseForAll(kernel);
+        using var guard = no_grad();
+        using var x = randn(batch, 3, 16, 16);
+        using var expected = vgg.call(x);
+        using var actual = engine.call(x);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-4f);
+    }
+
+    [Fact]
+    public void A_calibrated_VGG_serves_the_model_s_logits_and_leaves_its_running_statistics_alone()
+    {
+        using var vgg = TinyVgg();
+        vgg.eval();
+        var before = vgg.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var engine = new SparseNetwork(vgg, new ImageShape(3, 16, 16));
+        engine.Calibrate(4, secondsPerKernel: 0.002);
+        using var guard = no_grad();
+        using var x = randn(4, 3, 16, 16);
+        using var expected = vgg.call(x);
+        using var served = engine.call(x);
+        Assert.True((expected - served).abs().max().item<float>() <= 1e-4f);
+        Assert.All(vgg.state_dict(), p => Assert.True(p.Value.to_type(ScalarType.Float64).sub(before[p.Key].to_type(ScalarType.Float64)).abs().max().item<double>() == 0, p.Key));
+    }
+
+    [Fact]
+    public void A_model_in_training_mode_with_batch_norm_is_refused_with_the_fix()
+    {
+        using var vgg = TinyVgg();
+        vgg.train();
+        var error = Assert.Throws<InvalidOperationException>(() => new SparseNetwork(vgg, new ImageShape(3, 16, 16)));
+        Assert.Equal("features.bn0 is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.", error.Message);
+    }
+
+    /// <summary>A ResNet pruned to 0.3 at random, with batch-norm statistics and affine parameters far from their defaults, in evaluation mode.</summary>
+    private static nn.Module<Tensor, Tensor> PrunedResNet(string name, ImageShape shape)
+    {
+        manual_seed(14);
+        var model = ModelRegistry.Create(name, shape, 10);
+        using (var masks = MaskSet.ForModel(model, null))
+        {
+            new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.3);
+            masks.Apply();
+        }
+        using (no_grad())
+        {
+            foreach (var norm in model.modules().OfType<TorchSharp.Modules.BatchNorm>())
+            {
+                long channels = norm.running_mean!.shape[0];
+                using var half = 0.5.ToScalar();
+                norm.running_mean.copy_(randn(channels).mul(half));
+                norm.running_var!.copy_(rand(channels).add(half, HeldScalars.One));
+                norm.weight!.copy_(rand(channels).add(half, HeldScalars.One));
+                norm.bias!.copy_(randn(channels).mul(half));
+            }
+        }
+        model.eval();
+        return model;
+    }
+
+    [Theory]
+    [InlineData("resnet20", LayerKernel.Csr, 2)] // zero-padding shortcuts
+    [InlineData("resnet20", LayerKernel.LibTorchCsr, 1)]
+    [InlineData("resnet20", LayerKernel.Dense, 2)]
+    [InlineData("resnet50", LayerKernel.Csr, 1)] // bottlenecks, projection shortcuts with stride 2
+    public void A_resnet_runs_its_residual_blocks_on_the_engine_with_the_models_logits(string name, LayerKernel kernel, int batch)
+    {
+        var shape = new ImageShape(3, 16, 16);
+        using var model = PrunedResNet(name, shape);
+        using var engine = new SparseNetwork((ISequentialNetwork)model, shape, threads: 2);
+        // Every convolution has its batch norm folded in; the classifier has none.
+        Assert.All(engine.Layers.Where(l => l.IsConvolution), l => Assert.NotNull(l.Norm));
+        engine.UseForAll(kernel);
+        using var guard = no_grad();
+        using var x = randn(batch, 3, 16, 16);
+        using var expected = model.call(x);
+        using var actual = engine.call(x);
+        Assert.Equal(expected.shape, actual.shape);
+        float scale = expected.abs().max().item<float>();
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-4f * Math.Max(1, scale), $"{name} {kernel}");
+    }
+
+    [Fact]
+    public void A_calibrated_resnet_times_every_layer_of_its_blocks_in_order()
+    {
+        var shape = new ImageShape(3, 16, 16);
+        using var model = PrunedResNet("resnet20", shape);
+        using var engine = new SparseNetwork((ISequentialNetwork)model, shape);
+        engine.Calibrate(2, minimumRepetitions: 1, secondsPerKernel: 0.0005);
+        Assert.Equal(engine.Layers.Select(l => l.Name), engine.Calibrations.Select(c => c.Layer));
+        Assert.Equal(20, engine.Calibrations.Count); // the stem, 9 blocks of two, the classifier
+        using var guard = no_grad();
+        using var x = randn(2, 3, 16, 16);
+        using var expected = model.call(x);
+        using var served = engine.call(x);
+        Assert.True((expected - served).abs().max().item<float>() <= 1e-4f * Math.Max(1, expected.abs().max().item<float>()));
     }
 }

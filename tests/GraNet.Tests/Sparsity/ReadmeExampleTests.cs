@@ -253,6 +253,40 @@ public class ReadmeExampleTests
     }
 
     [Fact]
+    public void A_sequential_model_with_batch_norm_and_average_pooling_runs_with_the_norms_folded()
+    {
+        manual_seed(7);
+        using var model = nn.Sequential(
+            ("conv1", nn.Conv2d(3, 8, 3, padding: 1)), ("bn1", new ScalarSafeBatchNorm2d(8)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(8, 16, 3, padding: 1, bias: false)), ("bn2", new ScalarSafeBatchNorm2d(16)), ("relu2", nn.ReLU()), ("pool2", nn.AvgPool2d(4)),
+            ("flat", nn.Flatten()), ("fc", nn.Linear(16 * 2 * 2, 10)));
+        // Statistics as training leaves them, not the defaults (mean 0, variance 1) that fold to nothing.
+        model.train();
+        using (no_grad())
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                using var batch = randn(16, 3, 16, 16);
+                model.call(batch).Dispose();
+            }
+        }
+        model.eval();
+        var network = SequentialNetwork.From(model);
+        Assert.Equal(["ConvolutionStage", "BatchNormStage", "ReluStage", "MaxPoolStage", "ConvolutionStage", "BatchNormStage", "ReluStage", "AvgPoolStage", "FlattenStage", "LinearStage"],
+            network.Stages.Select(s => s.GetType().Name));
+        using var engine = new SparseNetwork(network, new ImageShape(3, 16, 16));
+        Assert.Equal(["bn1", "bn2"], engine.Layers.Select(l => l.Norm?.Name).OfType<string>());
+        foreach (var kernel in new[] { LayerKernel.Csr, LayerKernel.LibTorchCsr, LayerKernel.Dense })
+        {
+            engine.UseForAll(kernel);
+            using var x = randn(5, 3, 16, 16);
+            using var expected = model.call(x);
+            using var served = engine.call(x);
+            Assert.True((expected - served).abs().max().item<float>() < 1e-4f, kernel.ToString());
+        }
+    }
+
+    [Fact]
     public void A_sequential_model_runs_on_the_engine_as_it_runs_itself_and_orders_the_engine_cannot_run_are_refused()
     {
         manual_seed(6);
@@ -283,7 +317,7 @@ public class ReadmeExampleTests
 
         string Refusal(Sequential model) => Assert.Throws<ArgumentException>(() => SequentialNetwork.From(model)).Message;
         using var tanh = nn.Sequential(("fc1", nn.Linear(4, 3)), ("act", nn.Tanh()), ("fc2", nn.Linear(3, 2)));
-        Assert.StartsWith("act (Tanh): a module sparse inference does not run; sparse inference runs Conv2d (one group, zero padding), ReLU and MaxPool2d", Refusal(tanh), StringComparison.Ordinal);
+        Assert.StartsWith("act (Tanh): a module sparse inference does not run; sparse inference runs Conv2d (one group, zero padding), BatchNorm2d, ReLU, MaxPool2d and AvgPool2d", Refusal(tanh), StringComparison.Ordinal);
         using var strided = nn.Sequential(("pool", nn.MaxPool2d(3, stride: 2)));
         Assert.StartsWith("pool (MaxPool2d): a module sparse inference does not run;", Refusal(strided), StringComparison.Ordinal);
         using var unflattened = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("relu", nn.ReLU()), ("fc", nn.Linear(10, 5)));
@@ -292,6 +326,11 @@ public class ReadmeExampleTests
         Assert.StartsWith("conv (Conv2d): a convolution with groups, transposed, or padding other than explicit zeros", Refusal(grouped), StringComparison.Ordinal);
         using var late = nn.Sequential(("fc1", nn.Linear(4, 3)), ("flat", nn.Flatten()), ("fc2", nn.Linear(3, 2)));
         Assert.StartsWith("flat (Flatten): a second Flatten, or a Flatten after a linear layer;", Refusal(late), StringComparison.Ordinal);
+
+        using var normAfterFlatten = nn.Sequential(("flat", nn.Flatten()), ("bn", new ScalarSafeBatchNorm2d(4)), ("fc", nn.Linear(4, 2)));
+        Assert.StartsWith("bn (ScalarSafeBatchNorm2d): a batch norm after a Flatten or a linear layer;", Refusal(normAfterFlatten), StringComparison.Ordinal);
+        using var paddedAverage = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("pool", nn.AvgPool2d(2, padding: 1)));
+        Assert.StartsWith("pool (AvgPool2d): a module sparse inference does not run;", Refusal(paddedAverage), StringComparison.Ordinal);
 
         // An input of another shape than the engine was made for is refused by name, not indexed past.
         using var convolutional = new SparseNetwork(SequentialNetwork.From(pooled), new ImageShape(1, 28, 28));
