@@ -29,7 +29,7 @@ public static class EvaluateCommand
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
         var engine = new Option<string>("--engine")
         {
-            Description = "sparse: each layer on the fastest of dense, our CSR and libtorch's CSR, calibrated at this batch size (lenet-300-100, lenet5-caffe); dense: libtorch as trained",
+            Description = "sparse: each layer on the fastest of dense, our CSR and libtorch's CSR, calibrated at this batch size; dense: libtorch as trained",
             DefaultValueFactory = _ => sparseByDefault ? "sparse" : "dense",
         };
         engine.AcceptOnlyFromAmong("sparse", "dense");
@@ -89,8 +89,11 @@ public static class EvaluateCommand
             {
                 // Calibrate before the clock starts: the batch sizes the test set is served in (the full one, and the last, smaller one).
                 int served = Math.Min(batchSize, test.Count);
+                var sizes = new[] { served, test.Count % served }.Where(size => size > 0).Distinct().ToList();
+                // Said first: for VGG or a ResNet at a large batch this takes a while.
+                output.WriteLine($"calibrating sparse execution at batch {string.Join(" and ", sizes)}...");
                 var calibrating = Stopwatch.StartNew();
-                foreach (int size in new[] { served, test.Count % served }.Where(size => size > 0).Distinct())
+                foreach (int size in sizes)
                 {
                     sparse.Calibrate(size);
                 }
