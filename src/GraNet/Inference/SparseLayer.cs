@@ -149,7 +149,8 @@ public sealed class SparseLayer : IDisposable
         long batch = input.shape[0];
         using var patches = nn.functional.unfold(input, (kernelSize[0], kernelSize[1]), (dilation[0], dilation[1]), (padding[0], padding[1]), (stride[0], stride[1]));
         using var byFeature = patches.permute(1, 0, 2);
-        using var im2col = byFeature.reshape(patches.shape[1], -1);
+        // contiguous: on a 1x1 output map (one position per image) the reshape is a strided view, not a copy.
+        using var im2col = byFeature.reshape(patches.shape[1], -1).contiguous();
         using var output = ForwardFeatureMajor(im2col, kernel, threads, relu: false);
         using var channelsFirst = output.view(Csr.Rows, batch, height, width);
         return channelsFirst.permute(1, 0, 2, 3);

@@ -38,12 +38,33 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         stages = network.Stages;
         this.input = input;
         Threads = Math.Max(1, threads);
-        foreach (var norm in AllStages(stages).OfType<BatchNormStage>().Where(norm => norm.Layer.training))
+        RequireEvaluationMode();
+        try
         {
-            // Calibration runs the stages on random images, which would move the running statistics of a training-mode layer.
-            throw new InvalidOperationException($"{norm.Name} is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.");
+            Register(stages);
         }
-        Register(stages);
+        catch
+        {
+            // The layers made before the one refused hold native copies of their weights.
+            foreach (var layer in layers.Values)
+            {
+                layer.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses batch norms in training mode: calibration runs the stages on random images, which would move their running
+    /// statistics, and the folded layers hold the statistics of when this was made. Checked when made and at each calibration
+    /// (a model put back into training mode after).
+    /// </summary>
+    private void RequireEvaluationMode()
+    {
+        if (AllStages(stages).OfType<BatchNormStage>().FirstOrDefault(norm => norm.Layer.training) is { } training)
+        {
+            throw new InvalidOperationException($"{training.Name} is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form or serving it.");
+        }
     }
 
     /// <summary>Makes the sparse form of every convolution (with the batch norm right after it folded in) and linear layer, residual blocks included.</summary>
@@ -100,6 +121,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
         {
             throw new ArgumentOutOfRangeException(nameof(batch), $"Batch size {batch} must be at least 1.");
         }
+        RequireEvaluationMode();
         var plan = new Dictionary<SparseLayer, LayerKernel>();
         var measured = new List<LayerCalibration>();
         using var guard = no_grad();
@@ -197,6 +219,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         RequireShape(input);
+        RequireEvaluationMode();
         using var guard = no_grad();
         if (forced is { } kernel)
         {

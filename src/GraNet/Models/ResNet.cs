@@ -7,7 +7,10 @@ namespace GraNet.Models;
 
 /// <summary>
 /// ResNets in their CIFAR form: a 3x3 stem without max-pooling, stages of residual blocks,
-/// global average pooling and one linear classifier. ResNet-18/34/50 use four stages
+/// global average pooling and one linear classifier. The forward pass runs <see cref="Stages"/>: convolution,
+/// batch-norm and linear layers are called as modules (their hooks fire); the ReLUs, the pooling and the containers
+/// (<c>stem</c>, <c>stages</c>, each block and its <c>body</c>/<c>projection</c>) are registered for their names and
+/// parameters but not called themselves. ResNet-18/34/50 use four stages
 /// (64…512 planes, projection shortcuts, a classifier without bias); ResNet-20/32 use He et al.'s
 /// three stages of 16, 32 and 64 planes with parameter-free shortcuts, Kaiming-normal weights.
 /// </summary>

@@ -41,7 +41,7 @@ public sealed class SequentialNetwork : ISequentialNetwork
                 Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => new FlattenStage(),
                 MaxPool2d pool when Square(pool) is { } kernel => new MaxPoolStage(kernel),
                 AvgPool2d pool when Square(pool) is { } kernel => new AvgPoolStage(kernel),
-                BatchNorm norm => new BatchNormStage(name, norm),
+                BatchNorm norm when norm is BatchNorm2d or ScalarSafeBatchNorm2d => new BatchNormStage(name, norm),
                 _ => throw Refused(name, module, "a module sparse inference does not run"),
             });
             flat |= module is Flatten or Linear;

@@ -9,7 +9,9 @@ namespace GraNet.Models;
 /// VGG with batch normalisation in the CIFAR form of the GraNet code: 3x3 convolutions without
 /// bias (BN, ReLU) in five groups, the first four followed by 2x2 max-pooling, then 2x2 average
 /// pooling and one linear classifier on the 512 features. Initialised as there: convolutions
-/// Kaiming-normal (fan-out, ReLU), the classifier N(0, 0.01) with zero bias.
+/// Kaiming-normal (fan-out, ReLU), the classifier N(0, 0.01) with zero bias. The forward pass runs
+/// <see cref="Stages"/>: convolution, batch-norm and linear layers are called as modules (their hooks fire); the ReLU
+/// and pooling modules and the <c>features</c> container are registered for their names but not called themselves.
 /// </summary>
 public sealed class Vgg : nn.Module<Tensor, Tensor>, ISequentialNetwork
 {

@@ -45,6 +45,7 @@ public class SparseLayerTests
     [Theory]
     [InlineData(4, 4)] // VGG's 4x4 maps: rows narrower than a vector go through im2col and our product
     [InlineData(2, 2)]
+    [InlineData(1, 1)] // one position per image: im2col's reshape is a strided view there, made contiguous
     [InlineData(3, 9)] // one vector wide and one left over: the direct kernel
     public void Our_kernel_matches_libtorch_on_maps_narrower_and_wider_than_a_vector(int height, int width)
     {

@@ -256,8 +256,34 @@ public class SparseNetworkTests
         using var vgg = TinyVgg();
         vgg.train();
         var error = Assert.Throws<InvalidOperationException>(() => new SparseNetwork(vgg, new ImageShape(3, 16, 16)));
-        Assert.Equal("features.bn0 is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form.", error.Message);
+        Assert.Equal("features.bn0 is in training mode, where batch normalisation uses each batch's statistics: call eval() on the model before making its sparse form or serving it.", error.Message);
+
+        // Put back into training after the engine was made: refused when served, before calibration moves the statistics.
+        vgg.eval();
+        using var engine = new SparseNetwork(vgg, new ImageShape(3, 16, 16));
+        vgg.train();
+        using var x = randn(2, 3, 16, 16);
+        var later = Assert.Throws<InvalidOperationException>(() => engine.call(x));
+        Assert.StartsWith("features.bn0 is in training mode", later.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_batch_norm_without_running_statistics_is_refused_by_name()
+    {
+        using var conv = nn.Conv2d(1, 2, 3);
+        using var norm = new ScalarSafeBatchNorm2d(2);
+        norm.eval();
+        using (no_grad())
+        {
+            norm.running_mean = null;
+            norm.running_var = null;
+        }
+        var network = new PlainStages([new ConvolutionStage("conv", conv), new BatchNormStage("bn", norm), new ReluStage()]);
+        var error = Assert.Throws<NotSupportedException>(() => new SparseNetwork(network, new ImageShape(1, 5, 5)));
+        Assert.Equal("bn (after conv) keeps no running statistics, so it normalises each batch by its own; sparse inference folds running statistics into the convolution: run this model dense.", error.Message);
+    }
+
+    private sealed record PlainStages(IReadOnlyList<NetworkStage> Stages) : ISequentialNetwork;
 
     /// <summary>A ResNet pruned to 0.3 at random, with batch-norm statistics and affine parameters far from their defaults, in evaluation mode.</summary>
     private static nn.Module<Tensor, Tensor> PrunedResNet(string name, ImageShape shape)

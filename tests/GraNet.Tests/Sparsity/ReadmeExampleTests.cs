@@ -329,6 +329,10 @@ public class ReadmeExampleTests
 
         using var normAfterFlatten = nn.Sequential(("flat", nn.Flatten()), ("bn", new ScalarSafeBatchNorm2d(4)), ("fc", nn.Linear(4, 2)));
         Assert.StartsWith("bn (ScalarSafeBatchNorm2d): a batch norm after a Flatten or a linear layer;", Refusal(normAfterFlatten), StringComparison.Ordinal);
+#pragma warning disable GRANET002 // never run: only refused
+        using var oneDimensional = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("bn", nn.BatchNorm1d(2)));
+#pragma warning restore GRANET002
+        Assert.StartsWith("bn (BatchNorm1d): a module sparse inference does not run;", Refusal(oneDimensional), StringComparison.Ordinal);
         using var paddedAverage = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("pool", nn.AvgPool2d(2, padding: 1)));
         Assert.StartsWith("pool (AvgPool2d): a module sparse inference does not run;", Refusal(paddedAverage), StringComparison.Ordinal);
 
