@@ -151,8 +151,27 @@ public static class SparseKernels
     /// registers over a filter's non-zeros; no im2col matrix is built.
     /// </summary>
     /// <param name="weight">The filters as <c>[out, in·kh·kw]</c>.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// Output rows a whole number of vectors wide are cut into vectors as they are. Other widths would leave a scalar
+    /// remainder on every row (on a 14-wide map, 6 of 14 columns), so there the plane is computed as one flat range
+    /// instead: position <c>y·W + x</c> of the input's width <c>W</c>, whose reads for every tap are as contiguous as a
+    /// row's; the <c>kw − 1</c> positions per row that wrap into the next row are computed and dropped.
+    /// </remarks>
     public static void Convolve(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.OutWidth % Vector<float>.Count == 0)
+        {
+            ConvolveRows(weight, bias, input, output, shape, first, last);
+        }
+        else
+        {
+            ConvolveFlat(weight, bias, input, output, shape, first, last);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ConvolveRows(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(shape);
@@ -233,6 +252,92 @@ public static class SparseKernels
                         }
                         Unsafe.Add(ref plane, (y * shape.OutWidth) + x) = sum;
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Convolve"/> over each output plane as one flat range of positions <c>y·W + x</c> (<c>W</c> the input's
+    /// width), up to the last valid one, so that the reads stay inside the image: computed into a scratch plane of the
+    /// input's width, then the <c>OutWidth</c> valid columns of each row copied out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ConvolveFlat(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        int inPlane = shape.Height * shape.Width;
+        int outPlane = shape.OutHeight * shape.OutWidth;
+        if (weight.Columns != shape.Channels * shape.KernelHeight * shape.KernelWidth || input.Length < (long)last * shape.Channels * inPlane || output.Length < (long)last * weight.Rows * outPlane)
+        {
+            throw new ArgumentException($"A {weight.Rows}x{weight.Columns} filter matrix does not fit {shape}, or the buffers are too small.");
+        }
+        int kernelArea = shape.KernelHeight * shape.KernelWidth;
+        var offsets = new int[weight.NonZero];
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            int column = weight.ColumnIndices[k];
+            int channel = column / kernelArea;
+            int within = column % kernelArea;
+            offsets[k] = (channel * inPlane) + ((within / shape.KernelWidth) * shape.Width) + (within % shape.KernelWidth);
+        }
+        // Positions 0 … span − 1: the last is the last valid output, (OutHeight − 1, OutWidth − 1), whose widest read is the
+        // image's last pixel.
+        int span = ((shape.OutHeight - 1) * shape.Width) + shape.OutWidth;
+        int width = Vector<float>.Count;
+        var scratch = new float[span];
+        ref float source = ref MemoryMarshal.GetReference(input);
+        ref float wide = ref MemoryMarshal.GetArrayDataReference(scratch);
+        int[] starts = weight.RowStarts;
+        float[] values = weight.Values;
+        for (int n = first; n < last; n++)
+        {
+            ref float image = ref Unsafe.Add(ref source, (nint)n * shape.Channels * inPlane);
+            for (int o = 0; o < weight.Rows; o++)
+            {
+                float b = bias.Length == 0 ? 0 : bias[o];
+                int p = 0;
+                for (; p + (4 * width) <= span; p += 4 * width)
+                {
+                    var a0 = new Vector<float>(b);
+                    var (a1, a2, a3) = (a0, a0, a0);
+                    for (int k = starts[o]; k < starts[o + 1]; k++)
+                    {
+                        var w = new Vector<float>(values[k]);
+                        ref float from = ref Unsafe.Add(ref image, offsets[k] + p);
+                        a0 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref from), a0);
+                        a1 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref from, (nuint)width), a1);
+                        a2 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref from, (nuint)(2 * width)), a2);
+                        a3 = Vector.FusedMultiplyAdd(w, Vector.LoadUnsafe(ref from, (nuint)(3 * width)), a3);
+                    }
+                    ref float to = ref Unsafe.Add(ref wide, p);
+                    a0.StoreUnsafe(ref to);
+                    a1.StoreUnsafe(ref to, (nuint)width);
+                    a2.StoreUnsafe(ref to, (nuint)(2 * width));
+                    a3.StoreUnsafe(ref to, (nuint)(3 * width));
+                }
+                for (; p + width <= span; p += width)
+                {
+                    var a = new Vector<float>(b);
+                    for (int k = starts[o]; k < starts[o + 1]; k++)
+                    {
+                        a = Vector.FusedMultiplyAdd(new Vector<float>(values[k]), Vector.LoadUnsafe(ref Unsafe.Add(ref image, offsets[k] + p)), a);
+                    }
+                    a.StoreUnsafe(ref Unsafe.Add(ref wide, p));
+                }
+                for (; p < span; p++)
+                {
+                    float sum = b;
+                    for (int k = starts[o]; k < starts[o + 1]; k++)
+                    {
+                        sum += values[k] * Unsafe.Add(ref image, offsets[k] + p);
+                    }
+                    scratch[p] = sum;
+                }
+                var plane = output.Slice((int)(((long)n * weight.Rows * outPlane) + ((long)o * outPlane)), outPlane);
+                for (int y = 0; y < shape.OutHeight; y++)
+                {
+                    scratch.AsSpan(y * shape.Width, shape.OutWidth).CopyTo(plane.Slice(y * shape.OutWidth, shape.OutWidth));
                 }
             }
         }

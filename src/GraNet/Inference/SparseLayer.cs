@@ -140,17 +140,20 @@ public sealed class SparseLayer : IDisposable
         }
         long height = OutputSize(input.shape[2], 0);
         long width = OutputSize(input.shape[3], 1);
-        // The direct kernel vectorises along output rows; narrower rows (VGG's last 4x4 and 2x2 maps) go through im2col,
-        // whose columns (every image and position) our product vectorises instead.
-        if (kernel == LayerKernel.Csr && stride.All(s => s == 1) && dilation.All(d => d == 1) && width >= System.Numerics.Vector<float>.Count)
+        // The direct kernel vectorises along each output plane (SparseKernels.Convolve); planes of fewer than four vectors'
+        // positions (VGG's last 4x4 and 2x2 maps) go through im2col, whose columns (every image and position) our product
+        // vectorises instead.
+        long span = ((height - 1) * (input.shape[3] + (2 * padding[1]))) + width;
+        if (kernel == LayerKernel.Csr && stride.All(s => s == 1) && dilation.All(d => d == 1) && span >= 4 * System.Numerics.Vector<float>.Count)
         {
             return ConvolveDirect(input, threads);
         }
         long batch = input.shape[0];
         using var patches = nn.functional.unfold(input, (kernelSize[0], kernelSize[1]), (dilation[0], dilation[1]), (padding[0], padding[1]), (stride[0], stride[1]));
         using var byFeature = patches.permute(1, 0, 2);
+        using var reshaped = byFeature.reshape(patches.shape[1], -1);
         // contiguous: on a 1x1 output map (one position per image) the reshape is a strided view, not a copy.
-        using var im2col = byFeature.reshape(patches.shape[1], -1).contiguous();
+        using var im2col = reshaped.contiguous();
         using var output = ForwardFeatureMajor(im2col, kernel, threads, relu: false);
         using var channelsFirst = output.view(Csr.Rows, batch, height, width);
         return channelsFirst.permute(1, 0, 2, 3);

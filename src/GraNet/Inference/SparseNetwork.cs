@@ -187,9 +187,10 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                     double batchMajor = Time(run(LayerKernel.DenseBatchMajor), minimumRepetitions, secondsPerKernel);
                     (dense, denseKernel) = batchMajor < dense ? (batchMajor, LayerKernel.DenseBatchMajor) : (dense, LayerKernel.Dense);
                 }
-                // A sparse kernel at twice the dense time after its first round cannot win: its other rounds are skipped.
-                double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel, giveUpAbove: 2 * dense);
-                double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel, giveUpAbove: 2 * dense);
+                // A sparse kernel at three times the dense time after its first round does not win: its other rounds are skipped.
+                // (Not twice: through im2col a first round can take twice as long as the best, while libtorch's allocator warms up.)
+                double csr = Time(run(LayerKernel.Csr), minimumRepetitions, secondsPerKernel, giveUpAbove: 3 * dense);
+                double libTorch = Time(run(LayerKernel.LibTorchCsr), minimumRepetitions, secondsPerKernel, giveUpAbove: 3 * dense);
                 var choice = denseKernel;
                 if (csr < Margin * dense && csr <= libTorch)
                 {

@@ -43,11 +43,13 @@ public class SparseLayerTests
     }
 
     [Theory]
-    [InlineData(4, 4)] // VGG's 4x4 maps: rows narrower than a vector go through im2col and our product
+    [InlineData(4, 4)] // VGG's 4x4 maps: planes of fewer than four vectors' positions go through im2col and our product
     [InlineData(2, 2)]
     [InlineData(1, 1)] // one position per image: im2col's reshape is a strided view there, made contiguous
-    [InlineData(3, 9)] // one vector wide and one left over: the direct kernel
-    public void Our_kernel_matches_libtorch_on_maps_narrower_and_wider_than_a_vector(int height, int width)
+    [InlineData(5, 9)] // 4 x 11 + 9 = 53 positions of the padded plane: the direct kernel, over the plane as one flat range
+    [InlineData(7, 7)] // ResNet's 7x7 maps on 28x28 images: the same
+    [InlineData(3, 16)] // rows of whole vectors: the direct kernel row by row
+    public void Our_kernel_matches_libtorch_on_small_and_odd_sized_maps(int height, int width)
     {
         manual_seed(13);
         using var conv = nn.Conv2d(5, 6, 3, padding: 1);
