@@ -275,6 +275,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
     {
         Tensor current = input;
         featureMajor = false;
+        bool borrowed = true; // current is the caller's input, or a view of it (a flatten): not to be changed in place
         for (int i = 0; i < list.Count; i++)
         {
             var stage = list[i];
@@ -307,6 +308,13 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                     i++;
                 }
             }
+            else if (stage is ReluStage && !borrowed)
+            {
+                // The engine's own activation (a stage's output, or a view of one that no one else holds): in place, without
+                // allocating another of the same size.
+                current.relu_();
+                continue;
+            }
             else if (layers.TryGetValue(stage, out var convolution))
             {
                 next = convolution.Forward(current, plan.GetValueOrDefault(convolution), Threads);
@@ -324,6 +332,7 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
                 next = stage.Forward(current);
             }
             Replace(ref current, next, input);
+            borrowed &= stage is FlattenStage;
         }
         return current;
     }

@@ -287,6 +287,26 @@ public class ReadmeExampleTests
     }
 
     [Fact]
+    public void A_relu_on_the_callers_images_is_not_applied_to_them_in_place()
+    {
+        // The engine applies a ReLU in place to its own activations; right after a flatten of the input they are the caller's.
+        manual_seed(9);
+        using var model = nn.Sequential(("flat", nn.Flatten()), ("relu", nn.ReLU()), ("fc", nn.Linear(12, 3)));
+        model.eval();
+        using var engine = new SparseNetwork(SequentialNetwork.From(model), new ImageShape(1, 3, 4));
+        foreach (var kernel in new[] { LayerKernel.Csr, LayerKernel.Dense })
+        {
+            engine.UseForAll(kernel);
+            using var x = randn(2, 1, 3, 4);
+            using var before = x.clone();
+            using var expected = model.call(x);
+            using var served = engine.call(x);
+            Assert.True((expected - served).abs().max().item<float>() < 1e-5f);
+            Assert.Equal(before.data<float>().ToArray(), x.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
     public void A_sequential_model_runs_on_the_engine_as_it_runs_itself_and_orders_the_engine_cannot_run_are_refused()
     {
         manual_seed(6);
