@@ -159,6 +159,7 @@ public static class SparseKernels
     /// </remarks>
     public static void Convolve(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
     {
+        ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.OutWidth % Vector<float>.Count == 0)
         {
@@ -170,14 +171,15 @@ public static class SparseKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ConvolveRows(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
+    /// <summary>
+    /// Where each non-zero tap <c>W[o, c, i, j]</c> reads in an image, relative to the output position: <c>c·H·W + i·W + j</c>;
+    /// first checks that the filters fit <paramref name="shape"/> and the buffers hold images up to <paramref name="last"/>.
+    /// </summary>
+    private static int[] TapOffsets(CsrMatrix weight, ConvolutionShape shape, int inputLength, int outputLength, int last)
     {
-        ArgumentNullException.ThrowIfNull(weight);
-        ArgumentNullException.ThrowIfNull(shape);
         int inPlane = shape.Height * shape.Width;
         int outPlane = shape.OutHeight * shape.OutWidth;
-        if (weight.Columns != shape.Channels * shape.KernelHeight * shape.KernelWidth || input.Length < (long)last * shape.Channels * inPlane || output.Length < (long)last * weight.Rows * outPlane)
+        if (weight.Columns != shape.Channels * shape.KernelHeight * shape.KernelWidth || inputLength < (long)last * shape.Channels * inPlane || outputLength < (long)last * weight.Rows * outPlane)
         {
             throw new ArgumentException($"A {weight.Rows}x{weight.Columns} filter matrix does not fit {shape}, or the buffers are too small.");
         }
@@ -190,6 +192,15 @@ public static class SparseKernels
             int within = column % kernelArea;
             offsets[k] = (channel * inPlane) + ((within / shape.KernelWidth) * shape.Width) + (within % shape.KernelWidth);
         }
+        return offsets;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ConvolveRows(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
+    {
+        int inPlane = shape.Height * shape.Width;
+        int outPlane = shape.OutHeight * shape.OutWidth;
+        int[] offsets = TapOffsets(weight, shape, input.Length, output.Length, last);
         int width = Vector<float>.Count;
         int vectorsPerRow = shape.OutWidth / width;
         var slotIn = new int[shape.OutHeight * vectorsPerRow];
@@ -265,22 +276,9 @@ public static class SparseKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ConvolveFlat(CsrMatrix weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output, ConvolutionShape shape, int first, int last)
     {
-        ArgumentNullException.ThrowIfNull(weight);
         int inPlane = shape.Height * shape.Width;
         int outPlane = shape.OutHeight * shape.OutWidth;
-        if (weight.Columns != shape.Channels * shape.KernelHeight * shape.KernelWidth || input.Length < (long)last * shape.Channels * inPlane || output.Length < (long)last * weight.Rows * outPlane)
-        {
-            throw new ArgumentException($"A {weight.Rows}x{weight.Columns} filter matrix does not fit {shape}, or the buffers are too small.");
-        }
-        int kernelArea = shape.KernelHeight * shape.KernelWidth;
-        var offsets = new int[weight.NonZero];
-        for (int k = 0; k < offsets.Length; k++)
-        {
-            int column = weight.ColumnIndices[k];
-            int channel = column / kernelArea;
-            int within = column % kernelArea;
-            offsets[k] = (channel * inPlane) + ((within / shape.KernelWidth) * shape.Width) + (within % shape.KernelWidth);
-        }
+        int[] offsets = TapOffsets(weight, shape, input.Length, output.Length, last);
         // Positions 0 … span − 1: the last is the last valid output, (OutHeight − 1, OutWidth − 1), whose widest read is the
         // image's last pixel.
         int span = ((shape.OutHeight - 1) * shape.Width) + shape.OutWidth;

@@ -9,6 +9,15 @@ namespace GraNet.Tests.Inference;
 /// <summary>A convolution's sparse kernels against libtorch's dense <c>conv2d</c> on the same sparse filters, for geometries the LeNets do not have.</summary>
 public class SparseLayerTests
 {
+    /// <summary>Zeroes each filter tap with probability 1 − <paramref name="density"/>.</summary>
+    private static void KeepAtRandom(TorchSharp.Modules.Conv2d conv, double density)
+    {
+        using Scalar threshold = density.ToScalar();
+        using var uniform = rand_like(conv.weight!);
+        using var keep = uniform.lt(threshold);
+        conv.weight!.mul_(keep);
+    }
+
     [Theory]
     [InlineData(1, 2, 1, 1, 1, 1)] // padding only, different per axis: the direct kernel pads height and width each by its own amount
     [InlineData(0, 1, 1, 1, 1, 1)] // padding on one axis only
@@ -22,12 +31,7 @@ public class SparseLayerTests
         manual_seed(11);
         using var conv = nn.Conv2d(3, 4, (3L, 2L), stride: (strideHeight, strideWidth), padding: (padHeight, padWidth), dilation: (dilationHeight, dilationWidth));
         using var guard = no_grad();
-        using (Scalar density = 0.4.ToScalar())
-        using (var uniform = rand_like(conv.weight!))
-        using (var keep = uniform.lt(density))
-        {
-            conv.weight!.mul_(keep);
-        }
+        KeepAtRandom(conv, 0.4);
         using var layer = new SparseLayer(new ConvolutionStage("conv", conv));
         foreach (int batch in new[] { 1, 2 })
         {
@@ -54,12 +58,7 @@ public class SparseLayerTests
         manual_seed(13);
         using var conv = nn.Conv2d(5, 6, 3, padding: 1);
         using var guard = no_grad();
-        using (Scalar density = 0.3.ToScalar())
-        using (var uniform = rand_like(conv.weight!))
-        using (var keep = uniform.lt(density))
-        {
-            conv.weight!.mul_(keep);
-        }
+        KeepAtRandom(conv, 0.3);
         using var layer = new SparseLayer(new ConvolutionStage("conv", conv));
         using var images = randn(3, 5, height, width);
         using var expected = conv.call(images);

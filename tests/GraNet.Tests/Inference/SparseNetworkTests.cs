@@ -188,6 +188,26 @@ public class SparseNetworkTests
         Assert.Equal("classifier", Assert.Single(vggStages.OfType<LinearStage>()).Name);
     }
 
+    /// <summary>
+    /// Running statistics and affine parameters far from their defaults (mean 0, variance 1, γ 1, β 0, which fold to
+    /// nothing): means and β normal times <paramref name="scale"/>, variances in [0.5, 1.5), γ normal (or in [0.5, 1.5) when
+    /// scaled, to keep a deep ResNet's activations in range).
+    /// </summary>
+    private static void RandomiseBatchNorms(nn.Module model, double scale = 1)
+    {
+        using var guard = no_grad();
+        using var half = 0.5.ToScalar();
+        using var factor = scale.ToScalar();
+        foreach (var norm in model.modules().OfType<TorchSharp.Modules.BatchNorm>())
+        {
+            long channels = norm.running_mean!.shape[0];
+            norm.running_mean.copy_(randn(channels).mul(factor));
+            norm.running_var!.copy_(rand(channels).add(half, HeldScalars.One));
+            norm.weight!.copy_(scale == 1 ? randn(channels) : rand(channels).add(half, HeldScalars.One));
+            norm.bias!.copy_(randn(channels).mul(factor));
+        }
+    }
+
     /// <summary>A small VGG (conv 8, pool, conv 16, 16x16 input) pruned to 0.3, with batch-norm statistics and affine parameters far from their defaults.</summary>
     private static Vgg TinyVgg()
     {
@@ -198,18 +218,7 @@ public class SparseNetworkTests
             new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.3);
             masks.Apply();
         }
-        using (no_grad())
-        {
-            foreach (var norm in vgg.modules().OfType<TorchSharp.Modules.BatchNorm>())
-            {
-                long channels = norm.running_mean!.shape[0];
-                norm.running_mean.copy_(randn(channels));
-                using var half = 0.5.ToScalar();
-                norm.running_var!.copy_(rand(channels).add(half, HeldScalars.One));
-                norm.weight!.copy_(randn(channels));
-                norm.bias!.copy_(randn(channels));
-            }
-        }
+        RandomiseBatchNorms(vgg);
         return vgg;
     }
 
@@ -295,18 +304,7 @@ public class SparseNetworkTests
             new LayerwiseMagnitudePruner(classifierRule: false).Prune(masks, 0.3);
             masks.Apply();
         }
-        using (no_grad())
-        {
-            foreach (var norm in model.modules().OfType<TorchSharp.Modules.BatchNorm>())
-            {
-                long channels = norm.running_mean!.shape[0];
-                using var half = 0.5.ToScalar();
-                norm.running_mean.copy_(randn(channels).mul(half));
-                norm.running_var!.copy_(rand(channels).add(half, HeldScalars.One));
-                norm.weight!.copy_(rand(channels).add(half, HeldScalars.One));
-                norm.bias!.copy_(randn(channels).mul(half));
-            }
-        }
+        RandomiseBatchNorms(model, scale: 0.5);
         model.eval();
         return model;
     }
