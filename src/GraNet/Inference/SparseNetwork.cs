@@ -347,9 +347,14 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             throw new NotSupportedException("A residual block with linear layers is not supported by sparse execution.");
         }
         Tensor sum;
-        if (ReferenceEquals(main, x))
+        if (residual.Main.All(stage => stage is FlattenStage))
         {
+            // main is x, or a view of it: not to be added to in place.
             sum = main.add(shortcut, HeldScalars.One);
+            if (!ReferenceEquals(main, x))
+            {
+                main.Dispose();
+            }
         }
         else
         {
