@@ -15,8 +15,6 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential body;
     private readonly Sequential? projection;
-    private readonly long padChannels;
-    private readonly bool subsample;
 
     /// <param name="name">The block's name.</param>
     /// <param name="path">Where the model registers the block (e.g. <c>stages.stage1_0</c>): its stages are named by it, as the parameters are.</param>
@@ -45,19 +43,12 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
                 ("relu1", nn.ReLU(inplace: true)),
                 ("conv2", nn.Conv2d(planes, planes, 3, padding: 1, bias: false)),
                 ("bn2", new ScalarSafeBatchNorm2d(planes)));
-        if (stride != 1 || inChannels != outChannels)
+        bool reshapes = stride != 1 || inChannels != outChannels;
+        if (reshapes && !zeroPadShortcut)
         {
-            if (zeroPadShortcut)
-            {
-                subsample = stride != 1;
-                padChannels = outChannels - inChannels;
-            }
-            else
-            {
-                projection = nn.Sequential(
-                    ("conv", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)),
-                    ("bn", new ScalarSafeBatchNorm2d(outChannels)));
-            }
+            projection = nn.Sequential(
+                ("conv", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)),
+                ("bn", new ScalarSafeBatchNorm2d(outChannels)));
         }
         RegisterComponents();
         var main = body.named_children().Select(child => child.module switch
@@ -69,7 +60,7 @@ public sealed class ResNetBlock : nn.Module<Tensor, Tensor>
         }).ToList();
         IReadOnlyList<NetworkStage> shortcut = projection is not null
             ? [new ConvolutionStage($"{path}.projection.conv", (Conv2d)projection[0]), new BatchNormStage($"{path}.projection.bn", (BatchNorm)projection[1])]
-            : subsample || padChannels != 0 ? [new ZeroPadShortcutStage(subsample, padChannels)] : [];
+            : reshapes ? [new ZeroPadShortcutStage(stride != 1, outChannels - inChannels)] : [];
         Residual = new ResidualStage(main, shortcut);
     }
 
