@@ -149,6 +149,28 @@ public sealed class SparseLayer : IDisposable
             return ConvolveDirect(input, threads);
         }
         long batch = input.shape[0];
+        if (batch > Im2colImages)
+        {
+            // The im2col matrix grows with the batch (4,608 x 16,000 values for VGG's 512-channel layers on 4x4 maps at 1000
+            // images): a block of images at a time keeps it small.
+            var blocks = input.split(Im2colImages);
+            try
+            {
+                var outputs = blocks.Select(block => Forward(block, kernel, threads)).ToList();
+                try
+                {
+                    return cat(outputs, 0);
+                }
+                finally
+                {
+                    outputs.ForEach(output => output.Dispose());
+                }
+            }
+            finally
+            {
+                Array.ForEach(blocks, block => block.Dispose());
+            }
+        }
         using var patches = nn.functional.unfold(input, (kernelSize[0], kernelSize[1]), (dilation[0], dilation[1]), (padding[0], padding[1]), (stride[0], stride[1]));
         using var byFeature = patches.permute(1, 0, 2);
         using var reshaped = byFeature.reshape(patches.shape[1], -1);
@@ -158,6 +180,9 @@ public sealed class SparseLayer : IDisposable
         using var channelsFirst = output.view(Csr.Rows, batch, height, width);
         return channelsFirst.permute(1, 0, 2, 3);
     }
+
+    /// <summary>Images per im2col matrix: larger batches are cut into blocks of this many.</summary>
+    public const int Im2colImages = 64;
 
     /// <summary>libtorch's dense convolution with the folded filters and bias.</summary>
     private Tensor DenseFolded(Tensor input)

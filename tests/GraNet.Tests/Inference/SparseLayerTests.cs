@@ -68,6 +68,24 @@ public class SparseLayerTests
     }
 
     [Theory]
+    [InlineData(LayerKernel.Csr, 1)] // 4x4 maps: our kernel through im2col
+    [InlineData(LayerKernel.LibTorchCsr, 1)]
+    [InlineData(LayerKernel.LibTorchCsr, 2)] // a stride: im2col whatever the map
+    public void A_batch_larger_than_an_im2col_block_is_convolved_block_by_block_as_a_whole(LayerKernel kernel, int stride)
+    {
+        manual_seed(15);
+        using var conv = nn.Conv2d(3, 5, 3, stride: stride, padding: 1);
+        using var guard = no_grad();
+        KeepAtRandom(conv, 0.4);
+        using var layer = new SparseLayer(new ConvolutionStage("conv", conv));
+        using var images = randn((2 * SparseLayer.Im2colImages) + 3, 3, 4, 4);
+        using var expected = conv.call(images);
+        using var actual = layer.Forward(images, kernel, threads: 2);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
+    }
+
+    [Theory]
     [InlineData(LayerKernel.Csr)]
     [InlineData(LayerKernel.LibTorchCsr)]
     [InlineData(LayerKernel.Dense)]
