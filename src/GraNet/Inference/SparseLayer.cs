@@ -8,8 +8,9 @@ namespace GraNet.Inference;
 
 /// <summary>
 /// One convolution or linear layer of a trained network with its three ways of running
-/// (<see cref="LayerKernel"/>). A convolution runs sparse as a product with its im2col matrix:
-/// <c>[out, in·kh·kw] × [in·kh·kw, batch·positions]</c>. Gives the layer's output up to float rounding.
+/// (<see cref="LayerKernel"/>). A convolution runs sparse either directly on the images (our kernel, stride 1) or as a
+/// product with its im2col matrix, <c>[out, in·kh·kw] × [in·kh·kw, batch·positions]</c>, at most
+/// <see cref="Im2colImages"/> images at a time. Gives the layer's output up to float rounding.
 /// </summary>
 public sealed class SparseLayer : IDisposable
 {
@@ -153,23 +154,9 @@ public sealed class SparseLayer : IDisposable
         {
             // The im2col matrix grows with the batch (4,608 x 16,000 values for VGG's 512-channel layers on 4x4 maps at 1000
             // images): a block of images at a time keeps it small.
-            var blocks = input.split(Im2colImages);
-            try
-            {
-                var outputs = blocks.Select(block => Forward(block, kernel, threads)).ToList();
-                try
-                {
-                    return cat(outputs, 0);
-                }
-                finally
-                {
-                    outputs.ForEach(output => output.Dispose());
-                }
-            }
-            finally
-            {
-                Array.ForEach(blocks, block => block.Dispose());
-            }
+            using var scope = NewDisposeScope();
+            var outputs = input.split(Im2colImages).Select(block => Forward(block, kernel, threads)).ToList();
+            return cat(outputs, 0).MoveToOuterDisposeScope();
         }
         using var patches = nn.functional.unfold(input, (kernelSize[0], kernelSize[1]), (dilation[0], dilation[1]), (padding[0], padding[1]), (stride[0], stride[1]));
         using var byFeature = patches.permute(1, 0, 2);
