@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.IO;
@@ -49,7 +50,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         compose = method;
     }
 
-    /// <summary>Every mask change: the initial masks, each pruning event and each regeneration.</summary>
+    /// <summary>
+    /// Every mask change: the initial masks, each pruning event and each regeneration. A handler that throws does not keep
+    /// the others, or the step's other update, from being told; the exception reaches the caller after all are told (several
+    /// as an <see cref="AggregateException"/>), with the step's masks complete.
+    /// </summary>
     public event Action<MaskUpdate>? MaskUpdated;
 
     /// <summary>The masks (after <see cref="Attach"/>).</summary>
@@ -220,7 +225,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 InitialiseMasks();
             }
             forwardFlops = flops.Forward();
-            MaskUpdated?.Invoke(Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList()));
+            Report([Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList())]);
             if (method.MasksWeights)
             {
                 // Once the initial masks are reported: a handler that throws ends Create with the model as it was.
@@ -317,7 +322,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         m.Apply();
         plan.Regenerator?.Growth.AfterStep(m);
-        // The step's updates are reported once both are made: a handler that throws cannot leave the step half done.
+        // The step's updates are reported once both are made: a handler that throws cannot leave the step half done,
+        // nor keep the step's other update or another handler from being told.
         var updates = new List<MaskUpdate>(2);
         if (prunes)
         {
@@ -330,9 +336,41 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             updates.Add(Describe(step, MaskUpdateKind.Regenerate, rate, plan.Regenerator!.Regenerate(m, rate)));
         }
+        Report(updates);
+    }
+
+    /// <summary>
+    /// Tells every <see cref="MaskUpdated"/> handler of every update, in order, even when one of them throws; then
+    /// rethrows what a handler threw (one exception as it was thrown; several as an <see cref="AggregateException"/>).
+    /// </summary>
+    private void Report(IReadOnlyList<MaskUpdate> updates)
+    {
+        if (MaskUpdated is not { } handlers)
+        {
+            return;
+        }
+        List<ExceptionDispatchInfo>? thrown = null;
         foreach (var update in updates)
         {
-            MaskUpdated?.Invoke(update);
+            foreach (var handler in handlers.GetInvocationList().Cast<Action<MaskUpdate>>())
+            {
+                try
+                {
+                    handler(update);
+                }
+                catch (Exception e)
+                {
+                    (thrown ??= []).Add(ExceptionDispatchInfo.Capture(e));
+                }
+            }
+        }
+        if (thrown is [var only])
+        {
+            only.Throw();
+        }
+        if (thrown is not null)
+        {
+            throw new AggregateException("MaskUpdated handlers threw; every handler was told of every update first.", thrown.Select(t => t.SourceException));
         }
     }
 
