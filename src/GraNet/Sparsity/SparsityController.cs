@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.IO;
@@ -410,20 +411,43 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         ["trainingFlopsRelative"] = Math.Round(TrainingFlopsRelative, 6),
     };
 
-    /// <summary>The first string of what <see cref="Save"/> writes (from this version on; earlier ones began with the method's name).</summary>
+    /// <summary>The first string of a state of version 2 (earlier ones began with the method's name); from version 3 on, the state inside <see cref="CheckedStateMagic"/>'s frame.</summary>
     private const string StateMagic = "GRANET-SPARSITY-STATE-2";
+
+    /// <summary>
+    /// The first string of what <see cref="Save"/> writes: then the length of a version-2 state, that state, and the
+    /// SHA-256 of it, so that a state changed after it was written is refused rather than loaded.
+    /// </summary>
+    private const string CheckedStateMagic = "GRANET-SPARSITY-STATE-3";
 
     /// <summary>The options as saved: enums by their names (as config.json has them), so that a difference reads "rigl", not 4.</summary>
     private static readonly JsonSerializerOptions StateJson = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
     /// <summary>
     /// Writes the controller's state (not the model's or the optimizer's): the options and the run's length it was made
-    /// with, the step reached, training FLOPs so far, the masks and the growth criterion's state.
+    /// with, the step reached, training FLOPs so far, the masks and the growth criterion's state; then their SHA-256,
+    /// which <see cref="Load"/> checks before it reads anything of the state.
     /// </summary>
     public void Save(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ObjectDisposedException.ThrowIf(disposed, this);
+        // The state is made in memory (2 bytes per masked weight, and the growth criterion's state) to frame it with its length and checksum.
+        using var body = new MemoryStream();
+        using (var inner = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            SaveState(inner);
+        }
+        var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
+        writer.Write(CheckedStateMagic);
+        writer.Write(body.Length);
+        writer.Write(bytes);
+        writer.Write(SHA256.HashData(bytes));
+    }
+
+    /// <summary>The state inside the checksummed frame, as version 2 wrote it.</summary>
+    private void SaveState(BinaryWriter writer)
+    {
         writer.Write(StateMagic);
         writer.Write(JsonSerializer.Serialize(options, StateJson));
         writer.Write(totalSteps);
@@ -443,19 +467,79 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// A state that is refused changes nothing: the masks, the step and the weights stay as they were (a growth score of
     /// your own must leave its own state as it was when its <see cref="IGrowthScore.Load"/> throws).
     /// </remarks>
-    /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers; one that ends early (a truncated file) or records a step outside the run (no checksum covers the state itself: a checkpoint file's does).</exception>
+    /// <exception cref="InvalidDataException">Not a controller's state, or one saved with another method, other options, another run length or other masked layers; one that ends early (a truncated file), was changed after it was written (its checksum does not match; states of earlier versions have none) or records a step outside the run.</exception>
     public void Load(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ObjectDisposedException.ThrowIf(disposed, this);
-        string first;
+        string first = ReadFirst(reader);
+        if (first != CheckedStateMagic)
+        {
+            LoadState(reader, first); // a state of an earlier version, without a checksum
+            return;
+        }
+        using var inner = new BinaryReader(new MemoryStream(ReadChecked(reader), writable: false), System.Text.Encoding.UTF8);
+        LoadState(inner, ReadFirst(inner));
+    }
+
+    /// <summary>The string a state begins with.</summary>
+    private static string ReadFirst(BinaryReader reader)
+    {
+        try
+        {
+            return reader.ReadString();
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
+        {
+            // Bytes that are not a saved state (BinaryReader reads a length and text from whatever is there).
+            throw new InvalidDataException(NotAState, e);
+        }
+    }
+
+    /// <summary>The state inside a checksummed frame (after its first string), checked against its SHA-256.</summary>
+    private static byte[] ReadChecked(BinaryReader reader)
+    {
+        var stream = reader.BaseStream;
+        byte[] state;
+        byte[] stored;
+        try
+        {
+            long length = reader.ReadInt64();
+            if (length < 0 || length > Array.MaxLength)
+            {
+                throw new InvalidDataException(Damaged);
+            }
+            // A length past what the stream holds is told as cut short before a buffer that large is made.
+            if (stream.CanSeek && length > stream.Length - stream.Position - SHA256.HashSizeInBytes)
+            {
+                throw new InvalidDataException(CutShort);
+            }
+            state = reader.ReadBytes((int)length);
+            stored = reader.ReadBytes(SHA256.HashSizeInBytes);
+            if (state.Length != length || stored.Length != SHA256.HashSizeInBytes)
+            {
+                throw new InvalidDataException(CutShort);
+            }
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException(CutShort, e);
+        }
+        if (!SHA256.HashData(state).AsSpan().SequenceEqual(stored))
+        {
+            throw new InvalidDataException(Damaged);
+        }
+        return state;
+    }
+
+    /// <summary>Reads a state of version 2 or earlier (the content of version 3's frame), whose first string <paramref name="first"/> is read already.</summary>
+    private void LoadState(BinaryReader reader, string first)
+    {
         long savedSteps = 0;
-        string name;
+        string name = first;
         JsonNode? savedOptions = null;
         try
         {
-            first = reader.ReadString();
-            name = first;
             if (first == StateMagic)
             {
                 string optionsText = reader.ReadString();
@@ -533,6 +617,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
 
 
     private const string NotAState = "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.";
+
+    private const string Damaged = "The saved state of the SparsityController is damaged (checksum mismatch): it was changed after Save wrote it; give what Save wrote, unchanged.";
 
     private void RequireMethod(string name)
     {

@@ -272,20 +272,59 @@ public class ControllerRobustnessTests
         Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [200, 0x41])).Message);
         Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])).Message);
 
-        // The earlier layout began with the method's name: the same bytes without the options and run length in front.
+        // The previous layout is the state inside the checksummed frame; the one before began with the method's name:
+        // the same bytes without the options and run length in front. Both still load.
         var (state, _) = SavedAfterThreeSteps(GraNet);
+        byte[] previous = SavedStates.Unframed(state);
         byte[] earlier;
-        using (var reader = new BinaryReader(new MemoryStream(state)))
+        using (var reader = new BinaryReader(new MemoryStream(previous)))
         {
             reader.ReadString();
             reader.ReadString();
             reader.ReadInt64();
-            earlier = state[(int)reader.BaseStream.Position..];
+            earlier = previous[(int)reader.BaseStream.Position..];
         }
         controller.Dispose(); // one controller per model
-        using var reloaded = Fresh(model, optimizer, GraNet);
-        Load(reloaded, earlier);
-        Assert.Equal(3, reloaded.Step);
+        using (var reloaded = Fresh(model, optimizer, GraNet))
+        {
+            Load(reloaded, earlier);
+            Assert.Equal(3, reloaded.Step);
+        }
+        using var again = Fresh(model, optimizer, GraNet);
+        Load(again, previous);
+        Assert.Equal(3, again.Step);
+    }
+
+    [Fact]
+    public void A_saved_state_with_any_byte_changed_is_refused_and_changes_nothing()
+    {
+        // 12 of 15 single-bit flips loaded before the state had a checksum. Now every byte of it is covered: the first
+        // string, the length, the state (options, step, masks) and the checksum itself.
+        var (state, _) = SavedAfterThreeSteps(GraNet);
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        Step(model, optimizer, 1);
+        controller.AfterOptimizerStep(1);
+        var masks = controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList();
+        string[] refusals =
+        [
+            "The saved state of the SparsityController is damaged (checksum mismatch): it was changed after Save wrote it; give what Save wrote, unchanged.",
+            "The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.",
+            "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.",
+        ];
+        var positions = Enumerable.Range(0, 40).Select(i => (int)((long)i * (state.Length - 1) / 39)).Concat([1, 24, 25, 31, 33]).Distinct();
+        foreach (int at in positions)
+        {
+            byte[] damaged = [.. state];
+            damaged[at] ^= 0x10;
+            var e = Assert.Throws<InvalidDataException>(() => Load(controller, damaged));
+            Assert.Contains(e.Message, refusals);
+        }
+        Assert.Equal(1, controller.Step);
+        Assert.Equal(masks, controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)));
+        Load(controller, state);
+        Assert.Equal(3, controller.Step);
     }
 
     [Fact]

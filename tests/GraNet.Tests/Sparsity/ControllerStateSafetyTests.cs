@@ -92,19 +92,27 @@ public sealed class ControllerStateSafetyTests : IDisposable
         Step(sameModel, sameOptimizer, 1);
         same.AfterOptimizerStep(1);
         (masks, weights, density, flops) = (MaskBytes(same), Values(sameModel), same.Density, same.TrainingFlopsRelative);
-        using (var reader = new BinaryReader(new MemoryStream(state[..^5]))) // the growth state's (or the last mask's) end is missing
+        const string cutShort = "The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.";
+        using (var reader = new BinaryReader(new MemoryStream(state[..^5]))) // the checksum's end is missing
+        {
+            Assert.Equal(cutShort, Assert.Throws<InvalidDataException>(() => same.Load(reader)).Message);
+        }
+        // The state inside the checksummed frame is the previous version's layout, which still loads and has no
+        // checksum: its own readers notice where it is cut short or damaged.
+        byte[] inner = SavedStates.Unframed(state);
+        using (var reader = new BinaryReader(new MemoryStream(inner[..^5]))) // the growth state's (or the last mask's) end is missing
         {
             var cut = Assert.Throws<InvalidDataException>(() => same.Load(reader));
             Assert.Contains(" ends inside ", cut.Message, StringComparison.Ordinal); // the mask or growth state it ends in, named
         }
         // The step the state was saved at (3, the first 8-byte 3 after the header): cut inside it, and changed to one past the run's 16 steps.
-        int at = Enumerable.Range(0, state.Length - 8).First(i => BitConverter.ToInt64(state, i) == 3);
-        using (var reader = new BinaryReader(new MemoryStream(state[..(at + 4)])))
+        int at = Enumerable.Range(0, inner.Length - 8).First(i => BitConverter.ToInt64(inner, i) == 3);
+        using (var reader = new BinaryReader(new MemoryStream(inner[..(at + 4)])))
         {
             var cut = Assert.Throws<InvalidDataException>(() => same.Load(reader));
-            Assert.Equal("The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.", cut.Message); // was .NET's "Unable to read beyond the end of the stream."
+            Assert.Equal(cutShort, cut.Message); // was .NET's "Unable to read beyond the end of the stream."
         }
-        byte[] damaged = [.. state];
+        byte[] damaged = [.. inner];
         BitConverter.GetBytes(17L).CopyTo(damaged, at);
         using (var reader = new BinaryReader(new MemoryStream(damaged)))
         {
