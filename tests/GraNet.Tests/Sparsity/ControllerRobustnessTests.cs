@@ -296,6 +296,24 @@ public class ControllerRobustnessTests
     }
 
     [Fact]
+    public void A_state_of_the_earlier_layout_with_a_damaged_random_growth_state_is_refused_not_a_crash()
+    {
+        // SET's state ends with its generator's: 4 bytes of length, then libtorch's 5,056 bytes, whose seeded flag is at
+        // byte 12. An earlier state has no checksum; libtorch ended the process on this one (an uncaught C++ exception).
+        var set = GraNet with { Method = SparsityMethodKind.Set, InitDensity = 1 };
+        byte[] earlier = SavedStates.Unframed(SavedAfterThreeSteps(set).State);
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, set);
+        var masks = controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)).ToList();
+        earlier[^(5056 - 12)] = 0;
+        var e = Assert.Throws<InvalidDataException>(() => Load(controller, earlier));
+        Assert.Equal("the checkpoint's random growth state is not a valid random generator state (its Mersenne Twister position or seeded flag is out of range); the file is damaged, use another checkpoint.", e.Message);
+        Assert.Equal(0, controller.Step);
+        Assert.Equal(masks, controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)));
+    }
+
+    [Fact]
     public void A_saved_state_with_any_byte_changed_is_refused_and_changes_nothing()
     {
         // 12 of 15 single-bit flips loaded before the state had a checksum. Now every byte of it is covered: the first
