@@ -36,6 +36,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private double trainingFlops;
     private long lastStep;
     private long totalSteps;
+    private int stepsPerEpoch;
     private bool disposed;
 
     /// <param name="options">The method and its settings.</param>
@@ -161,6 +162,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {stepsPerEpoch} and {epochs}.", nameof(stepsPerEpoch));
         }
         totalSteps = totalRunSteps;
+        this.stepsPerEpoch = stepsPerEpoch;
         var steps = new StepPlan(stepsPerEpoch, totalRunSteps, seed);
         // The options are checked by the factory that reads them: a method of the caller's own that does not start from
         // a built-in one is not held to options it never reads.
@@ -415,8 +417,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private const string StateMagic = "GRANET-SPARSITY-STATE-2";
 
     /// <summary>
-    /// The first string of what <see cref="Save"/> writes: then the length of a version-2 state, that state, and the
-    /// SHA-256 of it, so that a state changed after it was written is refused rather than loaded.
+    /// The first string of what <see cref="Save"/> writes: then the length of what follows it up to the checksum, the run's
+    /// steps per epoch (int32), a version-2 state, and the SHA-256 of those two, so that a state changed after it was
+    /// written is refused rather than loaded.
     /// </summary>
     private const string CheckedStateMagic = "GRANET-SPARSITY-STATE-3";
 
@@ -436,6 +439,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         using var body = new MemoryStream();
         using (var inner = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
         {
+            // The epochs of the options (the pruning window) are steps by it: a run of the same length with other epochs is another run.
+            inner.Write(stepsPerEpoch);
             SaveState(inner);
         }
         var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
@@ -479,7 +484,16 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             return;
         }
         using var inner = new BinaryReader(new MemoryStream(ReadChecked(reader), writable: false), System.Text.Encoding.UTF8);
-        LoadState(inner, ReadFirst(inner));
+        int savedStepsPerEpoch;
+        try
+        {
+            savedStepsPerEpoch = inner.ReadInt32();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException(CutShort, e);
+        }
+        LoadState(inner, ReadFirst(inner), savedStepsPerEpoch);
     }
 
     /// <summary>The string a state begins with.</summary>
@@ -533,7 +547,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     }
 
     /// <summary>Reads a state of version 2 or earlier (the content of version 3's frame), whose first string <paramref name="first"/> is read already.</summary>
-    private void LoadState(BinaryReader reader, string first)
+    /// <param name="savedStepsPerEpoch">The saved run's steps per epoch (recorded from version 3 on).</param>
+    private void LoadState(BinaryReader reader, string first, int? savedStepsPerEpoch = null)
     {
         long savedSteps = 0;
         string name = first;
@@ -567,6 +582,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             if (savedSteps != totalSteps)
             {
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is of a run of {savedSteps} steps, this controller was created for {totalSteps} (steps per epoch × epochs given to Create); create it with the saved run's step counts."));
+            }
+            if (savedStepsPerEpoch is { } saved && saved != stepsPerEpoch)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state is of a run of {saved} steps per epoch, this controller was created for {stepsPerEpoch} (the same {totalSteps} steps in all, but the options' epochs, such as the pruning window, fall on other steps); create it with the saved run's step counts."));
             }
         }
         // Everything is read and checked before the weights change: a refused state leaves the controller and the model as they were.

@@ -258,6 +258,14 @@ public class ControllerRobustnessTests
                 "The saved state is of a run of 16 steps, this controller was created for 32 (steps per epoch × epochs given to Create); create it with the saved run's step counts.",
                 Assert.Throws<InvalidDataException>(() => Load(longer, state)).Message);
         }
+        // The same 16 steps as 2 epochs of 8: pruning would end at step 16 (epoch 2), not at step 8.
+        using (var fewerEpochs = SparsityController.Create(model, optimizer, GraNet, 8, 2, [10], seed: 5))
+        {
+            Assert.Equal(
+                "The saved state is of a run of 4 steps per epoch, this controller was created for 8 (the same 16 steps in all, but the options' epochs, such as the pruning window, fall on other steps); create it with the saved run's step counts.",
+                Assert.Throws<InvalidDataException>(() => Load(fewerEpochs, state)).Message);
+            Assert.Equal(0, fewerEpochs.Step);
+        }
     }
 
     [Fact]
