@@ -62,6 +62,10 @@ public sealed class SparseLayer : IDisposable
         this.stage = stage;
         Name = name;
         Norm = norm;
+        if (weight.dtype != ScalarType.Float32 || layerBias is { dtype: not ScalarType.Float32 })
+        {
+            throw new NotSupportedException($"{name} holds {(weight.dtype != ScalarType.Float32 ? weight.dtype : layerBias!.dtype)} values; sparse inference runs float32 models: convert the model with model.to(ScalarType.Float32) first.");
+        }
         using var guard = no_grad();
         using var scope = NewDisposeScope();
         long rows = weight.shape[0];
@@ -130,7 +134,7 @@ public sealed class SparseLayer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         if (kernel.IsDense())
         {
-            return Norm is null ? stage.Forward(input) : DenseFolded(input);
+            return DenseCopy(input);
         }
         if (!IsConvolution)
         {
@@ -171,12 +175,17 @@ public sealed class SparseLayer : IDisposable
     /// <summary>Images per im2col matrix: larger batches are cut into blocks of this many.</summary>
     public const int Im2colImages = 64;
 
-    /// <summary>libtorch's dense convolution with the folded filters and bias.</summary>
-    private Tensor DenseFolded(Tensor input)
+    /// <summary>
+    /// libtorch's dense convolution or linear layer with the weights read when this was made (the filters with a batch
+    /// norm folded in), as the sparse kernels have them: every kernel computes the same layer, even if the model changes.
+    /// </summary>
+    private Tensor DenseCopy(Tensor input)
     {
-        using var filters = matrix.view([.. Shape]);
+        using var weight = matrix.view([.. Shape]);
         using var biasRow = biasColumn.view(-1);
-        return nn.functional.conv2d(input, filters, biasRow, stride, padding, dilation);
+        return IsConvolution
+            ? nn.functional.conv2d(input, weight, biasRow, stride, padding, dilation)
+            : nn.functional.linear(input, weight, biasRow);
     }
 
     /// <summary>Our direct sparse convolution (<see cref="SparseKernels.Convolve"/>), images split over threads.</summary>

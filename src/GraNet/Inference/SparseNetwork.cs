@@ -15,8 +15,9 @@ namespace GraNet.Inference;
 /// chosen only when it beats libtorch's dense one, so no layer runs slower than dense. What was
 /// measured is kept in <see cref="Calibrations"/> and reported through <see cref="Calibrated"/>.
 /// A batch normalisation right after a convolution is folded into it with its running statistics, so
-/// the model must be in evaluation mode. The weights are read when this is made; the module is not
-/// owned: dispose it after this.
+/// the model must be in evaluation mode. Every layer's kernels, dense ones included, run the weights read when this
+/// is made; a batch size for which calibration keeps the plain dense pass runs the model's own modules, so after changing
+/// the model's weights make a new <see cref="SparseNetwork"/>. The module is not owned: dispose it after this.
 /// </summary>
 public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
 {
@@ -237,10 +238,15 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Refuses an input of another shape than the network was made for (the kernels would index past it): images
-    /// <c>[N, C, H, W]</c>, or rows <c>[N, C·H·W]</c> for a network that flattens first.
+    /// <c>[N, C, H, W]</c>, or rows <c>[N, C·H·W]</c> for a network that flattens first; of another type than float32 (the
+    /// kernels read its bytes as float32); or of no sample.
     /// </summary>
     private void RequireShape(Tensor x)
     {
+        if (x.dtype != ScalarType.Float32)
+        {
+            throw new ArgumentException($"The input holds {x.dtype} values; sparse inference runs on float32: convert it with .to(ScalarType.Float32).", nameof(x));
+        }
         bool images = x.dim() == 4 && x.size(1) == input.Channels && x.size(2) == input.Height && x.size(3) == input.Width;
         bool takesRows = stages.Count > 0 && stages[0] is FlattenStage or LinearStage;
         bool rows = takesRows && x.dim() == 2 && x.size(1) == input.Size;
@@ -249,6 +255,10 @@ public sealed class SparseNetwork : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"The input is [{string.Join(", ", x.shape)}]; this network was made for [N, {input.Channels}, {input.Height}, {input.Width}] images{(takesRows ? $" or [N, {input.Size}] rows" : string.Empty)} (the ImageShape given to SparseNetwork).",
                 nameof(x));
+        }
+        if (x.size(0) == 0)
+        {
+            throw new ArgumentException("The input holds no sample (a batch of 0); give at least one.", nameof(x));
         }
     }
 

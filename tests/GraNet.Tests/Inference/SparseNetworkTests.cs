@@ -346,4 +346,61 @@ public class SparseNetworkTests
         using var served = engine.call(x);
         Assert.True((expected - served).abs().max().item<float>() <= 1e-4f * Math.Max(1, expected.abs().max().item<float>()));
     }
+
+    [Fact]
+    public void Every_kernel_runs_the_weights_read_when_the_engine_was_made()
+    {
+        // The weights doubled after the engine was made: the dense kernels ran the model's live modules, the sparse ones
+        // their copies, so a plan's answer depended on which kernels calibration chose.
+        using var module = Pruned("lenet5-caffe", 0.1);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        using var guard = no_grad();
+        using var x = randn(3, 1, 28, 28);
+        using var before = module.call(x);
+        using Scalar two = 2.0.ToScalar();
+        foreach (var parameter in module.parameters())
+        {
+            parameter.mul_(two);
+        }
+        foreach (var kernel in Enum.GetValues<LayerKernel>())
+        {
+            engine.UseForAll(kernel);
+            using var served = engine.call(x);
+            Assert.True((before - served).abs().max().item<float>() <= 1e-5f, $"{kernel}");
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float64, "The input holds Float64 values; sparse inference runs on float32: convert it with .to(ScalarType.Float32). (Parameter 'x')")]
+    [InlineData(ScalarType.Int64, "The input holds Int64 values; sparse inference runs on float32: convert it with .to(ScalarType.Float32). (Parameter 'x')")]
+    public void An_input_of_another_type_than_float32_is_refused_not_read_as_float32(ScalarType type, string message)
+    {
+        // Its bytes were read as float32: 4.6e18 off the model's logits for float64, NaN for int64.
+        using var module = Pruned("lenet-300-100", 0.1);
+        using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist);
+        using var x = ones([2, 1, 28, 28], type);
+        foreach (var kernel in new LayerKernel?[] { LayerKernel.Csr, LayerKernel.Dense, null })
+        {
+            if (kernel is { } k)
+            {
+                engine.UseForAll(k);
+            }
+            Assert.Equal(message, Assert.Throws<ArgumentException>(() => engine.call(x)).Message);
+        }
+    }
+
+    [Fact]
+    public void An_empty_batch_and_a_float64_model_are_refused_with_the_fix()
+    {
+        using var module = Pruned("lenet-300-100", 0.1);
+        using (var engine = new SparseNetwork((ISequentialNetwork)module, Mnist))
+        {
+            engine.UseForAll(LayerKernel.Csr);
+            using var none = zeros(0, 1, 28, 28);
+            Assert.Equal("The input holds no sample (a batch of 0); give at least one. (Parameter 'x')", Assert.Throws<ArgumentException>(() => engine.call(none)).Message);
+        }
+        module.to(ScalarType.Float64);
+        var e = Assert.Throws<NotSupportedException>(() => new SparseNetwork((ISequentialNetwork)module, Mnist));
+        Assert.Equal("fc1 holds Float64 values; sparse inference runs float32 models: convert the model with model.to(ScalarType.Float32) first.", e.Message);
+    }
 }
