@@ -92,26 +92,32 @@ public static class CompactModel
         {
             throw new InvalidDataException($"{path}: holds {header.Tensors?.Count ?? 0} tensors, model '{header.Model}' has {state.Count}; the file does not belong to this model.");
         }
+        // Every tensor is checked against the model, then read, before any is written: a refused file leaves the model as it was.
+        foreach (var info in header.Tensors)
+        {
+            if (info.Name is null || info.Shape is null || !state.TryGetValue(info.Name, out var target) || !target.shape.SequenceEqual(info.Shape))
+            {
+                throw new InvalidDataException($"{path}: tensor {info.Name} {string.Join('x', info.Shape ?? [])} does not match the model; the file does not belong to model '{header.Model}'.");
+            }
+            if (target.dtype is not (ScalarType.Float32 or ScalarType.Int64) || (info.Sparse && target.dtype != ScalarType.Float32))
+            {
+                throw new InvalidDataException($"{path}: the model's tensor {info.Name} is {target.dtype}; compact models hold float32 weights (and int64 counters): load into a float32 model (model.to(ScalarType.Float32)).");
+            }
+        }
+        var read = new List<(Tensor Target, Tensor Source)>(header.Tensors.Count);
         try
         {
             using var guard = no_grad();
             foreach (var info in header.Tensors)
             {
-                if (info.Name is null || info.Shape is null || !state.TryGetValue(info.Name, out var target) || !target.shape.SequenceEqual(info.Shape))
-                {
-                    throw new InvalidDataException($"{path}: tensor {info.Name} {string.Join('x', info.Shape ?? [])} does not match the model; the file does not belong to model '{header.Model}'.");
-                }
+                var target = state[info.Name!];
                 if (!info.Sparse)
                 {
                     byte[] bytes = ReadExactly(reader, checked((int)(target.numel() * target.ElementSize)), path);
-                    using var whole = target.dtype switch
-                    {
-                        ScalarType.Float32 => tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray()),
-                        ScalarType.Int64 => tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray()),
-                        var other => throw new InvalidDataException($"{path}: tensor {info.Name} has type {other}, which compact models do not store."),
-                    };
-                    using var shapedWhole = whole.reshape(info.Shape);
-                    target.copy_(shapedWhole);
+                    using var whole = target.dtype == ScalarType.Float32
+                        ? tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray())
+                        : tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray());
+                    read.Add((target, whole.reshape(info.Shape!)));
                     continue;
                 }
                 long size = target.numel();
@@ -121,18 +127,28 @@ public static class CompactModel
                 }
                 int[] positions = MemoryMarshal.Cast<byte, int>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
                 float[] values = MemoryMarshal.Cast<byte, float>(ReadExactly(reader, checked((int)info.NonZero * 4), path)).ToArray();
-                CheckPositions(positions, size, info.Name, path);
+                CheckPositions(positions, size, info.Name!, path);
                 using var index = tensor(positions.Select(p => (long)p).ToArray());
                 using var source = tensor(values);
                 using var flat = zeros(target.numel());
                 flat.index_copy_(0, index, source);
-                using var shaped = flat.reshape(info.Shape);
-                target.copy_(shaped);
+                read.Add((target, flat.reshape(info.Shape!)));
+            }
+            foreach (var (target, source) in read)
+            {
+                target.copy_(source);
             }
         }
         catch (Exception e) when (e is ArgumentException or ExternalException or OverflowException)
         {
             throw new InvalidDataException($"{path}: damaged compact model ({ErrorText.FirstLine(e.Message)}); export it again.", e);
+        }
+        finally
+        {
+            foreach (var (_, source) in read)
+            {
+                source.Dispose();
+            }
         }
         return header;
     }

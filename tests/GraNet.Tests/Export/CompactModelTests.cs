@@ -3,6 +3,7 @@ using GraNet.Export;
 using GraNet.Models;
 using GraNet.Sparsity.Criteria;
 using GraNet.Sparsity.Masks;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -82,5 +83,28 @@ public class CompactModelTests : IDisposable
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => CompactModel.Load(path, same)).Message, StringComparison.Ordinal);
         File.WriteAllText(path, "not a model");
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => CompactModel.ReadHeader(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_refused_for_its_last_tensor_or_the_models_precision_leaves_the_model_as_it_was()
+    {
+        // A file of a 10-class LeNet-5 into a 12-class one: every tensor matches but the classifier's, the last. They were
+        // written into the model before the classifier was refused.
+        var shape = new ImageShape(1, 28, 28);
+        using var model = Pruned("lenet5-caffe", shape, 0.2);
+        string path = Path.Combine(folder, "m.gsm");
+        CompactModel.Save(path, model, Header("lenet5-caffe", shape));
+        manual_seed(9);
+        using var twelve = ModelRegistry.Create("lenet5-caffe", shape, 12);
+        float[] Values(nn.Module m) => m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+        var before = Values(twelve);
+        var e = Assert.Throws<InvalidDataException>(() => CompactModel.Load(path, twelve));
+        Assert.Equal($"{path}: tensor fc4.weight 10x500 does not match the model; the file does not belong to model 'lenet5-caffe'.", e.Message);
+        Assert.Equal(before, Values(twelve));
+
+        using var wide = ModelRegistry.Create("lenet5-caffe", shape, 10);
+        wide.to(ScalarType.Float64);
+        e = Assert.Throws<InvalidDataException>(() => CompactModel.Load(path, wide));
+        Assert.Equal($"{path}: the model's tensor conv1.weight is Float64; compact models hold float32 weights (and int64 counters): load into a float32 model (model.to(ScalarType.Float32)).", e.Message);
     }
 }
