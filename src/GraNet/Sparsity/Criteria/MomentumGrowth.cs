@@ -27,7 +27,7 @@ namespace GraNet.Sparsity.Criteria;
 /// </list>
 /// Weight decay (<c>λ·w</c>) is left out: it is 0 wherever the weight was inactive. Other
 /// optimizers, or masks made without an optimizer, are refused with an <see cref="ArgumentException"/>
-/// at the first <see cref="AfterStep"/>. Like <see cref="GradientGrowth"/>, a growth event refuses
+/// by <see cref="RequireSupported(MaskSet)"/> (the controller calls it at <c>Create</c>), and by <see cref="AfterStep"/>. Like <see cref="GradientGrowth"/>, a growth event refuses
 /// a model whose gradients were cleared before the mask update.
 /// </summary>
 public sealed class MomentumGrowth : IGrowthScore, IDisposable
