@@ -53,8 +53,9 @@ public static class ExportCommand
     /// </summary>
     private static void CheckTarget(string source, string path, bool replace)
     {
-        if (Directory.Exists(path))
+        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
         {
+            // A path ending in '/' names a folder, whether it exists or not (its file would be made inside it).
             throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
         }
         // The folders that are missing are created; one that is a file cannot be.

@@ -86,8 +86,8 @@ public static class TrainCommand
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
         var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, DataFolder.Locator());
         // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
-        // whatever $GRANET_DATA says then.
-        configuration = configuration with { DataDir = configuration.DataDir ?? train.Folder };
+        // whatever $GRANET_DATA says then, and from any working folder (a relative --data-dir is saved as a full path).
+        configuration = configuration with { DataDir = (configuration.DataDir ?? train.Folder) is { } images ? Path.GetFullPath(images) : null };
         var data = TrainingData.Create(spec, train, test, configuration.Training, configuration.EvaluationBatchSize);
 
         manual_seed(configuration.Training.Seed);

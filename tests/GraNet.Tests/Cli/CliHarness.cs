@@ -24,13 +24,15 @@ internal static class CliHarness
     /// not its). A test run started with <c>&amp;</c> would pass that on to the process under test (measured: the child
     /// ignored SIGINT and trained all its epochs).
     /// </param>
-    public static System.Diagnostics.Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool keyboardInterrupt = false)
+    /// <param name="workingDirectory">The process's working folder (default: the tests').</param>
+    public static System.Diagnostics.Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool keyboardInterrupt = false, string? workingDirectory = null)
     {
         string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var start = new System.Diagnostics.ProcessStartInfo(keyboardInterrupt ? "env" : dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
         if (keyboardInterrupt)
         {

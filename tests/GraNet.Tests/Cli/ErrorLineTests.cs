@@ -309,6 +309,17 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void Export_to_a_path_ending_in_a_slash_is_refused_as_a_folder_and_makes_none()
+    {
+        // It made the folder, then failed to rename the file onto it: "The file '…/new/' already exists." (exit 3).
+        string folder = Path.Combine(root, "new") + Path.DirectorySeparatorChar;
+        var (code, lines) = Run("export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", folder);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal($"granet: --output {folder} is a folder; give a file name, e.g. {Path.Combine(folder, "model.gsm")}.", Assert.Single(lines));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void A_tensorboard_folder_that_cannot_be_written_is_refused_before_training()
     {
         string file = Path.Combine(root, "a-file");

@@ -107,6 +107,21 @@ public class TrainOptionRulesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_relative_data_dir_is_saved_as_a_full_path_for_commands_run_from_elsewhere()
+    {
+        // Saved as given ("data"), it was looked for in the working folder of a later evaluate or resume, which then
+        // scored other test images or refused the run's own data.
+        string run = Path.Combine(root, "relative");
+        using var train = CliHarness.Start(["train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", "data", "--epochs", "1", "--batch-size", "32", "--threads", "1", "--output", run], workingDirectory: root);
+        var trained = train.StandardError.ReadToEndAsync();
+        _ = train.StandardOutput.ReadToEndAsync();
+        Assert.True(train.WaitForExit(60_000));
+        Assert.True(train.ExitCode == 0, await trained);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(data, config.RootElement.GetProperty("dataDir").GetString());
+    }
+
+    [Fact]
     public async Task A_resumed_run_may_find_its_data_elsewhere_and_remembers_where()
     {
         string run = Path.Combine(root, "moved");
