@@ -403,4 +403,28 @@ public class SparseNetworkTests
         var e = Assert.Throws<NotSupportedException>(() => new SparseNetwork((ISequentialNetwork)module, Mnist));
         Assert.Equal("fc1 holds Float64 values; sparse inference runs float32 models: convert the model with model.to(ScalarType.Float32) first.", e.Message);
     }
+
+    [Fact]
+    public void A_network_that_starts_with_a_linear_layer_takes_images_and_rows_calibrated_or_not()
+    {
+        manual_seed(2);
+        using var model = nn.Sequential(("fc1", nn.Linear(784, 30)), ("relu", nn.ReLU()), ("fc2", nn.Linear(30, 10)));
+        model.eval();
+        using var engine = new SparseNetwork(SequentialNetwork.From(model), Mnist);
+        using var guard = no_grad();
+        using var images = randn(64, 1, 28, 28);
+        using var rows = images.reshape(64, 784);
+        using var expected = model.call(rows);
+        foreach (var kernel in new LayerKernel?[] { null, LayerKernel.Csr })
+        {
+            if (kernel is { } k)
+            {
+                engine.UseForAll(k);
+            }
+            using var fromImages = engine.call(images);
+            using var fromRows = engine.call(rows);
+            Assert.True((expected - fromImages).abs().max().item<float>() <= 1e-5f);
+            Assert.True((expected - fromRows).abs().max().item<float>() <= 1e-5f);
+        }
+    }
 }
