@@ -39,6 +39,11 @@ public static class BenchInferenceCommand
                 {
                     throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "applies" : "apply")} to a random network (without --model); --model {path} is timed as trained, on its own input. Drop {(ignored.Count == 1 ? "it" : "them")} or --model.");
                 }
+                if (!File.Exists(path) && !Directory.Exists(path) && ModelRegistry.All.Any(m => string.Equals(m.Name, path.Trim(), StringComparison.OrdinalIgnoreCase)))
+                {
+                    // 'bench sparse --model' takes a model's name; here --model is a file, and a name goes to --architecture.
+                    throw new ArgumentException($"--model {path}: no such file; --model takes a trained model file (.ckpt or .gsm). To time {path} with random weights, give --architecture {path}.");
+                }
                 using var trained = TrainedModel.Load(path, parse.GetValue(threads) ?? 1);
                 Run(output, trained.Module, trained.Dataset.Shape, $"{trained.Model} from {path} ({trained.Description})", b);
                 return ExitCodes.Success;

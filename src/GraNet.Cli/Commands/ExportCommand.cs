@@ -22,9 +22,14 @@ public static class ExportCommand
             string path = GivenText.Require(parse.GetValue(target), "--output", "give the compact model file to write, e.g. model.gsm")!;
             bool replace = parse.GetValue(force);
             CheckTarget(source, path, replace);
+            if (!File.Exists(source) && !Directory.Exists(source))
+            {
+                // (The shared loader's message also offers a compact model, which export does not take.)
+                throw new FileNotFoundException($"--checkpoint {source}: not found; give a .ckpt file from 'granet train' (last.ckpt or best.ckpt).", source);
+            }
             if (File.Exists(source) && CompactModel.Format.Matches(source))
             {
-                throw new ArgumentException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from, or use the file as it is.");
+                throw new ArgumentException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from.");
             }
             using var trained = TrainedModel.Load(source, threads: 1);
             if (trained.EmptyLayersNote() is { } empty)

@@ -320,6 +320,24 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void Export_of_a_missing_checkpoint_asks_for_a_checkpoint_only()
+    {
+        // The shared loader's message also offered "a model from 'granet export'", which export refuses.
+        string missing = Path.Combine(root, "none.ckpt");
+        var (code, lines) = Run("export", "--checkpoint", missing, "--output", Path.Combine(root, "m.gsm"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --checkpoint {missing}: not found; give a .ckpt file from 'granet train' (last.ckpt or best.ckpt).", Assert.Single(lines));
+    }
+
+    [Fact]
+    public void Bench_inference_given_a_model_name_for_its_file_option_points_to_architecture()
+    {
+        var (code, lines) = Run("bench", "inference", "--model", "lenet5-caffe");
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal("granet: --model lenet5-caffe: no such file; --model takes a trained model file (.ckpt or .gsm). To time lenet5-caffe with random weights, give --architecture lenet5-caffe.", Assert.Single(lines));
+    }
+
+    [Fact]
     public void A_tensorboard_folder_that_cannot_be_written_is_refused_before_training()
     {
         string file = Path.Combine(root, "a-file");
