@@ -8,7 +8,8 @@ namespace GraNet.Cli.Output;
 /// <summary>
 /// Keeps <c>mask-updates.jsonl</c>: one line per mask update (step, kind, density, rate, removed,
 /// added and moved connections, ever-active share, and the same per layer). Rewritten atomically at each epoch end; on resume
-/// the lines up to the checkpoint's step are kept and the re-created initial masks are not logged again.
+/// the lines up to the checkpoint's step are kept and the re-created initial masks are not logged again (nor, when the file
+/// was deleted, logged as if they were the run's: the log then begins after the checkpoint, and the report says so).
 /// </summary>
 public sealed class MaskUpdateLog
 {
@@ -20,6 +21,8 @@ public sealed class MaskUpdateLog
     public MaskUpdateLog(string path, long? resumeStep)
     {
         this.path = path;
+        // A resume draws initial masks and then loads the checkpoint's over them: those are not the run's initial masks.
+        skipInitial = resumeStep is not null;
         if (resumeStep is { } step && File.Exists(path))
         {
             int number = 0;
@@ -42,7 +45,6 @@ public sealed class MaskUpdateLog
                     lines.Add(line);
                 }
             }
-            skipInitial = true;
         }
     }
 

@@ -105,6 +105,11 @@ public static class ReportCommand
         {
             notes.Add($"mask-updates.jsonl is {(File.Exists(folder.MaskUpdatesFile) ? "empty" : "missing")}, so the report has no density-schedule or ever-active charts; the file is written at the end of each epoch: restore it from a copy of the run, or train the run again.");
         }
+        else if (updates.Count > 0 && updates[0].Kind != nameof(GraNet.Sparsity.MaskUpdateKind.Initial).ToLowerInvariant())
+        {
+            // A run resumed after its log was deleted (as a damaged log's refusal offers) logs from its checkpoint on.
+            notes.Add(string.Create(Invariant, $"mask-updates.jsonl begins at step {updates[0].Step}, not with the initial masks: the updates before it were not logged (the file was deleted or lost, and the run resumed from a checkpoint), so the density-schedule and ever-active charts start at step {updates[0].Step}; metrics.jsonl has every epoch's density."));
+        }
 
         string images = Path.Combine(folder.Path, "report");
         if (!divergedEarly && File.Exists(images))

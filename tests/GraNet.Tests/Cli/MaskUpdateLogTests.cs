@@ -31,4 +31,28 @@ public class MaskUpdateLogTests : IDisposable
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("""{"step":300,"kind":"prune","density":0.5,""", lines[3], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Resuming_without_the_file_logs_from_the_checkpoint_on_and_not_the_masks_drawn_before_loading_it()
+    {
+        // The run's folder lost its log (deleted, as a damaged log's refusal offers). A resume draws initial masks, then
+        // loads the checkpoint's: logging the drawn ones as the run's initial masks showed their density until step 500.
+        string path = Path.Combine(root, "mask-updates.jsonl");
+        var log = new MaskUpdateLog(path, resumeStep: 400);
+        log.Add(Update(0, MaskUpdateKind.Initial));
+        log.Add(Update(500, MaskUpdateKind.Prune));
+        log.Flush();
+        var line = Assert.Single(File.ReadAllLines(path));
+        Assert.StartsWith("""{"step":500,"kind":"prune",""", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_new_run_logs_its_initial_masks()
+    {
+        string path = Path.Combine(root, "mask-updates.jsonl");
+        var log = new MaskUpdateLog(path, resumeStep: null);
+        log.Add(Update(0, MaskUpdateKind.Initial));
+        log.Flush();
+        Assert.StartsWith("""{"step":0,"kind":"initial",""", Assert.Single(File.ReadAllLines(path)), StringComparison.Ordinal);
+    }
 }

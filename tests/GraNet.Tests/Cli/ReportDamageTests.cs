@@ -224,6 +224,19 @@ public class ReportDamageTests : IDisposable
     }
 
     [Fact]
+    public void A_mask_update_log_that_begins_after_the_initial_masks_is_said_in_the_report()
+    {
+        // What a run resumed after its log was deleted writes: the updates from its checkpoint on.
+        string log = FileOf("mask-updates.jsonl");
+        var kept = File.ReadAllLines(log).Skip(2).ToArray();
+        long first = System.Text.Json.JsonDocument.Parse(kept[0]).RootElement.GetProperty("step").GetInt64();
+        File.WriteAllLines(log, kept);
+        Assert.Contains($"note: RUN: mask-updates.jsonl begins at step {first}, not with the initial masks: the updates before it were not logged", Reported(), StringComparison.Ordinal);
+        Assert.Contains($"**Note**: mask-updates.jsonl begins at step {first}", ReportText, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(run, "report", "density.png")));
+    }
+
+    [Fact]
     public void A_run_without_a_summary_is_reported_as_not_finished()
     {
         File.Delete(FileOf("summary.json"));
