@@ -85,7 +85,13 @@ public sealed class TrainedModel : IDisposable
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
             TorchRuntime.Configure(threads ?? Math.Min(configuration.Threads, TrainOptions.MaxThreads), KernelsOf(configuration));
             var spec = DatasetCatalog.Get(header.Dataset);
-            var module = ModelRegistry.Create(header.Model, new ImageShape(header.Channels, header.Height, header.Width), header.Classes);
+            var shape = new ImageShape(header.Channels, header.Height, header.Width);
+            if (shape != spec.Shape || header.Classes != spec.Classes)
+            {
+                // Export writes the data set's own shape and classes: a header that differs was not written by it.
+                throw new InvalidDataException($"{path}: its header gives {shape} images and {header.Classes} classes, but its data set {spec.Name} has {spec.Shape} and {spec.Classes}; the file was not written by 'granet export' as it is: export the model again.");
+            }
+            var module = ModelRegistry.Create(header.Model, shape, header.Classes);
             CompactModel.Load(path, module);
             return new TrainedModel(module, header.Model, spec, configuration, "compact model") { TestImagesSha256 = header.TestImagesSha256 };
         }

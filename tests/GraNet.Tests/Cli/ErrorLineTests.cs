@@ -337,6 +337,23 @@ public class ErrorLineTests : IDisposable
         Assert.Equal("granet: --model lenet5-caffe: no such file; --model takes a trained model file (.ckpt or .gsm). To time lenet5-caffe with random weights, give --architecture lenet5-caffe.", Assert.Single(lines));
     }
 
+    [Theory]
+    [InlineData(1, 0, 28, 10, "1x0x28 images and 10 classes")] // it went on to build the model and failed on its size (exit 2)
+    [InlineData(3, 32, 32, 10, "3x32x32 images and 10 classes")] // it went on to look for CIFAR-sized data
+    [InlineData(1, 28, 28, 12, "1x28x28 images and 12 classes")]
+    public void A_compact_model_whose_header_does_not_fit_its_data_set_is_refused_as_a_damaged_file(int channels, int height, int width, int classes, string said)
+    {
+        // A header with a valid checksum that export did not write as it is (made here through the library).
+        string path = Path.Combine(root, "forged.gsm");
+        using (var model = GraNet.Models.ModelRegistry.Create("lenet5-caffe", new GraNet.Data.ImageShape(1, 28, 28), 10))
+        {
+            GraNet.Export.CompactModel.Save(path, model, new GraNet.Export.CompactModelHeader("lenet5-caffe", "fashion-mnist", channels, height, width, classes, "{}", []));
+        }
+        var (code, lines) = Run("infer", "--model", path, "--threads", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {path}: its header gives {said}, but its data set fashion-mnist has 1x28x28 and 10; the file was not written by 'granet export' as it is: export the model again.", Assert.Single(lines));
+    }
+
     [Fact]
     public void A_tensorboard_folder_that_cannot_be_written_is_refused_before_training()
     {
