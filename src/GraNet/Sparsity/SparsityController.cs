@@ -305,7 +305,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         double rate = 0;
         if (regenerates)
         {
-            // Refused (no gradient to grow by, a rate out of range) before anything of this step changes, so the loop can be corrected and the step given again.
+            // Refused (a frozen layer, no gradient to grow by, a rate out of range) before anything of this step changes, so the loop can be corrected and the step given again.
+            RequireTrainable(m);
             plan.Regenerator!.Growth.RequireReady(m);
             rate = plan.Rate!.RateAt(step);
             if (!(rate >= 0 && rate <= 1))
@@ -733,6 +734,19 @@ public sealed class SparsityController : ITrainingHook, IDisposable
                 throw new NonFiniteWeightsException(layer.Name, string.Create(CultureInfo.InvariantCulture,
                     $"{layer.Name} holds NaN or infinite weights at step {step}, a mask update: the training diverged, and magnitudes cannot rank such weights. Lower the learning rate or add a warm-up, and train again from the last checkpoint before it (or from the start)."));
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses a regeneration over a layer frozen after <c>Create</c> (<c>requires_grad</c> false): the weights grown there
+    /// start at 0 and would never train, so each event would empty the layer a little more. (A layer frozen before
+    /// <c>Create</c> is not masked at all.)
+    /// </summary>
+    private static void RequireTrainable(MaskSet masks)
+    {
+        if (masks.Layers.FirstOrDefault(l => !l.Weight.requires_grad) is { } frozen)
+        {
+            throw new InvalidOperationException($"{frozen.Name} no longer requires gradients (requires_grad was set to false after the controller was created), so the weights regeneration grows there would stay 0; set requires_grad back to true, or create the controller after freezing the layer (a frozen layer is then left unmasked).");
         }
     }
 

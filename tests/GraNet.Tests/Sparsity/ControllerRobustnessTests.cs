@@ -176,6 +176,29 @@ public class ControllerRobustnessTests
     }
 
     [Fact]
+    public void A_layer_frozen_after_create_is_refused_at_a_regeneration_before_it_prunes_and_the_step_may_be_given_again()
+    {
+        // Frozen, fc1 has no gradient: its grown weights would start at 0 and never train. Step 2 prunes and regenerates.
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        Step(model, optimizer, 1);
+        controller.AfterOptimizerStep(1);
+        var fc1 = controller.Masks.Layers[0].Weight;
+        var active = controller.Masks.Layers.Select(l => l.ActiveCount).ToList();
+        fc1.requires_grad = false;
+        Step(model, optimizer, 2);
+        var e = Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(2));
+        Assert.Equal("fc1.weight no longer requires gradients (requires_grad was set to false after the controller was created), so the weights regeneration grows there would stay 0; set requires_grad back to true, or create the controller after freezing the layer (a frozen layer is then left unmasked).", e.Message);
+        Assert.Equal(1, controller.Step);
+        Assert.Equal(active, controller.Masks.Layers.Select(l => l.ActiveCount));
+        fc1.requires_grad = true;
+        Step(model, optimizer, 2);
+        controller.AfterOptimizerStep(2);
+        Assert.Equal(2, controller.Step);
+    }
+
+    [Fact]
     public void Every_handler_is_told_of_every_update_of_a_step_when_handlers_throw()
     {
         // Step 2 prunes and regenerates (interval 2). A first handler throws at every update, a second logs: the second is
