@@ -54,8 +54,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
 
     /// <summary>
     /// Every mask change: the initial masks, each pruning event and each regeneration. A handler that throws does not keep
-    /// the others, or the step's other update, from being told; the exception reaches the caller after all are told (several
-    /// as an <see cref="AggregateException"/>), with the step's masks complete.
+    /// the others from being told of the step's updates (it is not told the step's later ones itself); its exception
+    /// reaches the caller afterwards, as thrown (those of several handlers as an <see cref="AggregateException"/>), with the
+    /// step's masks complete.
     /// </summary>
     public event Action<MaskUpdate>? MaskUpdated;
 
@@ -344,8 +345,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     }
 
     /// <summary>
-    /// Tells every <see cref="MaskUpdated"/> handler of every update, in order, even when one of them throws; then
-    /// rethrows what a handler threw (one exception as it was thrown; several as an <see cref="AggregateException"/>).
+    /// Tells every <see cref="MaskUpdated"/> handler of every update, in order, even when another handler throws; a handler
+    /// that throws is not told the step's later updates. Then rethrows: one handler's exception as it was thrown, the
+    /// exceptions of several handlers as an <see cref="AggregateException"/>.
     /// </summary>
     private void Report(IReadOnlyList<MaskUpdate> updates)
     {
@@ -353,28 +355,34 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             return;
         }
-        List<ExceptionDispatchInfo>? thrown = null;
+        var list = handlers.GetInvocationList().Cast<Action<MaskUpdate>>().ToList();
+        var thrown = new ExceptionDispatchInfo?[list.Count];
         foreach (var update in updates)
         {
-            foreach (var handler in handlers.GetInvocationList().Cast<Action<MaskUpdate>>())
+            for (int h = 0; h < list.Count; h++)
             {
+                if (thrown[h] is not null)
+                {
+                    continue; // failing (a full disk fails again): its one exception is what the caller needs
+                }
                 try
                 {
-                    handler(update);
+                    list[h](update);
                 }
                 catch (Exception e)
                 {
-                    (thrown ??= []).Add(ExceptionDispatchInfo.Capture(e));
+                    thrown[h] = ExceptionDispatchInfo.Capture(e);
                 }
             }
         }
-        if (thrown is [var only])
+        var failures = thrown.OfType<ExceptionDispatchInfo>().ToList();
+        if (failures is [var only])
         {
             only.Throw();
         }
-        if (thrown is not null)
+        if (failures.Count > 1)
         {
-            throw new AggregateException("MaskUpdated handlers threw; every handler was told of every update first.", thrown.Select(t => t.SourceException));
+            throw new AggregateException("MaskUpdated handlers threw; every other handler was told of every update first.", failures.Select(t => t.SourceException));
         }
     }
 
