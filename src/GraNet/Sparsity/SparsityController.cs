@@ -444,19 +444,39 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     {
         ArgumentNullException.ThrowIfNull(writer);
         ObjectDisposedException.ThrowIf(disposed, this);
-        // The state is made in memory (2 bytes per masked weight, and the growth criterion's state) to frame it with its length and checksum.
-        using var body = new MemoryStream();
-        using (var inner = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            // The epochs of the options (the pruning window) are steps by it: a run of the same length with other epochs is another run.
-            inner.Write(stepsPerEpoch);
-            SaveState(inner);
-        }
-        var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
         writer.Write(CheckedStateMagic);
-        writer.Write(body.Length);
-        writer.Write(bytes);
-        writer.Write(SHA256.HashData(bytes));
+        // Its length first, counted by writing it once to nothing (the masks and growth state are written from the tensors'
+        // memory, so this costs no copy), then the state itself, hashed on its way: nothing of it is held in memory, so a
+        // state of any size saves, to any stream.
+        long length;
+        using (var counter = new CountingWriteStream())
+        {
+            using (var counting = new BinaryWriter(counter, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                WriteBody(counting);
+            }
+            length = counter.Length;
+        }
+        writer.Write(length);
+        writer.Flush();
+        using var hashing = new HashingWriteStream(writer.BaseStream);
+        using (var inner = new BinaryWriter(hashing, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            WriteBody(inner);
+        }
+        if (hashing.Length != length)
+        {
+            throw new InvalidOperationException($"The SparsityController's state changed while it was saved ({length} bytes counted, {hashing.Length} written); save it from the thread that trains, between steps.");
+        }
+        writer.Write(hashing.Hash());
+    }
+
+    /// <summary>What the checksum covers: the run's steps per epoch, then the state as version 2 wrote it.</summary>
+    private void WriteBody(BinaryWriter writer)
+    {
+        // The epochs of the options (the pruning window) are steps by it: a run of the same length with other epochs is another run.
+        writer.Write(stepsPerEpoch);
+        SaveState(writer);
     }
 
     /// <summary>The state inside the checksummed frame, as version 2 wrote it.</summary>
@@ -492,17 +512,90 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             LoadState(reader, first); // a state of an earlier version, without a checksum
             return;
         }
-        using var inner = new BinaryReader(new MemoryStream(ReadChecked(reader), writable: false), System.Text.Encoding.UTF8);
-        int savedStepsPerEpoch;
+        var stream = reader.BaseStream;
+        long length;
         try
         {
-            savedStepsPerEpoch = inner.ReadInt32();
+            length = reader.ReadInt64();
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException(CutShort, e);
         }
-        LoadState(inner, ReadFirst(inner), savedStepsPerEpoch);
+        if (length < 5)
+        {
+            throw new InvalidDataException(Damaged); // not even the steps per epoch and a first string
+        }
+        if (stream.CanSeek)
+        {
+            // Checked in place, then read from where it is: a state of any size, none of it held twice.
+            long start = stream.Position;
+            if (length > stream.Length - start - SHA256.HashSizeInBytes)
+            {
+                throw new InvalidDataException(CutShort);
+            }
+            RequireChecksum(stream, length, reader);
+            stream.Position = start;
+            LoadBody(reader);
+            stream.Position = start + length + SHA256.HashSizeInBytes;
+            return;
+        }
+        if (length > Array.MaxLength)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state of the SparsityController is {length:N0} bytes, more than can be checked in memory from a stream that cannot seek; give it in a file (or another seekable stream)."));
+        }
+        // A stream that cannot seek is read into memory to be checked before anything of it is used, in pieces, so that a
+        // damaged length is found cut short when the stream ends, not by first allocating what it claims.
+        using var copy = new MemoryStream();
+        RequireChecksum(stream, length, reader, copy);
+        copy.Position = 0;
+        using var inner = new BinaryReader(copy, System.Text.Encoding.UTF8);
+        LoadBody(inner);
+    }
+
+    /// <summary>The frame's content: the run's steps per epoch, then a state of version 2.</summary>
+    private void LoadBody(BinaryReader reader)
+    {
+        int savedStepsPerEpoch;
+        try
+        {
+            savedStepsPerEpoch = reader.ReadInt32();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException(CutShort, e);
+        }
+        LoadState(reader, ReadFirst(reader), savedStepsPerEpoch);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="length"/> bytes of <paramref name="stream"/> (into <paramref name="copy"/>, when given) and the
+    /// SHA-256 after them, and refuses the state unless they match; the stream is left after the checksum.
+    /// </summary>
+    private static void RequireChecksum(Stream stream, long length, BinaryReader reader, Stream? copy = null)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[(int)Math.Min(1 << 20, length)];
+        for (long left = length; left > 0;)
+        {
+            int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+            {
+                throw new InvalidDataException(CutShort);
+            }
+            hash.AppendData(buffer, 0, read);
+            copy?.Write(buffer, 0, read);
+            left -= read;
+        }
+        byte[] stored = reader.ReadBytes(SHA256.HashSizeInBytes);
+        if (stored.Length != SHA256.HashSizeInBytes)
+        {
+            throw new InvalidDataException(CutShort);
+        }
+        if (!hash.GetHashAndReset().AsSpan().SequenceEqual(stored))
+        {
+            throw new InvalidDataException(Damaged);
+        }
     }
 
     /// <summary>The string a state begins with.</summary>
@@ -517,42 +610,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             // Bytes that are not a saved state (BinaryReader reads a length and text from whatever is there).
             throw new InvalidDataException(NotAState, e);
         }
-    }
-
-    /// <summary>The state inside a checksummed frame (after its first string), checked against its SHA-256.</summary>
-    private static byte[] ReadChecked(BinaryReader reader)
-    {
-        var stream = reader.BaseStream;
-        byte[] state;
-        byte[] stored;
-        try
-        {
-            long length = reader.ReadInt64();
-            if (length < 0 || length > Array.MaxLength)
-            {
-                throw new InvalidDataException(Damaged);
-            }
-            // A length past what the stream holds is told as cut short before a buffer that large is made.
-            if (stream.CanSeek && length > stream.Length - stream.Position - SHA256.HashSizeInBytes)
-            {
-                throw new InvalidDataException(CutShort);
-            }
-            state = reader.ReadBytes((int)length);
-            stored = reader.ReadBytes(SHA256.HashSizeInBytes);
-            if (state.Length != length || stored.Length != SHA256.HashSizeInBytes)
-            {
-                throw new InvalidDataException(CutShort);
-            }
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException(CutShort, e);
-        }
-        if (!SHA256.HashData(state).AsSpan().SequenceEqual(stored))
-        {
-            throw new InvalidDataException(Damaged);
-        }
-        return state;
     }
 
     /// <summary>Reads a state of version 2 or earlier (the content of version 3's frame), whose first string <paramref name="first"/> is read already.</summary>

@@ -359,6 +359,83 @@ public class ControllerRobustnessTests
         Assert.Equal(masks, controller.Masks.Layers.Select(l => TinyNets.Flat(l.Mask)));
     }
 
+    /// <summary>A stream that reads or writes only forward (as a GZipStream or a pipe does), over another.</summary>
+    private sealed class OneWay(Stream inner) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => inner.CanWrite;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void A_state_saves_to_and_loads_from_a_stream_that_cannot_seek_and_leaves_what_follows_it()
+    {
+        var (state, _) = SavedAfterThreeSteps(GraNet);
+        using (var model = Mlp())
+        using (var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true))
+        using (var controller = Fresh(model, optimizer, GraNet))
+        {
+            // Saved through a stream that cannot seek: the same bytes (the length is counted, not patched in afterwards).
+            Load(controller, state);
+            using var sink = new MemoryStream();
+            using (var writer = new BinaryWriter(new OneWay(sink), System.Text.Encoding.UTF8))
+            {
+                controller.Save(writer);
+            }
+            Assert.Equal(state, sink.ToArray());
+        }
+        foreach (bool seekable in new[] { true, false })
+        {
+            using var model = Mlp();
+            using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+            using var controller = Fresh(model, optimizer, GraNet);
+            byte[] followed = [.. state, 42];
+            Stream source = new MemoryStream(followed);
+            using var reader = new BinaryReader(seekable ? source : new OneWay(source));
+            controller.Load(reader);
+            Assert.Equal(3, controller.Step);
+            Assert.Equal(42, reader.ReadByte()); // the reader is left right after the state, as a checkpoint's next field needs
+        }
+    }
+
+    [Fact]
+    public void A_damaged_length_on_a_stream_that_cannot_seek_is_found_cut_short_where_the_stream_ends()
+    {
+        // The length after the first string, made 2,000,000,000: before, a buffer that large was allocated first.
+        var (state, _) = SavedAfterThreeSteps(GraNet);
+        byte[] damaged = [.. state];
+        BitConverter.GetBytes(2_000_000_000L).CopyTo(damaged, 24); // 1 + 23 bytes of "GRANET-SPARSITY-STATE-3"
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        using var reader = new BinaryReader(new OneWay(new MemoryStream(damaged)));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => controller.Load(reader));
+        Assert.Equal("The saved state of the SparsityController ends early: it was cut short; give all that Save wrote.", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the claimed length was allocated");
+        Assert.Equal(0, controller.Step);
+    }
+
     [Fact]
     public void A_saved_state_with_any_byte_changed_is_refused_and_changes_nothing()
     {
