@@ -39,7 +39,7 @@ public static class BenchInferenceCommand
                 {
                     throw new ArgumentException($"{string.Join(", ", ignored)} {(ignored.Count == 1 ? "applies" : "apply")} to a random network (without --model); --model {path} is timed as trained, on its own input. Drop {(ignored.Count == 1 ? "it" : "them")} or --model.");
                 }
-                if (!File.Exists(path) && !Directory.Exists(path) && ModelRegistry.All.Any(m => string.Equals(m.Name, path.Trim(), StringComparison.OrdinalIgnoreCase)))
+                if (!File.Exists(path) && !Directory.Exists(path) && IsModelName(path))
                 {
                     // 'bench sparse --model' takes a model's name; here --model is a file, and a name goes to --architecture.
                     throw new ArgumentException($"--model {path}: no such file; --model takes a trained model file (.ckpt or .gsm). To time {path} with random weights, give --architecture {path}.");
@@ -127,11 +127,16 @@ public static class BenchInferenceCommand
             // Only a plan that runs some layer sparse has a gain from sparse kernels to show.
             // The sparse time it was timed with is shown beside it: each pair is timed together, so the ratio comes from its own pair.
             string gain = engine.RunsSparse(size) ? string.Create(CultureInfo.InvariantCulture, $"{engineDense / sparseAgain:F2}x (sparse {sparseAgain * 1000:F4} ms)") : "– (no layer runs sparse)";
-            using var reference = module.call(x);
-            using var ours = engine.call(x);
-            float difference = (reference - ours).abs().max().item<float>();
-            // Relative to the largest logit: random weights at a low density give logits of 1e-6 (VGG-16), where any absolute difference is small.
-            float largest = reference.abs().max().item<float>();
+            float difference;
+            float largest;
+            using (var scope = NewDisposeScope())
+            {
+                var reference = module.call(x);
+                var ours = engine.call(x);
+                difference = (reference - ours).abs().max().item<float>();
+                // Relative to the largest logit: random weights at a low density give logits of 1e-6 (VGG-16), where any absolute difference is small.
+                largest = reference.abs().max().item<float>();
+            }
             string relative = largest > 0 ? string.Create(CultureInfo.InvariantCulture, $"{difference / largest:G2}") : "–";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| batch {size} | {dense * 1000:F4} | {sparse * 1000:F4} | {dense / sparse:F2}x | {engineDense * 1000:F4} | {gain} | {size / sparse:F0} | {size / dense:F0} | {difference:G2} ({relative}) |"));
@@ -139,6 +144,20 @@ public static class BenchInferenceCommand
         output.WriteLine();
         output.WriteLine("speed-up: libtorch's dense forward pass against what the engine serves (its plan, or the plain dense pass where that was as fast); sparse kernels' gain: the engine with every layer on libtorch's dense kernel against the same, timed together (the sparse time of that pair in brackets; it differs from the sparse column by the machine's drift). The engine's own pooling and layout make up the rest: a gain where pooling is heavy (LeNet-5-Caffe), a cost where layers are small.");
         output.WriteLine();
+    }
+
+    /// <summary>Whether <paramref name="text"/> names a model of <c>granet list</c> (aliases too, as <c>--architecture</c> takes them).</summary>
+    private static bool IsModelName(string text)
+    {
+        try
+        {
+            ModelRegistry.Get(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Best steady-state time of each of two actions, timed alternately three times so that drift of the machine hits both.</summary>

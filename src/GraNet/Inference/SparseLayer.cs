@@ -14,7 +14,6 @@ namespace GraNet.Inference;
 /// </summary>
 public sealed class SparseLayer : IDisposable
 {
-    private readonly NetworkStage stage;
     private readonly Tensor matrix;
     private readonly Tensor biasColumn;
     private readonly float[] bias;
@@ -31,18 +30,22 @@ public sealed class SparseLayer : IDisposable
     /// once, in any kernel. The normalisation must be in evaluation mode (its running statistics are what it computes).
     /// </param>
     public SparseLayer(ConvolutionStage convolution, BatchNormStage? norm = null)
-        : this(convolution, convolution?.Name ?? "", convolution!.Layer.weight!, convolution.Layer.bias, norm)
+        : this(Covered(convolution).Name, convolution.Layer.weight!, convolution.Layer.bias, norm)
     {
         var layer = convolution.Layer;
-        if (!Covers(layer))
-        {
-            throw new NotSupportedException($"{Name}: sparse execution covers plain convolutions (one group, explicit zero padding).");
-        }
         IsConvolution = true;
         kernelSize = layer.kernel_size;
         stride = layer.stride;
         padding = layer.padding!; // Covers checked it is there
         dilation = layer.dilation;
+    }
+
+    /// <summary><paramref name="convolution"/>, refused before anything is copied unless sparse execution <see cref="Covers"/> it.</summary>
+    private static ConvolutionStage Covered(ConvolutionStage convolution)
+    {
+        ArgumentNullException.ThrowIfNull(convolution);
+        return Covers(convolution.Layer) ? convolution
+            : throw new NotSupportedException($"{convolution.Name}: sparse execution covers plain convolutions (one group, explicit zero padding).");
     }
 
     /// <summary>Whether sparse execution covers the convolution: one group, not transposed, explicit zero padding.</summary>
@@ -53,13 +56,12 @@ public sealed class SparseLayer : IDisposable
     }
 
     public SparseLayer(LinearStage linear)
-        : this(linear, linear?.Name ?? "", linear!.Layer.weight!, linear.Layer.bias, null)
+        : this(linear?.Name ?? "", linear!.Layer.weight!, linear.Layer.bias, null)
     {
     }
 
-    private SparseLayer(NetworkStage stage, string name, Tensor weight, Tensor? layerBias, BatchNormStage? norm)
+    private SparseLayer(string name, Tensor weight, Tensor? layerBias, BatchNormStage? norm)
     {
-        this.stage = stage;
         Name = name;
         Norm = norm;
         if (weight.dtype != ScalarType.Float32 || layerBias is { dtype: not ScalarType.Float32 })
@@ -177,7 +179,8 @@ public sealed class SparseLayer : IDisposable
 
     /// <summary>
     /// libtorch's dense convolution or linear layer with the weights read when this was made (the filters with a batch
-    /// norm folded in), as the sparse kernels have them: every kernel computes the same layer, even if the model changes.
+    /// norm folded in), as the sparse kernels have them: every kernel of this layer computes the same, even if the model
+    /// changes after (the plain dense pass that calibration may keep for a batch size runs the model's own modules).
     /// </summary>
     private Tensor DenseCopy(Tensor input)
     {

@@ -329,12 +329,14 @@ public class ErrorLineTests : IDisposable
         Assert.Equal($"granet: --checkpoint {missing}: not found; give a .ckpt file from 'granet train' (last.ckpt or best.ckpt).", Assert.Single(lines));
     }
 
-    [Fact]
-    public void Bench_inference_given_a_model_name_for_its_file_option_points_to_architecture()
+    [Theory]
+    [InlineData("lenet5-caffe")]
+    [InlineData("vgg-16")] // an alias --architecture takes
+    public void Bench_inference_given_a_model_name_for_its_file_option_points_to_architecture(string name)
     {
-        var (code, lines) = Run("bench", "inference", "--model", "lenet5-caffe");
+        var (code, lines) = Run("bench", "inference", "--model", name);
         Assert.Equal(ExitCodes.BadArguments, code);
-        Assert.Equal("granet: --model lenet5-caffe: no such file; --model takes a trained model file (.ckpt or .gsm). To time lenet5-caffe with random weights, give --architecture lenet5-caffe.", Assert.Single(lines));
+        Assert.Equal($"granet: --model {name}: no such file; --model takes a trained model file (.ckpt or .gsm). To time {name} with random weights, give --architecture {name}.", Assert.Single(lines));
     }
 
     [Theory]

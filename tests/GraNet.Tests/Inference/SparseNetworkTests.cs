@@ -427,4 +427,12 @@ public class SparseNetworkTests
             Assert.True((expected - fromRows).abs().max().item<float>() <= 1e-5f);
         }
     }
+
+    [Fact]
+    public void A_grouped_convolution_is_refused_by_name()
+    {
+        using var grouped = nn.Conv2d(4, 4, 3, groups: 2);
+        var e = Assert.Throws<NotSupportedException>(() => new SparseLayer(new ConvolutionStage("conv", grouped)));
+        Assert.Equal("conv: sparse execution covers plain convolutions (one group, explicit zero padding).", e.Message);
+    }
 }
