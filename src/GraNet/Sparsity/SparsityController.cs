@@ -636,7 +636,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         if (first != StateMagic && !IsBuiltInName(first))
         {
-            throw new InvalidDataException(NotAState); // neither this version's state nor an earlier one's (which began with the method)
+            // A later layout (GRANET-SPARSITY-STATE-4 on) is named as one, not as bytes of something else.
+            throw new InvalidDataException(first.StartsWith("GRANET-SPARSITY-STATE-", StringComparison.Ordinal)
+                ? $"The saved state is of a later layout ({first}) than this version of GraNet.NET reads (up to {CheckedStateMagic}); load it with the version that saved it, or a newer one."
+                : NotAState); // neither this version's state nor an earlier one's (which began with the method)
         }
         RequireMethod(name);
         if (first == StateMagic)

@@ -317,6 +317,18 @@ public class ControllerRobustnessTests
         // A length the bytes do not hold, and a length prefix that is not one: the same refusal, not a reader's exception.
         Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [200, 0x41])).Message);
         Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])).Message);
+        // A later layout is named as one.
+        using (var later = new MemoryStream())
+        {
+            using (var writer = new BinaryWriter(later, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write("GRANET-SPARSITY-STATE-4");
+                writer.Write(0L);
+            }
+            Assert.Equal(
+                "The saved state is of a later layout (GRANET-SPARSITY-STATE-4) than this version of GraNet.NET reads (up to GRANET-SPARSITY-STATE-3); load it with the version that saved it, or a newer one.",
+                Assert.Throws<InvalidDataException>(() => Load(controller, later.ToArray())).Message);
+        }
 
         // The previous layout is the state inside the checksummed frame; the one before began with the method's name:
         // the same bytes without the options and run length in front. Both still load.
