@@ -1,7 +1,10 @@
 namespace GraNet.IO;
 
-/// <summary>Counts the bytes written to it and keeps none: the length of what a writer will write, without holding it.</summary>
-internal sealed class CountingWriteStream : Stream
+/// <summary>
+/// A stream that is only written to, forward, and counts what is written: kept by nothing, it gives the length of what a
+/// writer will write without holding it; <see cref="HashingWriteStream"/> passes it on and hashes it too.
+/// </summary>
+internal class CountingWriteStream : Stream
 {
     private long written;
 
@@ -19,19 +22,19 @@ internal sealed class CountingWriteStream : Stream
         set => throw new NotSupportedException();
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => written += count;
+    public sealed override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer) => written += buffer.Length;
 
-    public override void WriteByte(byte value) => written++;
+    public sealed override void WriteByte(byte value) => Write([value]);
 
     public override void Flush()
     {
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public sealed override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public sealed override void SetLength(long value) => throw new NotSupportedException();
 }
