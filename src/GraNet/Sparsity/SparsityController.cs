@@ -351,9 +351,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// </summary>
     private void Report(IReadOnlyList<MaskUpdate> updates)
     {
-        if (MaskUpdated is not { } handlers)
+        if (updates.Count == 0 || MaskUpdated is not { } handlers)
         {
-            return;
+            return; // most steps: nothing to tell, nothing made
         }
         var list = handlers.GetInvocationList().Cast<Action<MaskUpdate>>().ToList();
         var thrown = new ExceptionDispatchInfo?[list.Count];
