@@ -438,7 +438,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// <summary>
     /// Writes the controller's state (not the model's or the optimizer's): the options and the run's length it was made
     /// with, the step reached, training FLOPs so far, the masks and the growth criterion's state; then their SHA-256,
-    /// which <see cref="Load"/> checks before it reads anything of the state.
+    /// which <see cref="Load"/> checks before it reads anything of the state. The state goes to <paramref name="writer"/>'s
+    /// <c>BaseStream</c> (a subclass's own <c>Write</c> overrides see only the frame), written twice over: once to count
+    /// its length, once to the stream.
     /// </summary>
     public void Save(BinaryWriter writer)
     {
@@ -466,7 +468,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         if (hashing.Length != length)
         {
-            throw new InvalidOperationException($"The SparsityController's state changed while it was saved ({length} bytes counted, {hashing.Length} written); save it from the thread that trains, between steps.");
+            throw new InvalidOperationException($"The SparsityController's state changed while it was saved ({length} bytes counted, {hashing.Length} written), so the stream holds an incomplete state: save it again from the thread that trains, between steps (a growth score of your own must write the same bytes each time it saves).");
         }
         writer.Write(hashing.Hash());
     }
@@ -536,7 +538,11 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             }
             RequireChecksum(stream, length, reader);
             stream.Position = start;
-            LoadBody(reader);
+            // Read as Save wrote it (UTF-8), whatever the caller's reader decodes.
+            using (var inPlace = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                LoadBody(inPlace);
+            }
             stream.Position = start + length + SHA256.HashSizeInBytes;
             return;
         }
@@ -544,8 +550,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state of the SparsityController is {length:N0} bytes, more than can be checked in memory from a stream that cannot seek; give it in a file (or another seekable stream)."));
         }
-        // A stream that cannot seek is read into memory to be checked before anything of it is used, in pieces, so that a
-        // damaged length is found cut short when the stream ends, not by first allocating what it claims.
+        // A stream that cannot seek is read into memory to be checked before anything of it is used (up to twice the state
+        // while the copy grows), in pieces, so that a damaged length is found cut short when the stream ends, not by first
+        // allocating what it claims.
         using var copy = new MemoryStream();
         RequireChecksum(stream, length, reader, copy);
         copy.Position = 0;
@@ -638,6 +645,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             // A later layout (GRANET-SPARSITY-STATE-4 on) is named as one, not as bytes of something else.
             throw new InvalidDataException(first.StartsWith("GRANET-SPARSITY-STATE-", StringComparison.Ordinal)
+                    && int.TryParse(first.AsSpan("GRANET-SPARSITY-STATE-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layout) && layout > 3
                 ? $"The saved state is of a later layout ({first}) than this version of GraNet.NET reads (up to {CheckedStateMagic}); load it with the version that saved it, or a newer one."
                 : NotAState); // neither this version's state nor an earlier one's (which began with the method)
         }

@@ -329,6 +329,15 @@ public class ControllerRobustnessTests
                 "The saved state is of a later layout (GRANET-SPARSITY-STATE-4) than this version of GraNet.NET reads (up to GRANET-SPARSITY-STATE-3); load it with the version that saved it, or a newer one.",
                 Assert.Throws<InvalidDataException>(() => Load(controller, later.ToArray())).Message);
         }
+        foreach (string unknown in new[] { "GRANET-SPARSITY-STATE-1", "GRANET-SPARSITY-STATE-x" })
+        {
+            using var other = new MemoryStream();
+            using (var writer = new BinaryWriter(other, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(unknown);
+            }
+            Assert.Equal(e.Message, Assert.Throws<InvalidDataException>(() => Load(controller, other.ToArray())).Message);
+        }
 
         // The previous layout is the state inside the checksummed frame; the one before began with the method's name:
         // the same bytes without the options and run length in front. Both still load.
@@ -427,6 +436,29 @@ public class ControllerRobustnessTests
             controller.Load(reader);
             Assert.Equal(3, controller.Step);
             Assert.Equal(42, reader.ReadByte()); // the reader is left right after the state, as a checkpoint's next field needs
+        }
+    }
+
+    [Fact]
+    public void A_state_loads_through_a_reader_of_another_encoding_from_any_stream()
+    {
+        // Save writes the state's strings as UTF-8; a seekable Load read them with the caller's reader (UTF-16 here) and
+        // refused its own state as "not a state", while a one-way stream loaded it.
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNet);
+        Load(controller, SavedAfterThreeSteps(GraNet).State);
+        using var saved = new MemoryStream();
+        using (var writer = new BinaryWriter(saved, System.Text.Encoding.Unicode, leaveOpen: true))
+        {
+            controller.Save(writer);
+        }
+        foreach (bool seekable in new[] { true, false })
+        {
+            using var again = new MemoryStream(saved.ToArray());
+            using var reader = new BinaryReader(seekable ? again : new OneWay(again), System.Text.Encoding.Unicode);
+            controller.Load(reader);
+            Assert.Equal(3, controller.Step);
         }
     }
 

@@ -33,7 +33,7 @@ public interface IGrowthScore
     {
     }
 
-    /// <summary>Writes any state (e.g. a random generator) into a checkpoint.</summary>
+    /// <summary>Writes any state (e.g. a random generator) into a checkpoint; the same bytes each time it is called between two steps (the controller writes its state twice: once to count its length).</summary>
     void Save(BinaryWriter writer)
     {
     }
