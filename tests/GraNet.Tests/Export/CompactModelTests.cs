@@ -68,13 +68,20 @@ public class CompactModelTests : IDisposable
         Assert.Contains(header.Tensors, t => t.Name == "fc3.bias" && !t.Sparse);
     }
 
+    /// <summary>A LeNet-5-Caffe pruned to density 0.2, saved as <c>m.gsm</c> in the test's folder; its path.</summary>
+    private string SavedLeNet5(ImageShape shape)
+    {
+        using var model = Pruned("lenet5-caffe", shape, 0.2);
+        string path = Path.Combine(folder, "m.gsm");
+        CompactModel.Save(path, model, Header("lenet5-caffe", shape));
+        return path;
+    }
+
     [Fact]
     public void A_file_of_another_model_or_a_damaged_file_is_refused_with_its_name()
     {
         var shape = new ImageShape(1, 28, 28);
-        using var model = Pruned("lenet5-caffe", shape, 0.2);
-        string path = Path.Combine(folder, "m.gsm");
-        CompactModel.Save(path, model, Header("lenet5-caffe", shape));
+        string path = SavedLeNet5(shape);
         using var other = ModelRegistry.Create("lenet-300-100", shape, 10);
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => CompactModel.Load(path, other)).Message, StringComparison.Ordinal);
         byte[] bytes = File.ReadAllBytes(path);
@@ -91,9 +98,7 @@ public class CompactModelTests : IDisposable
         // A file of a 10-class LeNet-5 into a 12-class one: every tensor matches but the classifier's, the last. They were
         // written into the model before the classifier was refused.
         var shape = new ImageShape(1, 28, 28);
-        using var model = Pruned("lenet5-caffe", shape, 0.2);
-        string path = Path.Combine(folder, "m.gsm");
-        CompactModel.Save(path, model, Header("lenet5-caffe", shape));
+        string path = SavedLeNet5(shape);
         manual_seed(9);
         using var twelve = ModelRegistry.Create("lenet5-caffe", shape, 12);
         float[] Values(nn.Module m) => m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
