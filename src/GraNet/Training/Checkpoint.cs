@@ -42,7 +42,7 @@ public static class Checkpoint
         }));
     }
 
-    /// <summary>Reads only the header (without checking the checksum, so that it stays cheap; <see cref="Load"/> checks it).</summary>
+    /// <summary>Reads only the header (without checking the checksum, so that it stays cheap; <see cref="Load(string, nn.Module, OptimizerHelper?, ITrainingHook?, Action{CheckpointHeader}?)"/> checks it).</summary>
     /// <exception cref="InvalidDataException">Not a GraNet checkpoint, or damaged; the message names the file.</exception>
     public static CheckpointHeader ReadHeader(string path)
     {
@@ -65,12 +65,22 @@ public static class Checkpoint
     /// checkpoint and returns its header. The model must have the architecture that was saved.
     /// </summary>
     /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated) or of another model or method; one line naming the file.</exception>
-    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook)
+    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook) => Load(path, model, optimizer, hook, accept: null);
+
+    /// <summary>
+    /// As <see cref="Load(string, nn.Module, OptimizerHelper?, ITrainingHook?)"/>, after <paramref name="accept"/> has seen
+    /// the header: it runs once the checksum is checked and before anything is restored, so a caller that must refuse a
+    /// checkpoint by its header (another run, other data) reads and checks the file once, and a refusal changes nothing.
+    /// </summary>
+    /// <param name="accept">Throws to refuse the checkpoint; its exception reaches the caller as thrown.</param>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated) or of another model or method; one line naming the file.</exception>
+    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook, Action<CheckpointHeader>? accept)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var stream = Open(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         var header = Format.ReadVerifiedHeader<CheckpointHeader>(reader, path);
+        accept?.Invoke(header);
         try
         {
             model.load(reader, strict: true);

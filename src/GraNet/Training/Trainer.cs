@@ -136,24 +136,26 @@ public sealed class Trainer : IDisposable
         string? trainedOn = data.Train.Source.Digest;
         if (resume && last is not null && File.Exists(last))
         {
-            var saved = Checkpoint.ReadVerifiedHeader(last);
-            if (saved.EpochsCompleted > 0 && saved.TrainingImagesSha256 is null)
+            // The file is read and its checksum checked once: the header is checked before anything is restored.
+            var header = Checkpoint.Load(last, model, optimizer, hook, saved =>
+            {
+                RefuseAnotherRun(last, saved, identity);
+                if (saved.EpochsCompleted > 0 && saved.Step != (long)saved.EpochsCompleted * StepsPerEpoch)
+                {
+                    // Other data (or batch size): every step count of the schedule and the hook would be off.
+                    throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{last}: the run trained {saved.Step / saved.EpochsCompleted} steps per epoch, this trainer's data gives {StepsPerEpoch} ({data.Train.Count} training images); resume with the data the run was trained on."));
+                }
+                if (OtherData(saved, data) is { } other)
+                {
+                    // The same number of steps, other images or labels: the schedule would fit, the numbers would not be the run's.
+                    throw new InvalidDataException($"{last}: this trainer's data holds other {other} than the run used (their SHA-256 digests over images and labels differ); resume with the data the run was trained on.");
+                }
+            });
+            if (header.EpochsCompleted > 0 && header.TrainingImagesSha256 is null)
             {
                 trainedOn = null;
             }
-            RefuseAnotherRun(last, saved, identity);
-            if (saved.EpochsCompleted > 0 && saved.Step != (long)saved.EpochsCompleted * StepsPerEpoch)
-            {
-                // Other data (or batch size): every step count of the schedule and the hook would be off.
-                throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{last}: the run trained {saved.Step / saved.EpochsCompleted} steps per epoch, this trainer's data gives {StepsPerEpoch} ({data.Train.Count} training images); resume with the data the run was trained on."));
-            }
-            if (OtherData(saved, data) is { } other)
-            {
-                // The same number of steps, other images or labels: the schedule would fit, the numbers would not be the run's.
-                throw new InvalidDataException($"{last}: this trainer's data holds other {other} than the run used (their SHA-256 digests over images and labels differ); resume with the data the run was trained on.");
-            }
-            var header = Checkpoint.Load(last, model, optimizer, hook);
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
             step = header.Step;

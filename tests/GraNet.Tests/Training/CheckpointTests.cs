@@ -69,6 +69,47 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_header_refused_by_the_caller_restores_nothing_and_its_exception_reaches_the_caller_as_thrown()
+    {
+        string path = Path.Combine(folder, "c.ckpt");
+        manual_seed(1);
+        using var saved = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Save(path, Header, saved, null, null);
+        manual_seed(2);
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        float[][] before = [.. model.parameters().Select(p => p.data<float>().ToArray())];
+        var refusal = new InvalidOperationException("another run");
+        CheckpointHeader? seen = null;
+        var e = Assert.Throws<InvalidOperationException>(() => Checkpoint.Load(path, model, null, null, header =>
+        {
+            seen = header;
+            throw refusal;
+        }));
+        Assert.Same(refusal, e);
+        Assert.Equal((2, 20L), (seen!.EpochsCompleted, seen.Step));
+        Assert.Equal(before, model.parameters().Select(p => p.data<float>().ToArray()));
+        // Accepted: the header seen is the one returned, and the weights are the saved ones.
+        var returned = Checkpoint.Load(path, model, null, null, header => seen = header);
+        Assert.Same(seen, returned);
+        Assert.All(saved.parameters().Zip(model.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void A_damaged_checkpoint_is_refused_before_the_caller_sees_its_header()
+    {
+        string path = Path.Combine(folder, "d.ckpt");
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        Checkpoint.Save(path, Header, model, null, null);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 1;
+        File.WriteAllBytes(path, bytes);
+        bool called = false;
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null, null, _ => called = true));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.False(called);
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_is_named()
     {
         string path = Path.Combine(folder, "junk.ckpt");
