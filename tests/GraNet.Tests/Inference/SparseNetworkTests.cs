@@ -43,13 +43,25 @@ public class SparseNetworkTests
     {
         using var module = Pruned(model, 0.1);
         using var engine = new SparseNetwork((ISequentialNetwork)module, Mnist, threads: 2);
+        AssertServesLikeModel(engine, kernel, module.call, [batch, 1, 28, 28], 1e-5f);
+    }
+
+    /// <summary>
+    /// With every layer on <paramref name="kernel"/>, the engine's output for a random batch of shape <paramref name="input"/>
+    /// has the model's shape and is within <paramref name="tolerance"/> of the model's logits (times the largest |logit|, when
+    /// above 1, with <paramref name="relative"/>).
+    /// </summary>
+    private static void AssertServesLikeModel(SparseNetwork engine, LayerKernel kernel, Func<Tensor, Tensor> model, long[] input, float tolerance, bool relative = false)
+    {
         engine.UseForAll(kernel);
-        using var x = randn(batch, 1, 28, 28);
         using var guard = no_grad();
-        using var expected = module.call(x);
+        using var x = randn(input);
+        using var expected = model(x);
         using var actual = engine.call(x);
         Assert.Equal(expected.shape, actual.shape);
-        Assert.True((expected - actual).abs().max().item<float>() <= 1e-5f);
+        float scale = relative ? Math.Max(1, expected.abs().max().item<float>()) : 1;
+        float difference = (expected - actual).abs().max().item<float>();
+        Assert.True(difference <= tolerance * scale, $"{kernel}: the logits differ by {difference}, more than {tolerance * scale}");
     }
 
     /// <summary>Conv 1→2 (3x3) on 12x12, ReLU, 3x3 max-pool, flatten (18), fc 18→4: a pool our 2x2 kernel must not take over.</summary>
@@ -234,13 +246,7 @@ public class SparseNetworkTests
         vgg.eval();
         using var engine = new SparseNetwork(vgg, new ImageShape(3, 16, 16), threads: 2);
         Assert.Equal(["features.bn0", "features.bn2"], engine.Layers.Select(l => l.Norm?.Name).OfType<string>());
-        engine.UseForAll(kernel);
-        using var guard = no_grad();
-        using var x = randn(batch, 3, 16, 16);
-        using var expected = vgg.call(x);
-        using var actual = engine.call(x);
-        Assert.Equal(expected.shape, actual.shape);
-        Assert.True((expected - actual).abs().max().item<float>() <= 1e-4f);
+        AssertServesLikeModel(engine, kernel, vgg.call, [batch, 3, 16, 16], 1e-4f);
     }
 
     [Fact]
@@ -321,14 +327,7 @@ public class SparseNetworkTests
         using var engine = new SparseNetwork((ISequentialNetwork)model, shape, threads: 2);
         // Every convolution has its batch norm folded in; the classifier has none.
         Assert.All(engine.Layers.Where(l => l.IsConvolution), l => Assert.NotNull(l.Norm));
-        engine.UseForAll(kernel);
-        using var guard = no_grad();
-        using var x = randn(batch, 3, 16, 16);
-        using var expected = model.call(x);
-        using var actual = engine.call(x);
-        Assert.Equal(expected.shape, actual.shape);
-        float scale = expected.abs().max().item<float>();
-        Assert.True((expected - actual).abs().max().item<float>() <= 1e-4f * Math.Max(1, scale), $"{name} {kernel}");
+        AssertServesLikeModel(engine, kernel, model.call, [batch, 3, 16, 16], 1e-4f, relative: true);
     }
 
     [Fact]
