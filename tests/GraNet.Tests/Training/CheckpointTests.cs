@@ -15,6 +15,28 @@ public class CheckpointTests : IDisposable
     private static CheckpointHeader Header => new("lenet-300-100", "tiny", 2, 20, 1, 0.5, false,
         [new EpochMetrics(1, 1.5, 0.4, 0.5, 0.1, 2, 100, 0.01, new Dictionary<string, double> { ["density"] = 0.3 })], "{\"a\":1}");
 
+    /// <summary>LeNet-300-100 for 28x28 images and 10 classes, its weights drawn after seeding with <paramref name="seed"/> when given.</summary>
+    private static nn.Module<Tensor, Tensor> Mlp(int? seed = null)
+    {
+        if (seed is { } value)
+        {
+            manual_seed(value);
+        }
+        return ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+    }
+
+    private static void AssertSameWeights(nn.Module a, nn.Module b) =>
+        Assert.All(a.parameters().Zip(b.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+
+    /// <summary>A checkpoint of <paramref name="model"/> saved as <paramref name="name"/>, its bytes then replaced by what <paramref name="damage"/> makes of them.</summary>
+    private string SavedThenDamaged(string name, nn.Module model, Func<byte[], byte[]> damage)
+    {
+        string path = Path.Combine(folder, name);
+        Checkpoint.Save(path, Header, model, null, null);
+        File.WriteAllBytes(path, damage(File.ReadAllBytes(path)));
+        return path;
+    }
+
     [Fact]
     public void Checkpoint_file_names_are_made_and_read_in_one_place()
     {
@@ -33,16 +55,14 @@ public class CheckpointTests : IDisposable
     public void Header_and_weights_round_trip()
     {
         string path = Path.Combine(folder, "a.ckpt");
-        manual_seed(1);
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var model = Mlp(seed: 1);
         Checkpoint.Save(path, Header, model, null, null);
         var header = Checkpoint.ReadHeader(path);
         Assert.Equal((2, 20L, 1, 0.5, "{\"a\":1}"), (header.EpochsCompleted, header.Step, header.BestEpoch, header.BestValidationAccuracy!.Value, header.Configuration));
         Assert.Equal(0.3, header.History[0].Scalars["density"]);
-        manual_seed(2);
-        using var other = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var other = Mlp(seed: 2);
         Checkpoint.Load(path, other, null, null);
-        Assert.All(model.parameters().Zip(other.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+        AssertSameWeights(model, other);
         Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
     }
 
@@ -72,11 +92,9 @@ public class CheckpointTests : IDisposable
     public void A_header_refused_by_the_caller_restores_nothing_and_its_exception_reaches_the_caller_as_thrown()
     {
         string path = Path.Combine(folder, "c.ckpt");
-        manual_seed(1);
-        using var saved = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var saved = Mlp(seed: 1);
         Checkpoint.Save(path, Header, saved, null, null);
-        manual_seed(2);
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var model = Mlp(seed: 2);
         float[][] before = [.. model.parameters().Select(p => p.data<float>().ToArray())];
         var refusal = new InvalidOperationException("another run");
         CheckpointHeader? seen = null;
@@ -91,18 +109,18 @@ public class CheckpointTests : IDisposable
         // Accepted: the header seen is the one returned, and the weights are the saved ones.
         var returned = Checkpoint.Load(path, model, null, null, header => seen = header);
         Assert.Same(seen, returned);
-        Assert.All(saved.parameters().Zip(model.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+        AssertSameWeights(saved, model);
     }
 
     [Fact]
     public void A_damaged_checkpoint_is_refused_before_the_caller_sees_its_header()
     {
-        string path = Path.Combine(folder, "d.ckpt");
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-        Checkpoint.Save(path, Header, model, null, null);
-        byte[] bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 1;
-        File.WriteAllBytes(path, bytes);
+        using var model = Mlp();
+        string path = SavedThenDamaged("d.ckpt", model, bytes =>
+        {
+            bytes[bytes.Length / 2] ^= 1;
+            return bytes;
+        });
         bool called = false;
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null, null, _ => called = true));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
@@ -121,11 +139,8 @@ public class CheckpointTests : IDisposable
     [Fact]
     public void A_truncated_checkpoint_is_named()
     {
-        string path = Path.Combine(folder, "cut.ckpt");
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-        Checkpoint.Save(path, Header, model, null, null);
-        byte[] bytes = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        using var model = Mlp();
+        string path = SavedThenDamaged("cut.ckpt", model, bytes => bytes[..(bytes.Length / 2)]);
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null, null));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
@@ -134,7 +149,7 @@ public class CheckpointTests : IDisposable
     public void Loading_into_another_architecture_is_refused()
     {
         string path = Path.Combine(folder, "b.ckpt");
-        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        using var model = Mlp();
         Checkpoint.Save(path, Header, model, null, null);
         using var other = ModelRegistry.Create("lenet5-caffe", new ImageShape(1, 28, 28), 10);
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, other, null, null));
