@@ -177,9 +177,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             OptimizerStateAccess.RequireSupported(optimizer);
         }
         method = plan;
-        var masked = masks.Layers.Select(l => (nint)l.Weight.Handle).ToHashSet();
+        var masked = masks.Layers.Select(l => TensorMemory.Of(l.Weight)).ToHashSet();
         UnmaskedWeights = model.named_parameters()
-            .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(p.parameter.Handle))
+            .Where(p => p.parameter.requires_grad && p.parameter.dim() >= 2 && !masked.Contains(TensorMemory.Of(p.parameter)))
             .Select(p => p.name).ToList();
         if (method.Window is { } window && method.Regenerator is not null && !HasUpdateStep(window, totalRunSteps))
         {
@@ -286,7 +286,10 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (step != lastStep + 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} does not follow step {lastStep}; call after every optimizer step, numbered over the whole run (1, 2, 3, …), not per epoch.");
+            string which = step < 1 ? $"Step {step} is not a step number: steps count from 1"
+                : lastStep == 0 ? $"Step {step} comes first here, but the first step is 1"
+                : $"Step {step} does not follow step {lastStep}";
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"{which}; call after every optimizer step, numbered over the whole run (1, 2, 3, …), not per epoch.");
         }
         if (step > totalSteps)
         {

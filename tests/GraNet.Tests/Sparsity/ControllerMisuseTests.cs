@@ -34,7 +34,14 @@ public class ControllerMisuseTests
         using var model = Mlp();
         using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
         using var controller = SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]);
-        for (long step = 1; step <= 4; step++)
+        Step(model, optimizer);
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(0));
+        Assert.StartsWith("Step 0 is not a step number: steps count from 1; call after every optimizer step", zero.Message, StringComparison.Ordinal);
+        var late = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(5));
+        Assert.StartsWith("Step 5 comes first here, but the first step is 1; call after every optimizer step", late.Message, StringComparison.Ordinal);
+        Assert.Equal(0, controller.Step);
+        controller.AfterOptimizerStep(1);
+        for (long step = 2; step <= 4; step++)
         {
             Step(model, optimizer);
             controller.AfterOptimizerStep(step);
@@ -110,6 +117,83 @@ public class ControllerMisuseTests
         Assert.Equal(["a.weight", "out.weight"], masks.Layers.Select(l => l.Name));
         // Per sample: frozen 64 + shared 64 twice + out 16 multiply-adds, 2 FLOPs each.
         Assert.Equal(2.0 * (64 + 64 + 64 + 16), FlopCounter.Measure(model, [8], masks).DenseForward);
+    }
+
+    /// <summary>Tokens → embedding (6 x 4) → linear 4→4, ReLU → linear 4→6 whose weight is the embedding's (tied, as in language models).</summary>
+    private sealed class TiedClassifier : nn.Module<Tensor, Tensor>
+    {
+        private readonly Embedding embed = nn.Embedding(6, 4);
+        private readonly Linear hidden = nn.Linear(4, 4);
+        private readonly Linear output = nn.Linear(4, 6);
+
+        public TiedClassifier()
+            : base("tied")
+        {
+            output.weight = embed.weight!;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor tokens)
+        {
+            using var embedded = embed.call(tokens);
+            using var hid = hidden.call(embedded);
+            using var active = nn.functional.relu(hid);
+            return output.call(active);
+        }
+    }
+
+    [Fact]
+    public void A_weight_tied_to_an_embedding_has_the_optimizer_state_of_both_handles_masked()
+    {
+        // TorchSharp's Embedding.weight makes a new object at each read: the optimizer holds the tied weight twice, as
+        // embed.weight (0) and output.weight (3), each with its own momentum buffer. Both must be 0 where the mask is.
+        manual_seed(5);
+        using var model = new TiedClassifier();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.1, 0.9);
+        Assert.Equal(["embed.weight", "hidden.weight", "hidden.bias", "output.weight", "output.bias"], model.named_parameters().Select(p => p.name));
+        using var controller = SparsityController.Create(model, optimizer, Gmp with { Method = SparsityMethodKind.RigL, FinalDensity = 0.5, PruneEndEpoch = 0 }, 4, 2, [3], inputType: ScalarType.Int64);
+        var output = controller.Masks.Layers.Single(l => l.Name == "output.weight");
+        Assert.Equal([0, 3], output.OptimizerIndices);
+        Assert.Empty(controller.UnmaskedWeights);
+        long active = output.ActiveCount;
+        Assert.InRange(active, 1, 23);
+        int regenerations = 0;
+        controller.MaskUpdated += update => regenerations += update.Kind == MaskUpdateKind.Regenerate ? 1 : 0;
+        for (long step = 1; step <= 8; step++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.call(randint(0, 6, [8, 3]).flatten()), randint(0, 6, [24])).backward();
+                optimizer.step();
+            }
+            controller.AfterOptimizerStep(step);
+            using var inactive = output.Mask.logical_not();
+            foreach (int index in new[] { 0, 3 })
+            {
+                var buffer = ((SGD.State)optimizer.state_dict().State[index]).momentum_buffer!;
+                using var masked = buffer.masked_select(inactive);
+                using var any = masked.count_nonzero();
+                Assert.True(any.item<long>() == 0, $"step {step}: the momentum of optimizer entry {index} is non-zero at {any.item<long>()} masked positions");
+            }
+        }
+        Assert.Equal(active, output.ActiveCount);
+        Assert.Equal(3, regenerations); // steps 2, 4 and 6: RigL stops at 0.75 of the 8 steps
+    }
+
+    [Fact]
+    public void A_dense_first_layer_stays_dense_where_its_weight_is_used_again()
+    {
+        manual_seed(6);
+        var first = nn.Linear(4, 4);
+        var again = nn.Linear(4, 4);
+        again.weight = first.weight;
+        using var model = nn.Sequential(("a", first), ("relu", nn.ReLU()), ("b", again), ("c", nn.Linear(4, 2)));
+        using var masks = MaskSet.ForModel(model, null, denseFirstLayer: true);
+        Assert.Equal(["c.weight"], masks.Layers.Select(l => l.Name));
+        using var reused = nn.Sequential(("a", first), ("relu", nn.ReLU()), ("b", first), ("c", nn.Linear(4, 2)));
+        using var reusedMasks = MaskSet.ForModel(reused, null, denseFirstLayer: true);
+        Assert.Equal(["c.weight"], reusedMasks.Layers.Select(l => l.Name));
     }
 
     [Fact]

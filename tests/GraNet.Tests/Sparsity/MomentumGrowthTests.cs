@@ -50,6 +50,31 @@ public class MomentumGrowthTests
 
     private static int Grown(MaskSet masks) => Array.IndexOf(TinyNets.Flat(masks.Layers[0].Mask), true);
 
+    [Fact]
+    public void Sgd_momentum_follows_a_momentum_changed_during_the_run()
+    {
+        // As a scheduler does (OneCycleLR cycles it): momentum 0.5 at the first step, 0.9 at the second. The buffer is
+        // g1 = (2, 1, -2, 0) after the first step, then 0.9·g1 + g2 = (1.8, 1.9, 1.2, 0.5): position 2 grows. Kept at the
+        // first step's 0.5 it would be (1, 1.5, 2, 0.5), growing position 3.
+        using var layer = OneActive();
+        using var optimizer = new ScalarSafeSgd(layer.parameters(), 0.1, 0.5);
+        using var masks = MasksOf(layer, optimizer);
+        using var growth = new MomentumGrowth();
+        var weight = masks.Layers[0].Weight;
+        TinyNets.SetGradient(weight, [0f, 2f, 1f, -2f, 0f]);
+        growth.AfterStep(masks);
+        ((optim.IMomentum)optimizer.ParamGroups.Single()).Momentum = 0.9; // what OneCycleLR sets
+        weight.grad!.zero_();
+        TinyNets.SetGradient(weight, [0f, 0f, 1f, 3f, 0.5f]);
+        growth.AfterStep(masks);
+        using (var score = growth.Score(masks.Layers[0], masks))
+        {
+            AssertClose([0f, 1.8f, 1.9f, 1.2f, 0.5f], TinyNets.Values(score));
+        }
+        new Regenerator(growth).Regenerate(masks, 1.0);
+        Assert.Equal(2, Grown(masks));
+    }
+
     [Theory]
     // Positions 1..4 get g1 = (2, 1, -2, 0) and then g2 = (0, 1, 3, 0.5). The old score, 0.9·m + g whatever
     // the optimizer, is |(1.8, 1.9, 1.2, 0.5)| and grows position 2.

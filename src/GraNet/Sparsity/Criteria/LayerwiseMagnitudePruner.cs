@@ -11,7 +11,8 @@ namespace GraNet.Sparsity.Criteria;
 /// rest) and the other layers share the rest, so that the overall density is still <c>d</c>. A layer never keeps more than it has active (a pruned
 /// weight never comes back): a layer that has fewer active weights than its share (a sparse ERK
 /// start gives large layers less than <c>d</c>) keeps them all, and the other layers share what it
-/// lacks, so the model still keeps <c>d · N</c> in all.
+/// lacks, so the model still keeps <c>d · N</c> in all, up to rounding (each layer's count is rounded on its own, so the
+/// total may differ from <c>round(d · N)</c> by a few weights).
 /// </summary>
 public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
 {

@@ -10,8 +10,8 @@ namespace GraNet.Sparsity.Criteria;
 /// SNFS's growth score (spec §5): the magnitude of the momentum of the optimizer that trains the
 /// model, at every position, active or not. The optimizer's own state is masked after every step
 /// (spec §2), so it is zero at inactive positions and cannot rank them; this score therefore keeps
-/// a dense copy that follows the optimizer's rule, with the hyperparameters (read at the first step) of the weight's
-/// parameter group, on the raw gradients after every step, and saves it with checkpoints:
+/// a dense copy that follows the optimizer's rule, with the hyperparameters that the weight's
+/// parameter group has at each step (a scheduler may change them), on the raw gradients after every step, and saves it with checkpoints:
 /// <list type="bullet">
 /// <item><b>SGD</b> (momentum μ, dampening d): the buffer <c>b ← g</c> at the first step, then
 /// <c>b ← μ·b + (1 − d)·g</c>; the score is <c>|b|</c>. With Nesterov the buffer is the same and is
@@ -38,9 +38,6 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
     private const double Epsilon = 1e-8;
 
     private readonly Dictionary<string, Moments> moments = [];
-
-    /// <summary>Each masked layer's rule and hyperparameters, read from the optimizer's parameter groups at the first step.</summary>
-    private Mirror[]? mirrors;
 
     /// <summary>How the dense copy follows the optimizer.</summary>
     private enum Rule : byte
@@ -105,8 +102,9 @@ public sealed class MomentumGrowth : IGrowthScore, IDisposable
     public void AfterStep(MaskSet masks)
     {
         ArgumentNullException.ThrowIfNull(masks);
-        // Read once (not per step: it walks the optimizer's parameter groups); a momentum changed during the run is not followed.
-        var mirrors = this.mirrors ??= MirrorsOf(masks);
+        // Read at every step, as the optimizer reads its groups: a scheduler may change the momentum or the betas during the run
+        // (OneCycleLR cycles SGD's momentum). It walks the groups once, as the masking of the step's optimizer state does.
+        var mirrors = MirrorsOf(masks);
         using var guard = no_grad();
         for (int l = 0; l < masks.Layers.Count; l++)
         {

@@ -49,8 +49,12 @@ public sealed class MaskSet : IDisposable
     public static MaskSet ForModel(nn.Module model, optim.Optimizer? optimizer, bool denseFirstLayer = false)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var parameters = optimizer?.parameters().ToList() ?? [];
+        // Each of the optimizer's entries by the memory it trains: a tied weight may be there under several handles.
+        var parameters = optimizer?.parameters().Select(TensorMemory.Of).ToList() ?? [];
         var layers = new List<MaskedLayer>();
+        // Every weight met so far, the dense first one included, so that a module used twice (or a weight tied to a later
+        // module's) is masked once, under its first name, and a dense first layer stays dense wherever it is used again.
+        var seen = new HashSet<TensorMemory>();
         bool skipped = !denseFirstLayer;
         string? denseFirst = null;
         foreach (var (name, module) in ModuleOrder.DepthFirst(model))
@@ -63,9 +67,14 @@ public sealed class MaskSet : IDisposable
                 Linear l => l.weight,
                 _ => null,
             };
-            if (weight is null || layers.Any(l => l.Weight.Handle == weight.Handle))
+            if (weight is null)
             {
-                continue; // a module used twice (shared weights) is masked once
+                continue;
+            }
+            var memory = TensorMemory.Of(weight);
+            if (!seen.Add(memory))
+            {
+                continue;
             }
             if (!skipped)
             {
@@ -77,12 +86,12 @@ public sealed class MaskSet : IDisposable
             {
                 continue; // frozen: not trained, so not pruned or regrown either
             }
-            int index = parameters.FindIndex(p => p.Handle == weight.Handle);
-            if (optimizer is not null && index < 0)
+            int[] indices = [.. Enumerable.Range(0, parameters.Count).Where(i => parameters[i] == memory)];
+            if (optimizer is not null && indices.Length == 0)
             {
                 throw new ArgumentException($"The optimizer does not hold {name}.weight; give the optimizer that trains this model, so that the masks reach its state too.");
             }
-            layers.Add(new MaskedLayer(name + ".weight", weight, index));
+            layers.Add(new MaskedLayer(name + ".weight", weight, indices));
         }
         if (layers.Count == 0)
         {
@@ -100,9 +109,12 @@ public sealed class MaskSet : IDisposable
         foreach (var layer in Layers)
         {
             ZeroInactive(layer.Weight, layer.Mask);
-            foreach (var state in OptimizerStateAccess.PerWeightState(states, layer.OptimizerIndex))
+            foreach (int index in layer.OptimizerIndices)
             {
-                ZeroInactive(state, layer.Mask);
+                foreach (var state in OptimizerStateAccess.PerWeightState(states, index))
+                {
+                    ZeroInactive(state, layer.Mask);
+                }
             }
         }
     }
@@ -151,9 +163,13 @@ public sealed class MaskSet : IDisposable
         {
             return;
         }
-        foreach (var state in OptimizerStateAccess.PerWeightState(OptimizerStateAccess.States(optimizer), layer.OptimizerIndex))
+        var states = OptimizerStateAccess.States(optimizer);
+        foreach (int index in layer.OptimizerIndices)
         {
-            state.masked_fill_(positions, HeldScalars.Zero);
+            foreach (var state in OptimizerStateAccess.PerWeightState(states, index))
+            {
+                state.masked_fill_(positions, HeldScalars.Zero);
+            }
         }
     }
 

@@ -15,11 +15,11 @@ public sealed class MaskedLayer : IDisposable
     /// </summary>
     public static long KeepCount(double density, long size) => (long)Math.Round(Math.Min(1, density) * size, MidpointRounding.AwayFromZero);
 
-    internal MaskedLayer(string name, Parameter weight, int optimizerIndex)
+    internal MaskedLayer(string name, Parameter weight, IReadOnlyList<int> optimizerIndices)
     {
         Name = name;
         Weight = weight;
-        OptimizerIndex = optimizerIndex;
+        OptimizerIndices = optimizerIndices;
         Shape = weight.shape;
         Count = weight.numel();
         Mask = ones(Shape, ScalarType.Bool).DetachFromDisposeScope();
@@ -32,8 +32,15 @@ public sealed class MaskedLayer : IDisposable
 
     public Parameter Weight { get; }
 
-    /// <summary>Position of <see cref="Weight"/> in the optimizer's parameter list (-1 if absent).</summary>
-    public int OptimizerIndex { get; }
+    /// <summary>Position of <see cref="Weight"/> in the optimizer's parameter list (-1 if absent): the first of <see cref="OptimizerIndices"/>.</summary>
+    public int OptimizerIndex => OptimizerIndices.Count > 0 ? OptimizerIndices[0] : -1;
+
+    /// <summary>
+    /// Every position of the optimizer's parameter list that trains <see cref="Weight"/>'s memory (empty without an
+    /// optimizer): more than one when the model reaches a tied weight through several objects (an <c>Embedding</c>'s
+    /// weight tied to a linear layer's), each with its own optimizer state, all masked.
+    /// </summary>
+    public IReadOnlyList<int> OptimizerIndices { get; }
 
     public long[] Shape { get; }
 
