@@ -184,6 +184,20 @@ public class CriteriaTests
     }
 
     [Fact]
+    public void Under_the_classifier_rule_the_last_layer_takes_what_full_layers_cannot_hold()
+    {
+        // Sizes 20, 2, 10 with 0, 2 and 10 active, d = 0.2 (sparsity 0.8: the rule is on): 0.2 * 32 = 6.4 in all. The
+        // classifier keeps 0.2 * 10 = 2; the other two share 4.4, but the first has nothing and the second only its 2, so
+        // the classifier takes the 2.4 left: 4.4 of 10. Pruned: keep 0, 2 and round(4.4) = 4, 6 in all (it kept 2 before).
+        var rule = new LayerwiseMagnitudePruner(classifierRule: true);
+        Assert.Equal([0, 1, 0.44], rule.TargetDensities([20, 2, 10], 0.2, [0, 2, 10]).Select(x => Math.Round(x, 12)));
+        // The second layer not full (2 of 4 active, a share of 4.4 / 4 capped at its 2): the classifier takes 4.4 - 2 too.
+        Assert.Equal([0, 0.5, 0.44], rule.TargetDensities([20, 4, 10], 0.2 * 32 / 34, [0, 2, 10]).Select(x => Math.Round(x, 12)));
+        // With room left in the other layers the classifier stays at 0.2, as before.
+        Assert.Equal([0.1, 0.3, 0.2], rule.TargetDensities([100, 100, 100], 0.2, [10, 100, 100]).Select(x => Math.Round(x, 12)));
+    }
+
+    [Fact]
     public void Layerwise_pruning_keeps_an_active_zero_weight_over_a_pruned_one()
     {
         // Position 0 is pruned (0), position 1 active at exactly 0 (as a just-grown weight is). Density 0.75 keeps

@@ -6,6 +6,7 @@ using GraNet.Sparsity.Methods;
 using GraNet.Sparsity.Schedules;
 using GraNet.Training;
 using GraNet.Training.Optimizers;
+using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
@@ -39,6 +40,70 @@ public class CustomMethodTests
     private sealed class WrongSize : IGrowthScore
     {
         public Tensor Score(MaskedLayer layer, MaskSet masks) => zeros(2);
+    }
+
+    /// <summary>The same scores at every event, in the layer's shape.</summary>
+    private sealed class FixedGrowth(params float[] scores) : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => tensor(scores).reshape(layer.Shape).to_type(layer.Weight.dtype);
+    }
+
+    /// <summary>The same drop scores at every event, in the layer's shape.</summary>
+    private sealed class FixedDrop(params float[] scores) : IDropScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => tensor(scores).reshape(layer.Shape).to_type(layer.Weight.dtype);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)] // selection by RadixSelection
+    [InlineData(ScalarType.Float64)] // selection by ExactSelection
+    public void Negative_and_positive_zero_scores_tie_and_the_lower_position_wins(ScalarType type)
+    {
+        // Growth: one layer of 3, position 0 active alone; rate 1 moves k = 1: position 0 drops, and of the scores -1, -0,
+        // +0 the largest are the tied zeros: position 1 grows. (The radix keys ranked -0 below +0, growing position 2.)
+        using var grow = TinyNets.Row([1f, 0f, 0f]);
+        grow.to(type);
+        using var growMasks = MaskSet.ForModel(grow, null);
+        using (var m = tensor(new[] { true, false, false }).reshape(1, 3))
+        {
+            growMasks.Layers[0].SetMask(m);
+        }
+        new Regenerator(new FixedGrowth(-1f, -0f, 0f)).Regenerate(growMasks, 1.0);
+        Assert.Equal([false, true, false], TinyNets.Flat(growMasks.Layers[0].Mask));
+
+        // Drop: positions 0 and 1 active with drop scores +0 and -0, rate 0.5 moves k = 1: the tie drops position 0; position
+        // 2 (growth score 5) grows.
+        using var drop = TinyNets.Row([1f, 1f, 0f]);
+        drop.to(type);
+        using var dropMasks = MaskSet.ForModel(drop, null);
+        using (var m = tensor(new[] { true, true, false }).reshape(1, 3))
+        {
+            dropMasks.Layers[0].SetMask(m);
+        }
+        new Regenerator(new FixedGrowth(0f, 0f, 5f), new FixedDrop(0f, -0f, 0f)).Regenerate(dropMasks, 0.5);
+        Assert.Equal([false, true, true], TinyNets.Flat(dropMasks.Layers[0].Mask));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, float.NaN, "growth")]
+    [InlineData(ScalarType.Float64, float.NaN, "growth")]
+    [InlineData(ScalarType.Float32, float.PositiveInfinity, "growth")]
+    [InlineData(ScalarType.Float32, float.NaN, "drop")]
+    public void A_score_that_is_not_finite_is_refused_naming_the_layer(ScalarType type, float bad, string criterion)
+    {
+        // NaN has no place in an order: the radix path ranked it by its sign bit, the other path failed inside libtorch.
+        using var layer = TinyNets.Row([1f, 2f, 0f, 0f]);
+        layer.to(type);
+        using var masks = MaskSet.ForModel(layer, null);
+        using (var m = tensor(new[] { true, true, false, false }).reshape(1, 4))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        var regenerator = criterion == "growth"
+            ? new Regenerator(new FixedGrowth(0f, 0f, bad, 1f))
+            : new Regenerator(new FixedGrowth(0f, 0f, 0f, 1f), new FixedDrop(bad, 1f, 0f, 0f));
+        var e = Assert.Throws<InvalidOperationException>(() => regenerator.Regenerate(masks, 0.5));
+        Assert.StartsWith($"The {criterion} score of layer fc.weight has 1 NaN or infinite values; a score must be finite", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Linear from <c>from</c> to <c>to</c> between steps <c>start</c> and <c>end</c>, an event every <c>every</c> steps.</summary>

@@ -50,8 +50,10 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
                 open.ForEach(l => targets[l] = share);
                 if (classifier is { } keep)
                 {
-                    // At least ClassifierDensity; more if the other layers cannot hold the rest.
-                    targets[^1] = Math.Min(active[^1], keep + (open.Count == 0 ? Math.Max(0, budget) : 0)) / sizes[^1];
+                    // At least ClassifierDensity; more if the other layers cannot hold the rest: none is left open, or the
+                    // ones left are kept whole (their share reached 1) and the budget holds more than them.
+                    double spare = open.Count == 0 ? budget : share >= 1 ? budget - open.Sum(l => (double)sizes[l]) : 0;
+                    targets[^1] = Math.Min(active[^1], keep + Math.Max(0, spare)) / sizes[^1];
                 }
                 return targets;
             }

@@ -70,11 +70,15 @@ public static class RadixSelection
         return result;
     }
 
-    /// <summary>An order-preserving unsigned key: larger scores get larger keys (smaller ones with <paramref name="smallest"/>). NaN is not given a defined place.</summary>
+    /// <summary>
+    /// An order-preserving unsigned key: larger scores get larger keys (smaller ones with <paramref name="smallest"/>); −0 and
+    /// +0 get the same key, as they compare equal (a tie, to the lower index). NaN is not given a defined place.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Key(float value, bool smallest, bool magnitude)
     {
-        int bits = BitConverter.SingleToInt32Bits(value);
+        // −0 + 0 is +0 in IEEE arithmetic (and the JIT keeps the addition, since x + 0 is not x for x = −0).
+        int bits = BitConverter.SingleToInt32Bits(value + 0f);
         // Branch-free for signed scores: positive values get the top bit set, negative ones are inverted.
         uint key = magnitude ? (uint)(bits & 0x7FFFFFFF) : (uint)bits ^ ((uint)(bits >> 31) | 0x80000000u);
         return smallest ? ~key : key;

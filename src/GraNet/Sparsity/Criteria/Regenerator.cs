@@ -44,13 +44,13 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
             using var scope = NewDisposeScope();
             var before = layer.Mask.clone();
             // The spec's criterion reads the weights in place (|w| by the selection itself); another one is scored first.
-            var dropScore = Drop is null ? layer.Weight.detach() : RequireShape(Drop.Score(layer, masks), layer, "drop");
+            var dropScore = Drop is null ? layer.Weight.detach() : RequireScore(Drop.Score(layer, masks), layer, "drop");
             bool magnitude = Drop is null;
             var drop = RadixSelection.Supports(dropScore, before)
                 ? RadixSelection.Select([new RadixSelection.Segment(dropScore, before)], k, smallest: true, magnitude: magnitude)[0]
                 : ExactSelection.Smallest(magnitude ? dropScore.abs() : dropScore, k, before);
             var afterDrop = before.logical_and(drop.logical_not());
-            var score = RequireShape(Growth.Score(layer, masks), layer, "growth");
+            var score = RequireScore(Growth.Score(layer, masks), layer, "growth");
             var candidates = afterDrop.logical_not();
             var grow = RadixSelection.Supports(score, candidates)
                 ? RadixSelection.Select([new RadixSelection.Segment(score, candidates)], k)[0]
@@ -66,12 +66,25 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
         return updates;
     }
 
-    /// <summary>A score of the layer's shape (one of its size, flat, is reshaped), else an error naming the criterion and the layer.</summary>
-    private static Tensor RequireShape(Tensor score, MaskedLayer layer, string criterion)
+    /// <summary>
+    /// A score of the layer's shape (one of its size, flat, is reshaped) with finite values, else an error naming the
+    /// criterion and the layer: NaN has no place in an order (the two selections would rank it differently) and an
+    /// infinite score says the criterion broke down.
+    /// </summary>
+    private static Tensor RequireScore(Tensor score, MaskedLayer layer, string criterion)
     {
         if (score is null || score.numel() != layer.Count)
         {
             throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {(score is null ? "no tensor" : $"shape [{string.Join(", ", score.shape)}]")}; a score must be shaped like the layer's weight, [{string.Join(", ", layer.Shape)}].");
+        }
+        using (var finite = score.isfinite())
+        using (var all = finite.all())
+        {
+            if (!all.item<bool>())
+            {
+                using var bad = finite.logical_not().count_nonzero();
+                throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {bad.item<long>()} NaN or infinite values; a score must be finite to be ranked (a diverged run, or a criterion that divides by zero).");
+            }
         }
         return score.shape.SequenceEqual(layer.Shape) ? score : score.reshape(layer.Shape);
     }
