@@ -133,15 +133,49 @@ public sealed class RunFolder(string path)
         {
             return [];
         }
-        // The run's files, and the best checkpoint staged before it is renamed into place.
+        // The run's files, the best checkpoint staged before it is renamed into place, and the checkpoints kept per epoch.
         var names = RunFiles.Append(BestCheckpoint + ".next").Select(System.IO.Path.GetFileName).ToHashSet(StringComparer.Ordinal);
-        // NAME.PID.tmp for one of the run's files.
-        var stale = Directory.EnumerateFiles(Path, "*.tmp")
-            .Where(f => System.IO.Path.GetFileName(f).Split('.') is { Length: >= 3 } parts
-                && parts[^2].Length > 0 && parts[^2].All(char.IsAsciiDigit) && names.Contains(string.Join('.', parts[..^2])))
+        return RemoveTemporaries(Path, name => names.Contains(name) || Trainer.KeptEpoch(name) is not null);
+    }
+
+    /// <summary>
+    /// Deletes temporary files that a killed sweep or study left in <paramref name="folder"/> and its <c>cells/</c> while
+    /// writing its tables, records and charts (<c>results.csv.31969.tmp</c>). Call with the folder locked. Its run folders
+    /// clean their own when they are resumed.
+    /// </summary>
+    /// <returns>The files deleted.</returns>
+    public static IReadOnlyList<string> RemoveStudyTemporaries(string folder)
+    {
+        string[] kinds = [".csv", ".md", ".json", ".jsonl", ".png"];
+        bool Own(string name) => kinds.Contains(System.IO.Path.GetExtension(name), StringComparer.Ordinal);
+        return [.. RemoveTemporaries(folder, Own), .. RemoveTemporaries(System.IO.Path.Combine(folder, "cells"), Own)];
+    }
+
+    /// <summary>Deletes <c>NAME.PID.tmp</c> (an <see cref="AtomicFile"/> write) and <c>NAME.tmp.png</c> (a chart's) in <paramref name="folder"/> for the names <paramref name="own"/> accepts.</summary>
+    private static List<string> RemoveTemporaries(string folder, Func<string, bool> own)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+        var stale = Directory.EnumerateFiles(folder, "*.tmp*")
+            .Where(f => Written(System.IO.Path.GetFileName(f)) is { } name && own(name))
             .ToList();
         stale.ForEach(File.Delete);
         return stale;
+    }
+
+    /// <summary>The file a temporary name is written for: <c>last.ckpt</c> for <c>last.ckpt.31969.tmp</c>, <c>density.png</c> for <c>density.png.tmp.png</c>; null for any other name.</summary>
+    internal static string? Written(string temporary)
+    {
+        const string chart = ".png.tmp.png";
+        if (temporary.EndsWith(chart, StringComparison.Ordinal) && temporary.Length > chart.Length)
+        {
+            return temporary[..^".tmp.png".Length];
+        }
+        return temporary.Split('.') is { Length: >= 3 } parts && parts[^1] == "tmp" && parts[^2].Length > 0 && parts[^2].All(char.IsAsciiDigit)
+            ? string.Join('.', parts[..^2])
+            : null;
     }
 
     /// <summary>

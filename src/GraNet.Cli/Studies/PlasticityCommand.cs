@@ -263,6 +263,7 @@ public static class PlasticityCommand
         Directory.CreateDirectory(folder);
         // One study at a time per folder (its base run has a lock of its own).
         using var locked = new RunFolder(folder).Lock();
+        RunFolder.RemoveStudyTemporaries(folder); // left by a killed study
         if (PlasticityStudy.Read(folder) is null && !measuredBefore)
         {
             // A folder measured before study.json existed is left as it is: the settings its cells were measured with are unknown.

@@ -58,6 +58,7 @@ public static class PlasticitySeeds
         }
         Directory.CreateDirectory(folder);
         using var locked = new RunFolder(folder).Lock();
+        RunFolder.RemoveStudyTemporaries(folder); // left by a killed study
         int first = baseline.Training.Seed;
         // A later seed's study, from a command given more replacements, stays in the averages.
         replacements = SeedPlan.Reaching(first, seeds, replacements, seed => Directory.Exists(SeedFolder(folder, seed)));

@@ -189,6 +189,7 @@ public static class SweepCommand
         using var locked = reportOnly ? null : new RunFolder(folder).Lock();
         if (!reportOnly)
         {
+            RunFolder.RemoveStudyTemporaries(folder); // left by a killed sweep
             // Before the first cell finishes: the folder is a sweep's from now on, and says with what command.
             record?.Write(folder);
         }

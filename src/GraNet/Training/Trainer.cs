@@ -158,6 +158,8 @@ public sealed class Trainer : IDisposable
             }
             history.AddRange(header.History);
             firstEpoch = header.EpochsCompleted;
+            // A process stopped after last.ckpt was renamed into place and before its kept copy was made: make it now.
+            KeepEpoch(firstEpoch, last, checkpointFolder!, ifMissing: true);
             step = header.Step;
             bestEpoch = header.BestEpoch;
             bestValidation = header.BestValidationAccuracy;
@@ -233,10 +235,7 @@ public sealed class Trainer : IDisposable
             if (last is not null)
             {
                 Checkpoint.Save(last, state, model, optimizer, hook);
-                if (KeepEpochs.Contains(epoch + 1))
-                {
-                    File.Copy(last, EpochCheckpoint(checkpointFolder!, epoch + 1), overwrite: true);
-                }
+                KeepEpoch(epoch + 1, last, checkpointFolder!);
             }
             if (bestNext is not null && File.Exists(bestNext))
             {
@@ -552,6 +551,25 @@ public sealed class Trainer : IDisposable
         {
             throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Key} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
         }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="last"/>, the checkpoint of <paramref name="epoch"/>, to <c>epoch-N.ckpt</c> if that epoch is one
+    /// of <see cref="KeepEpochs"/> (with <paramref name="ifMissing"/>, only if that file is not there), atomically: a copy
+    /// cut short leaves no file.
+    /// </summary>
+    private void KeepEpoch(int epoch, string last, string folder, bool ifMissing = false)
+    {
+        string kept = EpochCheckpoint(folder, epoch);
+        if (!KeepEpochs.Contains(epoch) || (ifMissing && File.Exists(kept)))
+        {
+            return;
+        }
+        AtomicFile.Write(kept, target =>
+        {
+            using var source = File.OpenRead(last);
+            source.CopyTo(target);
+        });
     }
 
     /// <summary>

@@ -135,7 +135,7 @@ public class RunFolderTests : IDisposable
     {
         var folder = new RunFolder(Path.Combine(root, "killed"));
         folder.Create();
-        string[] stale = ["last.ckpt.31969.tmp", "mask-updates.jsonl.30529.tmp", "summary.json.31114.tmp", "best.ckpt.16976.tmp", "best.ckpt.next.16977.tmp"];
+        string[] stale = ["last.ckpt.31969.tmp", "mask-updates.jsonl.30529.tmp", "summary.json.31114.tmp", "best.ckpt.16976.tmp", "best.ckpt.next.16977.tmp", "epoch-3.ckpt.4100.tmp"];
         string[] kept = ["last.ckpt", "notes.tmp", "my.data.12.tmp", "last.ckpt.x1.tmp", "epoch-3.ckpt"];
         foreach (string name in stale.Concat(kept))
         {
@@ -143,5 +143,22 @@ public class RunFolderTests : IDisposable
         }
         Assert.Equal(stale.Order(), folder.RemoveStaleTemporaries().Select(Path.GetFileName).Order());
         Assert.Equal(kept.Order(), Directory.GetFiles(folder.Path).Select(Path.GetFileName).Where(n => n != RunFolder.ClaimFileName).Order());
+    }
+
+    [Fact]
+    public void Temporaries_of_a_killed_sweep_or_study_are_removed_and_nothing_else()
+    {
+        string study = Path.Combine(root, "study");
+        string cells = Path.Combine(study, "cells");
+        Directory.CreateDirectory(cells);
+        string[] stale = ["results.csv.11745.tmp", "results.md.11745.tmp", "sweep.json.9.tmp", "density.png.tmp.png", Path.Combine("cells", "e1-p0.5-gradient.json.11904.tmp")];
+        string[] kept = ["results.csv", "notes.txt.12.tmp", "results.csv.x1.tmp", "plot.tmp.png", Path.Combine("cells", "e1-p0.5-gradient.json"), Path.Combine("cells", "notes.tmp")];
+        foreach (string name in stale.Concat(kept))
+        {
+            File.WriteAllText(Path.Combine(study, name), "x");
+        }
+        Assert.Equal(stale.Order(), RunFolder.RemoveStudyTemporaries(study).Select(f => Path.GetRelativePath(study, f)).Order());
+        Assert.Equal(kept.Order(), Directory.GetFiles(study, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(study, f)).Order());
+        Assert.Empty(RunFolder.RemoveStudyTemporaries(Path.Combine(root, "no-such-study")));
     }
 }

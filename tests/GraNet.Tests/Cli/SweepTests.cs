@@ -470,8 +470,12 @@ public class SweepTests : IDisposable
         Assert.Contains($"training `{train.Digest}`, test `{test.Digest}`.", markdown, StringComparison.Ordinal);
         PngAssert.Valid(Path.Combine(folder, "accuracy.png"), 800, 500);
 
+        // What a sweep killed while writing its tables leaves behind goes when it is run again.
+        string stale = Path.Combine(folder, "results.csv.11745.tmp");
+        File.WriteAllText(stale, "static,0.3");
         var again = new StringWriter();
         Assert.Equal(0, Runner.Run(args, again, error));
+        Assert.False(File.Exists(stale));
         Assert.Equal(4, again.ToString().Split('\n').Count(l => l.Contains(": done (", StringComparison.Ordinal)));
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
 

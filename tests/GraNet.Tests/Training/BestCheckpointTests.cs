@@ -47,6 +47,21 @@ public sealed class BestCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_kept_epoch_checkpoint_missing_on_resume_is_made_from_last_ckpt()
+    {
+        // A process stopped after last.ckpt of epoch 2 was renamed into place and before epoch-2.ckpt was copied from it.
+        TrainTwoEpochs();
+        string kept = Path.Combine(folder, "epoch-2.ckpt");
+        byte[] last = File.ReadAllBytes(Path.Combine(folder, "last.ckpt"));
+        Assert.Equal(last, File.ReadAllBytes(kept));
+        File.Delete(kept);
+        Train(folder, true, Configuration);
+        Assert.Equal(last, File.ReadAllBytes(kept)); // epoch 2's checkpoint, not epoch 3's
+        Assert.Equal(3, Checkpoint.ReadHeader(Path.Combine(folder, "last.ckpt")).EpochsCompleted);
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
+    [Fact]
     public void A_missing_best_checkpoint_is_named_before_training_on()
     {
         int best = TrainTwoEpochs();
