@@ -246,6 +246,7 @@ public static class TrainCommand
 
     private static int Summarise(RunConfiguration configuration, RunFolder folder, TextWriter output, TrainingResult result, SparsityController sparsity, string modelName, string dataset)
     {
+        var trainedWith = result.History.Count > 0 ? result.History[^1].Runtime : null;
         var summary = new Dictionary<string, object?>
         {
             ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
@@ -267,9 +268,11 @@ public static class TrainCommand
             ["imagesPerSecond"] = Math.Round(result.ImagesPerSecond, 1),
             ["dataWaitShare"] = Math.Round(result.History.Sum(h => h.DataWaitSeconds) / Math.Max(1e-9, result.History.Sum(h => h.Seconds)), 4),
             ["parameters"] = result.Parameters,
-            ["threads"] = configuration.Threads,
-            // The set ATen reports it runs (the one pinned; where ATen cannot be asked, the one configured).
-            ["cpuKernels"] = EnumNames.Of(TorchRuntime.AtenKernels() ?? configuration.CpuKernels),
+            // What the run's last epoch was trained with, as recorded with it (a finished run summarised again by a process
+            // with other settings keeps its own); else this process's: the set ATen reports it runs (the one pinned; where
+            // ATen cannot be asked, the one configured).
+            ["threads"] = trainedWith?.Threads ?? configuration.Threads,
+            ["cpuKernels"] = EnumNames.Of(trainedWith?.CpuKernels ?? TorchRuntime.AtenKernels() ?? configuration.CpuKernels),
             // Epochs from which a resumed run ran with other threads or kernels than the epoch before (from there its numbers
             // differ from an uninterrupted run's); empty for a run trained with one setting throughout.
             ["settingsChangedAtEpochs"] = Trainer.EpochsWithOtherSettings(result.History),

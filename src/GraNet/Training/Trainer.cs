@@ -193,9 +193,17 @@ public sealed class Trainer : IDisposable
         var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         // What this process computes with, recorded with every epoch it trains; said when it differs from the last epoch's.
         var running = RuntimeSettings.Current();
-        if (outcome == TrainingOutcome.Completed && firstEpoch < options.Epochs && history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
+        if (history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
         {
-            observer.OnNotice(OtherSettingsNotice(lastEpoch.Epoch, before, running));
+            if (outcome == TrainingOutcome.Completed && firstEpoch < options.Epochs)
+            {
+                observer.OnNotice(OtherSettingsNotice(lastEpoch.Epoch, before, running));
+            }
+            else if (outcome == TrainingOutcome.Completed)
+            {
+                // Nothing left to train: only the test accuracy is measured again, by this process.
+                observer.OnNotice($"the run's epochs ran with {before}; this process measures the test accuracy again with {running}, which may round it differently.");
+            }
         }
         for (int epoch = firstEpoch; outcome == TrainingOutcome.Completed && epoch < options.Epochs; epoch++)
         {

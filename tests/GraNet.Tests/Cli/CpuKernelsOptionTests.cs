@@ -63,6 +63,21 @@ public class CpuKernelsOptionTests : IDisposable
         Assert.Equal(inForce, Read(Path.Combine(run, "config.json"), "cpuKernels"));
     }
 
+    [MultiCoreFact]
+    public void A_finished_run_resumed_with_other_threads_keeps_the_settings_it_was_trained_with_in_its_summary()
+    {
+        string run = Path.Combine(root, "finished");
+        var (code, _, error) = CliHarness.Run(Train(run));
+        Assert.True(code == 0, error);
+        var (resumed, output, resumeError) = CliHarness.Run("train", "--resume", run, "--threads", "2");
+        Assert.True(resumed == 0, resumeError);
+        Assert.Contains("note: the run's epochs ran with 1 thread and ", output, StringComparison.Ordinal);
+        Assert.Contains("; this process measures the test accuracy again with 2 threads and ", output, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        Assert.Equal(1, summary.RootElement.GetProperty("threads").GetInt32());
+        Assert.Equal(0, summary.RootElement.GetProperty("settingsChangedAtEpochs").GetArrayLength());
+    }
+
     [Fact]
     public async Task A_pinned_set_reaches_libtorch_in_a_process_of_its_own()
     {

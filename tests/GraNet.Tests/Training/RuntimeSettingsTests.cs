@@ -146,4 +146,26 @@ public class RuntimeSettingsTests : IDisposable
         Assert.All(result.History, e => Assert.Equal(RuntimeSettings.Current(), e.Runtime));
         Assert.Empty(Trainer.EpochsWithOtherSettings(result.History));
     }
+
+    [Fact]
+    public void A_finished_run_summarised_again_with_other_settings_says_its_test_accuracy_is_measured_again_with_them()
+    {
+        var now = RuntimeSettings.Current();
+        var other = new RuntimeSettings(Environment.ProcessorCount + 1, now.CpuKernels);
+        // Both epochs, recorded as trained by a process with one thread more than this machine's cores.
+        Train(false, new Recorder(), afterRun: trainer =>
+        {
+            string last = Path.Combine(folder, "last.ckpt");
+            var header = Checkpoint.ReadHeader(last);
+            using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+            Checkpoint.Load(last, model, null, null);
+            Checkpoint.Save(last, header with { History = [.. header.History.Select(e => e with { Runtime = other })] }, model, trainer.Optimizer, null);
+        });
+
+        var recorder = new Recorder();
+        var result = Train(true, recorder);
+        Assert.Equal($"the run's epochs ran with {other}; this process measures the test accuracy again with {now}, which may round it differently.", Assert.Single(recorder.Notices));
+        Assert.All(result.History, e => Assert.Equal(other, e.Runtime)); // the epochs keep what they were trained with
+        Assert.Empty(Trainer.EpochsWithOtherSettings(result.History));
+    }
 }
