@@ -18,8 +18,12 @@ public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
 {
     private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(RequireWritable(directory));
 
-    /// <summary>The state after the mask updates of the latest step, written once that step is over (a step may prune, then regenerate).</summary>
-    private (long Step, double Density, double EverActive)? pending = newRun ? (0, masks.Density, masks.EverActiveFraction) : null;
+    /// <summary>
+    /// The state after each step's mask updates (one point a step: a step may prune, then regenerate), written when the
+    /// epoch's checkpoint is kept, as mask-updates.jsonl is: a run stopped mid-epoch and resumed makes that epoch's updates
+    /// again, and would otherwise log them twice.
+    /// </summary>
+    private readonly List<(long Step, double Density, double EverActive)> unwritten = newRun ? [(0, masks.Density, masks.EverActiveFraction)] : [];
 
     /// <summary>
     /// Creates the folder now, so that a path that cannot be written is refused before training rather than at the end of
@@ -53,10 +57,11 @@ public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
         }
     }
 
+    /// <summary>The epoch's scalars and its steps' mask updates, once its checkpoint is kept.</summary>
     public void OnEpoch(EpochMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        WritePending();
+        WriteMaskUpdates();
         int epoch = metrics.Epoch;
         writer.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
         writer.add_scalar("train/accuracy", (float)(metrics.TrainAccuracy * 100), epoch);
@@ -79,27 +84,31 @@ public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
     public void OnMaskUpdate(MaskUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (pending is { } last && last.Step != update.Step)
+        var point = (update.Step, update.Density, update.EverActiveFraction);
+        if (unwritten.Count > 0 && unwritten[^1].Step == update.Step)
         {
-            WritePending();
+            unwritten[^1] = point; // the state after the step's last update
         }
-        pending = (update.Step, update.Density, update.EverActiveFraction);
+        else
+        {
+            unwritten.Add(point);
+        }
     }
 
     /// <summary>The test accuracy of the finished run, at its last epoch.</summary>
     public void OnFinished(double testAccuracy, int epoch)
     {
-        WritePending();
+        WriteMaskUpdates();
         writer.add_scalar("test/accuracy", (float)(testAccuracy * 100), epoch);
     }
 
-    private void WritePending()
+    private void WriteMaskUpdates()
     {
-        if (pending is { } state)
+        foreach (var (step, density, everActive) in unwritten)
         {
-            writer.add_scalar("mask_updates/density", (float)state.Density, checked((int)state.Step));
-            writer.add_scalar("mask_updates/ever_active", (float)state.EverActive, checked((int)state.Step));
-            pending = null;
+            writer.add_scalar("mask_updates/density", (float)density, checked((int)step));
+            writer.add_scalar("mask_updates/ever_active", (float)everActive, checked((int)step));
         }
+        unwritten.Clear();
     }
 }

@@ -311,6 +311,29 @@ public class CliTests : IDisposable
         Assert.Equal(steps.Distinct().Count(), Occurrences(content, "mask_updates/ever_active"));
     }
 
+    [Fact]
+    public void Tensorboard_writes_an_epoch_s_mask_updates_with_its_checkpoint_so_a_resumed_epoch_logs_them_once()
+    {
+        // A run stopped mid-epoch makes that epoch's updates again when resumed: written before the epoch's checkpoint is
+        // kept, they were logged twice.
+        string board = Path.Combine(root, "board-epoch");
+        using var model = TorchSharp.torch.nn.Sequential(("fc", TorchSharp.torch.nn.Linear(4, 2)));
+        using var masks = GraNet.Sparsity.Masks.MaskSet.ForModel(model, null);
+        var log = new GraNet.Cli.Output.TensorBoardLog(board, masks, newRun: false);
+        log.OnMaskUpdate(new GraNet.Sparsity.MaskUpdate(2, GraNet.Sparsity.MaskUpdateKind.Prune, 0.6, null, [], 1));
+        log.OnMaskUpdate(new GraNet.Sparsity.MaskUpdate(2, GraNet.Sparsity.MaskUpdateKind.Regenerate, 0.6, 0.5, [], 1));
+        log.OnMaskUpdate(new GraNet.Sparsity.MaskUpdate(4, GraNet.Sparsity.MaskUpdateKind.Prune, 0.5, null, [], 1));
+        string Content() => string.Concat(Directory.GetFiles(board, "events.out.tfevents.*").Select(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            return reader.ReadToEnd();
+        }));
+        Assert.Equal(0, Occurrences(Content(), "mask_updates/density"));
+        log.OnEpoch(new GraNet.Training.EpochMetrics(1, 1.5, 0.4, null, 0.1, 2, 100, 0.01, new Dictionary<string, double>()));
+        Assert.Equal(2, Occurrences(Content(), "mask_updates/density")); // steps 2 and 4, one point each
+    }
+
     private static int Occurrences(string text, string tag) => (text.Length - text.Replace(tag, string.Empty, StringComparison.Ordinal).Length) / tag.Length;
 
     [Fact]
