@@ -109,7 +109,7 @@ public static class TrainCommand
         {
             Interruption.Advise(() => File.Exists(folder.LastCheckpoint)
                 ? $"the last finished epoch's checkpoint is kept; continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)}."
-                : $"no epoch had finished, so no checkpoint is kept; {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)} starts the run again from epoch 1.");
+                : $"no epoch's checkpoint had been written yet; {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)} starts the run again from epoch 1.");
         }
         // What a resume reads is checked before anything of the run is rewritten.
         var resumed = resume && File.Exists(folder.LastCheckpoint) ? ResumeHeader(folder, standalone: adviseResume) : null;

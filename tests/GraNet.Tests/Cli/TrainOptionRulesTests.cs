@@ -218,7 +218,7 @@ public class TrainOptionRulesTests : IDisposable
         // What the line says of the checkpoint is what the folder holds (the first epoch may have ended just before).
         Assert.Equal(File.Exists(Path.Combine(run, "last.ckpt"))
             ? $"granet: interrupted; the last finished epoch's checkpoint is kept; continue with 'granet train --resume {run}'."
-            : $"granet: interrupted; no epoch had finished, so no checkpoint is kept; 'granet train --resume {run}' starts the run again from epoch 1.", stderr);
+            : $"granet: interrupted; no epoch's checkpoint had been written yet; 'granet train --resume {run}' starts the run again from epoch 1.", stderr);
     }
 
     private static void WaitFor(Func<bool> condition)
