@@ -808,7 +808,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         using var guard = no_grad();
         foreach (var layer in masks.Layers)
         {
-            if (!isfinite(layer.Weight).all().item<bool>())
+            if (FiniteValues.CountNonFinite(layer.Weight) > 0)
             {
                 throw new NonFiniteWeightsException(layer.Name, string.Create(CultureInfo.InvariantCulture,
                     $"{layer.Name} holds NaN or infinite weights at step {step}, a mask update: the training diverged, and magnitudes cannot rank such weights. Lower the learning rate or add a warm-up, and train again from the last checkpoint before it (or from the start)."));

@@ -1,3 +1,4 @@
+using GraNet.Runtime;
 using GraNet.Sparsity.Masks;
 using static TorchSharp.torch;
 
@@ -77,14 +78,9 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
         {
             throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {(score is null ? "no tensor" : $"shape [{string.Join(", ", score.shape)}]")}; a score must be shaped like the layer's weight, [{string.Join(", ", layer.Shape)}].");
         }
-        using (var finite = score.isfinite())
-        using (var all = finite.all())
+        if (FiniteValues.CountNonFinite(score) is > 0 and long bad)
         {
-            if (!all.item<bool>())
-            {
-                using var bad = finite.logical_not().count_nonzero();
-                throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {bad.item<long>()} NaN or infinite values; a score must be finite to be ranked (a diverged run, or a criterion that divides by zero).");
-            }
+            throw new InvalidOperationException($"The {criterion} score of layer {layer.Name} has {bad} NaN or infinite values; a score must be finite to be ranked (a diverged run, or a criterion that divides by zero).");
         }
         return score.shape.SequenceEqual(layer.Shape) ? score : score.reshape(layer.Shape);
     }
