@@ -106,6 +106,34 @@ public class CustomMethodTests
         Assert.StartsWith($"The {criterion} score of layer fc.weight has 1 NaN or infinite values; a score must be finite", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Per layer, in order, the scores given: the second layer's NaN is refused after the first layer regenerated.</summary>
+    private sealed class PerLayerGrowth(params float[][] scores) : IGrowthScore
+    {
+        public Tensor Score(MaskedLayer layer, MaskSet masks) => tensor(scores[masks.Layers.ToList().IndexOf(layer)]).reshape(layer.Shape);
+    }
+
+    [Fact]
+    public void A_regeneration_refused_midway_leaves_no_weight_outside_the_masks()
+    {
+        // fc1 = [1, 2, 3, 0] with 1110 active, fc2 = [1, 0] with 10; rate 0.3. fc1 moves ceil(0.9) = 1: it drops the 1 at
+        // position 0 and grows position 3 (score 5); then fc2's NaN score is refused. fc1's new mask 0111 must not keep
+        // its dropped 1 (the masks were applied only at the end of a whole event).
+        using var model = TinyNets.TwoLayers([1f, 2f, 3f, 0f], [1f, 0f]);
+        using var masks = MaskSet.ForModel(model, null);
+        using (var m = tensor(new[] { true, true, true, false }).reshape(2, 2))
+        {
+            masks.Layers[0].SetMask(m);
+        }
+        using (var m = tensor(new[] { true, false }).reshape(1, 2))
+        {
+            masks.Layers[1].SetMask(m);
+        }
+        var growth = new PerLayerGrowth([0f, 0f, 0f, 5f], [float.NaN, 0f]);
+        Assert.Throws<InvalidOperationException>(() => new Regenerator(growth).Regenerate(masks, 0.3));
+        Assert.Equal([false, true, true, true], TinyNets.Flat(masks.Layers[0].Mask));
+        Assert.Equal([0f, 2f, 3f, 0f], TinyNets.Values(masks.Layers[0].Weight));
+    }
+
     /// <summary>Linear from <c>from</c> to <c>to</c> between steps <c>start</c> and <c>end</c>, an event every <c>every</c> steps.</summary>
     private sealed class LinearSchedule(long start, long end, long every, double from, double to) : IPruningSchedule
     {

@@ -33,6 +33,20 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
         ArgumentNullException.ThrowIfNull(masks);
         var updates = new List<LayerUpdate>();
         using var guard = no_grad();
+        try
+        {
+            RegenerateLayers(masks, rate, updates);
+        }
+        finally
+        {
+            // Also when a score is refused midway: the layers regenerated before it hold no weight outside their masks.
+            masks.Apply();
+        }
+        return updates;
+    }
+
+    private void RegenerateLayers(MaskSet masks, double rate, List<LayerUpdate> updates)
+    {
         foreach (var layer in masks.Layers)
         {
             long n = layer.ActiveCount;
@@ -63,8 +77,6 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
             long addedCount = added.count_nonzero().item<long>();
             updates.Add(new LayerUpdate(layer.Name, layer.ActiveCount, layer.Count, addedCount, addedCount, k));
         }
-        masks.Apply();
-        return updates;
     }
 
     /// <summary>
