@@ -287,7 +287,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (step != lastStep + 1)
         {
             string which = step < 1 ? $"Step {step} is not a step number: steps count from 1"
-                : lastStep == 0 ? $"Step {step} comes first here, but the first step is 1"
+                : lastStep == 0 ? $"Step {step} was given as the first step, which is 1"
                 : $"Step {step} does not follow step {lastStep}";
             throw new ArgumentOutOfRangeException(nameof(step), step, $"{which}; call after every optimizer step, numbered over the whole run (1, 2, 3, …), not per epoch.");
         }

@@ -38,7 +38,7 @@ public class ControllerMisuseTests
         var zero = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(0));
         Assert.StartsWith("Step 0 is not a step number: steps count from 1; call after every optimizer step", zero.Message, StringComparison.Ordinal);
         var late = Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(5));
-        Assert.StartsWith("Step 5 comes first here, but the first step is 1; call after every optimizer step", late.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Step 5 was given as the first step, which is 1; call after every optimizer step", late.Message, StringComparison.Ordinal);
         Assert.Equal(0, controller.Step);
         controller.AfterOptimizerStep(1);
         for (long step = 2; step <= 4; step++)
