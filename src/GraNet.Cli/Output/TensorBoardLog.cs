@@ -19,9 +19,10 @@ public sealed class TensorBoardLog(string directory, MaskSet masks, bool newRun)
     private readonly SummaryWriter writer = utils.tensorboard.SummaryWriter(RequireWritable(directory));
 
     /// <summary>
-    /// The state after each step's mask updates (one point a step: a step may prune, then regenerate), written when the
-    /// epoch's checkpoint is kept, as mask-updates.jsonl is: a run stopped mid-epoch and resumed makes that epoch's updates
-    /// again, and would otherwise log them twice.
+    /// The state after each step's mask updates (one point a step: a step may prune, then regenerate), written once the
+    /// epoch's checkpoint is kept, with the epoch's scalars: a run stopped mid-epoch and resumed makes that epoch's updates
+    /// again, and would otherwise log them twice. (A stop between the checkpoint and this write loses the epoch's points, as
+    /// it loses its scalars: an event file cannot take points back, so a gap is chosen over doubles.)
     /// </summary>
     private readonly List<(long Step, double Density, double EverActive)> unwritten = newRun ? [(0, masks.Density, masks.EverActiveFraction)] : [];
 

@@ -50,4 +50,27 @@ public class FlopCounterTests
         using var reusedMasks = MaskSet.ForModel(reused, null);
         Assert.Equal(2.0 * 52, FlopCounter.Measure(reused, [2], reusedMasks).DenseForward);
     }
+
+    [Fact]
+    public void A_weight_tied_through_two_objects_counts_its_active_weights_at_each_use()
+    {
+        // Two Linear 8->8 modules both given an Embedding's weight, which TorchSharp hands out as a new object at each read:
+        // one weight, masked once (as a.weight). With 1 of its 64 positions active, each use costs 1 multiply-add per sample,
+        // plus nothing else: 2 x (1 + 1) FLOPs. Matched by handle, b counted all 64 (130).
+        var embedding = nn.Embedding(8, 8);
+        var a = nn.Linear(8, 8, hasBias: false);
+        var b = nn.Linear(8, 8, hasBias: false);
+        a.weight = embedding.weight!;
+        b.weight = embedding.weight!;
+        using var model = nn.Sequential(("a", a), ("relu", nn.ReLU()), ("b", b));
+        using var masks = MaskSet.ForModel(model, null);
+        Assert.Equal(["a.weight"], masks.Layers.Select(l => l.Name));
+        using (var one = zeros(8, 8, ScalarType.Bool))
+        {
+            one[0, 0] = tensor(true);
+            masks.Layers[0].SetMask(one);
+        }
+        masks.Apply();
+        Assert.Equal(2.0 * (1 + 1), FlopCounter.Measure(model, [8], masks).Forward());
+    }
 }

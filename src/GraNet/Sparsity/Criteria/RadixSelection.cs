@@ -77,8 +77,9 @@ public static class RadixSelection
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Key(float value, bool smallest, bool magnitude)
     {
-        // −0 + 0 is +0 in IEEE arithmetic (and the JIT keeps the addition, since x + 0 is not x for x = −0).
-        int bits = BitConverter.SingleToInt32Bits(value + 0f);
+        // Signed: −0 + 0 is +0 in IEEE arithmetic (and the JIT keeps the addition, since x + 0 is not x for x = −0). By
+        // magnitude the sign bit is dropped below anyway.
+        int bits = BitConverter.SingleToInt32Bits(magnitude ? value : value + 0f);
         // Branch-free for signed scores: positive values get the top bit set, negative ones are inverted.
         uint key = magnitude ? (uint)(bits & 0x7FFFFFFF) : (uint)bits ^ ((uint)(bits >> 31) | 0x80000000u);
         return smallest ? ~key : key;

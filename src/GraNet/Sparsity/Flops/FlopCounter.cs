@@ -58,9 +58,10 @@ public sealed class FlopCounter
 
     private static FlopCounter Measure(nn.Module model, Action forward, MaskSet? masks, Func<string, string> failure, string parameter)
     {
-        var positions = new Dictionary<nint, long>();
+        // Weights by the memory they are (TensorMemory), as the masks know them: a weight tied through two objects is one.
+        var positions = new Dictionary<TensorMemory, long>();
         var removers = new List<Action>();
-        var weights = new List<(nint Handle, long Count)>();
+        var weights = new List<(TensorMemory Memory, long Count)>();
         var hooked = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
         foreach (var (_, module) in ModuleOrder.DepthFirst(model))
         {
@@ -79,15 +80,15 @@ public sealed class FlopCounter
             {
                 continue;
             }
-            nint handle = weight.Handle;
-            if (!positions.ContainsKey(handle))
+            var memory = TensorMemory.Of(weight);
+            if (!positions.ContainsKey(memory))
             {
-                weights.Add((handle, weight.numel()));
-                positions[handle] = 0;
+                weights.Add((memory, weight.numel()));
+                positions[memory] = 0;
             }
             var remover = ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, output) =>
             {
-                positions[handle] += output.shape[firstPositionDim..^lastPositionDim].Aggregate(1L, (a, b) => a * b);
+                positions[memory] += output.shape[firstPositionDim..^lastPositionDim].Aggregate(1L, (a, b) => a * b);
                 return output;
             });
             removers.Add(remover.remove);
@@ -117,10 +118,10 @@ public sealed class FlopCounter
                 module.train(training); // parents before children, so each module ends in its own mode
             }
         }
-        var byHandle = masks?.Layers.ToDictionary(l => (nint)l.Weight.Handle) ?? [];
+        var byMemory = masks?.Layers.ToDictionary(l => TensorMemory.Of(l.Weight)) ?? [];
         var list = weights
-            .Where(w => positions[w.Handle] > 0)
-            .Select(w => (w.Count, positions[w.Handle], byHandle.GetValueOrDefault(w.Handle)))
+            .Where(w => positions[w.Memory] > 0)
+            .Select(w => (w.Count, positions[w.Memory], byMemory.GetValueOrDefault(w.Memory)))
             .ToList();
         return new FlopCounter(list);
     }
