@@ -49,6 +49,27 @@ public class RadixSelectionTests
         Assert.Equal([true, false, true], Values(RadixSelection.Select([new(scores, eligible)], 5)[0]));
     }
 
+    [Fact]
+    public void Heavy_ties_at_the_threshold_go_to_the_lower_index_across_tensors()
+    {
+        // 224,995 eligible entries tie at 1, too many to collect from the threshold bucket, so a
+        // third pass resolves them. a: 150,000 ones, all eligible. b: 150,000 entries, 2 at
+        // positions 0..9 and 1 elsewhere, eligible at even positions. k = 200,005 takes b's five
+        // eligible 2s (0, 2, 4, 6, 8), then 200,000 ties by index: all of a, and b's first 50,000
+        // eligible ones, the even positions 10..100,008.
+        var bValues = Enumerable.Range(0, 150_000).Select(i => i < 10 ? 2f : 1f).ToArray();
+        using var a = tensor(Enumerable.Repeat(1f, 150_000).ToArray());
+        using var b = tensor(bValues);
+        using var eligible = tensor(Enumerable.Range(0, 150_000).Select(i => i % 2 == 0).ToArray());
+        var chosen = RadixSelection.Select([new(a, null), new(b, eligible)], 200_005);
+        Assert.All(Values(chosen[0]), Assert.True);
+        var selected = Values(chosen[1]);
+        for (int i = 0; i < selected.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0 && i <= 100_008, selected[i]);
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
