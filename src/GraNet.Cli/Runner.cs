@@ -186,9 +186,9 @@ public static partial class Runner
         return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
     }
 
-    /// <summary>The suffix of the temporary file an atomic write goes through (<c>.PID.tmp</c>; a chart's <c>.tmp.png</c> after its name).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"\.[0-9]+\.tmp$|(?<=\.png)\.tmp\.png$")]
-    private static partial System.Text.RegularExpressions.Regex TemporarySuffix();
+    /// <summary>The file a path names, or the one its temporary name is written for (<c>last.ckpt</c>, not <c>last.ckpt.4833.tmp</c>).</summary>
+    private static string WrittenFile(string path) =>
+        Output.RunFolder.Written(Path.GetFileName(path)) is { } written ? Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, written) : path;
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' expects a single argument but ([0-9]+) were provided")]
     private static partial System.Text.RegularExpressions.Regex Repeated();
@@ -212,7 +212,7 @@ public static partial class Runner
             return $"{OneLine(error.Message)} Check the permissions of the files and folders involved.";
         }
         // The file being written, not the temporary name it is written under (config.json, not config.json.4833.tmp).
-        string path = TemporarySuffix().Replace(quoted, string.Empty);
+        string path = WrittenFile(quoted);
         bool? folder;
         try
         {
@@ -248,7 +248,7 @@ public static partial class Runner
         if (DiskFull(error) is { } full)
         {
             // The file being written, not the temporary name it is written under (last.ckpt, not last.ckpt.4833.tmp).
-            string written = path is null ? string.Empty : $"{TemporarySuffix().Replace(path, string.Empty)}: ";
+            string written = path is null ? string.Empty : $"{WrittenFile(path)}: ";
             return CommandName(args) == "sweep-cell"
                 ? $"{written}{full}; free space first."
                 : $"{written}{full}; free space, then {Continuation(path, args)}.";
