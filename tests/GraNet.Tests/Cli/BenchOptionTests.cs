@@ -79,8 +79,9 @@ public class BenchOptionTests
             Assert.Contains($"training step, {method,-8} (masked):", output.ToString(), StringComparison.Ordinal);
         }
         // The dense step is timed again after the methods, so the drift between the figures shows, and the expected ratio is said.
-        Assert.Matches(@"training step, dense, again: +\d+\.\d ms  \(median of 1 steps, \d+\.\d–\d+\.\d ms\)  \(\d\.\d{3}x the first\)", output.ToString());
-        Assert.Matches(@"so it is expected at 1\.\d{3}x dense; snfs also updates a dense momentum of the gradients every step \(its growth criterion\), so it costs more; other ratios further off are timing drift", output.ToString());
+        Assert.Matches(@"training step, dense, again: +\d+\.\d ms  \(median of 1 steps, \d+\.\d–\d+\.\d ms\)  \(\d+\.\d{3}x the first\)", output.ToString());
+        // Any ratio: with one timed step of a 2 ms model on a busy machine, the masking may take as long as the step itself.
+        Assert.Matches(@"so it is expected at \d+\.\d{3}x dense; snfs also updates a dense momentum of the gradients every step \(its growth criterion\), so it costs more; other ratios further off are timing drift", output.ToString());
     }
 
     [Fact]
