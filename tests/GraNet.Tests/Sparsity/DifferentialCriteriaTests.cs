@@ -55,6 +55,15 @@ public class DifferentialCriteriaTests
         return v;
     }
 
+    /// <summary>One random case's layers, drawn from <paramref name="rng"/> in this order: their shapes, each layer's weights from <paramref name="values"/> (given the layer's size), each layer's mask.</summary>
+    private static ((int Out, int In)[] Shapes, float[][] Weights, bool[][] Masks) Layers(Random rng, Func<int, float[]> values)
+    {
+        var shapes = Shapes(rng);
+        var weights = shapes.Select(s => values(s.Out * s.In)).ToArray();
+        var masks = shapes.Select(s => MaskOf(rng, s.Out * s.In)).ToArray();
+        return (shapes, weights, masks);
+    }
+
     /// <summary>Values an SGD step or a gradient keeps finite: no magnitude of 1e30 or more.</summary>
     private static float[] ModerateValues(Random rng, int n, float replacement) =>
         [.. Values(rng, n).Select(v => Math.Abs(v) < 1e30f ? v : replacement)];
@@ -268,9 +277,7 @@ public class DifferentialCriteriaTests
         for (int seed = 0; seed < cases; seed++)
         {
             var rng = new Random(seed);
-            var shapes = Shapes(rng);
-            var w = shapes.Select(s => Values(rng, s.Out * s.In)).ToArray();
-            var m = shapes.Select(s => MaskOf(rng, s.Out * s.In)).ToArray();
+            var (shapes, w, m) = Layers(rng, n => Values(rng, n));
             double d = Density(rng, w.Sum(x => x.Length));
             using var scope = NewDisposeScope();
             var (model, masks) = Masked(shapes, w, m, type);
@@ -330,9 +337,7 @@ public class DifferentialCriteriaTests
         for (int seed = 0; seed < cases; seed++)
         {
             var rng = new Random(40000 + seed);
-            var shapes = Shapes(rng);
-            var w = shapes.Select(s => Values(rng, s.Out * s.In)).ToArray();
-            var m = shapes.Select(s => MaskOf(rng, s.Out * s.In)).ToArray();
+            var (shapes, w, m) = Layers(rng, n => Values(rng, n));
             double share = rng.Next(4) switch { 0 => 0, 1 => 1, 2 => 0.5, _ => rng.NextDouble() };
             using var scope = NewDisposeScope();
             var (model, masks) = Masked(shapes, w, m);
@@ -453,9 +458,7 @@ public class DifferentialCriteriaTests
         for (int seed = 0; seed < cases; seed++)
         {
             var rng = new Random(60000 + seed);
-            var shapes = Shapes(rng);
-            var w = shapes.Select(s => ModerateValues(rng, s.Out * s.In, 0.25f)).ToArray();
-            var m = shapes.Select(s => MaskOf(rng, s.Out * s.In)).ToArray();
+            var (shapes, w, m) = Layers(rng, n => ModerateValues(rng, n, 0.25f));
             var g = shapes.Select(s => ModerateValues(rng, s.Out * s.In, 2f)).ToArray();
             if (!g.Any(x => x.Any(v => v != 0)))
             {
@@ -658,9 +661,7 @@ public class DifferentialCriteriaTests
         for (int seed = 0; seed < cases; seed++)
         {
             var rng = new Random(70000 + seed);
-            var shapes = Shapes(rng);
-            var w = shapes.Select(s => Values(rng, s.Out * s.In)).ToArray();
-            var m = shapes.Select(s => MaskOf(rng, s.Out * s.In)).ToArray();
+            var (shapes, w, m) = Layers(rng, n => Values(rng, n));
             var g = shapes.Select(s => Values(rng, s.Out * s.In)).ToArray();
             var ds = shapes.Select(s => Values(rng, s.Out * s.In)).ToArray();
             var type = rng.Next(2) == 0 ? ScalarType.Float32 : ScalarType.Float64;
