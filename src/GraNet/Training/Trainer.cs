@@ -37,6 +37,10 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (model.named_parameters().FirstOrDefault(p => p.parameter.device_type != DeviceType.CPU) is ({ } name, { } elsewhere))
+        {
+            throw new ArgumentException($"The model's {name} is on {elsewhere.device}: the trainer runs on the CPU (its batches are made in CPU memory); move the model to the CPU (model.to(CPU)) before giving it to the trainer.", nameof(model));
+        }
         this.model = model;
         this.data = data;
         this.options = options;

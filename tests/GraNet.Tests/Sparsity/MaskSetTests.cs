@@ -1,4 +1,5 @@
 using GraNet.Sparsity.Masks;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -6,6 +7,17 @@ namespace GraNet.Tests.Sparsity;
 
 public class MaskSetTests
 {
+    [Fact]
+    public void A_weight_off_the_CPU_is_refused_naming_it_and_its_device()
+    {
+        // Masks are made and selected in CPU memory: a weight elsewhere (libtorch's data-less "meta" device, which every
+        // build has) would meet a CPU mask at the first Apply, inside libtorch.
+        using var model = nn.Sequential(("fc", nn.Linear(4, 2)), ("out", nn.Linear(2, 2)));
+        model.to(new Device(DeviceType.META));
+        var refused = Assert.Throws<ArgumentException>(() => MaskSet.ForModel(model, null));
+        Assert.Equal("fc.weight is on meta: the masks and their selections run in CPU memory only; move the model to the CPU (model.to(CPU)) before creating its optimizer and the masks.", refused.Message);
+    }
+
     [Fact]
     public void Loading_restores_the_masks_and_the_ever_active_record()
     {

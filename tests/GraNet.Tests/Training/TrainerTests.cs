@@ -1,6 +1,7 @@
 using GraNet.Data;
 using GraNet.Models;
 using GraNet.Training;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -28,6 +29,17 @@ public class TrainerTests
         Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
         Assert.InRange(result.BestEpoch, 1, 3);
         Assert.NotNull(result.BestValidationAccuracy);
+    }
+
+    [Fact]
+    public void A_model_off_the_CPU_is_refused_before_anything_is_made_for_it()
+    {
+        // The trainer makes its batches in CPU memory: a model on another device (here libtorch's data-less "meta" device,
+        // which every build has) failed at the first forward pass, inside libtorch.
+        using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+        model.to(new Device(DeviceType.META));
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, TinyTraining.Data(Options), Options));
+        Assert.Equal("The model's fc1.weight is on meta: the trainer runs on the CPU (its batches are made in CPU memory); move the model to the CPU (model.to(CPU)) before giving it to the trainer. (Parameter 'model')", refused.Message);
     }
 
     [Fact]

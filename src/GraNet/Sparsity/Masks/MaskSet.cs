@@ -45,7 +45,7 @@ public sealed class MaskSet : IDisposable
     /// </summary>
     /// <param name="optimizer">The optimizer that trains the model (its per-weight state is masked too); null for masks alone.</param>
     /// <param name="denseFirstLayer">Leave the first such layer unmasked.</param>
-    /// <exception cref="ArgumentException">The model has no trainable convolution or linear layer, or <paramref name="optimizer"/> does not hold one of their weights.</exception>
+    /// <exception cref="ArgumentException">The model has no trainable convolution or linear layer, one of their weights is not in CPU memory, or <paramref name="optimizer"/> does not hold one of their weights.</exception>
     public static MaskSet ForModel(nn.Module model, optim.Optimizer? optimizer, bool denseFirstLayer = false)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -70,6 +70,10 @@ public sealed class MaskSet : IDisposable
             if (weight is null)
             {
                 continue;
+            }
+            if (weight.device_type != DeviceType.CPU)
+            {
+                throw new ArgumentException($"{name}.weight is on {weight.device}: the masks and their selections run in CPU memory only; move the model to the CPU (model.to(CPU)) before creating its optimizer and the masks.");
             }
             var memory = TensorMemory.Of(weight);
             if (!seen.Add(memory))
