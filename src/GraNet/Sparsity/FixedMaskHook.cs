@@ -41,7 +41,11 @@ public sealed class FixedMaskHook(IReadOnlyList<Tensor> masks, bool denseFirstLa
         set.Apply();
     }
 
-    public void AfterOptimizerStep(long step) => Masks.Apply();
+    public void AfterOptimizerStep(long step)
+    {
+        using var scope = NewDisposeScope(); // the optimizer's state is read through new tensor objects
+        Masks.Apply();
+    }
 
     public IReadOnlyDictionary<string, double> EpochScalars() => new Dictionary<string, double> { ["density"] = Math.Round(Masks.Density, 6) };
 

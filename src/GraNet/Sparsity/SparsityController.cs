@@ -295,6 +295,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(step), step, $"Step {step} is past the run's {totalSteps} steps (steps per epoch × epochs given to Create); give Create the run's real step counts, or the schedules end too early.");
         }
+        // Its own scope, so that a loop that calls it outside the step's scope keeps no tensor of it alive (gradients and
+        // optimizer state are read through new tensor objects; the masks and the criteria's state are kept out of scopes).
+        using var scope = NewDisposeScope();
         var m = Masks;
         m.RequireLiveWeights();
         var plan = Method;
