@@ -257,6 +257,12 @@ public class CriteriaTests
         Assert.Equal(3, MaskedLayer.KeepCount(0.25, 10));
         Assert.Equal(1, MaskedLayer.KeepCount(0.5, 1));
         Assert.Equal(2, MaskedLayer.KeepCount(0.25, 6));
+        // 0.29 is not exact in binary: 0.29 * 50 is 14.499999999999998 in floating point, but d * N is 14.5, which keeps 15
+        // (it kept 14, while the pruning share and the move count settled their products); the same for steps of an epoch.
+        Assert.Equal(0.29 * 50 < 14.5, true);
+        Assert.Equal(15, MaskedLayer.KeepCount(0.29, 50));
+        Assert.Equal(15, new GraNet.Sparsity.Methods.StepPlan(50, 500, 0).StepOfEpoch(0.29));
+        Assert.Equal((103, 104, 58000, 57999), (WholeCounts.Ceiling(103.00000000000004), WholeCounts.Ceiling(103.001), WholeCounts.Floor(0.58 * 100000), WholeCounts.Floor(57999.999)));
         // Through a pruner: 10 weights 1..10 at density 0.25 keep 3, the largest: 8, 9 and 10.
         using var layer = TinyNets.Row([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f]);
         using var masks = MaskSet.ForModel(layer, null);

@@ -169,6 +169,10 @@ public class DifferentialCriteriaTests
 
     private static bool Same(bool[][] a, bool[][] b) => a.Length == b.Length && a.Zip(b).All(p => p.First.SequenceEqual(p.Second));
 
+    /// <summary>round(d·N) as docs/algorithm.md defines it ("Counts"): halves away from zero, the product taken to 9 decimals
+    /// first (double's 0.29 · 50 is 14.499999999999998, which rounds to 15).</summary>
+    private static long RoundAway(double d, long n) => RoundAway(Math.Round(d * n, 9));
+
     private static long RoundAway(double x) => (long)Math.Round(x, MidpointRounding.AwayFromZero);
 
     /// <summary>Fails with the number of failing cases of <paramref name="cases"/> and the first few, in full.</summary>
@@ -206,7 +210,7 @@ public class DifferentialCriteriaTests
     {
         long total = w.Sum(x => x.Length);
         long active = m.Sum(x => x.Count(b => b));
-        return GlobalReferenceKeep(w, m, Math.Min(active, RoundAway(Math.Min(1, d) * total)));
+        return GlobalReferenceKeep(w, m, Math.Min(active, RoundAway(Math.Min(1, d), total)));
     }
 
     /// <summary>The <paramref name="keep"/> largest |w| among the active entries of one layer, ties to the lower position.</summary>
@@ -411,13 +415,13 @@ public class DifferentialCriteriaTests
                     }
                 }
                 // No layer capped and no rule: every layer keeps exactly round(d·N_l).
-                if (!rule && Enumerable.Range(0, w.Length).All(l => active[l] >= RoundAway(d * sizes[l])))
+                if (!rule && Enumerable.Range(0, w.Length).All(l => active[l] >= RoundAway(d, sizes[l])))
                 {
                     for (int l = 0; l < w.Length; l++)
                     {
-                        if (kept[l] != RoundAway(d * sizes[l]))
+                        if (kept[l] != RoundAway(d, sizes[l]))
                         {
-                            problems.Add($"layer {l} keeps {kept[l]}, round(d·N_l) = {RoundAway(d * sizes[l])}");
+                            problems.Add($"layer {l} keeps {kept[l]}, round(d·N_l) = {RoundAway(d, sizes[l])}");
                         }
                     }
                 }
@@ -431,12 +435,12 @@ public class DifferentialCriteriaTests
                     problems.Add($"fewer active ({active.Sum()}) than d·N: keeps {kept.Sum()}, not all");
                 }
                 // The rule: the last layer at 0.2 when it has that many and the other layers can hold the rest.
-                if (rule && active[^1] >= RoundAway(0.2 * sizes[^1]))
+                if (rule && active[^1] >= RoundAway(0.2, sizes[^1]))
                 {
                     double others = (d * total) - (0.2 * sizes[^1]);
-                    if (active[..^1].Sum() >= others && kept[^1] != RoundAway(0.2 * sizes[^1]))
+                    if (active[..^1].Sum() >= others && kept[^1] != RoundAway(0.2, sizes[^1]))
                     {
-                        problems.Add($"classifier rule: last layer keeps {kept[^1]}, round(0.2·{sizes[^1]}) = {RoundAway(0.2 * sizes[^1])}");
+                        problems.Add($"classifier rule: last layer keeps {kept[^1]}, round(0.2·{sizes[^1]}) = {RoundAway(0.2, sizes[^1])}");
                     }
                 }
                 if (problems.Count > 0)
@@ -734,9 +738,9 @@ public class DifferentialCriteriaTests
                 {
                     problems.Add($"layer {l} density {actual[l]:R}, reference {expected[l]:R}");
                 }
-                if (MaskedLayer.KeepCount(actual[l], sizes[l]) != RoundAway(Math.Min(1, expected[l]) * sizes[l]))
+                if (MaskedLayer.KeepCount(actual[l], sizes[l]) != RoundAway(Math.Min(1, expected[l]), sizes[l]))
                 {
-                    problems.Add($"layer {l} count {MaskedLayer.KeepCount(actual[l], sizes[l])}, reference {RoundAway(Math.Min(1, expected[l]) * sizes[l])}");
+                    problems.Add($"layer {l} count {MaskedLayer.KeepCount(actual[l], sizes[l])}, reference {RoundAway(Math.Min(1, expected[l]), sizes[l])}");
                 }
             }
             double overall = actual.Select((x, l) => x * sizes[l]).Sum() / sizes.Sum();
@@ -773,7 +777,7 @@ public class DifferentialCriteriaTests
             for (int l = 0; l < shapes.Length; l++)
             {
                 var layer = sparsity.Masks.Layers[l];
-                long want = RoundAway(Math.Min(1, expected[l]) * layer.Count);
+                long want = RoundAway(Math.Min(1, expected[l]), layer.Count);
                 if (layer.ActiveCount != want)
                 {
                     failures.Add($"{distribution} d={d}: {layer.Name} active {layer.ActiveCount}, round(d_l·N_l) = {want}");
@@ -862,7 +866,7 @@ public class DifferentialCriteriaTests
         using var sparsity = SparsityController.Create(model, optimizer, options, 4, 3, sampleShape: [30]);
         var generator = new Generator(9);
         long total = sparsity.Masks.Total;
-        long target = RoundAway(final * total);
+        long target = RoundAway(final, total);
         bool global = method is SparsityMethodKind.Gmp or SparsityMethodKind.GraNet;
         long atEnd = -1;
         for (long step = 1; step <= 12; step++)

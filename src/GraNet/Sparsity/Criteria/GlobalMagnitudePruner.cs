@@ -41,8 +41,8 @@ public sealed class GlobalMagnitudePruner : IPruner
 
     /// <summary>How many of <paramref name="active"/> weights <see cref="PruneShare"/> keeps at <paramref name="share"/>: <c>round((1 − share) · active)</c>.</summary>
     public static long Kept(long active, double share) =>
-        // Rounded to 9 decimals first: (1 - 0.9) · 43055 is 4305.4999… in floating point, not the 4305.5 that rounds up.
-        (long)Math.Round(Math.Round((1 - share) * active, 9), MidpointRounding.AwayFromZero);
+        // (1 - 0.9) · 43055 is 4305.4999… in floating point, not the 4305.5 that rounds up: WholeCounts settles it first.
+        WholeCounts.Round((1 - share) * active);
 
     /// <summary>
     /// Prunes a share of the active weights, those with the smallest <c>|w|</c> over all layers together (the

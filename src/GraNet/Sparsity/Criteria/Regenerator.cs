@@ -23,10 +23,10 @@ public sealed class Regenerator(IGrowthScore growth, IDropScore? drop = null)
 
     /// <summary>
     /// <c>k = ceil(r · n)</c> (spec §4), at most <paramref name="active"/>. The product is rounded to 9 decimals
-    /// first, so that a rate whose exact product is a whole number (r = 0.12875, n = 800: 103) does not move one
+    /// first (<see cref="WholeCounts.Ceiling"/>), so that a rate whose exact product is a whole number (r = 0.12875, n = 800: 103) does not move one
     /// connection more because cos gave a last bit too many (103.00000000000004).
     /// </summary>
-    public static long MoveCount(double rate, long active) => Math.Min(active, (long)Math.Ceiling(Math.Round(rate * active, 9)));
+    public static long MoveCount(double rate, long active) => Math.Min(active, WholeCounts.Ceiling(rate * active));
 
     public IReadOnlyList<LayerUpdate> Regenerate(MaskSet masks, double rate)
     {

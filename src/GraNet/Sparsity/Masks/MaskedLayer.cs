@@ -11,9 +11,9 @@ public sealed class MaskedLayer : IDisposable
 {
     /// <summary>
     /// How many of <paramref name="size"/> weights density <paramref name="density"/> keeps: <c>round(d · N)</c>, halves away
-    /// from zero (spec §1 and §3), at most all of them. Every exact count of the project comes from here.
+    /// from zero (spec §1 and §3; <see cref="WholeCounts.Round"/>), at most all of them. Every kept count of the library comes from here.
     /// </summary>
-    public static long KeepCount(double density, long size) => (long)Math.Round(Math.Min(1, density) * size, MidpointRounding.AwayFromZero);
+    public static long KeepCount(double density, long size) => WholeCounts.Round(Math.Min(1, density) * size);
 
     internal MaskedLayer(string name, Parameter weight, IReadOnlyList<int> optimizerIndices)
     {

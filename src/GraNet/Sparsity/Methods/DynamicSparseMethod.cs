@@ -24,9 +24,8 @@ public sealed record DynamicSparseMethod : SparsityMethod
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(steps);
-        // Rounded to 9 decimals before the floor: 0.58 × 100000 is 57999.99999999999 in floating point, and the update at
-        // step 58000 would be lost.
-        return new("rigl", options, steps, GrowthKind.Gradient, (long)Math.Floor(Math.Round(options.RigLStopFraction * steps.TotalSteps, 9)));
+        // 0.58 × 100000 is 57999.99999999999 in floating point: without WholeCounts's settling the update at step 58000 would be lost.
+        return new("rigl", options, steps, GrowthKind.Gradient, WholeCounts.Floor(options.RigLStopFraction * steps.TotalSteps));
     }
 
     internal static DynamicSparseMethod Set(SparsityOptions options, StepPlan steps)
