@@ -3,7 +3,8 @@ namespace GraNet.Data;
 /// <summary>
 /// Reads the binary versions of CIFAR-10 (<c>label, 3072 pixels</c> per record) and CIFAR-100
 /// (<c>coarse label, fine label, 3072 pixels</c>; the fine label is used).
-/// Pixels are stored red plane, green plane, blue plane, each 32x32 row-major.
+/// Pixels are stored red plane, green plane, blue plane, each 32x32 row-major. A file may be gzip-compressed (as the
+/// locator finds <c>data_batch_1.bin.gz</c> for <c>data_batch_1.bin</c>); it is then decompressed.
 /// </summary>
 public static class CifarFile
 {
@@ -20,23 +21,13 @@ public static class CifarFile
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(labels);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new DataException(DataFiles.Unreadable(path), e);
-        }
-        catch (IOException e) when (e is not FileNotFoundException)
-        {
-            throw new DataException(DataFiles.Unreadable(path, e), e);
-        }
+        byte[] bytes = DataFiles.ReadAllBytes(path, out bool gzip);
         int record = labelBytes + PixelsPerImage;
         if (bytes.Length == 0 || bytes.Length % record != 0)
         {
-            throw new DataException($"{path}: {bytes.Length} bytes is not a whole number of {record}-byte CIFAR records; the file is truncated or not the binary version, download the binary version again.");
+            // A .gz name on a file that is not gzip data (read as is): say so, the byte count alone does not.
+            string notGzip = !gzip && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? " (and not gzip data, despite its .gz name)" : string.Empty;
+            throw new DataException($"{path}: {bytes.Length} bytes{(gzip ? " once decompressed" : string.Empty)} is not a whole number of {record}-byte CIFAR records{notGzip}; the file is truncated or not the binary version, download the binary version again.");
         }
         int count = bytes.Length / record;
         if (expectedRecords is { } expected && count != expected)

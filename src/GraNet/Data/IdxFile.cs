@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 
 namespace GraNet.Data;
 
@@ -27,7 +26,7 @@ public static class IdxFile
 
     private static (int[] Dims, byte[] Data) Read(string path, int expectedDims)
     {
-        byte[] bytes = ReadAllBytes(path, out bool gzip);
+        byte[] bytes = DataFiles.ReadAllBytes(path, out bool gzip);
         string fix = "download it again or reinstall the data package";
         if (bytes.Length < 4)
         {
@@ -63,45 +62,5 @@ public static class IdxFile
             throw new DataException($"{path}: header announces {total} values but the file holds {bytes.Length - offset}; the file is truncated or corrupt, {fix}.");
         }
         return (dims, bytes[offset..]);
-    }
-
-    private static byte[] ReadAllBytes(string path, out bool gzip)
-    {
-        gzip = false;
-        try
-        {
-            using var file = File.OpenRead(path);
-            Span<byte> head = stackalloc byte[2];
-            int read = file.Read(head);
-            file.Position = 0;
-            gzip = read == 2 && head[0] == 0x1f && head[1] == 0x8b;
-            if (!gzip)
-            {
-                using var memory = new MemoryStream();
-                file.CopyTo(memory);
-                return memory.ToArray();
-            }
-            using var unzip = new GZipStream(file, CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            unzip.CopyTo(output);
-            return output.ToArray();
-        }
-        catch (InvalidDataException e)
-        {
-            // .NET's own wording ("unsupported compression method", "block type") says nothing a user can act on.
-            throw new DataException($"{path}: not a valid gzip file (damaged, or cut short); download it again or reinstall the data package.", e);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new DataException($"{path}: truncated gzip data; download the file again.", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new DataException(DataFiles.Unreadable(path), e);
-        }
-        catch (IOException e) when (e is not FileNotFoundException)
-        {
-            throw new DataException(DataFiles.Unreadable(path, e), e);
-        }
     }
 }

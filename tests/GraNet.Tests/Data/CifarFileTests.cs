@@ -42,6 +42,39 @@ public class CifarFileTests : IDisposable
     }
 
     [Fact]
+    public void A_gzipped_file_found_by_its_gz_name_reads_as_the_raw_one()
+    {
+        // The locator takes data_batch_1.bin.gz for data_batch_1.bin (its "lacks" message says "raw or .gz"), so the reader must decompress it.
+        string batches = Path.Combine(folder, "cifar-10-batches-bin");
+        Directory.CreateDirectory(batches);
+        byte fill = 5;
+        foreach (string file in DatasetCatalog.Cifar10.TrainFiles.Concat(DatasetCatalog.Cifar10.TestFiles))
+        {
+            File.WriteAllBytes(Path.Combine(batches, file), [.. Record([2], fill++), .. Record([7], fill++)]);
+        }
+        string raw = Path.Combine(batches, "data_batch_1.bin");
+        using (var output = File.Create(raw + ".gz"))
+        using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            zip.Write(File.ReadAllBytes(raw));
+        }
+        File.Delete(raw);
+        var tiny = DatasetCatalog.Cifar10 with { ImagesPerTrainFile = 2, ImagesPerTestFile = 2 };
+        var (train, _) = DatasetLoader.Load(tiny, folder, new DataLocator(_ => null, Path.Combine(folder, "none")));
+        Assert.Equal(10, train.Count);
+        Assert.Equal(new byte[] { 2, 7 }, train.Labels[..2]);
+        Assert.Equal(5, train.Pixels[0]);
+        Assert.Equal(6, train.Pixels[CifarFile.PixelsPerImage]);
+
+        // Cut short, it is refused as damaged gzip, by name.
+        byte[] zipped = File.ReadAllBytes(raw + ".gz");
+        File.WriteAllBytes(raw + ".gz", zipped[..(zipped.Length / 2)]);
+        var e = Assert.Throws<DataException>(() => CifarFile.Read(raw + ".gz", 1, 10, [], []));
+        Assert.StartsWith($"{raw}.gz: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("bytes once decompressed is not a whole number of 3073-byte CIFAR records; the file is truncated", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_partial_record_names_the_file()
     {
         string path = Path.Combine(folder, "cut.bin");
