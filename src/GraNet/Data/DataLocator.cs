@@ -108,7 +108,28 @@ public sealed class DataLocator
             looked.AddRange(Folders(spec, root).Select(f => denied is not null && IsAtOrBelow(f, denied) ? $"{f} (permission denied)" : f));
         }
         throw new DataException(
-            $"Data set '{spec.Name}' not found. Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
+            $"Data set '{spec.Name}' not found.{OtherDataSet(spec, dataDir)} Looked in: {string.Join(", ", looked.Distinct())}. To get it, {spec.HowToGet}.");
+    }
+
+    /// <summary>
+    /// When the given folder holds another known data set with other file names (a CIFAR-10 folder given for CIFAR-100),
+    /// a sentence saying so, which is the likely mistake; else empty.
+    /// </summary>
+    private string OtherDataSet(DatasetSpec spec, string? dataDir)
+    {
+        if (string.IsNullOrWhiteSpace(dataDir))
+        {
+            return string.Empty;
+        }
+        var own = spec.TrainFiles.Concat(spec.TestFiles).ToHashSet();
+        foreach (var other in DatasetCatalog.All.Where(d => d.Name != spec.Name && !d.TrainFiles.Concat(d.TestFiles).Any(own.Contains)))
+        {
+            if (Holding(other, dataDir, [.. other.TrainFiles, .. other.TestFiles]) is { } folder)
+            {
+                return $" {GivenFolder.Name} {dataDir} holds {other.Name} ({folder}), not {spec.Name}: choose data set {other.Name} for it, or give the folder that holds {spec.Name}.";
+            }
+        }
+        return string.Empty;
     }
 
     /// <summary>The folder under <paramref name="root"/> (itself or one of the data set's usual sub-folders) that holds every one of <paramref name="files"/> (raw or .gz), or null.</summary>

@@ -200,6 +200,32 @@ public class DataLocatorTests : IDisposable
         Assert.Contains("apt-get install dataset-fashion-mnist", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("cifar100", "cifar10")]
+    [InlineData("cifar10", "cifar100")]
+    public void A_folder_of_the_other_cifar_given_says_which_data_set_it_holds(string asked, string held)
+    {
+        var other = DatasetCatalog.Get(held);
+        string folder = Directory.CreateDirectory(Path.Combine(root, "given", other.SubFolders[1])).FullName;
+        foreach (string file in other.TrainFiles.Concat(other.TestFiles))
+        {
+            File.WriteAllBytes(Path.Combine(folder, file), [0]);
+        }
+        foreach (string given in new[] { Path.Combine(root, "given"), folder })
+        {
+            var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.Get(asked), given));
+            Assert.StartsWith($"Data set '{asked}' not found. --data-dir {given} holds {held} ({folder}), not {asked}: choose data set {held} for it, or give the folder that holds {asked}. Looked in: ", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_folder_of_nothing_known_adds_no_guess()
+    {
+        string given = Directory.CreateDirectory(Path.Combine(root, "other")).FullName;
+        var e = Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.Cifar100, given));
+        Assert.StartsWith("Data set 'cifar100' not found. Looked in: ", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_folder_missing_one_file_is_not_taken()
     {
