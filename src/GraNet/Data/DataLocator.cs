@@ -175,7 +175,9 @@ public sealed class DataLocator
         foreach (string folder in Folders(spec, dataDir))
         {
             var missing = files.Where(f => ResolveFile(folder, f) is null).ToList();
-            if (missing.Count > 0 && missing.Count < files.Count)
+            // Part of the data set: some of the files asked for, or (when only the test files are asked for, by an
+            // evaluation) some other file of the data set, such as its training files beside a missing test file.
+            if (missing.Count > 0 && (missing.Count < files.Count || spec.TrainFiles.Concat(spec.TestFiles).Except(files).Any(f => ResolveFile(folder, f) is not null)))
             {
                 // A folder in a file's place (e.g. an archive unpacked under the file's own name) is said as such.
                 var named = missing.Select(f => new[] { f, f + ".gz" }.FirstOrDefault(n => Directory.Exists(Path.Combine(folder, n))) is { } entry

@@ -128,6 +128,22 @@ public class DataLocatorTests : IDisposable
         Assert.Equal(system, DatasetLoader.LoadTest(DatasetCatalog.FashionMnist, empty, locator: Locator([])).Folder);
     }
 
+    [Fact]
+    public void A_data_dir_with_the_training_files_but_no_test_file_names_it_to_an_evaluation_too()
+    {
+        MakeMnist(Path.Combine(root, "system", "fashion-mnist"));
+        string batches = Directory.CreateDirectory(Path.Combine(root, "notest", "cifar-10-batches-bin")).FullName;
+        foreach (string file in DatasetCatalog.Cifar10.TrainFiles)
+        {
+            File.WriteAllBytes(Path.Combine(batches, file), [0]);
+        }
+        string given = Path.Combine(root, "notest");
+        string expected = $"--data-dir {given}: {batches} holds part of cifar10 but lacks test_batch.bin (raw or .gz); complete it, or drop --data-dir to search the usual places.";
+        Assert.Equal(expected, Assert.Throws<DataException>(() => Locator([]).Locate(DatasetCatalog.Cifar10, given)).Message);
+        // An evaluation asks for the test file only: the folder is still the data set's, and the file it lacks is named.
+        Assert.Equal(expected, Assert.Throws<DataException>(() => DatasetLoader.LoadTest(DatasetCatalog.Cifar10, given, locator: Locator([]))).Message);
+    }
+
     [NotAsRootFact]
     public void An_unreadable_data_dir_is_refused_not_replaced()
     {
