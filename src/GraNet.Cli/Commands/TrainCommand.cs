@@ -190,6 +190,7 @@ public static class TrainCommand
     /// <summary>
     /// MNIST and Fashion-MNIST come in files of the same names and format: images whose mean brightness is far from the
     /// data set's own (MNIST 0.131, Fashion-MNIST 0.286) are likely the other one, found in a --data-dir given for it.
+    /// Other data sets (CIFAR) get the note without that reason: their files have names of their own.
     /// </summary>
     /// <param name="which">What the images are, for the message: "training" or "test".</param>
     public static string? DataMismatch(DatasetSpec spec, ImageDataset images, string which = "training")
@@ -198,7 +199,7 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(images);
         double expected = spec.Mean.Average(), mean = images.MeanIntensity();
         return Math.Abs(mean - expected) <= 0.05 ? null
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {which} images in {images.Folder} have a mean brightness of {mean:F3}, {spec.Name}'s is {expected:F3}: they may be another data set (MNIST and Fashion-MNIST files have the same names); check --data-dir and --dataset.");
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {which} images in {images.Folder} have a mean brightness of {mean:F3}, {spec.Name}'s is {expected:F3}: they may be another data set{(spec.Format == DatasetFormat.Idx ? " (MNIST and Fashion-MNIST files have the same names)" : string.Empty)}; check --data-dir and --dataset.");
     }
 
     /// <summary>The step of the run's last checkpoint, read whole (its checksum checked) before anything of the run is rewritten.</summary>
