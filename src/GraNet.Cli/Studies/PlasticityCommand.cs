@@ -28,6 +28,9 @@ public static class PlasticityCommand
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>The continued training after pruning at base epoch e shuffles with seed <c>seed + SeedsPerBaseEpoch · e</c>: each epoch's cells their own batch order, the same for every rate and mode of that epoch.</summary>
+    private const int SeedsPerBaseEpoch = 1000;
+
     public static Command Create(TextWriter output)
     {
         var train = new TrainOptions();
@@ -439,8 +442,8 @@ public static class PlasticityCommand
         manual_seed(baseline.Training.Seed + epoch);
         using var model = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes);
         using var controller = new SparsityController(baseline.Sparsity);
-        using var loader = new Trainer(model, data, baseline.Training, controller);
-        Checkpoint.Load(checkpoint, model, loader.Optimizer, controller);
+        using var restoring = new Trainer(model, data, baseline.Training, controller);
+        Checkpoint.Load(checkpoint, model, restoring.Optimizer, controller);
         var masks = controller.Masks;
         double before = Trainer.Evaluate(model, data.Test);
         double densityBefore = masks.Density;
@@ -467,7 +470,7 @@ public static class PlasticityCommand
             var options = baseline.Training with
             {
                 Epochs = continueEpochs, LearningRate = learningRate, Schedule = LearningRateScheduleKind.Constant, WarmupEpochs = 0,
-                Milestones = [], StopOnCollapse = false, Seed = baseline.Training.Seed + (1000 * epoch),
+                Milestones = [], StopOnCollapse = false, Seed = baseline.Training.Seed + (SeedsPerBaseEpoch * epoch),
             };
             using var trainer = new Trainer(model, data with { Validation = null }, options, hook);
             var result = trainer.Run(null, false, (baseline.Model, baseline.Dataset, "{}"));

@@ -32,6 +32,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private SparsityMethod? method;
     private FlopCounter? flops;
     private Generator? generator;
+
+    /// <summary>Added to the run's seed for the draw of the initial masks (a prime), so that it is not the stream that initialised the weights.</summary>
+    private const ulong InitialMaskSeedOffset = 104729;
     private double forwardFlops;
     private double trainingFlops;
     private long lastStep;
@@ -201,7 +204,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         }
         // Each piece refuses what it cannot work with before anything changes (a piece of the caller's own may too).
         method.Regenerator?.Growth.RequireSupported(masks);
-        generator = new Generator((ulong)seed + 104729);
+        generator = new Generator((ulong)seed + InitialMaskSeedOffset);
         if (method.Pruner is LayerwiseMagnitudePruner { ClassifierRule: true } layerwise)
         {
             // Named in the terms of what made it: the options, or the caller's own composition.

@@ -16,6 +16,9 @@ namespace GraNet.Sparsity.Methods;
 /// </summary>
 public record SparsityMethod
 {
+    /// <summary>Added to the run's seed for random growth's draws (a prime), so that they are not the stream of the initial masks or weights.</summary>
+    private const int RandomGrowthSeedOffset = 7919;
+
     /// <param name="name">The method's name: recorded by <c>SparsityController.Save</c>, and a saved state loads only into a controller whose method has the same name.</param>
     public SparsityMethod(string name)
     {
@@ -127,7 +130,7 @@ public record SparsityMethod
         {
             GrowthKind.Gradient => new GradientGrowth(),
             GrowthKind.Momentum => new MomentumGrowth(),
-            GrowthKind.Random => new RandomGrowth(seed + 7919),
+            GrowthKind.Random => new RandomGrowth(seed + RandomGrowthSeedOffset),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Growth, "Unknown growth criterion."),
         };
     }
