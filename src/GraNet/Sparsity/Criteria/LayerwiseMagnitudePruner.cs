@@ -103,8 +103,11 @@ public sealed class LayerwiseMagnitudePruner(bool classifierRule) : IPruner
             using var scope = NewDisposeScope();
             var layer = masks.Layers[l];
             long keep = Math.Min(layer.ActiveCount, MaskedLayer.KeepCount(targets[l], layer.Count));
-            var scores = MagnitudeScores.Of(layer);
-            layer.SetMask(ExactSelection.Largest(scores, keep));
+            // The selection of global pruning, a layer at a time: in place on the CPU (RadixSelection), else with libtorch.
+            var weight = layer.Weight.detach();
+            layer.SetMask(RadixSelection.Supports(weight, layer.Mask)
+                ? RadixSelection.Select([new RadixSelection.Segment(weight, layer.Mask)], keep, magnitude: true)[0]
+                : ExactSelection.Largest(MagnitudeScores.Of(layer), keep));
         }
     }
 }
