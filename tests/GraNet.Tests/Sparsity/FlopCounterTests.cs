@@ -73,4 +73,28 @@ public class FlopCounterTests
         masks.Apply();
         Assert.Equal(2.0 * (1 + 1), FlopCounter.Measure(model, [8], masks).Forward());
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_weight_no_mask_covers_counts_all_its_weights_beside_the_masked_ones(bool denseFirst)
+    {
+        // fc1 4->3 (12 weights) left unmasked, as the dense first layer or frozen; fc2 3->2 (6 weights) masked with 1 active:
+        // 2 x (12 + 1) = 26 FLOPs of the dense 2 x 18 = 36.
+        using var model = nn.Sequential(("fc1", nn.Linear(4, 3, hasBias: false)), ("fc2", nn.Linear(3, 2, hasBias: false)));
+        if (!denseFirst)
+        {
+            model.parameters().First().requires_grad = false;
+        }
+        using var masks = MaskSet.ForModel(model, null, denseFirstLayer: denseFirst);
+        Assert.Equal(["fc2.weight"], masks.Layers.Select(l => l.Name));
+        var counter = FlopCounter.Measure(model, [4], masks);
+        using (var one = zeros(2, 3, ScalarType.Bool))
+        {
+            one[1, 2] = tensor(true);
+            masks.Layers[0].SetMask(one);
+        }
+        Assert.Equal(36, counter.DenseForward);
+        Assert.Equal(26, counter.Forward());
+    }
 }
