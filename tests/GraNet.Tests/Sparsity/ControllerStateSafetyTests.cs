@@ -332,4 +332,49 @@ public sealed class ControllerStateSafetyTests : IDisposable
             Assert.Equal(layer.ActiveCount, active.count_nonzero().item<long>()); // the active ones trained on
         }
     }
+
+    [Fact]
+    public void A_resumed_controller_counts_the_flops_of_the_masks_it_loaded()
+    {
+        // granet from density 0.5 to 0.2, pruning up to step 8 of 16: after 9 steps the masks are at 0.2. The model is all
+        // linear, so its forward FLOPs are 2 per active weight and the inference share is the density.
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, true);
+        using var controller = Fresh(model, optimizer, GraNetOptions);
+        for (int step = 1; step <= 9; step++)
+        {
+            Step(model, optimizer, step);
+            controller.AfterOptimizerStep(step);
+        }
+        byte[] state = Saved(controller);
+        double inference = controller.InferenceFlopsRelative, training = controller.TrainingFlopsRelative;
+        Assert.Equal(controller.Density, inference, 12);
+        Assert.True(inference < 0.25);
+
+        // Resumed through Create: the FLOPs of the loaded masks from its first report on, and the training FLOPs go on from the saved ones.
+        using (var resumedModel = Mlp())
+        using (var resumedOptimizer = new ScalarSafeSgd(resumedModel.parameters(), 0.05, 0.9, 0, 0, true))
+        using (var reader = new BinaryReader(new MemoryStream(state)))
+        using (var resumed = Fresh(resumedModel, resumedOptimizer, GraNetOptions, reader))
+        {
+            Assert.Equal(inference, resumed.InferenceFlopsRelative, 12);
+            Assert.Equal(training, resumed.TrainingFlopsRelative, 12);
+            Step(resumedModel, resumedOptimizer, 10);
+            resumed.AfterOptimizerStep(10);
+            Step(model, optimizer, 10);
+            controller.AfterOptimizerStep(10);
+            Assert.Equal(controller.TrainingFlopsRelative, resumed.TrainingFlopsRelative, 12);
+        }
+
+        // Loaded into a controller that started afresh at density 0.5: the loaded masks' FLOPs, not its initial ones.
+        using var otherModel = Mlp();
+        using var otherOptimizer = new ScalarSafeSgd(otherModel.parameters(), 0.05, 0.9, 0, 0, true);
+        using var other = Fresh(otherModel, otherOptimizer, GraNetOptions);
+        Assert.Equal(0.5, other.InferenceFlopsRelative, 2);
+        using (var reader = new BinaryReader(new MemoryStream(state)))
+        {
+            other.Load(reader);
+        }
+        Assert.Equal(inference, other.InferenceFlopsRelative, 12);
+    }
 }
