@@ -59,4 +59,18 @@ public class ScheduleTests
         var window = new UpdateWindow(50, 100, 300);
         Assert.Equal([150, 200, 250, 300], Enumerable.Range(0, 500).Where(t => window.IsUpdateStep(t)).ToArray());
     }
+
+    [Theory]
+    [InlineData(0.5, 2.5, 1, 1, 3)] // 0.5 and 2.5 steps: halves go up (to even would give steps 0 and 2)
+    [InlineData(0.5, 2.5, 5, 3, 13)] // 2.5 and 12.5 steps (to even: 2 and 12)
+    [InlineData(0.4, 2.2, 5, 2, 11)] // whole steps stay where they are
+    public void Fractional_pruning_epochs_fall_on_the_nearest_step_with_halves_rounded_up(double start, double end, int stepsPerEpoch, long t0, long tf)
+    {
+        var options = new GraNet.Sparsity.SparsityOptions { Method = GraNet.Sparsity.SparsityMethodKind.Gmp, PruneStartEpoch = start, PruneEndEpoch = end, UpdateInterval = 1 };
+        var plan = new GraNet.Sparsity.Methods.StepPlan(stepsPerEpoch, 4L * stepsPerEpoch, 0);
+        var method = GraNet.Sparsity.Methods.SparsityMethodFactory.Create(options, plan);
+        Assert.Equal(t0, method.Schedule!.StartStep);
+        Assert.Equal(tf, method.Schedule.EndStep);
+        Assert.Equal(tf, plan.StepOfEpoch(end));
+    }
 }
