@@ -49,6 +49,15 @@ public class LearningRateScheduleTests
     }
 
     [Fact]
+    public void A_milestone_at_the_end_of_the_warmup_applies_from_the_first_step_after_it()
+    {
+        // 2 warm-up epochs of 4 steps ramp to 0.1 (0.1 x 8 / 8 at step 7); the milestone at epoch 2 then applies at once
+        // (step 8, not a step later), and the one at epoch 3 from step 12.
+        var schedule = new LearningRateSchedule(new TrainingOptions { Epochs = 6, LearningRate = 0.1, WarmupEpochs = 2, Milestones = [2, 3] }, 4);
+        Assert.Equal([0.0125, 0.025, 0.0375, 0.05, 0.0625, 0.075, 0.0875, 0.1, 0.01, 0.01, 0.01, 0.01, 0.001], Enumerable.Range(0, 13).Select(s => Math.Round(schedule.At(s), 12)));
+    }
+
+    [Fact]
     public void One_epoch_has_no_decay() => Assert.Empty(new TrainingOptions { Epochs = 1 }.EffectiveMilestones);
 
     [Theory]
