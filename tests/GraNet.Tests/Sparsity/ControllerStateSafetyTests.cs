@@ -376,5 +376,12 @@ public sealed class ControllerStateSafetyTests : IDisposable
             other.Load(reader);
         }
         Assert.Equal(inference, other.InferenceFlopsRelative, 12);
+        // Its model's weights outside the loaded masks (active under its own initial ones) are zeroed by the load, before any step.
+        foreach (var layer in other.Masks.Layers)
+        {
+            using var inactive = layer.Mask.logical_not();
+            using var outside = layer.Weight.detach().masked_select(inactive);
+            Assert.Equal(0, outside.count_nonzero().item<long>());
+        }
     }
 }
