@@ -50,6 +50,10 @@ public static class BenchCommand
                 throw new ArgumentException("--method dense: bench sparse times every method against the dense step, which it always times; give sparse methods only (e.g. granet,gmp,rigl,set,snfs,static).");
             }
             CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false }).Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
+            if (TorchRuntime.ConvolutionNote is { } convolutions)
+            {
+                output.WriteLine($"note: {convolutions}");
+            }
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             var denseSteps = TimeSteps(info, spec, b, n, null, out _);
             double dense = Median(denseSteps);

@@ -84,6 +84,10 @@ public static class TrainCommand
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
+        if (TorchRuntime.ConvolutionNote is { } convolutions)
+        {
+            output.WriteLine($"note: {convolutions}");
+        }
         var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, DataFolder.Locator());
         // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
         // whatever $GRANET_DATA says then, and from any working folder (a relative --data-dir is saved as a full path).

@@ -15,6 +15,7 @@ public static partial class TorchRuntime
     private static readonly Lock Gate = new();
     private static int? configuredThreads;
     private static CpuKernels? configuredKernels;
+    private static double? convolutionError;
 
     /// <summary>
     /// The default intra-op thread count: the number of cores, at most 4. More threads than that
@@ -30,11 +31,19 @@ public static partial class TorchRuntime
     public static CpuKernels? Kernels => configuredKernels;
 
     /// <summary>
+    /// Set by <see cref="Configure"/> where libtorch's oneDNN convolutions failed <see cref="OneDnnConvolutions"/>' check
+    /// and were turned off: what was measured and done, for a note to the user; null where they passed (or before <see cref="Configure"/>).
+    /// </summary>
+    public static string? ConvolutionNote { get; private set; }
+
+    /// <summary>
     /// Sets the thread count and a passive OpenMP wait policy (threads sleep instead of
     /// spin-waiting, so a busy core does not slow every step tenfold), and pins libtorch's CPU kernels to
     /// <paramref name="cpuKernels"/> (<see cref="CpuKernels.Auto"/>: the set <see cref="CpuKernelSets.Resolve"/> gives here).
     /// A user's own <c>OMP_WAIT_POLICY</c> is kept. Call before any other torch call; later calls only
     /// change the intra-op thread count, and must ask for the same kernel set or <see cref="CpuKernels.Auto"/>.
+    /// The first call also checks libtorch's oneDNN convolutions (<see cref="OneDnnConvolutions.MeasureError"/>, a few
+    /// milliseconds) and turns them off where they compute wrong results (<see cref="ConvolutionNote"/>).
     /// </summary>
     /// <exception cref="OptionValueException">Fewer than one thread, or a kernel set this CPU does not have.</exception>
     /// <exception cref="InvalidOperationException">Another kernel set than the one already in force (libtorch chooses its kernels once per process).</exception>
@@ -89,6 +98,16 @@ public static partial class TorchRuntime
                 }
             }
             configuredThreads = threads;
+            if (convolutionError is null)
+            {
+                double error = OneDnnConvolutions.MeasureError();
+                convolutionError = error;
+                if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
+                {
+                    ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine (a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}; " +
+                        $"now {OneDnnConvolutions.Describe(OneDnnConvolutions.MeasureError())}): convolutions run on libtorch's own kernels instead, correct but slower.";
+                }
+            }
         }
     }
 
@@ -118,13 +137,8 @@ public static partial class TorchRuntime
         {
             return null;
         }
-        // libtorch_cpu as loaded by TorchSharp (its path is the loaded module's; loading it again by path returns the same copy).
-        _ = torch.get_num_threads();
-        using var process = System.Diagnostics.Process.GetCurrentProcess();
-        string? path = process.Modules.Cast<System.Diagnostics.ProcessModule>()
-            .Select(m => m.FileName).FirstOrDefault(f => Path.GetFileName(f) == "libtorch_cpu.so");
-        if (path is null || !NativeLibrary.TryLoad(path, out nint library)
-            || !NativeLibrary.TryGetExport(library, "_ZN2at18get_cpu_capabilityB5cxx11Ev", out nint function))
+        nint library = LibTorchCpu();
+        if (library == 0 || !NativeLibrary.TryGetExport(library, "_ZN2at18get_cpu_capabilityB5cxx11Ev", out nint function))
         {
             return null;
         }
@@ -136,6 +150,25 @@ public static partial class TorchRuntime
         ulong length = *(ulong*)(slot + 8);
         return data == slot + 16 && length <= 15 ? System.Text.Encoding.ASCII.GetString(data, (int)length) : null;
     }
+
+    /// <summary>libtorch_cpu as loaded by TorchSharp, for its C++ exports; 0 where it is not found.</summary>
+    internal static nint LibTorchCpu()
+    {
+        if (libTorchCpu is { } known)
+        {
+            return known;
+        }
+        // Its path is the loaded module's; loading it again by path returns the same copy.
+        _ = torch.get_num_threads();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        string? path = process.Modules.Cast<System.Diagnostics.ProcessModule>()
+            .Select(m => m.FileName).FirstOrDefault(f => Path.GetFileName(f) == "libtorch_cpu.so");
+        nint library = path is not null && NativeLibrary.TryLoad(path, out nint loaded) ? loaded : 0;
+        libTorchCpu = library;
+        return library;
+    }
+
+    private static nint? libTorchCpu;
 
     private static void SetNativeEnvironment(string name, string value, bool overwrite)
     {
