@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.IO;
@@ -456,30 +455,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         ArgumentNullException.ThrowIfNull(writer);
         ObjectDisposedException.ThrowIf(disposed, this);
         writer.Write(CheckedStateMagic);
-        // Its length first, counted by writing it once to nothing (the masks and growth state are written from the tensors'
-        // memory, so this costs no copy), then the state itself, hashed on its way: nothing of it is held in memory, so a
-        // state of any size saves, to any stream.
-        long length;
-        using (var counter = new CountingWriteStream())
-        {
-            using (var counting = new BinaryWriter(counter, System.Text.Encoding.UTF8, leaveOpen: true))
-            {
-                WriteBody(counting);
-            }
-            length = counter.Length;
-        }
-        writer.Write(length);
-        writer.Flush();
-        using var hashing = new HashingWriteStream(writer.BaseStream);
-        using (var inner = new BinaryWriter(hashing, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            WriteBody(inner);
-        }
-        if (hashing.Length != length)
-        {
-            throw new InvalidOperationException($"The SparsityController's state changed while it was saved ({length} bytes counted, {hashing.Length} written), so the stream holds an incomplete state: save it again from the thread that trains, between steps (a growth score of your own must write the same bytes each time it saves).");
-        }
-        writer.Write(hashing.Hash());
+        // The masks and growth state are written from the tensors' memory, so counting the state costs no copy, and nothing
+        // of it is held in memory: a state of any size saves, to any stream.
+        StateBlock.Write(writer, WriteBody, (counted, written) => $"The SparsityController's state changed while it was saved ({counted} bytes counted, {written} written), so the stream holds an incomplete state: save it again from the thread that trains, between steps (a growth score of your own must write the same bytes each time it saves).");
     }
 
     /// <summary>What the checksum covers: the run's steps per epoch, then the state as version 2 wrote it.</summary>
@@ -523,50 +501,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             LoadState(reader, first); // a state of an earlier version, without a checksum
             return;
         }
-        var stream = reader.BaseStream;
-        long length;
-        try
-        {
-            length = reader.ReadInt64();
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException(CutShort, e);
-        }
-        if (length < 5)
-        {
-            throw new InvalidDataException(Damaged); // not even the steps per epoch and a first string
-        }
-        if (stream.CanSeek)
-        {
-            // Checked in place, then read from where it is: a state of any size, none of it held twice.
-            long start = stream.Position;
-            if (length > stream.Length - start - SHA256.HashSizeInBytes)
-            {
-                throw new InvalidDataException(CutShort);
-            }
-            RequireChecksum(stream, length, reader);
-            stream.Position = start;
-            // Read as Save wrote it (UTF-8), whatever the caller's reader decodes.
-            using (var inPlace = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            {
-                LoadBody(inPlace);
-            }
-            stream.Position = start + length + SHA256.HashSizeInBytes;
-            return;
-        }
-        if (length > Array.MaxLength)
-        {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved state of the SparsityController is {length:N0} bytes, more than can be checked in memory from a stream that cannot seek; give it in a file (or another seekable stream)."));
-        }
-        // A stream that cannot seek is read into memory to be checked before anything of it is used (up to twice the state
-        // while the copy grows), in pieces, so that a damaged length is found cut short when the stream ends, not by first
-        // allocating what it claims.
-        using var copy = new MemoryStream();
-        RequireChecksum(stream, length, reader, copy);
-        copy.Position = 0;
-        using var inner = new BinaryReader(copy, System.Text.Encoding.UTF8);
-        LoadBody(inner);
+        // Not even the steps per epoch (4 bytes) and a first string (at least 1) is a damaged state.
+        StateBlock.Read(reader, minimumLength: 5, LoadBody);
     }
 
     /// <summary>The frame's content: the run's steps per epoch, then a state of version 2.</summary>
@@ -582,36 +518,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             throw new InvalidDataException(CutShort, e);
         }
         LoadState(reader, ReadFirst(reader), savedStepsPerEpoch);
-    }
-
-    /// <summary>
-    /// Reads <paramref name="length"/> bytes of <paramref name="stream"/> (into <paramref name="copy"/>, when given) and the
-    /// SHA-256 after them, and refuses the state unless they match; the stream is left after the checksum.
-    /// </summary>
-    private static void RequireChecksum(Stream stream, long length, BinaryReader reader, Stream? copy = null)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = new byte[(int)Math.Min(1 << 20, length)];
-        for (long left = length; left > 0;)
-        {
-            int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-            if (read == 0)
-            {
-                throw new InvalidDataException(CutShort);
-            }
-            hash.AppendData(buffer, 0, read);
-            copy?.Write(buffer, 0, read);
-            left -= read;
-        }
-        byte[] stored = reader.ReadBytes(SHA256.HashSizeInBytes);
-        if (stored.Length != SHA256.HashSizeInBytes)
-        {
-            throw new InvalidDataException(CutShort);
-        }
-        if (!hash.GetHashAndReset().AsSpan().SequenceEqual(stored))
-        {
-            throw new InvalidDataException(Damaged);
-        }
     }
 
     /// <summary>The string a state begins with.</summary>
@@ -724,6 +630,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     private const string NotAState = "This is not the state of a SparsityController (it does not begin as SparsityController.Save writes); give what Save wrote.";
 
     private const string Damaged = "The saved state of the SparsityController is damaged (checksum mismatch): it was changed after Save wrote it; give what Save wrote, unchanged.";
+
+    /// <summary>The frame of a state from version 3 on: its length, the state, its SHA-256.</summary>
+    private static readonly ChecksummedBlock StateBlock = new("The saved state of the SparsityController", CutShort, Damaged);
 
     private void RequireMethod(string name)
     {
