@@ -84,10 +84,6 @@ public static class TrainCommand
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
-        if (TorchRuntime.ConvolutionNote is { } convolutions)
-        {
-            output.WriteLine($"note: {convolutions}");
-        }
         var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, DataFolder.Locator());
         // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
         // whatever $GRANET_DATA says then, and from any working folder (a relative --data-dir is saved as a full path).
@@ -142,6 +138,10 @@ public static class TrainCommand
             reporter.Preamble.Add($"note: {mismatch}");
         }
         reporter.Preamble.Add($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
+        if (TorchRuntime.ConvolutionNote is { } convolutions)
+        {
+            reporter.Preamble.Add($"note: {convolutions}");
+        }
 
         using var sparsity = new SparsityController(configuration.Sparsity);
         sparsity.MaskUpdated += maskLog.Add;

@@ -33,11 +33,28 @@ public static unsafe class OneDnnConvolutions
     public static bool TrySetEnabled(bool enabled)
     {
         var (context, _, set) = Exports();
-        if (context == 0 || set == 0)
+        return TrySet(context, set, enabled);
+    }
+
+    /// <summary>
+    /// Lets libtorch try NNPACK for convolutions or not (<c>at::Context::setUserEnabledNNPACK</c>); false where that cannot
+    /// be set. Without oneDNN, libtorch asks NNPACK first at every convolution, and where NNPACK does not know the CPU it
+    /// writes "Could not initialize NNPACK! Reason: Unsupported hardware" to the standard error each time.
+    /// </summary>
+    public static bool TrySetNnpackEnabled(bool enabled)
+    {
+        var (context, _, _) = Exports();
+        nint library = context == 0 ? 0 : TorchRuntime.LibTorchCpu();
+        return library != 0 && NativeLibrary.TryGetExport(library, "_ZN2at7Context20setUserEnabledNNPACKEb", out nint set) && TrySet(context, set, enabled);
+    }
+
+    private static bool TrySet(nint context, nint setter, bool enabled)
+    {
+        if (context == 0 || setter == 0)
         {
             return false;
         }
-        ((delegate* unmanaged<nint, byte, void>)set)(context, enabled ? (byte)1 : (byte)0);
+        ((delegate* unmanaged<nint, byte, void>)setter)(context, enabled ? (byte)1 : (byte)0);
         return true;
     }
 

@@ -100,6 +100,9 @@ public static partial class TorchRuntime
             configuredThreads = threads;
             if (convolutionError is null)
             {
+                // libtorch asks NNPACK at convolutions that oneDNN does not run (float64 ones, or all where oneDNN is off), and
+                // where NNPACK cannot start (this AMD CPU: "Unsupported hardware") it says so on the standard error each time.
+                OneDnnConvolutions.TrySetNnpackEnabled(false);
                 double error = OneDnnConvolutions.MeasureError();
                 convolutionError = error;
                 if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
