@@ -46,6 +46,28 @@ public class SelectionProperties
             Assert.Equal(Reference.Show(expected), Reference.Show(Reference.Bools(selected)));
         }, iterations: 300);
 
+    [Fact]
+    public void Selection_is_shaped_like_the_scores_also_when_the_eligible_mask_is_flat_and_k_takes_every_eligible_entry() =>
+        // The eligible mask need only have the scores' size (RadixSelection.Supports checks numel; ExactSelection flattens
+        // it). Below the eligible count the selection was shaped like the scores, from it on like the mask (a clone of it).
+        Property.ForAll(Matrix, input =>
+        {
+            var (rows, values, allowed, k, smallest) = input;
+            using var scope = NewDisposeScope();
+            var scores = tensor(values).reshape(rows, values.Length / rows);
+            var eligible = tensor(allowed);
+            bool[] expected = Reference.Select(values.Select(v => (double)v).ToArray(), allowed, k, smallest);
+            var exact = smallest ? ExactSelection.Smallest(scores, k, eligible) : ExactSelection.Largest(scores, k, eligible);
+            var radix = RadixSelection.Select([new(scores, eligible)], k, smallest)[0];
+            foreach (var selected in new[] { exact, radix })
+            {
+                Assert.Equal(scores.shape, selected.shape);
+                Assert.Equal(Reference.Show(expected), Reference.Show(Reference.Bools(selected)));
+            }
+            // The answer is a tensor of its own: the caller's mask is still there, unchanged.
+            Assert.Equal(Reference.Show(allowed), Reference.Show(Reference.Bools(eligible)));
+        }, iterations: 300);
+
     /// <summary>1 to 4 segments of 1 to 40 scores (sizes off the 8-wide vector blocks too), each with or without eligibility.</summary>
     private static readonly Gen<(float[] Scores, bool[]? Eligible)[]> Segments =
         Gen.Int[1, 40].SelectMany(n => Gen.Select(Reference.TiedScore.Array[n], Gen.Null(Gen.Bool.Array[n], 0.3))).Array[1, 4];

@@ -56,7 +56,14 @@ public static class ExactSelection
         }
         if (k >= n)
         {
-            return eligible is null ? ones_like(scores, ScalarType.Bool) : eligible.to_type(ScalarType.Bool).clone();
+            // Shaped like the scores, as every other answer: the eligible mask need only have their size.
+            if (eligible is null)
+            {
+                return ones_like(scores, ScalarType.Bool);
+            }
+            using var all = eligible.to_type(ScalarType.Bool);
+            using var shaped = all.reshape(scores.shape);
+            return shaped.clone();
         }
         var (values, indices) = candidates.kthvalue(n - k + 1, 0, false);
         using var threshold = values;

@@ -432,6 +432,14 @@ public static class RadixSelection
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Bits(ulong bytes) => (uint)((bytes * 0x0102040810204080ul) >> 56);
 
-    private static Tensor Fill(Segment segment, bool value) =>
-        segment.Eligible is { } eligible && value ? eligible.clone() : full(segment.Scores.shape, value ? HeldScalars.True : HeldScalars.False, ScalarType.Bool);
+    /// <summary>None, or every eligible entry, shaped like the scores (the eligible mask need only have their size).</summary>
+    private static Tensor Fill(Segment segment, bool value)
+    {
+        if (segment.Eligible is { } eligible && value)
+        {
+            using var shaped = eligible.reshape(segment.Scores.shape);
+            return shaped.clone();
+        }
+        return full(segment.Scores.shape, value ? HeldScalars.True : HeldScalars.False, ScalarType.Bool);
+    }
 }
