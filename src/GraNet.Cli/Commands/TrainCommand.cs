@@ -113,6 +113,12 @@ public static class TrainCommand
         }
         // What a resume reads is checked before anything of the run is rewritten.
         var resumed = resume && File.Exists(folder.LastCheckpoint) ? ResumeHeader(folder, standalone: adviseResume) : null;
+        if (resumed is not null)
+        {
+            // Another run's checkpoint (copied into the folder) is named as such first: its steps per epoch, compared below,
+            // would otherwise be reported as other data's.
+            Trainer.RefuseAnotherRun(folder.LastCheckpoint, resumed, (modelInfo.Name, spec.Name, json), ConfigurationComparison.ResumeMayDiffer);
+        }
         if (resumed is { EpochsCompleted: > 0 } && resumed.Step != (long)resumed.EpochsCompleted * data.Train.BatchesPerEpoch)
         {
             // Other data (a --data-dir of another size): the schedule's step counts would no longer match the run's, and the

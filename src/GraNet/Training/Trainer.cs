@@ -143,7 +143,7 @@ public sealed class Trainer : IDisposable
             // The file is read and its checksum checked once: the header is checked before anything is restored.
             var header = Checkpoint.Load(last, model, optimizer, hook, saved =>
             {
-                RefuseAnotherRun(last, saved, identity);
+                RefuseAnotherRun(last, saved, identity, ResumeMayDiffer);
                 if (saved.EpochsCompleted > 0 && saved.Step != (long)saved.EpochsCompleted * StepsPerEpoch)
                 {
                     // Other data (or batch size): every step count of the schedule and the hook would be off.
@@ -535,11 +535,20 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Refuses to resume from a checkpoint of another run: the model, the data set and every
     /// setting of the configuration stored in the checkpoint's header must be those of this run,
-    /// except the top-level settings in <see cref="ResumeMayDiffer"/>.
+    /// except the top-level settings in <paramref name="mayDiffer"/> (as <see cref="ResumeMayDiffer"/>).
+    /// <see cref="Run"/> checks this itself; a caller that checks a resumed checkpoint's header against anything else
+    /// first (its steps per epoch against the data) calls it before, so that another run's file is named as such.
     /// </summary>
+    /// <param name="path">The checkpoint, named in the message.</param>
+    /// <param name="header">Its header (<see cref="Checkpoint.ReadVerifiedHeader"/>).</param>
+    /// <param name="identity">This run's model, data set and configuration, as given to <see cref="Run"/>.</param>
+    /// <param name="mayDiffer">Top-level configuration keys a resumed run may change.</param>
     /// <exception cref="InvalidDataException">The checkpoint was written by a run of another model, data set or configuration; the message names the file and the first differing setting.</exception>
-    private void RefuseAnotherRun(string path, CheckpointHeader header, (string Model, string Dataset, string Configuration) identity)
+    public static void RefuseAnotherRun(string path, CheckpointHeader header, (string Model, string Dataset, string Configuration) identity, IReadOnlySet<string> mayDiffer)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(mayDiffer);
         const string Fix = "resume a folder with its own checkpoint, or train afresh in another folder";
         if (header.Model != identity.Model)
         {
@@ -559,7 +568,7 @@ public sealed class Trainer : IDisposable
         {
             throw new InvalidDataException($"{path}: the checkpoint was written by a run with another configuration; {Fix}.");
         }
-        if (JsonDifference.First(saved, current, ResumeMayDiffer) is { } difference)
+        if (JsonDifference.First(saved, current, mayDiffer) is { } difference)
         {
             throw new InvalidDataException($"{path}: the checkpoint was written by a run with {difference.Key} {difference.Saved}, this run's configuration says {difference.Current}; {Fix}.");
         }
@@ -606,7 +615,7 @@ public sealed class Trainer : IDisposable
             // "Give another file" is no help: the run reads its own best.ckpt.
             throw new InvalidDataException(e.Message.Replace(Checkpoint.Format.Fix, "restore the file, or train the run again in another folder", StringComparison.Ordinal), e);
         }
-        RefuseAnotherRun(path, header, identity);
+        RefuseAnotherRun(path, header, identity, ResumeMayDiffer);
         if (header.EpochsCompleted != bestEpoch)
         {
             throw new InvalidDataException($"{path} holds epoch {header.EpochsCompleted}, but the run selected epoch {bestEpoch}; restore the run's own best.ckpt, or train the run again in another folder.");

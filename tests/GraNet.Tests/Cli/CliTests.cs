@@ -175,6 +175,21 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_from_another_runs_checkpoint_names_it_as_that_run_s_not_as_other_data()
+    {
+        // Another model's last.ckpt copied into the folder, trained at another batch size: its steps per epoch differ from what
+        // this run's data gives, which is not the problem (the data is the run's own); the checkpoint is another run's.
+        string run = Path.Combine(root, "own"), other = Path.Combine(root, "other");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1", "--validation", "0")).Code);
+        // At a learning rate of 1e-9 it collapses (exit 4) whatever the machine's rounding, and keeps its checkpoint.
+        Assert.Equal(ExitCodes.TrainingFailed, Run(Train(other, "--epochs", "1", "--validation", "0", "--model", "lenet5-caffe", "--batch-size", "64", "--lr", "1e-9")).Code);
+        File.Copy(Path.Combine(other, "last.ckpt"), Path.Combine(run, "last.ckpt"), overwrite: true);
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", data, "--threads", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {Path.Combine(run, "last.ckpt")}: the checkpoint was written by a run of model lenet5-caffe, this run trains lenet-300-100; resume a folder with its own checkpoint, or train afresh in another folder.", error.Trim());
+    }
+
+    [Fact]
     public void A_resume_puts_back_a_lost_config_json_from_the_checkpoint()
     {
         string run = Path.Combine(root, "lost-config");
