@@ -45,8 +45,10 @@ public static class EvaluateCommand
         {
             Description = "sparse: each layer on the fastest of dense, our CSR and libtorch's CSR, calibrated at this batch size; dense: libtorch as trained",
             DefaultValueFactory = _ => sparseByDefault ? "sparse" : "dense",
+            HelpName = "sparse|dense",
+            // Refused as --method or --optimizer are ("--engine 'x' is not one of: sparse, dense").
+            CustomParser = r => TrainOptions.OneOf(r, "--engine", "sparse", "dense"),
         };
-        engine.AcceptOnlyFromAmong("sparse", "dense");
         var command = new Command(name, description) { file, dataset, dataDir, batch, threads, engine };
         command.SetAction(parse =>
         {

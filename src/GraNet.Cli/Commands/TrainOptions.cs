@@ -336,6 +336,20 @@ public sealed class TrainOptions
         }
     }
 
+    /// <summary>The parser of an option that takes one of <paramref name="values"/> (ignoring case): the value, or a parse error that lists them, worded as <see cref="EnumOption"/>'s.</summary>
+    public static string? OneOf(System.CommandLine.Parsing.ArgumentResult result, string option, params string[] values)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(values);
+        string text = result.Tokens[0].Value;
+        if (values.FirstOrDefault(v => string.Equals(v, text.Trim(), StringComparison.OrdinalIgnoreCase)) is { } value)
+        {
+            return value;
+        }
+        result.AddError($"{option} '{text}' is not one of: {string.Join(", ", values)}.");
+        return null;
+    }
+
     /// <summary>A real number written as in config.json (<c>0.1</c>, <c>1e-4</c>); a comma is refused rather than read as a thousands separator.</summary>
     public static double? RealOption(System.CommandLine.Parsing.ArgumentResult result, string option)
     {

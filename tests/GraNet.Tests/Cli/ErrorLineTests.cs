@@ -19,17 +19,15 @@ public class ErrorLineTests : IDisposable
         return (code, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    [Fact]
-    public void A_value_outside_the_allowed_list_is_one_line_naming_the_choices()
+    [Theory]
+    [InlineData("evaluate", "--checkpoint")]
+    [InlineData("infer", "--model")]
+    public void A_value_outside_the_allowed_list_is_one_line_naming_the_choices_as_the_other_lists_do(string command, string file)
     {
-        var (code, lines) = Run("evaluate", "--checkpoint", "x.ckpt", "--engine", "foo");
+        // Worded as --method, --optimizer or --schedule are, not as System.CommandLine's "Argument 'foo' not recognized. Must be one of: 'sparse' 'dense'".
+        var (code, lines) = Run(command, file, "x.ckpt", "--engine", "foo");
         Assert.Equal(ExitCodes.BadArguments, code);
-        var line = Assert.Single(lines);
-        Assert.StartsWith("granet: ", line, StringComparison.Ordinal);
-        Assert.Contains("'foo'", line, StringComparison.Ordinal);
-        Assert.Contains("'sparse'", line, StringComparison.Ordinal);
-        Assert.Contains("'dense'", line, StringComparison.Ordinal);
-        Assert.DoesNotContain('\t', line);
+        Assert.Equal("granet: --engine 'foo' is not one of: sparse, dense. (see 'granet --help' or 'granet COMMAND --help').", Assert.Single(lines));
     }
 
     [Theory]
@@ -104,13 +102,6 @@ public class ErrorLineTests : IDisposable
     {
         Assert.Equal(expected, Runner.EditDistance(a, b));
         Assert.Equal(expected, Runner.EditDistance(b, a));
-    }
-
-    [Fact]
-    public void A_value_outside_an_allowed_list_names_its_option()
-    {
-        var (_, lines) = Run("evaluate", "--checkpoint", "x.ckpt", "--engine", "foo");
-        Assert.StartsWith("granet: --engine: ", Assert.Single(lines), StringComparison.Ordinal);
     }
 
     [Fact]
