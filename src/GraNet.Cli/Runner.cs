@@ -112,6 +112,10 @@ public static partial class Runner
             return null;
         }
         string first = words[0];
+        if (TrueFalseValue(parse, first) is { } refused)
+        {
+            return [refused];
+        }
         if (parse.CommandResult.Command == root && !first.StartsWith('-'))
         {
             var commands = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
@@ -128,6 +132,34 @@ public static partial class Runner
             }
             string command = string.Join(' ', names.Prepend("granet"));
             return [$"unknown option {option} for '{command}'{Nearest(option, options)}"];
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// For a word left over right after an option that takes true or false (<c>--dense-first maybe</c>, <c>--nesterov=yes</c>):
+    /// the option and the values it takes. System.CommandLine leaves such a word unread, to be reported as an unrecognized
+    /// argument that names neither. Null when <paramref name="word"/> follows no such option.
+    /// </summary>
+    private static string? TrueFalseValue(ParseResult parse, string word)
+    {
+        var tokens = parse.Tokens;
+        for (int i = 1; i < tokens.Count; i++)
+        {
+            if (tokens[i].Value != word || tokens[i].Type != System.CommandLine.Parsing.TokenType.Argument || tokens[i - 1].Type != System.CommandLine.Parsing.TokenType.Option)
+            {
+                continue;
+            }
+            string name = tokens[i - 1].Value;
+            for (var at = parse.CommandResult; at is not null; at = at.Parent as System.CommandLine.Parsing.CommandResult)
+            {
+                if (at.Command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name)) is { } option)
+                {
+                    return (option.ValueType == typeof(bool) || option.ValueType == typeof(bool?)) && option.Arity.MaximumNumberOfValues == 1
+                        ? $"{option.Name} '{word}' is not one of: true, false (or give {option.Name} alone for true)"
+                        : null;
+                }
+            }
         }
         return null;
     }

@@ -31,6 +31,24 @@ public class ErrorLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--dense-first", "train", "--dense-first", "maybe")]
+    [InlineData("--dense-first", "train", "--dense-first=maybe")]
+    [InlineData("--nesterov", "train", "--nesterov", "yes")]
+    [InlineData("--augment", "train", "--epochs", "1", "--augment", "on")]
+    [InlineData("--classifier-rule", "train", "--classifier-rule", "1")]
+    [InlineData("--classifier-rule", "sweep", "--classifier-rule", "no")]
+    [InlineData("--force", "export", "--checkpoint", "x.ckpt", "--output", "m.gsm", "--force", "maybe")]
+    [InlineData("--report-only", "sweep", "--report-only", "maybe")]
+    public void A_true_false_option_given_another_value_is_named_with_the_values_it_takes(string option, params string[] args)
+    {
+        // Not "Unrecognized command or argument 'maybe'", which names neither the option nor what it takes.
+        var (code, lines) = Run(args);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        string value = args[^1].Contains('=', StringComparison.Ordinal) ? args[^1].Split('=')[1] : args[^1];
+        Assert.Equal($"granet: {option} '{value}' is not one of: true, false (or give {option} alone for true). (see 'granet --help' or 'granet COMMAND --help').", Assert.Single(lines));
+    }
+
+    [Theory]
     [InlineData("granet: --lr 'abc' is not a number. (see 'granet --help' or 'granet COMMAND --help').", "train", "--lr", "abc")]
     [InlineData("granet: --lr '0,1' is not a number: write decimals with a point (0.1). (see 'granet --help' or 'granet COMMAND --help').", "train", "--lr", "0,1")]
     [InlineData("granet: --prune-end-epoch '0,5' is not a number: write decimals with a point (0.5). (see 'granet --help' or 'granet COMMAND --help').", "sweep", "--prune-end-epoch", "0,5")]
