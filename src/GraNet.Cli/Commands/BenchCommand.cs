@@ -26,7 +26,7 @@ public static class BenchCommand
         var dataset = new Option<string>("--dataset", "-d") { Description = "Input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist" };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
         var steps = new Option<int>("--steps") { Description = "Timed steps per variant", DefaultValueFactory = _ => 20 };
-        var threads = new Option<int?>("--threads") { Description = "Intra-op threads" };
+        var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default: cores, at most 4)" };
         var kernels = new Option<CpuKernels?>("--cpu-kernels")
         {
             Description = "Instruction set of libtorch's CPU kernels (default auto: the best this CPU has)",

@@ -399,6 +399,22 @@ public class CliTests : IDisposable
     }
 
     [Theory]
+    [InlineData("(default: cores, at most 4)", "train")]
+    [InlineData("(default: cores, at most 4)", "sweep")]
+    [InlineData("(default: cores, at most 4)", "plasticity")]
+    [InlineData("(default: the run's own, at most this machine's cores)", "evaluate")]
+    [InlineData("(default: the run's own, at most this machine's cores)", "infer")]
+    [InlineData("(default: cores, at most 4)", "bench", "sparse")]
+    [InlineData("(default 1: the goals are stated for one core)", "bench", "inference")]
+    public void Every_command_that_takes_threads_states_their_default_in_its_help(string expected, params string[] command)
+    {
+        var (code, output, _) = Run([.. command, "--help"]);
+        Assert.Equal(0, code);
+        string line = output.Split('\n').Single(l => l.TrimStart().StartsWith("--threads ", StringComparison.Ordinal));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(ExitCodes.BadArguments, "unknown", "--model", "alexnet")]
     [InlineData(ExitCodes.BadArguments, "--epochs", "--epochs", "0")]
     [InlineData(ExitCodes.BadArguments, "--final-density", "--method", "gmp", "--final-density", "1.5")]
