@@ -37,7 +37,7 @@ public static class PlasticityCommand
         var atEpochs = new Option<string>("--at-epochs") { Description = "Checkpoint epochs to prune at, e.g. 5,10,15", Required = true };
         var rates = new Option<string>("--prune-rates") { Description = "Shares of the remaining weights to prune, e.g. 0.2,0.5,0.9 (a control without pruning is always measured too)", DefaultValueFactory = _ => "0.2,0.5,0.9" };
         var continueEpochs = new Option<int>("--continue-epochs") { Description = "Epochs of continued training after pruning", DefaultValueFactory = _ => 2 };
-        var regenerate = new Option<string>("--regenerate") { Description = "Regrow the pruned share by gradient after pruning: none, gradient, or both (each cell measured both ways)", DefaultValueFactory = _ => "both", HelpName = "none|gradient|both" };
+        var regenerate = new Option<string>("--regenerate") { Description = "Regrow the pruned share by gradient after pruning: none, gradient, or both (each cell measured both ways)", DefaultValueFactory = _ => "both", HelpName = "none|gradient|both", CustomParser = r => TrainOptions.OneOf(r, "--regenerate", "none", "gradient", "both") };
         var start = new Option<StudyStart?>("--start") { Description = "dense, or sparse (a static ERK mask at --init-density) (default dense)", HelpName = "dense|sparse", CustomParser = r => TrainOptions.EnumOption<StudyStart>(r, "--start") };
         var seeds = new Option<int?>("--seeds") { Description = "Base runs, seeds from --seed on, each studied in STUDY/seed-N and averaged (mean ± std) in STUDY; a base run that collapses or diverges is replaced by the next seed (default: none, one base run in STUDY itself)" };
         var replacements = new Option<int>("--replacements") { Description = "With --seeds: seeds that may be tried in place of base runs that collapsed or diverged (later seeds already in --output always count)", DefaultValueFactory = _ => SeedPlan.DefaultReplacements };
@@ -125,12 +125,12 @@ public static class PlasticityCommand
             }
             var pruneRates = TrainOptions.ParseList(parse.GetValue(rates)!, "--prune-rates",
                 r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"'{r}' is not a rate in (0, 1)."), "0.2,0.5,0.9");
-            RegenerationMode[] modes = parse.GetValue(regenerate)!.Trim().ToLowerInvariant() switch
+            // Its parser took one of these three (and refused any other as the other list-valued options do).
+            RegenerationMode[] modes = parse.GetValue(regenerate) switch
             {
                 "none" => [RegenerationMode.None],
                 "gradient" => [RegenerationMode.Gradient],
-                "both" => [RegenerationMode.None, RegenerationMode.Gradient],
-                var other => throw new ArgumentException($"--regenerate '{other}' must be none, gradient or both."),
+                _ => [RegenerationMode.None, RegenerationMode.Gradient],
             };
             int k = parse.GetValue(continueEpochs);
             if (k < 1)

@@ -78,7 +78,7 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: --prune-rates '0.2,0.9,' has an empty entry; give values separated by single commas, such as 0.2,0.5,0.9.", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,0.9,")]
     [InlineData("granet: --prune-rates: '1.5' is not a rate in (0, 1).", "plasticity", "--at-epochs", "5", "--prune-rates", "0.2,1.5")]
     [InlineData("granet: --start 'spares' is not one of: dense, sparse. (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--at-epochs", "5", "--start", "spares")]
-    [InlineData("granet: --regenerate 'grad' must be none, gradient or both.", "plasticity", "--at-epochs", "5", "--regenerate", "grad")]
+    [InlineData("granet: --regenerate 'grad' is not one of: none, gradient, both. (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--at-epochs", "5", "--regenerate", "grad")]
     [InlineData("granet: --final-densities has no effect with --methods dense (dense trains at density 1); drop it, or add a sparse method.", "sweep", "--methods", "dense", "--final-densities", "0.1")]
     [InlineData("granet: --final-densities gives 0.1 more than once; give each value once.", "sweep", "--methods", "set", "--final-densities", "0.1,0.10")]
     [InlineData("granet: --methods gives set more than once; give each value once.", "sweep", "--methods", "set,dense,set")]
