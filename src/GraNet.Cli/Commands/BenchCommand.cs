@@ -22,8 +22,8 @@ public static class BenchCommand
 {
     public static Command Create(TextWriter output)
     {
-        var model = new Option<string>("--model", "-m") { Description = "Model name", DefaultValueFactory = _ => "lenet5-caffe" };
-        var dataset = new Option<string>("--dataset", "-d") { Description = "Input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist" };
+        var model = new Option<string>("--model", "-m") { Description = "Model name", DefaultValueFactory = _ => "lenet5-caffe", CustomParser = r => TrainOptions.ModelOption(r, "--model") };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist", CustomParser = r => TrainOptions.DatasetOption(r, "--dataset") };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
         var steps = new Option<int>("--steps") { Description = "Timed steps per variant", DefaultValueFactory = _ => 20 };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default: cores, at most 4)" };

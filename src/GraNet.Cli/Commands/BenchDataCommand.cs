@@ -13,7 +13,7 @@ public static class BenchDataCommand
 {
     public static Command Create(TextWriter output)
     {
-        var dataset = new Option<string>("--dataset", "-d") { Description = "Data set to read", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Data set to read", DefaultValueFactory = _ => "fashion-mnist", CustomParser = r => TrainOptions.DatasetOption(r, "--dataset") };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set" };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 128 };
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs per variant", DefaultValueFactory = _ => 2 };

@@ -21,9 +21,9 @@ public static class BenchInferenceCommand
     public static Command Create(TextWriter output)
     {
         var file = new Option<string?>("--model", "-m") { Description = "A compact model or checkpoint to time" };
-        var architecture = new Option<string>("--architecture") { Description = "Without --model: this architecture (any of 'granet list'), every layer magnitude-pruned at random init to each --densities value (timing only)", DefaultValueFactory = _ => "lenet-300-100" };
+        var architecture = new Option<string>("--architecture") { Description = "Without --model: this architecture (any of 'granet list'), every layer magnitude-pruned at random init to each --densities value (timing only)", DefaultValueFactory = _ => "lenet-300-100", CustomParser = r => TrainOptions.ModelOption(r, "--architecture") };
         var densities = new Option<string>("--densities") { Description = "Comma-separated densities for --architecture", DefaultValueFactory = _ => "0.02" };
-        var dataset = new Option<string>("--dataset", "-d") { Description = "For --architecture: input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "For --architecture: input shape and classes of this data set (no data is read)", DefaultValueFactory = _ => "fashion-mnist", CustomParser = r => TrainOptions.DatasetOption(r, "--dataset") };
         var batch = new Option<int>("--batch-size") { Description = "Throughput batch size", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "Threads (default 1: the goals are stated for one core)" };
         var command = new Command("inference", "Dense vs sparse inference: per-layer calibration, latency at batch 1, throughput, output difference.") { file, architecture, densities, dataset, batch, threads };

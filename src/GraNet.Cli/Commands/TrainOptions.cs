@@ -20,9 +20,9 @@ public sealed class TrainOptions
 
     private static string Default(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    public Option<string?> Model { get; } = new("--model", "-m") { Description = $"Model name (see 'granet list'; default {Defaults.Model})" };
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = $"Model name (see 'granet list'; default {Defaults.Model})", CustomParser = r => ModelOption(r, "--model") };
 
-    public Option<string?> Dataset { get; } = new("--dataset", "-d") { Description = $"Data set: fashion-mnist, mnist, cifar10, cifar100 (default {Defaults.Dataset})" };
+    public Option<string?> Dataset { get; } = new("--dataset", "-d") { Description = $"Data set: fashion-mnist, mnist, cifar10, cifar100 (default {Defaults.Dataset})", CustomParser = r => DatasetOption(r, "--dataset") };
 
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder holding the data set (else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
 
@@ -62,7 +62,7 @@ public sealed class TrainOptions
 
     public Option<string?> OutputDir { get; } = new("--output", "-o") { Description = "Run folder (default: a new folder under runs/)" };
 
-    public Option<string?> Preset { get; } = new("--preset") { Description = "Recipe: paper-cifar, p1, quick" };
+    public Option<string?> Preset { get; } = new("--preset") { Description = "Recipe: paper-cifar, p1, quick", CustomParser = r => NameOption(r, "--preset", TrainingPresets.All.Select(p => p.Name), name => TrainingPresets.Get(name)) };
 
     public Option<string?> ConfigFile { get; } = new("--config") { Description = "JSON file with configuration keys (as in a run's config.json)" };
 
@@ -349,6 +349,41 @@ public sealed class TrainOptions
         result.AddError($"{option} '{text}' is not one of: {string.Join(", ", values)}.");
         return null;
     }
+
+    /// <summary>
+    /// The parser of an option that names a model, data set or preset: the name as given when <paramref name="find"/> knows it
+    /// (its aliases too), else a parse error worded as <see cref="EnumOption"/>'s, listing <paramref name="names"/>. A blank
+    /// value passes, to be refused as empty (<see cref="GivenText.Require"/>).
+    /// </summary>
+    /// <param name="find">Looks the name up; throws <see cref="ArgumentException"/> for an unknown one (as <c>ModelRegistry.Get</c> does).</param>
+    public static string? NameOption(System.CommandLine.Parsing.ArgumentResult result, string option, IEnumerable<string> names, Action<string> find)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(find);
+        string text = result.Tokens[0].Value;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return text;
+        }
+        try
+        {
+            find(text);
+            return text;
+        }
+        catch (ArgumentException)
+        {
+            result.AddError($"{option} '{text}' is not one of: {string.Join(", ", names)}.");
+            return null;
+        }
+    }
+
+    /// <summary>The parser of an option that names a model of <c>granet list</c> (<see cref="NameOption"/>).</summary>
+    public static string? ModelOption(System.CommandLine.Parsing.ArgumentResult result, string option) =>
+        NameOption(result, option, Models.ModelRegistry.All.Select(m => m.Name), name => Models.ModelRegistry.Get(name));
+
+    /// <summary>The parser of an option that names a data set of <c>granet list</c> (<see cref="NameOption"/>).</summary>
+    public static string? DatasetOption(System.CommandLine.Parsing.ArgumentResult result, string option) =>
+        NameOption(result, option, DatasetCatalog.All.Select(d => d.Name), name => DatasetCatalog.Get(name));
 
     /// <summary>A real number written as in config.json (<c>0.1</c>, <c>1e-4</c>); a comma is refused rather than read as a thousands separator.</summary>
     public static double? RealOption(System.CommandLine.Parsing.ArgumentResult result, string option)

@@ -415,7 +415,7 @@ public class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData(ExitCodes.BadArguments, "unknown", "--model", "alexnet")]
+    [InlineData(ExitCodes.BadArguments, "--model 'alexnet' is not one of", "--model", "alexnet")]
     [InlineData(ExitCodes.BadArguments, "--epochs", "--epochs", "0")]
     [InlineData(ExitCodes.BadArguments, "--final-density", "--method", "gmp", "--final-density", "1.5")]
     [InlineData(ExitCodes.BadArguments, "--prune-end-epoch", "--method", "granet", "--prune-end-epoch", "9")]
