@@ -209,6 +209,10 @@ public static partial class Runner
         {
             return $"{repeated.Groups[1].Value} is given {repeated.Groups[2].Value} times; give it once.";
         }
+        if (Missing(error, message) is { } missing)
+        {
+            return missing;
+        }
         var option = error.SymbolResult switch
         {
             System.CommandLine.Parsing.OptionResult o => o.Option,
@@ -217,6 +221,49 @@ public static partial class Runner
         };
         return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
     }
+
+    /// <summary>
+    /// For a command given without its subcommand, argument or a required option: what to give, from the command's own
+    /// subcommands or the argument's or option's description (<c>'granet bench' needs a command: sparse, inference, data</c>).
+    /// Null for any other error.
+    /// </summary>
+    private static string? Missing(System.CommandLine.Parsing.ParseError error, string message)
+    {
+        var at = error.SymbolResult;
+        while (at is not null and not System.CommandLine.Parsing.CommandResult)
+        {
+            at = at.Parent;
+        }
+        if (at is not System.CommandLine.Parsing.CommandResult result)
+        {
+            return null;
+        }
+        var names = new List<string>();
+        for (var c = result; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, c.Command.Name);
+        }
+        string command = $"'{string.Join(' ', names)}'";
+        static string What(string? description) => description is { Length: > 1 } d && char.IsUpper(d[0]) && (char.IsLower(d[1]) || d[1] == ' ') ? char.ToLowerInvariant(d[0]) + d[1..] : description ?? string.Empty;
+        if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
+        {
+            var commands = result.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+            return commands.Count == 0 ? null : $"{command} needs a command: {string.Join(", ", commands)}.";
+        }
+        if (message.StartsWith("Required argument missing for command", StringComparison.Ordinal) && result.Command.Arguments.FirstOrDefault(a => !a.Hidden) is { } argument)
+        {
+            return $"{command} needs {argument.Name}: {What(argument.Description).TrimEnd('.')}.";
+        }
+        if (RequiredOption().Match(message) is { Success: true } required
+            && result.Command.Options.FirstOrDefault(o => o.Name == required.Groups[1].Value) is { } option)
+        {
+            return $"{command} needs {option.Name}: {What(option.Description).TrimEnd('.')}.";
+        }
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' is required")]
+    private static partial System.Text.RegularExpressions.Regex RequiredOption();
 
     /// <summary>The file a path names, or the one its temporary name is written for (<c>last.ckpt</c>, not <c>last.ckpt.4833.tmp</c>).</summary>
     private static string WrittenFile(string path) =>

@@ -122,6 +122,23 @@ public class ErrorLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("granet: 'granet' needs a command: train, evaluate, infer, export, list, bench, sweep, report, plasticity. (see 'granet --help' or 'granet COMMAND --help').")]
+    [InlineData("granet: 'granet bench' needs a command: sparse, inference, data. (see 'granet --help' or 'granet COMMAND --help').", "bench")]
+    [InlineData("granet: 'granet report' needs RUN_DIR: a run folder written by 'granet train'. (see 'granet --help' or 'granet COMMAND --help').", "report")]
+    [InlineData("granet: 'granet evaluate' needs --checkpoint: a .ckpt file from 'granet train' or a model from 'granet export'. (see 'granet --help' or 'granet COMMAND --help').", "evaluate", "--threads", "1")]
+    [InlineData("granet: 'granet infer' needs --model: a .ckpt file from 'granet train' or a model from 'granet export'. (see 'granet --help' or 'granet COMMAND --help').", "infer")]
+    [InlineData("granet: 'granet export' needs --output: the compact model file to write (a new file, unless --force). (see 'granet --help' or 'granet COMMAND --help').", "export", "--checkpoint", "x.ckpt")]
+    [InlineData("granet: 'granet plasticity' needs --at-epochs: checkpoint epochs to prune at, e.g. 5,10,15. (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--epochs", "2")]
+    public void A_missing_command_argument_or_required_option_is_named_with_what_to_give(string expected, params string[] args)
+    {
+        // Not System.CommandLine's "Required command was not provided", "Required argument missing for command: 'report'" or
+        // "Option '--output' is required", which leave out the commands to choose from and what the option takes.
+        var (code, lines) = Run(args);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(expected, Assert.Single(lines));
+    }
+
+    [Theory]
     [InlineData("kitten", "sitting", 3)]
     [InlineData("--epoch", "--epochs", 1)]
     [InlineData("", "abc", 3)]
