@@ -121,17 +121,29 @@ public static partial class Runner
             var commands = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
             return [$"unknown command '{first}'{Nearest(first, commands)}"];
         }
+        // The whole path, 'granet bench data', not the last word alone.
+        var names = new List<string>();
+        for (var at = parse.CommandResult; at.Command != root; at = (System.CommandLine.Parsing.CommandResult)at.Parent!)
+        {
+            names.Insert(0, at.Command.Name);
+        }
+        string command = string.Join(' ', names.Prepend("granet"));
         if (words.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) is { } option)
         {
             var options = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
-            // The whole path, 'granet bench data', not the last word alone.
-            var names = new List<string>();
-            for (var at = parse.CommandResult; at.Command != root; at = (System.CommandLine.Parsing.CommandResult)at.Parent!)
-            {
-                names.Insert(0, at.Command.Name);
-            }
-            string command = string.Join(' ', names.Prepend("granet"));
             return [$"unknown option {option} for '{command}'{Nearest(option, options)}"];
+        }
+        if (!first.StartsWith('-'))
+        {
+            // A mistyped subcommand (granet bench sparsee), or a word no option or argument takes (a second value, a second folder).
+            var subcommands = parse.CommandResult.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+            if (subcommands.Count > 0)
+            {
+                return [$"unknown command '{first}' for '{command}'{Nearest(first, subcommands)}"];
+            }
+            var arguments = parse.CommandResult.Command.Arguments.Where(a => !a.Hidden).Select(a => a.Name).ToList();
+            string takes = arguments.Count == 0 ? "options only, each with one value" : $"its {string.Join(", ", arguments)} and options, each with one value";
+            return [$"unexpected argument '{first}' for '{command}', which takes {takes}; drop it (or quote a value that holds spaces)"];
         }
         return null;
     }

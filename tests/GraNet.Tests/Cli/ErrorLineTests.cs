@@ -114,6 +114,10 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: unknown option --methods for 'granet bench sparse'; did you mean --method? (see 'granet --help' or 'granet COMMAND --help').", "bench", "sparse", "--methods", "granet")]
     [InlineData("granet: unknown command 'trian'; did you mean train? (see 'granet --help' or 'granet COMMAND --help').", "trian", "--epochs", "1")]
     [InlineData("granet: unknown command 'frobnicate'. (see 'granet --help' or 'granet COMMAND --help').", "frobnicate")]
+    [InlineData("granet: unknown command 'sparsee' for 'granet bench'; did you mean sparse? (see 'granet --help' or 'granet COMMAND --help').", "bench", "sparsee")]
+    [InlineData("granet: unexpected argument '2' for 'granet train', which takes options only, each with one value; drop it (or quote a value that holds spaces). (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs", "1", "2")]
+    [InlineData("granet: unexpected argument 'extra' for 'granet list', which takes options only, each with one value; drop it (or quote a value that holds spaces). (see 'granet --help' or 'granet COMMAND --help').", "list", "extra")]
+    [InlineData("granet: unexpected argument 'b' for 'granet report', which takes its RUN_DIR and options, each with one value; drop it (or quote a value that holds spaces). (see 'granet --help' or 'granet COMMAND --help').", "report", "a", "b")]
     public void A_mistyped_command_or_option_is_one_message_with_the_nearest_name(string expected, params string[] args)
     {
         var (code, lines) = Run(args);
