@@ -177,9 +177,18 @@ public sealed class TrainOptions
                         ? $"--resume {resume} is a file; give the run's folder (the one holding config.json and last.ckpt)."
                         : $"--resume {resume}: no such folder; give a run folder written by 'granet train'.", resumed.ConfigFile);
             }
-            var saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
-            // Every value is the file's (an older config.json leaves some out: they take their defaults, which pass).
-            FileValues.Require(saved, resumed.ConfigFile, _ => true, (_, _) => false, saved.Sparsity.Method);
+            RunConfiguration saved;
+            try
+            {
+                saved = ConfigurationJson.Deserialize(File.ReadAllText(resumed.ConfigFile), resumed.ConfigFile);
+                // Every value is the file's (an older config.json leaves some out: they take their defaults, which pass).
+                FileValues.Require(saved, resumed.ConfigFile, _ => true, (_, _) => false, saved.Sparsity.Method);
+            }
+            catch (InvalidDataException e) when (File.Exists(resumed.LastCheckpoint))
+            {
+                // The checkpoint keeps the configuration the run was trained with: a damaged copy need not be mended by hand.
+                throw new InvalidDataException($"{e.Message.TrimEnd('.')}, or delete it: --resume then writes it again from {resumed.LastCheckpoint}.", e);
+            }
             saved = saved with
             {
                 Threads = ThreadsFor(parse, saved.Threads),

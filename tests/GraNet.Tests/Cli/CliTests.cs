@@ -190,6 +190,19 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_of_a_damaged_config_json_says_it_may_be_deleted_and_put_back_from_the_checkpoint()
+    {
+        string run = Path.Combine(root, "damaged-config");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1", "--validation", "0")).Code);
+        File.WriteAllText(Path.Combine(run, "config.json"), "{");
+        var (code, _, error) = Run("train", "--resume", run, "--data-dir", data);
+        Assert.Equal(ExitCodes.BadInput, code);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"granet: {Path.Combine(run, "config.json")}: not valid JSON", line, StringComparison.Ordinal);
+        Assert.EndsWith($"; fix the file (keys as in a run's config.json), or delete it: --resume then writes it again from {Path.Combine(run, "last.ckpt")}.", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_resume_puts_back_a_lost_config_json_from_the_checkpoint()
     {
         string run = Path.Combine(root, "lost-config");
