@@ -89,6 +89,11 @@ public static class EvaluateCommand
             {
                 output.WriteLine($"note: {empty}");
             }
+            if (TorchRuntime.ConvolutionNote is { } convolutions)
+            {
+                // The figures below are of libtorch's own convolutions here (the dense engine's, and a calibrated plan's dense layers).
+                output.WriteLine($"note: {convolutions}");
+            }
             // The model's own input normalisation (that of the data set it was trained on), whatever --dataset gives the images;
             // a batch never larger than the images (its buffers are allocated at full size).
             var loader = new BatchLoader(test, null, trained.Dataset.Mean, trained.Dataset.Std, Math.Min(batchSize, test.Count));
