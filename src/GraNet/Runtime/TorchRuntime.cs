@@ -98,18 +98,33 @@ public static partial class TorchRuntime
                 }
             }
             configuredThreads = threads;
-            if (convolutionError is null)
+            CheckConvolutions();
+        }
+    }
+
+    /// <summary>
+    /// Checks libtorch's oneDNN convolutions once per process (<see cref="OneDnnConvolutions.MeasureError"/>, a few
+    /// milliseconds) and turns them off where they compute wrong results, saying so in <see cref="ConvolutionNote"/>; NNPACK is
+    /// turned off with the first call. <see cref="Configure"/> calls it, and so does <see cref="Training.Trainer"/>'s
+    /// constructor, for callers that leave libtorch's settings as they are.
+    /// </summary>
+    public static void CheckConvolutions()
+    {
+        lock (Gate)
+        {
+            if (convolutionError is not null)
             {
-                // libtorch asks NNPACK at convolutions that oneDNN does not run (float64 ones, or all where oneDNN is off), and
-                // where NNPACK cannot start (this AMD CPU: "Unsupported hardware") it says so on the standard error each time.
-                OneDnnConvolutions.TrySetNnpackEnabled(false);
-                double error = OneDnnConvolutions.MeasureError();
-                convolutionError = error;
-                if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
-                {
-                    ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine (a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}; " +
-                        $"now {OneDnnConvolutions.Describe(OneDnnConvolutions.MeasureError())}): convolutions run on libtorch's own kernels instead, correct but slower.";
-                }
+                return;
+            }
+            // libtorch asks NNPACK at convolutions that oneDNN does not run (float64 ones, or all where oneDNN is off), and
+            // where NNPACK cannot start (this AMD CPU: "Unsupported hardware") it says so on the standard error each time.
+            OneDnnConvolutions.TrySetNnpackEnabled(false);
+            double error = OneDnnConvolutions.MeasureError();
+            convolutionError = error;
+            if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
+            {
+                ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine (a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}; " +
+                    $"now {OneDnnConvolutions.Describe(OneDnnConvolutions.MeasureError())}): convolutions run on libtorch's own kernels instead, correct but slower.";
             }
         }
     }

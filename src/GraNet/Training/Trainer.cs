@@ -41,6 +41,7 @@ public sealed class Trainer : IDisposable
         {
             throw new ArgumentException($"The model's {name} is on {elsewhere.device}: the trainer runs on the CPU (its batches are made in CPU memory); move the model to the CPU (model.to(CPU)) before giving it to the trainer.", nameof(model));
         }
+        TorchRuntime.CheckConvolutions(); // once per process: where oneDNN's convolutions are wrong, the model trains on libtorch's own
         this.model = model;
         this.data = data;
         this.options = options;
