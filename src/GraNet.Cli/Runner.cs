@@ -13,6 +13,7 @@ public static partial class Runner
     private const int QuotaExceeded = 122;
     private const int NameTooLong = 36;
     private const int NotADirectory = 20;
+    private const int ReadOnlyFileSystem = 30;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -371,6 +372,20 @@ public static partial class Runner
                 return $"{path}: the folder {missing} does not exist; create it, or choose another path.";
             }
         }
+        if (path is not null && !OperatingSystem.IsWindows() && error.HResult == ReadOnlyFileSystem)
+        {
+            // A read-only mount (a backup, a shared data volume): no permission to fix, and no other process to wait for.
+            string written = WrittenFile(path);
+            if (GivenPathOption(path, args, out string? value) is { } option)
+            {
+                return written == Path.TrimEndingDirectorySeparator(Path.GetFullPath(value!))
+                    ? $"{option} {value}: read-only file system; choose another {option}."
+                    : $"{option} {value}: cannot write {written} (read-only file system); choose another {option}.";
+            }
+            return TakesOutput(args)
+                ? $"cannot write {written} (read-only file system); give an --output on a writable file system."
+                : $"cannot write {written} (read-only file system); remount it writable, or copy the folder to one that is and run the command on the copy.";
+        }
         if (path is not null && error is FileNotFoundException && Directory.Exists(Path.GetDirectoryName(path)))
         {
             // The folder is there, the file is not and could not be made: a file system that takes no new files (/proc, /sys).
@@ -411,9 +426,14 @@ public static partial class Runner
         }
     }
 
-    /// <summary>Whether the command writes where <c>--output</c> says (train, unless resuming; sweep; plasticity; export).</summary>
+    /// <summary>
+    /// Whether the command writes where <c>--output</c> says (train, unless resuming; sweep, unless it only tabulates the
+    /// folder given; plasticity; export), so that another <c>--output</c> is a fix.
+    /// </summary>
     private static bool TakesOutput(IReadOnlyList<string> args) =>
-        CommandName(args) is "sweep" or "plasticity" or "export" || (CommandName(args) == "train" && OptionValue(args, "--resume") is null);
+        CommandName(args) is "plasticity" or "export"
+        || (CommandName(args) == "sweep" && !args.Contains("--report-only"))
+        || (CommandName(args) == "train" && OptionValue(args, "--resume") is null);
 
     /// <summary>The option (<c>--output</c>) whose value <paramref name="path"/> is, or is inside; null if none.</summary>
     private static string? GivenPathOption(string path, IReadOnlyList<string> args, out string? value)

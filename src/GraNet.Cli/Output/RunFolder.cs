@@ -58,11 +58,19 @@ public sealed class RunFolder(string path)
         {
             return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
         }
-        catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException)
+        // A lock file that exists and cannot be opened is another process's lock, unless the file system is read-only
+        // (EROFS: the open for writing fails whatever holds the file), which the tool reports as such.
+        catch (IOException e) when (File.Exists(file) && e is not FileNotFoundException and not DirectoryNotFoundException && !ReadOnly(e))
         {
             throw new ExitCodeException(ExitCodes.Busy, $"{Path} is being written by another granet process; wait for it to end (or stop it), then continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", Path)} or the command that started it.");
         }
     }
+
+    /// <summary>Whether <paramref name="error"/> is Unix's EROFS (an IOException there carries the errno as its HResult).</summary>
+    private static bool ReadOnly(IOException error) => !OperatingSystem.IsWindows() && error.HResult == ReadOnlyFileSystem;
+
+    /// <summary>EROFS on Linux and macOS.</summary>
+    private const int ReadOnlyFileSystem = 30;
 
     /// <summary>The outcome in the run's summary.json (completed, collapsed, diverged), or null before it has one.</summary>
     /// <exception cref="InvalidDataException">The file is not a summary written by <c>granet train</c>.</exception>

@@ -10,6 +10,7 @@ namespace GraNet.Tests.Cli;
 public class FileSystemErrorTests : IDisposable
 {
     private const int NoSpace = 28; // ENOSPC: an IOException on Linux carries the errno as its HResult
+    private const int ReadOnlyFileSystem = 30; // EROFS
 
     private readonly string root = TestFiles.TempFolder("granet-fs-errors");
 
@@ -129,6 +130,69 @@ public class FileSystemErrorTests : IDisposable
         string chart = Path.Combine(run, "report", "ever-active.png");
         Assert.Equal($"{chart}: no space left on the device; free space, then run the command again.",
             Runner.FileSystemErrorText(Full(Path.Combine(run, "report", "ever-active.png.tmp.png")), ["report", run]));
+    }
+
+    private static IOException ReadOnly(string path) => new($"Read-only file system : '{path}'", ReadOnlyFileSystem);
+
+    [Fact]
+    public void A_read_only_file_system_is_named_with_another_output_where_the_command_takes_one()
+    {
+        string target = Path.Combine(root, "new-run");
+        Assert.Equal($"--output {target}: read-only file system; choose another --output.", Runner.FileSystemErrorText(ReadOnly(target), ["train", "--output", target]));
+        string model = Path.Combine(root, "m.gsm");
+        Assert.Equal($"--output {model}: read-only file system; choose another --output.", Runner.FileSystemErrorText(ReadOnly(model), ["export", "-c", "x.ckpt", "-o", model]));
+        // A file of the folder, written under a temporary name, is named by its own name.
+        Assert.Equal(
+            $"--output {target}: cannot write {Path.Combine(target, "config.json")} (read-only file system); choose another --output.",
+            Runner.FileSystemErrorText(ReadOnly(Path.Combine(target, "config.json.17.tmp")), ["train", "--output", target]));
+        // A default run folder (no --output): give one.
+        Assert.Equal(
+            $"cannot write {Path.Combine(root, "runs")} (read-only file system); give an --output on a writable file system.",
+            Runner.FileSystemErrorText(ReadOnly(Path.Combine(root, "runs")), ["train", "--epochs", "1"]));
+        // Commands that write into the folder they are given: no --output to change.
+        string run = RunFolder("run");
+        string chart = Path.Combine(run, "report", "loss.png");
+        Assert.Equal(
+            $"cannot write {chart} (read-only file system); remount it writable, or copy the folder to one that is and run the command on the copy.",
+            Runner.FileSystemErrorText(ReadOnly(chart + ".tmp.png"), ["report", run]));
+        string lockFile = Path.Combine(run, ".granet-lock");
+        Assert.Equal(
+            $"cannot write {lockFile} (read-only file system); remount it writable, or copy the folder to one that is and run the command on the copy.",
+            Runner.FileSystemErrorText(ReadOnly(lockFile), ["train", "--resume", run]));
+        // --report-only rewrites the tables of the sweep folder it is given: another --output would tabulate nothing.
+        string results = Path.Combine(root, "results.csv");
+        Assert.Equal(
+            $"cannot write {results} (read-only file system); remount it writable, or copy the folder to one that is and run the command on the copy.",
+            Runner.FileSystemErrorText(ReadOnly(results + ".17.tmp"), ["sweep", "--report-only", "--output", root]));
+        Assert.Equal(
+            $"cannot write {results} (permission denied); check the permissions of its folder {root}.",
+            Runner.AccessDeniedText(Denied(results + ".17.tmp"), ["sweep", "--report-only", "--output", root], readable: _ => true));
+    }
+
+    [ReadOnlyMountFact]
+    public void A_run_on_a_read_only_file_system_is_refused_as_read_only_not_as_locked_by_another_process()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        TestFiles.WriteTinyMnist(data, train: 64, test: 16);
+        using var mount = new ReadOnlyMount();
+        string run = Path.Combine(mount.Path, "run");
+        var trained = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--validation", "0", "--output", run);
+        Assert.True(trained.Code == 0, trained.Error);
+        mount.MakeReadOnly();
+        // The lock file is there and cannot be opened for writing: that is the file system, not another granet process.
+        var resume = CliHarness.Run("train", "--resume", run);
+        Assert.Equal(ExitCodes.BadInput, resume.Code);
+        Assert.Equal($"granet: cannot write {Path.Combine(run, ".granet-lock")} (read-only file system); remount it writable, or copy the folder to one that is and run the command on the copy.\n", resume.Error);
+        var report = CliHarness.Run("report", run);
+        Assert.Equal(ExitCodes.BadInput, report.Code);
+        Assert.Contains("(read-only file system); remount it writable", report.Error, StringComparison.Ordinal);
+        string output = Path.Combine(mount.Path, "another");
+        var fresh = CliHarness.Run("train", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--output", output);
+        Assert.Equal(ExitCodes.BadInput, fresh.Code);
+        Assert.Equal($"granet: --output {output}: read-only file system; choose another --output.\n", fresh.Error);
+        // What the run wrote is still there, and still evaluates.
+        var evaluate = CliHarness.Run("evaluate", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", data);
+        Assert.True(evaluate.Code == 0, evaluate.Error);
     }
 
     [Fact]
