@@ -45,6 +45,12 @@ public static class DatasetLoader
                 {
                     throw new DataException($"{paths[1]}: {labels.Length} labels for {count} images in {paths[0]}; the files do not belong together, download them again.");
                 }
+                // Checked here too, not only by ImageDataset, so that the message names the file (as CIFAR's does).
+                int outside = Array.FindIndex(labels, label => label >= spec.Classes);
+                if (outside >= 0)
+                {
+                    throw new DataException($"{paths[1]}: label {labels[outside]} of item {outside} is outside {spec.Name}'s classes 0..{spec.Classes - 1}; the file is corrupt or of another data set: download it again or reinstall the data package.");
+                }
                 RequireVaried(spec, pixels, labels, paths[0], paths[1], training: part == "train");
                 return new ImageDataset(name, spec.Shape, spec.Classes, pixels, labels) { Folder = folder };
             case DatasetFormat.Cifar10Binary:

@@ -262,6 +262,25 @@ public class DataLocatorTests : IDisposable
     }
 
     [Fact]
+    public void An_idx_label_out_of_range_names_the_label_file()
+    {
+        string folder = Path.Combine(root, "bad-label");
+        Directory.CreateDirectory(folder);
+        var pixels = new byte[3 * 784];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (byte)(i * 7);
+        }
+        TestFiles.Write(Path.Combine(folder, "t10k-images-idx3-ubyte"), TestFiles.Idx([3, 28, 28], pixels), gzip: false);
+        string labels = Path.Combine(folder, "t10k-labels-idx1-ubyte");
+        TestFiles.Write(labels, TestFiles.Idx([3], [1, 12, 3]), gzip: false);
+        var e = Assert.Throws<DataException>(() => DatasetLoader.LoadPart(DatasetCatalog.FashionMnist, folder, DatasetCatalog.FashionMnist.TestFiles, "test"));
+        Assert.Equal(
+            $"{labels}: label 12 of item 1 is outside fashion-mnist's classes 0..9; the file is corrupt or of another data set: download it again or reinstall the data package.",
+            e.Message);
+    }
+
+    [Fact]
     public void Labels_out_of_range_are_refused()
     {
         var e = Assert.Throws<DataException>(() => new ImageDataset("x", new ImageShape(1, 1, 1), 2, [0, 0], [1, 5]));
