@@ -266,15 +266,15 @@ public class ReportDamageTests : IDisposable
         Assert.Equal($"granet: {missing}: no such folder; 'granet report' takes a run folder written by 'granet train'.", Refusal(missing));
         string sweep = Directory.CreateDirectory(Path.Combine(run, "sweep")).FullName;
         File.WriteAllText(Path.Combine(sweep, "results.csv"), "method\n");
-        Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, once one has finished an epoch); the study's own tables are in it.", Refusal(sweep));
+        Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, once one has finished an epoch); the sweep's own tables are in its results.md.", Refusal(sweep));
         // The example is a cell the sweep has (the first by name that has a run to report), not a made-up name.
         Directory.CreateDirectory(Path.Combine(sweep, "static-d0.1-s17"));
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(sweep, "rigl-d0.1-s18")).FullName, "metrics.jsonl"), "");
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(sweep, "rigl-d0.1-s19")).FullName, "summary.json"), "{}");
-        Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, e.g. {Path.Combine(sweep, "rigl-d0.1-s18")}); the study's own tables are in it.", Refusal(sweep));
+        Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, e.g. {Path.Combine(sweep, "rigl-d0.1-s18")}); the sweep's own tables are in its results.md.", Refusal(sweep));
         string study = Directory.CreateDirectory(Path.Combine(run, "study")).FullName;
         File.WriteAllText(Path.Combine(study, "study.json"), "{}");
-        Assert.Equal($"granet: {study} holds a plasticity study, not a run; 'granet report' takes one of its run folders (base); the study's own tables are in it.", Refusal(study));
+        Assert.Equal($"granet: {study} holds a plasticity study, not a run; 'granet report' takes one of its run folders (base); the study's own tables are in its plasticity.md.", Refusal(study));
         string started = Directory.CreateDirectory(Path.Combine(run, "started")).FullName;
         File.WriteAllText(Path.Combine(started, "config.json"), "{}");
         Assert.Equal($"granet: {Path.Combine(started, "metrics.jsonl")}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {started}', then report.", Refusal(started));
