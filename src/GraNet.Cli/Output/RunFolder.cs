@@ -257,9 +257,14 @@ public sealed class RunFolder(string path)
             };
             if (m.Runtime is { } runtime)
             {
-                // Which threads and kernels the epoch ran with: a run resumed with others shows where it changed.
+                // Which threads, kernels and convolutions the epoch ran with: a run resumed with others shows where it changed.
                 line["threads"] = runtime.Threads;
                 line["cpuKernels"] = runtime.CpuKernels is { } kernels ? EnumNames.Of(kernels) : null;
+                if (runtime.OneDnnConvolutions is { } oneDnn)
+                {
+                    // false where the start-up check turned oneDNN's convolutions off (libtorch's own ran them).
+                    line["oneDnnConvolutions"] = oneDnn;
+                }
             }
             foreach (var (key, value) in m.Scalars)
             {

@@ -287,7 +287,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// The epochs (1-based) that ran with other threads or CPU kernels than the epoch before them (<see cref="RuntimeSettings.DiffersFrom"/>):
+    /// The epochs (1-based) that ran with other threads, CPU kernels or convolutions than the epoch before them (<see cref="RuntimeSettings.DiffersFrom"/>):
     /// empty for a run trained in one go, or resumed with its own settings. Epochs of earlier versions, which did not record them, are passed over.
     /// </summary>
     public static IReadOnlyList<int> EpochsWithOtherSettings(IReadOnlyList<EpochMetrics> history)
@@ -310,7 +310,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// The notice of a run resumed with other threads or CPU kernels than its last epoch ran with: from here on it rounds
+    /// The notice of a run resumed with other threads, CPU kernels or convolutions than its last epoch ran with: from here on it rounds
     /// differently, so its numbers no longer repeat an uninterrupted run's; the settings that would keep them, where this
     /// machine has them.
     /// </summary>
@@ -342,6 +342,11 @@ public sealed class Trainer : IDisposable
             {
                 cannot.Add($"{EnumNames.Of(kernels)} CPU kernels");
             }
+        }
+        if (before.OneDnnConvolutions is { } oneDnn && now.OneDnnConvolutions is { } nowOneDnn && oneDnn != nowOneDnn)
+        {
+            // Where the start-up check turned oneDNN off, its convolutions are wrong there; elsewhere they are not turned off.
+            cannot.Add(oneDnn ? "oneDNN's convolutions (its start-up check turned them off here)" : "libtorch's own convolutions in place of oneDNN's");
         }
         string advice = cannot.Count > 0 ? $"this machine cannot run {string.Join(" or ", cannot)}" : $"{string.Join(" and ", keep)} would keep them";
         return $"epochs up to {lastEpoch} ran with {before}, this process runs {now}: from epoch {lastEpoch + 1} on the run rounds differently, and its numbers differ from an uninterrupted run's; {advice}.";

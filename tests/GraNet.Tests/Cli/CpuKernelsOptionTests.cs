@@ -51,10 +51,13 @@ public class CpuKernelsOptionTests : IDisposable
         {
             Assert.Equal(1, epoch.RootElement.GetProperty("threads").GetInt32());
             Assert.Equal(inForce, epoch.RootElement.GetProperty("cpuKernels").GetString());
+            // Whether oneDNN ran the convolutions: on, unless the start-up check turned it off (and the run's preamble noted it).
+            Assert.Equal(TorchRuntime.ConvolutionNote is null, epoch.RootElement.GetProperty("oneDnnConvolutions").GetBoolean());
         }
         using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))))
         {
             Assert.Equal(0, summary.RootElement.GetProperty("settingsChangedAtEpochs").GetArrayLength());
+            Assert.Equal(TorchRuntime.ConvolutionNote is null, summary.RootElement.GetProperty("oneDnnConvolutions").GetBoolean());
         }
 
         // --cpu-kernels may be given to a resume, as --threads may.

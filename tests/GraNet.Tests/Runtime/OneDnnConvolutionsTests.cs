@@ -4,6 +4,14 @@ using static TorchSharp.torch;
 
 namespace GraNet.Tests.Runtime;
 
+[CollectionDefinition(nameof(OneDnnConvolutionsTests), DisableParallelization = true)]
+public sealed class OneDnnConvolutionsGroup;
+
+/// <summary>
+/// The start-up check of oneDNN's convolutions. Runs alone: one test turns oneDNN off and on again, a setting of the whole
+/// process that every run records with its epochs (<see cref="RuntimeSettings.OneDnnConvolutions"/>).
+/// </summary>
+[Collection(nameof(OneDnnConvolutionsTests))]
 public sealed class OneDnnConvolutionsTests
 {
     [Fact]

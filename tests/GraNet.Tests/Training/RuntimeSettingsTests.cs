@@ -92,6 +92,41 @@ public class RuntimeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Convolutions_on_libtorchs_own_kernels_are_named_and_count_as_other_settings_where_both_are_known()
+    {
+        var oneDnn = new RuntimeSettings(2, CpuKernels.Avx2) { OneDnnConvolutions = true };
+        var own = new RuntimeSettings(2, CpuKernels.Avx2) { OneDnnConvolutions = false };
+        var unknown = new RuntimeSettings(2, CpuKernels.Avx2);
+        Assert.Equal("2 threads and avx2 CPU kernels", oneDnn.ToString());
+        Assert.Equal("2 threads and avx2 CPU kernels", unknown.ToString());
+        Assert.Equal("1 thread, avx2 CPU kernels and libtorch's own convolutions", (own with { Threads = 1 }).ToString());
+        Assert.True(oneDnn.DiffersFrom(own));
+        Assert.True(own.DiffersFrom(oneDnn));
+        Assert.False(unknown.DiffersFrom(own)); // an epoch of an earlier version: unknown, not a change
+        Assert.False(oneDnn.DiffersFrom(unknown));
+        Assert.Equal([2], Trainer.EpochsWithOtherSettings([Epoch(1, oneDnn), Epoch(2, own), Epoch(3, own), Epoch(4, unknown), Epoch(5, own)]));
+
+        // No setting keeps the numbers: where the check turned oneDNN off, its convolutions are wrong; the tool cannot turn them off.
+        Assert.Equal(
+            "epochs up to 3 ran with 2 threads and avx2 CPU kernels, this process runs 2 threads, avx2 CPU kernels and libtorch's own convolutions: from epoch 4 on the run rounds differently, and its numbers differ from an uninterrupted run's; this machine cannot run oneDNN's convolutions (its start-up check turned them off here).",
+            Trainer.OtherSettingsNotice(3, oneDnn, own));
+        Assert.EndsWith(
+            "; this machine cannot run libtorch's own convolutions in place of oneDNN's.",
+            Trainer.OtherSettingsNotice(3, own, oneDnn), StringComparison.Ordinal);
+        // Unknown convolutions (an epoch of an earlier version) are not a change: only the threads are advised.
+        Assert.EndsWith("; TorchRuntime.Configure.threads 1 would keep them.", Trainer.OtherSettingsNotice(3, unknown with { Threads = 1 }, own), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void This_process_records_whether_onednn_runs_its_convolutions()
+    {
+        // Configure ran the check: oneDNN is on unless the check turned it off (and then the note says so).
+        Assert.Equal(TorchRuntime.ConvolutionNote is null, RuntimeSettings.Current().OneDnnConvolutions);
+        var epoch = Epoch(1, new RuntimeSettings(1, CpuKernels.Avx2) { OneDnnConvolutions = false });
+        Assert.Equal(epoch.Runtime, JsonSerializer.Deserialize<EpochMetrics>(JsonSerializer.Serialize(epoch))!.Runtime);
+    }
+
+    [Fact]
     public void The_settings_survive_a_checkpoint_header_and_a_header_of_an_earlier_version_has_none()
     {
         var epoch = Epoch(1, new RuntimeSettings(3, CpuKernels.Avx2));
