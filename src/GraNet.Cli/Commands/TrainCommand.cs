@@ -286,7 +286,7 @@ public static class TrainCommand
             ["cpuKernels"] = EnumNames.Of(trainedWith?.CpuKernels ?? TorchRuntime.AtenKernels() ?? configuration.CpuKernels),
             // Whether oneDNN ran the convolutions (false where the start-up check found them wrong); null where unknown.
             ["oneDnnConvolutions"] = trainedWith is not null ? trainedWith.OneDnnConvolutions : OneDnnConvolutions.Enabled,
-            // Epochs from which a resumed run ran with other threads or kernels than the epoch before (from there its numbers
+            // Epochs from which a resumed run ran with other threads, kernels or convolutions than the epoch before (from there its numbers
             // differ from an uninterrupted run's); empty for a run trained with one setting throughout.
             ["settingsChangedAtEpochs"] = Trainer.EpochsWithOtherSettings(result.History),
             ["method"] = TrainOptions.MethodName(configuration.Sparsity.Method),
