@@ -122,13 +122,7 @@ public static partial class Runner
             var commands = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
             return [$"unknown command '{first}'{Nearest(first, commands)}"];
         }
-        // The whole path, 'granet bench data', not the last word alone.
-        var names = new List<string>();
-        for (var at = parse.CommandResult; at.Command != root; at = (System.CommandLine.Parsing.CommandResult)at.Parent!)
-        {
-            names.Insert(0, at.Command.Name);
-        }
-        string command = string.Join(' ', names.Prepend("granet"));
+        string command = CommandPath(parse.CommandResult);
         if (words.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) is { } option)
         {
             var options = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
@@ -251,12 +245,7 @@ public static partial class Runner
         {
             return null;
         }
-        var names = new List<string>();
-        for (var c = result; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
-        {
-            names.Insert(0, c.Command.Name);
-        }
-        string command = $"'{string.Join(' ', names)}'";
+        string command = $"'{CommandPath(result)}'";
         static string What(string? description) => description is { Length: > 1 } d && char.IsUpper(d[0]) && (char.IsLower(d[1]) || d[1] == ' ') ? char.ToLowerInvariant(d[0]) + d[1..] : description ?? string.Empty;
         if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
         {
@@ -273,6 +262,17 @@ public static partial class Runner
             return $"{command} needs {option.Name}: {What(option.Description).TrimEnd('.')}.";
         }
         return null;
+    }
+
+    /// <summary>The whole path of a parsed command, <c>granet bench data</c>, not its last word alone.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var at = result; at is not null; at = at.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, at.Command.Name);
+        }
+        return string.Join(' ', names);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' is required")]

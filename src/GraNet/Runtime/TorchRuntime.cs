@@ -15,7 +15,7 @@ public static partial class TorchRuntime
     private static readonly Lock Gate = new();
     private static int? configuredThreads;
     private static CpuKernels? configuredKernels;
-    private static double? convolutionError;
+    private static bool convolutionsChecked;
 
     /// <summary>
     /// The default intra-op thread count: the number of cores, at most 4. More threads than that
@@ -112,7 +112,7 @@ public static partial class TorchRuntime
     {
         lock (Gate)
         {
-            if (convolutionError is not null)
+            if (convolutionsChecked)
             {
                 return;
             }
@@ -120,7 +120,7 @@ public static partial class TorchRuntime
             // where NNPACK cannot start (this AMD CPU: "Unsupported hardware") it says so on the standard error each time.
             OneDnnConvolutions.TrySetNnpackEnabled(false);
             double error = OneDnnConvolutions.MeasureError();
-            convolutionError = error;
+            convolutionsChecked = true;
             if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
             {
                 ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine (a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}; " +
