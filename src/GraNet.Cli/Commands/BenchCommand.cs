@@ -49,10 +49,13 @@ public static class BenchCommand
             {
                 throw new ArgumentException("--method dense: bench sparse times every method against the dense step, which it always times; give sparse methods only (e.g. granet,gmp,rigl,set,snfs,static).");
             }
-            CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false }).Dispose(); // a model that cannot take the data set's images is refused here, not after the first figures
-            if (TorchRuntime.ConvolutionNote is { } convolutions)
+            // A model that cannot take the data set's images is refused here, not after the first figures; where oneDNN's
+            // convolutions were found wrong, they run the model's if they compute all of them right (every variant's is this one's).
+            using var probe = CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false });
+            using var convolutions = TorchRuntime.ConvolutionsFor(probe, spec.Shape.Dimensions);
+            if (convolutions.Note is { } convolutionNote)
             {
-                output.WriteLine($"note: {convolutions}");
+                output.WriteLine($"note: {convolutionNote}");
             }
             output.WriteLine($"{info.Name}, input {spec.Shape}, batch {b}, {TorchRuntime.Threads} thread{(TorchRuntime.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(TorchRuntime.Kernels!.Value)} CPU kernels, {n} timed steps after 3 warm-up steps");
             var denseSteps = TimeSteps(info, spec, b, n, null, out _);

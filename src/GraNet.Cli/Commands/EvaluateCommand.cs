@@ -89,10 +89,12 @@ public static class EvaluateCommand
             {
                 output.WriteLine($"note: {empty}");
             }
-            if (TorchRuntime.ConvolutionNote is { } convolutions)
+            // Where oneDNN's convolutions were found wrong, they run the model's if they compute all of them right; else the
+            // figures below are of libtorch's own convolutions (the dense engine's, and a calibrated plan's dense layers).
+            using var convolutions = TorchRuntime.ConvolutionsFor(trained.Module, trained.Dataset.Shape.Dimensions);
+            if (convolutions.Note is { } convolutionNote)
             {
-                // The figures below are of libtorch's own convolutions here (the dense engine's, and a calibrated plan's dense layers).
-                output.WriteLine($"note: {convolutions}");
+                output.WriteLine($"note: {convolutionNote}");
             }
             // The model's own input normalisation (that of the data set it was trained on), whatever --dataset gives the images;
             // a batch never larger than the images (its buffers are allocated at full size).

@@ -92,6 +92,8 @@ public static class TrainCommand
 
         manual_seed(configuration.Training.Seed);
         using var model = modelInfo.Create(spec.Shape, spec.Classes);
+        // Where oneDNN's convolutions were found wrong, they run this model's if they compute all of them right (the trainer holds its own scope too).
+        using var convolutions = TorchRuntime.ConvolutionsFor(model, spec.Shape.Dimensions);
         string json = ConfigurationJson.Serialize(configuration);
         if (configuration.TensorBoard is { } board)
         {
@@ -144,9 +146,9 @@ public static class TrainCommand
             reporter.Preamble.Add($"note: {mismatch}");
         }
         reporter.Preamble.Add($"{modelInfo.Name} on {spec.Name}: {data.Train.Count} training, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test images from {train.Folder}; {configuration.Threads} thread{(configuration.Threads == 1 ? string.Empty : "s")}, {EnumNames.Of(configuration.CpuKernels)} CPU kernels");
-        if (TorchRuntime.ConvolutionNote is { } convolutions)
+        if (convolutions.Note is { } convolutionNote)
         {
-            reporter.Preamble.Add($"note: {convolutions}");
+            reporter.Preamble.Add($"note: {convolutionNote}");
         }
 
         using var sparsity = new SparsityController(configuration.Sparsity);

@@ -13,7 +13,8 @@ public sealed record RuntimeSettings(int Threads, [property: JsonConverter(typeo
 {
     /// <summary>
     /// Whether convolutions ran on oneDNN (<see cref="Runtime.OneDnnConvolutions.Enabled"/>); false where the start-up check
-    /// (<see cref="TorchRuntime.CheckConvolutions"/>) found them wrong and turned them off, so libtorch's own kernels ran them;
+    /// (<see cref="TorchRuntime.CheckConvolutions"/>) found them wrong and turned them off, and no check of the model
+    /// (<see cref="TorchRuntime.ConvolutionsFor"/>) turned them on again, so libtorch's own kernels ran them;
     /// null where unknown (checkpoints of earlier versions, or a libtorch that cannot be asked).
     /// </summary>
     public bool? OneDnnConvolutions { get; init; }

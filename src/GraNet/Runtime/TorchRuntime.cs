@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace GraNet.Runtime;
 
@@ -16,6 +17,10 @@ public static partial class TorchRuntime
     private static int? configuredThreads;
     private static CpuKernels? configuredKernels;
     private static bool convolutionsChecked;
+    private static string? startupCheck; // what the start-up check measured, where it found oneDNN wrong and turned it off
+    private static int passingScopes;
+    private static int failingScopes;
+    private static readonly Dictionary<ConvolutionShape, double> OneDnnErrors = [];
 
     /// <summary>
     /// The default intra-op thread count: the number of cores, at most 4. More threads than that
@@ -42,7 +47,7 @@ public static partial class TorchRuntime
     /// <paramref name="cpuKernels"/> (<see cref="CpuKernels.Auto"/>: the set <see cref="CpuKernelSets.Resolve"/> gives here).
     /// A user's own <c>OMP_WAIT_POLICY</c> is kept. Call before any other torch call; later calls only
     /// change the intra-op thread count, and must ask for the same kernel set or <see cref="CpuKernels.Auto"/>.
-    /// The first call also checks libtorch's oneDNN convolutions (<see cref="OneDnnConvolutions.MeasureError"/>, a few
+    /// The first call also checks libtorch's oneDNN convolutions (<see cref="OneDnnConvolutions.MeasureError()"/>, a few
     /// milliseconds) and turns them off where they compute wrong results (<see cref="ConvolutionNote"/>).
     /// </summary>
     /// <exception cref="OptionValueException">Fewer than one thread, or a kernel set this CPU does not have.</exception>
@@ -103,7 +108,7 @@ public static partial class TorchRuntime
     }
 
     /// <summary>
-    /// Checks libtorch's oneDNN convolutions once per process (<see cref="OneDnnConvolutions.MeasureError"/>, a few
+    /// Checks libtorch's oneDNN convolutions once per process (<see cref="OneDnnConvolutions.MeasureError()"/>, a few
     /// milliseconds) and turns them off where they compute wrong results, saying so in <see cref="ConvolutionNote"/>; NNPACK is
     /// turned off with the first call. <see cref="Configure"/> calls it, and so does <see cref="Training.Trainer"/>'s
     /// constructor, for callers that leave libtorch's settings as they are.
@@ -123,11 +128,105 @@ public static partial class TorchRuntime
             convolutionsChecked = true;
             if (error > OneDnnConvolutions.Tolerance && OneDnnConvolutions.Enabled == true && OneDnnConvolutions.TrySetEnabled(false))
             {
-                ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine (a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}; " +
+                startupCheck = $"a check with 20 and 50 channels was {OneDnnConvolutions.Describe(error)}";
+                ConvolutionNote = $"libtorch's oneDNN convolutions compute wrong results on this machine ({startupCheck}; " +
                     $"now {OneDnnConvolutions.Describe(OneDnnConvolutions.MeasureError())}): convolutions run on libtorch's own kernels instead, correct but slower.";
             }
         }
     }
+
+    /// <summary>
+    /// Lets oneDNN run <paramref name="model"/>'s convolutions while the returned scope lives, where the start-up check
+    /// (<see cref="CheckConvolutions"/>) found oneDNN wrong and turned it off, if every 2-D convolution the model runs on a
+    /// sample of <paramref name="sampleShape"/> (channels, height, width) agrees with float64 on oneDNN
+    /// (<see cref="OneDnnConvolutions.MeasureError(ConvolutionShape, int)"/>, once per shape and process). On the machine where
+    /// oneDNN was found wrong it was wrong only for channel counts off its vector block (8 with AVX2, 16 with AVX-512), which
+    /// the CIFAR ResNets and VGGs never have, and libtorch's own convolutions ran a ResNet-20 step about 3x slower than oneDNN.
+    /// Where the start-up check passed it changes nothing. oneDNN runs while a scope of a model that passed lives and none of
+    /// one that failed (or has 1-D, 3-D or transposed convolutions, which are not checked) does. The setting is the process's:
+    /// convolutions that run outside any scope while another model's scope lets oneDNN run, run on it too.
+    /// <see cref="Training.Trainer.Run"/> holds a scope for its model.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model cannot run a sample of <paramref name="sampleShape"/>.</exception>
+    public static ConvolutionScope ConvolutionsFor(nn.Module<Tensor, Tensor> model, long[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        CheckConvolutions();
+        if (startupCheck is null)
+        {
+            return new ConvolutionScope(null, null);
+        }
+        var convolutions = ConvolutionShape.Of(model, sampleShape, out var uncovered);
+        if (convolutions.Count == 0 && uncovered.Count == 0)
+        {
+            return new ConvolutionScope(null, null);
+        }
+        lock (Gate)
+        {
+            var unknown = convolutions.Select(c => c.Shape).Distinct().Where(shape => !OneDnnErrors.ContainsKey(shape)).ToList();
+            if (unknown.Count > 0 && uncovered.Count == 0)
+            {
+                try
+                {
+                    OneDnnConvolutions.TrySetEnabled(true);
+                    foreach (var shape in unknown)
+                    {
+                        OneDnnErrors[shape] = OneDnnConvolutions.MeasureError(shape);
+                    }
+                }
+                finally
+                {
+                    ApplyConvolutionScopes();
+                }
+            }
+            var wrong = uncovered.Count > 0 ? default : convolutions.Where(c => OneDnnErrors[c.Shape] > OneDnnConvolutions.Tolerance).FirstOrDefault();
+            bool passed = uncovered.Count == 0 && wrong.Shape is null;
+            if (passed)
+            {
+                passingScopes++;
+            }
+            else
+            {
+                failingScopes++;
+            }
+            ApplyConvolutionScopes();
+            int shapes = convolutions.Select(c => c.Shape).Distinct().Count();
+            string note = passed
+                ? $"libtorch's oneDNN convolutions compute wrong results on this machine for some channel counts ({startupCheck}); this model's {Count(convolutions.Count, "convolution")} ({Count(shapes, "shape")}) agree with float64 on it, so they run on oneDNN."
+                : $"libtorch's oneDNN convolutions compute wrong results on this machine ({startupCheck}; " +
+                    (wrong.Shape is { } wrongShape
+                        ? $"this model's {wrong.Layer}, {wrongShape}, was {OneDnnConvolutions.Describe(OneDnnErrors[wrongShape])} on it)"
+                        : $"this model's {uncovered[0]} is a 1-D, 3-D or transposed convolution, which is not checked)") +
+                    ": its convolutions run on libtorch's own kernels instead, correct but slower.";
+            return new ConvolutionScope(passed, note);
+        }
+    }
+
+    /// <summary>Ends a scope of <see cref="ConvolutionsFor"/> (<see cref="ConvolutionScope.Dispose"/>).</summary>
+    internal static void EndConvolutionScope(bool? passed)
+    {
+        if (passed is not { } counted)
+        {
+            return;
+        }
+        lock (Gate)
+        {
+            if (counted)
+            {
+                passingScopes--;
+            }
+            else
+            {
+                failingScopes--;
+            }
+            ApplyConvolutionScopes();
+        }
+    }
+
+    private static void ApplyConvolutionScopes() => OneDnnConvolutions.TrySetEnabled(passingScopes > 0 && failingScopes == 0);
+
+    private static string Count(int n, string noun) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
 
     /// <summary>
     /// A full garbage collection, including tensors that only finalizers release, with the large-object heap

@@ -50,7 +50,7 @@ public sealed class Trainer : IDisposable
         optimizer = CreateOptimizer(model, options);
         schedule = new LearningRateSchedule(options, StepsPerEpoch);
         var shape = data.Train.Shape;
-        hook?.Attach(new TrainingContext(model, optimizer, StepsPerEpoch, TotalSteps, options.Epochs, options.Seed, [shape.Channels, shape.Height, shape.Width]));
+        hook?.Attach(new TrainingContext(model, optimizer, StepsPerEpoch, TotalSteps, options.Epochs, options.Seed, shape.Dimensions));
     }
 
     /// <summary>Frees the optimizer's per-parameter state tensors (not the model).</summary>
@@ -123,6 +123,8 @@ public sealed class Trainer : IDisposable
     /// <exception cref="InvalidDataException">When resuming: the checkpoint is damaged, or was written by a run of another model, data set or configuration.</exception>
     public TrainingResult Run(string? checkpointFolder, bool resume, (string Model, string Dataset, string Configuration) identity, CancellationToken cancellation = default)
     {
+        // Where oneDNN's convolutions were found wrong and turned off, they run this model's again if it computes all of them right.
+        using var convolutions = TorchRuntime.ConvolutionsFor(model, data.Train.Shape.Dimensions);
         using var bestWeights = new WeightSnapshot();
         var wall = Stopwatch.StartNew();
         var history = new List<EpochMetrics>();
