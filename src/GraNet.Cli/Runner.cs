@@ -34,6 +34,7 @@ public static partial class Runner
             Studies.ReportCommand.Create(output),
             Studies.PlasticityCommand.Create(output),
             Studies.SweepCommand.CreateCell(output),
+            ConvolutionCheck.Create(output),
         };
         using var interruption = Interruption.Listen(error);
         try

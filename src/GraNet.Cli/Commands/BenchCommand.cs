@@ -52,7 +52,7 @@ public static class BenchCommand
             // A model that cannot take the data set's images is refused here, not after the first figures; where oneDNN's
             // convolutions were found wrong, they run the model's if they compute all of them right (every variant's is this one's).
             using var probe = CreateFor(info, spec, "--model", "Choose another --dataset or --model.", datasetGiven: parse.GetResult(dataset) is { Implicit: false });
-            using var convolutions = TorchRuntime.ConvolutionsFor(probe, spec.Shape.Dimensions);
+            using var convolutions = ConvolutionCheck.For(probe, spec.Shape);
             if (convolutions.Note is { } convolutionNote)
             {
                 output.WriteLine($"note: {convolutionNote}");

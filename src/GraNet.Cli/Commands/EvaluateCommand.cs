@@ -91,7 +91,7 @@ public static class EvaluateCommand
             }
             // Where oneDNN's convolutions were found wrong, they run the model's if they compute all of them right; else the
             // figures below are of libtorch's own convolutions (the dense engine's, and a calibrated plan's dense layers).
-            using var convolutions = TorchRuntime.ConvolutionsFor(trained.Module, trained.Dataset.Shape.Dimensions);
+            using var convolutions = ConvolutionCheck.For(trained.Module, trained.Dataset.Shape);
             if (convolutions.Note is { } convolutionNote)
             {
                 output.WriteLine($"note: {convolutionNote}");

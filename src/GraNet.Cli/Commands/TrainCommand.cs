@@ -92,8 +92,8 @@ public static class TrainCommand
 
         manual_seed(configuration.Training.Seed);
         using var model = modelInfo.Create(spec.Shape, spec.Classes);
-        // Where oneDNN's convolutions were found wrong, they run this model's if they compute all of them right (the trainer holds its own scope too).
-        using var convolutions = TorchRuntime.ConvolutionsFor(model, spec.Shape.Dimensions);
+        // Where oneDNN's convolutions were found wrong, they run this model's if they compute all of them right (checked in a process of its own).
+        using var convolutions = ConvolutionCheck.For(model, spec.Shape);
         string json = ConfigurationJson.Serialize(configuration);
         if (configuration.TensorBoard is { } board)
         {

@@ -441,6 +441,8 @@ public static class PlasticityCommand
     {
         manual_seed(baseline.Training.Seed + epoch);
         using var model = ModelRegistry.Create(baseline.Model, spec.Shape, spec.Classes);
+        // Where oneDNN's convolutions were found wrong, they run the model's if they compute all of them right (as in train).
+        using var convolutions = Commands.ConvolutionCheck.For(model, spec.Shape);
         using var controller = new SparsityController(baseline.Sparsity);
         using var restoring = new Trainer(model, data, baseline.Training, controller);
         Checkpoint.Load(checkpoint, model, restoring.Optimizer, controller);

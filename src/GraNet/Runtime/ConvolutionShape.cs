@@ -35,6 +35,27 @@ public sealed record ConvolutionShape(
         return Groups != 1 ? text + string.Create(CultureInfo.InvariantCulture, $", {Groups} groups") : text;
     }
 
+    /// <summary>The shape as 13 comma-separated numbers (channels in and out, input, kernel, stride, padding, dilation, groups), for <see cref="Parse"/>.</summary>
+    public string Argument => string.Join(',', new[] { InChannels, OutChannels, Input.Height, Input.Width, Kernel.Height, Kernel.Width,
+        Stride.Height, Stride.Width, Padding.Height, Padding.Width, Dilation.Height, Dilation.Width, Groups }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>The shape written as <see cref="Argument"/>.</summary>
+    /// <exception cref="FormatException">Not 13 whole numbers, or not a shape a convolution can have.</exception>
+    public static ConvolutionShape Parse(string argument)
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        var parts = argument.Split(',');
+        var v = parts.Select(p => long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : -1).ToArray();
+        if (v.Length != 13 || v.Any(n => n < 0) || v[0] < 1 || v[1] < 1 || v[12] < 1 || v[0] % v[12] != 0 || v[1] % v[12] != 0
+            || v[4] < 1 || v[5] < 1 || v[6] < 1 || v[7] < 1 || v[10] < 1 || v[11] < 1)
+        {
+            throw new FormatException($"'{argument}' is not a convolution's shape: give 13 comma-separated whole numbers (channels in and out, input height and width, kernel, stride, padding and dilation, each height and width, and groups).");
+        }
+        var shape = new ConvolutionShape(v[0], v[1], (v[2], v[3]), (v[4], v[5]), (v[6], v[7]), (v[8], v[9]), (v[10], v[11]), v[12]);
+        return shape.Output is ( >= 1, >= 1) ? shape
+            : throw new FormatException($"'{argument}': the kernel does not fit in the padded input.");
+    }
+
     private static long OutputSize(long input, long kernel, long stride, long padding, long dilation) =>
         (input + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
 

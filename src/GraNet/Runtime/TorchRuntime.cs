@@ -138,20 +138,23 @@ public static partial class TorchRuntime
     /// <summary>
     /// Lets oneDNN run <paramref name="model"/>'s convolutions while the returned scope lives, where the start-up check
     /// (<see cref="CheckConvolutions"/>) found oneDNN wrong and turned it off, if every 2-D convolution the model runs on a
-    /// sample of <paramref name="sampleShape"/> (channels, height, width) agrees with float64 on oneDNN
-    /// (<see cref="OneDnnConvolutions.MeasureError(ConvolutionShape, int)"/>, once per shape and process). On the machine where
+    /// sample of <paramref name="sampleShape"/> (channels, height, width) agrees with float64 on oneDNN. On the machine where
     /// oneDNN was found wrong it was wrong only for channel counts off its vector block (8 with AVX2, 16 with AVX-512), which
-    /// the CIFAR ResNets and VGGs never have, and libtorch's own convolutions ran a ResNet-20 step about 3x slower than oneDNN.
-    /// Where the start-up check passed it changes nothing. oneDNN runs while a scope of a model that passed lives and none of
-    /// one that failed (or has 1-D, 3-D or transposed convolutions, which are not checked) does. The setting is the process's:
-    /// convolutions that run outside any scope while another model's scope lets oneDNN run, run on it too.
-    /// <see cref="Training.Trainer.Run"/> holds a scope for its model.
+    /// the CIFAR ResNets and VGGs never have, and libtorch's own convolutions ran a ResNet-20 step about 7x slower than oneDNN.
+    /// There oneDNN also ended the process (a floating-point exception) at one of ResNet-50's convolutions, so the shapes are
+    /// measured by <paramref name="measureOnOneDnn"/>, which should run <see cref="MeasureOnOneDnn"/> in a process of its own
+    /// (the tool's <c>granet check-convolutions</c>) and throw <see cref="InvalidOperationException"/>, saying why, where that
+    /// process failed; its results are kept for the rest of this process. Where the start-up check passed, nothing is measured
+    /// and nothing changes. oneDNN runs while a scope of a model that passed lives and none of one that failed (or has 1-D, 3-D
+    /// or transposed convolutions, which are not checked) does. The setting is the process's: convolutions that run outside any
+    /// scope while another model's scope lets oneDNN run, run on it too.
     /// </summary>
     /// <exception cref="ArgumentException">The model cannot run a sample of <paramref name="sampleShape"/>.</exception>
-    public static ConvolutionScope ConvolutionsFor(nn.Module<Tensor, Tensor> model, long[] sampleShape)
+    public static ConvolutionScope ConvolutionsFor(nn.Module<Tensor, Tensor> model, long[] sampleShape, Func<IReadOnlyList<ConvolutionShape>, IReadOnlyList<double>> measureOnOneDnn)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleShape);
+        ArgumentNullException.ThrowIfNull(measureOnOneDnn);
         CheckConvolutions();
         if (startupCheck is null)
         {
@@ -162,26 +165,41 @@ public static partial class TorchRuntime
         {
             return new ConvolutionScope(null, null);
         }
-        lock (Gate)
+        string? failure = null;
+        if (uncovered.Count == 0)
         {
-            var unknown = convolutions.Select(c => c.Shape).Distinct().Where(shape => !OneDnnErrors.ContainsKey(shape)).ToList();
-            if (unknown.Count > 0 && uncovered.Count == 0)
+            List<ConvolutionShape> unknown;
+            lock (Gate)
+            {
+                unknown = convolutions.Select(c => c.Shape).Distinct().Where(shape => !OneDnnErrors.ContainsKey(shape)).ToList();
+            }
+            if (unknown.Count > 0)
             {
                 try
                 {
-                    OneDnnConvolutions.TrySetEnabled(true);
-                    foreach (var shape in unknown)
+                    var errors = measureOnOneDnn(unknown);
+                    if (errors.Count != unknown.Count)
                     {
-                        OneDnnErrors[shape] = OneDnnConvolutions.MeasureError(shape);
+                        throw new InvalidOperationException($"the check gave {errors.Count} results for {unknown.Count} shapes");
+                    }
+                    lock (Gate)
+                    {
+                        for (int i = 0; i < unknown.Count; i++)
+                        {
+                            OneDnnErrors[unknown[i]] = errors[i];
+                        }
                     }
                 }
-                finally
+                catch (InvalidOperationException e)
                 {
-                    ApplyConvolutionScopes();
+                    failure = e.Message.TrimEnd('.');
                 }
             }
-            var wrong = uncovered.Count > 0 ? default : convolutions.Where(c => OneDnnErrors[c.Shape] > OneDnnConvolutions.Tolerance).FirstOrDefault();
-            bool passed = uncovered.Count == 0 && wrong.Shape is null;
+        }
+        lock (Gate)
+        {
+            var wrong = failure is not null || uncovered.Count > 0 ? default : convolutions.FirstOrDefault(c => OneDnnErrors[c.Shape] > OneDnnConvolutions.Tolerance);
+            bool passed = failure is null && uncovered.Count == 0 && wrong.Shape is null;
             if (passed)
             {
                 passingScopes++;
@@ -195,11 +213,37 @@ public static partial class TorchRuntime
             string note = passed
                 ? $"libtorch's oneDNN convolutions compute wrong results on this machine for some channel counts ({startupCheck}); this model's {Count(convolutions.Count, "convolution")} ({Count(shapes, "shape")}) agree with float64 on it, so they run on oneDNN."
                 : $"libtorch's oneDNN convolutions compute wrong results on this machine ({startupCheck}; " +
-                    (wrong.Shape is { } wrongShape
-                        ? $"this model's {wrong.Layer}, {wrongShape}, was {OneDnnConvolutions.Describe(OneDnnErrors[wrongShape])} on it)"
-                        : $"this model's {uncovered[0]} is a 1-D, 3-D or transposed convolution, which is not checked)") +
+                    (failure is not null ? $"checking this model's {Count(shapes, "convolution shape")} on it failed: {failure})"
+                    : wrong.Shape is { } wrongShape ? $"this model's {wrong.Layer}, {wrongShape}, was {OneDnnConvolutions.Describe(OneDnnErrors[wrongShape])} on it)"
+                    : $"this model's {uncovered[0]} is a 1-D, 3-D or transposed convolution, which is not checked)") +
                     ": its convolutions run on libtorch's own kernels instead, correct but slower.";
             return new ConvolutionScope(passed, note);
+        }
+    }
+
+    /// <summary>
+    /// The error of each of <paramref name="shapes"/> on oneDNN in this process (<see cref="OneDnnConvolutions.MeasureError(ConvolutionShape, int)"/>,
+    /// with oneDNN on while they run; the setting is then restored). Where oneDNN is faulty this can end the process (a
+    /// floating-point exception was seen), so <see cref="ConvolutionsFor"/>'s callers run it in a process of their own.
+    /// </summary>
+    public static IReadOnlyList<double> MeasureOnOneDnn(IReadOnlyList<ConvolutionShape> shapes)
+    {
+        ArgumentNullException.ThrowIfNull(shapes);
+        lock (Gate)
+        {
+            bool? before = OneDnnConvolutions.Enabled;
+            try
+            {
+                OneDnnConvolutions.TrySetEnabled(true);
+                return shapes.Select(shape => OneDnnConvolutions.MeasureError(shape)).ToList();
+            }
+            finally
+            {
+                if (before is { } enabled)
+                {
+                    OneDnnConvolutions.TrySetEnabled(enabled);
+                }
+            }
         }
     }
 

@@ -123,8 +123,6 @@ public sealed class Trainer : IDisposable
     /// <exception cref="InvalidDataException">When resuming: the checkpoint is damaged, or was written by a run of another model, data set or configuration.</exception>
     public TrainingResult Run(string? checkpointFolder, bool resume, (string Model, string Dataset, string Configuration) identity, CancellationToken cancellation = default)
     {
-        // Where oneDNN's convolutions were found wrong and turned off, they run this model's again if it computes all of them right.
-        using var convolutions = TorchRuntime.ConvolutionsFor(model, data.Train.Shape.Dimensions);
         using var bestWeights = new WeightSnapshot();
         var wall = Stopwatch.StartNew();
         var history = new List<EpochMetrics>();

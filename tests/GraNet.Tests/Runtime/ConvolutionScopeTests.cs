@@ -1,3 +1,4 @@
+using GraNet.Cli.Commands;
 using GraNet.Data;
 using GraNet.Models;
 using GraNet.Runtime;
@@ -54,7 +55,7 @@ public sealed class ConvolutionScopeTests
         {
             OneDnnConvolutions.TrySetEnabled(before);
         }
-        using (var scope = TorchRuntime.ConvolutionsFor(model, shape.Dimensions))
+        using (var scope = ConvolutionCheck.For(model, shape))
         {
             // On a machine whose oneDNN is wrong for LeNet-5-Caffe's channel counts, a scope that let it run would be off by 10 % or more.
             Assert.True(LargestRelativeDifference(Step(model, shape), own) <= 1e-3, scope.Note ?? "oneDNN passed its start-up check");
@@ -68,7 +69,7 @@ public sealed class ConvolutionScopeTests
     {
         using var model = Create(name, out var shape);
         bool before = OneDnnConvolutions.Enabled!.Value;
-        using (var scope = TorchRuntime.ConvolutionsFor(model, shape.Dimensions))
+        using (var scope = ConvolutionCheck.For(model, shape))
         {
             if (TorchRuntime.ConvolutionNote is null)
             {
@@ -92,7 +93,7 @@ public sealed class ConvolutionScopeTests
     {
         using var model = ModelRegistry.Get("lenet-300-100").Create(new ImageShape(1, 28, 28), 10);
         bool before = OneDnnConvolutions.Enabled!.Value;
-        using var scope = TorchRuntime.ConvolutionsFor(model, [1, 28, 28]);
+        using var scope = ConvolutionCheck.For(model, new ImageShape(1, 28, 28));
         Assert.Null(scope.Passed);
         Assert.Null(scope.Note);
         Assert.Equal(before, OneDnnConvolutions.Enabled);
@@ -106,11 +107,11 @@ public sealed class ConvolutionScopeTests
         using var resnet = Create("resnet20", out var resnetShape);
         using var lenet = Create("lenet5-caffe", out var lenetShape);
         Assert.False(OneDnnConvolutions.Enabled);
-        var passing = TorchRuntime.ConvolutionsFor(resnet, resnetShape.Dimensions);
+        var passing = ConvolutionCheck.For(resnet, resnetShape);
         Assert.True(passing.Passed);
         Assert.Contains("this model's 19 convolutions (6 shapes) agree with float64 on it", passing.Note, StringComparison.Ordinal);
         Assert.True(OneDnnConvolutions.Enabled);
-        using (var failing = TorchRuntime.ConvolutionsFor(lenet, lenetShape.Dimensions))
+        using (var failing = ConvolutionCheck.For(lenet, lenetShape))
         {
             Assert.False(failing.Passed);
             Assert.Contains("this model's conv", failing.Note, StringComparison.Ordinal);
@@ -120,5 +121,37 @@ public sealed class ConvolutionScopeTests
         passing.Dispose();
         passing.Dispose(); // a second time changes nothing
         Assert.False(OneDnnConvolutions.Enabled);
+    }
+
+    [OneDnnFaultFact]
+    public void Where_the_checking_process_fails_the_models_convolutions_stay_on_libtorchs_own_and_the_note_says_why()
+    {
+        // A shape no other test checks (the results are kept for the process).
+        using var model = nn.Sequential(("odd", nn.Conv2d(5, 7, 3)));
+        using var scope = TorchRuntime.ConvolutionsFor(model, [5, 9, 9], _ => throw new InvalidOperationException("the checking process ended with a floating-point exception after none of them"));
+        Assert.False(scope.Passed);
+        Assert.False(OneDnnConvolutions.Enabled);
+        Assert.Contains("checking this model's 1 convolution shape on it failed: the checking process ended with a floating-point exception after none of them)", scope.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_check_command_prints_each_shapes_error_on_onednn_one_per_line()
+    {
+        // LeNet-5-Caffe's second convolution (wrong on oneDNN where the start-up check failed) and a 16-channel one.
+        var (code, output, error) = Cli.CliHarness.Run("check-convolutions", OneDnnConvolutions.CheckShape.Argument, "16,16,8,8,3,3,1,1,1,1,1,1,1");
+        Assert.True(code == 0, error);
+        var errors = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Equal(TorchRuntime.ConvolutionNote is null, errors[0] <= OneDnnConvolutions.Tolerance);
+        Assert.True(errors[1] <= OneDnnConvolutions.Tolerance);
+        Assert.Equal(TorchRuntime.ConvolutionNote is null, OneDnnConvolutions.Enabled); // the setting is restored
+    }
+
+    [Fact]
+    public void The_check_command_refuses_a_shape_it_cannot_read()
+    {
+        var (code, _, error) = Cli.CliHarness.Run("check-convolutions", "20,50,12");
+        Assert.Equal(2, code);
+        Assert.Contains("'20,50,12' is not a convolution's shape: give 13 comma-separated whole numbers", error, StringComparison.Ordinal);
     }
 }

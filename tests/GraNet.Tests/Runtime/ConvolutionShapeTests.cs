@@ -99,4 +99,16 @@ public sealed class ConvolutionShapeTests
         var error = Assert.Throws<ArgumentException>(() => ConvolutionShape.Of(model, [3, 28, 28], out _));
         Assert.Contains("3x28x28", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_shape_is_written_as_13_numbers_and_read_back()
+    {
+        var shape = new ConvolutionShape(4, 6, (11, 9), (3, 5), (2, 1), (3, 1), (2, 1), 2);
+        Assert.Equal("4,6,11,9,3,5,2,1,3,1,2,1,2", shape.Argument);
+        Assert.Equal(shape, ConvolutionShape.Parse(shape.Argument));
+        Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,11,9,3,5,2,1,3,1,2,1"));
+        Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,11,9,3,5,2,1,3,1,2,1,3")); // 4 channels in 3 groups
+        Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,2,2,3,3,1,1,0,0,1,1,1")); // a 3x3 kernel on 2x2
+        Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,11,9,3,5,0,1,3,1,2,1,2")); // stride 0
+    }
 }
