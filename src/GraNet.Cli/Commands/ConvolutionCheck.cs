@@ -21,25 +21,24 @@ public static class ConvolutionCheck
 
     /// <summary>
     /// The error of each shape on oneDNN (<see cref="TorchRuntime.MeasureOnOneDnn"/>), measured by <c>granet check-convolutions</c>
-    /// in a process of its own, with this process's CPU kernels and one thread.
+    /// in a process of its own, with this process's CPU kernels and threads.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The process could not start, failed, or gave no result per shape: the message says how.</exception>
+    /// <exception cref="ConvolutionCheckException">The process ended early (a floating-point exception was seen) or hung: at the shape after those it measured.</exception>
+    /// <exception cref="InvalidOperationException">The process could not start, or gave no result per shape: the message says how.</exception>
     public static IReadOnlyList<double> InChildProcess(IReadOnlyList<ConvolutionShape> shapes)
     {
         ArgumentNullException.ThrowIfNull(shapes);
-        // The tool's own executable where it runs as one; else (dotnet GraNet.Cli.dll, a test host) the dotnet host with the tool's assembly.
-        string? self = Environment.ProcessPath;
-        bool apphost = self is not null && Path.GetFileNameWithoutExtension(self) == Path.GetFileNameWithoutExtension(typeof(ConvolutionCheck).Assembly.Location);
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
-            : self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(apphost ? self! : dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (!apphost)
+        var (host, prefix) = Studies.CellProcess.SelfCommand();
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in prefix)
         {
-            start.ArgumentList.Add(typeof(ConvolutionCheck).Assembly.Location);
+            start.ArgumentList.Add(argument);
         }
         start.ArgumentList.Add("check-convolutions");
         start.ArgumentList.Add("--cpu-kernels");
         start.ArgumentList.Add(EnumNames.Of(TorchRuntime.Kernels ?? CpuKernels.Auto));
+        start.ArgumentList.Add("--threads");
+        start.ArgumentList.Add((TorchRuntime.Threads ?? 1).ToString(CultureInfo.InvariantCulture));
         foreach (var shape in shapes)
         {
             start.ArgumentList.Add(shape.Argument);
@@ -51,39 +50,44 @@ public static class ConvolutionCheck
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"the checking process could not start ({e.Message})", e);
+            throw new InvalidOperationException($"the checking process could not start ({e.Message})", e); // not kept: the next model tries again
         }
         using (process)
         {
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(Timeout))
+            bool finished = process.WaitForExit(Timeout);
+            if (!finished)
             {
                 process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"the checking process took more than {Timeout.TotalMinutes:F0} minutes");
+                process.WaitForExit();
             }
-            string[] lines = output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var measured = output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double e) ? e : double.NaN)
+                .TakeWhile(e => !double.IsNaN(e)).ToList();
+            if (!finished)
+            {
+                throw new ConvolutionCheckException($"took more than {Timeout.TotalMinutes:F0} minutes", measured);
+            }
             if (process.ExitCode != 0)
             {
                 // A signal is reported as 128 + its number: 136 for SIGFPE, the floating-point exception seen.
                 string last = error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => !l.Contains("NNPACK", StringComparison.Ordinal)) ?? string.Empty;
                 string how = process.ExitCode == 136 ? "a floating-point exception" : $"exit code {process.ExitCode}";
-                throw new InvalidOperationException($"the checking process ended with {how} after {Count(lines.Length, "of them")}{(last.Length > 0 ? $" ({last.Trim()})" : string.Empty)}");
+                throw new ConvolutionCheckException($"ended the checking process with {how}{(last.Length > 0 ? $" ({last.Trim()})" : string.Empty)}", measured);
             }
-            var errors = lines.Select(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double e) ? e : double.NaN).ToList();
-            return errors.Count == shapes.Count && errors.All(e => !double.IsNaN(e)) ? errors
-                : throw new InvalidOperationException($"the checking process gave {lines.Length} lines for {shapes.Count} shapes");
+            return measured.Count == shapes.Count ? measured
+                : throw new InvalidOperationException($"the checking process gave {measured.Count} results for {shapes.Count} shapes");
         }
     }
-
-    private static string Count(int n, string what) => n == 0 ? "none of them" : string.Create(CultureInfo.InvariantCulture, $"{n} {what}");
 
     /// <summary><c>granet check-convolutions --cpu-kernels SET SHAPE...</c>: each shape's error on oneDNN, one per line.</summary>
     public static Command Create(TextWriter output)
     {
         var kernels = new Option<CpuKernels?>("--cpu-kernels") { Description = "Instruction set of libtorch's CPU kernels", CustomParser = r => TrainOptions.EnumOption<CpuKernels>(r, "--cpu-kernels") };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads", DefaultValueFactory = _ => 1 };
         var shapes = new Argument<string[]>("shapes") { Description = "Convolution shapes (13 comma-separated numbers each)", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("check-convolutions", "Measure convolutions on oneDNN against float64 (used by train, evaluate and bench).") { kernels, shapes };
+        var command = new Command("check-convolutions", "Measure convolutions on oneDNN against float64 (used by train, evaluate and bench).") { kernels, threads, shapes };
         command.Hidden = true;
         command.SetAction(parse =>
         {
@@ -98,7 +102,7 @@ public static class ConvolutionCheck
                     throw new ArgumentException(e.Message, e);
                 }
             }).ToList();
-            TorchRuntime.Configure(1, parse.GetValue(kernels) ?? CpuKernels.Auto);
+            TorchRuntime.Configure(TrainOptions.CheckThreads(parse.GetValue(threads)), parse.GetValue(kernels) ?? CpuKernels.Auto);
             foreach (var shape in parsed)
             {
                 // One at a time, flushed: where a shape ends the process, the lines before it say how far it got.

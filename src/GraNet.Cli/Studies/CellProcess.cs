@@ -167,7 +167,7 @@ internal sealed class CellProcess : IDisposable
     }
 
     /// <summary>How to start this same granet: the dotnet host with this assembly, or its apphost.</summary>
-    private static (string Host, string[] Prefix) SelfCommand()
+    internal static (string Host, string[] Prefix) SelfCommand()
     {
         string assembly = typeof(CellProcess).Assembly.Location;
         if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet")

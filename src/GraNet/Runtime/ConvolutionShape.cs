@@ -64,7 +64,7 @@ public sealed record ConvolutionShape(
     /// height, width), each with its layer's name, in the order they run (a layer run twice on inputs of two sizes is listed
     /// twice). Found by one forward pass without gradients, in evaluation mode (no batch statistics are updated); each
     /// module's own mode is restored afterwards. <paramref name="others"/> names the layers whose convolutions are not
-    /// covered (1-D, 3-D and transposed ones): they cannot be checked.
+    /// covered (1-D, 3-D and transposed ones, and 2-D ones the sample did not run through): they cannot be checked.
     /// </summary>
     /// <exception cref="ArgumentException">The model cannot run a sample of that shape.</exception>
     public static IReadOnlyList<(string Layer, ConvolutionShape Shape)> Of(nn.Module<Tensor, Tensor> model, long[] sampleShape, out IReadOnlyList<string> others)
@@ -100,6 +100,9 @@ public sealed record ConvolutionShape(
             using var guard = no_grad();
             using var scope = NewDisposeScope();
             model.call(zeros([1, .. sampleShape]));
+            // A convolution the sample did not run through (called some other way, or not at all) is not known either.
+            var ran = found.Select(f => f.Item1).ToHashSet();
+            uncovered.AddRange(ModuleOrder.DepthFirst(model).Where(m => m.Module is Conv2d { transposed: false } && !ran.Contains(m.Name)).Select(m => m.Name));
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
         {

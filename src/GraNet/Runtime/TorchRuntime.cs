@@ -21,6 +21,7 @@ public static partial class TorchRuntime
     private static int passingScopes;
     private static int failingScopes;
     private static readonly Dictionary<ConvolutionShape, double> OneDnnErrors = [];
+    private static readonly Dictionary<ConvolutionShape, string> OneDnnFailures = []; // shapes at which a check ended, and how
 
     /// <summary>
     /// The default intra-op thread count: the number of cores, at most 4. More threads than that
@@ -143,8 +144,10 @@ public static partial class TorchRuntime
     /// the CIFAR ResNets and VGGs never have, and libtorch's own convolutions ran a ResNet-20 step about 7x slower than oneDNN.
     /// There oneDNN also ended the process (a floating-point exception) at one of ResNet-50's convolutions, so the shapes are
     /// measured by <paramref name="measureOnOneDnn"/>, which should run <see cref="MeasureOnOneDnn"/> in a process of its own
-    /// (the tool's <c>granet check-convolutions</c>) and throw <see cref="InvalidOperationException"/>, saying why, where that
-    /// process failed; its results are kept for the rest of this process. Where the start-up check passed, nothing is measured
+    /// (the tool's <c>granet check-convolutions</c>) and throw <see cref="ConvolutionCheckException"/> where that process
+    /// ended early or hung (with the errors measured before), or <see cref="InvalidOperationException"/> where it could not
+    /// start, saying why; its results, and the shape a check ended at, are kept for the rest of this process (whatever the
+    /// function returns is taken as measured). Where the start-up check passed, nothing is measured
     /// and nothing changes. oneDNN runs while a scope of a model that passed lives and none of one that failed (or has 1-D, 3-D
     /// or transposed convolutions, which are not checked) does. The setting is the process's: convolutions that run outside any
     /// scope while another model's scope lets oneDNN run, run on it too.
@@ -160,7 +163,21 @@ public static partial class TorchRuntime
         {
             return new ConvolutionScope(null, null);
         }
-        var convolutions = ConvolutionShape.Of(model, sampleShape, out var uncovered);
+        IReadOnlyList<(string Layer, ConvolutionShape Shape)> convolutions;
+        IReadOnlyList<string> uncovered;
+        lock (Gate)
+        {
+            // The probe runs the model on libtorch's own convolutions: its shapes have not been checked on oneDNN yet.
+            OneDnnConvolutions.TrySetEnabled(false);
+            try
+            {
+                convolutions = ConvolutionShape.Of(model, sampleShape, out uncovered);
+            }
+            finally
+            {
+                ApplyConvolutionScopes();
+            }
+        }
         if (convolutions.Count == 0 && uncovered.Count == 0)
         {
             return new ConvolutionScope(null, null);
@@ -182,23 +199,23 @@ public static partial class TorchRuntime
                     {
                         throw new InvalidOperationException($"the check gave {errors.Count} results for {unknown.Count} shapes");
                     }
-                    lock (Gate)
-                    {
-                        for (int i = 0; i < unknown.Count; i++)
-                        {
-                            OneDnnErrors[unknown[i]] = errors[i];
-                        }
-                    }
+                    Keep(unknown, errors, null);
+                }
+                catch (ConvolutionCheckException e)
+                {
+                    // Kept, with the shape it ended at: a later model with that shape does not start another check that ends so.
+                    Keep(unknown, e.Measured, e.Message.TrimEnd('.'));
                 }
                 catch (InvalidOperationException e)
                 {
-                    failure = e.Message.TrimEnd('.');
+                    failure = e.Message.TrimEnd('.'); // not kept: the next model tries again
                 }
             }
         }
         lock (Gate)
         {
-            var wrong = failure is not null || uncovered.Count > 0 ? default : convolutions.FirstOrDefault(c => OneDnnErrors[c.Shape] > OneDnnConvolutions.Tolerance);
+            var wrong = failure is not null || uncovered.Count > 0 ? default
+                : convolutions.FirstOrDefault(c => !OneDnnErrors.TryGetValue(c.Shape, out double error) || error > OneDnnConvolutions.Tolerance);
             bool passed = failure is null && uncovered.Count == 0 && wrong.Shape is null;
             if (passed)
             {
@@ -214,12 +231,35 @@ public static partial class TorchRuntime
                 ? $"libtorch's oneDNN convolutions compute wrong results on this machine for some channel counts ({startupCheck}); this model's {Count(convolutions.Count, "convolution")} ({Count(shapes, "shape")}) agree with float64 on it, so they run on oneDNN."
                 : $"libtorch's oneDNN convolutions compute wrong results on this machine ({startupCheck}; " +
                     (failure is not null ? $"checking this model's {Count(shapes, "convolution shape")} on it failed: {failure})"
-                    : wrong.Shape is { } wrongShape ? $"this model's {wrong.Layer}, {wrongShape}, was {OneDnnConvolutions.Describe(OneDnnErrors[wrongShape])} on it)"
-                    : $"this model's {uncovered[0]} is a 1-D, 3-D or transposed convolution, which is not checked)") +
+                    : wrong.Shape is { } wrongShape ? $"this model's {wrong.Layer}, {wrongShape}, {WhatHappened(wrongShape)} on it)"
+                    : $"this model's {uncovered[0]} is a 1-D, 3-D or transposed convolution, or one the sample did not run through, which is not checked)") +
                     ": its convolutions run on libtorch's own kernels instead, correct but slower.";
             return new ConvolutionScope(passed, note);
         }
     }
+
+    /// <summary>Keeps the errors measured of <paramref name="shapes"/>' first ones and, where the check ended early, how, at the next.</summary>
+    private static void Keep(List<ConvolutionShape> shapes, IReadOnlyList<double> errors, string? endedAtNext)
+    {
+        lock (Gate)
+        {
+            int measured = Math.Min(errors.Count, shapes.Count);
+            for (int i = 0; i < measured; i++)
+            {
+                OneDnnErrors[shapes[i]] = errors[i];
+            }
+            if (endedAtNext is not null && measured < shapes.Count)
+            {
+                OneDnnErrors[shapes[measured]] = double.PositiveInfinity;
+                OneDnnFailures[shapes[measured]] = endedAtNext;
+            }
+        }
+    }
+
+    private static string WhatHappened(ConvolutionShape shape) =>
+        OneDnnFailures.TryGetValue(shape, out string? failure) ? failure
+        : OneDnnErrors.TryGetValue(shape, out double error) ? $"was {OneDnnConvolutions.Describe(error)}"
+        : "was not measured (the check ended before it)";
 
     /// <summary>
     /// The error of each of <paramref name="shapes"/> on oneDNN in this process (<see cref="OneDnnConvolutions.MeasureError(ConvolutionShape, int)"/>,

@@ -154,4 +154,33 @@ public sealed class ConvolutionScopeTests
         Assert.Equal(2, code);
         Assert.Contains("'20,50,12' is not a convolution's shape: give 13 comma-separated whole numbers", error, StringComparison.Ordinal);
     }
+
+    [OneDnnFaultFact]
+    public void A_check_that_ended_at_a_shape_is_kept_so_a_later_model_with_it_starts_none()
+    {
+        // Shapes no other test checks: the first measured right, the check ended at the second.
+        using var model = nn.Sequential(("a", nn.Conv2d(16, 16, 3)), ("b", nn.Conv2d(16, 32, 3)));
+        int calls = 0;
+        IReadOnlyList<double> EndsAtTheSecond(IReadOnlyList<ConvolutionShape> shapes)
+        {
+            calls++;
+            Assert.Equal(2, shapes.Count);
+            throw new ConvolutionCheckException("ended the checking process with a floating-point exception", [1e-7]);
+        }
+        using (var first = TorchRuntime.ConvolutionsFor(model, [16, 9, 9], EndsAtTheSecond))
+        {
+            Assert.False(first.Passed);
+            Assert.Contains("this model's b, 16→32 channels, 7x7 input, kernel 3x3, ended the checking process with a floating-point exception on it)", first.Note, StringComparison.Ordinal);
+        }
+        using (var again = TorchRuntime.ConvolutionsFor(model, [16, 9, 9], EndsAtTheSecond))
+        {
+            Assert.False(again.Passed);
+            Assert.Contains("ended the checking process with a floating-point exception", again.Note, StringComparison.Ordinal);
+        }
+        Assert.Equal(1, calls);
+        // The first shape was kept as measured: a model of it alone passes without another check.
+        using var alone = nn.Sequential(("a", nn.Conv2d(16, 16, 3)));
+        using var passing = TorchRuntime.ConvolutionsFor(alone, [16, 9, 9], _ => throw new InvalidOperationException("not run again"));
+        Assert.True(passing.Passed);
+    }
 }

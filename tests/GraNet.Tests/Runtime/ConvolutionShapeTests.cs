@@ -111,4 +111,34 @@ public sealed class ConvolutionShapeTests
         Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,2,2,3,3,1,1,0,0,1,1,1")); // a 3x3 kernel on 2x2
         Assert.Throws<FormatException>(() => ConvolutionShape.Parse("4,6,11,9,3,5,0,1,3,1,2,1,2")); // stride 0
     }
+
+    private sealed class HalfUsed : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Conv2d used = nn.Conv2d(1, 2, 3);
+        private readonly TorchSharp.Modules.Conv2d spare = nn.Conv2d(1, 2, 3);
+
+        public HalfUsed()
+            : base(nameof(HalfUsed)) => RegisterComponents();
+
+        public override Tensor forward(Tensor input) => used.call(input);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                used.Dispose();
+                spare.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
+    public void A_convolution_the_sample_does_not_run_through_is_named_as_not_covered()
+    {
+        using var model = new HalfUsed();
+        var convolutions = ConvolutionShape.Of(model, [1, 5, 5], out var others);
+        Assert.Equal(["used"], convolutions.Select(c => c.Layer));
+        Assert.Equal(["spare"], others);
+    }
 }
