@@ -6,12 +6,11 @@ namespace GraNet.Runtime;
 /// </summary>
 public sealed class ConvolutionScope : IDisposable
 {
-    private readonly bool? passed;
     private bool disposed;
 
     internal ConvolutionScope(bool? passed, string? note)
     {
-        this.passed = passed;
+        Passed = passed;
         Note = note;
     }
 
@@ -19,7 +18,7 @@ public sealed class ConvolutionScope : IDisposable
     /// Whether oneDNN computes every convolution of the model right on this machine: null where the start-up check found
     /// nothing wrong (or the model has no convolution), so that nothing had to be decided.
     /// </summary>
-    public bool? Passed => passed;
+    public bool? Passed { get; }
 
     /// <summary>What was measured and done, for a note to the user; null where the start-up check passed.</summary>
     public string? Note { get; }
@@ -29,7 +28,7 @@ public sealed class ConvolutionScope : IDisposable
         if (!disposed)
         {
             disposed = true;
-            TorchRuntime.EndConvolutionScope(passed);
+            TorchRuntime.EndConvolutionScope(Passed);
         }
     }
 }

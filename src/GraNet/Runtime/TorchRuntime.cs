@@ -149,7 +149,7 @@ public static partial class TorchRuntime
     /// start, saying why; its results, and the shape a check ended at, are kept for the rest of this process (whatever the
     /// function returns is taken as measured). Where the start-up check passed, nothing is measured
     /// and nothing changes. oneDNN runs while a scope of a model that passed lives and none of one that failed (or has 1-D, 3-D
-    /// or transposed convolutions, which are not checked) does. The setting is the process's: convolutions that run outside any
+    /// or transposed convolutions, or 2-D ones the sample did not run through, which are not checked) does. The setting is the process's: convolutions that run outside any
     /// scope while another model's scope lets oneDNN run, run on it too.
     /// </summary>
     /// <exception cref="ArgumentException">The model cannot run a sample of <paramref name="sampleShape"/>.</exception>
