@@ -39,7 +39,7 @@ public static class EvaluateCommand
         var file = new Option<string>(fileOption, aliases) { Description = "A .ckpt file from 'granet train' or a model from 'granet export'", Required = true };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "Data set to run on (default: the one trained on)", CustomParser = r => TrainOptions.DatasetOption(r, "--dataset") };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the data set's test files (default: the folder trained with if it still holds them, else $GRANET_DATA, ~/.cache/granet/datasets, /usr/share/datasets)" };
-        var batch = new Option<int?>("--batch-size") { Description = sparseByDefault ? $"Images per forward pass (default {ConvolutionalBatch} for a model with convolutions, whose sparse calibration at {LargeBatch} takes VGG minutes; {LargeBatch} for an MLP)" : $"Images per forward pass (default {LargeBatch}; {ConvolutionalBatch} for a model with convolutions with --engine sparse)" };
+        var batch = new Option<int?>("--batch-size") { Description = sparseByDefault ? $"Images per forward pass (default {ConvolutionalBatch} for a model with convolutions on the sparse engine, whose calibration at {LargeBatch} takes VGG minutes; {LargeBatch} for an MLP, or with --engine dense)" : $"Images per forward pass (default {LargeBatch}; {ConvolutionalBatch} for a model with convolutions with --engine sparse)" };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default: the run's own, at most this machine's cores)" };
         var engine = new Option<string>("--engine")
         {

@@ -116,16 +116,21 @@ public static class SweepCommand
                 // Each job is a training process of its own (hundreds of MB, at least one thread): more than the cores only wait for each other.
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} exceeds the {TrainOptions.MaxThreads} cores of this machine (each job trains a cell in a process of its own, with at least one thread); give at most {TrainOptions.MaxThreads}."));
             }
-            if (jobCount > 1 && parse.GetResult(train.Threads) is not { Implicit: false } && !(parse.GetValue(train.ConfigFile) is { } config && ConfigurationJson.Sets(config, "threads")))
+            bool threadsGiven = parse.GetResult(train.Threads) is { Implicit: false };
+            string? threadsFile = !threadsGiven && parse.GetValue(train.ConfigFile) is { } config && ConfigurationJson.Sets(config, "threads") ? config : null;
+            if (jobCount > 1 && !threadsGiven && threadsFile is null)
             {
                 // Jobs share the cores: each gets its part (at most the usual default) unless --threads or a --config file says otherwise.
                 baseline = baseline with { Threads = Math.Clamp(Environment.ProcessorCount / jobCount, 1, GraNet.Runtime.TorchRuntime.DefaultThreads) };
             }
-            if (trains && parse.GetResult(train.Threads) is { Implicit: false } && jobCount * baseline.Threads > TrainOptions.MaxThreads)
+            if (trains && (threadsGiven || threadsFile is not null) && jobCount * baseline.Threads > TrainOptions.MaxThreads)
             {
-                // Jobs at once, each with the --threads given: more threads than cores only wait for each other. (A --config
-                // file's count stands, as its other settings do.)
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} with {baseline.Threads} threads each needs {jobCount * baseline.Threads} cores; this machine has {TrainOptions.MaxThreads}: give --threads {Math.Max(1, TrainOptions.MaxThreads / jobCount)}, or fewer --jobs."));
+                // Jobs at once, each with the thread count given (by --threads or the --config file): more threads than
+                // cores only wait for each other, spinning, which slows every cell several-fold.
+                int fits = Math.Max(1, TrainOptions.MaxThreads / jobCount);
+                string source = threadsGiven ? string.Empty : $" (\"threads\" of {threadsFile})";
+                string fix = threadsGiven ? $"--threads {fits}" : $"\"threads\": {fits} in {threadsFile} (or --threads {fits})";
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--jobs {jobCount} with {baseline.Threads} threads each{source} needs {jobCount * baseline.Threads} cores; this machine has {TrainOptions.MaxThreads}: give {fix}, or fewer --jobs."));
             }
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
@@ -212,7 +217,7 @@ public static class SweepCommand
             var done = finished;
             if (done is null && reportOnly)
             {
-                output.WriteLine($"== {cell.FolderName}: not run (--report-only)");
+                output.WriteLine($"== {cell.FolderName}: {(File.Exists(runFolder.LastCheckpoint) ? "unfinished" : "not run")} (--report-only)");
                 continue;
             }
             if (done is null)
@@ -335,7 +340,10 @@ public static class SweepCommand
                 var result = Read(folder, ended.Cell);
                 if (result is null)
                 {
-                    output.WriteLine($"== {ended.Cell.FolderName}: failed (exit {code}), log {ended.LogFile}");
+                    // A cell stopped by Ctrl+C (or by this process on SIGTERM) did not fail: it resumes on the next run.
+                    output.WriteLine(code == ExitCodes.Cancelled
+                        ? $"== {ended.Cell.FolderName}: interrupted (it resumes when the sweep runs again), log {ended.LogFile}"
+                        : $"== {ended.Cell.FolderName}: failed (exit {code}), log {ended.LogFile}");
                     if (failure is null)
                     {
                         failure = (ended, code);
@@ -483,9 +491,12 @@ public static class SweepCommand
     /// </summary>
     private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder, Func<string, string> rewrite)
     {
-        // Only groups with a cell left to train: a finished sweep run again to rebuild its tables is not refused.
+        // Only groups with a cell left to train: a finished sweep run again to rebuild its tables is not refused, unless
+        // it names a --data-dir, which the data must then be in (as a run would check it): the command is recorded in
+        // sweep.json and results.md, and a later --report-only repeats it.
         var open = folder is null ? grid.Groups() : Cells(grid, folder).Where(c => c.Result is null).Select(c => c.Cell with { Seed = grid.FirstSeed }).Distinct().ToList();
-        if (open.Count == 0)
+        bool checkData = open.Count > 0 || !string.IsNullOrWhiteSpace(baseline.DataDir);
+        if (!checkData)
         {
             return;
         }
@@ -497,9 +508,10 @@ public static class SweepCommand
         {
             (train, test) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
         }
-        catch (Exception e) when (e is DataException or InvalidDataException or IOException)
+        catch (Exception e) when (open.Count > 0 && e is DataException or InvalidDataException or IOException)
         {
             // Missing or damaged data: every cell reports it as it starts (with --jobs, with the cell's log), and none trains.
+            // (With no cell left, nothing else would: the error stands.)
             return;
         }
         foreach (var group in open)
@@ -529,7 +541,8 @@ public static class SweepCommand
     private static void Write(string folder, SweepGrid grid, IReadOnlyList<SweepResult> results, Configuration.RunConfiguration baseline, string commandLine)
     {
         AtomicFile.WriteText(Path.Combine(folder, "results.csv"), SweepTables.Csv(results));
-        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed, grid.Replacements));
+        var unfinished = Cells(grid, folder).Where(c => c.Result is null).Select(c => c.Cell.FolderName).ToList();
+        AtomicFile.WriteText(Path.Combine(folder, "results.md"), SweepTables.Markdown(results, $"{baseline.Model} on {baseline.Dataset}: methods × sparsity", commandLine, grid.LastSeed, grid.Replacements, unfinished));
         string chart = Path.Combine(folder, "accuracy.png");
         if (SweepTables.AccuracyChart(results, $"{baseline.Model} on {baseline.Dataset}") is { } accuracy)
         {

@@ -82,7 +82,8 @@ public static class SweepTables
     /// those at <paramref name="lastSeed"/> (<see cref="SweepGrid.LastSeed"/>) apart: no seed is left to replace them
     /// (<paramref name="replacements"/>, <see cref="SweepGrid.Replacements"/>, were used).
     /// </summary>
-    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command, int lastSeed, int replacements = SeedPlan.DefaultReplacements)
+    /// <param name="unfinished">The runs of the grid that have not finished (folder names): said under the command, which trains them.</param>
+    public static string Markdown(IReadOnlyList<SweepResult> results, string title, string command, int lastSeed, int replacements = SeedPlan.DefaultReplacements, IReadOnlyList<string>? unfinished = null)
     {
         ArgumentNullException.ThrowIfNull(results);
         var trained = results.Where(r => r.Outcome == "completed").ToList();
@@ -102,6 +103,13 @@ public static class SweepTables
         text.AppendLine(kernels.Count == 1 && !givesKernels ? $"{command} --cpu-kernels {kernels[0].Key}" : command);
         text.AppendLine("```");
         text.AppendLine();
+        if (unfinished is { Count: > 0 })
+        {
+            // Tables of part of the grid (a sweep still running, interrupted, or tabulated with --report-only) say so.
+            int total = results.Count + unfinished.Count;
+            text.AppendLine(CultureInfo.InvariantCulture, $"**Incomplete:** {unfinished.Count} of the {total} runs of this grid have not finished ({string.Join(", ", unfinished)}); the tables below leave them out. The command above trains them (finished runs are kept).");
+            text.AppendLine();
+        }
         if (kernels.Count > 1)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"The runs used different CPU kernels: {string.Join(", ", kernels.Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? string.Empty : "s")})"))}. A run repeats only with its own set (`--cpu-kernels`; each run's config.json has it).");

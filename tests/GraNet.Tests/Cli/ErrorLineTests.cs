@@ -196,6 +196,13 @@ public class ErrorLineTests : IDisposable
             Assert.Equal(ExitCodes.BadArguments, code);
             Assert.Equal($"granet: --jobs 2 with {cores} threads each needs {2 * cores} cores; this machine has {cores}: give --threads {cores / 2}, or fewer --jobs.", Assert.Single(lines));
             Assert.False(Directory.Exists(folder));
+            // The same count from a --config file: refused alike, naming the file's key.
+            string file = Path.Combine(root, "threads.json");
+            File.WriteAllText(file, $"{{ \"threads\": {cores} }}");
+            (code, lines) = Run("sweep", "--methods", "dense", "--seeds", "1", "--epochs", "1", "--jobs", "2", "--config", file, "--output", folder);
+            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal($"granet: --jobs 2 with {cores} threads each (\"threads\" of {file}) needs {2 * cores} cores; this machine has {cores}: give \"threads\": {cores / 2} in {file} (or --threads {cores / 2}), or fewer --jobs.", Assert.Single(lines));
+            Assert.False(Directory.Exists(folder));
         }
     }
 

@@ -246,6 +246,44 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
+    public void A_finished_sweep_run_again_checks_a_data_dir_it_names_and_tables_of_part_of_the_grid_say_which_runs_are_missing()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(root, "data-own")).FullName;
+        TestFiles.WriteTinyMnist(data);
+        string folder = Path.Combine(root, "finished");
+        string[] Args(string dataDir, string seeds, params string[] more) => ["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", dataDir, "--epochs", "1",
+            "--batch-size", "32", "--lr", "0.05", "--threads", "1", "--methods", "dense", "--seeds", seeds, "--output", folder, .. more];
+        var error = new StringWriter();
+        Assert.True(Runner.Run(Args(data, "1"), new StringWriter(), error) == 0, error.ToString());
+        string record = File.ReadAllText(Path.Combine(folder, SweepRecord.FileName));
+        string tables = File.ReadAllText(Path.Combine(folder, "results.md"));
+        Assert.DoesNotContain("Incomplete", tables, StringComparison.Ordinal);
+
+        // No cell is left to train, but the command names a folder: it is checked as a run would check it, and nothing
+        // (sweep.json, results.md) takes up the refused command.
+        string missing = Path.Combine(root, "nowhere");
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(Args(missing, "1"), new StringWriter(), error));
+        Assert.StartsWith($"granet: --data-dir {missing} does not exist; give the folder that holds", error.ToString().Trim(), StringComparison.Ordinal);
+        string redrawn = Directory.CreateDirectory(Path.Combine(root, "data-other")).FullName;
+        TestFiles.WriteTinyMnist(redrawn, seed: 2);
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(Args(redrawn, "1"), new StringWriter(), error));
+        Assert.StartsWith($"granet: {redrawn} holds other images (or labels) than the finished cells", error.ToString().Trim(), StringComparison.Ordinal);
+        Assert.Equal(record, File.ReadAllText(Path.Combine(folder, SweepRecord.FileName)));
+        Assert.Equal(tables, File.ReadAllText(Path.Combine(folder, "results.md")));
+
+        // Tabulated for a grid of two seeds, of which one has run: the tables say which run is missing.
+        var output = new StringWriter();
+        Assert.Equal(0, Runner.Run(Args(data, "2", "--report-only"), output, new StringWriter()));
+        Assert.Contains("== dense-s18: not run (--report-only)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("**Incomplete:** 1 of the 2 runs of this grid have not finished (dense-s18); the tables below leave them out.", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+        // The run of the grid's own data again: nothing left to train, the tables of the grid of one seed are whole.
+        Assert.Equal(0, Runner.Run(Args(data, "1"), new StringWriter(), new StringWriter()));
+        Assert.DoesNotContain("Incomplete", File.ReadAllText(Path.Combine(folder, "results.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Runs_resumed_with_other_threads_or_kernels_are_named_with_the_epoch_from_which_the_line_does_not_repeat_them()
     {
         SweepResult[] runs =
@@ -480,10 +518,15 @@ public class SweepTests : IDisposable
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
 
         // The up-front check of what a cell would be refused looks at groups with a cell left to train only: with 30 training
-        // images (fewer than --batch-size 32) a new cell would be refused, but a finished sweep still rebuilds its tables.
+        // images (fewer than --batch-size 32) a new cell would be refused, but a finished sweep still rebuilds its tables
+        // (given no --data-dir: one that names other images than the cells used is refused, cell or no cell).
         TestFiles.WriteTinyMnist(data, train: 30);
         var finished = new StringWriter();
-        Assert.True(Runner.Run(args, finished, error) == 0, error.ToString());
+        var otherImages = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(args, finished, otherImages));
+        Assert.StartsWith($"granet: {data} holds other images (or labels) than the finished cells of the sweep in {folder} used", otherImages.ToString(), StringComparison.Ordinal);
+        string[] withoutData = [.. args.Where((a, i) => a != "--data-dir" && (i == 0 || args[i - 1] != "--data-dir"))];
+        Assert.True(Runner.Run(withoutData, finished, error) == 0, error.ToString());
         Assert.Equal(csv, File.ReadAllLines(Path.Combine(folder, "results.csv")));
         var more = new StringWriter();
         var refused = new StringWriter();
@@ -636,19 +679,20 @@ public class SweepTests : IDisposable
     [MultiCoreFact]
     public void Jobs_keep_a_thread_count_from_a_config_file()
     {
-        // --jobs divides the cores only when nothing chose a thread count: a --config file's "threads" stands.
+        // --jobs divides the cores only when nothing chose a thread count: a --config file's "threads" stands (within
+        // cores / jobs: more is refused, as with --threads).
         string data = Path.Combine(root, "data-cfg");
         Directory.CreateDirectory(data);
         TestFiles.WriteTinyMnist(data);
         string file = Path.Combine(root, "threads.json");
-        // 2 threads: at most the cores of this machine (the test needs 2), and not the 1 that --jobs 2 would give each cell.
-        File.WriteAllText(file, "{ \"threads\": 2 }");
+        // 1 thread with --jobs 2: within the cores; on a machine of 4 cores or more, not the cores / 2 that --jobs 2 would give each cell.
+        File.WriteAllText(file, "{ \"threads\": 1 }");
         string folder = Path.Combine(root, "cfg-jobs");
         var error = new StringWriter();
         Assert.True(Runner.Run(["sweep", "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--data-dir", data, "--epochs", "1", "--batch-size", "32",
             "--config", file, "--methods", "dense", "--seeds", "1", "--jobs", "2", "--output", folder], new StringWriter(), error) == 0, error.ToString());
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "dense-s17", "config.json")));
-        Assert.Equal(2, config.RootElement.GetProperty("threads").GetInt32());
+        Assert.Equal(1, config.RootElement.GetProperty("threads").GetInt32());
     }
 
     [MultiCoreFact]
