@@ -171,7 +171,7 @@ public sealed class TrainOptions
             {
                 throw new FileNotFoundException(Directory.Exists(resume)
                     ? Studies.FolderContents.Of(resume) is { Kind: not Studies.FolderOutput.Run } held
-                        ? $"{resume} holds {held.Text}, not a run; continue it by running its own command again ({(held.Kind == Studies.FolderOutput.Sweep ? Studies.SweepRecord.Read(resume) is { } sweep ? GraNet.IO.ShellQuoting.SetOff(sweep.CommandLine(resume)) : "its results.md's 'Reproduce with' line" : GraNet.IO.ShellQuoting.SetOff($"granet plasticity ... --output {GraNet.IO.ShellQuoting.Quote(resume)}"))}: finished cells are kept, interrupted ones resumed), or give --resume one of its run folders."
+                        ? $"{resume} holds {held.Text}, not a run; continue it by running its own command again ({(held.Kind == Studies.FolderOutput.Sweep ? Studies.SweepRecord.Read(resume) is { } sweep ? GraNet.IO.ShellQuoting.SetOff(sweep.CommandLine(resume)) : "its results.md's 'Reproduce with' line" : "its plasticity.md's 'Reproduce with' line")}: finished cells are kept, interrupted ones resumed), or give --resume one of its run folders{(held.Kind == Studies.FolderOutput.Sweep ? string.Empty : $" ({Studies.StudyRuns.Named(resume)})")}."
                         : $"{resumed.ConfigFile}: not found; --resume takes a run folder written by 'granet train'."
                     : File.Exists(resume)
                         ? $"--resume {resume} is a file; give the run's folder (the one holding config.json and last.ckpt)."

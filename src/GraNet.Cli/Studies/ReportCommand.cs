@@ -75,7 +75,7 @@ public static class ReportCommand
                 : !Directory.Exists(runDirectory)
                 ? $"{runDirectory}: no such folder; 'granet report' takes a run folder written by 'granet train'."
                 : FolderContents.Of(runDirectory) is { Kind: not FolderOutput.Run } held
-                    ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? SweepCellExample(runDirectory) : "base")}); {(held.Kind == FolderOutput.Sweep ? "the sweep's own tables are in its results.md" : "the study's own tables are in its plasticity.md")}."
+                    ? $"{runDirectory} holds {held.Text}, not a run; 'granet report' takes one of its run folders ({(held.Kind == FolderOutput.Sweep ? SweepCellExample(runDirectory) : StudyRuns.Named(runDirectory))}); {(held.Kind == FolderOutput.Sweep ? "the sweep's own tables are in its results.md" : "the study's own tables are in its plasticity.md")}."
                     : File.Exists(folder.ConfigFile)
                         ? $"{folder.MetricsFile}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", runDirectory)}, then report."
                         : $"{folder.MetricsFile}: not found; 'granet report' takes a run folder written by 'granet train'.";

@@ -274,7 +274,26 @@ public class ReportDamageTests : IDisposable
         Assert.Equal($"granet: {sweep} holds a sweep (results.csv), not a run; 'granet report' takes one of its run folders (a cell, e.g. {Path.Combine(sweep, "rigl-d0.1-s18")}); the sweep's own tables are in its results.md.", Refusal(sweep));
         string study = Directory.CreateDirectory(Path.Combine(run, "study")).FullName;
         File.WriteAllText(Path.Combine(study, "study.json"), "{}");
-        Assert.Equal($"granet: {study} holds a plasticity study, not a run; 'granet report' takes one of its run folders (base); the study's own tables are in its plasticity.md.", Refusal(study));
+        Assert.Equal($"granet: {study} holds a plasticity study, not a run; 'granet report' takes one of its run folders (none is there: a study continued with --from keeps none, and one of its own has not trained its base yet); the study's own tables are in its plasticity.md.", Refusal(study));
+        // The runs named are those there: a study's base; each seed's; the run a --from study continued.
+        string baseRun = Directory.CreateDirectory(Path.Combine(study, "base")).FullName;
+        File.WriteAllText(Path.Combine(baseRun, "config.json"), "{}");
+        Assert.Contains($"takes one of its run folders ({baseRun});", Refusal(study), StringComparison.Ordinal);
+        string seeds = Directory.CreateDirectory(Path.Combine(run, "seeds")).FullName;
+        foreach (int seed in new[] { 18, 17, 19 })
+        {
+            string seedStudy = Directory.CreateDirectory(Path.Combine(seeds, $"seed-{seed}", "base")).FullName;
+            File.WriteAllText(Path.Combine(seedStudy, "..", "study.json"), "{}");
+            File.WriteAllText(Path.Combine(seedStudy, "config.json"), "{}");
+        }
+        Assert.Contains($"takes one of its run folders ({Path.Combine(seeds, "seed-17", "base")}, {Path.Combine(seeds, "seed-18", "base")} and 1 more);", Refusal(seeds), StringComparison.Ordinal);
+        string continued = Directory.CreateDirectory(Path.Combine(run, "continued")).FullName;
+        File.WriteAllText(Path.Combine(continued, "study.json"), System.Text.Json.JsonSerializer.Serialize(new { from = baseRun, continueEpochs = 1 }));
+        Assert.Contains($"takes one of its run folders ({baseRun});", Refusal(continued), StringComparison.Ordinal);
+        // train --resume of a study's folder sends to the study's own command, or to those runs.
+        var (code, _, error) = CliHarness.Run("train", "--resume", study);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {study} holds a plasticity study, not a run; continue it by running its own command again (its plasticity.md's 'Reproduce with' line: finished cells are kept, interrupted ones resumed), or give --resume one of its run folders ({baseRun}).", error.Trim());
         string started = Directory.CreateDirectory(Path.Combine(run, "started")).FullName;
         File.WriteAllText(Path.Combine(started, "config.json"), "{}");
         Assert.Equal($"granet: {Path.Combine(started, "metrics.jsonl")}: not found: the run has not finished an epoch yet (it was stopped, or is still training); continue it with 'granet train --resume {started}', then report.", Refusal(started));
