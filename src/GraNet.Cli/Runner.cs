@@ -262,6 +262,12 @@ public static partial class Runner
         {
             return $"{command} needs {option.Name}: {What(option.Description).TrimEnd('.')}.";
         }
+        if (ValueMissing().Match(message) is { Success: true } bare
+            && result.Command.Options.FirstOrDefault(o => o.Name == bare.Groups[1].Value || o.Aliases.Contains(bare.Groups[1].Value)) is { } given)
+        {
+            // An option given without its value (the last word, or followed by another option).
+            return $"{bare.Groups[1].Value} needs a value: {What(given.Description).TrimEnd('.')}.";
+        }
         return null;
     }
 
@@ -278,6 +284,9 @@ public static partial class Runner
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Option '(.*)' is required")]
     private static partial System.Text.RegularExpressions.Regex RequiredOption();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Required argument missing for option: '(.*)'")]
+    private static partial System.Text.RegularExpressions.Regex ValueMissing();
 
     /// <summary>The file a path names, or the one its temporary name is written for (<c>last.ckpt</c>, not <c>last.ckpt.4833.tmp</c>).</summary>
     private static string WrittenFile(string path) =>

@@ -28,6 +28,23 @@ public static class ReportCommand
             ? $"a cell, e.g. {cell}"
             : "a cell, once one has finished an epoch";
 
+    /// <summary>
+    /// The title of a run without summary.json (still training, or stopped): its config.json's model, data set and method,
+    /// as a finished run's title says them; the folder's name if config.json cannot be read.
+    /// </summary>
+    private static string UnfinishedTitle(RunFolder folder)
+    {
+        try
+        {
+            var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
+            return $"{configuration.Model} on {configuration.Dataset}, {Commands.TrainOptions.MethodName(configuration.Sparsity.Method)} (unfinished)";
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return Path.GetFileName(Path.GetFullPath(folder.Path));
+        }
+    }
+
     /// <summary>What the report takes from summary.json, checked whole before anything is drawn.</summary>
     private sealed record Summary(string Title, string Outcome, string? Message, IReadOnlyDictionary<string, double> Numbers, IReadOnlyList<(string Label, double Value)>? Layers);
 
@@ -118,7 +135,7 @@ public static class ReportCommand
             throw new IOException($"{images} is a file, not a folder; the report draws its charts in the folder {images}: move the file away (or delete it), then report again.");
         }
         var text = new StringBuilder();
-        string title = summary is null ? Path.GetFileName(Path.GetFullPath(folder.Path)) : summary.Title;
+        string title = summary?.Title ?? UnfinishedTitle(folder);
         text.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
         text.AppendLine();
         if (summary is not null)

@@ -133,6 +133,9 @@ public class ErrorLineTests : IDisposable
     [InlineData("granet: 'granet infer' needs --model: a .ckpt file from 'granet train' or a model from 'granet export'. (see 'granet --help' or 'granet COMMAND --help').", "infer")]
     [InlineData("granet: 'granet export' needs --output: the compact model file to write (a new file, unless --force). (see 'granet --help' or 'granet COMMAND --help').", "export", "--checkpoint", "x.ckpt")]
     [InlineData("granet: 'granet plasticity' needs --at-epochs: checkpoint epochs to prune at, e.g. 5,10,15. (see 'granet --help' or 'granet COMMAND --help').", "plasticity", "--epochs", "2")]
+    // An option without its value: named with what it takes, not "Required argument missing for option: '--epochs'".
+    [InlineData("granet: --epochs needs a value: training epochs (default 20). (see 'granet --help' or 'granet COMMAND --help').", "train", "--epochs")]
+    [InlineData("granet: -o needs a value: run folder (default: a new folder under runs/). (see 'granet --help' or 'granet COMMAND --help').", "train", "-o")]
     public void A_missing_command_argument_or_required_option_is_named_with_what_to_give(string expected, params string[] args)
     {
         // Not System.CommandLine's "Required command was not provided", "Required argument missing for command: 'report'" or

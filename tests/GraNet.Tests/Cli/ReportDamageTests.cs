@@ -242,6 +242,11 @@ public class ReportDamageTests : IDisposable
         File.Delete(FileOf("summary.json"));
         Assert.Contains("note: RUN: summary.json is missing: the run has not finished (it was stopped, or is still training), so the report has no test accuracy; the charts show the 2 epochs it finished. Finish it with 'granet train --resume RUN'.", Reported(), StringComparison.Ordinal);
         Assert.Contains("**Note**: summary.json is missing: the run has not finished", ReportText, StringComparison.Ordinal);
+        // Without config.json either, the report is titled with the folder's name; with it, as a finished run is, and said unfinished.
+        Assert.StartsWith($"# {Path.GetFileName(run)}\n", ReportText.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        File.WriteAllText(FileOf("config.json"), """{ "model": "lenet-300-100", "dataset": "fashion-mnist", "sparsity": { "method": "gmp" } }""");
+        Reported();
+        Assert.StartsWith("# lenet-300-100 on fashion-mnist, gmp (unfinished)\n", ReportText.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     [Fact]
