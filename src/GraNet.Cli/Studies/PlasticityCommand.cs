@@ -125,6 +125,11 @@ public static class PlasticityCommand
             }
             var pruneRates = TrainOptions.ParseList(parse.GetValue(rates)!, "--prune-rates",
                 r => double.TryParse(r, NumberStyles.Float, Invariant, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"'{r}' is not a rate in (0, 1)."), "0.2,0.5,0.9");
+            if (pruneRates.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                // Measured once either way: the study's "Reproduce with" line would keep the repetition as if it meant something.
+                throw new ArgumentException(string.Create(Invariant, $"--prune-rates '{parse.GetValue(rates)}' gives rate {twice.Key} more than once; give each pruning rate once."));
+            }
             // Its parser took one of these three (and refused any other as the other list-valued options do).
             RegenerationMode[] modes = parse.GetValue(regenerate) switch
             {

@@ -231,6 +231,17 @@ public class PlasticitySeedsTests : IDisposable
     }
 
     [Fact]
+    public void A_pruning_rate_given_twice_is_refused_as_a_checkpoint_epoch_is()
+    {
+        // 0.50 is the rate 0.5 written otherwise: it would be measured once, and the line to reproduce would keep both.
+        string folder = Path.Combine(root, "rate-twice");
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadArguments, Runner.Run(WithoutSeeds(Args(folder, "--prune-rates", "0.5,0.9,0.50")), new StringWriter(), error));
+        Assert.Equal("granet: --prune-rates '0.5,0.9,0.50' gives rate 0.5 more than once; give each pruning rate once.", error.ToString().Trim());
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void A_one_seed_study_whose_base_run_collapsed_says_so_and_does_not_measure_it_when_run_again()
     {
         string folder = Path.Combine(root, "one-collapsed");
