@@ -28,19 +28,22 @@ public sealed record PlasticityCell(
     {
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
         WriteIndented = true,
-        RespectRequiredConstructorParameters = true, // a record lacking a field is not read as a measurement of 0 (or as mode none)
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
     };
+
+    /// <summary>The fields of a record, as <see cref="ToJson"/> names them; all are required (a record lacking one is not read as a measurement of 0, or as mode none).</summary>
+    private static readonly string[] Fields = ["epoch", "pruneRate", "regeneration", "learningRate", "densityBefore", "densityAfter", "accuracyBefore", "accuracyPruned", "accuracyContinued"];
 
     /// <summary>The cell's record, as <see cref="Read"/> reads it.</summary>
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json);
 
     /// <summary>
     /// Reads the record of the cell (<paramref name="epoch"/>, <paramref name="rate"/>, <paramref name="regeneration"/>)
-    /// from <paramref name="file"/>, refusing one that is not JSON, is of another cell, or holds a density outside [0, 1]
-    /// or an accuracy outside [0, 100]: a damaged record would otherwise enter the tables as a measurement.
+    /// from <paramref name="file"/>, refusing one that is not JSON, lacks a field or holds one of the wrong kind (named by
+    /// its field), is of another cell, or holds a density outside [0, 1] or an accuracy outside [0, 100]: a damaged
+    /// record would otherwise enter the tables as a measurement.
     /// </summary>
-    /// <exception cref="InvalidDataException">Naming the file and the fix (delete it: the cell is measured again).</exception>
+    /// <exception cref="InvalidDataException">Naming the file, what is wrong and the fix (delete it: the cell is measured again).</exception>
     public static PlasticityCell Read(string file, int epoch, double rate, RegenerationMode regeneration)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -48,11 +51,18 @@ public sealed record PlasticityCell(
         PlasticityCell? cell;
         try
         {
-            cell = System.Text.Json.JsonSerializer.Deserialize<PlasticityCell>(File.ReadAllText(file), Json);
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            cell = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Null ? null : FromJson(document.RootElement);
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"{file}: not a cell record written by 'granet plasticity' ({e.Message.Split(" Path:")[0].TrimEnd('.')}); {fix}.", e);
+            // The reader's own words (where the text stops being JSON), which name no .NET type.
+            string where = e.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" at line {line + 1}") : string.Empty;
+            throw new InvalidDataException($"{file}: not a cell record written by 'granet plasticity' (not JSON{where}: {e.Message.Split(" LineNumber:")[0].Split(" Path:")[0].TrimEnd('.')}); {fix}.", e);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{file}: not a cell record written by 'granet plasticity' ({e.Message}); {fix}.", e);
         }
         string? wrong = cell switch
         {
@@ -66,6 +76,49 @@ public sealed record PlasticityCell(
         };
         return wrong is null ? cell! : throw new InvalidDataException($"{file}: not the record of this cell ({wrong}); {fix}.");
     }
+
+    /// <summary>The cell a record's JSON object holds; a <see cref="FormatException"/> names the field that is missing, repeated or of the wrong kind.</summary>
+    private static PlasticityCell FromJson(System.Text.Json.JsonElement root)
+    {
+        if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            throw new FormatException($"it holds {Shown(root)}, not an object of the cell's fields");
+        }
+        var given = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!given.TryAdd(property.Name, property.Value))
+            {
+                throw new FormatException($"field '{property.Name}' is given more than once");
+            }
+        }
+        var missing = Fields.Where(f => !given.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FormatException(missing.Count == 1 ? $"field '{missing[0]}' is missing" : $"fields {string.Join(", ", missing.Select(f => $"'{f}'"))} are missing");
+        }
+        double Number(string field) => given[field] is { ValueKind: System.Text.Json.JsonValueKind.Number } value && value.TryGetDouble(out double number) && double.IsFinite(number)
+            ? number
+            : throw new FormatException($"field '{field}' is {Shown(given[field])}, not a finite number");
+        int epochValue = given["epoch"] is { ValueKind: System.Text.Json.JsonValueKind.Number } e && e.TryGetInt32(out int whole)
+            ? whole
+            : throw new FormatException($"field 'epoch' is {Shown(given["epoch"])}, not a whole number");
+        var modes = Enum.GetValues<RegenerationMode>();
+        string? name = given["regeneration"].ValueKind == System.Text.Json.JsonValueKind.String ? given["regeneration"].GetString() : null;
+        var mode = modes.Where(x => EnumNames.Of(x) == name).Select(x => (RegenerationMode?)x).FirstOrDefault()
+            ?? throw new FormatException($"field 'regeneration' is {Shown(given["regeneration"])}, not {string.Join(" or ", modes.Select(x => $"\"{EnumNames.Of(x)}\""))}");
+        return new PlasticityCell(epochValue, Number("pruneRate"), mode, Number("learningRate"), Number("densityBefore"), Number("densityAfter"),
+            Number("accuracyBefore"), Number("accuracyPruned"), Number("accuracyContinued"));
+    }
+
+    /// <summary>A JSON value for a message: its text if short and not an object or array, else its kind ("an array", "an object", "a long string").</summary>
+    private static string Shown(System.Text.Json.JsonElement value) => value.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Array => "an array",
+        System.Text.Json.JsonValueKind.Object => "an object",
+        _ when value.GetRawText().Length > 40 => value.ValueKind == System.Text.Json.JsonValueKind.String ? "a long string" : "a long number",
+        _ => value.GetRawText(),
+    };
 
     /// <summary>The file name of the cell's record, e.g. <c>e10-p0.5-gradient.json</c>.</summary>
     public static string FileName(int epoch, double rate, RegenerationMode regeneration) =>

@@ -37,19 +37,33 @@ public class PlasticityTests : IDisposable
             return Assert.Throws<InvalidDataException>(() => PlasticityCell.Read(file, 2, 0.5, RegenerationMode.Gradient)).Message;
         }
         string fix = "; delete it to measure the cell again.";
-        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal("{\"x\":1}"), StringComparison.Ordinal);
-        // The mode is read by its name only: a number, or a name that is not a mode, is not a record.
+        string notRecord = $"{file}: not a cell record written by 'granet plasticity' (";
+        // The mode is read by its name only: a number, or a name that is not a mode, is not a record. What is wrong is
+        // named by the record's own field, never by a .NET type.
         string json = cell.ToJson();
         Assert.Contains("\"regeneration\": \"gradient\"", json, StringComparison.Ordinal);
-        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"gradient\"", "1", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"gradient\"", "\"random\"", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal(json.Replace("\"regeneration\": \"gradient\",", string.Empty, StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal(notRecord + "field 'regeneration' is 1, not \"none\" or \"gradient\")" + fix, Refusal(json.Replace("\"gradient\"", "1", StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "field 'regeneration' is \"random\", not \"none\" or \"gradient\")" + fix, Refusal(json.Replace("\"gradient\"", "\"random\"", StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "field 'regeneration' is missing)" + fix, Refusal(json.Replace("\"regeneration\": \"gradient\",", string.Empty, StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "field 'epoch' is 2.5, not a whole number)" + fix, Refusal(json.Replace("\"epoch\": 2", "\"epoch\": 2.5", StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "field 'accuracyPruned' is \"40.25\", not a finite number)" + fix, Refusal(json.Replace("40.25", "\"40.25\"", StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "field 'epoch' is given more than once)" + fix, Refusal(json.Replace("{", "{\"epoch\": 2,", StringComparison.Ordinal)));
+        Assert.Equal(notRecord + "fields 'epoch', 'pruneRate', 'regeneration', 'learningRate', 'densityBefore', 'densityAfter', 'accuracyBefore', 'accuracyPruned', 'accuracyContinued' are missing)" + fix, Refusal("{\"x\":1}"));
+        Assert.Equal(notRecord + "it holds an array, not an object of the cell's fields)" + fix, Refusal("[1]"));
+        Assert.Equal(notRecord + "it holds 7, not an object of the cell's fields)" + fix, Refusal("7"));
         Assert.Equal($"{file}: not the record of this cell (it records epoch 2, rate 0.5, regeneration 'none', not epoch 2, rate 0.5, gradient){fix}", Refusal((cell with { Regeneration = RegenerationMode.None }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (an accuracy is outside [0, 100] %){fix}", Refusal((cell with { AccuracyContinued = -5 }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (a density is outside [0, 1]){fix}", Refusal((cell with { DensityAfter = 2 }).ToJson()));
         Assert.Equal($"{file}: not the record of this cell (it is empty){fix}", Refusal("null"));
-        Assert.StartsWith($"{file}: not a cell record written by 'granet plasticity' (", Refusal("{"), StringComparison.Ordinal);
-        Assert.EndsWith(fix, Refusal("[1]"), StringComparison.Ordinal);
+        string cut = Refusal("{");
+        Assert.StartsWith(notRecord + "not JSON at line 1: ", cut, StringComparison.Ordinal);
+        Assert.EndsWith(fix, cut, StringComparison.Ordinal);
+        Assert.StartsWith(notRecord + "not JSON at line 2: ", Refusal("{\n\"epoch\": 2,,"), StringComparison.Ordinal);
+        foreach (string damaged in new[] { "[1]", "7", "{", "\"text\"", json.Replace("\"gradient\"", "1", StringComparison.Ordinal), json.Replace("2,", "[2],", StringComparison.Ordinal) })
+        {
+            Assert.DoesNotContain("GraNet.", Refusal(damaged), StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", Refusal(damaged), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
