@@ -372,11 +372,19 @@ public static class PlasticityCommand
             var kept = Directory.Exists(run.Path)
                 ? Directory.EnumerateFiles(run.Path).Select(Trainer.KeptEpoch).OfType<int>().Order().ToList()
                 : [];
-            string has = kept.Count == 0 ? "it keeps none" : $"it keeps {string.Join(", ", kept)}";
+            string epochList = string.Join(",", epochs);
+            if (kept.Count == 0)
+            {
+                // No epoch to choose among: a run of 'granet train' keeps no epoch-N.ckpt (train has no option for it); only a
+                // study's base run keeps them, at its --at-epochs.
+                throw new FileNotFoundException(reused
+                    ? $"{run.Path}: no epoch-N.ckpt checkpoints to prune ('granet train' keeps none; a plasticity study's base run keeps those of its --at-epochs); give --from the base run of an earlier study (STUDY/base), or leave out --from to train a base run that keeps epoch(s) {epochList} (add --config {GraNet.IO.ShellQuoting.Quote(run.ConfigFile)} for this run's training options)."
+                    : $"{run.Path}: no epoch-N.ckpt checkpoints to prune; delete {run.Path} and run the same command again to train the base run again, keeping epoch(s) {epochList} (measured cells are kept), or choose another --output.");
+            }
             string remedy = reused
                 ? "give --at-epochs among those, or run 'granet plasticity' without --from to train a base run that keeps them"
                 : "give --at-epochs among those, or choose another --output to train a new base run that keeps them";
-            throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)} ({has}); {remedy}.");
+            throw new FileNotFoundException($"{run.Path}: no checkpoint for epoch(s) {string.Join(", ", missing)} (it keeps {string.Join(", ", kept)}); {remedy}.");
         }
     }
 

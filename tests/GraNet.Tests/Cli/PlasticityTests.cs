@@ -322,7 +322,20 @@ public class PlasticityTests : IDisposable
         string run = SixEpochRun();
         var error = new StringWriter();
         Runner.Run(FromArgs(run, Path.Combine(root, "kept"), "--model", "lenet-300-100", "--dataset", "fashion-mnist"), new StringWriter(), error);
-        Assert.Contains("no checkpoint for epoch(s) 4", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"granet: {run}: no epoch-N.ckpt checkpoints to prune", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_from_run_that_keeps_no_epoch_checkpoints_says_where_they_come_from_instead_of_choosing_among_none()
+    {
+        // A run of 'granet train' (config.json, no epoch-N.ckpt): there are no epochs to choose among, and train has no
+        // option that keeps them; a study trains a base run that does, with the run's training options by --config.
+        string run = SixEpochRun();
+        string output = Path.Combine(root, "from-train");
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(FromArgs(run, output, "--at-epochs", "2,4"), new StringWriter(), error));
+        Assert.Equal($"granet: {run}: no epoch-N.ckpt checkpoints to prune ('granet train' keeps none; a plasticity study's base run keeps those of its --at-epochs); give --from the base run of an earlier study (STUDY/base), or leave out --from to train a base run that keeps epoch(s) 2,4 (add --config {Path.Combine(run, "config.json")} for this run's training options).",
+            error.ToString().Trim());
     }
 
     [Fact]
