@@ -310,9 +310,10 @@ public static class PlasticityCommand
         var schedule = new LearningRateSchedule(baseline.Training, data.Train.BatchesPerEpoch);
         Directory.CreateDirectory(cells);
         var results = new List<PlasticityCell>();
+        // Rate 0 is the control: the same continued training without pruning, which every pruned cell is read against.
+        var requested = epochs.SelectMany(epoch => rates.Prepend(0).Distinct().SelectMany(rate => (rate == 0 ? [RegenerationMode.None] : modes).Select(mode => (Epoch: epoch, PruneRate: rate, Regeneration: mode)))).ToList();
         foreach (int epoch in epochs)
         {
-            // Rate 0 is the control: the same continued training without pruning, which every pruned cell is read against.
             foreach (double rate in rates.Prepend(0).Distinct())
             {
                 foreach (var mode in rate == 0 ? [RegenerationMode.None] : modes)
@@ -332,7 +333,7 @@ public static class PlasticityCommand
                         output.WriteLine(string.Create(Invariant, $"   accuracy {cell.AccuracyBefore:F2} -> pruned {cell.AccuracyPruned:F2} -> continued {cell.AccuracyContinued:F2}; plasticity {cell.Plasticity:+0.00;-0.00}"));
                     }
                     results.Add(cell);
-                    WriteOutputs(folder, results, baseline, continueEpochs, commandLine);
+                    WriteOutputs(folder, results, requested.Skip(results.Count).ToList(), baseline, continueEpochs, commandLine);
                 }
             }
         }
@@ -517,16 +518,59 @@ public static class PlasticityCommand
     internal static string CsvRow(PlasticityCell c) =>
         string.Create(Invariant, $"{c.Epoch},{c.PruneRate},{EnumNames.Of(c.Regeneration)},{c.LearningRate:G12},{c.DensityBefore:0.######},{c.DensityAfter:0.######},{c.AccuracyBefore},{c.AccuracyPruned},{c.AccuracyContinued},{Math.Round(c.Plasticity, 2)}");
 
-    private static void WriteOutputs(string folder, List<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
+    /// <summary>
+    /// Writes <c>plasticity.csv</c>, the charts and <c>plasticity.md</c> of <paramref name="cells"/> (the summary naming the
+    /// <paramref name="missing"/> cells the command asked for that are not measured yet). All are written to temporary files
+    /// first (the charts take longest), then renamed one right after the other, the CSV last: a study interrupted meanwhile
+    /// leaves the three files of one set of cells, not a CSV row its summary and charts lack.
+    /// </summary>
+    private static void WriteOutputs(string folder, List<PlasticityCell> cells, IReadOnlyList<(int Epoch, double PruneRate, RegenerationMode Regeneration)> missing, RunConfiguration baseline, int continueEpochs, string commandLine)
     {
         var csv = new StringBuilder(CsvHeader).Append('\n');
         foreach (var c in cells)
         {
             csv.AppendLine(CsvRow(c));
         }
-        AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
-        DrawCharts(folder, cells, continueEpochs);
-        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine));
+        var staged = new List<(string Temporary, string File)>();
+        try
+        {
+            foreach (var (file, chart) in PlasticityCharts(cells, continueEpochs))
+            {
+                // The name Charts gives its own temporary file, which a rerun removes if a kill leaves it behind.
+                string path = Path.Combine(folder, file);
+                staged.Add((path + ".tmp.png", path));
+                Charts.Plot(chart).SavePng(staged[^1].Temporary, ChartWidth, ChartHeight);
+            }
+            StageText(staged, Path.Combine(folder, "plasticity.md"), Summary(cells, baseline, continueEpochs, commandLine, missing));
+            StageText(staged, Path.Combine(folder, "plasticity.csv"), csv.ToString());
+            foreach (var (temporary, file) in staged)
+            {
+                File.Move(temporary, file, overwrite: true);
+            }
+        }
+        finally
+        {
+            foreach (var (temporary, _) in staged.Where(s => File.Exists(s.Temporary)))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>The size of a chart, as <see cref="Charts.Lines"/> draws it.</summary>
+    private const int ChartWidth = 800, ChartHeight = 500;
+
+    /// <summary>Writes <paramref name="text"/> to the temporary file an <see cref="AtomicFile"/> write of <paramref name="path"/> would use, and adds it to <paramref name="staged"/> for the caller to rename (or delete).</summary>
+    private static void StageText(List<(string Temporary, string File)> staged, string path, string text)
+    {
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        staged.Add((temporary, path));
+        using var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
+        using (var writer = new StreamWriter(stream, leaveOpen: true))
+        {
+            writer.Write(text);
+        }
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>
@@ -580,14 +624,26 @@ public static class PlasticityCommand
     internal static string Explanation(int continueEpochs) =>
         string.Create(Invariant, $"Each cell prunes the given share of a checkpoint's remaining weights by global magnitude (\"pruned\": test accuracy right after), with regeneration `gradient` regrows as many connections by |gradient| of one mini-batch, starting at 0, then trains {continueEpochs} epoch(s) more with the masks held, at the learning rate the checkpoint's epoch was trained with and with a fresh optimizer (momentum starts at 0). Plasticity = test accuracy after that continued training minus the accuracy of the unpruned checkpoint (points). The control column (prune 0 %) is the same continued training without pruning: what continued training alone does to the checkpoint's accuracy.");
 
-    /// <summary>The Markdown summary: the table of plasticity and the paper's three findings checked on these numbers.</summary>
-    public static string Summary(IReadOnlyList<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine)
+    /// <summary>
+    /// The Markdown summary: the table of plasticity and the paper's three findings checked on these numbers. With
+    /// <paramref name="missing"/> cells (a study not finished yet) it first says how many of the cells the command asked
+    /// for it covers and which are still to be measured.
+    /// </summary>
+    public static string Summary(IReadOnlyList<PlasticityCell> cells, RunConfiguration baseline, int continueEpochs, string commandLine,
+        IReadOnlyList<(int Epoch, double PruneRate, RegenerationMode Regeneration)>? missing = null)
     {
         ArgumentNullException.ThrowIfNull(cells);
         ArgumentNullException.ThrowIfNull(baseline);
+        missing ??= [];
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}");
         text.AppendLine();
+        if (missing.Count > 0)
+        {
+            int asked = cells.Count + missing.Count;
+            text.AppendLine(string.Create(Invariant, $"**Not finished: {cells.Count} of {asked} cells measured.** Not yet measured: {Missing(missing)}. The tables, charts and findings below cover the measured cells only; run the command below again, with this folder as its `--output`, to finish."));
+            text.AppendLine();
+        }
         text.AppendLine(Explanation(continueEpochs) + " Reproduce with:");
         text.AppendLine();
         text.AppendLine("```bash");
@@ -623,17 +679,28 @@ public static class PlasticityCommand
         text.AppendLine();
         text.AppendLine("## The paper's findings, checked on these numbers");
         text.AppendLine();
-        foreach (string line in Findings(cells))
+        foreach (string line in Findings(cells, missing))
         {
             text.AppendLine("- " + line);
         }
         return text.ToString();
     }
 
-    /// <summary>What the numbers say about the paper's three findings, stated either way.</summary>
-    public static IReadOnlyList<string> Findings(IReadOnlyList<PlasticityCell> cells)
+    /// <summary>The cells not measured yet, by epoch: "at epoch 1: rate 0.9 (none, gradient); at epoch 2: the control, rate 0.5 (none)".</summary>
+    private static string Missing(IReadOnlyList<(int Epoch, double PruneRate, RegenerationMode Regeneration)> missing) =>
+        string.Join("; ", missing.GroupBy(m => m.Epoch).Select(epoch => string.Create(Invariant, $"at epoch {epoch.Key}: ") + string.Join(", ", epoch.GroupBy(m => m.PruneRate)
+            .Select(rate => rate.Key == 0 ? "the control" : string.Create(Invariant, $"rate {rate.Key} ({string.Join(", ", rate.Select(m => EnumNames.Of(m.Regeneration)))})")))));
+
+    /// <summary>
+    /// What the numbers say about the paper's three findings, stated either way. A finding the cells cannot check says
+    /// what would check it: the <paramref name="missing"/> cells the command asked for (a study not finished yet) if they
+    /// would, else the option to give.
+    /// </summary>
+    public static IReadOnlyList<string> Findings(IReadOnlyList<PlasticityCell> cells, IReadOnlyList<(int Epoch, double PruneRate, RegenerationMode Regeneration)>? missing = null)
     {
         ArgumentNullException.ThrowIfNull(cells);
+        var pending = (missing ?? []).Where(m => m.PruneRate != 0).ToList();
+        const string Pending = "run the command again to measure them";
         var lines = new List<string>();
         var controls = cells.Where(c => c.IsControl).OrderBy(c => c.Epoch).ToList();
         cells = cells.Where(c => !c.IsControl).ToList();
@@ -653,7 +720,10 @@ public static class PlasticityCommand
         else if (cells.Count > 0)
         {
             // Said, so that a finding of the paper is not silently missing from the list.
-            lines.Add("Whether plasticity falls as the pruning rate grows is not checked: every series has one pruning rate (give --prune-rates two or more).");
+            var asked = cells.Select(c => (c.Regeneration, c.Epoch, c.PruneRate)).Concat(pending.Select(m => (m.Regeneration, m.Epoch, m.PruneRate)));
+            lines.Add(asked.GroupBy(c => (c.Regeneration, c.Epoch)).Any(g => g.Select(c => c.PruneRate).Distinct().Count() > 1)
+                ? $"Whether plasticity falls as the pruning rate grows is not checked yet: every series measured so far has one pruning rate, and the cells of its other rates are still missing ({Pending})."
+                : "Whether plasticity falls as the pruning rate grows is not checked: every series has one pruning rate (give --prune-rates two or more).");
         }
         // Continued training alone moves the accuracy too, most at a high learning rate: read against its epoch's control (measured
         // once per epoch, for both regeneration modes), a pruned cell's plasticity is what pruning costs or adds. Without a control
@@ -675,7 +745,11 @@ public static class PlasticityCommand
         }
         else if (cells.Count > 0)
         {
-            lines.Add("Whether plasticity falls as the learning rate decays is not checked: every checkpoint has the same learning rate (give --at-epochs on both sides of a decay).");
+            // The learning rate of an epoch not measured yet is not known here: it may differ.
+            var unmeasured = pending.Select(m => m.Epoch).Where(e => cells.All(c => c.Epoch != e)).Distinct().Order().ToList();
+            lines.Add(unmeasured.Count > 0
+                ? string.Create(Invariant, $"Whether plasticity falls as the learning rate decays is not checked yet: every checkpoint measured so far has the same learning rate, and the pruned cells of epoch {string.Join(", ", unmeasured)} are still missing ({Pending}).")
+                : "Whether plasticity falls as the learning rate decays is not checked: every checkpoint has the same learning rate (give --at-epochs on both sides of a decay).");
         }
         var none = cells.Where(c => c.Regeneration == RegenerationMode.None).ToList();
         var grown = cells.Where(c => c.Regeneration == RegenerationMode.Gradient).ToList();
@@ -688,7 +762,10 @@ public static class PlasticityCommand
         }
         else if (cells.Count > 0)
         {
-            lines.Add("Whether regeneration raises plasticity is not checked: the cells were measured one way only (give --regenerate both).");
+            var other = pending.Select(m => m.Regeneration).Where(r => cells.All(c => c.Regeneration != r)).Distinct().ToList();
+            lines.Add(other.Count > 0
+                ? $"Whether regeneration raises plasticity is not checked yet: the cells measured so far are {EnumNames.Of(cells[0].Regeneration)} only, and those with regeneration {string.Join(", ", other.Select(r => EnumNames.Of(r)))} are still missing ({Pending})."
+                : "Whether regeneration raises plasticity is not checked: the cells were measured one way only (give --regenerate both).");
         }
         return lines;
     }

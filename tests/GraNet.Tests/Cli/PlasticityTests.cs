@@ -114,6 +114,85 @@ public class PlasticityTests : IDisposable
         Assert.Equal(11, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length);
     }
 
+    /// <summary>Standard output that stops the command (as Ctrl+C would) when it announces the cell starting with <paramref name="cell"/>.</summary>
+    private sealed class StopBefore(string cell) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            if (value is not null && value.StartsWith(cell, StringComparison.Ordinal))
+            {
+                throw new OperationCanceledException("stopped before " + cell);
+            }
+            base.WriteLine(value);
+        }
+    }
+
+    [Fact]
+    public void A_study_stopped_between_cells_says_which_cells_its_summary_lacks_and_its_outputs_agree()
+    {
+        // Epoch 1, rates 0.5 and 0.9, both modes: 5 cells (control, 0.5 none, 0.5 gradient, 0.9 none, 0.9 gradient).
+        // Stopped before the fourth, the outputs are those of the first three.
+        string folder = Path.Combine(root, "stopped");
+        string[] args = [.. Args(folder, "--at-epochs", "1")];
+        Assert.NotEqual(0, Runner.Run(args, new StopBefore("== epoch 1, prune 0.9, none"), new StringWriter()));
+
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "plasticity.csv"));
+        Assert.Equal(["0,none", "0.5,none", "0.5,gradient"], csv.Skip(1).Select(l => string.Join(',', l.Split(',')[1..3])).ToArray());
+        string summary = File.ReadAllText(Path.Combine(folder, "plasticity.md"));
+        Assert.Contains("**Not finished: 3 of 5 cells measured.** Not yet measured: at epoch 1: rate 0.9 (none, gradient). The tables, charts and findings below cover the measured cells only; run the command below again, with this folder as its `--output`, to finish.", summary, StringComparison.Ordinal);
+        // The command gave two rates: the advice to give two is not what is missing.
+        Assert.Contains("- Whether plasticity falls as the pruning rate grows is not checked yet: every series measured so far has one pruning rate, and the cells of its other rates are still missing (run the command again to measure them).", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("give --prune-rates two or more", summary, StringComparison.Ordinal);
+        // The tables hold the measured cells: the control and 50 % columns, no 90 % one.
+        Assert.Contains("| control, no pruning: continued (change) | prune 50 %: pruned → continued (plasticity) |\n", summary.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        PngAssert.Valid(Path.Combine(folder, "plasticity-none.png"), 800, 500);
+        PngAssert.Valid(Path.Combine(folder, "plasticity-gradient.png"), 800, 500);
+        Assert.Empty(Directory.GetFiles(folder, "*tmp*"));
+
+        // Run again, the study finishes and its summary no longer says it is not.
+        var error = new StringWriter();
+        Assert.True(Runner.Run(args, new StringWriter(), error) == 0, error.ToString());
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(folder, "plasticity.csv")).Length);
+        summary = File.ReadAllText(Path.Combine(folder, "plasticity.md"));
+        Assert.DoesNotContain("Not finished", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("not checked yet", summary, StringComparison.Ordinal);
+        Assert.Contains("| prune 90 %: pruned → continued (plasticity) |\n", summary.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_summary_of_an_unfinished_study_names_the_missing_cells_by_epoch_and_rate()
+    {
+        PlasticityCell Cell(int epoch, double rate, RegenerationMode mode) => new(epoch, rate, mode, 0.1, 1, 1 - rate, 90, 50, 88);
+        var configuration = new GraNet.Cli.Configuration.RunConfiguration();
+        string summary = PlasticityCommand.Summary([Cell(5, 0, RegenerationMode.None), Cell(5, 0.2, RegenerationMode.None)], configuration, 1, "./granet plasticity",
+            [(5, 0.2, RegenerationMode.Gradient), (5, 0.9, RegenerationMode.None), (5, 0.9, RegenerationMode.Gradient), (10, 0, RegenerationMode.None), (10, 0.2, RegenerationMode.None)]);
+        Assert.Contains("**Not finished: 2 of 7 cells measured.** Not yet measured: at epoch 5: rate 0.2 (gradient), rate 0.9 (none, gradient); at epoch 10: the control, rate 0.2 (none). ", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("Not finished", PlasticityCommand.Summary([Cell(5, 0.2, RegenerationMode.None)], configuration, 1, "./granet plasticity"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Not finished", PlasticityCommand.Summary([Cell(5, 0.2, RegenerationMode.None)], configuration, 1, "./granet plasticity", []), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_finding_the_missing_cells_would_check_says_not_yet_instead_of_advising_an_option_the_command_gave()
+    {
+        PlasticityCell Cell(int epoch, double rate, RegenerationMode mode) => new(epoch, rate, mode, 0.1, 1, 1 - rate, 90, 50, 88);
+        // Measured: epoch 5, rate 0.2, none. Missing: rate 0.9 (a second rate), epoch 10 (perhaps another learning rate), and
+        // the gradient cells (the other mode).
+        var findings = PlasticityCommand.Findings([Cell(5, 0.2, RegenerationMode.None)],
+            [(5, 0.2, RegenerationMode.Gradient), (5, 0.9, RegenerationMode.None), (10, 0, RegenerationMode.None), (10, 0.2, RegenerationMode.None)]);
+        Assert.Equal([
+            "Whether plasticity falls as the pruning rate grows is not checked yet: every series measured so far has one pruning rate, and the cells of its other rates are still missing (run the command again to measure them).",
+            "Whether plasticity falls as the learning rate decays is not checked yet: every checkpoint measured so far has the same learning rate, and the pruned cells of epoch 10 are still missing (run the command again to measure them).",
+            "Whether regeneration raises plasticity is not checked yet: the cells measured so far are none only, and those with regeneration gradient are still missing (run the command again to measure them).",
+        ], findings);
+        // Missing cells that would not check a finding leave its advice as it is: a missing control is no second rate, a
+        // missing rate of an epoch and mode already measured brings no other learning rate and no other mode.
+        Assert.Equal(PlasticityCommand.Findings([Cell(5, 0.2, RegenerationMode.None)]), PlasticityCommand.Findings([Cell(5, 0.2, RegenerationMode.None)], [(5, 0, RegenerationMode.None)]));
+        var sameEpochAndMode = PlasticityCommand.Findings([Cell(5, 0.2, RegenerationMode.None)], [(5, 0.9, RegenerationMode.None)]);
+        Assert.StartsWith("Whether plasticity falls as the pruning rate grows is not checked yet", sameEpochAndMode[0], StringComparison.Ordinal);
+        Assert.Equal(PlasticityCommand.Findings([Cell(5, 0.2, RegenerationMode.None)]).Skip(1), sameEpochAndMode.Skip(1));
+        Assert.Contains("(give --at-epochs on both sides of a decay)", sameEpochAndMode[1], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Findings_are_stated_from_the_numbers()
     {
