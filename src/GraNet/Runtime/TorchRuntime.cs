@@ -70,24 +70,27 @@ public static partial class TorchRuntime
             {
                 throw new InvalidOperationException($"libtorch already runs {EnumNames.Of(inForce)} kernels in this process and cannot change them; run {EnumNames.Of(cpuKernels)} in a process of its own.");
             }
+            // Set before libtorch can be asked whether they came in time; a refused call puts the earlier values back.
+            var environment = new NativeEnvironment();
             if (configuredThreads is null && !OperatingSystem.IsWindows())
             {
                 string threadText = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                SetNativeEnvironment("OMP_NUM_THREADS", threadText, overwrite: true);
-                SetNativeEnvironment("MKL_NUM_THREADS", threadText, overwrite: true);
-                SetNativeEnvironment("OMP_WAIT_POLICY", "PASSIVE", overwrite: false);
+                environment.Set("OMP_NUM_THREADS", threadText);
+                environment.Set("MKL_NUM_THREADS", threadText);
+                environment.Set("OMP_WAIT_POLICY", "PASSIVE", overwrite: false);
             }
             if (configuredKernels is null)
             {
                 var resolved = CpuKernelSets.Resolve(cpuKernels, Environment.GetEnvironmentVariable(CpuKernelSets.AtenVariable), CpuKernelSets.IsSupported);
                 foreach (var (name, value) in CpuKernelSets.Environment(resolved))
                 {
-                    SetNativeEnvironment(name, value, overwrite: true);
+                    environment.Set(name, value);
                 }
                 // ATen reads its variable once, at its first kernel: if that ran before this call, the set cannot be pinned.
                 if (AtenKernels() is { } running && running != resolved)
                 {
-                    throw new InvalidOperationException($"libtorch chose {EnumNames.Of(running)} kernels before {nameof(TorchRuntime)}.{nameof(Configure)} pinned {EnumNames.Of(resolved)} (a tensor operation ran first); call {nameof(Configure)} before any tensor work.");
+                    environment.Undo();
+                    throw new InvalidOperationException($"libtorch chose {EnumNames.Of(running)} kernels before {nameof(TorchRuntime)}.{nameof(Configure)} pinned {EnumNames.Of(resolved)} (a tensor operation ran first); call {nameof(Configure)} before any tensor work{(cpuKernels == CpuKernels.Auto ? string.Empty : $", or ask for {EnumNames.Of(CpuKernels.Auto)}")}.");
                 }
                 configuredKernels = resolved;
             }
@@ -370,16 +373,4 @@ public static partial class TorchRuntime
     }
 
     private static nint? libTorchCpu;
-
-    private static void SetNativeEnvironment(string name, string value, bool overwrite)
-    {
-        Environment.SetEnvironmentVariable(name, overwrite ? value : Environment.GetEnvironmentVariable(name) ?? value);
-        if (!OperatingSystem.IsWindows())
-        {
-            _ = NativeSetEnv(name, value, overwrite ? 1 : 0);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int NativeSetEnv(string name, string value, int overwrite);
 }

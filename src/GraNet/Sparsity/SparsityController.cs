@@ -72,7 +72,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// The model's trained weights of two or more dimensions that no mask covers, by name: only convolution and linear
     /// layers are masked (spec), so embeddings, transposed convolutions, recurrent layers and the projections inside
     /// TorchSharp's transformer layers (native modules with no <c>Linear</c> children) stay dense, as does a dense first
-    /// layer. Empty when every such weight is masked; <see cref="Density"/> and the FLOPs count only the masked ones.
+    /// layer. Empty when every such weight is masked. <see cref="Density"/> counts only the masked weights; the FLOPs count
+    /// every convolution and linear layer, an unmasked one (a dense first layer) at all its weights, and leave out the others.
     /// </summary>
     public IReadOnlyList<string> UnmaskedWeights { get; private set; } = [];
 
@@ -146,8 +147,27 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public void Attach(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        AttachTo(context.Model, context.Optimizer, context.StepsPerEpoch, context.Epochs, context.TotalSteps, context.Seed,
-            masks => FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType));
+        bool attached = masks is not null;
+        try
+        {
+            AttachTo(context.Model, context.Optimizer, context.StepsPerEpoch, context.Epochs, context.TotalSteps, context.Seed,
+                masks => FlopCounter.Measure(context.Model, context.SampleShape, masks, context.InputType));
+        }
+        catch when (!attached)
+        {
+            // A refused attach leaves the controller as it was made, free to attach with a context that fits (Create
+            // disposes the controller instead).
+            Release();
+            masks = null;
+            method = null;
+            generator = null;
+            flops = null;
+            forwardFlops = trainingFlops = 0;
+            lastStep = totalSteps = 0;
+            stepsPerEpoch = 0;
+            UnmaskedWeights = [];
+            throw;
+        }
     }
 
     /// <param name="measure">Measures the model's FLOPs (a forward pass of one sample), before the initial masks zero any weight.</param>
@@ -282,10 +302,17 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     /// run on dense weights. After the run's last step, keep the masks while training on (fine-tuning) with
     /// <c>Masks.Apply()</c> after each optimizer step.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the last step given plus one.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the last step given plus one, or lies past the run's steps.</exception>
+    /// <exception cref="ObjectDisposedException">The controller is disposed.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The controller is not attached; the model's weights were replaced since (e.g. <c>model.to(...)</c>) or a masked one is
+    /// frozen; a schedule or rate of the method gives a value out of range; and its subclasses <see cref="NoGradientException"/> (a regeneration that found no gradient anywhere) and
+    /// <see cref="NonFiniteWeightsException"/> (NaN or infinite weights at a mask update).
+    /// </exception>
     public void AfterOptimizerStep(long step)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        _ = Masks; // not attached yet: said as such, before the step is checked against a run of no steps
         if (step != lastStep + 1)
         {
             string which = step < 1 ? $"Step {step} is not a step number: steps count from 1"
@@ -327,6 +354,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             RequireFinite(m, step);
         }
+        // The masks this step trained with (counted again: a caller may have set a layer's mask since the last update).
+        forwardFlops = flops?.Forward() ?? forwardFlops;
         trainingFlops += 3 * forwardFlops;
         lastStep = step;
         if (!plan.MasksWeights)
@@ -414,7 +443,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public double Density => Method.MasksWeights ? Masks.Density : 1;
 
     /// <summary>Forward FLOPs of the current masks relative to the dense model.</summary>
-    public double InferenceFlopsRelative => Live.flops is not { } f || f.DenseForward == 0 ? 1 : forwardFlops / f.DenseForward;
+    public double InferenceFlopsRelative => Live.flops is not { } f || f.DenseForward == 0 ? 1 : f.Forward() / f.DenseForward;
 
     /// <summary>Training FLOPs so far relative to dense training for the same steps.</summary>
     public double TrainingFlopsRelative => Live.flops is not { } f || lastStep == 0 || f.DenseForward == 0 ? 1 : trainingFlops / (3 * f.DenseForward * lastStep);
@@ -651,6 +680,12 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public void Dispose()
     {
         disposed = true;
+        Release();
+    }
+
+    /// <summary>Disposes the masks, the generator and every piece of the method that holds resources.</summary>
+    private void Release()
+    {
         masks?.Dispose();
         generator?.Dispose();
         // The controller owns its method's pieces: every one that holds native or other resources is disposed once.

@@ -1,6 +1,7 @@
 using GraNet.Sparsity;
 using GraNet.Sparsity.Flops;
 using GraNet.Sparsity.Masks;
+using GraNet.Training;
 using GraNet.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -52,6 +53,58 @@ public class ControllerMisuseTests
         Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(4));
         Assert.Throws<ArgumentOutOfRangeException>(() => controller.AfterOptimizerStep(6)); // a skipped step would skip its events
         controller.AfterOptimizerStep(5);
+    }
+
+    [Fact]
+    public void A_controller_not_attached_says_so_when_stepped_and_a_refused_attach_leaves_it_free_to_attach()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = new SparsityController(Gmp);
+        var early = Assert.Throws<InvalidOperationException>(() => controller.AfterOptimizerStep(1));
+        Assert.Equal("The controller is not attached to a model yet.", early.Message);
+        // A sample of the wrong shape: refused with the model untouched, and the controller attaches again.
+        Assert.ThrowsAny<ArgumentException>(() => controller.Attach(new TrainingContext(model, optimizer, 4, 12, 3, 0, [15])));
+        Assert.Throws<InvalidOperationException>(() => controller.Density);
+        controller.Attach(new TrainingContext(model, optimizer, 4, 12, 3, 0, [16]));
+        Assert.Equal(1.0, controller.Density); // gmp starts dense
+        Step(model, optimizer);
+        controller.AfterOptimizerStep(1);
+        // Attached: a second attach is refused and leaves this one as it is.
+        Assert.Throws<InvalidOperationException>(() => controller.Attach(new TrainingContext(model, optimizer, 4, 12, 3, 0, [16])));
+        Assert.Equal(1, controller.Step);
+        Assert.Equal(1.0, controller.Density);
+    }
+
+    [Fact]
+    public void A_mask_set_by_hand_must_be_boolean_and_of_the_weight_s_size_and_counts_in_the_flops_at_once()
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        var options = new SparsityOptions { Method = SparsityMethodKind.Static, FinalDensity = 0.5, Distribution = DistributionKind.Uniform };
+        using var controller = SparsityController.Create(model, optimizer, options, 4, 3, [16]);
+        var fc1 = controller.Masks.Layers[0];
+        var wrongType = Assert.Throws<ArgumentException>(() => fc1.SetMask(rand(512)));
+        Assert.StartsWith("The mask for fc1.weight is Float32; a mask is boolean (true: active)", wrongType.Message, StringComparison.Ordinal);
+        var wrongSize = Assert.Throws<ArgumentException>(() => fc1.SetMask(ones(10, dtype: ScalarType.Bool)));
+        Assert.StartsWith("The mask for fc1.weight has 10 entries, shape [10]; the weight has 512, shape [32, 16].", wrongSize.Message, StringComparison.Ordinal);
+        Assert.Equal(256, fc1.ActiveCount);
+        // Uniform at 0.5: fc1 256 of 512, fc2 64 of 128 active; forward FLOPs 2·(256 + 64) of dense 2·(512 + 128).
+        Assert.Equal(0.5, controller.InferenceFlopsRelative, 12);
+        fc1.SetMask(ones(32, 16, dtype: ScalarType.Bool));
+        Assert.Equal((512 + 64) / 640.0, controller.InferenceFlopsRelative, 12);
+        Step(model, optimizer);
+        controller.AfterOptimizerStep(1);
+        Assert.Equal((512 + 64) / 640.0, controller.TrainingFlopsRelative, 12);
+    }
+
+    [Fact]
+    public void A_model_with_nothing_to_mask_is_named_by_its_dotnet_type_not_libtorch_s_class()
+    {
+        using var model = nn.Sequential(("relu", nn.ReLU()));
+        using var optimizer = new ScalarSafeSgd([new Parameter(zeros(3, 3))], 0.05, 0.9, 0, 0, false);
+        var e = Assert.Throws<ArgumentException>(() => SparsityController.Create(model, optimizer, Gmp, 4, 3, [16]));
+        Assert.StartsWith("Model 'Sequential' has no trainable convolution or linear layer to mask", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -99,7 +99,9 @@ public sealed class MaskSet : IDisposable
         }
         if (layers.Count == 0)
         {
-            throw new ArgumentException($"Model '{model.GetName()}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (set SparsityOptions.DenseFirstLayer to false)" : string.Empty)}.");
+            // A native module's name is libtorch's C++ class (torch::nn::SequentialImpl): the .NET type's says what the caller built.
+            string name = model.GetName() is { } given && !given.Contains("::", StringComparison.Ordinal) ? given : model.GetType().Name;
+            throw new ArgumentException($"Model '{name}' has no trainable convolution or linear layer to mask{(denseFirstLayer ? " besides the first (set SparsityOptions.DenseFirstLayer to false)" : string.Empty)}.");
         }
         return new MaskSet(layers, optimizer, denseFirst);
     }

@@ -58,9 +58,20 @@ public sealed class MaskedLayer : IDisposable
     public double Density => (double)ActiveCount / Count;
 
     /// <summary>Replaces the mask with <paramref name="mask"/> (copied) and updates the counts.</summary>
+    /// <param name="mask">A boolean tensor with as many entries as the weight (any shape of that size; true: active).</param>
+    /// <exception cref="ArgumentException">Not boolean, or another number of entries than the weight has.</exception>
     public void SetMask(Tensor mask)
     {
         ArgumentNullException.ThrowIfNull(mask);
+        if (mask.dtype != ScalarType.Bool)
+        {
+            // copy_ would turn any non-zero value into true: a mask of scores or probabilities would keep everything.
+            throw new ArgumentException($"The mask for {Name} is {mask.dtype}; a mask is boolean (true: active): make one with a comparison, e.g. scores.gt(threshold).", nameof(mask));
+        }
+        if (mask.numel() != Count)
+        {
+            throw new ArgumentException($"The mask for {Name} has {mask.numel()} entries, shape [{string.Join(", ", mask.shape)}]; the weight has {Count}, shape [{string.Join(", ", Shape)}].", nameof(mask));
+        }
         using (no_grad())
         {
             using var shaped = mask.reshape(Shape);
