@@ -34,7 +34,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
 
     /// <summary>Added to the run's seed for the draw of the initial masks (a prime), so that it is not the stream that initialised the weights.</summary>
     private const ulong InitialMaskSeedOffset = 104729;
-    private double forwardFlops;
     private double trainingFlops;
     private long lastStep;
     private long totalSteps;
@@ -162,7 +161,7 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             method = null;
             generator = null;
             flops = null;
-            forwardFlops = trainingFlops = 0;
+            trainingFlops = 0;
             lastStep = totalSteps = 0;
             stepsPerEpoch = 0;
             UnmaskedWeights = [];
@@ -250,7 +249,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
             {
                 InitialiseMasks();
             }
-            forwardFlops = flops.Forward();
             Report([Describe(0, MaskUpdateKind.Initial, null, masks.Layers.Select(l => new LayerUpdate(l.Name, l.ActiveCount, l.Count, 0, 0)).ToList())]);
             if (method.MasksWeights)
             {
@@ -354,9 +352,8 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             RequireFinite(m, step);
         }
-        // The masks this step trained with (counted again: a caller may have set a layer's mask since the last update).
-        forwardFlops = flops?.Forward() ?? forwardFlops;
-        trainingFlops += 3 * forwardFlops;
+        // The masks this step trained with, counted now: a caller may have set a layer's mask since the last update.
+        trainingFlops += 3 * flops!.Forward();
         lastStep = step;
         if (!plan.MasksWeights)
         {
@@ -649,7 +646,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         {
             Masks.Apply(); // (a dense method's optimizer, which may be any, is never masked)
         }
-        forwardFlops = flops!.Forward();
     }
 
     /// <summary>A bare read past the end (the masks' and the growth state's readers name where a state ends, themselves).</summary>
@@ -866,10 +862,9 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         m.ResetEverActive();
     }
 
-    /// <summary>A mask update as it stands now (density, ever-active share), with the forward FLOPs brought up to the new masks.</summary>
+    /// <summary>A mask update as it stands now (density, ever-active share).</summary>
     private MaskUpdate Describe(long step, MaskUpdateKind kind, double? rate, IReadOnlyList<LayerUpdate> layers)
     {
-        forwardFlops = flops?.Forward() ?? forwardFlops;
         return new MaskUpdate(step, kind, Density, rate, layers, Method.MasksWeights ? Masks.EverActiveFraction : 1);
     }
 

@@ -127,5 +127,14 @@ public sealed class FlopCounter
     }
 
     /// <summary>Forward FLOPs per sample at the current masks.</summary>
-    public double Forward() => layers.Sum(l => 2.0 * (l.Masked?.ActiveCount ?? l.Weights) * l.Positions);
+    public double Forward()
+    {
+        // Counted at every training step: a plain loop, no enumerator to allocate.
+        double total = 0;
+        foreach (var (weights, positions, masked) in layers)
+        {
+            total += 2.0 * (masked?.ActiveCount ?? weights) * positions;
+        }
+        return total;
+    }
 }
