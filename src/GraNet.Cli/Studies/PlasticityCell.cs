@@ -120,7 +120,8 @@ public sealed record PlasticityCell(
         _ => value.GetRawText(),
     };
 
-    /// <summary>The file name of the cell's record, e.g. <c>e10-p0.5-gradient.json</c>.</summary>
+    /// <summary>The file name of the cell's record, e.g. <c>e10-p0.5-gradient.json</c>: the rate in its shortest round-trip
+    /// form, so that two rates of one study never share a record.</summary>
     public static string FileName(int epoch, double rate, RegenerationMode regeneration) =>
-        string.Create(CultureInfo.InvariantCulture, $"e{epoch}-p{rate:0.###}-{EnumNames.Of(regeneration)}.json");
+        string.Create(CultureInfo.InvariantCulture, $"e{epoch}-p{rate:R}-{EnumNames.Of(regeneration)}.json");
 }

@@ -341,7 +341,7 @@ public static class PlasticityCommand
         return (ExitCodes.Success, results, baseFolder);
     }
 
-    private static string What(double rate, RegenerationMode mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:0.###}, {EnumNames.Of(mode)}");
+    private static string What(double rate, RegenerationMode mode) => rate == 0 ? "control (no pruning)" : string.Create(Invariant, $"prune {rate:R}, {EnumNames.Of(mode)}");
 
     /// <summary>The configuration of a run folder written by <c>granet train</c> (or a study's base run).</summary>
     private static RunConfiguration ReadRun(string path)

@@ -67,6 +67,14 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void Rates_that_differ_only_past_the_third_decimal_have_records_of_their_own()
+    {
+        Assert.Equal("e10-p0.5-gradient.json", PlasticityCell.FileName(10, 0.5, RegenerationMode.Gradient));
+        Assert.Equal("e2-p0.1234-none.json", PlasticityCell.FileName(2, 0.1234, RegenerationMode.None));
+        Assert.NotEqual(PlasticityCell.FileName(2, 0.1234, RegenerationMode.None), PlasticityCell.FileName(2, 0.1235, RegenerationMode.None));
+    }
+
+    [Fact]
     public void The_study_measures_every_cell_writes_its_outputs_and_resumes_without_redoing_cells()
     {
         // A folder name the shell would split and misread: the line to reproduce quotes it.
