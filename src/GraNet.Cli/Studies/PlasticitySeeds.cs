@@ -107,7 +107,9 @@ public static class PlasticitySeeds
                     ? $"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it"
                     : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({replacements} replacements at most)");
             }
-            Write(folder, studies, baseline, continueEpochs, commandLine);
+            // A seed of the plan still to come, or none left to replace a failed base run: the summary says which.
+            bool exhausted = seed >= SeedPlan.LastSeed(first, seeds, replacements);
+            Write(folder, studies, baseline, continueEpochs, commandLine, new Progress(seeds, exhausted ? replacements : null));
         }
         int measured = studies.Count(s => s.Failure is null);
         if (measured < seeds)
@@ -124,8 +126,14 @@ public static class PlasticitySeeds
     /// <summary>The outcome in seed <paramref name="seed"/>'s base run summary (completed, collapsed, diverged), or null before it has one.</summary>
     private static string? BaseOutcome(string folder, int seed) => new RunFolder(Path.Combine(SeedFolder(folder, seed), "base")).ReadOutcome();
 
+    /// <summary>
+    /// How far a study over seeds has come: the number of seeds the command asked for, and, once no seed is left to
+    /// replace a base run that failed, the replacements it was given (null while seeds of its plan remain).
+    /// </summary>
+    public sealed record Progress(int Asked, int? Exhausted = null);
+
     /// <summary>Writes the averaged outputs of the seeds measured so far (nothing before the first).</summary>
-    private static void Write(string folder, IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
+    private static void Write(string folder, IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine, Progress progress)
     {
         var measured = studies.Where(s => s.Failure is null).ToList();
         if (measured.Count == 0)
@@ -143,7 +151,7 @@ public static class PlasticitySeeds
         AtomicFile.WriteText(Path.Combine(folder, "plasticity.csv"), csv.ToString());
         var cells = Aggregate(measured.Select(s => s.Cells).ToList());
         PlasticityCommand.DrawCharts(folder, cells.Select(c => c.Mean).ToList(), continueEpochs, cells.ToDictionary(c => c.Mean, c => c.Std), measured.Count);
-        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(studies, baseline, continueEpochs, commandLine));
+        AtomicFile.WriteText(Path.Combine(folder, "plasticity.md"), Summary(studies, baseline, continueEpochs, commandLine, progress));
     }
 
     /// <summary>
@@ -184,8 +192,12 @@ public static class PlasticitySeeds
         return result;
     }
 
-    /// <summary>The Markdown summary over seeds: a table per regeneration mode (mean ± std, each seed's value) and the findings.</summary>
-    public static string Summary(IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine)
+    /// <summary>
+    /// The Markdown summary over seeds: a table per regeneration mode (mean ± std, each seed's value) and the findings.
+    /// With a <paramref name="progress"/> that asked for more seeds than were measured (a study still running, stopped, or
+    /// out of replacement seeds), it first says so.
+    /// </summary>
+    public static string Summary(IReadOnlyList<SeedStudy> studies, RunConfiguration baseline, int continueEpochs, string commandLine, Progress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(studies);
         ArgumentNullException.ThrowIfNull(baseline);
@@ -195,6 +207,14 @@ public static class PlasticitySeeds
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Pruning plasticity: {baseline.Model} on {baseline.Dataset}, {measured.Count} seed{(measured.Count == 1 ? string.Empty : "s")}");
         text.AppendLine();
+        if (progress is { } plan && measured.Count < plan.Asked)
+        {
+            string counted = string.Create(Invariant, $"{measured.Count} of the {plan.Asked} seeds asked for");
+            text.AppendLine(plan.Exhausted is { } replacements
+                ? string.Create(Invariant, $"**Not finished: {counted} trained, and no seed is left to replace the base runs that failed ({replacements} replacement{(replacements == 1 ? string.Empty : "s")} at most).** The tables, charts and findings below average the measured seeds only; the command below, given more `--replacements` and this folder as its `--output`, measures more.")
+                : $"**Not finished: {counted} measured.** The tables, charts and findings below average the measured seeds only; run the command below again, with this folder as its `--output`, to finish (finished seeds and cells are kept).");
+            text.AppendLine();
+        }
         string replaced = failed.Count == 0 ? string.Empty
             : "; " + string.Join(", ", failed.Select(s => string.Create(Invariant, $"seed {s.Seed}'s base run {s.Failure}"))) + " and did not count";
         string over = measured.Count == 1

@@ -85,6 +85,24 @@ public class PlasticitySeedsTests : IDisposable
     }
 
     [Fact]
+    public void The_summary_of_a_study_short_of_its_seeds_says_how_many_were_measured_and_how_to_go_on()
+    {
+        var studies = new List<PlasticitySeeds.SeedStudy>
+        {
+            new(17, null, [Cell(5, 0.9, RegenerationMode.None, 90, 88)]),
+            new(18, "collapsed", []),
+        };
+        var configuration = new GraNet.Cli.Configuration.RunConfiguration { Model = "lenet5-caffe" };
+        string running = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 3", new PlasticitySeeds.Progress(3));
+        Assert.Contains("**Not finished: 1 of the 3 seeds asked for measured.** The tables, charts and findings below average the measured seeds only; run the command below again, with this folder as its `--output`, to finish", running, StringComparison.Ordinal);
+        string exhausted = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 3", new PlasticitySeeds.Progress(3, 1));
+        Assert.Contains("**Not finished: 1 of the 3 seeds asked for trained, and no seed is left to replace the base runs that failed (1 replacement at most).**", exhausted, StringComparison.Ordinal);
+        // Every seed asked for measured: nothing to say.
+        string done = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 1", new PlasticitySeeds.Progress(1));
+        Assert.DoesNotContain("Not finished", done, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Each_seed_is_a_study_of_its_own_and_the_folder_holds_their_average_and_resumes()
     {
         string folder = Path.Combine(root, "study");
