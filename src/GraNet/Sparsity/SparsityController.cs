@@ -141,11 +141,18 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     }
 
     /// <summary>Makes the masks for <paramref name="context"/>'s model and optimizer (once per controller) and reports them as the <see cref="MaskUpdateKind.Initial"/> update.</summary>
-    /// <exception cref="ArgumentException">An option is out of range, the model has nothing to mask, the optimizer does not hold its weights, or the sample shape does not fit the model.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, the context's <see cref="TrainingContext.TotalSteps"/> are not its steps per epoch × epochs, the model has nothing to mask, the optimizer does not hold its weights, or the sample shape does not fit the model.</exception>
     /// <exception cref="InvalidOperationException">The controller is attached already.</exception>
     public void Attach(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (context.StepsPerEpoch >= 1 && context.Epochs >= 1 && context.TotalSteps != (long)context.StepsPerEpoch * context.Epochs)
+        {
+            // The options are checked against the run's epochs and the schedules end at its last step: the two must agree,
+            // or GMP would end short of its final density, or a step past TotalSteps be refused mid-run.
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{nameof(TrainingContext)}.{nameof(TrainingContext.TotalSteps)} is {context.TotalSteps}, but {context.Epochs} epochs of {context.StepsPerEpoch} steps make {(long)context.StepsPerEpoch * context.Epochs}: give {nameof(TrainingContext.StepsPerEpoch)} × {nameof(TrainingContext.Epochs)}, the run's optimizer steps."), nameof(context));
+        }
         bool attached = masks is not null;
         try
         {

@@ -76,6 +76,23 @@ public class ControllerMisuseTests
         Assert.Equal(1.0, controller.Density);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(11)]
+    [InlineData(13)]
+    [InlineData(100)]
+    public void A_context_whose_total_steps_are_not_its_epochs_steps_is_refused_before_anything_changes(long totalSteps)
+    {
+        using var model = Mlp();
+        using var optimizer = new ScalarSafeSgd(model.parameters(), 0.05, 0.9, 0, 0, false);
+        using var controller = new SparsityController(Gmp);
+        var e = Assert.Throws<ArgumentException>(() => controller.Attach(new TrainingContext(model, optimizer, 4, totalSteps, 3, 0, [16])));
+        Assert.StartsWith($"TrainingContext.TotalSteps is {totalSteps}, but 3 epochs of 4 steps make 12: give StepsPerEpoch × Epochs, the run's optimizer steps.", e.Message, StringComparison.Ordinal);
+        // Free to attach with a context that fits.
+        controller.Attach(new TrainingContext(model, optimizer, 4, 12, 3, 0, [16]));
+        Assert.Equal(12, controller.TotalSteps);
+    }
+
     [Fact]
     public void A_mask_set_by_hand_must_be_boolean_and_of_the_weight_s_size_and_counts_in_the_flops_at_once()
     {
