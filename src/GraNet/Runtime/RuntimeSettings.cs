@@ -15,7 +15,8 @@ public sealed record RuntimeSettings(int Threads, [property: JsonConverter(typeo
     /// Whether convolutions ran on oneDNN (<see cref="Runtime.OneDnnConvolutions.Enabled"/>); false where the start-up check
     /// (<see cref="TorchRuntime.CheckConvolutions"/>) found them wrong and turned them off, and no check of the model
     /// (<see cref="TorchRuntime.ConvolutionsFor"/>) turned them on again, so libtorch's own kernels ran them;
-    /// null where unknown (checkpoints of earlier versions, or a libtorch that cannot be asked).
+    /// null where unknown (checkpoints of earlier versions, or a libtorch that cannot be asked) or of no matter (a model
+    /// without convolution modules, as the <see cref="Training.Trainer"/> records it).
     /// </summary>
     public bool? OneDnnConvolutions { get; init; }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GraNet.Data;
 using GraNet.IO;
+using GraNet.Models;
 using GraNet.Runtime;
 using GraNet.Sparsity;
 using GraNet.Training.Optimizers;
@@ -198,6 +199,12 @@ public sealed class Trainer : IDisposable
         var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         // What this process computes with, recorded with every epoch it trains; said when it differs from the last epoch's.
         var running = RuntimeSettings.Current();
+        if (!ModuleOrder.DepthFirst(model).Any(m => m.Module is Conv1d or Conv2d or Conv3d or ConvTranspose1d or ConvTranspose2d or ConvTranspose3d))
+        {
+            // A model without convolution modules (an MLP) computes the same whether oneDNN runs convolutions or not: not
+            // recorded, so that resuming it where the check turned oneDNN off (or on) is no change of settings.
+            running = running with { OneDnnConvolutions = null };
+        }
         if (history.Count > 0 && history[^1] is { Runtime: { } before } lastEpoch && before.DiffersFrom(running))
         {
             if (outcome == TrainingOutcome.Completed && firstEpoch < options.Epochs)

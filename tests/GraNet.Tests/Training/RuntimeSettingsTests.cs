@@ -139,10 +139,38 @@ public class RuntimeSettingsTests : IDisposable
         Assert.Null(JsonSerializer.Deserialize<EpochMetrics>(JsonSerializer.Serialize(older))!.Runtime);
     }
 
+    /// <summary>This process's settings as a run of the tests' model records them: an MLP, no convolutions to run on oneDNN or not.</summary>
+    private static RuntimeSettings Recorded() => RuntimeSettings.Current() with { OneDnnConvolutions = null };
+
+    [Fact]
+    public void A_model_without_convolutions_records_none_and_resumes_where_onednn_was_turned_otherwise_without_a_notice()
+    {
+        var now = Recorded();
+        using (var source = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token, trainer =>
+            {
+                string last = Path.Combine(folder, "last.ckpt");
+                var header = Checkpoint.ReadHeader(last);
+                Assert.Equal(now, header.History[0].Runtime);
+                // As a machine whose check turned oneDNN the other way (or a checkpoint of an earlier version) recorded it.
+                var elsewhere = now with { OneDnnConvolutions = TorchRuntime.ConvolutionNote is not null };
+                using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+                Checkpoint.Load(last, model, null, null);
+                Checkpoint.Save(last, header with { History = [header.History[0] with { Runtime = elsewhere }] }, model, trainer.Optimizer, null);
+            }));
+        }
+        var recorder = new Recorder();
+        var result = Train(true, recorder);
+        Assert.Empty(recorder.Notices);
+        Assert.Equal(now, result.History[1].Runtime);
+        Assert.Empty(Trainer.EpochsWithOtherSettings(result.History));
+    }
+
     [Fact]
     public void A_run_resumed_with_other_threads_says_so_and_records_where_they_changed()
     {
-        var now = RuntimeSettings.Current();
+        var now = Recorded();
         // Epoch 1 of 2, written as a process with one thread more than this machine's cores would have written it.
         using (var source = new CancellationTokenSource())
         {
@@ -178,14 +206,14 @@ public class RuntimeSettingsTests : IDisposable
         var result = Train(true, recorder);
         Assert.Empty(recorder.Notices);
         Assert.Equal(2, result.History.Count);
-        Assert.All(result.History, e => Assert.Equal(RuntimeSettings.Current(), e.Runtime));
+        Assert.All(result.History, e => Assert.Equal(Recorded(), e.Runtime));
         Assert.Empty(Trainer.EpochsWithOtherSettings(result.History));
     }
 
     [Fact]
     public void A_finished_run_summarised_again_with_other_settings_says_its_test_accuracy_is_measured_again_with_them()
     {
-        var now = RuntimeSettings.Current();
+        var now = Recorded();
         var other = new RuntimeSettings(Environment.ProcessorCount + 1, now.CpuKernels);
         // Both epochs, recorded as trained by a process with one thread more than this machine's cores.
         Train(false, new Recorder(), afterRun: trainer =>
