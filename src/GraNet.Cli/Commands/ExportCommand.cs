@@ -29,7 +29,8 @@ public static class ExportCommand
             }
             if (File.Exists(source) && CompactModel.Format.Matches(source))
             {
-                throw new ArgumentException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from.");
+                // A file of the wrong kind, refused as train --resume refuses one (exit 3).
+                throw new InvalidDataException($"--checkpoint {source} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from.");
             }
             using var trained = TrainedModel.Load(source, threads: 1);
             if (trained.EmptyLayersNote() is { } empty)
@@ -54,27 +55,28 @@ public static class ExportCommand
 
     /// <summary>
     /// Refuses an --output that is a folder, is below a file, is a device, pipe or socket, is the checkpoint itself, or
-    /// (without --force) an existing file, before anything is read.
+    /// (without --force) an existing file, before anything is read. A path of the wrong kind is an <see cref="IOException"/>
+    /// (exit 3), as <c>train --output FILE</c> and <c>--tensorboard FILE</c> are; a clash of options is an argument error (exit 2).
     /// </summary>
     private static void CheckTarget(string source, string path, bool replace)
     {
         if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
         {
             // A path ending in '/' names a folder, whether it exists or not (its file would be made inside it).
-            throw new ArgumentException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
+            throw new IOException($"--output {path} is a folder; give a file name, e.g. {Path.Combine(path, "model.gsm")}.");
         }
         // The folders that are missing are created; one that is a file cannot be.
         for (string? folder = Path.GetDirectoryName(Path.GetFullPath(path)); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
         {
             if (File.Exists(folder))
             {
-                throw new ArgumentException($"--output {path}: {folder} is a file, not a folder; choose another --output.");
+                throw new IOException($"--output {path}: {folder} is a file, not a folder; choose another --output.");
             }
         }
         if (GraNet.IO.FileKind.IsSpecial(path))
         {
             // Renaming the new file over it would replace the device or pipe itself, --force or not.
-            throw new ArgumentException($"--output {path} is a device, pipe or socket, not a file; give the path of a file.");
+            throw new IOException($"--output {path} is a device, pipe or socket, not a file; give the path of a file.");
         }
         if (!File.Exists(path))
         {

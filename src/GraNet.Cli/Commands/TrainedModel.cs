@@ -65,11 +65,12 @@ public sealed class TrainedModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
         {
-            // A run folder (or any folder) where a file is wanted: point at the checkpoints inside it.
+            // A run folder (or any folder) where a file is wanted: point at the checkpoints inside it. No file is there, so
+            // it is refused as a missing file is (exit 3), like every path of the wrong kind (--config DIR, --resume FILE).
             var inside = new[] { Trainer.LastCheckpoint(path), Trainer.BestCheckpoint(path) }.Where(File.Exists).ToList();
-            throw new ArgumentException(inside.Count > 0
+            throw new FileNotFoundException(inside.Count > 0
                 ? $"{path} is a folder; give the checkpoint file in it: {string.Join(" or ", inside)}."
-                : $"{path} is a folder without last.ckpt or best.ckpt; give a .ckpt file from 'granet train' or a model from 'granet export'.");
+                : $"{path} is a folder without last.ckpt or best.ckpt; give a .ckpt file from 'granet train' or a model from 'granet export'.", path);
         }
         if (!File.Exists(path))
         {

@@ -338,6 +338,35 @@ public class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void A_path_of_the_wrong_kind_exits_with_the_same_code_whatever_the_command()
+    {
+        // A folder where a file is wanted, or a file where a folder is: no file (or folder) of the kind asked for is
+        // there, so each is refused as a missing one is (exit 3). evaluate, infer, bench inference and export said 2.
+        string file = Path.Combine(root, "model.gsm");
+        File.WriteAllText(file, "x");
+        string folder = Directory.CreateDirectory(Path.Combine(root, "a-folder")).FullName;
+        string[][] commands =
+        [
+            ["train", "--resume", file],
+            ["train", "--config", folder],
+            ["plasticity", "--from", file, "--at-epochs", "1"],
+            ["report", file],
+            ["evaluate", "--checkpoint", folder],
+            ["infer", "--model", folder],
+            ["bench", "inference", "--model", folder],
+            ["export", "--checkpoint", folder, "--output", Path.Combine(root, "m.gsm")],
+            ["export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", folder],
+            ["export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", Path.Combine(file, "m.gsm")],
+        ];
+        foreach (string[] args in commands)
+        {
+            var (code, lines) = Run(args);
+            Assert.True(code == ExitCodes.BadInput, $"{string.Join(' ', args)}: exit {code}, {string.Join(" | ", lines)}");
+            Assert.Single(lines);
+        }
+    }
+
+    [Fact]
     public void A_data_dir_that_is_a_file_is_refused_as_a_file()
     {
         string file = Path.Combine(root, "train-images-idx3-ubyte.gz");
@@ -354,7 +383,7 @@ public class ErrorLineTests : IDisposable
     {
         string folder = Directory.CreateDirectory(Path.Combine(root, "out")).FullName;
         var (code, lines) = Run("export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", folder);
-        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal($"granet: --output {folder} is a folder; give a file name, e.g. {Path.Combine(folder, "model.gsm")}.", Assert.Single(lines));
     }
 
@@ -364,7 +393,7 @@ public class ErrorLineTests : IDisposable
         // It made the folder, then failed to rename the file onto it: "The file '…/new/' already exists." (exit 3).
         string folder = Path.Combine(root, "new") + Path.DirectorySeparatorChar;
         var (code, lines) = Run("export", "--checkpoint", Path.Combine(root, "x.ckpt"), "--output", folder);
-        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal($"granet: --output {folder} is a folder; give a file name, e.g. {Path.Combine(folder, "model.gsm")}.", Assert.Single(lines));
         Assert.False(Directory.Exists(folder));
     }

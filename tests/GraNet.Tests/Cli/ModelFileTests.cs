@@ -84,7 +84,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         foreach (string target in new[] { "/dev/null", pipe })
         {
             var (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "last.ckpt"), "--output", target, "--force");
-            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal(ExitCodes.BadInput, code);
             Assert.Equal($"granet: --output {target} is a device, pipe or socket, not a file; give the path of a file.\n", error);
             Assert.Equal("", output);
             Assert.True(GraNet.IO.FileKind.IsSpecial(target));
@@ -102,7 +102,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
         foreach (string output in new[] { Path.Combine(file, "m.gsm"), Path.Combine(file, "sub", "m.gsm") })
         {
             var (code, _, error) = Run("export", "--checkpoint", trained.Checkpoint, "--output", output);
-            Assert.Equal(ExitCodes.BadArguments, code);
+            Assert.Equal(ExitCodes.BadInput, code);
             Assert.Equal($"granet: --output {output}: {file} is a file, not a folder; choose another --output.\n", error);
         }
         Assert.Equal("mine", File.ReadAllText(file));
@@ -159,11 +159,11 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
     public void A_run_folder_given_as_checkpoint_names_the_checkpoints_in_it()
     {
         var (code, output, error) = Run("evaluate", "--checkpoint", trained.Run, "--threads", "1");
-        Assert.Equal(ExitCodes.BadArguments, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal($"granet: {trained.Run} is a folder; give the checkpoint file in it: {Path.Combine(trained.Run, "last.ckpt")} or {Path.Combine(trained.Run, "best.ckpt")}.\n", error);
         Assert.Equal("", output);
         var empty = Run("infer", "--model", root, "--threads", "1");
-        Assert.Equal(ExitCodes.BadArguments, empty.Code);
+        Assert.Equal(ExitCodes.BadInput, empty.Code);
         Assert.Equal($"granet: {root} is a folder without last.ckpt or best.ckpt; give a .ckpt file from 'granet train' or a model from 'granet export'.\n", empty.Error);
     }
 
@@ -231,7 +231,7 @@ public sealed class ModelFileTests : IClassFixture<ModelFileTests.TrainedRun>, I
 
         string again = Path.Combine(root, "again.gsm");
         var twice = Run("export", "--checkpoint", model, "--output", again);
-        Assert.Equal(ExitCodes.BadArguments, twice.Code);
+        Assert.Equal(ExitCodes.BadInput, twice.Code);
         Assert.Equal($"granet: --checkpoint {model} is a compact model already (written by 'granet export'); give the .ckpt of the run it came from.\n", twice.Error);
         Assert.False(File.Exists(again));
     }
