@@ -83,6 +83,7 @@ public sealed class TrainedModel : IDisposable
         if (CompactModel.Format.Matches(path))
         {
             var header = CompactModel.ReadVerifiedHeader(path);
+            CheckHeader(path, header.Model, header.Dataset, header.Configuration);
             var configuration = ConfigurationJson.Deserialize(header.Configuration, path);
             TorchRuntime.Configure(threads ?? Math.Min(configuration.Threads, TrainOptions.MaxThreads), KernelsOf(configuration));
             var spec = DatasetCatalog.Get(header.Dataset);
@@ -97,6 +98,7 @@ public sealed class TrainedModel : IDisposable
             return new TrainedModel(module, header.Model, spec, configuration, "compact model") { TestImagesSha256 = header.TestImagesSha256 };
         }
         var checkpoint = Checkpoint.ReadVerifiedHeader(path);
+        CheckHeader(path, checkpoint.Model, checkpoint.Dataset, checkpoint.Configuration);
         var config = ConfigurationJson.Deserialize(checkpoint.Configuration, path);
         TorchRuntime.Configure(threads ?? Math.Min(config.Threads, TrainOptions.MaxThreads), KernelsOf(config));
         var dataset = DatasetCatalog.Get(checkpoint.Dataset);
@@ -106,6 +108,41 @@ public sealed class TrainedModel : IDisposable
     }
 
     public void Dispose() => Module.Dispose();
+
+    /// <summary>
+    /// Refuses a header (checksum intact) without its model, data set or configuration, or naming a model or data set this
+    /// version does not know (a file of a newer version, say), as the file's fault, naming it (exit 3): not as an option
+    /// given wrong ("Unknown model 'x'", exit 2), since no option named them.
+    /// </summary>
+    private static void CheckHeader(string path, string? model, string? dataset, string? configuration)
+    {
+        if (model is null || dataset is null || configuration is null)
+        {
+            string missing = model is null ? "model" : dataset is null ? "data set" : "configuration";
+            throw new InvalidDataException($"{path}: damaged header (it names no {missing}); give a .ckpt file from 'granet train' or a model from 'granet export'.");
+        }
+        if (!Known(() => ModelRegistry.Get(model)))
+        {
+            throw new InvalidDataException($"{path}: its header names model '{model}', which this version of GraNet.NET does not have ({string.Join(", ", ModelRegistry.All.Select(m => m.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
+        }
+        if (!Known(() => DatasetCatalog.Get(dataset)))
+        {
+            throw new InvalidDataException($"{path}: its header names data set '{dataset}', which this version of GraNet.NET does not have ({string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
+        }
+    }
+
+    private static bool Known(Action get)
+    {
+        try
+        {
+            get();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The kernel set the model was trained with where this CPU has it (evaluation then repeats the run's figures), else this CPU's best.</summary>
     private static CpuKernels KernelsOf(RunConfiguration configuration) =>

@@ -435,6 +435,27 @@ public class ErrorLineTests : IDisposable
         Assert.Equal($"granet: {path}: its header gives {said}, but its data set fashion-mnist has 1x28x28 and 10; the file was not written by 'granet export' as it is: export the model again.", Assert.Single(lines));
     }
 
+    [Theory]
+    [InlineData("resnet999", "fashion-mnist", "{}", "its header names model 'resnet999', which this version of GraNet.NET does not have (lenet-300-100, lenet5-caffe, vgg16, vgg19, resnet18, resnet34, resnet50, resnet20, resnet32); the file was written by another version or is damaged: use the version that wrote it.")]
+    [InlineData("lenet5-caffe", "svhn", "{}", "its header names data set 'svhn', which this version of GraNet.NET does not have (fashion-mnist, mnist, cifar10, cifar100); the file was written by another version or is damaged: use the version that wrote it.")]
+    [InlineData("lenet5-caffe", "fashion-mnist", null, "damaged header (it names no configuration); give a .ckpt file from 'granet train' or a model from 'granet export'.")]
+    public void A_model_file_whose_header_names_what_this_version_lacks_is_refused_as_the_file(string model, string dataset, string? configuration, string said)
+    {
+        // Its checksum is intact (a file of a newer version, say): it said "Unknown model 'resnet999'. Known: …" or
+        // "Value cannot be null." without the file, and exit 2, as if an option had been given wrong.
+        string path = Path.Combine(root, "newer.gsm");
+        using (var module = GraNet.Models.ModelRegistry.Create("lenet5-caffe", new GraNet.Data.ImageShape(1, 28, 28), 10))
+        {
+            GraNet.Export.CompactModel.Save(path, module, new GraNet.Export.CompactModelHeader(model, dataset, 1, 28, 28, 10, configuration!, []));
+        }
+        foreach (string command in new[] { "infer", "evaluate" })
+        {
+            var (code, lines) = Run(command, "--model", path, "--threads", "1");
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Equal($"granet: {path}: {said}", Assert.Single(lines));
+        }
+    }
+
     [Fact]
     public void A_tensorboard_folder_that_cannot_be_written_is_refused_before_training()
     {
