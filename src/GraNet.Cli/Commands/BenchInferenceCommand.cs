@@ -89,9 +89,17 @@ public static class BenchInferenceCommand
             throw new ArgumentException($"{label}: {module.GetName()} does not list its layers as stages, so sparse execution cannot run it; it runs dense in 'granet infer' and has no sparse kernels to time.");
         }
         module.eval();
+        // Where the start-up check turned oneDNN's convolutions off, they run this model's if they compute all of them right,
+        // as in infer: else every dense figure is libtorch's own convolutions' (ResNet-20's dense pass about 10x slower there).
+        using var convolutions = ConvolutionCheck.For(module, shape);
         using var engine = new SparseNetwork(network, shape, TorchRuntime.Threads ?? 1);
         output.WriteLine($"## {label}; {TorchRuntime.Threads} thread(s)");
         output.WriteLine();
+        if (convolutions.Note is { } convolutionNote)
+        {
+            output.WriteLine($"note: {convolutionNote}");
+            output.WriteLine();
+        }
         output.WriteLine("| layer | shape | density | batch | dense ms | our CSR ms | libtorch CSR ms | chosen | speed-up |");
         output.WriteLine("|---|---|---|---|---|---|---|---|---|");
         var calibrationSeconds = new Dictionary<int, double>();
