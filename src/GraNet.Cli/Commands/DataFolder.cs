@@ -6,4 +6,7 @@ namespace GraNet.Cli.Commands;
 internal static class DataFolder
 {
     public static DataLocator Locator() => new() { GivenFolder = ("--data-dir", "drop --data-dir") };
+
+    /// <summary>The same places, for a folder that a <c>--config</c> file's key <c>dataDir</c> gave: messages name that key and file, not an option never given.</summary>
+    public static DataLocator Locator(string configFile) => new() { GivenFolder = ("--config key dataDir", $"drop dataDir from {configFile}") };
 }

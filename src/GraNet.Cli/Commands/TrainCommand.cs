@@ -42,7 +42,7 @@ public static class TrainCommand
             int code;
             try
             {
-                code = Execute(configuration, folder, resume, output, adviseResume: true);
+                code = Execute(configuration, folder, resume, output, adviseResume: true, locator: o.Locator);
             }
             catch (OptionValueException e)
             {
@@ -74,7 +74,8 @@ public static class TrainCommand
     /// <summary>Trains with a resolved configuration. Returns the exit code.</summary>
     /// <param name="keepEpochs">Epochs after which a copy of the checkpoint is kept (<c>epoch-N.ckpt</c>).</param>
     /// <param name="adviseResume">On an interruption, advise <c>granet train --resume</c> of this folder (a study advises rerunning itself instead).</param>
-    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output, IReadOnlySet<int>? keepEpochs = null, bool adviseResume = false)
+    /// <param name="locator">Where the data is looked for, and how its messages name the data folder (default: as <c>--data-dir</c>).</param>
+    public static int Execute(RunConfiguration configuration, RunFolder folder, bool resume, TextWriter output, IReadOnlySet<int>? keepEpochs = null, bool adviseResume = false, DataLocator? locator = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(folder);
@@ -84,7 +85,7 @@ public static class TrainCommand
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);
-        var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, DataFolder.Locator());
+        var (train, test) = DatasetLoader.Load(spec, configuration.DataDir, locator ?? DataFolder.Locator());
         // The folder the images came from, not only one given: evaluate and export find them there later (while it holds them),
         // whatever $GRANET_DATA says then, and from any working folder (a relative --data-dir is saved as a full path).
         configuration = configuration with { DataDir = (configuration.DataDir ?? train.Folder) is { } images ? Path.GetFullPath(images) : null };

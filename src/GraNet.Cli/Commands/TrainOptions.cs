@@ -139,12 +139,16 @@ public sealed class TrainOptions
 
     private Func<string, string> sourceName = OptionFlags.Name;
 
+    /// <summary>Where the data is looked for, with messages that name the data folder where the last <see cref="Resolve"/> took it from: <c>--data-dir</c>, or a <c>--config</c> file's <c>dataDir</c>.</summary>
+    public DataLocator Locator { get; private set; } = DataFolder.Locator();
+
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
     /// <param name="refuseUnused">Refuse options the run does not use (see the two <c>RefuseUnused</c>): for one run, not for a study whose cells differ in method.</param>
     /// <param name="validateSparsity">Check the sparsity options against the configuration's method; a sweep, whose method is set per cell, checks each cell instead.</param>
     public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false, bool validateSparsity = true)
     {
         sourceName = OptionFlags.Name;
+        Locator = DataFolder.Locator();
         ArgumentNullException.ThrowIfNull(parse);
         foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
         {
@@ -210,6 +214,11 @@ public sealed class TrainOptions
         if (parse.GetValue(ConfigFile) is { } file)
         {
             (configuration, fromFile) = ConfigurationJson.Overlay(configuration, file);
+            if (fromFile.Contains("dataDir") && parse.GetValue(DataDir) is null)
+            {
+                // A folder the file names (a run's config.json given as --config: where that run's data was) is refused as the file's.
+                Locator = DataFolder.Locator(file);
+            }
             var fileKeys = fromFile;
             // Each option by where its value comes from: a flag given, else the --config file's key, else (a default) its flag.
             sourceName = name => OptionFlags.ConfigKey(name) is var key && !flagged.Contains(key) && fileKeys.Contains(key) ? $"--config key {key}" : OptionFlags.Name(name);

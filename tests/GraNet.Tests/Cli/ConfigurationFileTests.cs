@@ -174,6 +174,22 @@ public class ConfigurationFileTests : IDisposable
     }
 
     [Fact]
+    public void A_data_folder_the_file_names_is_refused_as_the_files_key_not_as_an_option_never_given()
+    {
+        // A run's config.json given as --config names the folder that run read its data from, which may be gone since.
+        string gone = Path.Combine(root, "gone");
+        string json = $"{{ \"dataDir\": {System.Text.Json.JsonSerializer.Serialize(gone)} }}";
+        var (code, error) = TrainWith(json);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: --config key dataDir {gone} does not exist; give the folder that holds the fashion-mnist files, or drop dataDir from FILE to search the usual places.", error);
+        // --data-dir replaces the file's folder: a missing one is then the option's.
+        string typo = Path.Combine(root, "typo");
+        var (given, givenError) = TrainWith(json, "--data-dir", typo);
+        Assert.Equal(ExitCodes.BadInput, given);
+        Assert.Equal($"granet: --data-dir {typo} does not exist; give the folder that holds the fashion-mnist files, or drop --data-dir to search the usual places.", givenError);
+    }
+
+    [Fact]
     public void The_preset_given_on_the_command_line_is_the_one_recorded()
     {
         var c = Resolve("{ \"preset\": \"quick\" }", "--preset", "p1");
