@@ -73,7 +73,7 @@ public static class Checkpoint
     /// checkpoint by its header (another run, other data) reads and checks the file once, and a refusal changes nothing.
     /// </summary>
     /// <param name="accept">Throws to refuse the checkpoint; its exception reaches the caller as thrown.</param>
-    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated) or of another model or method; one line naming the file.</exception>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated), of another model or method, or, given an <paramref name="optimizer"/>, a model-only file (best.ckpt) that training cannot continue from; one line naming the file.</exception>
     public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook, Action<CheckpointHeader>? accept)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -85,6 +85,12 @@ public static class Checkpoint
         {
             model.load(reader, strict: true);
             bool hasOptimizer = reader.ReadBoolean();
+            if (!hasOptimizer && optimizer is not null)
+            {
+                // A model-only file (best.ckpt) in the place of the one training continues from: without this, its missing
+                // masks were reported as a dense run's, and a run without a hook went on with a fresh optimizer.
+                throw new InvalidDataException($"{path}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state, masks or random state), so training cannot continue from it; restore the checkpoint the run wrote last (last.ckpt).");
+            }
             if (hasOptimizer)
             {
                 if (optimizer is null)

@@ -190,6 +190,22 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_from_a_best_ckpt_copied_over_last_ckpt_says_it_holds_weights_only_and_changes_nothing()
+    {
+        // best.ckpt keeps the model alone; it was taken for a dense run's checkpoint ("resume with the same --method"), a
+        // dense run's too, although --resume takes no --method.
+        string run = Path.Combine(root, "best-as-last");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1")).Code);
+        string last = Path.Combine(run, "last.ckpt");
+        File.Copy(Path.Combine(run, "best.ckpt"), last, overwrite: true);
+        var before = Directory.GetFiles(run).ToDictionary(f => f, File.ReadAllBytes);
+        var (code, _, error) = Run("train", "--resume", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {last}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state, masks or random state), so training cannot continue from it; restore the checkpoint the run wrote last (last.ckpt).", error.Trim());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+    }
+
+    [Fact]
     public void A_resume_of_a_damaged_config_json_says_it_may_be_deleted_and_put_back_from_the_checkpoint()
     {
         string run = Path.Combine(root, "damaged-config");
