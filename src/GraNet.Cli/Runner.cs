@@ -14,6 +14,7 @@ public static partial class Runner
     private const int NameTooLong = 36;
     private const int NotADirectory = 20;
     private const int ReadOnlyFileSystem = 30;
+    private const int IsADirectory = 21;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -381,6 +382,11 @@ public static partial class Runner
             {
                 return $"{path}: the folder {missing} does not exist; create it, or choose another path.";
             }
+        }
+        if (path is not null && !OperatingSystem.IsWindows() && error.HResult == IsADirectory)
+        {
+            // A folder with the name of a file the command writes (last.ckpt made a folder, an archive unpacked under a file's name).
+            return $"{WrittenFile(path)} is a folder where a file is written; move it away, then {Continuation(path, args)}.";
         }
         if (path is not null && !OperatingSystem.IsWindows() && error.HResult == ReadOnlyFileSystem)
         {

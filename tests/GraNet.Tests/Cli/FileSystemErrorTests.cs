@@ -132,6 +132,22 @@ public class FileSystemErrorTests : IDisposable
             Runner.FileSystemErrorText(Full(Path.Combine(run, "report", "ever-active.png.tmp.png")), ["report", run]));
     }
 
+    [Fact]
+    public void A_folder_in_the_place_of_a_file_written_says_to_move_it_away_and_how_to_continue()
+    {
+        // .NET's own text was all the line said: "Is a directory : '…/last.ckpt'".
+        string run = RunFolder("run");
+        string checkpoint = Directory.CreateDirectory(Path.Combine(run, "last.ckpt")).FullName;
+        var error = Assert.ThrowsAny<IOException>(() => GraNet.Training.AtomicFile.WriteText(checkpoint, "x"));
+        Assert.Equal(
+            $"{checkpoint} is a folder where a file is written; move it away, then continue with 'granet train --resume {run}'.",
+            Runner.FileSystemErrorText(error, ["train", "--resume", run]));
+        string fresh = Directory.CreateDirectory(Path.Combine(root, "fresh", "config.json")).FullName;
+        Assert.Equal(
+            $"{fresh} is a folder where a file is written; move it away, then run the command again.",
+            Runner.FileSystemErrorText(Assert.ThrowsAny<IOException>(() => GraNet.Training.AtomicFile.WriteText(fresh, "{}")), ["train", "--output", Path.GetDirectoryName(fresh)!]));
+    }
+
     private static IOException ReadOnly(string path) => new($"Read-only file system : '{path}'", ReadOnlyFileSystem);
 
     [Fact]
