@@ -22,6 +22,31 @@ public static partial class ConfigurationJson
 
     public static string Serialize(RunConfiguration configuration) => JsonSerializer.Serialize(configuration, Options);
 
+    /// <summary>The most a configuration file is read for: a run's config.json is about a kilobyte.</summary>
+    private const int MaxBytes = 1 << 20;
+
+    /// <summary>
+    /// The text of a configuration file (any encoding its byte order mark names, UTF-8 without one), read up to a mebibyte:
+    /// a larger file is no configuration, and a device such as /dev/zero never ends (reading it whole ran out of memory).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file holds more than that; the message names it.</exception>
+    public static string ReadText(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var buffer = new byte[MaxBytes + 1];
+        int length;
+        using (var stream = File.OpenRead(path))
+        {
+            length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        }
+        if (length > MaxBytes)
+        {
+            throw new InvalidDataException($"{path}: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); give the path of a JSON configuration file (e.g. a run's config.json).");
+        }
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, length), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>
     /// Parses a configuration; anything that is not one (broken syntax, a key given twice, an unknown key, a value of the
     /// wrong kind or null where a setting needs a value) is an <see cref="InvalidDataException"/> that names the file and the key.
@@ -277,9 +302,9 @@ public static partial class ConfigurationJson
         ArgumentNullException.ThrowIfNull(overlayFile);
         try
         {
-            return JsonNode.Parse(File.ReadAllText(overlayFile)) is JsonObject o && o.ContainsKey(key);
+            return JsonNode.Parse(ReadText(overlayFile)) is JsonObject o && o.ContainsKey(key);
         }
-        catch (Exception e) when (e is JsonException or IOException)
+        catch (Exception e) when (e is JsonException or IOException or InvalidDataException)
         {
             return false; // Overlay has already refused such a file, naming it.
         }
@@ -294,7 +319,7 @@ public static partial class ConfigurationJson
                 ? $"--config {overlayFile} is a folder; give the path of a JSON file (e.g. {Path.Combine(overlayFile, "config.json")})."
                 : $"{overlayFile}: configuration file not found; give the path of a JSON file (e.g. a run's config.json).", overlayFile);
         }
-        var overlay = Parse(File.ReadAllText(overlayFile), overlayFile);
+        var overlay = Parse(ReadText(overlayFile), overlayFile);
         var merged = JsonNode.Parse(Serialize(baseline))!.AsObject();
         Merge(merged, overlay);
         return (Convert(merged, overlayFile), Keys(overlay).ToHashSet(StringComparer.Ordinal));

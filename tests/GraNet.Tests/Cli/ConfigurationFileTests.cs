@@ -174,6 +174,17 @@ public class ConfigurationFileTests : IDisposable
     }
 
     [Fact]
+    public void A_file_larger_than_any_configuration_is_refused_before_it_is_read_whole()
+    {
+        // --config /dev/zero (or a data file given by mistake) was read whole: out of memory, an internal error (exit 70).
+        var (code, error) = TrainWith($"{{ \"training\": {{ \"epochs\": 1 }}{new string(' ', 1 << 20)}, \"unknown\": 1 }}");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("granet: FILE: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); give the path of a JSON configuration file (e.g. a run's config.json).", error);
+        // Up to that size, a file of any encoding its byte order mark names is read.
+        Assert.Equal(5, Resolve("\uFEFF{ \"training\": { \"epochs\": 5 } }").Training.Epochs);
+    }
+
+    [Fact]
     public void A_data_folder_the_file_names_is_refused_as_the_files_key_not_as_an_option_never_given()
     {
         // A run's config.json given as --config names the folder that run read its data from, which may be gone since.
