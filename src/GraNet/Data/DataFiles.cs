@@ -18,6 +18,29 @@ internal static class DataFiles
     }
 
     /// <summary>
+    /// The most a data file is read for: CIFAR-100's training file, the largest of the data sets, holds 150 MB. A file that
+    /// goes on (a device such as /dev/zero given as a data file, gzip data that decompresses without end) is refused there;
+    /// read whole, it filled memory until the command was stopped.
+    /// </summary>
+    private const int MaxBytes = 512 << 20;
+
+    private static byte[] ReadBounded(Stream source, string path, string how)
+    {
+        using var memory = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = source.Read(buffer)) > 0)
+        {
+            if (memory.Length + read > MaxBytes)
+            {
+                throw new DataException($"{path}: holds more than 512 MiB{how}, more than any data set's file (the largest, CIFAR-100's training file, is 150 MB), so it is not one; download it again or reinstall the data package.");
+            }
+            memory.Write(buffer, 0, read);
+        }
+        return memory.ToArray();
+    }
+
+    /// <summary>
     /// The content of a data file, decompressed when it is gzip data (by its first two bytes, whatever its name):
     /// the locator accepts every data file raw or as <c>.gz</c>, so every reader must read both.
     /// </summary>
@@ -35,14 +58,10 @@ internal static class DataFiles
             gzip = read == 2 && head[0] == 0x1f && head[1] == 0x8b;
             if (!gzip)
             {
-                using var memory = new MemoryStream();
-                file.CopyTo(memory);
-                return memory.ToArray();
+                return ReadBounded(file, path, "");
             }
             using var unzip = new GZipStream(file, CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            unzip.CopyTo(output);
-            return output.ToArray();
+            return ReadBounded(unzip, path, " decompressed");
         }
         catch (InvalidDataException e)
         {

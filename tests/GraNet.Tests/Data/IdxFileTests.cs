@@ -112,4 +112,24 @@ public class IdxFileTests : IDisposable
         TestFiles.Write(path, TestFiles.Idx([0], []), gzip: false);
         Assert.Throws<DataException>(() => IdxFile.ReadLabels(path));
     }
+
+    [Fact]
+    public void Gzip_data_that_decompresses_past_any_data_sets_file_is_refused_before_it_fills_memory()
+    {
+        // A valid header and 600 MB of zeros (600 kB compressed); a device given as a data file (/dev/zero) went on reading
+        // until the command was stopped.
+        string path = Path.Combine(folder, "train-images-idx3-ubyte.gz");
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(TestFiles.Idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]));
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 600; i++)
+            {
+                gzip.Write(zeros);
+            }
+        }
+        var e = Assert.Throws<DataException>(() => IdxFile.ReadImages(path));
+        Assert.Equal($"{path}: holds more than 512 MiB decompressed, more than any data set's file (the largest, CIFAR-100's training file, is 150 MB), so it is not one; download it again or reinstall the data package.", e.Message);
+    }
 }
