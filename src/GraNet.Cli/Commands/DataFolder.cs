@@ -9,4 +9,7 @@ internal static class DataFolder
 
     /// <summary>The same places, for a folder that a <c>--config</c> file's key <c>dataDir</c> gave: messages name that key and file, not an option never given.</summary>
     public static DataLocator Locator(string configFile) => new() { GivenFolder = ("--config key dataDir", $"drop dataDir from {configFile}") };
+
+    /// <summary><see cref="Locator(string)"/> for a folder that <paramref name="configFile"/> gave, else <see cref="Locator()"/>.</summary>
+    public static DataLocator For(string? configFile) => configFile is null ? Locator() : Locator(configFile);
 }

@@ -139,8 +139,11 @@ public sealed class TrainOptions
 
     private Func<string, string> sourceName = OptionFlags.Name;
 
+    /// <summary>The <c>--config</c> file whose key <c>dataDir</c> the last <see cref="Resolve"/> took the data folder from; null where <c>--data-dir</c> or nothing gave it.</summary>
+    public string? DataDirFile { get; private set; }
+
     /// <summary>Where the data is looked for, with messages that name the data folder where the last <see cref="Resolve"/> took it from: <c>--data-dir</c>, or a <c>--config</c> file's <c>dataDir</c>.</summary>
-    public DataLocator Locator { get; private set; } = DataFolder.Locator();
+    public DataLocator Locator => DataFolder.For(DataDirFile);
 
     /// <summary>Turns the parsed strings into a typed configuration, once.</summary>
     /// <param name="refuseUnused">Refuse options the run does not use (see the two <c>RefuseUnused</c>): for one run, not for a study whose cells differ in method.</param>
@@ -148,7 +151,7 @@ public sealed class TrainOptions
     public (RunConfiguration Configuration, RunFolder Folder, bool Resume) Resolve(ParseResult parse, bool refuseUnused = false, bool validateSparsity = true)
     {
         sourceName = OptionFlags.Name;
-        Locator = DataFolder.Locator();
+        DataDirFile = null;
         ArgumentNullException.ThrowIfNull(parse);
         foreach (var text in new[] { Model, Dataset, DataDir, OutputDir, Preset, ConfigFile, TensorBoard, Resume, Milestones })
         {
@@ -217,7 +220,7 @@ public sealed class TrainOptions
             if (fromFile.Contains("dataDir") && parse.GetValue(DataDir) is null)
             {
                 // A folder the file names (a run's config.json given as --config: where that run's data was) is refused as the file's.
-                Locator = DataFolder.Locator(file);
+                DataDirFile = file;
             }
             var fileKeys = fromFile;
             // Each option by where its value comes from: a flag given, else the --config file's key, else (a default) its flag.

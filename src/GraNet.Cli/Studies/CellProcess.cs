@@ -48,7 +48,8 @@ internal sealed class CellProcess : IDisposable
     }
 
     /// <summary>Writes the cell's configuration next to its log and starts the child.</summary>
-    public static CellProcess Start(SweepCell cell, RunConfiguration configuration, string runFolder, string logFolder)
+    /// <param name="dataDirFile">The sweep's <c>--config</c> file where it gave the data folder: the child's data messages name it.</param>
+    public static CellProcess Start(SweepCell cell, RunConfiguration configuration, string runFolder, string logFolder, string? dataDirFile = null)
     {
         ArgumentNullException.ThrowIfNull(cell);
         Directory.CreateDirectory(logFolder);
@@ -62,7 +63,8 @@ internal sealed class CellProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in prefix.Concat(["sweep-cell", configFile, runFolder, "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        string[] from = dataDirFile is null ? [] : ["--data-dir-from", Path.GetFullPath(dataDirFile)];
+        foreach (string argument in prefix.Concat(["sweep-cell", configFile, runFolder, "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), .. from]))
         {
             start.ArgumentList.Add(argument);
         }

@@ -178,8 +178,8 @@ public static class PlasticityCommand
             try
             {
                 return overSeeds
-                    ? PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null, replacements: replacementCount)
-                    : Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null);
+                    ? PlasticitySeeds.Run(baseline, seedCount, epochs, pruneRates, modes, k, folder, commandLine, output, claimFolder: given is null, replacements: replacementCount, locator: train.Locator)
+                    : Run(baseline, epochs, pruneRates, modes, k, folder, fromRun, commandLine, output, claimFolder: given is null, locator: train.Locator);
             }
             catch (OptionValueException e)
             {
@@ -192,7 +192,8 @@ public static class PlasticityCommand
 
     /// <summary>Runs the study. Refuses, before anything is written, a folder whose base run or cells were made with other settings.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one (<c>-2</c>, <c>-3</c>, … if taken) instead of continuing one.</param>
-    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false)
+    /// <param name="locator">Where the data is looked for, and how its messages name the data folder (default: as <c>--data-dir</c>).</param>
+    public static int Run(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder = false, DataLocator? locator = null)
     {
         if (!claimFolder && PlasticitySeeds.HoldsSeedStudies(folder))
         {
@@ -202,7 +203,7 @@ public static class PlasticityCommand
         {
             FolderContents.RequireNoOther(folder, FolderOutput.PlasticityStudy, "study");
         }
-        var (code, _, baseRun) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder);
+        var (code, _, baseRun) = RunStudy(baseline, epochs, rates, modes, continueEpochs, folder, from, commandLine, output, claimFolder, locator: locator);
         if (code == ExitCodes.TrainingFailed && from is null && baseRun.ReadOutcome() is { } outcome)
         {
             throw new ExitCodeException(code, $"the base run in {baseRun.Path} {outcome}, so there is nothing to measure; try another --seed, or a lower --lr, with another --output (or --seeds N, which replaces such a run by the next seed).");
@@ -211,8 +212,9 @@ public static class PlasticityCommand
     }
 
     /// <summary>The study of <see cref="Run"/>: its exit code, the cells the command asked for (when it succeeded) and its base run's folder (in the folder claimed, for a default name).</summary>
-    internal static (int Code, IReadOnlyList<PlasticityCell> Cells, RunFolder BaseRun) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true)
+    internal static (int Code, IReadOnlyList<PlasticityCell> Cells, RunFolder BaseRun) RunStudy(RunConfiguration baseline, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string? from, string commandLine, TextWriter output, bool claimFolder, bool advise = true, DataLocator? locator = null)
     {
+        locator ??= DataFolder.Locator();
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(epochs);
         ArgumentNullException.ThrowIfNull(output);
@@ -281,7 +283,7 @@ public static class PlasticityCommand
         {
             bool resume = File.Exists(baseFolder.LastCheckpoint);
             output.WriteLine($"== base training{(resume ? " (resuming)" : string.Empty)}: {baseFolder.Path}");
-            int code = TrainCommand.Execute(baseline, baseFolder, resume, output, epochs.ToHashSet());
+            int code = TrainCommand.Execute(baseline, baseFolder, resume, output, epochs.ToHashSet(), locator: locator);
             if (code != ExitCodes.Success)
             {
                 return (code, [], baseFolder);
@@ -300,7 +302,7 @@ public static class PlasticityCommand
         // The base run just trained in this process left its copy of the data set to the garbage collector: collect it
         // before loading another, or the study holds both.
         TorchRuntime.CollectGarbage();
-        var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
+        var (trainSet, testSet) = DatasetLoader.Load(spec, baseline.DataDir, locator);
         var data = TrainingData.Create(spec, trainSet, testSet, baseline.Training, baseline.EvaluationBatchSize);
         if (headers.Select(h => Trainer.OtherData(h, data)).FirstOrDefault(o => o is not null) is { } other)
         {

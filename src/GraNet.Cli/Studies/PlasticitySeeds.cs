@@ -34,8 +34,9 @@ public static class PlasticitySeeds
     /// <summary>Runs the study on <paramref name="seeds"/> base runs that trained and writes the averaged outputs into <paramref name="folder"/>.</summary>
     /// <param name="claimFolder">The folder is a default name: claim a new one instead of continuing one.</param>
     /// <param name="replacements">Seeds that may replace base runs that collapsed or diverged; more if the folder already holds later seeds' studies (from a command given more).</param>
+    /// <param name="locator">Where the data is looked for, and how its messages name the data folder (default: as <c>--data-dir</c>).</param>
     public static int Run(RunConfiguration baseline, int seeds, IReadOnlyList<int> epochs, IReadOnlyList<double> rates, IReadOnlyList<RegenerationMode> modes, int continueEpochs, string folder, string commandLine, TextWriter output, bool claimFolder = false,
-        int replacements = SeedPlan.DefaultReplacements)
+        int replacements = SeedPlan.DefaultReplacements, GraNet.Data.DataLocator? locator = null)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(output);
@@ -82,7 +83,7 @@ public static class PlasticitySeeds
                 try
                 {
                     Interruption.Advise(advice);
-                    var (code, cells, _) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false, advise: false);
+                    var (code, cells, _) = PlasticityCommand.RunStudy(configuration, epochs, rates, modes, continueEpochs, study, null, commandLine, output, claimFolder: false, advise: false, locator: locator);
                     failure = BaseOutcome(folder, seed);
                     if (code == ExitCodes.Success)
                     {

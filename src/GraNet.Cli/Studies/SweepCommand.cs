@@ -135,7 +135,7 @@ public static class SweepCommand
             string? given = parse.GetValue(train.OutputDir);
             string folder = given ?? Path.Combine("runs", $"sweep-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{baseline.Model}-{baseline.Dataset}");
             string commandLine = "./granet sweep " + SweepRecord.Join(tokens);
-            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount, record: SweepRecord.Of(tokens), rewrite: train.Rewrite);
+            return Run(grid, baseline, folder, commandLine.Replace(" --report-only", string.Empty, StringComparison.Ordinal), output, parse.GetValue(reportOnly), claimFolder: given is null, jobs: jobCount, record: SweepRecord.Of(tokens), rewrite: train.Rewrite, dataDirFile: train.DataDirFile);
         });
         return command;
     }
@@ -149,7 +149,8 @@ public static class SweepCommand
     /// <param name="jobs">Cells trained at once, each in a child process; 1: one after another in this process.</param>
     /// <param name="record">The command's arguments, written to the folder's sweep.json when it trains (null: none written).</param>
     /// <param name="rewrite">How a library refusal names options (<see cref="TrainOptions.Rewrite"/>: by flag, or by --config key for a value the file gave); default by flag.</param>
-    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1, SweepRecord? record = null, Func<string, string>? rewrite = null)
+    /// <param name="dataDirFile">The <c>--config</c> file that gave the data folder (its key <c>dataDir</c>), which data messages then name; null: <c>--data-dir</c>.</param>
+    public static int Run(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, bool reportOnly = false, bool claimFolder = false, int jobs = 1, SweepRecord? record = null, Func<string, string>? rewrite = null, string? dataDirFile = null)
     {
         rewrite ??= message => Configuration.OptionFlags.Rewrite(message);
         ArgumentNullException.ThrowIfNull(grid);
@@ -171,7 +172,7 @@ public static class SweepCommand
         Check(grid, baseline, claimFolder ? null : folder, rewrite);
         if (!reportOnly)
         {
-            RequireTrainable(grid, baseline, claimFolder ? null : folder, rewrite);
+            RequireTrainable(grid, baseline, claimFolder ? null : folder, rewrite, DataFolder.For(dataDirFile));
         }
         var leftOut = claimFolder || !Directory.Exists(folder) ? [] : LeftOut(grid, folder);
         if (reportOnly && leftOut.Count > 0)
@@ -201,7 +202,7 @@ public static class SweepCommand
         Interruption.Advise($"finished cells are kept; run the same command again with --output {GraNet.IO.ShellQuoting.Quote(folder)} to continue.");
         if (jobs > 1 && !reportOnly)
         {
-            RunInParallel(grid, baseline, folder, commandLine, output, jobs);
+            RunInParallel(grid, baseline, folder, commandLine, output, jobs, dataDirFile);
             var collected = Collect(grid, folder);
             if (collected.Count > 0)
             {
@@ -228,7 +229,7 @@ public static class SweepCommand
                 // (up to the settings that may change, such as --threads, which this command's value sets).
                 try
                 {
-                    TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output);
+                    TrainCommand.Execute(CellConfiguration(baseline, cell), runFolder, resume, output, locator: DataFolder.For(dataDirFile));
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -283,7 +284,7 @@ public static class SweepCommand
     /// seed starts once the run it replaces has ended collapsed or diverged. A child that fails otherwise stops new
     /// cells from starting; the running ones finish, then its error ends the sweep with its exit code.
     /// </summary>
-    private static void RunInParallel(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, int jobs)
+    private static void RunInParallel(SweepGrid grid, Configuration.RunConfiguration baseline, string folder, string commandLine, TextWriter output, int jobs, string? dataDirFile)
     {
         var done = Collect(grid, folder);
         foreach (var finished in done)
@@ -319,7 +320,7 @@ public static class SweepCommand
                     started.Add(cell.FolderName);
                     var runFolder = new RunFolder(Path.Combine(folder, cell.FolderName));
                     bool resume = File.Exists(runFolder.LastCheckpoint);
-                    var child = CellProcess.Start(cell, CellConfiguration(baseline, cell), runFolder.Path, logs);
+                    var child = CellProcess.Start(cell, CellConfiguration(baseline, cell), runFolder.Path, logs, dataDirFile);
                     lock (running)
                     {
                         running.Add(child);
@@ -419,7 +420,8 @@ public static class SweepCommand
         var config = new Argument<string>("config") { Description = "The cell's configuration (config.json form)" };
         var folder = new Argument<string>("folder") { Description = "The cell's run folder" };
         var parent = new Option<int?>("--parent") { Description = "End when this process (the sweep) is gone" };
-        var command = new Command("sweep-cell", "Train one cell of 'granet sweep --jobs' (used by sweep).") { config, folder, parent };
+        var dataDirFile = new Option<string?>("--data-dir-from") { Description = "The sweep's --config file, which gave the data folder (its messages name that file's dataDir)" };
+        var command = new Command("sweep-cell", "Train one cell of 'granet sweep --jobs' (used by sweep).") { config, folder, parent, dataDirFile };
         command.Hidden = true;
         command.SetAction(parse =>
         {
@@ -428,7 +430,7 @@ public static class SweepCommand
             string file = parse.GetValue(config)!;
             var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(file), file);
             var run = new RunFolder(parse.GetValue(folder)!);
-            return TrainCommand.Execute(configuration, run, File.Exists(run.LastCheckpoint), output);
+            return TrainCommand.Execute(configuration, run, File.Exists(run.LastCheckpoint), output, locator: DataFolder.For(parse.GetValue(dataDirFile)));
         });
         return command;
     }
@@ -489,7 +491,7 @@ public static class SweepCommand
     /// a layer no weight, a pruning window within one step). Each group's data split, model, optimizer and controller are made
     /// as its cell makes them (by <see cref="Trainer"/>), then dropped; the message is the cell's, naming the cell.
     /// </summary>
-    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder, Func<string, string> rewrite)
+    private static void RequireTrainable(SweepGrid grid, Configuration.RunConfiguration baseline, string? folder, Func<string, string> rewrite, DataLocator locator)
     {
         // Only groups with a cell left to train: a finished sweep run again to rebuild its tables is not refused, unless
         // it names a --data-dir, which the data must then be in (as a run would check it): the command is recorded in
@@ -506,7 +508,7 @@ public static class SweepCommand
         ImageDataset train, test;
         try
         {
-            (train, test) = DatasetLoader.Load(spec, baseline.DataDir, DataFolder.Locator());
+            (train, test) = DatasetLoader.Load(spec, baseline.DataDir, locator);
         }
         catch (Exception e) when (open.Count > 0 && e is DataException or InvalidDataException or IOException)
         {

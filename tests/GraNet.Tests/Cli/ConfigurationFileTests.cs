@@ -200,6 +200,23 @@ public class ConfigurationFileTests : IDisposable
         Assert.Equal($"granet: --data-dir {typo} does not exist; give the folder that holds the fashion-mnist files, or drop --data-dir to search the usual places.", givenError);
     }
 
+    [Theory]
+    [InlineData("sweep", "--methods", "dense", "--seeds", "1")]
+    [InlineData("sweep", "--methods", "dense", "--seeds", "1", "--jobs", "2")]
+    [InlineData("plasticity", "--epochs", "2", "--at-epochs", "1")]
+    [InlineData("plasticity", "--epochs", "2", "--at-epochs", "1", "--seeds", "2")]
+    public void A_study_refuses_a_data_folder_the_file_names_as_the_files_key_too(params string[] command)
+    {
+        // The study's runs load the data in its own process or in a child process of the sweep: each names the file's key.
+        string file = Path.Combine(root, "settings.json");
+        string gone = Path.Combine(root, "gone");
+        File.WriteAllText(file, $"{{ \"dataDir\": {System.Text.Json.JsonSerializer.Serialize(gone)} }}");
+        var (code, _, error) = CliHarness.Run([command[0], "--model", "lenet-300-100", "--dataset", "fashion-mnist", "--threads", "1", "--config", file, "--output", Path.Combine(root, "study"), .. command[1..]]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"--config key dataDir {gone} does not exist; give the folder that holds the fashion-mnist files, or drop dataDir from {file} to search the usual places", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_preset_given_on_the_command_line_is_the_one_recorded()
     {
