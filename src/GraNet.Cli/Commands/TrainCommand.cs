@@ -82,6 +82,16 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(output);
         configuration.Training.Validate();
         configuration.Sparsity.Validate(configuration.Training.Epochs);
+        if (folder.RunFiles.Append(folder.BestCheckpoint + ".next").FirstOrDefault(Directory.Exists) is { } taken)
+        {
+            // A folder with the name of a file the run writes (last.ckpt made a folder, an archive unpacked over the run):
+            // refused before anything trains, not when the first epoch's checkpoint is written (and a resume would have
+            // found no last.ckpt and started again from epoch 1).
+            string then = !adviseResume ? "run the same command again to continue (what has finished is kept)"
+                : File.Exists(folder.ConfigFile) ? $"continue with {GraNet.IO.ShellQuoting.Suggest("granet", "train", "--resume", folder.Path)}"
+                : "run the command again";
+            throw new ExitCodeException(ExitCodes.BadInput, $"{taken} is a folder where a file is written; move it away, then {then}.");
+        }
         var spec = DatasetCatalog.Get(configuration.Dataset);
         var modelInfo = ModelRegistry.Get(configuration.Model);
         TorchRuntime.Configure(configuration.Threads, configuration.CpuKernels);

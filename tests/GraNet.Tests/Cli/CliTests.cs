@@ -206,6 +206,23 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_in_the_place_of_last_ckpt_is_refused_before_anything_trains_and_changes_nothing()
+    {
+        // The resume found no last.ckpt, started again from epoch 1 and failed only when that epoch's checkpoint was written.
+        string run = Path.Combine(root, "folder-as-last");
+        Assert.Equal(0, Run(Train(run, "--epochs", "1")).Code);
+        string last = Path.Combine(run, "last.ckpt");
+        File.Move(last, Path.Combine(root, "kept.ckpt"));
+        Directory.CreateDirectory(last);
+        var before = Directory.GetFiles(run).ToDictionary(f => f, File.ReadAllBytes);
+        var (code, output, error) = Run("train", "--resume", run);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"granet: {last} is a folder where a file is written; move it away, then continue with 'granet train --resume {run}'.", error.Trim());
+        Assert.DoesNotContain("epoch", output, StringComparison.OrdinalIgnoreCase);
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+    }
+
+    [Fact]
     public void A_resume_of_a_damaged_config_json_says_it_may_be_deleted_and_put_back_from_the_checkpoint()
     {
         string run = Path.Combine(root, "damaged-config");
