@@ -120,6 +120,9 @@ public sealed record PlasticityCell(
         _ => value.GetRawText(),
     };
 
+    /// <summary>A pruning rate in percent as the summaries show it, e.g. <c>50</c> or <c>12.34</c>: as many digits as the rate has (so that two rates of one study never share a column), without float noise (0.9 · 100 is 90).</summary>
+    public static string Percent(double rate) => (rate * 100).ToString("G12", CultureInfo.InvariantCulture);
+
     /// <summary>The file name of the cell's record, e.g. <c>e10-p0.5-gradient.json</c>: the rate in its shortest round-trip
     /// form, so that two rates of one study never share a record.</summary>
     public static string FileName(int epoch, double rate, RegenerationMode regeneration) =>

@@ -664,7 +664,7 @@ public static class PlasticityCommand
                 text.AppendLine("From a dense checkpoint the only inactive positions are the pruned ones, so regeneration regrows exactly them, at 0: these cells measure retraining the pruned weights from zero in a dense network, not another sparse network.");
                 text.AppendLine();
             }
-            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning: continued (change)" : string.Create(Invariant, $"prune {r * 100:0.#} %: pruned → continued (plasticity)"))) + " |");
+            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning: continued (change)" : $"prune {PlasticityCell.Percent(r)} %: pruned → continued (plasticity)")) + " |");
             text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
             foreach (var group in cells.Where(c => c.Regeneration == mode || c.IsControl).GroupBy(c => c.Epoch).OrderBy(g => g.Key))
             {

@@ -106,10 +106,11 @@ public static class PlasticitySeeds
                 bool left = seed < SeedPlan.LastSeed(first, seeds, replacements);
                 output.WriteLine(left
                     ? $"=== seed {seed}: the base run {failure}; not counted, the next seed replaces it"
-                    : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({replacements} replacements at most)");
+                    : $"=== seed {seed}: the base run {failure}; not counted, and no seed is left to replace it ({SeedPlan.Replacements(replacements)} at most)");
             }
-            // A seed of the plan still to come, or none left to replace a failed base run: the summary says which.
-            bool exhausted = seed >= SeedPlan.LastSeed(first, seeds, replacements);
+            // Whether the seeds of the plan still to come can make up the runs missing: if not, the summary says that more
+            // --replacements are needed, not that running the command again finishes the study.
+            bool exhausted = SeedPlan.CannotFinish(first, seeds, replacements, seed, studies.Count(s => s.Failure is null));
             Write(folder, studies, baseline, continueEpochs, commandLine, new Progress(seeds, exhausted ? replacements : null));
         }
         int measured = studies.Count(s => s.Failure is null);
@@ -118,7 +119,7 @@ public static class PlasticitySeeds
             var failed = studies.Where(s => s.Failure is not null).Select(s => string.Create(Invariant, $"{s.Seed} {s.Failure}"));
             // The folder's base runs were made with this command's options: another --lr or --seed needs another --output.
             string averaged = measured == 0 ? string.Empty : $" The {measured} measured seed{(measured == 1 ? " is" : "s are")} averaged in {Path.Combine(folder, "plasticity.md")}.";
-            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {replacements} replacements at most); try more --replacements, another --seed, or a lower --lr, with another --output.{averaged}");
+            throw new ExitCodeException(ExitCodes.TrainingFailed, $"only {measured} of {seeds} base runs trained (seed {string.Join(", ", failed)}; {SeedPlan.Replacements(replacements)} at most); try more --replacements (with this --output, which keeps what has finished), or another --seed or a lower --lr with another --output.{averaged}");
         }
         output.WriteLine($"summary: {Path.Combine(folder, "plasticity.md")}");
         return ExitCodes.Success;
@@ -128,8 +129,8 @@ public static class PlasticitySeeds
     private static string? BaseOutcome(string folder, int seed) => new RunFolder(Path.Combine(SeedFolder(folder, seed), "base")).ReadOutcome();
 
     /// <summary>
-    /// How far a study over seeds has come: the number of seeds the command asked for, and, once no seed is left to
-    /// replace a base run that failed, the replacements it was given (null while seeds of its plan remain).
+    /// How far a study over seeds has come: the number of seeds the command asked for, and, once the seeds left in its plan
+    /// cannot make up the base runs that failed, the replacements it was given (null while they still can).
     /// </summary>
     public sealed record Progress(int Asked, int? Exhausted = null);
 
@@ -212,7 +213,7 @@ public static class PlasticitySeeds
         {
             string counted = string.Create(Invariant, $"{measured.Count} of the {plan.Asked} seeds asked for");
             text.AppendLine(plan.Exhausted is { } replacements
-                ? string.Create(Invariant, $"**Not finished: {counted} trained, and no seed is left to replace the base runs that failed ({replacements} replacement{(replacements == 1 ? string.Empty : "s")} at most).** The tables, charts and findings below average the measured seeds only; the command below, given more `--replacements` and this folder as its `--output`, measures more.")
+                ? string.Create(Invariant, $"**Not finished: {counted} trained, and the seeds left cannot make up for the base runs that failed ({SeedPlan.Replacements(replacements)} at most).** The tables, charts and findings below average the measured seeds only; the command below, given more `--replacements` and this folder as its `--output`, measures more.")
                 : $"**Not finished: {counted} measured.** The tables, charts and findings below average the measured seeds only; run the command below again, with this folder as its `--output`, to finish (finished seeds and cells are kept).");
             text.AppendLine();
         }
@@ -235,7 +236,7 @@ public static class PlasticitySeeds
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"## Regeneration: {name}");
             text.AppendLine();
-            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning" : string.Create(Invariant, $"prune {r * 100:0.#} %"))) + " |");
+            text.AppendLine("| epoch (lr) | accuracy before | " + string.Join(" | ", rates.Select(r => r == 0 ? "control, no pruning" : $"prune {PlasticityCell.Percent(r)} %")) + " |");
             text.AppendLine("|---|---|" + string.Concat(rates.Select(_ => "---|")));
             foreach (var group in cells.Where(c => c.Mean.Regeneration == mode || c.Mean.IsControl).GroupBy(c => c.Mean.Epoch).OrderBy(g => g.Key))
             {
@@ -277,7 +278,7 @@ public static class PlasticitySeeds
         }
         int higher = pairs.Count(p => p.g!.Plasticity > p.n.Plasticity);
         var everySeed = pairs.GroupBy(p => (p.n.Epoch, p.n.PruneRate)).Where(g => g.All(p => p.g!.Plasticity > p.n.Plasticity)).OrderBy(g => g.Key.Epoch).ThenBy(g => g.Key.PruneRate)
-            .Select(g => string.Create(Invariant, $"epoch {g.Key.Epoch} at {g.Key.PruneRate * 100:0.#} %")).ToList();
+            .Select(g => string.Create(Invariant, $"epoch {g.Key.Epoch} at {PlasticityCell.Percent(g.Key.PruneRate)} %")).ToList();
         string where = everySeed.Count == 0 ? "in no cell for every seed" : $"for every seed at {string.Join(", ", everySeed)}";
         return string.Create(Invariant, $"Seed by seed, regeneration raises plasticity in {higher} of {pairs.Count} (seed, epoch, rate) pairs; {where}.");
     }

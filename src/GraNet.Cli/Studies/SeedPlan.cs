@@ -11,6 +11,10 @@ public static class SeedPlan
     /// <summary>Replacement seeds per cell or study when none is given: enough for the occasional collapse, few enough that a setting where every seed fails stops soon.</summary>
     public const int DefaultReplacements = 3;
 
+    /// <summary>"1 replacement", "3 replacements": how many seeds may replace runs that did not train.</summary>
+    public static string Replacements(int replacements) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{replacements} replacement{(replacements == 1 ? string.Empty : "s")}");
+
     /// <summary>The value of <c>--replacements</c>, refused when negative.</summary>
     public static int RequireReplacements(int replacements) => replacements >= 0 ? replacements
         : throw new ArgumentException($"--replacements {replacements} cannot be negative (0: a run that collapses or diverges is not replaced).");
@@ -57,6 +61,13 @@ public static class SeedPlan
             }
         }
     }
+
+    /// <summary>
+    /// Whether a study of <paramref name="count"/> runs can no longer get them: after seed <paramref name="seed"/>, with
+    /// <paramref name="trained"/> runs that trained so far, the seeds left in the plan are fewer than the runs missing.
+    /// </summary>
+    public static bool CannotFinish(int first, int count, int replacements, int seed, int trained) =>
+        trained + ((long)LastSeed(first, count, replacements) - seed) < count;
 
     /// <summary>The last seed a study may run: after it, a run that did not train has no replacement.</summary>
     public static int LastSeed(int first, int count, int replacements) => first + count + replacements - 1;

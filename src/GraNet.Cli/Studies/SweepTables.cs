@@ -171,7 +171,7 @@ public static class SweepTables
         }
         if (unreplaced.Count > 0)
         {
-            text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({replacements} replacements at most per cell): ")
+            text.AppendLine(string.Create(Invariant, $"Runs that did not train, with no seed left to replace them ({SeedPlan.Replacements(replacements)} at most per cell): ")
                 + string.Join(", ", unreplaced.Select(r => $"{r.Cell.FolderName} ({r.Ending})")) + ".");
         }
         if (prunedAway.Count > 0)

@@ -96,7 +96,13 @@ public class PlasticitySeedsTests : IDisposable
         string running = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 3", new PlasticitySeeds.Progress(3));
         Assert.Contains("**Not finished: 1 of the 3 seeds asked for measured.** The tables, charts and findings below average the measured seeds only; run the command below again, with this folder as its `--output`, to finish", running, StringComparison.Ordinal);
         string exhausted = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 3", new PlasticitySeeds.Progress(3, 1));
-        Assert.Contains("**Not finished: 1 of the 3 seeds asked for trained, and no seed is left to replace the base runs that failed (1 replacement at most).**", exhausted, StringComparison.Ordinal);
+        Assert.Contains("**Not finished: 1 of the 3 seeds asked for trained, and the seeds left cannot make up for the base runs that failed (1 replacement at most).**", exhausted, StringComparison.Ordinal);
+        // Seeds 17–19 for 2 runs with 1 replacement: after seed 17 failed, 18 and 19 can still make 2; after 18 failed too, not.
+        Assert.False(SeedPlan.CannotFinish(17, 2, 1, seed: 17, trained: 0));
+        Assert.True(SeedPlan.CannotFinish(17, 2, 1, seed: 18, trained: 0));
+        Assert.False(SeedPlan.CannotFinish(17, 2, 1, seed: 18, trained: 1));
+        Assert.True(SeedPlan.CannotFinish(17, 2, 1, seed: 19, trained: 1));
+        Assert.False(SeedPlan.CannotFinish(17, 2, 1, seed: 19, trained: 2));
         // Every seed asked for measured: nothing to say.
         string done = PlasticitySeeds.Summary(studies, configuration, 1, "./granet plasticity --seeds 1", new PlasticitySeeds.Progress(1));
         Assert.DoesNotContain("Not finished", done, StringComparison.Ordinal);
@@ -156,7 +162,7 @@ public class PlasticitySeedsTests : IDisposable
         Assert.Contains("=== seed 20: the base run collapsed; not counted, the next seed replaces it", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("=== seed 21: the base run collapsed; not counted, and no seed is left to replace it (3 replacements at most)", output.ToString(), StringComparison.Ordinal);
         // No seed was measured: no average is promised.
-        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try more --replacements, another --seed, or a lower --lr, with another --output.",
+        Assert.Equal("granet: only 0 of 2 base runs trained (seed 17 collapsed, 18 collapsed, 19 collapsed, 20 collapsed, 21 collapsed; 3 replacements at most); try more --replacements (with this --output, which keeps what has finished), or another --seed or a lower --lr with another --output.",
             error.ToString().Trim());
         Assert.False(File.Exists(Path.Combine(folder, "plasticity.md")));
 

@@ -72,6 +72,8 @@ public class PlasticityTests : IDisposable
         Assert.Equal("e10-p0.5-gradient.json", PlasticityCell.FileName(10, 0.5, RegenerationMode.Gradient));
         Assert.Equal("e2-p0.1234-none.json", PlasticityCell.FileName(2, 0.1234, RegenerationMode.None));
         Assert.NotEqual(PlasticityCell.FileName(2, 0.1234, RegenerationMode.None), PlasticityCell.FileName(2, 0.1235, RegenerationMode.None));
+        // Nor a column of the summaries: a rate in percent with its own digits, without float noise.
+        Assert.Equal(["50", "90", "12.34", "12.35", "0.5"], new[] { 0.5, 0.9, 0.1234, 0.1235, 0.005 }.Select(PlasticityCell.Percent));
     }
 
     [Fact]
