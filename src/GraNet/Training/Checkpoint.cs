@@ -64,7 +64,7 @@ public static class Checkpoint
     /// Restores the model (and, when given, the optimizer, the hook and the random state) from a
     /// checkpoint and returns its header. The model must have the architecture that was saved.
     /// </summary>
-    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated) or of another model or method; one line naming the file.</exception>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated), of another model or method, or, given an <paramref name="optimizer"/>, a model-only file (best.ckpt) that training cannot continue from (the model then holds the file's weights); one line naming the file.</exception>
     public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook) => Load(path, model, optimizer, hook, accept: null);
 
     /// <summary>
@@ -73,7 +73,7 @@ public static class Checkpoint
     /// checkpoint by its header (another run, other data) reads and checks the file once, and a refusal changes nothing.
     /// </summary>
     /// <param name="accept">Throws to refuse the checkpoint; its exception reaches the caller as thrown.</param>
-    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated), of another model or method, or, given an <paramref name="optimizer"/>, a model-only file (best.ckpt) that training cannot continue from; one line naming the file.</exception>
+    /// <exception cref="InvalidDataException">Not a GraNet checkpoint, damaged (checksum mismatch, truncated), of another model or method, or, given an <paramref name="optimizer"/>, a model-only file (best.ckpt) that training cannot continue from (the model then holds the file's weights); one line naming the file.</exception>
     public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper? optimizer, ITrainingHook? hook, Action<CheckpointHeader>? accept)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -89,7 +89,7 @@ public static class Checkpoint
             {
                 // A model-only file (best.ckpt) in the place of the one training continues from: without this, its missing
                 // masks were reported as a dense run's, and a run without a hook went on with a fresh optimizer.
-                throw new InvalidDataException($"{path}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state, masks or random state), so training cannot continue from it; restore the checkpoint the run wrote last (last.ckpt).");
+                throw new InvalidDataException($"{path}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state or masks), so training cannot continue from it; put back the run's own last.ckpt, or start the run afresh.");
             }
             if (hasOptimizer)
             {

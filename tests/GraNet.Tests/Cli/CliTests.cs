@@ -201,7 +201,7 @@ public class CliTests : IDisposable
         var before = Directory.GetFiles(run).ToDictionary(f => f, File.ReadAllBytes);
         var (code, _, error) = Run("train", "--resume", run);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Equal($"granet: {last}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state, masks or random state), so training cannot continue from it; restore the checkpoint the run wrote last (last.ckpt).", error.Trim());
+        Assert.Equal($"granet: {last}: the checkpoint holds a model's weights only (as best.ckpt does: no optimizer state or masks), so training cannot continue from it; put back the run's own last.ckpt, or start the run afresh.", error.Trim());
         Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
     }
 
