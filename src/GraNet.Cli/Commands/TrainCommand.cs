@@ -82,7 +82,9 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(output);
         configuration.Training.Validate();
         configuration.Sparsity.Validate(configuration.Training.Epochs);
-        if (folder.RunFiles.Append(folder.BestCheckpoint + ".next").FirstOrDefault(Directory.Exists) is { } taken)
+        var written = folder.RunFiles.Append(folder.BestCheckpoint + ".next").Append(Path.Combine(folder.Path, RunFolder.LockFileName))
+            .Concat((keepEpochs ?? new HashSet<int>()).Order().Select(epoch => Trainer.EpochCheckpoint(folder.Path, epoch)));
+        if (written.FirstOrDefault(Directory.Exists) is { } taken)
         {
             // A folder with the name of a file the run writes (last.ckpt made a folder, an archive unpacked over the run):
             // refused before anything trains, not when the first epoch's checkpoint is written (and a resume would have

@@ -428,6 +428,18 @@ public class PlasticityTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_in_the_place_of_a_kept_epoch_checkpoint_is_refused_before_the_base_run_trains()
+    {
+        // It trained epoch 1 and failed only when keeping that epoch's checkpoint.
+        string folder = Path.Combine(root, "taken");
+        string kept = Directory.CreateDirectory(Path.Combine(folder, "base", "epoch-1.ckpt")).FullName;
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.BadInput, Runner.Run(Args(folder), new StringWriter(), error));
+        Assert.Equal($"granet: {kept} is a folder where a file is written; move it away, then run the same command again to continue (what has finished is kept).", error.ToString().Trim());
+        Assert.False(File.Exists(Path.Combine(folder, "base", "last.ckpt"))); // nothing trained
+    }
+
+    [Fact]
     public void Checkpoint_epochs_must_lie_inside_the_run()
     {
         var error = new StringWriter();
