@@ -187,7 +187,7 @@ public sealed class TrainOptions
             RunConfiguration saved;
             try
             {
-                saved = ConfigurationJson.Deserialize(ConfigurationJson.ReadText(resumed.ConfigFile), resumed.ConfigFile);
+                saved = ConfigurationJson.Deserialize(ConfigurationJson.ReadText(resumed.ConfigFile, RunFolder.ConfigFix), resumed.ConfigFile);
                 // Every value is the file's (an older config.json leaves some out: they take their defaults, which pass).
                 FileValues.Require(saved, resumed.ConfigFile, _ => true, (_, _) => false, saved.Sparsity.Method);
             }

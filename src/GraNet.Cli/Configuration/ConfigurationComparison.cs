@@ -62,7 +62,7 @@ public static class ConfigurationComparison
             }
             return;
         }
-        var saved = ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
+        var saved = ConfigurationJson.Deserialize(ConfigurationJson.ReadText(folder.ConfigFile, RunFolder.ConfigFix), folder.ConfigFile);
         if (FirstDifference(saved, current) is { } d)
         {
             throw new ArgumentException($"{folder.Path} was trained with {OptionFlags.ForConfigKey(d.Key)} {d.Saved}, but this command gives {d.Current}; rerun with the original options, or choose another --output.");

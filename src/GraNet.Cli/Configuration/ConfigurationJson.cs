@@ -29,8 +29,9 @@ public static partial class ConfigurationJson
     /// The text of a configuration file (any encoding its byte order mark names, UTF-8 without one), read up to a mebibyte:
     /// a larger file is no configuration, and a device such as /dev/zero never ends (reading it whole ran out of memory).
     /// </summary>
+    /// <param name="fix">What to do about a larger file (default: give the path of a configuration file, as for <c>--config</c>).</param>
     /// <exception cref="InvalidDataException">The file holds more than that; the message names it.</exception>
-    public static string ReadText(string path)
+    public static string ReadText(string path, string? fix = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var buffer = new byte[MaxBytes + 1];
@@ -41,7 +42,7 @@ public static partial class ConfigurationJson
         }
         if (length > MaxBytes)
         {
-            throw new InvalidDataException($"{path}: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); give the path of a JSON configuration file (e.g. a run's config.json).");
+            throw new InvalidDataException($"{path}: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); {fix ?? "give the path of a JSON configuration file (e.g. a run's config.json)"}.");
         }
         using var reader = new StreamReader(new MemoryStream(buffer, 0, length), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return reader.ReadToEnd();

@@ -43,6 +43,9 @@ public sealed class RunFolder(string path)
     /// <summary>The file a training process holds locked while it writes the folder (<see cref="Lock"/>).</summary>
     public const string LockFileName = ".granet-lock";
 
+    /// <summary>What to do about a run folder's config.json that is no configuration at all (e.g. another file copied over it).</summary>
+    public const string ConfigFix = "put back the run's own config.json";
+
     /// <summary>
     /// Locks the folder for this process until disposed, so that a second <c>granet</c> process (a <c>--resume</c> of a
     /// run still training, a second sweep over the same folder) is refused instead of writing the same files. The lock is

@@ -360,7 +360,7 @@ public static class PlasticityCommand
                 ? $"{run.ConfigFile}: not found; {path} is a study folder: give its base run, --from {GraNet.IO.ShellQuoting.Quote(studyBase)}."
                 : $"{run.ConfigFile}: not found; --from takes the base run of an earlier plasticity study (STUDY/base), which keeps the epoch-N.ckpt checkpoints.", run.ConfigFile);
         }
-        var configuration = ConfigurationJson.Deserialize(File.ReadAllText(run.ConfigFile), run.ConfigFile);
+        var configuration = ConfigurationJson.Deserialize(ConfigurationJson.ReadText(run.ConfigFile, RunFolder.ConfigFix), run.ConfigFile);
         // Its values are the file's: one edited out of range is named by file and key, as for --resume.
         FileValues.Require(configuration, run.ConfigFile, _ => true, (_, _) => false, configuration.Sparsity.Method);
         return configuration;

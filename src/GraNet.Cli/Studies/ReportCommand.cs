@@ -36,7 +36,7 @@ public static class ReportCommand
     {
         try
         {
-            var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile);
+            var configuration = Configuration.ConfigurationJson.Deserialize(Configuration.ConfigurationJson.ReadText(folder.ConfigFile, RunFolder.ConfigFix), folder.ConfigFile);
             return $"{configuration.Model} on {configuration.Dataset}, {Commands.TrainOptions.MethodName(configuration.Sparsity.Method)} (unfinished)";
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException)
@@ -336,7 +336,7 @@ public static class ReportCommand
     {
         try
         {
-            return File.Exists(folder.ConfigFile) ? Configuration.ConfigurationJson.Deserialize(File.ReadAllText(folder.ConfigFile), folder.ConfigFile).Training.Epochs : null;
+            return File.Exists(folder.ConfigFile) ? Configuration.ConfigurationJson.Deserialize(Configuration.ConfigurationJson.ReadText(folder.ConfigFile, RunFolder.ConfigFix), folder.ConfigFile).Training.Epochs : null;
         }
         catch (InvalidDataException e)
         {

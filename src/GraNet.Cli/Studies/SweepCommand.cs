@@ -428,7 +428,7 @@ public static class SweepCommand
             using var watch = parse.GetValue(parent) is { } id ? CellProcess.ExitWithParent(id) : null;
             Interruption.Advise("this cell belongs to a sweep: run the sweep's command again to continue.");
             string file = parse.GetValue(config)!;
-            var configuration = Configuration.ConfigurationJson.Deserialize(File.ReadAllText(file), file);
+            var configuration = Configuration.ConfigurationJson.Deserialize(Configuration.ConfigurationJson.ReadText(file, "run the sweep's command again, which writes it anew"), file);
             var run = new RunFolder(parse.GetValue(folder)!);
             return TrainCommand.Execute(configuration, run, File.Exists(run.LastCheckpoint), output, locator: DataFolder.For(parse.GetValue(dataDirFile)));
         });

@@ -180,6 +180,10 @@ public class ConfigurationFileTests : IDisposable
         var (code, error) = TrainWith($"{{ \"training\": {{ \"epochs\": 1 }}{new string(' ', 1 << 20)}, \"unknown\": 1 }}");
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal("granet: FILE: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); give the path of a JSON configuration file (e.g. a run's config.json).", error);
+        // A resumed run's config.json that large: put back the run's own, or let the resume write it from the checkpoint.
+        var (resumed, resumeError) = ResumeWith(new string(' ', (1 << 20) + 1));
+        Assert.Equal(ExitCodes.BadInput, resumed);
+        Assert.Equal("granet: FILE: holds more than 1 MiB, which no configuration does (a run's config.json is about 1 kB); put back the run's own config.json.", resumeError);
         // Up to that size, a file of any encoding its byte order mark names is read.
         Assert.Equal(5, Resolve("\uFEFF{ \"training\": { \"epochs\": 5 } }").Training.Epochs);
     }
