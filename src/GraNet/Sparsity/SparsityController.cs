@@ -146,13 +146,6 @@ public sealed class SparsityController : ITrainingHook, IDisposable
     public void Attach(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.StepsPerEpoch >= 1 && context.Epochs >= 1 && context.TotalSteps != (long)context.StepsPerEpoch * context.Epochs)
-        {
-            // The options are checked against the run's epochs and the schedules end at its last step: the two must agree,
-            // or GMP would end short of its final density, or a step past TotalSteps be refused mid-run.
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{nameof(TrainingContext)}.{nameof(TrainingContext.TotalSteps)} is {context.TotalSteps}, but {context.Epochs} epochs of {context.StepsPerEpoch} steps make {(long)context.StepsPerEpoch * context.Epochs}: give {nameof(TrainingContext.StepsPerEpoch)} × {nameof(TrainingContext.Epochs)}, the run's optimizer steps."), nameof(context));
-        }
         bool attached = masks is not null;
         try
         {
@@ -189,6 +182,14 @@ public sealed class SparsityController : ITrainingHook, IDisposable
         if (stepsPerEpoch < 1 || epochs < 1)
         {
             throw new ArgumentException($"A run needs at least 1 step per epoch and 1 epoch, not {stepsPerEpoch} and {epochs}.", nameof(stepsPerEpoch));
+        }
+        if (totalRunSteps != (long)stepsPerEpoch * epochs)
+        {
+            // Only a TrainingContext gives the total apart (Create computes it). The options are checked against the run's
+            // epochs and the schedules end at its last step: the two must agree, or GMP would end short of its final
+            // density, or a step past the total be refused mid-run.
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{nameof(TrainingContext)}.{nameof(TrainingContext.TotalSteps)} is {totalRunSteps}, but {epochs} epochs of {stepsPerEpoch} steps make {(long)stepsPerEpoch * epochs}: give {nameof(TrainingContext.StepsPerEpoch)} × {nameof(TrainingContext.Epochs)}, the run's optimizer steps."), nameof(totalRunSteps));
         }
         totalSteps = totalRunSteps;
         this.stepsPerEpoch = stepsPerEpoch;

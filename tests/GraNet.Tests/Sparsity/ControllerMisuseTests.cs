@@ -91,6 +91,10 @@ public class ControllerMisuseTests
         // Free to attach with a context that fits.
         controller.Attach(new TrainingContext(model, optimizer, 4, 12, 3, 0, [16]));
         Assert.Equal(12, controller.TotalSteps);
+        // Attached (or disposed), it says so first, whatever the context.
+        Assert.Throws<InvalidOperationException>(() => controller.Attach(new TrainingContext(model, optimizer, 4, totalSteps, 3, 0, [16])));
+        controller.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => controller.Attach(new TrainingContext(model, optimizer, 4, totalSteps, 3, 0, [16])));
     }
 
     [Fact]
