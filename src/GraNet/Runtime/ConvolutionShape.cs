@@ -39,6 +39,9 @@ public sealed record ConvolutionShape(
     public string Argument => string.Join(',', new[] { InChannels, OutChannels, Input.Height, Input.Width, Kernel.Height, Kernel.Width,
         Stride.Height, Stride.Width, Padding.Height, Padding.Width, Dilation.Height, Dilation.Width, Groups }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
+    /// <summary>Whether <paramref name="module"/> is one of libtorch's convolution modules (1-D, 2-D, 3-D, plain or transposed), which oneDNN may run.</summary>
+    public static bool IsConvolution(nn.Module module) => module is Conv1d or Conv2d or Conv3d or ConvTranspose1d or ConvTranspose2d or ConvTranspose3d;
+
     /// <summary>The shape written as <see cref="Argument"/>.</summary>
     /// <exception cref="FormatException">Not 13 whole numbers, or not a shape a convolution can have.</exception>
     public static ConvolutionShape Parse(string argument)
@@ -91,7 +94,7 @@ public sealed record ConvolutionShape(
                     });
                     removers.Add(hook.remove);
                 }
-                else if (module is Conv1d or Conv3d or ConvTranspose1d or ConvTranspose2d or ConvTranspose3d or Conv2d)
+                else if (IsConvolution(module))
                 {
                     uncovered.Add(name);
                 }

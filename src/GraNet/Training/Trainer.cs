@@ -199,7 +199,7 @@ public sealed class Trainer : IDisposable
         var outcome = history.Any(IsCollapsed) ? TrainingOutcome.Collapsed : TrainingOutcome.Completed;
         // What this process computes with, recorded with every epoch it trains; said when it differs from the last epoch's.
         var running = RuntimeSettings.Current();
-        if (!ModuleOrder.DepthFirst(model).Any(m => m.Module is Conv1d or Conv2d or Conv3d or ConvTranspose1d or ConvTranspose2d or ConvTranspose3d))
+        if (!ModuleOrder.DepthFirst(model).Any(m => ConvolutionShape.IsConvolution(m.Module)))
         {
             // A model without convolution modules (an MLP) computes the same whether oneDNN runs convolutions or not: not
             // recorded, so that resuming it where the check turned oneDNN off (or on) is no change of settings.
