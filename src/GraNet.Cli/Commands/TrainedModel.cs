@@ -123,11 +123,11 @@ public sealed class TrainedModel : IDisposable
         }
         if (!Known(() => ModelRegistry.Get(model)))
         {
-            throw new InvalidDataException($"{path}: its header names model '{model}', which this version of GraNet.NET does not have ({string.Join(", ", ModelRegistry.All.Select(m => m.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
+            throw new InvalidDataException($"{path}: its header names model '{model}', which this version of GraNet.NET does not have (it has {string.Join(", ", ModelRegistry.All.Select(m => m.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
         }
         if (!Known(() => DatasetCatalog.Get(dataset)))
         {
-            throw new InvalidDataException($"{path}: its header names data set '{dataset}', which this version of GraNet.NET does not have ({string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
+            throw new InvalidDataException($"{path}: its header names data set '{dataset}', which this version of GraNet.NET does not have (it has {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}); the file was written by another version or is damaged: use the version that wrote it.");
         }
     }
 

@@ -63,7 +63,7 @@ internal sealed class CellProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        string[] from = dataDirFile is null ? [] : ["--data-dir-from", Path.GetFullPath(dataDirFile)];
+        string[] from = dataDirFile is null ? [] : ["--data-dir-from", dataDirFile]; // as given: the child works in this process's folder
         foreach (string argument in prefix.Concat(["sweep-cell", configFile, runFolder, "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), .. from]))
         {
             start.ArgumentList.Add(argument);

@@ -436,8 +436,8 @@ public class ErrorLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("resnet999", "fashion-mnist", "{}", "its header names model 'resnet999', which this version of GraNet.NET does not have (lenet-300-100, lenet5-caffe, vgg16, vgg19, resnet18, resnet34, resnet50, resnet20, resnet32); the file was written by another version or is damaged: use the version that wrote it.")]
-    [InlineData("lenet5-caffe", "svhn", "{}", "its header names data set 'svhn', which this version of GraNet.NET does not have (fashion-mnist, mnist, cifar10, cifar100); the file was written by another version or is damaged: use the version that wrote it.")]
+    [InlineData("resnet999", "fashion-mnist", "{}", "its header names model 'resnet999', which this version of GraNet.NET does not have (it has lenet-300-100, lenet5-caffe, vgg16, vgg19, resnet18, resnet34, resnet50, resnet20, resnet32); the file was written by another version or is damaged: use the version that wrote it.")]
+    [InlineData("lenet5-caffe", "svhn", "{}", "its header names data set 'svhn', which this version of GraNet.NET does not have (it has fashion-mnist, mnist, cifar10, cifar100); the file was written by another version or is damaged: use the version that wrote it.")]
     [InlineData("lenet5-caffe", "fashion-mnist", null, "damaged header (it names no configuration); give a .ckpt file from 'granet train' or a model from 'granet export'.")]
     public void A_model_file_whose_header_names_what_this_version_lacks_is_refused_as_the_file(string model, string dataset, string? configuration, string said)
     {
