@@ -339,7 +339,8 @@ public static partial class Runner
 
     /// <summary>
     /// The line for any other file-system error: a full disk with how to continue (<c>granet train --resume DIR</c> for a
-    /// run), a name too long for the file system, a path below a file; else the message on one line.
+    /// run), a name too long for the file system, a path below a file, a folder in the place of a file the command writes
+    /// (to move away, with how to continue), a read-only file system; else the message on one line.
     /// </summary>
     /// <param name="args">The command line, for the command and its options.</param>
     public static string FileSystemErrorText(IOException error, IReadOnlyList<string> args)
