@@ -142,24 +142,27 @@ public class RuntimeSettingsTests : IDisposable
     /// <summary>This process's settings as a run of the tests' model records them: an MLP, no convolutions to run on oneDNN or not.</summary>
     private static RuntimeSettings Recorded() => RuntimeSettings.Current() with { OneDnnConvolutions = null };
 
+    /// <summary>Trains epoch 1 of 2 (checking that it recorded this process's settings), then rewrites its checkpoint as if <paramref name="runtime"/> had trained it.</summary>
+    private void TrainFirstEpochRecordedAs(RuntimeSettings runtime)
+    {
+        using var source = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token, trainer =>
+        {
+            string last = Path.Combine(folder, "last.ckpt");
+            var header = Checkpoint.ReadHeader(last);
+            Assert.Equal(Recorded(), header.History[0].Runtime);
+            using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
+            Checkpoint.Load(last, model, null, null);
+            Checkpoint.Save(last, header with { History = [header.History[0] with { Runtime = runtime }] }, model, trainer.Optimizer, null);
+        }));
+    }
+
     [Fact]
     public void A_model_without_convolutions_records_none_and_resumes_where_onednn_was_turned_otherwise_without_a_notice()
     {
         var now = Recorded();
-        using (var source = new CancellationTokenSource())
-        {
-            Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token, trainer =>
-            {
-                string last = Path.Combine(folder, "last.ckpt");
-                var header = Checkpoint.ReadHeader(last);
-                Assert.Equal(now, header.History[0].Runtime);
-                // As a machine whose check turned oneDNN the other way (or a checkpoint of an earlier version) recorded it.
-                var elsewhere = now with { OneDnnConvolutions = TorchRuntime.ConvolutionNote is not null };
-                using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-                Checkpoint.Load(last, model, null, null);
-                Checkpoint.Save(last, header with { History = [header.History[0] with { Runtime = elsewhere }] }, model, trainer.Optimizer, null);
-            }));
-        }
+        // As a machine whose check turned oneDNN the other way (or a checkpoint of an earlier version) recorded it.
+        TrainFirstEpochRecordedAs(now with { OneDnnConvolutions = TorchRuntime.ConvolutionNote is not null });
         var recorder = new Recorder();
         var result = Train(true, recorder);
         Assert.Empty(recorder.Notices);
@@ -172,19 +175,7 @@ public class RuntimeSettingsTests : IDisposable
     {
         var now = Recorded();
         // Epoch 1 of 2, written as a process with one thread more than this machine's cores would have written it.
-        using (var source = new CancellationTokenSource())
-        {
-            Assert.Throws<OperationCanceledException>(() => Train(false, new Recorder(source), source.Token, trainer =>
-            {
-                string last = Path.Combine(folder, "last.ckpt");
-                var header = Checkpoint.ReadHeader(last);
-                var other = new RuntimeSettings(Environment.ProcessorCount + 1, now.CpuKernels);
-                Assert.Equal(now, header.History[0].Runtime);
-                using var model = ModelRegistry.Create("lenet-300-100", new ImageShape(1, 28, 28), 10);
-                Checkpoint.Load(last, model, null, null);
-                Checkpoint.Save(last, header with { History = [header.History[0] with { Runtime = other }] }, model, trainer.Optimizer, null);
-            }));
-        }
+        TrainFirstEpochRecordedAs(new RuntimeSettings(Environment.ProcessorCount + 1, now.CpuKernels));
 
         var recorder = new Recorder();
         var result = Train(true, recorder);
